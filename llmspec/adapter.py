@@ -1,0 +1,180 @@
+"""The one narrow door between the spec tests and an implementation.
+
+Every call a spec test makes into an implementation goes through an :class:`Adapter`.  Arguments and
+results are *wire values* only (``None``, ``bool``, ``int``, ``float``, ``str``, lists, dicts with
+string keys, and plain ``torch.Tensor``), so the very same tests run against
+
+* :class:`InProcessAdapter` - the implementation is imported into the pytest process (fast, the
+  learner's own tracebacks), and
+* ``llmspec.worker.ProxyAdapter`` - the implementation runs in a worker subprocess and answers over
+  a pipe; the pytest process (which holds the expected values) never imports submission code.
+
+Objects the implementation creates (tokenizers, datasets, embedding modules) stay on its side and are
+named by integer *handles*.  An exception raised by implementation code becomes
+:class:`~llmspec.errors.ImplError`; a stage whose names are missing raises
+:class:`~llmspec.errors.StageMissing`.
+
+Results are normalised on the implementation's side (ids to ``list[int]``, tensors detached and
+contiguous) and then checked again by the tests: the adapter never decides a verdict.
+"""
+from __future__ import annotations
+
+import abc
+from typing import Any, Literal, Union
+
+import torch
+
+# A special-token set as the tests pass it: a list of strings, or tiktoken's "all".
+SpecialSet = Union[list[str], Literal["all"], None]
+# The tokenizer given to GPTDatasetV1: the real GPT-2 BPE, or a fake that returns these ids.
+DatasetTokenizer = Union[Literal["gpt2"], dict]  # {"fake_ids": [int, ...]}
+
+# Names of the operations below; the worker protocol forwards exactly these.
+OPS: tuple[str, ...] = (
+    "describe",
+    "tokenizer_new",
+    "tokenizer_encode",
+    "tokenizer_decode",
+    "bpe_encode",
+    "bpe_decode",
+    "bpe_info",
+    "dataset_new",
+    "dataset_len",
+    "dataset_items",
+    "dataset_tokenizer_calls",
+    "dataloader_batches",
+    "embeddings_new",
+    "embeddings_state",
+    "embeddings_forward",
+    "embeddings_backward",
+    "bpe_scratch_new",
+    "bpe_scratch_encode",
+    "bpe_scratch_decode",
+    "bpe_scratch_train",
+    "release",
+)
+
+
+class Adapter(abc.ABC):
+    """What a spec test may ask of an implementation.  See the module docstring."""
+
+    # --- discovery -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """``{"target": str, "kind": "file|package|module|notebook", "names": {contract: found name or
+        None}, "stages": {stage: [missing names]}, "notes": [str, ...]}`` (notes: e.g. skipped
+        notebook cells)."""
+
+    # --- 2.3 / 2.4: SimpleTokenizerV1 / SimpleTokenizerV2 ---------------------------------------
+    @abc.abstractmethod
+    def tokenizer_new(self, version: int, vocab: dict[str, int]) -> int:
+        """``SimpleTokenizerV{version}(vocab)``; returns a handle."""
+
+    @abc.abstractmethod
+    def tokenizer_encode(self, handle: int, text: str) -> list[int]: ...
+
+    @abc.abstractmethod
+    def tokenizer_decode(self, handle: int, ids: list[int]) -> str: ...
+
+    # --- 2.5: GPT-2 BPE (tiktoken) -------------------------------------------------------------
+    @abc.abstractmethod
+    def bpe_encode(
+        self, text: str, allowed_special: SpecialSet = None, disallowed_special: SpecialSet = None
+    ) -> list[int]:
+        """``tokenizer.encode(text, ...)``; ``None`` means "do not pass that keyword"."""
+
+    @abc.abstractmethod
+    def bpe_decode(self, ids: list[int]) -> str: ...
+
+    @abc.abstractmethod
+    def bpe_info(self) -> dict[str, Any]:
+        """``{"n_vocab": int | None, "source": "target.tokenizer" | "tiktoken.get_encoding('gpt2')"}``."""
+
+    # --- 2.6: GPTDatasetV1 / create_dataloader_v1 ------------------------------------------------
+    @abc.abstractmethod
+    def dataset_new(
+        self, txt: str, max_length: int, stride: int, tokenizer: DatasetTokenizer = "gpt2"
+    ) -> int:
+        """``GPTDatasetV1(txt, tokenizer, max_length, stride)``; returns a handle.
+
+        With ``{"fake_ids": ids}`` the dataset gets a fake tokenizer whose ``encode`` returns ``ids``
+        (and records how it was called), so windowing is judged apart from BPE."""
+
+    @abc.abstractmethod
+    def dataset_len(self, handle: int) -> int: ...
+
+    @abc.abstractmethod
+    def dataset_items(self, handle: int, indices: list[int]) -> list[list[torch.Tensor]]:
+        """``[[input, target], ...]`` for ``dataset[i]`` with each ``i`` in ``indices``."""
+
+    @abc.abstractmethod
+    def dataset_tokenizer_calls(self, handle: int) -> list[dict[str, Any]]:
+        """Calls the fake tokenizer saw: ``[{"method": "encode", "text": str,
+        "allowed_special": list | "all" | None}, ...]``."""
+
+    @abc.abstractmethod
+    def dataloader_batches(
+        self,
+        txt: str,
+        batch_size: int,
+        max_length: int,
+        stride: int,
+        shuffle: bool,
+        drop_last: bool,
+        num_workers: int = 0,
+        seed: int | None = None,
+        max_batches: int | None = None,
+    ) -> dict[str, Any]:
+        """Call ``create_dataloader_v1`` by keyword, then (after ``torch.manual_seed(seed)`` when
+        ``seed`` is given) iterate it.  Returns ``{"type": qualified class name of the loader,
+        "is_dataloader": bool, "len": len(loader) or None, "batches": [[x, y], ...]}``."""
+
+    # --- 2.7 / 2.8: embeddings -------------------------------------------------------------------
+    @abc.abstractmethod
+    def embeddings_new(
+        self, vocab_size: int, output_dim: int, context_length: int, seed: int | None = None
+    ) -> int:
+        """``InputEmbeddings(vocab_size, output_dim, context_length)`` created right after
+        ``torch.manual_seed(seed)``; returns a handle."""
+
+    @abc.abstractmethod
+    def embeddings_state(self, handle: int) -> dict[str, Any]:
+        """``{"is_module": bool, "token_embedding_layer": W or None, "pos_embedding_layer": P or None,
+        "token_is_embedding": bool, "pos_is_embedding": bool}`` (weights as plain tensors)."""
+
+    @abc.abstractmethod
+    def embeddings_forward(self, handle: int, ids: torch.Tensor) -> torch.Tensor: ...
+
+    @abc.abstractmethod
+    def embeddings_backward(
+        self, handle: int, ids: torch.Tensor, grad_output: torch.Tensor
+    ) -> dict[str, torch.Tensor | None]:
+        """Zero grads, ``forward(ids).backward(grad_output)``; returns the two layers' weight grads
+        as ``{"token_embedding_layer": g, "pos_embedding_layer": g}``."""
+
+    # --- bonus: byte-level BPE from scratch ------------------------------------------------------
+    @abc.abstractmethod
+    def bpe_scratch_new(self, encoder_json: str | None, vocab_bpe: str | None) -> int:
+        """``BPETokenizerSimple()``, then ``load_vocab_and_merges_from_openai(encoder_json,
+        vocab_bpe)`` when paths are given; returns a handle."""
+
+    @abc.abstractmethod
+    def bpe_scratch_encode(
+        self, handle: int, text: str, allowed_special: SpecialSet = None
+    ) -> list[int]: ...
+
+    @abc.abstractmethod
+    def bpe_scratch_decode(self, handle: int, ids: list[int]) -> str: ...
+
+    @abc.abstractmethod
+    def bpe_scratch_train(
+        self, handle: int, text: str, vocab_size: int, allowed_special: SpecialSet = None
+    ) -> None: ...
+
+    # --- lifetime --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def release(self, handle: int) -> None:
+        """Forget a handle (lets the implementation free memory)."""
+
+    def close(self) -> None:
+        """Release every resource (the worker process, for a proxy)."""
