@@ -1,0 +1,23 @@
+# The two jobs of the README's quick start. Each sets itself up first, so each works on a fresh machine.
+#   make check  - the main job: the spec suite against the reference, with a per-stage summary
+#   make test   - the project's own tests (what CI runs)
+# The book's data is located through LLMSPEC_DATA (default: ../shared/data beside the project, if present).
+PYTHON ?= python3
+LLMSPEC_DATA ?= $(abspath $(CURDIR)/../shared/data)
+export LLMSPEC_DATA
+
+.PHONY: setup check test bench
+
+setup:
+	$(PYTHON) -m pip install -q torch==2.13.0
+	$(PYTHON) -m pip install -q -e .
+
+check: setup
+	$(PYTHON) -m llmspec check
+
+test: setup
+	@$(PYTHON) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; exit 1; fi; exit $$rc
+
+bench: setup
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PYTHON) $$b || exit 1; done
