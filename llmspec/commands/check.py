@@ -1,0 +1,106 @@
+"""``llmspec check [TARGET]``: the learner's front door.
+
+Runs the very same spec suite (``pytest spec_tests``) in this process, quietly, then prints the
+per-stage table and, for each failing stage, its first failure explained.  Exit code 0 only when
+every selected stage passes; 1 when some test failed; 2 for bad input (missing path, a target that
+cannot load, unknown stage); 3 when the book's data is missing or corrupt.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from llmspec.stages import EDITIONS, STAGES, parse_stages
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_parser(subparsers: Any, name: str, help_text: str) -> None:
+    p = subparsers.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0])
+    p.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
+                   "(default: the reference implementation)")
+    p.add_argument("--stages", help=f"comma-separated stages ({', '.join(STAGES)}) or 'all'")
+    p.add_argument("--edition", choices=EDITIONS, default="print", help="book edition (default: print)")
+    p.add_argument("--impl-map", action="append", default=[], metavar="NAME=OTHER",
+                   help="accept other names, e.g. create_dataloader_v1=make_loader")
+    p.add_argument("--isolate", action="store_true", help="run the implementation in a worker process")
+    p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
+    p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
+    p.set_defaults(func=run)
+
+
+def spec_dir() -> Path:
+    """The installed ``spec_tests`` package directory (the suite runs from wherever llmspec is)."""
+    import spec_tests
+
+    return Path(list(spec_tests.__path__)[0]).resolve()
+
+
+def pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
+    out = [str(spec_dir()), "-p", "no:cacheprovider", "--llmspec-report", str(report),
+           "--edition", args.edition]
+    out += [] if args.verbose else ["-p", "no:terminal", "-q"]
+    if args.target:
+        out += ["--impl", args.target]
+    if args.stages:
+        out += ["--stages", args.stages]
+    for m in args.impl_map:
+        out += ["--impl-map", m]
+    if args.isolate:
+        out.append("--isolate")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from llmspec.data import locate
+
+    parse_stages(args.stages)  # ValueError -> exit 2 (cli)
+    if args.target and ("/" in args.target or args.target.endswith((".py", ".ipynb"))) \
+            and not Path(args.target).exists():
+        print(f"llmspec check: no such file or directory: {args.target}")
+        return EXIT_USAGE
+    locate()  # DataError -> exit 3 (cli), before any test runs
+    with tempfile.TemporaryDirectory(prefix="llmspec-check-") as tmp:
+        report_path = Path(args.report) if args.report else Path(tmp) / "report.json"
+        code = pytest.main(pytest_args(args, report_path))
+        if not report_path.is_file():
+            print(f"llmspec check: the suite did not run (pytest exit code {int(code)})")
+            return EXIT_USAGE if int(code) == 4 else 4
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    print(render(report))
+    if report.get("error"):
+        return EXIT_USAGE
+    chosen = [r for r in report["stages"].values() if r["status"] != "not_selected"]
+    return EXIT_OK if chosen and all(r["status"] == "pass" for r in chosen) else EXIT_FAILED
+
+
+def render(report: dict[str, Any]) -> str:
+    """The table plus the first failure of each failing stage (what a learner should fix first)."""
+    lines = [f"llmspec check: {report['target']} (edition {report['edition']})"]
+    if report.get("error"):
+        lines.append(f"  {report['error']}")
+    for note in report.get("notes", []):
+        lines.append(f"  note: {note}")
+    lines.append(f"  {'stage':<14}{'passed/total':>13}  status")
+    for name, row in report["stages"].items():
+        if row["status"] == "not_selected":
+            continue
+        status = row["status"].replace("_", " ")
+        if row["missing"]:
+            status += f" (missing {', '.join(row['missing'])})"
+        lines.append(f"  {name:<14}{row['passed']:>6}/{row['total']:<6}  {status}")
+    for name, row in report["stages"].items():
+        if row["status"] != "fail":
+            continue
+        first = next((t for t in report["tests"] if t["stage"] == name and t["outcome"] == "failed"), None)
+        if first:
+            lines += ["", f"{name}: first failure ({first['name']})"]
+            lines += ["  " + ln for ln in first["message"].splitlines()[:14]]
+    passed = [n for n, r in report["stages"].items() if r["status"] == "pass"]
+    lines += ["", f"{len(passed)} stage(s) pass: {', '.join(passed) or '-'}"]
+    return "\n".join(lines)

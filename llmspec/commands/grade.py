@@ -1,0 +1,124 @@
+"""``llmspec grade SUBMISSION... --out DIR``: grade a class in isolated workers.
+
+Exit codes: 0 every submission was graded (a low score is not an error: read the reports),
+2 bad usage or bad config (nothing graded), 3 the book's data is missing, 4 the suite itself could
+not run (an llmspec bug or a broken install).  A submission that is missing, has a syntax error,
+crashes, hangs or exhausts memory is *graded* (score 0 for what it could not earn), not an error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+EPILOG = """\
+reports: DIR/<submission>/results.json (Gradescope), junit.xml, classroom_result.b64 (GitHub
+Classroom runner 'result'), DIR/gradebook.csv, DIR/report.html.  Re-running resumes: submissions
+whose results exist (same config) are skipped unless --force.
+exit codes: 0 all submissions graded, 2 bad usage/config, 3 book data missing, 4 internal error"""
+
+
+def add_parser(sub, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0], epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                   help=".py, .ipynb, .zip or directory; a directory holds one submission per entry")
+    p.add_argument("--out", default=None, help="report directory (default: ./llmspec-grades)")
+    p.add_argument("--config", default=None, help="grading TOML (default: the packaged default_points.toml)")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                   help="submissions graded in parallel (default: number of cores)")
+    p.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N deterministic slices")
+    p.add_argument("--single", action="store_true",
+                   help="each path is ONE submission even if it is a directory (implied by --gradescope-out)")
+    p.add_argument("--force", action="store_true", help="regrade submissions that already have results")
+    p.add_argument("--timeout", type=float, default=None, help="override limits.submission_timeout (seconds)")
+    p.add_argument("--gradescope-out", default=None, metavar="PATH",
+                   help="also write the (single) submission's results.json to PATH")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from llmspec.errors import DataError, HarnessError
+    from llmspec.grading import atomic, output, shard
+    from llmspec.grading.config import load_config
+    from llmspec.grading.runner import Runner, warm_up
+    from llmspec.grading.submissions import discover
+
+    t0 = time.perf_counter()
+    config = load_config(args.config)
+    if args.timeout:
+        config = replace(config, submission_timeout=args.timeout)
+    shard_spec = shard.parse_shard(args.shard)
+    out = Path(args.out or "llmspec-grades").resolve()
+    single = args.single or bool(args.gradescope_out)
+    if args.gradescope_out and len(args.submissions) != 1:
+        print("llmspec grade: --gradescope-out takes exactly one submission", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="llmspec-grade-"))
+    try:
+        subs = shard.select(discover(args.submissions, work / "unpacked", single=single), shard_spec)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic.clean_stale(out)
+        try:
+            warm_up()
+        except DataError:
+            raise
+        runner = Runner(config, args.jobs, work / "runs")
+        try:
+            runner.collect_canonical()
+        except HarnessError as exc:
+            print(f"llmspec grade: {exc}", file=sys.stderr)
+            return 4
+        results: dict[str, dict] = {}
+        to_run = []
+        for s in subs:
+            prev = None if args.force else output.already_graded(out, s.name, config)
+            if prev is not None:
+                results[s.name] = prev
+            elif s.problem:
+                results[s.name] = output.write_submission(out, runner.problem(s), config)
+            else:
+                to_run.append(s)
+        skipped = len(subs) - len(to_run)
+        progress = None if args.quiet else _progress(len(to_run), t0)
+
+        def done(g, log):
+            results[g.name] = output.write_submission(out, g, config, log)
+
+        runner.run(to_run, done, progress)
+        if progress:
+            print(file=sys.stderr)
+        ordered = [results[s.name] for s in subs]
+        output.write_class(out, ordered, config.name)
+        if args.gradescope_out and ordered:
+            import json
+
+            atomic.write_text(args.gradescope_out, json.dumps(ordered[0], indent=1) + "\n")
+        wall = time.perf_counter() - t0
+        mean = sum(r["score"] for r in ordered) / len(ordered) if ordered else 0.0
+        print(f"graded {len(to_run)} submission(s), {skipped} already graded or not runnable, in {wall:.1f} s; "
+              f"mean score {mean:.2f}/{config.max_score:g}; reports in {out}")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _progress(total: int, t0: float):
+    tty = sys.stderr.isatty()
+    last = [-1]
+
+    def show(done: int, running: int, pending: int) -> None:
+        if not tty and done == last[0]:
+            return
+        last[0] = done
+        line = f"grading: {done}/{total} done, {running} running, {pending} waiting, {time.perf_counter() - t0:.1f} s"
+        print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    return show

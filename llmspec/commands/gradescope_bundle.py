@@ -1,0 +1,43 @@
+"""``llmspec gradescope-bundle --out autograder.zip``: write the zip Gradescope's autograder runs.
+
+It holds ``setup.sh`` (installs torch 2.13.0 CPU, tiktoken and llmspec into a venv), ``run_autograder``
+(``llmspec grade /autograder/submission --gradescope-out /autograder/results/results.json``), the
+grading config and the book's data.  Exit codes: 0 written, 2 bad usage/config, 3 data missing.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0],
+                       epilog="exit codes: 0 written, 2 bad usage/config, 3 book data missing")
+    p.add_argument("--out", default="autograder.zip", help="zip to write (default: autograder.zip)")
+    p.add_argument("--config", default=None, help="grading TOML to ship (default: the packaged defaults)")
+    p.add_argument("--package", default=None, metavar="REQUIREMENT",
+                   help="pip requirement for llmspec (default: bundle this source tree)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from llmspec.data import locate
+    from llmspec.errors import DataError
+    from llmspec.grading import atomic
+    from llmspec.grading.bundle import build_bundle
+    from llmspec.grading.config import load_config
+
+    text = None
+    if args.config:
+        load_config(args.config)  # validate before shipping it
+        text = Path(args.config).read_text("utf-8")
+    files = locate()
+    data = {"the-verdict.txt": files.verdict, "gpt2/encoder.json": files.encoder_json,
+            "gpt2/vocab.bpe": files.vocab_bpe}
+    try:
+        blob = build_bundle(text, data, args.package)
+    except FileNotFoundError as exc:
+        raise DataError(str(exc)) from None
+    atomic.write_bytes(args.out, blob)
+    print(f"wrote {args.out} ({len(blob) // 1024} KB): upload it as the assignment's autograder on Gradescope")
+    return 0

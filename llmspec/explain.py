@@ -1,0 +1,198 @@
+"""Failure messages that teach: where in the book, what was expected, what came back, where it differs.
+
+Every spec test reports through these helpers, so a learner always sees the same shape of message:
+
+    dataset[3] input (2.6, Listing 2.5): first difference at position 2: expected 464, got 1464
+      expected ids [40, 367, 464, ...]  -> 'I HAD the'
+      actual ids   [40, 367, 1464, ...] -> 'I HAD always'
+
+The helpers raise ``pytest.fail(..., pytrace=False)``, so the message is the *first* thing in the
+failure output, not buried under a traceback of harness code.  Written once; every stage module (and
+the optional ``bpe_scratch`` stage) reuses them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, NoReturn, Sequence
+
+import pytest
+
+from llmspec.stages import STAGES
+
+MAX_SHOWN = 12  # ids shown either side of a difference
+MAX_TEXT = 160  # characters of decoded text / repr shown
+
+
+def book(stage: str, source: dict[str, Any] | None = None) -> str:
+    """``"2.6, Listing 2.5"`` for a stage, plus the seed document a golden value comes from."""
+    where = STAGES[stage].section if stage in STAGES else stage
+    if source:
+        doc = source.get("document")
+        sec = source.get("section")
+        if sec and sec != where:
+            where = f"{where}; {sec}"
+        if doc:
+            where = f"{where}; golden value from {doc}"
+    return where
+
+
+def short(value: Any, limit: int = MAX_TEXT) -> str:
+    """``repr`` cut to ``limit`` characters (a failing 5000-token list must not flood the output)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + " ...]"
+
+
+def first_difference(expected: Sequence[Any], actual: Sequence[Any]) -> int | None:
+    """Index of the first position where the sequences differ (``len`` of the shorter when one is a
+    prefix of the other), ``None`` when equal."""
+    for i, (e, a) in enumerate(zip(expected, actual)):
+        if e != a:
+            return i
+    if len(expected) != len(actual):
+        return min(len(expected), len(actual))
+    return None
+
+
+def _window(ids: Sequence[int], at: int) -> str:
+    lo = max(0, at - MAX_SHOWN // 2)
+    hi = min(len(ids), lo + MAX_SHOWN)
+    body = ", ".join(str(int(i)) for i in ids[lo:hi])
+    return ("[..., " if lo else "[") + body + (", ...]" if hi < len(ids) else "]")
+
+
+def _safe_decode(decode: Callable[[list[int]], str] | None, ids: Sequence[int]) -> str:
+    if decode is None:
+        return ""
+    try:
+        return " -> " + short(decode(list(ids)))
+    except Exception as exc:  # the ids may hold values the trusted decoder does not know
+        return f" -> (cannot decode: {type(exc).__name__})"
+
+
+def ids_message(what: str, expected: Sequence[int], actual: Sequence[int], *, stage: str,
+                decode: Callable[[list[int]], str] | None = None,
+                source: dict[str, Any] | None = None, given: Any = None) -> str | None:
+    """The message for two id lists that differ, or ``None`` when they are equal.
+
+    ``decode`` is a *trusted* decoder (vocabulary or tiktoken), so both lists are shown as text too:
+    the learner sees which word went wrong, not only which number."""
+    at = first_difference(list(expected), list(actual))
+    if at is None:
+        return None
+    lines = [f"{what} ({book(stage, source)}): "
+             + (f"length {len(actual)}, expected {len(expected)}; " if len(actual) != len(expected) else "")
+             + f"first difference at position {at}: expected "
+             + (str(expected[at]) if at < len(expected) else "<end>") + ", got "
+             + (str(actual[at]) if at < len(actual) else "<end>")]
+    if given is not None:
+        lines.append(f"  input        {short(given)}")
+    lines.append(f"  expected ids {_window(expected, at)}{_safe_decode(decode, expected)}")
+    lines.append(f"  actual ids   {_window(actual, at)}{_safe_decode(decode, actual)}")
+    return "\n".join(lines)
+
+
+def check_ids(what: str, expected: Sequence[int], actual: Any, **kw: Any) -> None:
+    """Fail with :func:`ids_message` unless ``actual`` is the list ``expected``."""
+    __tracebackhide__ = True
+    if not isinstance(actual, list) or not all(isinstance(i, int) for i in actual):
+        fail(f"{what} ({book(kw['stage'], kw.get('source'))}): expected a list of int ids, "
+             f"got {short(actual)}")
+    msg = ids_message(what, list(expected), actual, **kw)
+    if msg:
+        fail(msg)
+
+
+def check_text(what: str, expected: str, actual: Any, *, stage: str,
+               source: dict[str, Any] | None = None, given: Any = None) -> None:
+    """Fail unless two strings are equal, pointing at the first differing character."""
+    __tracebackhide__ = True
+    if actual == expected:
+        return
+    if not isinstance(actual, str):
+        fail(f"{what} ({book(stage, source)}): expected a str, got {type(actual).__name__} {short(actual)}")
+    at = first_difference(expected, actual) or 0
+    lo = max(0, at - 30)
+    lines = [f"{what} ({book(stage, source)}): first difference at character {at}"]
+    if given is not None:
+        lines.append(f"  input    {short(given)}")
+    lines.append(f"  expected {short(expected[lo:lo + 90])}")
+    lines.append(f"  actual   {short(actual[lo:lo + 90])}")
+    fail("\n".join(lines))
+
+
+def tensor_message(what: str, expected: Any, actual: Any, *, stage: str, atol: float | None = None,
+                   source: dict[str, Any] | None = None, dtype: Any = None) -> str | None:
+    """Shape, dtype, then the first differing row/column (``None`` when they match).
+
+    With ``atol`` floats are compared with that absolute tolerance (golden matrices are printed to 4
+    decimals in the book); without it the comparison is exact."""
+    import torch
+
+    where = f"{what} ({book(stage, source)})"
+    if not isinstance(actual, torch.Tensor):
+        return f"{where}: expected a torch.Tensor, got {type(actual).__name__} {short(actual)}"
+    exp = expected if isinstance(expected, torch.Tensor) else torch.tensor(expected, dtype=actual.dtype
+                                                                           if atol is None else torch.float32)
+    if dtype is not None and actual.dtype != dtype:
+        return f"{where}: dtype {actual.dtype}, expected {dtype}"
+    if tuple(actual.shape) != tuple(exp.shape):
+        return f"{where}: shape {list(actual.shape)}, expected {list(exp.shape)}"
+    if atol is None:
+        diff = actual != exp.to(actual.dtype)
+    else:
+        diff = (actual.double() - exp.double()).abs() > atol
+    if not bool(diff.any()):
+        return None
+    index = tuple(int(i) for i in diff.nonzero()[0].tolist())
+    lines = [f"{where}: {int(diff.sum())} of {diff.numel()} values differ; first at index {list(index)}: "
+             f"expected {_item(exp, index)}, got {_item(actual, index)}"
+             + (f" (atol {atol})" if atol is not None else "")]
+    if actual.dim() >= 1 and index:
+        row = index[:-1]
+        lines.append(f"  expected row {list(row)}: {short(_row(exp, row))}")
+        lines.append(f"  actual row   {list(row)}: {short(_row(actual, row))}")
+    return "\n".join(lines)
+
+
+def _item(t: Any, index: tuple[int, ...]) -> str:
+    value = t[index].item() if index else t.item()
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _row(t: Any, row: tuple[int, ...]) -> list[Any]:
+    values = t[row].tolist() if row else t.tolist()
+    return [round(v, 4) if isinstance(v, float) else v for v in values]
+
+
+def check_tensor(what: str, expected: Any, actual: Any, **kw: Any) -> None:
+    """Fail with :func:`tensor_message` unless the tensors agree."""
+    __tracebackhide__ = True
+    msg = tensor_message(what, expected, actual, **kw)
+    if msg:
+        fail(msg)
+
+
+def impl_raised(what: str, err: BaseException, *, stage: str, given: Any = None,
+                source: dict[str, Any] | None = None) -> NoReturn:
+    """Fail because the implementation raised where the book's code does not."""
+    __tracebackhide__ = True
+    lines = [f"{what} ({book(stage, source)}) raised {err}"]
+    if given is not None:
+        lines.append(f"  input {short(given)}")
+    tb = getattr(err, "tb", "")
+    if tb:
+        lines.append("  implementation traceback (last lines):")
+        lines.extend("    " + ln for ln in tb.strip().splitlines()[-6:])
+    fail("\n".join(lines))
+
+
+def expect(condition: bool, message: str, *, stage: str, source: dict[str, Any] | None = None) -> None:
+    """A plain check with a teaching message: ``expect(len(ds) == 3, "len(dataset) is 5, ...")``."""
+    __tracebackhide__ = True
+    if not condition:
+        fail(f"{message} ({book(stage, source)})")
+
+
+def fail(message: str) -> NoReturn:
+    """``pytest.fail`` without a traceback: the message is the whole story."""
+    __tracebackhide__ = True
+    pytest.fail(message, pytrace=False)

@@ -1,0 +1,85 @@
+"""The Gradescope autograder zip: ``setup.sh`` and ``run_autograder`` at the root of the archive
+(gradescope/autograder_samples docs/specs.md), plus the grading config, the llmspec source and the
+book's data so the run itself needs no network.
+
+Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once when it builds the
+image, copies ``run_autograder`` to ``/autograder/run_autograder`` and runs it per submission with
+the student's files in ``/autograder/submission``; the results must land in
+``/autograder/results/results.json``.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from llmspec.grading.config import default_config_text
+
+SETUP_SH = """#!/usr/bin/env bash
+# Runs once when Gradescope builds the autograder image.
+set -euo pipefail
+apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install -q --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+/autograder/venv/bin/pip install -q {install}
+# seed tiktoken's offline cache from the bundled BPE files (the grading run needs no network)
+LLMSPEC_DATA=/autograder/source/data /autograder/venv/bin/python -c "from llmspec.data import ensure_tiktoken_cache; ensure_tiktoken_cache()"
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Runs once per submission; llmspec always writes results.json, whatever the submission does.
+export LLMSPEC_DATA=/autograder/source/data
+cd /autograder
+/autograder/venv/bin/llmspec grade /autograder/submission --single --jobs 1 \\
+    --config /autograder/source/grading.toml \\
+    --out /tmp/llmspec-grades \\
+    --gradescope-out /autograder/results/results.json
+status=$?
+if [ ! -s /autograder/results/results.json ]; then
+  echo '{{"score": 0, "output": "The autograder could not run (llmspec exit code '"$status"'); please tell your instructor.", "tests": []}}' > /autograder/results/results.json
+fi
+"""
+
+PROJECT_PARTS = ("pyproject.toml", "README.md", "llmspec", "spec_tests", "reference", "fixtures")
+
+
+def project_root() -> Path | None:
+    """The llmspec source tree this package runs from, if it is a checkout (editable install)."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "spec_tests").is_dir() else None
+
+
+def build_bundle(config_text: str | None, data: dict[str, Path], package: str | None = None) -> bytes:
+    """The zip's bytes.  ``package`` is a pip requirement for llmspec; when None the source tree is
+    bundled and installed from ``/autograder/source/llmspec-src``; ``data`` maps
+    ``the-verdict.txt``, ``gpt2/encoder.json``, ``gpt2/vocab.bpe`` to their files."""
+    buf = io.BytesIO()
+    root = project_root()
+    if package is None and root is None:
+        raise ValueError("llmspec is not running from a source checkout: pass --package REQUIREMENT")
+    install = package or "/autograder/source/llmspec-src"
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        _add(zf, "setup.sh", SETUP_SH.format(install=install).encode(), 0o755)
+        _add(zf, "run_autograder", RUN_AUTOGRADER.format().encode(), 0o755)
+        _add(zf, "grading.toml", (config_text or default_config_text()).encode(), 0o644)
+        for rel, src in sorted(data.items()):
+            src = Path(src)
+            if not src.is_file():
+                raise FileNotFoundError(f"book data file missing: {src} (run 'llmspec data')")
+            _add(zf, f"data/{rel}", src.read_bytes(), 0o644)
+        if package is None:
+            for part in PROJECT_PARTS:
+                p = root / part
+                files = [p] if p.is_file() else sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else []
+                for f in files:
+                    if "__pycache__" in f.parts or f.suffix == ".pyc":
+                        continue
+                    _add(zf, "llmspec-src/" + f.relative_to(root).as_posix(), f.read_bytes(), 0o644)
+    return buf.getvalue()
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))  # fixed: the same zip every time
+    info.external_attr = (0o100000 | mode) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)

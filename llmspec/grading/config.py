@@ -1,0 +1,149 @@
+"""Grading configuration: points per stage and per test, visibility, per-submission limits.
+
+Read from TOML with :mod:`tomllib` (stdlib).  Points live per *stage* (the instructor thinks in book
+sections) and are split over that stage's tests by weight, so a class's maximum score never depends on
+how many tests the suite happens to have.  A fingerprint of the effective config is stored in every
+``results.json`` so a resumed run never reuses a result graded under different rules.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from llmspec.stages import CORE_STAGES, EDITIONS, STAGES
+
+VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
+
+
+@dataclass(frozen=True)
+class TestRule:
+    """A per-test override; ``match`` is an fnmatch pattern on the test id."""
+
+    match: str
+    weight: float | None = None
+    visibility: str | None = None
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    name: str
+    edition: str
+    stages: tuple[str, ...]
+    points: dict[str, float]
+    stage_visibility: dict[str, str]
+    rules: tuple[TestRule, ...]
+    hypothesis_seed: int | None = None
+    submission_timeout: float = 240.0
+    call_timeout: float = 20.0
+    memory_mb: int = 2048
+    max_output_chars: int = 2000
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def weight(self, test_id: str) -> float:
+        """The last matching rule wins (like a .gitignore), so specific rules go last."""
+        w = 1.0
+        for rule in self.rules:
+            if rule.weight is not None and fnmatch.fnmatchcase(test_id, rule.match):
+                w = rule.weight
+        return w
+
+    def visibility(self, test_id: str, stage: str) -> str:
+        vis = self.stage_visibility.get(stage, "visible")
+        for rule in self.rules:
+            if rule.visibility is not None and fnmatch.fnmatchcase(test_id, rule.match):
+                vis = rule.visibility
+        return vis
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(self.points[s] for s in self.stages))
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything that can change a score or its feedback changes."""
+        blob = json.dumps(
+            [self.edition, self.stages, self.points, self.stage_visibility,
+             [vars(r) for r in self.rules], self.hypothesis_seed, self.call_timeout,
+             self.memory_mb, self.max_output_chars, self.submission_timeout],
+            sort_keys=True, default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def default_config_text() -> str:
+    return resources.files("llmspec.grading").joinpath("default_points.toml").read_text("utf-8")
+
+
+def load_config(path: str | Path | None = None) -> GradingConfig:
+    """Load ``path`` (or the packaged defaults); a bad file raises ``ValueError`` with one clear line."""
+    text = default_config_text() if path is None else Path(path).read_text("utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"grading config {path}: {exc}") from None
+    return parse_config(data, where=str(path or "default_points.toml"))
+
+
+def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
+    def bad(msg: str) -> ValueError:
+        return ValueError(f"grading config {where}: {msg}")
+
+    unknown = set(data) - {"assignment", "limits", "stages", "tests"}
+    if unknown:
+        raise bad(f"unknown table(s) {sorted(unknown)}")
+    assignment = data.get("assignment", {})
+    limits = data.get("limits", {})
+    stage_tables = data.get("stages", {})
+    edition = str(assignment.get("edition", "print"))
+    if edition not in EDITIONS:
+        raise bad(f"edition must be one of {EDITIONS}, not {edition!r}")
+    for name in stage_tables:
+        if name not in STAGES:
+            raise bad(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")
+    stages = tuple(assignment.get("stages") or [s for s in CORE_STAGES if s in stage_tables] or CORE_STAGES)
+    for name in stages:
+        if name not in STAGES:
+            raise bad(f"unknown stage {name!r} in assignment.stages")
+    points: dict[str, float] = {}
+    stage_vis: dict[str, str] = {}
+    for name in stages:
+        table = stage_tables.get(name, {})
+        pts = table.get("points", 0)
+        if not isinstance(pts, (int, float)) or pts < 0:
+            raise bad(f"stages.{name}.points must be a number >= 0")
+        points[name] = float(pts)
+        vis = table.get("visibility", "visible")
+        if vis not in VISIBILITIES:
+            raise bad(f"stages.{name}.visibility must be one of {VISIBILITIES}")
+        stage_vis[name] = vis
+    rules = []
+    for i, t in enumerate(data.get("tests", [])):
+        if "match" not in t:
+            raise bad(f"tests[{i}] needs a 'match' pattern")
+        w = t.get("weight")
+        if w is not None and (not isinstance(w, (int, float)) or w < 0):
+            raise bad(f"tests[{i}].weight must be a number >= 0")
+        vis = t.get("visibility")
+        if vis is not None and vis not in VISIBILITIES:
+            raise bad(f"tests[{i}].visibility must be one of {VISIBILITIES}")
+        rules.append(TestRule(str(t["match"]), None if w is None else float(w), vis))
+    seed = assignment.get("hypothesis_seed")
+    return GradingConfig(
+        name=str(assignment.get("name", "llmspec")),
+        edition=edition,
+        stages=stages,
+        points=points,
+        stage_visibility=stage_vis,
+        rules=tuple(rules),
+        hypothesis_seed=None if seed is None else int(seed),
+        submission_timeout=float(limits.get("submission_timeout", 240)),
+        call_timeout=float(limits.get("call_timeout", 20)),
+        memory_mb=int(limits.get("memory_mb", 2048)),
+        max_output_chars=int(limits.get("max_output_chars", 2000)),
+        raw=data,
+    )

@@ -1,0 +1,54 @@
+"""Writing the report tree: ``DIR/<name>/{results.json,junit.xml,classroom_result.b64}``,
+``DIR/gradebook.csv`` and ``DIR/report.html``.
+
+A submission's directory is assembled in a staging directory and renamed into place, with
+``results.json`` as the completeness marker that resume checks; the trusted parent writes it only
+after the submission's processes are dead, so nothing the submission wrote can survive in it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from llmspec.grading import atomic
+from llmspec.grading.config import GradingConfig
+from llmspec.grading.gradebook import gradebook_csv
+from llmspec.grading.html import report_html
+from llmspec.grading.results import classroom_result, gradescope, junit_xml, load_valid
+from llmspec.grading.scoring import Graded
+
+
+def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | None = None) -> dict:
+    data = gradescope(g, config.fingerprint(), config.max_output_chars, config.name)
+    stage = atomic.staging_dir(out, g.name)
+    (stage / "junit.xml").write_text(junit_xml(g), encoding="utf-8")
+    (stage / "classroom_result.b64").write_text(classroom_result(g) + "\n", encoding="utf-8")
+    if log is not None and log.is_file():
+        (stage / "pytest.log").write_bytes(log.read_bytes()[-200_000:])
+    (stage / "results.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    atomic.replace_dir(stage, out / g.name)
+    return data
+
+
+def already_graded(out: Path, name: str, config: GradingConfig) -> dict | None:
+    return load_valid(out / name / "results.json", config.fingerprint())
+
+
+def write_class(out: Path, results: list[dict], title: str) -> None:
+    atomic.write_text(out / "gradebook.csv", gradebook_csv(results))
+    atomic.write_text(out / "report.html", report_html(results, title))
+
+
+def collect_results(dirs: list[Path]) -> list[dict]:
+    """Every complete ``results.json`` under the given output directories (for ``llmspec merge``)."""
+    found: dict[str, dict] = {}
+    for d in dirs:
+        for f in sorted(Path(d).glob("*/results.json")):
+            data = load_valid(f)
+            if data is None:
+                continue
+            name = data["extra_data"]["llmspec"]["submission"]
+            if name in found and found[name] != data:
+                raise ValueError(f"submission {name!r} appears in more than one shard with different results")
+            found[name] = data
+    return [found[k] for k in sorted(found)]

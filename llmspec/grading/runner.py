@@ -1,0 +1,326 @@
+"""Grade many submissions: one warm parent, one forked *trusted* pytest process per submission.
+
+Why this shape:
+* The parent imports torch, tiktoken, pytest, Hypothesis and the suite once (~1.5 s); each submission
+  is graded by a child forked from it, so start-up is paid once per run, not once per submission.
+* The child runs ``pytest.main([spec_tests, "--impl", SUB, "--isolate", ...])``: submission code runs
+  only in the worker that the proxy forks from the child, so the process that decides the verdict
+  never imports it.  The child streams one JSON line per test report to a file in a private
+  directory, so a child killed for its time budget still leaves the tests it finished.
+* The parent enforces the per-submission wall clock, kills the child's whole tree, reaps orphans (it
+  is a child subreaper, so daemonised grandchildren come back to it) and writes every report itself,
+  after the child is dead.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from llmspec.grading.config import GradingConfig
+from llmspec.grading.scoring import Graded, Outcome, score
+from llmspec.grading.submissions import Submission
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def spec_dir() -> Path:
+    import spec_tests
+
+    # __file__ is None when an older editable install maps it as a namespace package
+    return Path(spec_tests.__file__ or list(spec_tests.__path__)[0]).resolve().parent
+
+
+def test_id(nodeid: str) -> str:
+    """``spec_tests/test_x.py::test_y[a]`` -> ``test_x.py::test_y[a]`` (independent of install path)."""
+    path, sep, rest = nodeid.partition("::")
+    return Path(path).name + sep + rest
+
+
+def warm_up() -> None:
+    """Import everything a trusted child needs, once, before forking."""
+    import torch
+
+    torch.set_num_threads(1)
+    import hypothesis  # noqa: F401
+    import pytest  # noqa: F401
+
+    from llmspec.data import ensure_tiktoken_cache
+
+    ensure_tiktoken_cache()
+    for name in ("tiktoken", "llmspec.plugin", "llmspec.connect", "llmspec.worker", "llmspec.explain",
+                 "reference", "spec_tests.conftest", "spec_tests.strategies"):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the child reports real problems; this is only a cache
+            pass
+    for f in sorted(spec_dir().glob("test_*.py")):
+        try:
+            importlib.import_module("spec_tests." + f.stem)
+        except Exception:  # noqa: BLE001
+            pass
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+# --- the trusted child --------------------------------------------------------------------------
+class Collector:
+    """A pytest plugin object: one JSON line per event, flushed at once (survives a kill)."""
+
+    def __init__(self, events: Path) -> None:
+        self.fh = open(events, "a", encoding="utf-8", buffering=1)
+
+    def emit(self, **obj) -> None:
+        self.fh.write(json.dumps(obj) + "\n")
+        self.fh.flush()
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed:
+            self.emit(event="collect_error", nodeid=report.nodeid, message=str(report.longreprtext)[-2000:])
+
+    def pytest_collection_finish(self, session) -> None:
+        from llmspec.plugin import stage_of
+
+        self.emit(event="collected", tests=[[test_id(i.nodeid), stage_of(i) or "?"] for i in session.items])
+
+    def pytest_runtest_logreport(self, report) -> None:
+        from llmspec.plugin import failure_message
+
+        msg = failure_message(report) if (report.failed or report.skipped) else ""
+        msg = msg[len("Failed: "):] if msg.startswith("Failed: ") else msg
+        self.emit(event="report", test=test_id(report.nodeid), when=report.when, outcome=report.outcome,
+                  message=msg, duration=report.duration)
+
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
+        self.emit(event="finished", exitstatus=int(exitstatus))
+
+
+def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False) -> list[str]:
+    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
+            "--edition", config.edition, "--stages", ",".join(config.stages)]
+    if config.hypothesis_seed is not None:
+        args += ["--hypothesis-seed", str(config.hypothesis_seed)]
+    if collect_only:
+        return args + ["--collect-only"]
+    return args + ["--impl", str(target), "--isolate",
+                   "--llmspec-limit", "start=fork",
+                   "--llmspec-limit", f"call_timeout={config.call_timeout:g}",
+                   "--llmspec-limit", f"memory_mb={config.memory_mb}"]
+
+
+def _child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
+    """Runs in the forked child; never returns."""
+    code = 70
+    try:
+        os.setpgid(0, 0)
+        os.chdir(scratch)
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        import pytest
+
+        collector = Collector(events)
+        try:
+            pytest.main(args, plugins=[collector])
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - report anything, then leave
+            collector.emit(event="internal", message=f"{type(exc).__name__}: {exc}")
+    finally:
+        os._exit(code)
+
+
+# --- the parent ---------------------------------------------------------------------------------
+@dataclass
+class Job:
+    sub: Submission
+    pid: int
+    started: float
+    events: Path
+    log: Path
+
+
+def read_events(path: Path) -> list[dict]:
+    out = []
+    try:
+        lines = path.read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass  # a line cut by a kill
+    return out
+
+
+def outcomes_from(events: list[dict]) -> dict[str, Outcome]:
+    """Fold setup/call/teardown reports: a test passes only if no phase failed and its call ran."""
+    stages: dict[str, str] = {}
+    for e in events:
+        if e["event"] == "collected":
+            stages.update({t: s for t, s in e["tests"]})
+    out: dict[str, Outcome] = {}
+    for e in events:
+        if e["event"] != "report":
+            continue
+        o = out.setdefault(e["test"], Outcome(e["test"], stages.get(e["test"], "?"), False, "", 0.0))
+        o.duration += float(e["duration"])
+        bad = e["outcome"] in ("failed", "skipped")
+        if bad and (o.passed or not o.message):
+            o.passed, o.message = False, (e["message"] or f"{e['outcome']} in {e['when']}")
+            if e["outcome"] == "skipped":
+                o.message = "skipped: " + o.message
+        elif e["when"] == "call" and e["outcome"] == "passed" and not o.message:
+            o.passed = True
+    return out
+
+
+def log_tail(log: Path, lines: int = 3) -> str:
+    try:
+        text = log.read_text("utf-8", errors="replace")[-4000:]
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+def _kill_group(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def reap_orphans(keep: set[int]) -> None:
+    """Kill and reap any child of ours that is not a running trusted child: workers or daemons of
+    finished submissions re-parented to us (we are their subreaper)."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, pgid = int(stat.parent.name), int(fields[2])
+        if fields[1] != me or pid in keep:
+            continue
+        if pgid != os.getpgrp():
+            _kill_group(pgid)
+        _kill_group(pid)
+        try:
+            os.waitpid(pid, 0)  # only this pid: never steal a running child's exit status
+        except ChildProcessError:
+            pass
+
+
+class Runner:
+    """Runs trusted children with at most ``jobs`` at a time and a wall-clock budget each."""
+
+    def __init__(self, config: GradingConfig, jobs: int, work: Path | None = None) -> None:
+        self.config = config
+        self.jobs = max(1, jobs)
+        self.work = Path(work or tempfile.mkdtemp(prefix="llmspec-grade-"))
+        self.work.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.work, 0o700)
+        self.canonical: list[tuple[str, str]] = []
+
+    def _fork(self, key: str, args: list[str]) -> tuple[int, Path, Path]:
+        d = Path(tempfile.mkdtemp(prefix=f"{key[:40]}-", dir=self.work))
+        scratch = d / "scratch"
+        scratch.mkdir()
+        events, log = d / "events.jsonl", d / "pytest.log"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(args, events, log, scratch)
+        return pid, events, log
+
+    def collect_canonical(self) -> list[tuple[str, str]]:
+        """The test list every submission is scored against (collected on the reference)."""
+        pid, events, log = self._fork("canonical", pytest_args(None, self.config, collect_only=True))
+        _, status = os.waitpid(pid, 0)
+        _kill_group(pid)
+        evs = read_events(events)
+        tests = [tuple(t) for e in evs if e["event"] == "collected" for t in e["tests"]]
+        errors = [e["message"] for e in evs if e["event"] in ("collect_error", "internal")]
+        if not tests or errors:
+            from llmspec.errors import HarnessError
+
+            raise HarnessError("the spec suite could not be collected: "
+                               + (errors[0].strip().splitlines()[-1] if errors else log_tail(log)))
+        self.canonical = tests
+        return tests
+
+    def problem(self, sub: Submission) -> Graded:
+        return score(sub.name, sub.source, self.canonical, {}, self.config, missing_reason=sub.problem or "",
+                     status="problem", reason=sub.problem or "")
+
+    def run(self, subs: list[Submission], on_done: Callable[[Graded, Path], None],
+            progress: Callable[[int, int, int], None] | None = None) -> None:
+        pending = deque(subs)
+        running: dict[int, Job] = {}
+        done = 0
+        try:
+            while pending or running:
+                while pending and len(running) < self.jobs:
+                    sub = pending.popleft()
+                    pid, events, log = self._fork(sub.name, pytest_args(sub.target, self.config))
+                    running[pid] = Job(sub, pid, time.monotonic(), events, log)
+                for pid, job in list(running.items()):
+                    timed_out = time.monotonic() - job.started > self.config.submission_timeout
+                    if timed_out:
+                        _kill_group(pid)
+                    try:
+                        wpid, status = os.waitpid(pid, 0 if timed_out else os.WNOHANG)
+                    except ChildProcessError:
+                        wpid, status = pid, 0
+                    if wpid == 0:
+                        continue
+                    del running[pid]
+                    _kill_group(pid)
+                    reap_orphans(set(running))
+                    on_done(self.finish(job, status, timed_out), job.log)
+                    done += 1
+                if progress:
+                    progress(done, len(running), len(pending))
+                if running:
+                    time.sleep(0.03)
+        finally:
+            for pid in running:
+                _kill_group(pid)
+            reap_orphans(set())
+
+    def finish(self, job: Job, status: int, timed_out: bool) -> Graded:
+        elapsed = time.monotonic() - job.started
+        events = read_events(job.events)
+        outcomes = outcomes_from(events)
+        finished = any(e["event"] == "finished" for e in events)
+        internal = [e["message"] for e in events if e["event"] == "internal"]
+        if timed_out:
+            st = "timeout"
+            reason = (f"grading stopped: the submission exceeded its time budget of "
+                      f"{self.config.submission_timeout:g} s (a call into it probably never returned)")
+        elif finished and not internal:
+            st, reason = "graded", ""
+        else:
+            st = "crashed"
+            how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"exit code {os.waitstatus_to_exitcode(status)}")
+            reason = f"grading stopped: the test process ended unexpectedly ({how}): " + (
+                internal[0] if internal else log_tail(job.log))
+        collect_errors = [e["message"] for e in events if e["event"] == "collect_error"]
+        notes = [f"collection error: {m.strip().splitlines()[-1]}" for m in collect_errors if m.strip()]
+        return score(job.sub.name, job.sub.source, self.canonical, outcomes, self.config,
+                     missing_reason=reason or "this test did not run (see the collection errors)",
+                     status=st, reason=reason, execution_time=elapsed, notes=notes)

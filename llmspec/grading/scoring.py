@@ -1,0 +1,160 @@
+"""From test outcomes to points: the one place a grade is computed.
+
+Every submission is scored against the same *canonical* list of tests (collected once per run), so a
+submission that crashed, timed out or could not be loaded gets every missing test as a failed test
+with the reason, never a dropped one; the maximum score is the same for the whole class.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from llmspec.grading.config import GradingConfig
+from llmspec.stages import STAGES
+
+HIDDEN_FAILED = "hidden test failed"
+
+
+@dataclass
+class Outcome:
+    """What the trusted pytest process observed for one test."""
+
+    test_id: str
+    stage: str
+    passed: bool
+    message: str = ""
+    duration: float = 0.0
+
+
+@dataclass
+class GradedTest:
+    test_id: str
+    stage: str
+    number: str
+    score: float
+    max_score: float
+    passed: bool
+    visibility: str
+    message: str
+    duration: float
+
+    @property
+    def shown(self) -> bool:
+        return self.visibility == "visible"
+
+
+@dataclass
+class Graded:
+    name: str
+    source: str
+    status: str  # graded | problem | timeout | crashed
+    tests: list[GradedTest]
+    execution_time: float
+    reason: str = ""  # one line for problem/timeout/crashed
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 2)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 2)
+
+    def stage_totals(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for t in self.tests:
+            s = out.setdefault(t.stage, {"score": 0.0, "max_score": 0.0, "passed": 0, "total": 0})
+            s["score"] = round(s["score"] + t.score, 6)
+            s["max_score"] = round(s["max_score"] + t.max_score, 6)
+            s["passed"] += int(t.passed)
+            s["total"] += 1
+        for s in out.values():
+            s["score"], s["max_score"] = round(s["score"], 2), round(s["max_score"], 2)
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def score(
+    name: str,
+    source: str,
+    canonical: list[tuple[str, str]],
+    outcomes: dict[str, Outcome],
+    config: GradingConfig,
+    *,
+    missing_reason: str,
+    status: str = "graded",
+    reason: str = "",
+    execution_time: float = 0.0,
+    notes: list[str] | None = None,
+) -> Graded:
+    """Score ``outcomes`` against ``canonical`` ``[(test_id, stage)]``; absent tests fail with
+    ``missing_reason``.  A stage with no canonical test gets one placeholder test so its points stay
+    in the maximum."""
+    by_stage: dict[str, list[str]] = {s: [] for s in config.stages}
+    for test_id, stage in canonical:
+        if stage in by_stage:
+            by_stage[stage].append(test_id)
+    tests: list[GradedTest] = []
+    for s_index, stage in enumerate(config.stages, start=1):
+        ids = by_stage[stage] or [f"{stage}::(no tests collected)"]
+        weights = [config.weight(t) for t in ids]
+        total_w = sum(weights) or 1.0
+        for t_index, (test_id, w) in enumerate(zip(ids, weights), start=1):
+            share = config.points[stage] * w / total_w
+            got = outcomes.get(test_id)
+            passed = bool(got and got.passed)
+            message = got.message if got else (
+                missing_reason if by_stage[stage] else "no test of this stage was collected by the suite")
+            tests.append(GradedTest(
+                test_id=test_id, stage=stage, number=f"{s_index}.{t_index}",
+                score=round(share, 4) if passed else 0.0, max_score=round(share, 4), passed=passed,
+                visibility=config.visibility(test_id, stage), message=message or "",
+                duration=round(got.duration, 4) if got else 0.0,
+            ))
+    return Graded(name, source, status, tests, round(execution_time, 3), reason, list(notes or []))
+
+
+def fmt_points(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def student_message(t: GradedTest) -> str:
+    """What a student may see for one test: hidden ones say only that they failed."""
+    if not t.shown:
+        return HIDDEN_FAILED if not t.passed else ""
+    return "" if t.passed else t.message
+
+
+def summary(g: Graded) -> str:
+    """The submission-level feedback: the actionable line first, then one line per stage."""
+    lines = [f"Score: {fmt_points(g.score)}/{fmt_points(g.max_score)}"]
+    if g.status != "graded":
+        lines.insert(0, g.reason)
+    visible = [t for t in g.tests if t.shown]
+    hidden = [t for t in g.tests if not t.shown]
+    failed_visible = [t for t in visible if not t.passed]
+    if not failed_visible and g.status == "graded":
+        if hidden:
+            lines.append(f"All visible tests passed ({len(hidden)} hidden tests are graded too).")
+        else:
+            lines.append("All tests passed.")
+    elif failed_visible and g.status == "graded":
+        lines.append(f"First failure ({failed_visible[0].stage}): {first_line(failed_visible[0].message)}")
+    for stage, tot in g.stage_totals().items():
+        vis = [t for t in visible if t.stage == stage]
+        title = STAGES[stage].title if stage in STAGES else stage
+        lines.append(
+            f"  {stage:<13} {fmt_points(tot['score']):>6}/{fmt_points(tot['max_score']):<4} pts  "
+            f"{sum(t.passed for t in vis)}/{len(vis)} visible tests passed  ({title})"
+        )
+    lines.extend(g.notes)
+    return "\n".join(lines)

@@ -1,0 +1,158 @@
+"""Find the submissions to grade and the one target (file, notebook, package) inside each.
+
+Accepted: ``.py`` files, ``.ipynb`` notebooks, directories, ``.zip`` archives.  A directory given on
+the command line is a *class*: each entry in it is one submission (unless ``single=True``, as for
+Gradescope's ``/autograder/submission``, or the directory is itself a package).  Problems found here
+(missing path, syntax error, notebook that is not JSON, zip without Python) do not stop the grader:
+the submission carries a one-line ``problem`` and is graded 0 without running anything.
+Syntax is checked with :func:`compile`, which parses but never executes submission code.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmspec.stages import CONTRACT_NAMES
+
+SOURCE_SUFFIXES = (".py", ".ipynb")
+# Preferred entry-point names inside a multi-file submission, best first.
+ENTRY_NAMES = ("ch02.py", "ch02.ipynb", "chapter2.py", "solution.py", "submission.py", "main.py")
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_ZIP_FILES = 2000
+IGNORED = re.compile(r"(^|/)(__MACOSX|\.ipynb_checkpoints|__pycache__|\.[^/]*)(/|$)")
+
+
+@dataclass
+class Submission:
+    name: str  # unique, file-system safe: the report directory name
+    source: str  # what the instructor gave (path as typed)
+    target: str | None = None  # what the suite is pointed at
+    problem: str | None = None  # one line: why it cannot be run (graded 0)
+    notes: tuple[str, ...] = ()
+
+
+def safe_name(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._@+-]+", "_", text).strip("._") or "submission"
+    return name[:100]
+
+
+def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Submission]:
+    """Expand command-line paths into submissions with unique names, sorted by name."""
+    found: list[tuple[str, Path]] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir() and not single and not (p / "__init__.py").exists():
+            entries = sorted(e for e in p.iterdir() if not IGNORED.search(e.name))
+            found.extend((str(e), e) for e in entries)
+        else:
+            found.append((raw, p))
+    subs: list[Submission] = []
+    used: set[str] = set()
+    for raw, p in found:
+        base = safe_name(p.stem if p.suffix in (".py", ".ipynb", ".zip") else p.name)
+        name, i = base, 2
+        while name in used:
+            name, i = f"{base}-{i}", i + 1
+        used.add(name)
+        sub = Submission(name=name, source=raw)
+        try:
+            sub.target = _resolve(p, work_dir / name)
+        except _Problem as exc:
+            sub.problem = str(exc)
+        subs.append(sub)
+    return sorted(subs, key=lambda s: s.name)
+
+
+class _Problem(Exception):
+    pass
+
+
+def _resolve(p: Path, scratch: Path) -> str:
+    if not p.exists():
+        raise _Problem(f"{p}: no such file or directory")
+    if p.is_dir():
+        return _entry_in_dir(p)
+    if p.suffix == ".zip":
+        return _entry_in_dir(_unzip(p, scratch))
+    if p.suffix in SOURCE_SUFFIXES:
+        _check_source(p)
+        return str(p.resolve())
+    raise _Problem(f"{p.name}: not a .py file, .ipynb notebook, .zip archive or directory")
+
+
+def _unzip(p: Path, scratch: Path) -> Path:
+    """Extract safely: no absolute or ``..`` paths, no symlinks, bounded size and file count."""
+    try:
+        zf = zipfile.ZipFile(p)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _Problem(f"{p.name}: not a readable zip archive ({exc})") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_FILES or sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
+            raise _Problem(f"{p.name}: zip archive too large (limit {MAX_ZIP_BYTES // 2**20} MB, {MAX_ZIP_FILES} files)")
+        if scratch.exists():
+            shutil.rmtree(scratch)
+        scratch.mkdir(parents=True)
+        for info in infos:
+            parts = Path(info.filename).parts
+            if info.filename.startswith("/") or ".." in parts or (info.external_attr >> 16) & 0o170000 == 0o120000:
+                raise _Problem(f"{p.name}: unsafe path in zip archive: {info.filename}")
+            zf.extract(info, scratch)
+    return scratch
+
+
+def _entry_in_dir(d: Path) -> str:
+    """The target inside a directory: a package, the one source file, or the best named one."""
+    if (d / "__init__.py").exists():
+        return str(d.resolve())
+    files = sorted(
+        f for f in d.rglob("*")
+        if f.is_file() and f.suffix in SOURCE_SUFFIXES and not IGNORED.search(f.relative_to(d).as_posix())
+    )
+    if not files:
+        raise _Problem(f"{d.name}: contains no Python file or notebook")
+    packages = sorted({f.parent for f in files if f.name == "__init__.py"}, key=lambda x: len(x.parts))
+    if len(files) == 1:
+        chosen = files[0]
+    else:
+        named = [f for n in ENTRY_NAMES for f in files if f.name == n]
+        chosen = named[0] if named else max(files, key=_contract_score)
+        if not named and _contract_score(chosen) == 0 and packages:
+            return str(packages[0].resolve())
+    _check_source(chosen)
+    return str(chosen.resolve())
+
+
+def _contract_score(f: Path) -> tuple[int, int]:
+    """How many book names a file defines (a text search: nothing is executed), then prefer .py."""
+    try:
+        text = f.read_text("utf-8", errors="replace")
+    except OSError:
+        return (0, 0)
+    hits = sum(1 for n in CONTRACT_NAMES if re.search(rf"\b(class|def)\s+{n}\b", text))
+    return (hits, int(f.suffix == ".py"))
+
+
+def _check_source(f: Path) -> None:
+    try:
+        data = f.read_bytes()
+    except OSError as exc:
+        raise _Problem(f"{f.name}: cannot be read ({exc.strerror})") from None
+    if f.suffix == ".ipynb":
+        try:
+            nb = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _Problem(f"{f.name}: notebook is not valid JSON ({exc})") from None
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            raise _Problem(f"{f.name}: not a Jupyter notebook (no 'cells' list)")
+        return
+    try:
+        compile(data, str(f), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise _Problem(f"{f.name}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except ValueError as exc:  # null bytes
+        raise _Problem(f"{f.name}: cannot be compiled ({exc})") from None

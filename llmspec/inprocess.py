@@ -1,0 +1,413 @@
+"""The in-process :class:`~llmspec.adapter.Adapter`: the implementation is imported into this process.
+
+It is the one place that touches submission objects.  Everything it returns is a *wire value*
+(see :mod:`llmspec.adapter`), normalised here, so the same tests run unchanged against the worker's
+proxy (the worker runs this very class on the far side of a pipe).  Every exception raised by
+implementation code becomes :class:`~llmspec.errors.ImplError` carrying only names and text.
+
+Calling conventions follow how learners actually write chapter 2:
+
+* ``create_dataloader_v1`` is called **by keyword**: learners often reorder or add parameters with
+  defaults, and a positional call would silently bind ``stride`` to ``max_length``.
+* ``GPTDatasetV1(txt, tokenizer, max_length, stride)`` is called **positionally**, exactly as
+  Listing 2.6 calls it: parameter *names* vary among learners (``text``, ``max_len``), the order the
+  book fixed does not.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import operator
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+
+from llmspec import target as _target
+from llmspec.adapter import Adapter, DatasetTokenizer, SpecialSet
+from llmspec.errors import HarnessError, ImplError, StageMissing
+from llmspec.stages import STAGES
+from llmspec.wire import DTYPES
+
+_WIRE_DTYPES = frozenset(DTYPES.values())
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def to_impl_error(exc: BaseException) -> ImplError:
+    """Names and text of an implementation's exception (never the object itself)."""
+    mro = [c.__name__ for c in type(exc).__mro__ if c is not object]
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return ImplError(type(exc).__name__, str(exc), mro, tb)
+
+
+def _wire_error(message: str) -> ImplError:
+    return ImplError("TypeError", message, ["TypeError", "Exception", "BaseException"], "")
+
+
+def _op(method: F) -> F:
+    """Run an adapter operation under the target's conditions (scratch cwd, network blocked) and
+    turn anything the implementation raises into :class:`ImplError`."""
+
+    @functools.wraps(method)
+    def wrapper(self: "InProcessAdapter", *args: Any, **kwargs: Any) -> Any:
+        with self.loaded.running():
+            try:
+                return method(self, *args, **kwargs)
+            except (HarnessError, ImplError, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # SystemExit from submission code is its failure too
+                raise to_impl_error(exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# --- wire normalisation --------------------------------------------------------------------------
+
+
+def _type_name(value: object) -> str:
+    t = type(value)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def wire_ids(value: object, what: str) -> list[int]:
+    """A list, tuple or 1-D integer tensor of token ids -> ``list[int]``; anything else (numpy
+    arrays included: the book returns lists) is a TypeError naming what returned it."""
+    if isinstance(value, torch.Tensor):
+        t = wire_tensor(value, what)
+        if t.dim() == 1 and t.numel() == 0:  # torch.tensor([]) is float32: still "no ids"
+            return []
+        if t.dtype.is_floating_point or t.dtype == torch.bool or t.dim() != 1:
+            raise _wire_error(f"{what} returned a {t.dtype} tensor of shape {list(t.shape)}; "
+                              "expected token ids (a list of ints)")
+        return [int(x) for x in t.reshape(-1).tolist()]
+    if not isinstance(value, (list, tuple)):
+        raise _wire_error(f"{what} returned {_type_name(value)}; expected token ids (a list of ints)")
+    ids = []
+    for i, x in enumerate(value):
+        if isinstance(x, bool) or not hasattr(type(x), "__index__"):
+            raise _wire_error(f"{what} returned a sequence whose item {i} is {_type_name(x)} {x!r:.40}; "
+                              "expected ints")
+        ids.append(operator.index(x))
+    return ids
+
+
+def wire_str(value: object, what: str) -> str:
+    """An exact ``str`` (a subclass is copied to a plain str)."""
+    if not isinstance(value, str):
+        raise _wire_error(f"{what} returned {_type_name(value)}; expected a str")
+    return str.__str__(value)
+
+
+def wire_tensor(value: object, what: str) -> torch.Tensor:
+    """A plain, detached, contiguous CPU copy of a tensor, same dtype and shape; never a subclass."""
+    if not isinstance(value, torch.Tensor):
+        raise _wire_error(f"{what} returned {_type_name(value)}; expected a torch.Tensor")
+    with torch._C.DisableTorchFunctionSubclass():  # a subclass's hooks never run on our side
+        # the worker can only send what llmspec.wire encodes: refuse the rest here too, so both
+        # modes agree
+        if value.layout != torch.strided or value.dtype not in _WIRE_DTYPES:
+            raise _wire_error(f"{what} returned a {value.layout} {value.dtype} tensor; expected a "
+                              f"dense tensor of one of {', '.join(DTYPES)}")
+        t = value.detach().cpu().clone().contiguous()
+        t = t.as_subclass(torch.Tensor)
+    return t
+
+
+def wire_pair(value: object, what: str) -> list[torch.Tensor]:
+    """``(input, target)`` as returned by ``dataset[i]`` or one DataLoader batch."""
+    if isinstance(value, torch.Tensor) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise _wire_error(f"{what} returned {_type_name(value)}; expected a pair (input_ids, target_ids)")
+    return [wire_tensor(value[0], what + "[0]"), wire_tensor(value[1], what + "[1]")]
+
+
+def _special(value: SpecialSet) -> Any:
+    """Special-token sets as tiktoken takes them: lists become sets, "all" stays."""
+    return value if value is None or value == "all" else set(value)
+
+
+def _tiktoken_like(obj: object) -> bool:
+    return all(hasattr(obj, a) for a in ("encode", "decode", "n_vocab"))
+
+
+class FakeTokenizer:
+    """Given to ``GPTDatasetV1`` so windowing is judged apart from BPE: ``encode`` returns a copy of
+    fixed ids and records how it was called."""
+
+    def __init__(self, ids: list[int]):
+        self._ids = list(ids)
+        self.calls: list[dict[str, Any]] = []
+
+    def encode(self, text: Any, allowed_special: Any = None, disallowed_special: Any = None,
+               **kw: Any) -> list[int]:
+        if allowed_special is None or allowed_special == "all":
+            allowed = allowed_special
+        else:
+            allowed = sorted(str(s) for s in allowed_special)
+        self.calls.append({
+            "method": "encode",
+            "text": text if isinstance(text, str) else repr(text),
+            "allowed_special": allowed,
+        })
+        return list(self._ids)
+
+
+class InProcessAdapter(Adapter):
+    """Answers adapter calls by calling a :class:`~llmspec.target.LoadedTarget` directly."""
+
+    def __init__(self, loaded: _target.LoadedTarget):
+        self.loaded = loaded
+        self._handles: dict[int, tuple[str, Any]] = {}
+        self._next = itertools.count(1)
+        self._gpt2: Any = None
+
+    @classmethod
+    def from_target(cls, target: str | None, impl_map: dict[str, str] | None = None,
+                    scratch: Path | None = None) -> "InProcessAdapter":
+        """Resolve and load ``target`` (``None`` = the reference implementation); ``scratch`` is
+        the working directory to run it in (default: a temporary one, removed by :meth:`close`)."""
+        spec = _target.resolve(target or "reference")
+        return cls(_target.load(spec, impl_map, scratch))
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def _need(self, stage: str) -> list[Any]:
+        """The target's objects for ``stage``'s names, or :class:`StageMissing`."""
+        names = STAGES[stage].names
+        missing = [n for n in names if self.loaded.names.get(n) is None]
+        if missing:
+            raise StageMissing(stage, missing)
+        return [self.loaded.get(n) for n in names]
+
+    def _new_handle(self, kind: str, obj: Any) -> int:
+        handle = next(self._next)
+        self._handles[handle] = (kind, obj)
+        return handle
+
+    def _handle(self, handle: int, kind: str) -> Any:
+        entry = self._handles.get(handle)
+        if entry is None or entry[0] != kind:
+            raise HarnessError(f"handle {handle!r} is not a live {kind} handle")
+        return entry[1]
+
+    def _bpe(self) -> tuple[Any, str]:
+        own = self.loaded.get("tokenizer")
+        if own is not None and _tiktoken_like(own):
+            return own, "target.tokenizer"
+        if self._gpt2 is None:
+            from llmspec import data
+
+            self._gpt2 = data.gpt2_encoding()
+        return self._gpt2, "tiktoken.get_encoding('gpt2')"
+
+    # --- discovery -------------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        names = dict(self.loaded.names)
+        return {
+            "target": self.loaded.spec.display,
+            "kind": self.loaded.spec.kind,
+            "names": names,
+            "stages": {s: [n for n in st.names if names.get(n) is None] for s, st in STAGES.items()},
+            "notes": list(self.loaded.notes),
+        }
+
+    # --- 2.3 / 2.4 -------------------------------------------------------------------------------
+    @_op
+    def tokenizer_new(self, version: int, vocab: dict[str, int]) -> int:
+        stage = {1: "tokenizer_v1", 2: "tokenizer_v2"}.get(version)
+        if stage is None:
+            raise HarnessError(f"tokenizer version must be 1 or 2, not {version!r}")
+        (cls,) = self._need(stage)
+        return self._new_handle("tokenizer", cls(dict(vocab)))
+
+    @_op
+    def tokenizer_encode(self, handle: int, text: str) -> list[int]:
+        tok = self._handle(handle, "tokenizer")
+        return wire_ids(tok.encode(text), "encode")
+
+    @_op
+    def tokenizer_decode(self, handle: int, ids: list[int]) -> str:
+        tok = self._handle(handle, "tokenizer")
+        return wire_str(tok.decode(list(ids)), "decode")
+
+    # --- 2.5 -------------------------------------------------------------------------------------
+    @_op
+    def bpe_encode(self, text: str, allowed_special: SpecialSet = None,
+                   disallowed_special: SpecialSet = None) -> list[int]:
+        tok, _ = self._bpe()
+        kw = {}
+        if allowed_special is not None:
+            kw["allowed_special"] = _special(allowed_special)
+        if disallowed_special is not None:
+            kw["disallowed_special"] = _special(disallowed_special)
+        return wire_ids(tok.encode(text, **kw), "tokenizer.encode")
+
+    @_op
+    def bpe_decode(self, ids: list[int]) -> str:
+        tok, _ = self._bpe()
+        return wire_str(tok.decode(list(ids)), "tokenizer.decode")
+
+    @_op
+    def bpe_info(self) -> dict[str, Any]:
+        tok, source = self._bpe()
+        n_vocab = getattr(tok, "n_vocab", None)
+        if n_vocab is not None:
+            if isinstance(n_vocab, bool) or not hasattr(type(n_vocab), "__index__"):
+                raise _wire_error(f"tokenizer.n_vocab is {_type_name(n_vocab)}; expected an int")
+            n_vocab = operator.index(n_vocab)
+        return {"n_vocab": n_vocab, "source": source}
+
+    # --- 2.6 -------------------------------------------------------------------------------------
+    @_op
+    def dataset_new(self, txt: str, max_length: int, stride: int,
+                    tokenizer: DatasetTokenizer = "gpt2") -> int:
+        (cls,) = self._need("dataset")
+        if tokenizer == "gpt2":
+            tok: Any = self._bpe_plain()
+            fake = None
+        elif isinstance(tokenizer, dict) and "fake_ids" in tokenizer:
+            tok = fake = FakeTokenizer([int(i) for i in tokenizer["fake_ids"]])
+        else:
+            raise HarnessError(f"dataset tokenizer must be 'gpt2' or {{'fake_ids': [...]}}, not {tokenizer!r}")
+        dataset = cls(txt, tok, max_length, stride)  # positional, as Listing 2.6 calls it
+        return self._new_handle("dataset", (dataset, fake))
+
+    def _bpe_plain(self) -> Any:
+        """The real GPT-2 encoding for a dataset (never the target's own ``tokenizer``: the dataset
+        stage judges windowing, and the bpe stage judges the target's tokenizer)."""
+        from llmspec import data
+
+        return data.gpt2_encoding()
+
+    @_op
+    def dataset_len(self, handle: int) -> int:
+        dataset, _ = self._handle(handle, "dataset")
+        return operator.index(len(dataset))
+
+    @_op
+    def dataset_items(self, handle: int, indices: list[int]) -> list[list[torch.Tensor]]:
+        dataset, _ = self._handle(handle, "dataset")
+        return [wire_pair(dataset[int(i)], f"dataset[{int(i)}]") for i in indices]
+
+    @_op
+    def dataset_tokenizer_calls(self, handle: int) -> list[dict[str, Any]]:
+        _, fake = self._handle(handle, "dataset")
+        return [dict(c) for c in fake.calls] if fake is not None else []
+
+    @_op
+    def dataloader_batches(self, txt: str, batch_size: int, max_length: int, stride: int,
+                           shuffle: bool, drop_last: bool, num_workers: int = 0,
+                           seed: int | None = None, max_batches: int | None = None) -> dict[str, Any]:
+        (create,) = self._need("dataloader")
+        if seed is not None:
+            torch.manual_seed(seed)
+        loader = create(txt, batch_size=batch_size, max_length=max_length, stride=stride,
+                        shuffle=shuffle, drop_last=drop_last, num_workers=num_workers)
+        cls = type(loader)
+        try:
+            length: int | None = operator.index(len(loader))
+        except TypeError:
+            length = None
+        if seed is not None:
+            torch.manual_seed(seed)
+        batches = []
+        iterator = iter(loader)
+        try:
+            for i, batch in enumerate(iterator):
+                if max_batches is not None and i >= max_batches:
+                    break
+                batches.append(wire_pair(batch, f"batch {i}"))
+        finally:
+            del iterator  # shuts DataLoader worker processes down now, not at garbage collection
+        return {
+            "type": f"{cls.__module__}.{cls.__qualname__}",
+            "is_dataloader": isinstance(loader, torch.utils.data.DataLoader),
+            "len": length,
+            "batches": batches,
+        }
+
+    # --- 2.7 / 2.8 -------------------------------------------------------------------------------
+    @_op
+    def embeddings_new(self, vocab_size: int, output_dim: int, context_length: int,
+                       seed: int | None = None) -> int:
+        (cls,) = self._need("embeddings")
+        if seed is not None:
+            torch.manual_seed(seed)
+        return self._new_handle("embeddings", cls(vocab_size, output_dim, context_length))
+
+    @_op
+    def embeddings_state(self, handle: int) -> dict[str, Any]:
+        emb = self._handle(handle, "embeddings")
+        state: dict[str, Any] = {"is_module": isinstance(emb, torch.nn.Module)}
+        for attr, key in (("token_embedding_layer", "token"), ("pos_embedding_layer", "pos")):
+            layer = getattr(emb, attr, None)
+            weight = getattr(layer, "weight", None) if layer is not None else None
+            state[attr] = None if weight is None else wire_tensor(weight, f"{attr}.weight")
+            state[f"{key}_is_embedding"] = isinstance(layer, torch.nn.Embedding)
+        return state
+
+    @_op
+    def embeddings_forward(self, handle: int, ids: torch.Tensor) -> torch.Tensor:
+        emb = self._handle(handle, "embeddings")
+        return wire_tensor(emb(ids.clone()), "InputEmbeddings.forward")
+
+    @_op
+    def embeddings_backward(self, handle: int, ids: torch.Tensor,
+                            grad_output: torch.Tensor) -> dict[str, torch.Tensor | None]:
+        emb = self._handle(handle, "embeddings")
+        layers = {a: getattr(emb, a, None) for a in ("token_embedding_layer", "pos_embedding_layer")}
+        if isinstance(emb, torch.nn.Module):
+            emb.zero_grad(set_to_none=True)
+        for layer in layers.values():
+            if isinstance(layer, torch.nn.Module):
+                layer.zero_grad(set_to_none=True)
+        with torch.enable_grad():
+            out = emb(ids.clone())
+            if not isinstance(out, torch.Tensor):
+                raise _wire_error(f"InputEmbeddings.forward returned {_type_name(out)}; expected a torch.Tensor")
+            out.backward(grad_output.clone())
+        grads: dict[str, torch.Tensor | None] = {}
+        for attr, layer in layers.items():
+            grad = getattr(getattr(layer, "weight", None), "grad", None)
+            grads[attr] = None if grad is None else wire_tensor(grad, f"{attr}.weight.grad")
+        return grads
+
+    # --- bonus: BPE from scratch -----------------------------------------------------------------
+    @_op
+    def bpe_scratch_new(self, encoder_json: str | None, vocab_bpe: str | None) -> int:
+        (cls,) = self._need("bpe_scratch")
+        tok = cls()
+        if encoder_json is not None and vocab_bpe is not None:
+            # keyword names from the book repo's bpe-from-scratch notebook
+            tok.load_vocab_and_merges_from_openai(vocab_path=encoder_json, bpe_merges_path=vocab_bpe)
+        return self._new_handle("bpe_scratch", tok)
+
+    @_op
+    def bpe_scratch_encode(self, handle: int, text: str, allowed_special: SpecialSet = None) -> list[int]:
+        tok = self._handle(handle, "bpe_scratch")
+        return wire_ids(tok.encode(text, allowed_special=_special(allowed_special)),
+                        "BPETokenizerSimple.encode")
+
+    @_op
+    def bpe_scratch_decode(self, handle: int, ids: list[int]) -> str:
+        tok = self._handle(handle, "bpe_scratch")
+        return wire_str(tok.decode(list(ids)), "BPETokenizerSimple.decode")
+
+    @_op
+    def bpe_scratch_train(self, handle: int, text: str, vocab_size: int,
+                          allowed_special: SpecialSet = None) -> None:
+        tok = self._handle(handle, "bpe_scratch")
+        if allowed_special is None:
+            tok.train(text, vocab_size)
+        else:
+            tok.train(text, vocab_size, allowed_special=_special(allowed_special))
+        return None
+
+    # --- lifetime --------------------------------------------------------------------------------
+    def release(self, handle: int) -> None:
+        self._handles.pop(handle, None)
+
+    def close(self) -> None:
+        self._handles.clear()
+        self.loaded.close()

@@ -1,0 +1,421 @@
+"""Process-isolation primitives shared by the worker (:mod:`llmspec.worker`) and the grader.
+
+What is enforced, and by whom:
+
+=============================  ===================================  =================================
+guarantee                      as root (CI container, Gradescope)   as a normal user
+=============================  ===================================  =================================
+memory cap                     ``RLIMIT_AS`` = baseline + N MB      same
+CPU seconds, open files,       ``RLIMIT_CPU/NOFILE/FSIZE/CORE``     same
+file size, no core dumps
+processes of the submission    ``RLIMIT_NPROC`` (uid ``nobody``)    not set (it would count all of
+                                                                    the user's processes)
+nothing left running           process group + session kill, and    same
+                               a child *subreaper* so daemons that
+                               ``setsid()`` are found and killed
+no writes outside scratch      runs as ``nobody``: the report dir   NOT enforced: the submission runs
+                               and the project are root-owned;      as you and can write where you
+                               world-writable ``/tmp``, ``/dev/shm``  can (run graders as root or in a
+                               get private empty mounts             container)
+no network                     private network namespace (no        audit-hook block only
+                               interfaces at all)                   (:mod:`llmspec.netblock`)
+no regaining privileges        ``PR_SET_NO_NEW_PRIVS`` (setuid       same
+                               binaries do not elevate)
+=============================  ===================================  =================================
+
+Every function degrades to "not enforced" rather than failing when the kernel refuses (the
+worker reports which guarantees it got in its hello message).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import pwd
+import resource
+import shutil
+import signal
+import stat
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_REC, MS_PRIVATE, MS_BIND, MS_NOSUID, MS_NODEV = 0x4000, 1 << 18, 0x1000, 0x2, 0x4
+NOBODY = "nobody"
+# Directories any user may write to; a submission gets private empty ones (root only).
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+
+_libc: Any = None
+
+
+def libc() -> Any:
+    """The C library (for prctl/unshare/mount, which :mod:`os` does not expose)."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    return _libc
+
+
+def _prctl(option: int, arg: int) -> bool:
+    return libc().prctl(option, ctypes.c_ulong(arg), 0, 0, 0) == 0
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+# --- limits -------------------------------------------------------------------------------------
+def vm_size_bytes(pid: int | str = "self") -> int:
+    """The process's virtual size (``VmSize``), what ``RLIMIT_AS`` is compared against."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0  # pragma: no cover
+
+
+def _set(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def apply_limits(
+    memory_mb: int | None = None,
+    cpu_seconds: int | None = None,
+    nofile: int | None = None,
+    nproc: int | None = None,
+    file_mb: int | None = None,
+) -> dict[str, Any]:
+    """Cap this process (call it in the worker, after the heavy imports, before submission code).
+
+    ``RLIMIT_AS`` bounds *virtual* size, and importing torch alone maps well over a gigabyte of
+    address space it never touches, so a fixed cap would either kill honest workers or be far too
+    loose.  The cap is therefore the virtual size measured right now (torch and tiktoken already
+    imported) plus ``memory_mb``: the submission gets ``memory_mb`` of *new* address space.
+    ``SIGXFSZ`` is ignored so a write past ``file_mb`` fails with ``EFBIG`` instead of killing
+    the worker.  Returns what was set (for the worker's hello message)."""
+    applied: dict[str, Any] = {}
+    _set(resource.RLIMIT_CORE, 0)
+    if memory_mb is not None:
+        baseline = vm_size_bytes()
+        _set(resource.RLIMIT_AS, baseline + memory_mb * 1024 * 1024)
+        applied.update(memory_mb=memory_mb, baseline_vm_mb=baseline // (1024 * 1024))
+    if cpu_seconds is not None:
+        _set(resource.RLIMIT_CPU, int(cpu_seconds))
+        applied["cpu_seconds"] = int(cpu_seconds)
+    if nofile is not None:
+        _set(resource.RLIMIT_NOFILE, nofile)
+        applied["nofile"] = nofile
+    if nproc is not None:
+        _set(resource.RLIMIT_NPROC, nproc)
+        applied["nproc"] = nproc
+    if file_mb is not None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        _set(resource.RLIMIT_FSIZE, file_mb * 1024 * 1024)
+        applied["file_mb"] = file_mb
+    return applied
+
+
+# --- privileges, namespaces -----------------------------------------------------------------------
+def nobody_ids() -> tuple[int, int]:
+    pw = pwd.getpwnam(NOBODY)
+    return pw.pw_uid, pw.pw_gid
+
+
+CAP_DAC_READ_SEARCH = 2
+PR_SET_KEEPCAPS = 8
+_CAP_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def world_readable(path: str | os.PathLike[str]) -> bool:
+    """Whether a user with no special rights can reach ``path`` (every ancestor searchable by
+    "other", the path itself readable by "other")."""
+    p = Path(path).resolve()
+    try:
+        for ancestor in reversed(p.parents):
+            if not os.stat(ancestor).st_mode & stat.S_IXOTH:
+                return False
+        return bool(os.stat(p).st_mode & stat.S_IROTH)
+    except OSError:
+        return False
+
+
+def drop_privileges(uid: int | None = None, gid: int | None = None, keep_read_all: bool = False) -> bool:
+    """Become ``nobody`` (when root) and forbid regaining privileges; True if the uid changed.
+
+    Call it after the scratch dir was handed over with :func:`chown_for` and after everything that
+    needs root (namespaces, reading root-only caches).  ``PR_SET_NO_NEW_PRIVS`` is set in every
+    case, so even a normal user's worker cannot gain privileges through a setuid binary.
+
+    ``keep_read_all`` keeps one capability, ``CAP_DAC_READ_SEARCH`` (read any file, write none),
+    for installations where Python itself lives somewhere ``nobody`` cannot read (e.g. pyenv under
+    ``/root``): without it the submission could not even ``import unicodedata``.  Writes are still
+    checked against ``nobody``'s rights, which is what keeps reports and the project safe."""
+    set_no_new_privs()
+    if not is_root():
+        return False
+    if uid is None or gid is None:
+        uid, gid = nobody_ids()
+    if keep_read_all:
+        _prctl(PR_SET_KEEPCAPS, 1)
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if keep_read_all:
+        data = (_CapData * 2)()
+        data[0].effective = data[0].permitted = 1 << CAP_DAC_READ_SEARCH
+        if libc().capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset failed")
+    try:  # must be impossible now
+        os.setuid(0)
+    except PermissionError:
+        return True
+    raise RuntimeError("could not drop root privileges")  # pragma: no cover
+
+
+def set_no_new_privs() -> bool:
+    """Forbid this process and its children to gain privileges (setuid binaries stop elevating)."""
+    return _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def chown_for(path: Path, uid: int, gid: int) -> None:
+    """Hand a directory tree (the scratch dir) to the unprivileged worker user."""
+    for root, dirs, files in os.walk(path):
+        os.chown(root, uid, gid, follow_symlinks=False)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
+
+
+def unshare_network() -> bool:
+    """Move this process into a fresh network namespace (no interfaces): root only, else False."""
+    return is_root() and libc().unshare(CLONE_NEWNET) == 0
+
+
+def private_world_writable(keep: list[Path]) -> bool:
+    """Give this process private, empty tmpfs mounts over ``/tmp``, ``/var/tmp``, ``/dev/shm``.
+
+    Why: dropping to ``nobody`` protects root-owned directories, but world-writable ones stay
+    writable; with private mounts a file the submission writes there vanishes with the worker.
+    Each directory in ``keep`` (the run dir, the submission's directory, ... which may live under
+    ``/tmp``) is bind-mounted back at its own path so it stays reachable.  Root only; False if
+    the kernel refused (nothing is half-done that matters: the mounts are private to us)."""
+    if not is_root():
+        return False
+    c = libc()
+    if c.unshare(CLONE_NEWNS) != 0:
+        return False
+    if c.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    fds = {}
+    for k in keep:
+        k = Path(k).resolve()
+        if k.is_dir() and any(str(k).startswith(d + "/") for d in WORLD_WRITABLE):
+            fds[k] = os.open(k, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for d in WORLD_WRITABLE:
+            if not os.path.isdir(d) or os.path.islink(d):
+                continue
+            if c.mount(b"tmpfs", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=1777,size=64m") != 0:
+                return False
+            for k, fd in fds.items():
+                if str(k).startswith(d + "/"):
+                    os.makedirs(k, exist_ok=True)
+                    if c.mount(f"/proc/self/fd/{fd}".encode(), str(k).encode(), None, MS_BIND | MS_REC, None) != 0:
+                        return False
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+    return True
+
+
+def set_child_subreaper() -> bool:
+    """Make this (supervising) process adopt orphaned descendants instead of init.
+
+    A submission that double-forks and calls ``setsid()`` leaves its process group and session;
+    without a subreaper the daemon is re-parented to init and can no longer be told apart from
+    any other process.  With this flag it becomes *our* child, and :func:`kill_tree` finds it."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (set after changing uid, which
+    clears the setting); exit at once if the parent is already gone."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(70)
+
+
+# --- finding and killing processes ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ProcInfo:
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    uid: int
+
+
+def _proc_info(pid: int) -> ProcInfo | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+        uid = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+    fields = raw[raw.rfind(b")") + 2 :].split()  # the command name may contain spaces and ')'
+    if fields[0] in (b"Z", b"X"):  # zombie / dead: nothing runs any more
+        return ProcInfo(pid, int(fields[1]), -1, -1, uid)
+    return ProcInfo(pid, int(fields[1]), int(fields[2]), int(fields[3]), uid)
+
+
+def processes() -> list[ProcInfo]:
+    """Every process visible in ``/proc`` (a snapshot)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            info = _proc_info(int(name))
+            if info is not None:
+                out.append(info)
+    return out
+
+
+def _members(root: int, orphan_parent: int | None, exclude: set[int]) -> set[int]:
+    """The processes that belong to the run rooted at ``root``: its descendants, its session and
+    process group, and escaped orphans re-parented to ``orphan_parent`` (the subreaper)."""
+    snapshot = processes()
+    my_sid = os.getsid(0)
+    found = {root}
+    for p in snapshot:
+        if p.sid == root or p.pgid == root:
+            found.add(p.pid)
+        # An escapee adopted by the subreaper can never be in the subreaper's own session
+        # (setsid() always creates a new one), which tells it apart from the supervisor's own
+        # children; live workers of other proxies are excluded by the caller.
+        elif orphan_parent is not None and p.ppid == orphan_parent and p.sid != my_sid and p.pid not in exclude:
+            found.add(p.pid)
+    children: dict[int, list[int]] = {}
+    for p in snapshot:
+        children.setdefault(p.ppid, []).append(p.pid)
+    stack = list(found)
+    while stack:
+        for c in children.get(stack.pop(), ()):
+            if c not in found and c not in exclude:
+                found.add(c)
+                stack.append(c)
+    found.discard(os.getpid())
+    return found - exclude
+
+
+def kill_tree(root: int, orphan_parent: int | None = None, exclude: set[int] | frozenset[int] = frozenset()) -> set[int]:
+    """SIGKILL ``root`` and everything of its run (see :func:`_members`); return the pids killed.
+
+    Processes are first frozen with SIGSTOP, rescanning until no new member appears, so nothing
+    can fork faster than we kill; then all get SIGKILL.  Zombies that are our children are reaped.
+    ``orphan_parent`` should be ``os.getpid()`` when this process called
+    :func:`set_child_subreaper`."""
+    killed: set[int] = set()
+    excl = set(exclude)
+    for _ in range(50):
+        new = _members(root, orphan_parent, excl) - killed
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        killed |= new
+    for pid in killed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in killed:
+        if pid != root:  # the caller reaps the worker itself to learn its exit status
+            reap(pid, timeout=1.0)
+    return killed
+
+
+def reap(pid: int, timeout: float) -> int | None:
+    """``waitpid`` our child ``pid`` for up to ``timeout`` s; its raw status, or None."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return status
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.005)
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` that still exist and are not zombies."""
+    out = set()
+    for pid in pids:
+        info = _proc_info(pid)
+        if info is not None and info.sid != -1:
+            out.add(pid)
+    return out
+
+
+# --- scratch directories --------------------------------------------------------------------------
+@dataclass
+class RunDir:
+    """``root`` (owned by the supervisor) holds ``scratch/`` (the worker's cwd, HOME and TMPDIR,
+    handed to ``nobody`` when root) and ``output.log`` (the worker's stdout/stderr, opened by the
+    supervisor so the worker only ever holds a write descriptor)."""
+
+    root: Path
+
+    @property
+    def scratch(self) -> Path:
+        return self.root / "scratch"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "output.log"
+
+    @property
+    def tiktoken_cache(self) -> Path:
+        return self.root / "tiktoken"
+
+
+def make_run_dir(base: str | os.PathLike[str] | None = None, owner: tuple[int, int] | None = None) -> RunDir:
+    """Create a fresh run dir; ``owner`` = (uid, gid) the scratch dir is handed to."""
+    root = Path(tempfile.mkdtemp(prefix="llmspec-run-", dir=base))
+    os.chmod(root, 0o711)  # the worker may traverse to scratch/, not list or write here
+    run = RunDir(root)
+    (run.scratch / "tmp").mkdir(parents=True)
+    if owner is not None:
+        chown_for(run.scratch, *owner)
+    return run
+
+
+def remove_run_dir(run: RunDir) -> None:
+    """Delete a run dir.  ``shutil.rmtree`` never follows symlinks a submission planted."""
+    for path, _dirs, _files in os.walk(run.root):  # a submission may have chmod-ed things to 000
+        try:
+            if not os.path.islink(path):
+                os.chmod(path, stat.S_IRWXU)
+        except OSError:
+            pass
+    shutil.rmtree(run.root, ignore_errors=True)

@@ -1,0 +1,478 @@
+"""The pytest plugin that turns ``spec_tests`` into a verdict per stage.
+
+Registered through the ``pytest11`` entry point ``llmspec``, so it is loaded in *every* pytest run of an
+environment where llmspec is installed.  It therefore stays inert unless the spec suite is collected:
+options and markers are registered (harmless), but the Hypothesis profile, the adapter, the stage
+selection, the per-stage table and the JSON report only happen once ``spec_tests/conftest.py`` calls
+:func:`activate` and items carrying a stage marker exist.
+
+Where each setting comes from (first wins): the command line, an environment variable, the
+``[tool.llmspec]`` table of ``pyproject.toml`` in the rootdir (then the cwd), the default.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
+
+ENV = {
+    "impl": "LLMSPEC_IMPL",
+    "impl_map": "LLMSPEC_IMPL_MAP",
+    "stages": "LLMSPEC_STAGES",
+    "edition": "LLMSPEC_EDITION",
+    "isolate": "LLMSPEC_ISOLATE",
+    "report": "LLMSPEC_REPORT",
+}
+PROFILE, DEEP_PROFILE = "llmspec", "llmspec-deep"
+
+
+# --- settings -------------------------------------------------------------------------------------
+@dataclass
+class Settings:
+    """The resolved options of one run (what is judged, how, and where the report goes)."""
+
+    target: str | None = None  # None: the reference package
+    impl_map: dict[str, str] = field(default_factory=dict)
+    stages: tuple[str, ...] | None = None  # None: core stages (+ bpe_scratch when defined)
+    edition: str = "print"
+    isolate: bool = False
+    report: str | None = None
+    limits: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_map(items: list[str] | str | dict | None) -> dict[str, str]:
+    """``["a=b,c=d", "e=f"]`` (or a pyproject table) -> ``{"a": "b", "c": "d", "e": "f"}``."""
+    if not items:
+        return {}
+    if isinstance(items, dict):
+        return {str(k): str(v) for k, v in items.items()}
+    if isinstance(items, str):
+        items = [items]
+    out: dict[str, str] = {}
+    for chunk in items:
+        for pair in str(chunk).split(","):
+            if not pair.strip():
+                continue
+            if "=" not in pair:
+                raise pytest.UsageError(f"--impl-map expects NAME=OTHER pairs, got {pair!r}")
+            key, value = (s.strip() for s in pair.split("=", 1))
+            out[key] = value
+    return out
+
+
+def _parse_limits(items: list[str] | None) -> dict[str, Any]:
+    """``--llmspec-limit call_timeout=10`` -> ``{"call_timeout": 10}`` (numbers parsed, rest kept)."""
+    out: dict[str, Any] = {}
+    for key, value in parse_map(items or []).items():
+        for cast in (int, float):
+            try:
+                out[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            out[key] = value
+    return out
+
+
+def _pyproject_table(config: pytest.Config) -> tuple[dict[str, Any], Path | None]:
+    import tomllib
+
+    for base in (config.rootpath, Path.cwd()):
+        path = base / "pyproject.toml"
+        if path.is_file():
+            try:
+                table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("llmspec")
+            except (OSError, tomllib.TOMLDecodeError):
+                continue
+            if table:
+                return dict(table), path.parent
+    return {}, None
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    """Merge command line, environment and ``[tool.llmspec]`` into one :class:`Settings`."""
+    table, table_dir = _pyproject_table(config)
+    opt = config.option
+
+    def pick(name: str, key: str | None = None) -> Any:
+        value = getattr(opt, "llmspec_" + name, None)
+        if value not in (None, [], False):
+            return value
+        if os.environ.get(ENV.get(name, "")):
+            return os.environ[ENV[name]]
+        return table.get(key or name.replace("_", "-"), table.get(key or name))
+
+    target = pick("impl")
+    if target and table_dir is not None and target == table.get("impl"):
+        candidate = table_dir / str(target)  # a path in pyproject is relative to that pyproject
+        target = str(candidate) if candidate.exists() else target
+    stages = pick("stages")
+    if isinstance(stages, list):
+        stages = ",".join(stages)
+    try:
+        stage_sel = parse_stages(stages)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    edition = str(pick("edition") or "print")
+    if edition not in EDITIONS:
+        raise pytest.UsageError(f"--edition must be one of {', '.join(EDITIONS)}, got {edition!r}")
+    isolate = pick("isolate")
+    if isinstance(isolate, str):
+        isolate = isolate.strip().lower() in ("1", "true", "yes", "on")
+    return Settings(
+        target=str(target) if target else None,
+        impl_map=parse_map(pick("impl_map")),
+        stages=stage_sel,
+        edition=edition,
+        isolate=bool(isolate),
+        report=pick("report"),
+        limits=_parse_limits(getattr(opt, "llmspec_limit", None)) or dict(table.get("limits", {})),
+    )
+
+
+# --- hooks: options, markers, profiles (always; harmless) -----------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("llmspec", "llmspec: the chapter-2 specification suite")
+    group.addoption("--impl", dest="llmspec_impl", metavar="TARGET",
+                    help="implementation under test: .py file, package dir, dotted module or .ipynb "
+                    f"(env {ENV['impl']}; default: the reference)")
+    group.addoption("--impl-map", dest="llmspec_impl_map", action="append", metavar="NAME=OTHER",
+                    help="accept other names, e.g. create_dataloader_v1=make_loader (repeatable)")
+    group.addoption("--stages", dest="llmspec_stages", metavar="A,B",
+                    help=f"stages to run ({', '.join(STAGES)} or 'all'; default: the core stages)")
+    group.addoption("--edition", dest="llmspec_edition", choices=EDITIONS,
+                    help="which edition's regex the expectations use (default: print)")
+    group.addoption("--isolate", dest="llmspec_isolate", action="store_true", default=False,
+                    help="run the implementation in a worker process (the grading mode)")
+    group.addoption("--llmspec-report", dest="llmspec_report", metavar="PATH",
+                    help="write a JSON report of stages and tests to PATH")
+    group.addoption("--llmspec-limit", dest="llmspec_limit", action="append", metavar="KEY=VALUE",
+                    help="pass a limit to the adapter, e.g. call_timeout=10 (repeatable; --isolate)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for stage in STAGES.values():
+        config.addinivalue_line("markers", f"{stage.name}: llmspec stage '{stage.title}' ({stage.section})")
+    config.addinivalue_line("markers", "golden(name, **where): llmspec golden cases of fixtures/<name>.json")
+    register_profiles()
+
+
+def register_profiles() -> None:
+    """Register the suite's Hypothesis profiles (loading one is :func:`activate`'s job).
+
+    ``llmspec`` is derandomized so every run and every student sees the same examples, has no
+    deadline (the first torch call is slow), few examples (the whole suite must stay within a few
+    seconds) and no database (nothing written next to a submission)."""
+    from hypothesis import HealthCheck, settings
+
+    quiet = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+             HealthCheck.large_base_example]
+    settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=30,
+                              database=None, print_blob=False, suppress_health_check=quiet)
+    settings.register_profile(DEEP_PROFILE, derandomize=False, deadline=None, max_examples=1000,
+                              database=None, print_blob=True, suppress_health_check=quiet)
+
+
+# --- the run state (only once the suite is active) ------------------------------------------------
+@dataclass
+class Run:
+    """Everything one pytest session knows about the implementation under test."""
+
+    settings: Settings
+    adapter: Any = None
+    load_error: str | None = None
+    description: dict[str, Any] = field(default_factory=dict)
+    selected: tuple[str, ...] = ()
+    missing: dict[str, list[str]] = field(default_factory=dict)
+    item_stage: dict[str, str] = field(default_factory=dict)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    def open(self) -> None:
+        """Open the adapter once; a target that cannot load fails every test with one message."""
+        if self.adapter is not None or self.load_error is not None:
+            return
+        from llmspec.connect import open_adapter
+        from llmspec.errors import DataError, HarnessError
+
+        s = self.settings
+        try:
+            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, **s.limits)
+            self.description = self.adapter.describe()
+        except DataError:
+            raise
+        except (HarnessError, OSError, ValueError) as exc:
+            self.load_error = f"cannot load {s.target or 'reference'}: {exc}"
+
+    def close(self) -> None:
+        if self.adapter is not None:
+            self.adapter.close()
+            self.adapter = None
+
+
+RUN_KEY = pytest.StashKey[Run]()
+
+
+def activate(config: pytest.Config) -> None:
+    """Called by ``spec_tests/conftest.py``: the spec suite is being collected, so take charge.
+
+    Loads the ``llmspec`` Hypothesis profile unless the user chose one with ``--hypothesis-profile``
+    (Hypothesis loads its own ``ci`` profile when ``CI`` is set; this overrides it on purpose: the
+    same examples for every student on every machine)."""
+    if RUN_KEY in config.stash:
+        return
+    from hypothesis import settings
+
+    register_profiles()
+    if not config.getoption("hypothesis_profile", default=None):
+        settings.load_profile(PROFILE)
+    run = Run(resolve_settings(config))
+    config.stash[RUN_KEY] = run
+    config.pluginmanager.register(Reporter(run), "llmspec-reporter")
+
+
+def get_run(config: pytest.Config) -> Run | None:
+    return config.stash.get(RUN_KEY, None)
+
+
+def stage_of(item: pytest.Item) -> str | None:
+    """The single stage marker on an item (``None`` when it has none, or several)."""
+    names = {m.name for m in item.iter_markers() if m.name in STAGES}
+    return names.pop() if len(names) == 1 else None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    run = get_run(config)
+    if run is None or not any(stage_of(i) for i in items):
+        return
+    run.open()
+    if run.load_error is None:
+        run.missing = {k: list(v) for k, v in run.description.get("stages", {}).items() if v}
+    if run.settings.stages is not None:
+        run.selected = run.settings.stages
+    else:
+        extra = [n for n, s in STAGES.items() if s.optional and run.load_error is None
+                 and n in run.description.get("stages", {}) and n not in run.missing]
+        run.selected = CORE_STAGES + tuple(extra)
+    keep, drop = [], []
+    for item in items:
+        stage = stage_of(item)
+        if stage is not None and stage not in run.selected:
+            drop.append(item)
+            continue
+        run.item_stage[item.nodeid] = stage or "?"
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
+    """Fail a spec test *before* it calls the implementation when its stage cannot run."""
+    run = get_run(pyfuncitem.config)
+    if run is None or pyfuncitem.nodeid not in run.item_stage:
+        return
+    stage = run.item_stage[pyfuncitem.nodeid]
+    if stage == "?":
+        pytest.fail("spec suite bug: this test needs exactly one stage marker", pytrace=False)
+    if run.load_error:
+        pytest.fail(run.load_error, pytrace=False)
+    if stage in run.missing:
+        pytest.fail(f"{stage}: not implemented (missing {', '.join(run.missing[stage])})", pytrace=False)
+
+
+# --- fixtures (session-wide: nothing is rebuilt per test) -----------------------------------------
+@pytest.fixture(scope="session")
+def llmspec_run(request: pytest.FixtureRequest) -> Run:
+    run = get_run(request.config)
+    if run is None:
+        pytest.fail("the llmspec fixtures only work inside the spec suite (spec_tests/)", pytrace=False)
+    run.open()
+    return run
+
+
+@pytest.fixture(scope="session")
+def impl(llmspec_run: Run):
+    """The :class:`llmspec.adapter.Adapter`: the only door into the implementation under test.
+
+    ``None`` when the target failed to load: :func:`pytest_pyfunc_call` then fails each test with the
+    load error before its body runs (a fixture error would show as a pytest "error", not a failure)."""
+    return llmspec_run.adapter
+
+
+@pytest.fixture(scope="session")
+def edition(llmspec_run: Run) -> str:
+    return llmspec_run.settings.edition
+
+
+@pytest.fixture(scope="session")
+def verdict_text() -> str:
+    from llmspec.data import read_verdict
+
+    return read_verdict()
+
+
+@pytest.fixture(scope="session")
+def vocab(verdict_text: str, edition: str) -> dict[str, int]:
+    """The book's V1 vocabulary, built by the trusted side (a learner is not judged on a helper the
+    book never names)."""
+    from reference.tokenizers import build_vocab
+
+    return build_vocab(verdict_text, edition=edition, special_tokens=False)
+
+
+@pytest.fixture(scope="session")
+def vocab_v2(verdict_text: str, edition: str) -> dict[str, int]:
+    """The V2 vocabulary: V1's plus ``<|endoftext|>`` and ``<|unk|>`` appended (2.4)."""
+    from reference.tokenizers import build_vocab
+
+    return build_vocab(verdict_text, edition=edition, special_tokens=True)
+
+
+@pytest.fixture(scope="session")
+def gpt2():
+    """The trusted tiktoken ``gpt2`` encoding (offline cache seeded)."""
+    from llmspec.data import gpt2_encoding
+
+    return gpt2_encoding()
+
+
+# --- results, summary table, JSON report ----------------------------------------------------------
+def failure_message(report: pytest.TestReport) -> str:
+    """Actionable text first: the failure's own message, then Hypothesis' minimal example."""
+    longrepr = report.longrepr
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        message = crash.message
+        message = message[len("Failed: "):] if message.startswith("Failed: ") else message
+    elif isinstance(longrepr, tuple):  # skip reports: (path, line, reason)
+        message = str(longrepr[-1])
+    else:
+        message = str(longrepr or "")
+    text = getattr(report, "longreprtext", "") or ""
+    if "Falsifying example" in text and "Falsifying example" not in message:
+        start = text.index("Falsifying example")
+        message += "\n" + text[start:start + 800].split("\n\n")[0]
+    if report.when != "call":
+        message = f"error in test {report.when}: {message}"
+    return message.strip()
+
+
+class Reporter:
+    """Per-session hooks, registered by :func:`activate` only when the spec suite is collected."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        run = self.run
+        if report.nodeid not in run.item_stage:
+            return
+        entry = run.results.setdefault(report.nodeid, {
+            "nodeid": report.nodeid, "name": report.nodeid.split("::", 1)[-1],
+            "stage": run.item_stage[report.nodeid], "outcome": "passed", "message": "",
+            "duration": 0.0,
+        })
+        entry["duration"] = round(entry["duration"] + report.duration, 4)
+        if entry["outcome"] == "failed":
+            return
+        if report.failed:
+            entry["outcome"], entry["message"] = "failed", failure_message(report)
+        elif report.skipped:
+            # The suite never skips; a skip (e.g. an assumption that always fails) counts as failed.
+            entry["outcome"], entry["message"] = "failed", "skipped: " + failure_message(report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.run.item_stage:
+            write_table(self.run, terminalreporter)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        run = self.run
+        try:
+            if run.settings.report and run.item_stage:
+                write_json(Path(run.settings.report), build_report(run))
+        finally:
+            run.close()
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Atomic write: a reader (the grader) never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def stage_table(run: Run) -> dict[str, dict[str, Any]]:
+    """``{stage: {"status", "passed", "total", "missing"}}`` for every stage of the table."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, stage in STAGES.items():
+        tests = [r for r in run.results.values() if r["stage"] == name]
+        passed = sum(r["outcome"] == "passed" for r in tests)
+        missing = run.missing.get(name, [])
+        if name not in run.selected:
+            status = "not_selected"
+        elif missing:
+            status = "not_implemented"
+        elif not tests and stage.optional and run.settings.stages is None:
+            status = "not_selected"
+        elif tests and passed == len(tests):
+            status = "pass"
+        else:
+            status = "fail"
+        out[name] = {"status": status, "passed": passed, "total": len(tests), "missing": missing}
+    return out
+
+
+def build_report(run: Run) -> dict[str, Any]:
+    """The ``--llmspec-report`` JSON (the grader and the variant corpus read it)."""
+    s = run.settings
+    return {
+        "target": s.target or "reference",
+        "edition": s.edition,
+        "isolate": s.isolate,
+        "error": run.load_error,
+        "notes": list(run.description.get("notes", [])),
+        "stages": stage_table(run),
+        "tests": list(run.results.values()),
+        "duration": round(time.perf_counter() - run.started, 3),
+    }
+
+
+def write_table(run: Run, tr: Any) -> None:
+    """The per-stage table at the end of the terminal output (``stage  passed/total  status``)."""
+    tr.section("llmspec: verdict per stage")
+    tr.write_line(f"target: {run.settings.target or 'reference'}    edition: {run.settings.edition}"
+                  + ("    (isolated)" if run.settings.isolate else ""))
+    if run.load_error:
+        tr.write_line(run.load_error, red=True)
+    for note in run.description.get("notes", []):
+        tr.write_line(f"note: {note}")
+    tr.write_line(f"{'stage':<14}{'passed/total':>13}  status")
+    for name, row in stage_table(run).items():
+        if row["status"] == "not_selected":
+            continue
+        status = row["status"].replace("_", " ")
+        if row["missing"]:
+            status += f" (missing {', '.join(row['missing'])})"
+        tr.write_line(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status}",
+                      green=row["status"] == "pass", red=row["status"] != "pass")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """Name the target and edition up front (only when the run is explicitly about an --impl)."""
+    target = config.getoption("llmspec_impl", default=None)
+    if not target:
+        return None
+    return [f"llmspec: target {target}, edition {config.getoption('llmspec_edition') or 'print'}"]

@@ -1,0 +1,161 @@
+"""Suite-wide setup: activate the llmspec plugin, parametrize golden cases, share trusted helpers.
+
+Loading this conftest is what tells the (otherwise inert) plugin that the spec suite is being run.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import pytest
+
+from llmspec import explain, plugin
+from llmspec.errors import ImplError
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("llmspec"):
+        raise pytest.UsageError("the llmspec pytest plugin is not loaded: install llmspec "
+                                "(pip install -e .) or pass -p llmspec.plugin")
+    plugin.activate(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``@pytest.mark.golden("bpe", kind="encode")`` + a ``case`` argument: one test per golden case
+    of ``fixtures/bpe.json`` for the selected edition whose fields match the keywords."""
+    marker = metafunc.definition.get_closest_marker("golden")
+    if marker is None or "case" not in metafunc.fixturenames:
+        return
+    from llmspec import fixtures
+
+    run = plugin.get_run(metafunc.config)
+    edition = run.settings.edition if run else "print"
+    name = marker.args[0]
+    data = fixtures.load(name)
+    chosen = []
+    for c in fixtures.cases(name, edition):
+        if all(_matches(c, key, want) for key, want in marker.kwargs.items()):
+            chosen.append({**c, "source": c.get("source") or data.get("source")})
+    metafunc.parametrize("case", chosen, ids=[c["id"] for c in chosen])
+
+
+def _matches(case: dict[str, Any], key: str, want: Any) -> bool:
+    """``kind="encode"`` matches ``case["kind"] == "encode"``; ``has="ids"`` needs ``case["input"]["ids"]``
+    or ``case["expected"]["ids"]``."""
+    if key == "has":
+        fields = {**(case.get("input") or {}), **(case.get("expected") or {})} if isinstance(
+            case.get("expected"), dict) else dict(case.get("input") or {})
+        return all(w in fields for w in ([want] if isinstance(want, str) else want))
+    if key == "id":
+        return bool(re.search(want, case["id"]))
+    value = case.get(key, (case.get("input") or {}).get(key))
+    return value in want if isinstance(want, (list, tuple)) else value == want
+
+
+class Objects:
+    """Implementation objects built once per session and lazily: created inside a test body, so a
+    constructor that raises fails that test with an explanation instead of a fixture error."""
+
+    def __init__(self, impl: Any, vocab: dict[str, int], vocab_v2: dict[str, int]) -> None:
+        self.impl = impl
+        self.vocabs = {1: vocab, 2: vocab_v2}
+        self._cache: dict[Any, int] = {}
+
+    def tokenizer(self, version: int, vocab: dict[str, int] | None = None) -> int:
+        """A handle to ``SimpleTokenizerV{version}(vocab)`` (default: the-verdict's vocabulary)."""
+        __tracebackhide__ = True
+        key = (version, None if vocab is None else tuple(vocab.items()))
+        if key not in self._cache:
+            stage = f"tokenizer_v{version}"
+            try:
+                self._cache[key] = self.impl.tokenizer_new(version, vocab or self.vocabs[version])
+            except ImplError as err:
+                explain.impl_raised(f"SimpleTokenizerV{version}(vocab)", err, stage=stage)
+        return self._cache[key]
+
+
+    def tokenizer_case(self, version: int, case: dict[str, Any], verdict_text: str) -> None:
+        """Run one golden case of ``fixtures/tokenizer_v{version}.json``: the trusted side builds the
+        case's vocabulary, the implementation encodes (and decodes) the case's text."""
+        __tracebackhide__ = True
+        from reference.tokenizers import build_vocab
+
+        stage, src, inp, exp = f"tokenizer_v{version}", case.get("source"), case["input"], case["expected"]
+        spec = inp["vocab"]
+        corpus = verdict_text if spec["build_from"] == "the-verdict.txt" else spec["text"]
+        vocab = build_vocab(corpus, edition=spec.get("edition", "print"),
+                            special_tokens=spec.get("special_tokens", version == 2))
+        inverse = {i: w for w, i in vocab.items()}
+        decode = lambda ids: " ".join(inverse.get(i, "?") for i in ids)  # noqa: E731
+        handle = self.tokenizer(version, vocab)
+        what = f"SimpleTokenizerV{version}.encode"
+        try:
+            ids = self.impl.tokenizer_encode(handle, inp["text"])
+        except ImplError as err:
+            if exp.get("raises") and err.is_a(exp["raises"]):
+                explain.expect(exp.get("key") is None or exp["key"] in err.message,
+                               f"{what} raised {err}, but the KeyError should name the unknown word "
+                               f"{exp['key']!r}", stage=stage, source=src)
+                return
+            explain.impl_raised(what, err, stage=stage, given=inp["text"], source=src)
+        if exp.get("raises"):
+            explain.fail(f"{what}({explain.short(inp['text'])}) returned {explain.short(ids)}; the book's "
+                         f"tokenizer raises {exp['raises']} for the unknown word {exp.get('key')!r} "
+                         f"({explain.book(stage, src)})")
+        if "ids" in exp:
+            explain.check_ids(what, exp["ids"], ids, stage=stage, decode=decode, source=src,
+                              given=inp["text"])
+        if "ids_prefix" in exp:
+            explain.check_ids(what + " (first ids)", exp["ids_prefix"], ids[: len(exp["ids_prefix"])],
+                              stage=stage, decode=decode, source=src, given=inp["text"])
+        if "decoded" in exp:
+            try:
+                text = self.impl.tokenizer_decode(handle, ids)
+            except ImplError as err:
+                explain.impl_raised(f"SimpleTokenizerV{version}.decode", err, stage=stage, given=ids)
+            explain.check_text(f"SimpleTokenizerV{version}.decode(encode(text))", exp["decoded"], text,
+                               stage=stage, source=src, given=inp["text"])
+
+
+    def check_decode_spacing(self, version: int, words: list[str]) -> None:
+        """P5: decode joins tokens with single spaces and removes the space before ``,.?!"()'``.
+
+        Whether the space before ``:`` and ``;`` goes too is left open (copies of the book differ)."""
+        __tracebackhide__ = True
+        stage = f"tokenizer_v{version}"
+        vocab = self.vocabs[version]
+        try:
+            text = self.impl.tokenizer_decode(self.tokenizer(version), [vocab[w] for w in words])
+        except ImplError as err:
+            explain.impl_raised(f"SimpleTokenizerV{version}.decode", err, stage=stage, given=words)
+        expected = re.sub(r'\s+([,.?!"()\'])', r"\1", " ".join(words))
+        if text == re.sub(r"\s+([:;])", r"\1", expected):
+            return
+        explain.check_text(f"SimpleTokenizerV{version}.decode (single spaces, none before ,.?!\"()')",
+                           expected, text, stage=stage, given=words)
+
+
+@pytest.fixture(scope="session")
+def objects(impl: Any, vocab: dict[str, int], vocab_v2: dict[str, int]) -> Objects:
+    return Objects(impl, vocab, vocab_v2)
+
+
+@pytest.fixture(scope="session")
+def split(edition: str) -> Callable[[str], list[str]]:
+    """The book's pre-tokenizer for the selected edition (trusted side)."""
+    from reference.tokenizers import split_text
+
+    return lambda text: split_text(text, edition)
+
+
+@pytest.fixture(scope="session")
+def vocab_decode(vocab_v2: dict[str, int]) -> Callable[[list[int]], str]:
+    """Trusted decoder for messages: ids -> the vocabulary's words joined by spaces."""
+    inverse = {i: s for s, i in vocab_v2.items()}
+    return lambda ids: " ".join(inverse.get(i, f"<id {i}?>") for i in ids)
+
+
+@pytest.fixture(scope="session")
+def describe(llmspec_run: Any) -> dict[str, Any]:
+    """What the target defines: ``describe()`` plus ``"missing"`` = {stage: missing names}."""
+    return {**llmspec_run.description, "missing": dict(llmspec_run.missing)}

@@ -1,0 +1,109 @@
+"""Hypothesis strategies shared by every stage module (write a strategy once, here).
+
+Sizes are small on purpose: the whole suite must run in a few seconds, derandomized, and the bugs it
+hunts (an off-by-one, a missing shift, an ignored stride) show up on short inputs.  Boundary cases
+(``n == max_length``, ``n == max_length + 1``, ``stride > max_length``) are pinned with ``@example`` in
+the tests themselves so a kill never depends on luck.
+"""
+from __future__ import annotations
+
+from hypothesis import settings
+from hypothesis import strategies as st
+
+# Characters the book's regex splits on, per edition (the MEAP regex does not split ':' and ';').
+SPLIT_CHARS: dict[str, str] = {"print": ',.:;?_!"()\'', "meap": ',.?_!"()\''}
+# Whitespace the regex's ``\s`` splits on (all of them must vanish from tokens).
+WHITESPACE = [" ", "\n", "\t", "  ", " \n ", "\u00a0", "\u2028", "\x1c"]
+# An alphabet that provokes the tokenizer's corner cases: punctuation, odd whitespace, special-token
+# look-alikes, non-ASCII letters.
+TRICKY = "ab -_,.:;?!\"()'\n\t\x1c\u00a0\u2028é<|>日"
+EOT = "<|endoftext|>"
+GPT2_VOCAB = 50257
+
+
+def scaled(weight: float = 1.0) -> settings:
+    """``@scaled(0.5)``: half the active profile's ``max_examples`` (so ``--hypothesis-profile
+    llmspec-deep`` deepens every test, instead of each test pinning its own count)."""
+    return settings(max_examples=max(5, int(settings.default.max_examples * weight)))
+
+
+def vocab_text(words: list[str], edition: str = "print", max_pieces: int = 12) -> st.SearchStrategy[str]:
+    """Text made only of vocabulary tokens, the edition's punctuation and whitespace.
+
+    Two words are always separated by whitespace (else they would fuse into an unknown word);
+    punctuation the edition splits on may touch its neighbours, as in real prose ("said," / "(so")."""
+    split = set(SPLIT_CHARS[edition]) | {"--"}
+    words = sorted(words)
+    punct = sorted(w for w in words if w in split)
+    plain = [w for w in words if w not in split]
+    piece = st.one_of(st.sampled_from(plain), st.sampled_from(punct)) if punct else st.sampled_from(plain)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> str:
+        pieces = draw(st.lists(piece, min_size=0, max_size=max_pieces))
+        out = draw(st.sampled_from(["", " ", "\n"]))
+        for i, p in enumerate(pieces):
+            if i:
+                touching = p in split or pieces[i - 1] in split
+                sep = st.sampled_from(["", " "]) if touching else st.sampled_from(WHITESPACE)
+                out += draw(sep)
+            out += p
+        return out + draw(st.sampled_from(["", " ", "\n"]))
+
+    return build()
+
+
+def decode_words(words: list[str], max_size: int = 16) -> st.SearchStrategy[list[str]]:
+    """Vocabulary words to decode, punctuation drawn as often as words (where decode's spacing
+    rules bite)."""
+    words = sorted(words)
+    punct = [w for w in words if not w[:1].isalnum()] or words
+    return st.lists(st.one_of(st.sampled_from(punct), st.sampled_from(words)), min_size=1, max_size=max_size)
+
+
+def unknown_word(vocab: dict[str, int]) -> st.SearchStrategy[str]:
+    """A word (letters only, so the regex keeps it whole) that is not in the vocabulary."""
+    return st.text(alphabet="abcdefghijklmnopqrstuvwxyzXYZéß", min_size=1, max_size=8).filter(
+        lambda w: w not in vocab
+    )
+
+
+def tricky_text(max_size: int = 40) -> st.SearchStrategy[str]:
+    """Short text over :data:`TRICKY`, or arbitrary unicode."""
+    return st.one_of(st.text(alphabet=TRICKY, max_size=max_size), st.text(max_size=max_size))
+
+
+def bpe_text(max_size: int = 60) -> st.SearchStrategy[str]:
+    """Arbitrary unicode for the lossless BPE property, without the literal special token."""
+    return st.text(max_size=max_size).filter(lambda t: EOT not in t)
+
+
+def token_ids(max_size: int = 80, vocab_size: int = GPT2_VOCAB) -> st.SearchStrategy[list[int]]:
+    """What the fake tokenizer returns to ``GPTDatasetV1``: any ids, any length (even empty)."""
+    return st.lists(st.integers(0, vocab_size - 1), max_size=max_size)
+
+
+def window_params() -> st.SearchStrategy[tuple[int, int]]:
+    """``(max_length, stride)``: strides below, equal to and above ``max_length`` all occur."""
+    return st.tuples(st.integers(1, 10), st.integers(1, 12))
+
+
+def loader_params() -> st.SearchStrategy[dict[str, int]]:
+    """Keyword arguments for ``create_dataloader_v1`` besides the text and the flags."""
+    return st.fixed_dictionaries({
+        "batch_size": st.integers(1, 5), "max_length": st.integers(1, 8), "stride": st.integers(1, 9),
+    })
+
+
+@st.composite
+def embedding_case(draw: st.DrawFn) -> dict[str, int]:
+    """``InputEmbeddings`` sizes plus a batch shape ``[B, T]`` with ``T <= context_length``."""
+    context = draw(st.integers(1, 8))
+    return {
+        "vocab_size": draw(st.integers(1, 30)),
+        "output_dim": draw(st.integers(1, 6)),
+        "context_length": context,
+        "batch": draw(st.integers(1, 4)),
+        "T": draw(st.integers(1, context)),
+        "seed": draw(st.integers(0, 2**16)),
+    }

@@ -1,0 +1,109 @@
+"""Stage ``bpe``: GPT-2 byte pair encoding through tiktoken (section 2.5).
+
+The implementation's module-level ``tokenizer`` is used when it is tiktoken-like, else
+``tiktoken.get_encoding("gpt2")`` in the implementation's process; either way it must *be* GPT-2's
+encoding: the same ids as the trusted tiktoken ``gpt2`` on every text, lossless, special token handled
+as ``allowed_special`` says.
+"""
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from llmspec import explain
+from llmspec.errors import ImplError
+from spec_tests import strategies as S
+
+pytestmark = pytest.mark.bpe
+STAGE = "bpe"
+EOT = S.EOT
+
+
+def encode(impl, text, **kw):
+    __tracebackhide__ = True
+    try:
+        return impl.bpe_encode(text, **kw)
+    except ImplError as err:
+        explain.impl_raised(f"tokenizer.encode({', '.join(f'{k}={v!r}' for k, v in kw.items()) or ''})",
+                            err, stage=STAGE, given=text)
+
+
+@pytest.mark.golden("bpe")
+def test_golden(impl, gpt2, case):
+    """The ids the documents print ("Akwirw ier", the book's <|endoftext|> sentence, n_vocab)."""
+    inp, exp, src = case["input"], case["expected"], case.get("source")
+    if "n_vocab" in exp:
+        info = impl.bpe_info()
+        explain.expect(info.get("n_vocab") in (None, exp["n_vocab"]),
+                       f"tokenizer.n_vocab is {info.get('n_vocab')}, GPT-2's is {exp['n_vocab']}",
+                       stage=STAGE, source=src)
+        explain.check_ids("tokenizer.encode('<|endoftext|>', allowed_special={'<|endoftext|>'})",
+                          [exp["endoftext_id"]], encode(impl, EOT, allowed_special=[EOT]), stage=STAGE,
+                          source=src)
+        return
+    texts = inp.get("texts") or [inp["text"]]
+    wanted = exp["ids"] if "texts" in inp else [exp["ids"]]
+    kw = {"allowed_special": inp["allowed_special"]} if inp.get("allowed_special") else {}
+    for text, ids in zip(texts, wanted):
+        got = encode(impl, text, **kw)
+        explain.check_ids("tokenizer.encode", ids, got, stage=STAGE, source=src, decode=gpt2.decode,
+                          given=text)
+        if "decoded" in exp:
+            try:
+                back = impl.bpe_decode(got)
+            except ImplError as err:
+                explain.impl_raised("tokenizer.decode", err, stage=STAGE, given=got)
+            explain.check_text("tokenizer.decode", exp["decoded"], back, stage=STAGE, source=src)
+
+
+def test_encodes_the_story(impl, gpt2, verdict_text):
+    """2.5: the-verdict.txt is 5145 GPT-2 tokens, the same ids as tiktoken's gpt2."""
+    from llmspec import fixtures
+
+    count = fixtures.case("verdict", "verdict-gpt2-tokens")["expected"]["gpt2_tokens"]
+    ids = encode(impl, verdict_text, allowed_special=[EOT])
+    expected = gpt2.encode(verdict_text, allowed_special={EOT})
+    explain.expect(len(expected) == count, f"trusted gpt2 gives {len(expected)} tokens, fixture {count}",
+                   stage=STAGE)
+    explain.check_ids("tokenizer.encode(the-verdict.txt)", expected, ids, stage=STAGE, decode=gpt2.decode)
+
+
+@given(text=S.bpe_text())
+@S.scaled(1.0)
+@example(text="Akwirw ier")
+@example(text="日本語 🤗 \x00\t  tabs")
+def test_lossless_and_gpt2(impl, gpt2, text):
+    """P9: decode(encode(t)) == t for any text, and the ids are GPT-2's (tiktoken ``gpt2``)."""
+    ids = encode(impl, text)
+    explain.check_ids("tokenizer.encode", gpt2.encode_ordinary(text), ids, stage=STAGE,
+                      decode=gpt2.decode, given=text)
+    try:
+        back = impl.bpe_decode(ids)
+    except ImplError as err:
+        explain.impl_raised("tokenizer.decode", err, stage=STAGE, given=ids)
+    explain.check_text("tokenizer.decode(tokenizer.encode(t))", text, back, stage=STAGE, given=text)
+
+
+@given(a=S.bpe_text(20), b=S.bpe_text(20))
+@S.scaled(0.5)
+@example(a="Hello, do you like tea? ", b=" In the sunlit terraces")
+def test_endoftext_allowed_vs_disallowed(impl, gpt2, a, b):
+    """P11/P12/P10: the literal <|endoftext|> raises by default, is id 50256 when allowed, and is
+    ordinary text when nothing is disallowed."""
+    text = a + EOT + b
+    try:
+        ids = impl.bpe_encode(text)
+    except ImplError as err:
+        explain.expect(err.is_a("ValueError"), f"tokenizer.encode({text!r}) raised {err}; tiktoken "
+                       "raises ValueError for a disallowed special token", stage=STAGE)
+    else:
+        explain.fail(f"tokenizer.encode({text!r}) returned {explain.short(ids)}; with no allowed_special "
+                     f"the GPT-2 tokenizer must raise ValueError on '<|endoftext|>' ({explain.book(STAGE)})")
+    allowed = encode(impl, text, allowed_special=[EOT])
+    explain.check_ids("tokenizer.encode(..., allowed_special={'<|endoftext|>'})",
+                      gpt2.encode_ordinary(a) + [gpt2.eot_token] + gpt2.encode_ordinary(b), allowed,
+                      stage=STAGE, decode=gpt2.decode, given=text)
+    plain = encode(impl, text, disallowed_special=[])
+    explain.check_ids("tokenizer.encode(..., disallowed_special=())", gpt2.encode_ordinary(text), plain,
+                      stage=STAGE, decode=gpt2.decode, given=text)

@@ -1,0 +1,128 @@
+"""Stage ``dataloader``: ``create_dataloader_v1`` (section 2.6, Listing 2.6).
+
+Called by keyword (copies of the book differ in defaults and order).  With K windows in the dataset
+and batch size B the loader yields ``K // B`` full batches with ``drop_last``, else ``ceil(K / B)``
+(the last one holding the rest); ``shuffle=False`` keeps dataset order; ``shuffle=True`` yields a
+permutation of the same windows, reproducible under ``torch.manual_seed``.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+import torch
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from llmspec import explain
+from llmspec.errors import ImplError
+from spec_tests import strategies as S
+from spec_tests.test_dataset import book_windows
+
+pytestmark = pytest.mark.dataloader
+STAGE = "dataloader"
+
+
+def batches(impl, txt, **kw):
+    __tracebackhide__ = True
+    try:
+        return impl.dataloader_batches(txt, **kw)
+    except ImplError as err:
+        args = ", ".join(f"{k}={v!r}" for k, v in kw.items() if k in ("batch_size", "max_length", "stride",
+                                                                        "shuffle", "drop_last"))
+        explain.impl_raised(f"create_dataloader_v1(txt, {args}) or iterating it", err, stage=STAGE)
+
+
+def rows(result: dict) -> list[tuple[list[int], list[int]]]:
+    """All (input row, target row) pairs of the loader's batches, in order."""
+    return [(x.tolist(), y.tolist()) for bx, by in result["batches"] for x, y in zip(bx, by)]
+
+
+@pytest.mark.golden("dataset", has=("batch_size",))
+def test_golden_batches(impl, gpt2, verdict_text, case):
+    """The batches the documents print (``shuffle=False``)."""
+    inp, exp, src = case["input"], case["expected"], case.get("source")
+    txt = verdict_text if inp.get("text_file") == "the-verdict.txt" else inp["text"]
+    want = exp.get("batches") or [[exp["inputs"], None]]
+    got = batches(impl, txt, batch_size=inp["batch_size"], max_length=inp["max_length"],
+                  stride=inp["stride"], shuffle=False, drop_last=inp.get("drop_last", True),
+                  max_batches=len(want))
+    explain.expect(len(got["batches"]) >= len(want), f"the loader yielded {len(got['batches'])} batches",
+                   stage=STAGE, source=src)
+    for b, ((wx, wy), (x, y)) in enumerate(zip(want, got["batches"])):
+        explain.check_tensor(f"batch {b} inputs", torch.tensor(wx), x, stage=STAGE, source=src)
+        if wy is not None:
+            explain.check_tensor(f"batch {b} targets", torch.tensor(wy), y, stage=STAGE, source=src)
+
+
+@st.composite
+def loader_case(draw):
+    """A slice of the story (so the real GPT-2 tokenizer runs) plus loader arguments."""
+    kw = draw(S.loader_params())
+    start = draw(st.integers(0, 2000))
+    length = draw(st.integers(kw["max_length"] * 4 + 8, 400))
+    return kw, start, length
+
+
+@given(case=loader_case(), drop_last=st.booleans())
+@S.scaled(0.5)
+@example(case=({"batch_size": 4, "max_length": 4, "stride": 4}, 0, 120), drop_last=False)
+@example(case=({"batch_size": 3, "max_length": 2, "stride": 5}, 0, 100), drop_last=True)
+def test_order_count_and_shapes(impl, gpt2, verdict_text, case, drop_last):
+    """P20/P21/P24: shuffle=False yields the dataset's windows in order, ``[batch_size, max_length]``
+    batches (``K // B`` with drop_last, else ``ceil(K / B)`` with the rest in the last batch)."""
+    kw, start, length = case
+    txt = verdict_text[start:start + length]
+    ids = gpt2.encode(txt, allowed_special={S.EOT})
+    windows = book_windows(ids, kw["max_length"], kw["stride"])
+    k, bs = len(windows), kw["batch_size"]
+    got = batches(impl, txt, shuffle=False, drop_last=drop_last, **kw)
+    count = k // bs if drop_last else math.ceil(k / bs)
+    given = f"{k} windows, batch_size={bs}, drop_last={drop_last}"
+    explain.expect(len(got["batches"]) == count, f"the loader yielded {len(got['batches'])} batches for "
+                   f"{given}; expected {count}", stage=STAGE)
+    for b, (x, y) in enumerate(got["batches"]):
+        size = bs if (b + 1) * bs <= k else k - b * bs
+        for name, t in (("inputs", x), ("targets", y)):
+            explain.expect(isinstance(t, torch.Tensor) and list(t.shape) == [size, kw["max_length"]]
+                           and t.dtype == torch.long,
+                           f"batch {b} {name}: {getattr(t, 'dtype', type(t))} of shape "
+                           f"{list(getattr(t, 'shape', []))}, expected torch.int64 [{size}, "
+                           f"{kw['max_length']}] ({given})", stage=STAGE)
+    want = windows[: count * bs]
+    got_rows = rows(got)
+    for i, ((wx, wy), (x, y)) in enumerate(zip(want, got_rows)):
+        explain.check_ids(f"row {i} of the shuffle=False batches (inputs)", wx, x, stage=STAGE,
+                          decode=gpt2.decode, given=given)
+        explain.check_ids(f"row {i} of the shuffle=False batches (targets)", wy, y, stage=STAGE,
+                          decode=gpt2.decode, given=given)
+
+
+@given(case=loader_case(), drop_last=st.booleans(), seed=st.integers(0, 1000))
+@S.scaled(0.3)
+@example(case=({"batch_size": 2, "max_length": 4, "stride": 4}, 0, 200), drop_last=False, seed=123)
+def test_shuffle_is_a_seeded_permutation(impl, gpt2, verdict_text, case, drop_last, seed):
+    """P22/P23: shuffle=True yields the same windows (a permutation; with drop_last a full-batch
+    subset), and the same seed yields the same batches."""
+    kw, start, length = case
+    txt = verdict_text[start:start + length]
+    ids = gpt2.encode(txt, allowed_special={S.EOT})
+    in_order = book_windows(ids, kw["max_length"], kw["stride"])
+    first = batches(impl, txt, shuffle=True, drop_last=drop_last, seed=seed, **kw)
+    again = batches(impl, txt, shuffle=True, drop_last=drop_last, seed=seed, **kw)
+    got = rows(first)
+    want_n = (len(in_order) // kw["batch_size"]) * kw["batch_size"] if drop_last else len(in_order)
+    explain.expect(len(got) == want_n, f"shuffle=True yielded {len(got)} rows from {len(in_order)} windows "
+                   f"(batch_size={kw['batch_size']}, drop_last={drop_last}), expected {want_n}", stage=STAGE)
+    left_over = Counter(map(repr, in_order))
+    left_over.subtract(map(repr, got))
+    explain.expect(min(left_over.values(), default=0) >= 0,
+                   "shuffle=True must yield the dataset's windows in some order, each at most once; got "
+                   f"rows that are not windows (or repeats): {explain.short([k for k, v in left_over.items() if v < 0])}",
+                   stage=STAGE)
+    if len(in_order) >= 10 and not drop_last:
+        explain.expect(got != in_order, f"shuffle=True yielded all {len(in_order)} windows in dataset "
+                       "order: pass shuffle to the DataLoader", stage=STAGE)
+    explain.expect(got == rows(again), f"two runs after torch.manual_seed({seed}) gave different batches: "
+                   "shuffle must use torch's global RNG (no fixed or unseeded generator)", stage=STAGE)

@@ -1,0 +1,179 @@
+"""Stage ``dataset``: ``GPTDatasetV1`` (section 2.6, Listing 2.5).
+
+Windowing is judged apart from BPE: the properties hand the learner's class a *fake* tokenizer whose
+``encode`` returns Hypothesis-drawn ids, so a wrong window is never confused with a wrong tokenizer.
+With ``n`` ids, ``max_length`` L and ``stride`` s the book's dataset holds window k as
+``input = ids[k*s : k*s+L]``, ``target = ids[k*s+1 : k*s+L+1]``, for every k with ``k*s+L < n``.
+Left open: a dataset over ``n <= L`` ids may be empty *or* raise; tensors may be views.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import example, given
+
+from llmspec import explain
+from llmspec.errors import ImplError
+from spec_tests import strategies as S
+
+pytestmark = pytest.mark.dataset
+STAGE = "dataset"
+
+
+def book_windows(ids: list[int], max_length: int, stride: int) -> list[tuple[list[int], list[int]]]:
+    """The trusted windows (Listing 2.5's loop)."""
+    return [(ids[i:i + max_length], ids[i + 1:i + max_length + 1])
+            for i in range(0, len(ids) - max_length, stride)]
+
+
+def build(impl, txt, max_length, stride, tokenizer="gpt2"):
+    """``(handle, len)``, or ``(None, error)`` when the constructor raised."""
+    try:
+        handle = impl.dataset_new(txt, max_length, stride, tokenizer)
+    except ImplError as err:
+        return None, err
+    try:
+        return handle, impl.dataset_len(handle)
+    except ImplError as err:
+        explain.impl_raised("len(GPTDatasetV1(...))", err, stage=STAGE)
+
+
+def check_windows(impl, handle, ids, max_length, stride, *, source=None, decode=None):
+    """P15-P17: every item is (the exact input slice, the slice shifted by one), int64, length L."""
+    __tracebackhide__ = True
+    expected = book_windows(ids, max_length, stride)
+    try:
+        items = impl.dataset_items(handle, list(range(len(expected))))
+    except ImplError as err:
+        explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE)
+    given = f"{len(ids)} token ids, max_length={max_length}, stride={stride}"
+    for k, ((want_x, want_y), (x, y)) in enumerate(zip(expected, items)):
+        for name, want, got in (("input", want_x, x), ("target", want_y, y)):
+            if isinstance(got, torch.Tensor) and got.dtype != torch.long:
+                explain.fail(f"dataset[{k}] {name} has dtype {got.dtype}; token ids must be torch.long "
+                             f"(torch.tensor(list_of_ints)) ({explain.book(STAGE, source)})")
+            if isinstance(got, torch.Tensor) and got.dim() != 1:
+                explain.fail(f"dataset[{k}] {name} has shape {list(got.shape)}; expected [{max_length}] "
+                             f"({explain.book(STAGE, source)})")
+            actual = got.tolist() if isinstance(got, torch.Tensor) else got
+            hint = (" (the target is the input shifted by one token: ids[start+1 : start+max_length+1])"
+                    if name == "target" else f" (window k starts at k*stride = {k * stride})")
+            explain.check_ids(f"dataset[{k}] {name}{hint}", want, actual, stage=STAGE, source=source,
+                              decode=decode, given=given)
+
+
+@pytest.mark.golden("dataset", has="batches")
+def test_golden_windows(impl, gpt2, verdict_text, case):
+    """The windows the documents print (shuffle=False batches, read row by row)."""
+    inp, exp, src = case["input"], case["expected"], case.get("source")
+    txt = verdict_text if inp.get("text_file") == "the-verdict.txt" else inp["text"]
+    handle, n = build(impl, txt, inp["max_length"], inp["stride"])
+    if handle is None:
+        explain.impl_raised("GPTDatasetV1(txt, tokenizer, max_length, stride)", n, stage=STAGE, source=src)
+    rows = [(x, y) for bx, by in exp["batches"] for x, y in zip(bx, by)]
+    items = impl.dataset_items(handle, list(range(len(rows))))
+    for k, ((want_x, want_y), (x, y)) in enumerate(zip(rows, items)):
+        explain.check_ids(f"dataset[{k}] input", want_x, x.tolist(), stage=STAGE, source=src, decode=gpt2.decode)
+        explain.check_ids(f"dataset[{k}] target", want_y, y.tolist(), stage=STAGE, source=src, decode=gpt2.decode)
+
+
+@pytest.mark.golden("dataset", has="len")
+def test_golden_len(impl, case):
+    """The blog's cat text: ``len(GPTDatasetV1(text, gpt2, max_length=10, stride=5)) == 7``."""
+    inp, src = case["input"], case.get("source")
+    handle, n = build(impl, inp["text"], inp["max_length"], inp["stride"])
+    if handle is None:
+        explain.impl_raised("GPTDatasetV1(...)", n, stage=STAGE, source=src)
+    explain.expect(n == case["expected"]["len"], f"len(dataset) is {n}, expected {case['expected']['len']}",
+                   stage=STAGE, source=src)
+
+
+@pytest.mark.parametrize("max_length, stride", [(4, 4), (256, 128)])
+def test_the_story_with_gpt2(impl, gpt2, verdict_text, max_length, stride):
+    """2.6 with the real tokenizer: window count and first/last windows over the-verdict.txt."""
+    ids = gpt2.encode(verdict_text, allowed_special={S.EOT})
+    handle, n = build(impl, verdict_text, max_length, stride)
+    if handle is None:
+        explain.impl_raised("GPTDatasetV1(the-verdict.txt, ...)", n, stage=STAGE)
+    want = math.ceil((len(ids) - max_length) / stride)
+    explain.expect(n == want, f"len(dataset) is {n} for {len(ids)} tokens, max_length={max_length}, "
+                   f"stride={stride}; expected ceil((n - max_length) / stride) = {want}", stage=STAGE)
+    items = impl.dataset_items(handle, [0, n - 1])
+    for k, (x, y) in zip([0, n - 1], items):
+        start = k * stride
+        explain.check_ids(f"dataset[{k}] input", ids[start:start + max_length], x.tolist(), stage=STAGE,
+                          decode=gpt2.decode)
+        explain.check_ids(f"dataset[{k}] target", ids[start + 1:start + max_length + 1], y.tolist(),
+                          stage=STAGE, decode=gpt2.decode)
+
+
+def test_endoftext_in_text_is_allowed(impl):
+    """P19: the dataset encodes with ``allowed_special={"<|endoftext|>"}``: such text does not raise."""
+    txt = "One story ends here. <|endoftext|> Another one starts, and goes on for a few words."
+    handle, n = build(impl, txt, 4, 2)
+    if handle is None:
+        explain.impl_raised("GPTDatasetV1(text with <|endoftext|>, ...) (pass allowed_special="
+                            "{'<|endoftext|>'} to tokenizer.encode)", n, stage=STAGE, given=txt)
+    x = [t.tolist() for pair in impl.dataset_items(handle, list(range(n))) for t in pair]
+    explain.expect(any(50256 in row for row in x), "no window holds id 50256 for '<|endoftext|>'",
+                   stage=STAGE)
+
+
+@given(ids=S.token_ids(), params=S.window_params())
+@S.scaled(1.0)
+@example(ids=list(range(5)), params=(5, 1))  # n == max_length: no window (or an error)
+@example(ids=list(range(6)), params=(5, 1))  # n == max_length + 1: exactly one window
+@example(ids=list(range(20)), params=(3, 5))  # stride > max_length: gaps between windows
+@example(ids=list(range(20)), params=(4, 4))
+@example(ids=list(range(21)), params=(4, 4))
+def test_window_count(impl, ids, params):
+    """P14: ``len == max(0, ceil((n - max_length) / stride))``; a text with n <= max_length tokens
+    may give an empty dataset or raise (both occur in copies of the book)."""
+    max_length, stride = params
+    handle, n = build(impl, "ignored", max_length, stride, {"fake_ids": ids})
+    want = max(0, math.ceil((len(ids) - max_length) / stride))
+    if handle is None:
+        explain.expect(len(ids) <= max_length, f"GPTDatasetV1 raised {n} for {len(ids)} ids, "
+                       f"max_length={max_length}, stride={stride}; the book's dataset holds {want} windows",
+                       stage=STAGE)
+        return
+    explain.expect(n == want, f"len(dataset) is {n} for {len(ids)} token ids, max_length={max_length}, "
+                   f"stride={stride}; expected ceil((n - max_length) / stride) = {want} (no window may "
+                   "read past the end, and none that fits may be left out)", stage=STAGE)
+    impl.release(handle)
+
+
+@given(ids=S.token_ids(), params=S.window_params())
+@S.scaled(1.0)
+@example(ids=list(range(100, 120)), params=(3, 5))
+@example(ids=list(range(100, 120)), params=(4, 2))
+@example(ids=list(range(100, 106)), params=(5, 1))
+def test_windows_are_shifted_slices(impl, ids, params):
+    """P15-P18: window k is ``ids[k*s : k*s+L]`` and its target ``ids[k*s+1 : k*s+L+1]`` (int64,
+    length L): consecutive starts differ by the stride, no gap when stride <= max_length, no target
+    past the end."""
+    max_length, stride = params
+    handle, n = build(impl, "ignored", max_length, stride, {"fake_ids": ids})
+    if handle is None or n != len(book_windows(ids, max_length, stride)):
+        return  # the count is test_window_count's verdict; here only the windows are judged
+    check_windows(impl, handle, ids, max_length, stride)
+    impl.release(handle)
+
+
+def test_tokenizer_called_once_with_endoftext_allowed(impl):
+    """P19: the dataset tokenizes the whole text once, passing ``allowed_special`` with
+    ``<|endoftext|>`` (as Listing 2.5 does)."""
+    handle, n = build(impl, "the text", 2, 1, {"fake_ids": list(range(10))})
+    if handle is None:
+        explain.impl_raised("GPTDatasetV1(...) with a tokenizer", n, stage=STAGE)
+    calls = impl.dataset_tokenizer_calls(handle)
+    encodes = [c for c in calls if c.get("method") == "encode"]
+    explain.expect(len(encodes) == 1 and encodes[0].get("text") == "the text",
+                   f"the tokenizer saw {len(encodes)} encode calls ({explain.short(calls)}); the book "
+                   "encodes the whole text once", stage=STAGE)
+    allowed = encodes[0].get("allowed_special")
+    explain.expect(allowed == "all" or (isinstance(allowed, list) and S.EOT in allowed),
+                   f"tokenizer.encode got allowed_special={allowed!r}; pass allowed_special="
+                   "{'<|endoftext|>'} so text with the end-of-text marker does not raise", stage=STAGE)

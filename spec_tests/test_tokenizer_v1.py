@@ -1,0 +1,102 @@
+"""Stage ``tokenizer_v1``: ``SimpleTokenizerV1`` (section 2.3, Listing 2.3).
+
+The suite builds the vocabulary from the-verdict.txt itself (trusted side) and hands it to the
+learner's class; expectations come from the book's pre-tokenizer ``split`` for the selected edition.
+"""
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from llmspec import explain
+from llmspec.errors import ImplError
+from spec_tests import strategies as S
+
+pytestmark = pytest.mark.tokenizer_v1
+STAGE = "tokenizer_v1"
+
+
+@pytest.mark.golden("tokenizer_v1")
+def test_golden(objects, case, verdict_text):
+    """Every V1 number the documents print (ids of the book's passage, round trip, KeyError)."""
+    objects.tokenizer_case(1, case, verdict_text)
+
+
+def test_encodes_the_whole_story(objects, impl, verdict_text, split, vocab):
+    """2.3: the-verdict.txt encodes to one id per pre-token (4690 print / 4649 MEAP)."""
+    ids = impl.tokenizer_encode(objects.tokenizer(1), verdict_text)
+    expected = [vocab[w] for w in split(verdict_text)]
+    explain.check_ids("SimpleTokenizerV1.encode(the-verdict.txt)", expected, ids, stage=STAGE)
+
+
+@given(data=st.data())
+@S.scaled(1.0)
+def test_encode_is_the_book_split(objects, impl, vocab, split, edition, vocab_decode, data):
+    """P1: for text of vocabulary tokens, encode == [vocab[w] for w in split(text)]; ids in range."""
+    text = data.draw(S.vocab_text(list(vocab), edition), label="text")
+    try:
+        ids = impl.tokenizer_encode(objects.tokenizer(1), text)
+    except ImplError as err:
+        explain.impl_raised("SimpleTokenizerV1.encode", err, stage=STAGE, given=text)
+    explain.check_ids("SimpleTokenizerV1.encode", [vocab[w] for w in split(text)], ids, stage=STAGE,
+                      decode=vocab_decode, given=text)
+
+
+@given(data=st.data())
+@S.scaled(1.0)
+def test_encode_decode_encode(objects, impl, vocab, edition, vocab_decode, data):
+    """The issue's V1 property: encode(decode(encode(t))) == encode(t) (decode is lossy, not wrong)."""
+    text = data.draw(S.vocab_text(list(vocab), edition), label="text")
+    handle = objects.tokenizer(1)
+    try:
+        ids = impl.tokenizer_encode(handle, text)
+        back = impl.tokenizer_decode(handle, ids)
+        again = impl.tokenizer_encode(handle, back)
+    except ImplError as err:
+        explain.impl_raised("SimpleTokenizerV1 encode/decode", err, stage=STAGE, given=text)
+    explain.check_ids(f"encode(decode(encode(t))) with decode(...) = {explain.short(back)}", ids, again,
+                      stage=STAGE, decode=vocab_decode, given=text)
+
+
+@given(data=st.data())
+@S.scaled(0.7)
+@example(data=None)  # the plain case: one unknown word between known ones
+def test_unknown_word_raises_keyerror(objects, impl, vocab, edition, data):
+    """P1: any word outside the vocabulary raises ``KeyError`` (V1 has no ``<|unk|>``)."""
+    if data is None:
+        text = "the Hello the"
+    else:
+        before = data.draw(S.vocab_text(list(vocab), edition, max_pieces=4), label="before")
+        word = data.draw(S.unknown_word(vocab), label="unknown word")
+        after = data.draw(S.vocab_text(list(vocab), edition, max_pieces=4), label="after")
+        text = f"{before} {word} {after}"
+    try:
+        ids = impl.tokenizer_encode(objects.tokenizer(1), text)
+    except ImplError as err:
+        explain.expect(err.is_a("KeyError"), f"SimpleTokenizerV1.encode({text!r}) raised {err}; "
+                       "the book's V1 raises KeyError for a word outside the vocabulary", stage=STAGE)
+        return
+    explain.fail(f"SimpleTokenizerV1.encode({text!r}) returned {explain.short(ids)}, but the text holds "
+                 f"a word outside the vocabulary: V1 must raise KeyError ({explain.book(STAGE)}); "
+                 "substituting <|unk|> is SimpleTokenizerV2's job")
+
+
+@given(data=st.data())
+@S.scaled(0.7)
+def test_decode_spacing(objects, data):
+    """P5: decode joins with single spaces, none before ``,.?!"()'``, none leading or trailing."""
+    words = data.draw(S.decode_words(list(objects.vocabs[1])), label="words")
+    objects.check_decode_spacing(1, words)
+
+
+def test_uses_the_given_vocabulary(objects, impl, vocab, split):
+    """P7: the ids come from the vocabulary passed in, not from one the class rebuilds itself."""
+    shuffled = {w: len(vocab) - 1 - i for w, i in vocab.items()}  # same words, reversed ids
+    text = "I had always thought Jack Gisburn rather a cheap genius--though a good fellow enough."
+    try:
+        ids = impl.tokenizer_encode(objects.tokenizer(1, shuffled), text)
+    except ImplError as err:
+        explain.impl_raised("SimpleTokenizerV1(vocab with other ids).encode", err, stage=STAGE, given=text)
+    explain.check_ids("SimpleTokenizerV1(vocab with other ids).encode", [shuffled[w] for w in split(text)],
+                      ids, stage=STAGE, given=text)

@@ -1,0 +1,114 @@
+"""Stage ``tokenizer_v2``: ``SimpleTokenizerV2`` (section 2.4, Listing 2.4).
+
+V2 is V1 plus two special tokens appended to the vocabulary: ``<|endoftext|>`` between documents and
+``<|unk|>`` for every word outside the vocabulary.  The suite hands it the-verdict's vocabulary with
+both specials (built on the trusted side).
+"""
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from llmspec import explain
+from llmspec.errors import ImplError
+from spec_tests import strategies as S
+
+pytestmark = pytest.mark.tokenizer_v2
+STAGE = "tokenizer_v2"
+
+
+def expected_ids(vocab: dict[str, int], words: list[str]) -> list[int]:
+    """P2: a known word keeps its id, an unknown one becomes ``<|unk|>``."""
+    return [vocab.get(w, vocab["<|unk|>"]) for w in words]
+
+
+@pytest.mark.golden("tokenizer_v2")
+def test_golden(objects, case, verdict_text):
+    """Every V2 number the documents print (``<|endoftext|>`` kept, unknown words -> ``<|unk|>``)."""
+    objects.tokenizer_case(2, case, verdict_text)
+
+
+@given(text=S.tricky_text())
+@S.scaled(1.0)
+@example(text="Hello, do you like tea?")
+@example(text="")
+def test_never_raises_and_maps_unknown_to_unk(objects, impl, vocab_v2, split, vocab_decode, text):
+    """P2: any text encodes (no exception); known words -> their id, unknown ones -> ``<|unk|>``."""
+    try:
+        ids = impl.tokenizer_encode(objects.tokenizer(2), text)
+    except ImplError as err:
+        explain.impl_raised("SimpleTokenizerV2.encode (must never raise: unknown words become <|unk|>)",
+                            err, stage=STAGE, given=text)
+    explain.check_ids("SimpleTokenizerV2.encode", expected_ids(vocab_v2, split(text)), ids, stage=STAGE,
+                      decode=vocab_decode, given=text)
+
+
+@given(data=st.data())
+@S.scaled(0.7)
+@example(data=None)
+def test_endoftext_separates_segments(objects, impl, vocab_v2, split, edition, vocab_decode, data):
+    """P6: ``a <|endoftext|> b`` encodes to encode(a) + [id of <|endoftext|>] + encode(b)."""
+    if data is None:
+        a, b = "the last", "Hello again"
+    else:
+        a = data.draw(S.tricky_text(15), label="a")
+        b = data.draw(st.one_of(S.vocab_text(list(vocab_v2), edition, 5), S.tricky_text(15)), label="b")
+    text = f"{a} <|endoftext|> {b}"
+    try:
+        ids = impl.tokenizer_encode(objects.tokenizer(2), text)
+    except ImplError as err:
+        explain.impl_raised("SimpleTokenizerV2.encode", err, stage=STAGE, given=text)
+    explain.check_ids("SimpleTokenizerV2.encode (text with <|endoftext|>)",
+                      expected_ids(vocab_v2, split(text)), ids, stage=STAGE, decode=vocab_decode, given=text)
+
+
+@given(data=st.data())
+@S.scaled(0.5)
+def test_agrees_with_v1_on_known_text(objects, impl, vocab, vocab_v2, edition, split, describe, data):
+    """V2 equals V1 wherever V1 does not raise (the learner's V1 when it exists, else the book's)."""
+    text = data.draw(S.vocab_text(list(vocab), edition), label="text")
+    try:
+        ids = impl.tokenizer_encode(objects.tokenizer(2), text)
+    except ImplError as err:
+        explain.impl_raised("SimpleTokenizerV2.encode", err, stage=STAGE, given=text)
+    reference = [vocab[w] for w in split(text)]
+    if "tokenizer_v1" not in describe["missing"]:
+        try:
+            reference = impl.tokenizer_encode(objects.tokenizer(1), text)
+        except ImplError:
+            pass  # V1's own failure is judged in its stage
+    explain.check_ids("SimpleTokenizerV2.encode vs SimpleTokenizerV1.encode", reference, ids,
+                      stage=STAGE, given=text)
+
+
+@given(data=st.data())
+@S.scaled(0.7)
+def test_decode_spacing(objects, data):
+    """P5: decode joins with single spaces, none before ``,.?!"()'``, none leading or trailing."""
+    words = data.draw(S.decode_words(list(objects.vocabs[2])), label="words")
+    objects.check_decode_spacing(2, words)
+
+
+def test_unk_round_trips(objects, impl, vocab_v2):
+    """P8: ``decode([unk]) == "<|unk|>"`` and ``encode("<|unk|>") == [unk]``."""
+    unk = vocab_v2["<|unk|>"]
+    handle = objects.tokenizer(2)
+    try:
+        text, ids = impl.tokenizer_decode(handle, [unk]), impl.tokenizer_encode(handle, "<|unk|>")
+    except ImplError as err:
+        explain.impl_raised("SimpleTokenizerV2 on <|unk|>", err, stage=STAGE)
+    explain.check_text("SimpleTokenizerV2.decode([<|unk|> id])", "<|unk|>", text, stage=STAGE)
+    explain.check_ids('SimpleTokenizerV2.encode("<|unk|>")', [unk], ids, stage=STAGE)
+
+
+def test_uses_the_given_vocabulary(objects, impl, vocab_v2, split):
+    """P7: ids (specials included) come from the vocabulary passed in, not a rebuilt one."""
+    shuffled = {w: len(vocab_v2) - 1 - i for w, i in vocab_v2.items()}
+    text = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of the palace."
+    try:
+        ids = impl.tokenizer_encode(objects.tokenizer(2, shuffled), text)
+    except ImplError as err:
+        explain.impl_raised("SimpleTokenizerV2(vocab with other ids).encode", err, stage=STAGE, given=text)
+    explain.check_ids("SimpleTokenizerV2(vocab with other ids).encode", expected_ids(shuffled, split(text)),
+                      ids, stage=STAGE, given=text)

@@ -1,0 +1,30 @@
+"""Prints ~20 MB at import and on every call; its tokenizer is otherwise correct."""
+import sys
+
+sys.stdout.write("x" * (20 * 1024 * 1024))
+
+import re as _re
+
+
+class SimpleTokenizerV1:
+    def __init__(self, vocab):
+        self.str_to_int = vocab
+        self.int_to_str = {i: s for s, i in vocab.items()}
+
+    def encode(self, text):
+        pre = [t.strip() for t in _re.split(r"([,.:;?_!\"()\x27]|--|\s)", text) if t.strip()]
+        return [self.str_to_int[s] for s in pre]
+
+    def decode(self, ids):
+        text = " ".join(self.int_to_str[i] for i in ids)
+        return _re.sub(r"\s+([,.?!\"()\x27])", r"\1", text)
+
+_encode = SimpleTokenizerV1.encode
+
+
+def _noisy_encode(self, text):
+    print("noise " * 10000)
+    return _encode(self, text)
+
+
+SimpleTokenizerV1.encode = _noisy_encode

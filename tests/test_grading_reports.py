@@ -1,0 +1,207 @@
+"""Grading pieces that need no worker: config, scoring, report formats, CSV, HTML, atomic writes,
+shards, submission discovery, the Gradescope bundle.  Fast: nothing here runs the suite."""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from llmspec.grading import atomic, shard
+from llmspec.grading.config import load_config, parse_config
+from llmspec.grading.gradebook import gradebook_csv
+from llmspec.grading.html import report_html
+from llmspec.grading.results import classroom_result, clean, gradescope, junit_xml, load_valid
+from llmspec.grading.scoring import HIDDEN_FAILED, Outcome, score, summary
+from llmspec.grading.submissions import discover
+
+CANON = [("test_a.py::t1", "tokenizer_v1"), ("test_a.py::t2", "tokenizer_v1"),
+         ("test_a.py::t3", "tokenizer_v1"), ("test_b.py::e1", "embeddings")]
+
+
+def small_config(extra: str = ""):
+    import tomllib
+
+    return parse_config(tomllib.loads(
+        '[assignment]\nstages=["tokenizer_v1","embeddings"]\n[stages.tokenizer_v1]\npoints=15\n'
+        '[stages.embeddings]\npoints=20\n' + extra))
+
+
+def graded(outcomes: dict, config=None, **kw):
+    return score("alice", "alice.py", CANON, outcomes, config or small_config(), missing_reason="did not run", **kw)
+
+
+def test_default_points_are_the_issue_defaults():
+    c = load_config()
+    assert c.points == {"tokenizer_v1": 15, "tokenizer_v2": 15, "bpe": 10, "dataset": 25,
+                        "dataloader": 15, "embeddings": 20}
+    assert c.max_score == 100
+
+
+@pytest.mark.parametrize("bad", ['[stages.nope]\npoints=1', '[assignment]\nedition="x"',
+                                 '[[tests]]\nweight=1', '[stages.bpe]\nvisibility="secret"', "[oops]"])
+def test_bad_config_is_one_clear_error(bad):
+    import tomllib
+
+    with pytest.raises(ValueError, match="grading config"):
+        parse_config(tomllib.loads(bad))
+
+
+def test_stage_points_split_by_weight_and_missing_tests_fail_with_reason():
+    c = small_config('[[tests]]\nmatch="*::t3"\nweight=2\nvisibility="hidden"\n')
+    g = graded({"test_a.py::t1": Outcome("test_a.py::t1", "tokenizer_v1", True),
+                "test_a.py::t3": Outcome("test_a.py::t3", "tokenizer_v1", False, "wrong ids")}, c)
+    by = {t.test_id: t for t in g.tests}
+    assert by["test_a.py::t1"].max_score == 3.75 and by["test_a.py::t3"].max_score == 7.5
+    assert g.score == 3.75 and g.max_score == 35
+    assert by["test_a.py::t2"].message == "did not run" and not by["test_a.py::t2"].passed
+    assert by["test_a.py::t3"].visibility == "hidden"
+
+
+def test_gradescope_schema_and_hidden_feedback():
+    c = small_config('[[tests]]\nmatch="*::t3"\nvisibility="hidden"\n')
+    g = graded({t: Outcome(t, s, t != "test_a.py::t3", "" if t != "test_a.py::t3" else "secret detail")
+                for t, s in CANON}, c)
+    data = json.loads(json.dumps(gradescope(g, c.fingerprint(), 50)))
+    assert set(data) <= {"score", "execution_time", "output", "output_format", "visibility",
+                         "stdout_visibility", "extra_data", "tests", "leaderboard"}
+    assert isinstance(data["execution_time"], float) and data["score"] == g.score
+    for t in data["tests"]:
+        assert set(t) == {"name", "number", "score", "max_score", "status", "output", "output_format",
+                          "visibility", "tags"}
+        assert t["status"] in ("passed", "failed") and t["visibility"] in ("visible", "hidden")
+        assert t["tags"] in (["tokenizer_v1"], ["embeddings"])
+    hidden = next(t for t in data["tests"] if t["name"] == "test_a.py::t3")
+    assert hidden["output"] == HIDDEN_FAILED and "secret" not in json.dumps(data)
+    assert "All visible tests passed" in data["output"]
+    assert load_valid_dict(data, c.fingerprint())
+
+
+def load_valid_dict(data, fp):
+    return data["extra_data"]["llmspec"]["complete"] and data["extra_data"]["llmspec"]["config"] == fp
+
+
+def test_failure_summary_puts_the_actionable_line_first():
+    g = graded({}, status="problem", reason="alice.py:3: syntax error: invalid syntax")
+    assert summary(g).splitlines()[0] == "alice.py:3: syntax error: invalid syntax"
+    assert g.score == 0 and g.max_score == 35
+
+
+def test_outputs_are_truncated_and_control_chars_removed():
+    out = clean("a\x00b" + "x" * 5000, 100)
+    assert len(out) <= 100 and "truncated" in out and "\x00" not in out
+
+
+def test_classroom_payload_v3():
+    g = graded({t: Outcome(t, s, True) for t, s in CANON})
+    payload = json.loads(base64.b64decode(classroom_result(g)))
+    assert payload["version"] == 3 and payload["status"] == "pass" and payload["max_score"] == 35
+    assert {"name", "status", "score", "message", "duration"} <= set(payload["tests"][0])
+
+
+def test_junit_xml_counts_failures():
+    g = graded({"test_a.py::t1": Outcome("test_a.py::t1", "tokenizer_v1", True)})
+    root = ET.fromstring(junit_xml(g))
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "4" and suite.get("failures") == "3"
+    assert len(suite.findall("testcase/failure")) == 3
+
+
+def _results(n_pass: int, name: str):
+    c = small_config()
+    outs = {t: Outcome(t, s, i < n_pass, "boom") for i, (t, s) in enumerate(CANON)}
+    g = score(name, name, CANON, outs, c, missing_reason="x")
+    return gradescope(g, c.fingerprint())
+
+
+def test_gradebook_csv_neutralises_formulas():
+    rows = list(csv.DictReader(io.StringIO(gradebook_csv([_results(4, "=cmd()"), _results(0, "bob")]))))
+    assert rows[0]["submission"] == "'=cmd()" and float(rows[0]["percent"]) == 100.0
+    assert float(rows[1]["score"]) == 0 and rows[1]["tokenizer_v1"] == "0.0"
+
+
+def test_html_is_self_contained_and_escapes_submission_text():
+    html = report_html([_results(2, "<script>x</script>"), _results(4, "carol")], "class")
+    assert "<script>x" not in html and "&lt;script&gt;" in html
+    assert 'id="histogram"' in html and 'id="test-rates"' in html and "<svg" in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
+
+
+def test_atomic_write_and_resume_marker(tmp_path):
+    atomic.write_text(tmp_path / "a" / "f.txt", "hello")
+    assert (tmp_path / "a" / "f.txt").read_text() == "hello"
+    assert not [p for p in (tmp_path / "a").iterdir() if p.name != "f.txt"]
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "results.json").write_text('{"score": 100, "tests": []}')  # forged: not ours
+    assert load_valid(tmp_path / "r" / "results.json") is None
+    stale = atomic.staging_dir(tmp_path, "bob")
+    atomic.clean_stale(tmp_path)
+    assert not stale.exists()
+
+
+def test_shards_partition_deterministically():
+    names = [f"student{i:03d}" for i in range(50)]
+
+    class S:
+        def __init__(self, n):
+            self.name = n
+
+    parts = [[s.name for s in shard.select([S(n) for n in reversed(names)], (k, 4))] for k in (1, 2, 3, 4)]
+    assert sorted(sum(parts, [])) == names and all(parts)
+    assert parts[0] == [s.name for s in shard.select([S(n) for n in names], (1, 4))]
+    with pytest.raises(ValueError):
+        shard.parse_shard("5/4")
+
+
+def test_discovery_turns_bad_input_into_one_line_problems(tmp_path):
+    cls = tmp_path / "class"
+    cls.mkdir()
+    (cls / "good.py").write_text("class SimpleTokenizerV1: pass\n")
+    (cls / "syntax.py").write_text("def f(:\n")
+    (cls / "nb.ipynb").write_text("{not json")
+    (cls / "notes.txt").write_text("hi")
+    with zipfile.ZipFile(cls / "nopy.zip", "w") as zf:
+        zf.writestr("readme.md", "hi")
+    with zipfile.ZipFile(cls / "evil.zip", "w") as zf:
+        zf.writestr("../escape.py", "x = 1")
+    with zipfile.ZipFile(cls / "zipped.zip", "w") as zf:
+        zf.writestr("hw/ch02.py", "class SimpleTokenizerV1: pass\n")
+        zf.writestr("hw/util.py", "x = 1\n")
+    (cls / "dir_sub").mkdir()
+    (cls / "dir_sub" / "solution.ipynb").write_text('{"cells": []}')
+    subs = {s.name: s for s in discover([str(cls), str(tmp_path / "missing.py")], tmp_path / "work")}
+    assert subs["good"].problem is None and subs["good"].target.endswith("good.py")
+    assert "syntax error" in subs["syntax"].problem and ":1:" in subs["syntax"].problem
+    assert "not valid JSON" in subs["nb"].problem
+    assert "no Python file" in subs["nopy"].problem
+    assert "unsafe path" in subs["evil"].problem and not (tmp_path / "work" / "escape.py").exists()
+    assert subs["zipped"].target.endswith("ch02.py")
+    assert subs["dir_sub"].target.endswith("solution.ipynb")
+    assert "no such file" in subs["missing"].problem
+    assert "not a .py file" in subs["notes.txt"].problem
+    assert all("\n" not in (s.problem or "") for s in subs.values())
+
+
+def test_gradescope_bundle_has_executable_entry_points(tmp_path):
+    from llmspec.grading.bundle import build_bundle
+
+    data = {}
+    for rel in ("the-verdict.txt", "gpt2/encoder.json", "gpt2/vocab.bpe"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+        data[rel] = tmp_path / rel
+    blob = build_bundle(None, data, package="llmspec==0.1.0")
+    assert blob == build_bundle(None, data, package="llmspec==0.1.0")  # reproducible
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        names = zf.namelist()
+        assert {"setup.sh", "run_autograder", "grading.toml", "data/the-verdict.txt"} <= set(names)
+        for exe in ("setup.sh", "run_autograder"):
+            assert zf.getinfo(exe).external_attr >> 16 & 0o111
+        run = zf.read("run_autograder").decode()
+        assert "/autograder/submission" in run and "--gradescope-out /autograder/results/results.json" in run
+        assert "torch==2.13.0" in zf.read("setup.sh").decode()

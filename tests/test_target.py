@@ -1,0 +1,278 @@
+"""Resolving and loading targets (``llmspec.target``): every kind loads, every failure is one clear
+line, notebooks skip what they cannot run and say so, and the network fails fast."""
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from llmspec import netblock
+from llmspec.errors import TargetError
+from llmspec.stages import CONTRACT_NAMES
+from llmspec.target import LoadedTarget, load, resolve
+
+V1 = '''
+class SimpleTokenizerV1:
+    def __init__(self, vocab):
+        self.vocab = vocab
+    def encode(self, text):
+        return [self.vocab[w] for w in text.split()]
+    def decode(self, ids):
+        inv = {i: w for w, i in self.vocab.items()}
+        return " ".join(inv[i] for i in ids)
+'''
+
+
+def write_notebook(path: Path, sources: list[str]) -> Path:
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# chapter 2"]}]
+    cells += [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": src.splitlines(keepends=True)}
+        for src in sources
+    ]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def loaded(target: str | Path, impl_map: dict[str, str] | None = None) -> LoadedTarget:
+    return load(resolve(str(target)), impl_map)
+
+
+# --- resolve -------------------------------------------------------------------------------------
+
+
+def test_resolve_kinds(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(V1)
+    write_notebook(tmp_path / "b.ipynb", ["x = 1"])
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(V1)
+    assert resolve(str(tmp_path / "a.py")).kind == "file"
+    assert resolve(str(tmp_path / "b.ipynb")).kind == "notebook"
+    assert resolve(str(pkg)).kind == "package"
+    spec = resolve("reference")
+    assert (spec.kind, spec.location) == ("module", "reference")
+
+
+def test_directory_with_one_entry_point_uses_it(tmp_path: Path) -> None:
+    (tmp_path / "ch02.py").write_text(V1)
+    (tmp_path / "test_ch02.py").write_text("")
+    (tmp_path / "conftest.py").write_text("")
+    spec = resolve(str(tmp_path))
+    assert (spec.kind, Path(spec.location).name) == ("file", "ch02.py")
+    assert spec.display.endswith("/ch02.py")
+
+
+def test_directory_with_several_entry_points_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("")
+    write_notebook(tmp_path / "b.ipynb", [])
+    with pytest.raises(TargetError, match=r"exactly one .*found a\.py, b\.ipynb"):
+        resolve(str(tmp_path))
+
+
+@pytest.mark.parametrize("target", ["missing.py", "missing_dir/", "no_such_module_xyz", "x.ipynb"])
+def test_missing_target_is_one_line(target: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TargetError) as info:
+        resolve(target)
+    assert target.rstrip("/") in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unsupported_file_type(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(TargetError, match="not a .py file or .ipynb"):
+        resolve(str(tmp_path / "notes.txt"))
+
+
+# --- load: files, packages, modules --------------------------------------------------------------
+
+
+def test_file_loads_in_scratch_dir_with_verdict(tmp_path: Path, data_dir: Path) -> None:
+    (tmp_path / "sub.py").write_text(
+        V1 + "raw_text = open('the-verdict.txt', encoding='utf-8').read()\nprint('loaded', len(raw_text))\n"
+    )
+    t = loaded(tmp_path / "sub.py")
+    try:
+        expected = (data_dir / "the-verdict.txt").read_text(encoding="utf-8")
+        assert t.namespace["raw_text"] == expected
+        assert t.names["SimpleTokenizerV1"] == "SimpleTokenizerV1"
+        assert t.names["SimpleTokenizerV2"] is None
+        assert f"loaded {len(expected)}" in t.output  # captured, not printed
+        assert t.scratch is not None and (t.scratch / "the-verdict.txt").is_file()
+    finally:
+        t.close()
+    assert t.scratch is None
+
+
+def test_two_files_with_same_sibling_never_clash(tmp_path: Path) -> None:
+    for n in ("one", "two"):
+        d = tmp_path / n
+        d.mkdir()
+        (d / "helpers.py").write_text(f"WHO = {n!r}\n")
+        (d / "main.py").write_text("from helpers import WHO\n")
+    first, second = loaded(tmp_path / "one" / "main.py"), loaded(tmp_path / "two" / "main.py")
+    assert (first.namespace["WHO"], second.namespace["WHO"]) == ("one", "two")
+    assert first.namespace["__name__"] != second.namespace["__name__"]
+    assert "helpers" not in sys.modules
+    first.close()
+    second.close()
+
+
+def test_package_relative_imports_and_submodule_names(tmp_path: Path) -> None:
+    pkg = tmp_path / "mysub"
+    pkg.mkdir()
+    (pkg / "tok.py").write_text(V1)
+    (pkg / "emb.py").write_text("class InputEmbeddings:\n    pass\n")
+    (pkg / "__init__.py").write_text("from .tok import SimpleTokenizerV1\nfrom . import emb\n")
+    t = loaded(pkg)
+    assert t.spec.kind == "package"
+    assert t.names["SimpleTokenizerV1"] == "SimpleTokenizerV1"
+    assert t.names["InputEmbeddings"] == "InputEmbeddings"  # defined in a submodule, not re-exported
+    assert any("InputEmbeddings found in submodule emb" in n for n in t.notes)
+    t.close()
+
+
+def test_dotted_module_reference_loads_with_lazy_tokenizer() -> None:
+    t = loaded("reference")
+    assert all(t.names[c] == c for c in CONTRACT_NAMES), t.names
+    tok = t.get("tokenizer")
+    assert tok is not None and tok.decode(tok.encode("Hello world")) == "Hello world"
+    t.close()
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("x = 1\n\ndef f(:\n    pass\n")
+    with pytest.raises(TargetError) as info:
+        loaded(tmp_path / "broken.py")
+    msg = str(info.value)
+    assert f"{tmp_path / 'broken.py'}:3: SyntaxError" in msg and "\n" not in msg
+
+
+def test_import_error_names_the_failing_line(tmp_path: Path) -> None:
+    (tmp_path / "needs.py").write_text("import os\nimport not_a_real_module_zz\n")
+    with pytest.raises(TargetError) as info:
+        loaded(tmp_path / "needs.py")
+    msg = str(info.value)
+    assert "needs.py:2" in msg and "ModuleNotFoundError" in msg and "not_a_real_module_zz" in msg
+    assert "\n" not in msg
+
+
+def test_system_exit_at_import_is_a_target_error(tmp_path: Path) -> None:
+    (tmp_path / "quits.py").write_text("import sys\nsys.exit(2)\n")
+    with pytest.raises(TargetError, match="SystemExit"):
+        loaded(tmp_path / "quits.py")
+
+
+# --- impl_map ------------------------------------------------------------------------------------
+
+
+def test_impl_map_renames_and_reports_missing(tmp_path: Path) -> None:
+    (tmp_path / "sub.py").write_text(V1 + "def make_loader(txt, **kw):\n    return []\n")
+    t = loaded(tmp_path / "sub.py", {"create_dataloader_v1": "make_loader", "InputEmbeddings": "Emb"})
+    assert t.names["create_dataloader_v1"] == "make_loader"
+    assert t.get("create_dataloader_v1") is t.namespace["make_loader"]
+    assert t.names["InputEmbeddings"] is None
+    assert any("InputEmbeddings=Emb" in n and "no 'Emb'" in n for n in t.notes)
+    t.close()
+
+
+def test_impl_map_unknown_contract_name_lists_valid_ones(tmp_path: Path) -> None:
+    (tmp_path / "sub.py").write_text(V1)
+    with pytest.raises(TargetError) as info:
+        loaded(tmp_path / "sub.py", {"make_loader": "create_dataloader_v1"})
+    assert "make_loader" in str(info.value)
+    assert all(c in str(info.value) for c in CONTRACT_NAMES)
+
+
+# --- notebooks -----------------------------------------------------------------------------------
+
+
+def test_notebook_skips_failing_magic_and_network_cells(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "ch02.ipynb", [
+        "!pip install tiktoken",
+        "%matplotlib inline\nimport torch",
+        "raw_text = open('the-verdict.txt', encoding='utf-8').read()\nprint(raw_text)",
+        "import urllib.request\nurllib.request.urlretrieve('https://example.com/the-verdict.txt', 'v.txt')",
+        "undefined_name + 1",
+        V1,
+        "def broken(:\n    pass",
+        "tok = SimpleTokenizerV1({'a': 0})\ndisplay(tok.encode('a'))",
+    ])
+    start = time.monotonic()
+    t = loaded(nb)
+    assert time.monotonic() - start < 20  # the network cell failed at once instead of hanging
+    notes = "\n".join(t.notes)
+    assert "cell 2 (!pip install tiktoken) skipped: IPython shell/magic" in notes
+    assert "cell 3 (%matplotlib inline) skipped" in notes
+    assert "cell 5 (import urllib.request) skipped" in notes and "network access is blocked" in notes
+    assert "cell 6 (undefined_name + 1) skipped: NameError" in notes
+    assert "cell 8 (def broken(:) skipped: SyntaxError" in notes
+    assert len(t.notes) == 5
+    assert "torch" not in t.namespace  # the magic cell was skipped as a whole
+    assert t.names["SimpleTokenizerV1"] == "SimpleTokenizerV1"
+    assert t.namespace["tok"].encode("a") == [0]
+    assert "I HAD always thought" in t.output  # prints were captured, not shown
+    cls = t.namespace["SimpleTokenizerV1"]
+    assert sys.modules[cls.__module__].__dict__ is t.namespace
+    t.close()
+
+
+def test_notebook_that_is_not_json(tmp_path: Path) -> None:
+    (tmp_path / "bad.ipynb").write_text("{ not json")
+    with pytest.raises(TargetError, match="bad.ipynb: not a Jupyter notebook"):
+        loaded(tmp_path / "bad.ipynb")
+    (tmp_path / "list.ipynb").write_text("[1, 2]")
+    with pytest.raises(TargetError, match="no 'cells' list"):
+        loaded(tmp_path / "list.ipynb")
+
+
+def test_input_does_not_wait(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "asks.ipynb", ["name = input('your name? ')", "x = 1"])
+    t = loaded(nb)
+    assert any("EOFError" in n for n in t.notes) and t.namespace["x"] == 1
+    t.close()
+
+
+# --- network block -------------------------------------------------------------------------------
+
+
+def test_netblock_is_scoped_and_fast() -> None:
+    with netblock.blocked():
+        assert netblock.is_blocked()
+        start = time.monotonic()
+        with pytest.raises(OSError, match="network access is blocked"):
+            socket.create_connection(("192.0.2.1", 80), timeout=30)
+        with pytest.raises(netblock.NetworkBlocked):
+            socket.getaddrinfo("example.com", 443)
+        assert time.monotonic() - start < 1
+        a, b = socket.socketpair(socket.AF_UNIX)  # local IPC (DataLoader workers) stays allowed
+        a.sendall(b"ok")
+        assert b.recv(2) == b"ok"
+        a.close()
+        b.close()
+    assert not netblock.is_blocked()
+    assert socket.getaddrinfo("127.0.0.1", 80)  # numeric lookups work again once unblocked
+
+
+def test_caller_provided_scratch_is_used_and_kept(tmp_path: Path) -> None:
+    (tmp_path / "sub.py").write_text("import os\nHERE = os.getcwd()\n")
+    scratch = tmp_path / "work"
+    t = load(resolve(str(tmp_path / "sub.py")), None, scratch)
+    assert Path(t.namespace["HERE"]) == scratch.resolve()
+    assert (scratch / "the-verdict.txt").is_file()
+    t.close()
+    assert scratch.is_dir() and t.scratch is None
+
+
+def test_sibling_imported_lazily_at_call_time(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("WHO = 'helper'\n")
+    (tmp_path / "main.py").write_text("def who():\n    from helpers import WHO\n    return WHO\n")
+    t = loaded(tmp_path / "main.py")
+    with t.running():
+        assert t.namespace["who"]() == "helper"
+    assert "helpers" not in sys.modules and str(tmp_path) not in sys.path
+    t.close()
