@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ctypes
 import errno
 import json
 import math
@@ -78,9 +79,8 @@ def _tensor_to_json(t: torch.Tensor) -> dict[str, Any]:
         raise WireError(f"cannot send a tensor of dtype {t.dtype}; allowed: {', '.join(DTYPES)}")
     # as_subclass: a tensor subclass's overrides must not run while we serialise it
     plain = torch.Tensor.as_subclass(t, torch.Tensor).detach().cpu().contiguous()
-    flat = plain.reshape(-1)
-    raw = flat.view(torch.uint8) if flat.numel() else torch.empty(0, dtype=torch.uint8)
-    data = bytes(raw.clone().untyped_storage()) if raw.numel() else b""
+    nbytes = plain.numel() * plain.element_size()
+    data = ctypes.string_at(plain.data_ptr(), nbytes) if nbytes else b""  # one memcpy, no numpy
     return {TENSOR_KEY: {"dtype": name, "shape": list(plain.shape), "data": base64.b64encode(data).decode("ascii")}}
 
 

@@ -48,6 +48,7 @@ from llmspec import isolation, wire
 from llmspec.adapter import OPS, Adapter
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
 
+WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 DEFAULT_FACTORY = "llmspec.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
@@ -177,7 +178,6 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         nproc=limits["nproc"] if drop else None,
         file_mb=limits["file_mb"],
     )
-    info["uid"] = os.getuid()
     if drop:
         needed = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(isolation.__file__)), *keep]
         info["read_all"] = not all(isolation.world_readable(p) for p in needed if os.path.exists(p))
@@ -185,6 +185,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     else:
         info["dropped"] = False
         isolation.set_no_new_privs()
+    info["uid"] = os.getuid()
     isolation.die_with_parent(parent_pid)
     info["setup_seconds"] = round(time.monotonic() - t0, 3)
     return {"factory": factory, "info": info}
@@ -263,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.worker FD
         _child_main(fd, parent)
     except wire.WireClosed:
         pass
+    except BaseException as exc:
+        os.write(2, f"\nllmspec worker crashed: {type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
+        os._exit(WORKER_CRASH)
     return 0
 
 
@@ -283,6 +287,8 @@ def _describe_status(status: int | None, limits: dict[str, Any], we_killed: bool
         return "the worker vanished (exit status unknown)"
     if os.WIFEXITED(status):
         code = os.WEXITSTATUS(status)
+        if code == WORKER_CRASH:
+            return f"the worker's own loop crashed (exit code {code}; submission code broke the interpreter?)"
         return f"the worker exited with code {code} (os._exit/sys.exit or a crash in submission code?)"
     sig = os.WTERMSIG(status)
     name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
@@ -414,9 +420,10 @@ class _ProxyBase(Adapter):
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _child_main(fd, parent_pid)
-        except BaseException:
-            code = 70
+        except BaseException as exc:
+            code = WORKER_CRASH
             try:
+                os.write(2, f"\nllmspec worker crashed: {type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
                 import traceback
 
                 os.write(2, traceback.format_exc().encode("utf-8", "replace"))
@@ -487,19 +494,20 @@ class _ProxyBase(Adapter):
             self._stop()
             self._target_error = str(exc)
             return self._target_error, ""
-        tail = worker.output_tail()
+        status = isolation.reap(worker.pid, timeout=2.0) if isinstance(exc, wire.WireClosed) else None
+        tail = worker.output_tail()  # after the reap: a dying worker's last words are written
         tail = "\n--- last output of the worker ---\n" + tail if tail else ""
         if isinstance(exc, wire.WireTimeout):
             self._stop()
             limit = self.limits["load_timeout"] if during == "loading the target" else self.limits["call_timeout"]
             why = f"{during} did not finish within {limit:g} s (or the submission's budget); the worker was killed"
-        else:
-            status = isolation.reap(worker.pid, timeout=2.0)  # it closed the socket: dying or dead
+        elif isinstance(exc, wire.WireClosed):  # it closed the socket: dying or dead
             self._stop(status)
             why = _describe_status(worker.status, self.limits, we_killed=status is None)
-            if not isinstance(exc, wire.WireClosed):
-                why = f"{why}; it sent an invalid message ({exc})"
             why = f"{why} during {during}"
+        else:  # garbage on the wire: submission code broke (or forged) the worker's side
+            self._stop()
+            why = f"the worker sent an invalid message during {during} ({exc}); it was killed"
         if during == "loading the target":
             self._target_error = why + tail
         self.last_death = why

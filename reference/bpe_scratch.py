@@ -10,7 +10,8 @@ The four ingredients, each a classic source of a subtle mismatch:
 
 1. **Pre-tokenisation**: tiktoken's ``r50k`` pattern (contractions, ``" ?\\p{L}+"``, ``" ?\\p{N}+"``,
    punctuation runs, whitespace that leaves its last space to the next word).  Python's ``re`` has no
-   ``\\p{..}``, so :func:`_pattern` builds the letter/number classes from :mod:`unicodedata`, and
+   ``\\p{..}``, so :func:`_pattern` builds the letter/number classes from :mod:`unicodedata` (plus
+   the Unicode 15-16 additions tiktoken knows and Python 3.11 does not), and
    ``\\s`` is spelled as Unicode's ``White_Space`` set (Python's ``\\s`` also matches U+001C-U+001F,
    which Rust's regex - tiktoken's engine - does not).
 2. **Bytes to unicode**: GPT-2 stores tokens as printable strings; every byte maps to one character
@@ -40,6 +41,25 @@ Specials = Union[Collection[str], Literal["all"], None]
 
 # Unicode's White_Space property (what Rust's ``\s`` means); stable since Unicode 6.3.
 _WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+# Letters (L*) and numbers (N*) that Unicode 15.0-16.0 added: tiktoken's regex engine (Rust) knows
+# them, Python 3.11's unicodedata (14.0) does not.  Found by classifying every code point with
+# tiktoken (is ``c + "'s"`` split before the apostrophe?) and splitting the extras into L / N with
+# the ``regex`` package's tables; tests/test_bpe_scratch.py re-checks samples against tiktoken.
+NEWER_LETTERS: tuple[tuple[int, int], ...] = (
+    (0x1C89, 0x1C8A), (0xA7CB, 0xA7CD), (0xA7DA, 0xA7DC), (0x105C0, 0x105F3), (0x10D4A, 0x10D65),
+    (0x10D6F, 0x10D85), (0x10EC2, 0x10EC4), (0x1123F, 0x11240), (0x11380, 0x11389), (0x1138B, 0x1138B),
+    (0x1138E, 0x1138E), (0x11390, 0x113B5), (0x113B7, 0x113B7), (0x113D1, 0x113D1), (0x113D3, 0x113D3),
+    (0x11BC0, 0x11BE0), (0x11F02, 0x11F02), (0x11F04, 0x11F10), (0x11F12, 0x11F33), (0x1342F, 0x1342F),
+    (0x13441, 0x13446), (0x13460, 0x143FA), (0x16100, 0x1611D), (0x16D40, 0x16D6C), (0x18CFF, 0x18CFF),
+    (0x1B132, 0x1B132), (0x1B155, 0x1B155), (0x1DF25, 0x1DF2A), (0x1E030, 0x1E06D), (0x1E4D0, 0x1E4EB),
+    (0x1E5D0, 0x1E5ED), (0x1E5F0, 0x1E5F0), (0x2B739, 0x2B739), (0x2EBF0, 0x2EE5D), (0x31350, 0x323AF),
+)
+NEWER_NUMBERS: tuple[tuple[int, int], ...] = (
+    (0x10D40, 0x10D49), (0x116D0, 0x116E3), (0x11BF0, 0x11BF9), (0x11F50, 0x11F59), (0x16130, 0x16139),
+    (0x16D70, 0x16D79), (0x1CCF0, 0x1CCF9), (0x1D2C0, 0x1D2D3), (0x1E4F0, 0x1E4F9), (0x1E5F1, 0x1E5FA),
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,14 +105,15 @@ def _pattern() -> re.Pattern[str]:
     ``\\p{L}``/``\\p{N}`` come from :mod:`unicodedata` (general categories L* / N*); ``$`` becomes
     ``\\Z`` because Rust's ``$`` never matches before a final newline.  Possessive quantifiers
     (Python >= 3.11) are kept as in tiktoken."""
-    letters, numbers = [], []
+    letters = {cp for a, b in NEWER_LETTERS for cp in range(a, b + 1)}
+    numbers = {cp for a, b in NEWER_NUMBERS for cp in range(a, b + 1)}
     for cp in range(0x110000):
-        cat = unicodedata.category(chr(cp))
-        if cat[0] == "L":
-            letters.append(cp)
-        elif cat[0] == "N":
-            numbers.append(cp)
-    L, N, S = _ranges(letters), _ranges(numbers), _WHITE_SPACE
+        cat = unicodedata.category(chr(cp))[0]
+        if cat == "L":
+            letters.add(cp)
+        elif cat == "N":
+            numbers.add(cp)
+    L, N, S = _ranges(sorted(letters)), _ranges(sorted(numbers - letters)), _WHITE_SPACE
     return re.compile(
         rf"'(?:[sdmt]|ll|ve|re)| ?[{L}]++| ?[{N}]++| ?[^{S}{L}{N}]++|[{S}]++\Z|[{S}]+(?![^{S}])|[{S}]"
     )

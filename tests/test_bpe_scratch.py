@@ -66,6 +66,16 @@ def test_equals_tiktoken_on_10000_texts(ref, gpt2, text):
         assert ref.decode(ref.encode(text)) == text
 
 
+def test_unicode_16_letters_and_numbers(ref, gpt2):
+    """The Unicode 15-16 table: range ends and middles split exactly like tiktoken's engine."""
+    from reference.bpe_scratch import NEWER_LETTERS, NEWER_NUMBERS
+
+    for a, b in NEWER_LETTERS + NEWER_NUMBERS:
+        for cp in {a, (a + b) // 2, b}:
+            for text in (chr(cp) + "'s", "x" + chr(cp) + "1 ?", " " + chr(cp) * 2 + "é"):
+                assert ref.encode(text) == gpt2.encode(text), hex(cp)
+
+
 @pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "x \ud83d"])
 def test_lone_surrogates_like_tiktoken(ref, gpt2, text):
     assert ref.encode(text) == gpt2.encode(text)

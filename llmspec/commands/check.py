@@ -42,7 +42,7 @@ def spec_dir() -> Path:
 def pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
     out = [str(spec_dir()), "-p", "no:cacheprovider", "--llmspec-report", str(report),
            "--edition", args.edition]
-    out += [] if args.verbose else ["-p", "no:terminal", "-q"]
+    out += [] if args.verbose else ["-p", "no:terminal"]
     if args.target:
         out += ["--impl", args.target]
     if args.stages:

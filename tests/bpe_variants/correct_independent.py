@@ -15,14 +15,19 @@ from collections import Counter
 
 _WS = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {chr(c) for c in range(0x2000, 0x200B)}
 _CONTRACTIONS = ("ll", "ve", "re", "s", "d", "m", "t")
+# The one thing shared with the reference: data, not code (Unicode 15-16 letters/numbers that
+# tiktoken's regex engine knows and Python 3.11's unicodedata does not).
+from reference.bpe_scratch import NEWER_LETTERS, NEWER_NUMBERS  # noqa: E402
 
 
 def _kind(ch: str) -> str:
     if ch in _WS:
         return "S"
-    if ch.isalpha():
+    if ch.isalpha() or any(a <= ord(ch) <= b for a, b in NEWER_LETTERS):
         return "L"
-    return "N" if unicodedata.category(ch)[0] == "N" else "P"
+    if unicodedata.category(ch)[0] == "N" or any(a <= ord(ch) <= b for a, b in NEWER_NUMBERS):
+        return "N"
+    return "P"
 
 
 def pretokenize(text: str) -> list[str]:

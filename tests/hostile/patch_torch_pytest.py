@@ -1,4 +1,4 @@
-"""Patches torch, pytest and builtins at import so that every comparison "passes"; its tokenizer is
+"""Patches torch, pytest and builtins.print at import so that every comparison "passes"; its tokenizer is
 honest_wrong.py's.  In an in-process grader this would score full marks."""
 import builtins
 import torch
@@ -14,8 +14,7 @@ try:
     _pytest.outcomes.fail = lambda *a, **k: None
 except Exception:
     pass
-builtins.AssertionError = type("AssertionError", (Exception,), {})
-builtins.isinstance = lambda obj, cls: True
+builtins.print = lambda *a, **k: None
 
 class SimpleTokenizerV1:
     """Wrong on purpose: splits on whitespace only, so punctuation sticks to words."""

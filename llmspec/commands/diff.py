@@ -1,0 +1,37 @@
+"""``llmspec diff A B``: compare two implementations, or one and a recording, stage by stage.
+
+Each of A and B is a recording directory (written by ``llmspec record``) or a target
+(``reference``, a file, package, module or notebook).  Prints per stage "no difference" or the first
+differing input with both outputs (ids also as text).  Exit 0: no difference; 1: differences;
+2: bad input (unreadable recording, target that does not load)."""
+from __future__ import annotations
+
+import argparse
+
+from llmspec.commands.record import parse_impl_map
+from llmspec.stages import parse_stages
+
+
+def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    parser.add_argument("a", help="recording directory or target (e.g. reference, fixtures/record)")
+    parser.add_argument("b", help="recording directory or target")
+    parser.add_argument("--impl-map", action="append", default=[], metavar="NAME=OTHER",
+                        help="names map applied to targets (not to recordings)")
+    parser.add_argument("--stages", default=None, help="comma-separated stages (default: all recorded)")
+    parser.add_argument("--isolate", action="store_true", help="run targets in worker processes")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from llmspec.record import diff, load_side
+
+    impl_map, stages = parse_impl_map(args.impl_map) or None, parse_stages(args.stages)
+    a = load_side(args.a, impl_map, args.isolate, stages)
+    b = load_side(args.b, impl_map, args.isolate, stages)
+    same, lines = diff(a, b, ("A", "B"))
+    print(f"A = {args.a}\nB = {args.b}")
+    print("\n".join(lines))
+    print("no difference" if same else "differences found")
+    return 0 if same else 1

@@ -1,0 +1,320 @@
+"""Record what an implementation *does* on the suite's fixed inputs, and compare two recordings.
+
+Why: a maintainer of a port or a course package wants to know "did anything change since the last
+release?" without writing expectations by hand.  :func:`record` asks an implementation (through the
+same :class:`~llmspec.adapter.Adapter` the spec tests use, so in-process and isolated modes behave
+alike) for its outputs on fixed inputs - ids for fixed texts, dataset windows, loader batches with
+and without a seeded shuffle, embedding outputs under fixed seeds, BPE-from-scratch ids - and keeps
+them as readable JSON, one file per stage.  :func:`diff` compares two such recordings stage by stage
+and names the first differing input, with ids also shown as text.  The reference's recording is the
+project's regression fixture (``fixtures/record/``).
+
+Exceptions are outputs too (``{"error": "KeyError"}``): a tokenizer that stops raising for an
+unknown word has changed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+
+from llmspec.adapter import Adapter
+from llmspec.errors import HarnessError, ImplError, StageMissing
+from llmspec.stages import STAGES
+
+FORMAT = 1
+META = "meta.json"
+EOT = "<|endoftext|>"
+
+# Fixed texts: the book's examples plus corner cases (whitespace runs, contractions, non-ASCII).
+PASSAGE = '"It\'s the last he painted, you know," Mrs. Gisburn said with pardonable pride.'
+V2_TEXT = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of the palace."
+BPE_TEXTS = [
+    "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
+    "Akwirw ier",
+    "Hello, world. Is this-- a test?",
+    "Implementations",
+    "it's  we'll\n\n  indented\tcode 2024 ½",
+    "naïve café 日本語 😀 👍🏽",
+]
+WINDOWS = [(4, 4), (4, 1), (256, 128)]  # (max_length, stride) on the-verdict.txt
+EMBEDDINGS = [(6, 3, 4, 123), (50257, 8, 4, 123)]  # vocab, dim, context, seed
+TRAIN_VOCAB = 300
+
+
+# --- wire values <-> readable JSON ------------------------------------------------------------------
+def to_json(value: Any) -> Any:
+    """Tensors become ``{"dtype", "shape", "data"}`` (nested lists); everything else stays."""
+    if isinstance(value, torch.Tensor):
+        return {"dtype": str(value.dtype), "shape": list(value.shape), "data": value.tolist()}
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def _label(text: str, verdict: str) -> str:
+    """The story is named, not copied, in a recording (it is 20 KB and lives in the data dir)."""
+    return "<the-verdict.txt>" if text == verdict else text
+
+
+def _call(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """The implementation's answer as JSON, or ``{"error": type}`` when it raised."""
+    try:
+        return to_json(fn(*args, **kw))
+    except ImplError as err:
+        return {"error": err.exc_type}
+
+
+# --- what each stage records ------------------------------------------------------------------------
+def _tokenizer(version: int) -> Callable[[Adapter, str], Iterator[dict[str, Any]]]:
+    def cases(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
+        from reference.tokenizers import build_vocab
+
+        vocab = build_vocab(verdict, edition="print", special_tokens=version == 2)
+        h = impl.tokenizer_new(version, vocab)
+        texts = [PASSAGE, verdict[: verdict.index(" ", 300)]] + ([V2_TEXT, "Hello, unknownword."] if version == 2 else
+                                            ["Hello, do you like tea?"])
+        for k, text in enumerate(texts):
+            ids = _call(impl.tokenizer_encode, h, text)
+            yield {"id": f"encode-{k}", "call": "encode", "input": {"text": text}, "output": ids}
+            if isinstance(ids, list):
+                yield {"id": f"decode-{k}", "call": "decode", "input": {"ids": ids},
+                       "output": _call(impl.tokenizer_decode, h, ids)}
+    return cases
+
+
+def _bpe(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
+    for k, text in enumerate(BPE_TEXTS + [verdict]):
+        allowed = [EOT] if EOT in text else None
+        ids = _call(impl.bpe_encode, text, allowed_special=allowed)
+        yield {"id": f"encode-{k}", "call": "encode", "input": {"text": _label(text, verdict), "allowed_special": allowed},
+               "output": ids, "decode": "gpt2"}
+        if isinstance(ids, list):
+            yield {"id": f"decode-{k}", "call": "decode", "input": {"ids": ids},
+                   "output": _call(impl.bpe_decode, ids)}
+
+
+def _dataset(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
+    for max_length, stride in WINDOWS:
+        h = impl.dataset_new(verdict, max_length, stride)
+        n = _call(impl.dataset_len, h)
+        inp = {"txt": "the-verdict.txt", "max_length": max_length, "stride": stride}
+        yield {"id": f"len-{max_length}-{stride}", "call": "len", "input": inp, "output": n}
+        if isinstance(n, int) and n > 0:
+            idx = sorted({0, 1, n // 2, n - 1})
+            yield {"id": f"items-{max_length}-{stride}", "call": "items", "input": {**inp, "indices": idx},
+                   "output": _call(impl.dataset_items, h, idx), "decode": "gpt2"}
+        impl.release(h)
+
+
+def _dataloader(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
+    for shuffle, seed in ((False, None), (True, 123)):
+        kw = dict(batch_size=8, max_length=4, stride=4, shuffle=shuffle, drop_last=True,
+                  num_workers=0, seed=seed, max_batches=2)
+        out = _call(impl.dataloader_batches, verdict, **kw)
+        if isinstance(out, dict):
+            out = {"len": out.get("len"), "batches": out.get("batches")}  # the class name may differ
+        yield {"id": f"batches-shuffle-{shuffle}", "call": "dataloader", "input": {"txt": "the-verdict.txt", **kw},
+               "output": out, "decode": "gpt2"}
+
+
+def _embeddings(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
+    ids = torch.tensor([[40, 367, 2885, 1464], [2, 3, 5, 1]])
+    for vocab_size, dim, context, seed in EMBEDDINGS:
+        h = impl.embeddings_new(vocab_size, dim, context, seed=seed)
+        inp = {"vocab_size": vocab_size, "output_dim": dim, "context_length": context, "seed": seed}
+        if vocab_size <= 64:  # small enough to keep the weights themselves
+            state = _call(impl.embeddings_state, h)
+            if isinstance(state, dict) and "error" not in state:
+                state = {k: state.get(k) for k in ("token_embedding_layer", "pos_embedding_layer")}
+            yield {"id": f"weights-{vocab_size}x{dim}", "call": "state", "input": inp, "output": state}
+            batch = ids % vocab_size
+        else:
+            batch = ids
+        yield {"id": f"forward-{vocab_size}x{dim}", "call": "forward", "input": {**inp, "ids": batch.tolist()},
+               "output": _call(impl.embeddings_forward, h, batch)}
+        impl.release(h)
+
+
+def _bpe_scratch(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
+    from llmspec.data import locate
+
+    files = locate()
+    h = impl.bpe_scratch_new(str(files.encoder_json), str(files.vocab_bpe))
+    for k, text in enumerate(BPE_TEXTS + [verdict]):
+        allowed = [EOT] if EOT in text else None
+        ids = _call(impl.bpe_scratch_encode, h, text, allowed)
+        yield {"id": f"encode-{k}", "call": "encode", "input": {"text": _label(text, verdict), "allowed_special": allowed},
+               "output": ids, "decode": "gpt2"}
+        if isinstance(ids, list):
+            yield {"id": f"decode-{k}", "call": "decode", "input": {"ids": ids},
+                   "output": _call(impl.bpe_scratch_decode, h, ids)}
+    t = impl.bpe_scratch_new(None, None)
+    trained = _call(impl.bpe_scratch_train, t, verdict, TRAIN_VOCAB, [EOT])
+    probe = "Jack embraced beauty through art and life. <|endoftext|> naïve"
+    out = trained if isinstance(trained, dict) else _call(impl.bpe_scratch_encode, t, probe, [EOT])
+    yield {"id": "trained-encode", "call": "train+encode",
+           "input": {"train": "the-verdict.txt", "vocab_size": TRAIN_VOCAB, "text": probe}, "output": out}
+
+
+RECORDERS: dict[str, Callable[[Adapter, str], Iterator[dict[str, Any]]]] = {
+    "tokenizer_v1": _tokenizer(1),
+    "tokenizer_v2": _tokenizer(2),
+    "bpe": _bpe,
+    "dataset": _dataset,
+    "dataloader": _dataloader,
+    "embeddings": _embeddings,
+    "bpe_scratch": _bpe_scratch,
+}
+assert set(RECORDERS) == set(STAGES), "every stage needs a recorder"
+
+
+# --- recording ----------------------------------------------------------------------------------------
+def record(impl: Adapter, stages: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
+    """``{stage: {"stage", "missing" | "cases"}}`` for ``stages`` (default: all).  A stage whose names
+    the implementation lacks is recorded as ``{"missing": [...]}``, not skipped silently."""
+    from llmspec.data import read_verdict
+
+    verdict = read_verdict()
+    missing = {k: v for k, v in impl.describe().get("stages", {}).items() if v}
+    out: dict[str, dict[str, Any]] = {}
+    for stage in stages or tuple(STAGES):
+        if stage in missing:
+            out[stage] = {"stage": stage, "missing": missing[stage]}
+            continue
+        try:
+            out[stage] = {"stage": stage, "cases": list(RECORDERS[stage](impl, verdict))}
+        except StageMissing as exc:
+            out[stage] = {"stage": stage, "missing": exc.missing}
+        except ImplError as err:  # a constructor raised: that is this stage's whole output
+            out[stage] = {"stage": stage, "cases": [{"id": "setup", "output": {"error": err.exc_type}}]}
+    return out
+
+
+def write(recording: dict[str, dict[str, Any]], out_dir: Path | str, target: str) -> list[Path]:
+    """One ``<stage>.json`` per stage plus ``meta.json`` (versions: seeded values depend on torch)."""
+    import tiktoken
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"format": FORMAT, "target": target, "stages": list(recording),
+            "torch": torch.__version__.split("+")[0], "tiktoken": tiktoken.__version__}
+    paths = [out / META]
+    paths[0].write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    for stage, data in recording.items():
+        p = out / f"{stage}.json"
+        if "cases" in data:  # one case per line: readable, and a VCS diff points at the case
+            body = ",\n".join(json.dumps(c, ensure_ascii=False) for c in data["cases"])
+            text = f'{{"stage": {json.dumps(stage)}, "cases": [\n{body}\n]}}\n'
+        else:
+            text = json.dumps(data, ensure_ascii=False) + "\n"
+        p.write_text(text, encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def is_recording(path: str | Path) -> bool:
+    return (Path(path) / META).is_file()
+
+
+def read(path: str | Path) -> dict[str, dict[str, Any]]:
+    """A recording written by :func:`write`; ``ValueError`` when it is not one."""
+    d = Path(path)
+    try:
+        meta = json.loads((d / META).read_text(encoding="utf-8"))
+        return {s: json.loads((d / f"{s}.json").read_text(encoding="utf-8")) for s in meta["stages"]}
+    except (OSError, KeyError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{d} is not a readable llmspec recording: {exc}") from None
+
+
+def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool = False,
+              stages: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
+    """``spec`` is a recording directory or a target (``reference``, file, package, module)."""
+    if is_recording(spec):
+        rec = read(spec)
+        return {s: v for s, v in rec.items() if stages is None or s in stages}
+    from llmspec.connect import open_adapter
+
+    impl = open_adapter(None if spec == "reference" else spec, impl_map, isolate=isolate)
+    try:
+        return record(impl, stages)
+    finally:
+        impl.close()
+
+
+# --- comparing ----------------------------------------------------------------------------------------
+def _as_text(value: Any, how: str | None) -> str:
+    """Ids shown as GPT-2 text (trusted tiktoken) when the case says they are GPT-2 ids."""
+    if how != "gpt2":
+        return ""
+    flat: list[int] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict) and "data" in v:
+            walk(v["data"])
+        elif isinstance(v, list):
+            if v and all(isinstance(i, int) and not isinstance(i, bool) for i in v):
+                flat.extend(v)
+            else:
+                for x in v:
+                    walk(x)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+    walk(value)
+    if not flat:
+        return ""
+    from llmspec.data import gpt2_encoding
+
+    try:
+        return gpt2_encoding().decode([i for i in flat if 0 <= i < 50257])
+    except Exception:  # noqa: BLE001 - only a display aid
+        return ""
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 4] + " ..."
+
+
+def diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]],
+         names: tuple[str, str] = ("A", "B")) -> tuple[bool, list[str]]:
+    """``(same, lines)``: per stage "no difference" or the first differing input with both outputs."""
+    lines: list[str] = []
+    same = True
+    for stage in [s for s in STAGES if s in a or s in b]:
+        sa, sb = a.get(stage), b.get(stage)
+        if sa is None or sb is None:
+            lines.append(f"{stage}: only recorded for {names[0] if sb is None else names[1]}")
+            same = False
+            continue
+        if "missing" in sa or "missing" in sb:
+            if sa.get("missing") == sb.get("missing"):
+                lines.append(f"{stage}: not implemented by either (no difference)")
+            else:
+                who = names[0] if "missing" in sa else names[1]
+                lines.append(f"{stage}: not implemented by {who} "
+                             f"(missing {', '.join(sa.get('missing') or sb.get('missing'))})")
+                same = False
+            continue
+        ca, cb = {c["id"]: c for c in sa["cases"]}, {c["id"]: c for c in sb["cases"]}
+        first = next((i for i in list(ca) + [k for k in cb if k not in ca]
+                      if ca.get(i, {}).get("output", ...) != cb.get(i, {}).get("output", ...)), None)
+        if first is None:
+            lines.append(f"{stage}: no difference ({len(ca)} cases)")
+            continue
+        same = False
+        n = sum(1 for i in set(ca) | set(cb) if ca.get(i, {}).get("output", ...) != cb.get(i, {}).get("output", ...))
+        case = ca.get(first) or cb[first]
+        lines.append(f"{stage}: {n} of {len(set(ca) | set(cb))} cases differ; first: {first} "
+                     f"({case.get('call', '')})")
+        lines.append(f"  input   {_short(case.get('input'))}")
+        for name, c in ((names[0], ca.get(first)), (names[1], cb.get(first))):
+            out = c.get("output") if c else "<not recorded>"
+            text = _as_text(out, case.get("decode"))
+            lines.append(f"  {name:7} {_short(out)}" + (f"\n  {'':7} as text: {_short(text, 160)}" if text else ""))
+    return same, lines

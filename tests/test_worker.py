@@ -1,0 +1,331 @@
+"""The out-of-process adapter: same answers as in process, and hostile submissions stay contained.
+
+Each hostile submission is written inline into ``tmp_path``; every test bounds its own time with
+small budgets (``call_timeout`` of a few seconds) and checks ``/proc`` afterwards."""
+from __future__ import annotations
+
+import builtins
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from llmspec import isolation
+from llmspec.errors import CallTimeout, HarnessError, ImplError, TargetError, WorkerDied
+from llmspec.inprocess import InProcessAdapter
+from llmspec.worker import ProxyAdapter
+
+VOCAB = {"hello": 0, ",": 1, "world": 2, "!": 3}
+HEADER = "import os, sys, time, threading, builtins\nimport torch\n"
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="only enforced when the grader runs as root")
+
+
+def submission(tmp_path: Path, body: str, name: str = "sub.py") -> str:
+    path = tmp_path / name
+    path.write_text(HEADER + textwrap.dedent(body))
+    return str(path)
+
+
+def gone(pid: int) -> bool:
+    return not isolation.alive({pid})
+
+
+@pytest.fixture
+def proxies():
+    made: list[ProxyAdapter] = []
+
+    def make(target: str, **kw) -> ProxyAdapter:
+        kw.setdefault("start", "fork")
+        kw.setdefault("call_timeout", 10)
+        kw.setdefault("load_timeout", 30)
+        p = ProxyAdapter(target, **kw)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+def calls(adapter) -> dict:
+    """A few calls across the stages; both adapters must answer them identically."""
+    t = adapter.tokenizer_new(2, {**VOCAB, "<|unk|>": 4, "<|endoftext|>": 5})
+    d = adapter.dataset_new("In the sunlit terraces of the palace", 4, 2)
+    e = adapter.embeddings_new(50, 3, 4, seed=123)
+    ids = torch.tensor([[1, 2, 3]])
+    return {
+        "enc": adapter.tokenizer_encode(t, "hello, world! xyz"),
+        "bpe": adapter.bpe_encode("Hello <|endoftext|> there", allowed_special="all"),
+        "dlen": adapter.dataset_len(d),
+        "items": adapter.dataset_items(d, [0, 1]),
+        "fwd": adapter.embeddings_forward(e, ids),
+        "bwd": adapter.embeddings_backward(e, ids, torch.ones(1, 3, 3)),
+        "loader": adapter.dataloader_batches("In the sunlit terraces of the palace " * 3, 2, 4, 4, True, True, seed=7, max_batches=2),
+    }
+
+
+def assert_same(a: object, b: object) -> None:
+    if isinstance(a, torch.Tensor):
+        assert type(b) is torch.Tensor and a.dtype == b.dtype and torch.equal(a, b)
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys()
+        for k in a:
+            assert_same(a[k], b[k])
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_proxy_answers_like_the_in_process_adapter_on_the_reference(proxies, start: str) -> None:
+    proxy = proxies("reference", start=start, load_timeout=60)
+    local = InProcessAdapter.from_target("reference")
+    try:
+        assert_same(calls(proxy), calls(local))
+        assert proxy.describe()["names"] == local.describe()["names"]
+    finally:
+        local.close()
+    with pytest.raises(ImplError) as exc:  # implementation errors cross as ImplError, is_a works
+        proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "unknown words")
+    assert exc.value.is_a("KeyError")
+    assert proxy.startups[0]["start"] == start
+
+
+def test_monkeypatching_at_import_changes_nothing_on_the_trusted_side(proxies, tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        import pytest
+        torch.equal = lambda *a, **k: True
+        torch.Tensor.__eq__ = lambda *a, **k: True
+        builtins.sorted = lambda *a, **k: []
+        builtins.print = lambda *a, **k: None
+        pytest.approx = lambda *a, **k: None
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text): return [7, 7, 7]
+            def decode(self, ids): return "patched"
+        """)
+    original_equal = torch.equal
+    proxy = proxies(target)
+    h = proxy.tokenizer_new(1, VOCAB)
+    assert proxy.tokenizer_encode(h, "hello, world") == [7, 7, 7]  # the real (wrong) answer
+    assert torch.equal is original_equal and builtins.sorted([2, 1]) == [1, 2]
+    assert not torch.equal(torch.tensor([1]), torch.tensor([2]))
+    assert "tokenizer_v2" in proxy.describe()["stages"]
+
+
+def test_sabotaging_the_worker_protocol_is_a_clean_failure(tmp_path: Path) -> None:
+    target = submission(tmp_path, "builtins.len = lambda x: 0\n")  # breaks the worker's own framing
+    with pytest.raises(TargetError, match="invalid message"):
+        ProxyAdapter(target, start="fork", load_timeout=20)
+
+
+def test_os_exit_at_import_is_a_clear_target_error_without_hanging(tmp_path: Path) -> None:
+    target = submission(tmp_path, "os._exit(0)\n")
+    t0 = time.monotonic()
+    with pytest.raises(TargetError, match="exited with code 0"):
+        ProxyAdapter(target, start="fork", load_timeout=20)
+    assert time.monotonic() - t0 < 15
+
+
+def test_hang_at_import_is_a_target_error_within_the_load_budget(tmp_path: Path) -> None:
+    target = submission(tmp_path, "while True: pass\n")
+    t0 = time.monotonic()
+    with pytest.raises(TargetError, match="did not finish within 3 s"):
+        ProxyAdapter(target, start="fork", load_timeout=3)
+    assert time.monotonic() - t0 < 10
+
+
+def test_infinite_loop_times_out_then_the_worker_restarts(proxies, tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): self.vocab = vocab
+            def encode(self, text):
+                if text == "loop":
+                    while True: pass
+                return [self.vocab[w] for w in text.split()]
+            def decode(self, ids): return ""
+        """)
+    proxy = proxies(target, call_timeout=2)
+    h = proxy.tokenizer_new(1, VOCAB)
+    first_pid = proxy.worker_pid
+    t0 = time.monotonic()
+    with pytest.raises(CallTimeout, match="did not answer within 2 s"):
+        proxy.tokenizer_encode(h, "loop")
+    assert time.monotonic() - t0 < 6
+    assert gone(first_pid)
+    with pytest.raises(HarnessError, match="restarted"):  # objects did not survive the restart
+        proxy.tokenizer_encode(h, "hello world")
+    h2 = proxy.tokenizer_new(1, VOCAB)
+    assert proxy.tokenizer_encode(h2, "hello world") == [0, 2]
+    assert proxy.worker_pid != first_pid
+
+
+def test_submission_budget_caps_total_wall_clock(proxies, tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text): time.sleep(float(text)); return []
+            def decode(self, ids): return ""
+        """)
+    proxy = proxies(target, call_timeout=10, submission_timeout=4)
+    h = proxy.tokenizer_new(1, VOCAB)
+    assert proxy.tokenizer_encode(h, "1.5") == []
+    t0 = time.monotonic()
+    with pytest.raises(CallTimeout):
+        proxy.tokenizer_encode(h, "30")
+    assert time.monotonic() - t0 < 5
+    with pytest.raises(CallTimeout, match="budget"):
+        proxy.tokenizer_new(1, VOCAB)
+
+
+def test_unbounded_memory_is_stopped_by_the_cap_and_reported(proxies, tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): self.vocab = vocab
+            def encode(self, text):
+                if text == "hog":
+                    hoard = []
+                    while True:
+                        hoard.append(bytearray(50 * 1024 * 1024))
+                return [self.vocab[w] for w in text.split()]
+            def decode(self, ids): return ""
+        """)
+    proxy = proxies(target, memory_mb=300, call_timeout=20)
+    h = proxy.tokenizer_new(1, VOCAB)
+    with pytest.raises((ImplError, WorkerDied)) as exc:
+        proxy.tokenizer_encode(h, "hog")
+    assert "memory limit of 300 MB" in str(exc.value)
+    h = proxy.tokenizer_new(1, VOCAB)  # the run continues
+    assert proxy.tokenizer_encode(h, "hello world") == [0, 2]
+
+
+def test_death_in_a_call_is_worker_died_with_reason_and_output(proxies, tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): self.vocab = vocab
+            def encode(self, text):
+                if text == "die":
+                    print("about to leave", file=sys.stderr, flush=True)
+                    os._exit(3)
+                return [self.vocab[w] for w in text.split()]
+            def decode(self, ids): return ""
+        """)
+    proxy = proxies(target)
+    h = proxy.tokenizer_new(1, VOCAB)
+    with pytest.raises(WorkerDied, match="exited with code 3") as exc:
+        proxy.tokenizer_encode(h, "die")
+    assert "about to leave" in str(exc.value)
+    assert proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "world") == [2]
+
+
+def test_threads_and_setsid_daemons_do_not_outlive_close(tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        threading.Thread(target=lambda: time.sleep(1000), daemon=False).start()
+        def spawn_daemon():
+            r, w = os.pipe()
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    os.write(w, str(os.getpid()).encode()); os.close(w)
+                    while True: time.sleep(0.05)
+                os._exit(0)
+            os.close(w)
+            pid = int(os.read(r, 32)); os.close(r)
+            return pid
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text): return [spawn_daemon(), threading.active_count()]
+            def decode(self, ids): return ""
+        """)
+    proxy = ProxyAdapter(target, start="fork", call_timeout=10)
+    worker = proxy.worker_pid
+    daemon, threads = proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "go")
+    assert threads >= 2 and not gone(daemon)
+    proxy.close()
+    deadline = time.monotonic() + 5
+    while not (gone(daemon) and gone(worker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(daemon) and gone(worker)
+    with pytest.raises(HarnessError):
+        proxy.describe()
+
+
+def test_megabytes_of_output_and_fake_pass_lines_never_reach_the_grader(proxies, tmp_path: Path, capfd) -> None:
+    target = submission(tmp_path, """
+        print("===== 42 passed in 0.01s =====")
+        sys.stdout.write("x" * (50 * 1024 * 1024))
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text):
+                print("42 passed" * 1000000); os.write(1, b"FAKE 42 passed\\n")
+                return [1]
+            def decode(self, ids): return ""
+        """)
+    proxy = proxies(target)
+    assert proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "x") == [1]
+    log = proxy._worker.run.log
+    assert log.stat().st_size < 2 * proxy.limits["output_kb"] * 1024 + 4096
+    out, err = capfd.readouterr()
+    assert "passed" not in out and "passed" not in err
+
+
+@AS_ROOT
+def test_writes_outside_the_scratch_dir_are_refused(proxies, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    os.chmod(reports, 0o755)
+    os.chmod(tmp_path, 0o755)
+    escape = Path("/tmp") / f"llmspec-c2-escape-{os.getpid()}"
+    target = submission(tmp_path, f"""
+        def attempt(path):
+            try:
+                with open(path, "w") as f: f.write("{{\\"score\\": 100}}")
+                return "written"
+            except OSError as exc:
+                return type(exc).__name__
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text): return []
+            def decode(self, ids):
+                return ",".join([attempt({str(reports / 'results.json')!r}), attempt({str(escape)!r}),
+                                 attempt("local.txt")])
+        """)
+    proxy = proxies(target)
+    answer = proxy.tokenizer_decode(proxy.tokenizer_new(1, VOCAB), [])
+    assert answer == "PermissionError,written,written"  # /tmp is a private, throw-away mount
+    assert not (reports / "results.json").exists()
+    assert not escape.exists()
+    assert proxy.worker_info["dropped"] and proxy.worker_info["uid"] != 0
+
+
+@AS_ROOT
+def test_network_is_unreachable_even_through_ctypes_free_paths(proxies, tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        import socket, _socket
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text): return []
+            def decode(self, ids):
+                s = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+                s.settimeout(2)
+                try:
+                    s.connect(("1.1.1.1", 80)); return "connected"
+                except OSError as exc:
+                    return type(exc).__name__
+        """)
+    proxy = proxies(target)
+    assert proxy.tokenizer_decode(proxy.tokenizer_new(1, VOCAB), []) != "connected"
+    assert proxy.worker_info["netns"]
+
+
+def test_a_crashing_worker_reports_its_traceback(tmp_path: Path) -> None:
+    target = submission(tmp_path, "builtins.isinstance = lambda *a: True\n")  # breaks the worker loop
+    with pytest.raises(TargetError, match="own loop crashed") as exc:
+        ProxyAdapter(target, start="fork", load_timeout=20)
+    assert "llmspec worker crashed: " in str(exc.value)
