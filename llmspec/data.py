@@ -38,7 +38,6 @@ ORIGINS: dict[str, str] = {
     "gpt2/vocab.bpe": "https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe",
 }
 TIKTOKEN_FILES: tuple[str, ...] = ("gpt2/encoder.json", "gpt2/vocab.bpe")
-VERDICT_CHARS = 20479  # printed by the book: "Total number of character: 20479"
 
 FIX_HINT = (
     f"fix: set {DATA_ENV} to a directory holding the-verdict.txt and gpt2/encoder.json, gpt2/vocab.bpe "

@@ -152,10 +152,11 @@ def test_shards_merge_to_the_unsharded_gradebook(graded_class, tmp_path):
     from llmspec.grading.shard import shard_of
 
     out = graded_class["root"] / "out"
+    listed = {line.split(",")[0] for line in (out / "gradebook.csv").read_text().splitlines()[1:]}
     for k in (1, 2, 3):
         (tmp_path / f"s{k}").mkdir()
     for d in out.iterdir():
-        if d.is_dir():
+        if d.is_dir() and d.name in listed:  # the latest run's gradebook (resume re-ran a subset)
             shutil.copytree(d, tmp_path / f"s{shard_of(d.name, 3)}" / d.name)
     proc = grade("merge", *(str(tmp_path / f"s{k}") for k in (1, 2, 3)), "--out", str(tmp_path / "m"),
                  cwd=tmp_path)
