@@ -247,33 +247,33 @@ def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool =
 
 
 # --- comparing ----------------------------------------------------------------------------------------
-def _as_text(value: Any, how: str | None) -> str:
-    """Ids shown as GPT-2 text (trusted tiktoken) when the case says they are GPT-2 ids."""
-    if how != "gpt2":
-        return ""
-    flat: list[int] = []
-
-    def walk(v: Any) -> None:
-        if isinstance(v, dict) and "data" in v:
-            walk(v["data"])
-        elif isinstance(v, list):
-            if v and all(isinstance(i, int) and not isinstance(i, bool) for i in v):
-                flat.extend(v)
-            else:
-                for x in v:
-                    walk(x)
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-    walk(value)
-    if not flat:
-        return ""
+def gpt2_pieces(ids: list[int], at: int = 0, width: int = 6) -> str:
+    """``'Hello' | ',' | ' w' | b'\\xf0\\x9f'``: the ids around ``at`` as their GPT-2 bytes (text when
+    valid UTF-8), decoded by the trusted tiktoken table - a wrong split is visible at a glance."""
     from llmspec.data import gpt2_encoding
 
-    try:
-        return gpt2_encoding().decode([i for i in flat if 0 <= i < 50257])
-    except Exception:  # noqa: BLE001 - only a display aid
-        return ""
+    enc = gpt2_encoding()
+    lo, hi = max(0, at - width), min(len(ids), at + width)
+    out = ["..."] if lo else []
+    for i in ids[lo:hi]:
+        try:
+            raw = enc.decode_single_token_bytes(i)
+        except (KeyError, ValueError, OverflowError, TypeError):
+            out.append(f"<id {i}?>")
+            continue
+        try:
+            out.append(repr(raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            out.append(repr(raw))
+    return " | ".join(out + (["..."] if hi < len(ids) else []))
+
+
+def _is_ids(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in v)
+
+
+def _first_difference(a: list[Any], b: list[Any]) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -313,8 +313,13 @@ def diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]],
         lines.append(f"{stage}: {n} of {len(set(ca) | set(cb))} cases differ; first: {first} "
                      f"({case.get('call', '')})")
         lines.append(f"  input   {_short(case.get('input'))}")
-        for name, c in ((names[0], ca.get(first)), (names[1], cb.get(first))):
-            out = c.get("output") if c else "<not recorded>"
-            text = _as_text(out, case.get("decode"))
-            lines.append(f"  {name:7} {_short(out)}" + (f"\n  {'':7} as text: {_short(text, 160)}" if text else ""))
+        oa, ob = (c.get("output") if c else "<not recorded>" for c in (ca.get(first), cb.get(first)))
+        if _is_ids(oa) and _is_ids(ob) and case.get("decode") == "gpt2":
+            at = _first_difference(oa, ob)
+            lines.append(f"  first difference at id {at} (lengths {len(oa)} and {len(ob)})")
+            for name, out in ((names[0], oa), (names[1], ob)):
+                lines.append(f"  {name:7} {out[max(0, at - 6):at + 6]}  = {gpt2_pieces(out, at)}")
+            continue
+        for name, out in ((names[0], oa), (names[1], ob)):
+            lines.append(f"  {name:7} {_short(out)}")
     return same, lines

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError
+from llmspec.record import gpt2_pieces
 from spec_tests import strategies as S
 
 pytestmark = pytest.mark.bpe_scratch
@@ -50,24 +51,6 @@ def bpe_mix(max_pieces: int = 8) -> st.SearchStrategy[str]:
     return st.lists(part, max_size=max_pieces).map("".join)
 
 
-def pieces(gpt2: Any, ids: list[int], at: int = 0, width: int = 6) -> str:
-    """``'Hello' | ',' | ' w' | b'\\xf0\\x9f'`` - the ids around position ``at`` as their GPT-2 bytes
-    (text when valid UTF-8), so a wrong split is visible without reading numbers."""
-    lo, hi = max(0, at - width), min(len(ids), at + width)
-    out = ["..."] if lo else []
-    for i in ids[lo:hi]:
-        try:
-            raw = gpt2.decode_single_token_bytes(i)
-        except (KeyError, ValueError, OverflowError, TypeError):
-            out.append(f"<id {i}?>")
-            continue
-        try:
-            out.append(repr(raw.decode("utf-8")))
-        except UnicodeDecodeError:
-            out.append(repr(raw))
-    return " | ".join(out + (["..."] if hi < len(ids) else []))
-
-
 def check_same_ids(what: str, expected: list[int], actual: Any, gpt2: Any, given: str,
                    source: dict[str, Any] | None = None) -> None:
     """Fail with the first differing position and both tokenizations as GPT-2 pieces."""
@@ -78,7 +61,7 @@ def check_same_ids(what: str, expected: list[int], actual: Any, gpt2: Any, given
         explain.check_ids(what, expected, actual, stage=STAGE, source=source, given=given)
     msg = explain.ids_message(what, expected, actual, stage=STAGE, source=source, given=given)
     at = explain.first_difference(expected, actual) or 0
-    explain.fail(f"{msg}\n  expected pieces {pieces(gpt2, expected, at)}\n  actual pieces   {pieces(gpt2, actual, at)}")
+    explain.fail(f"{msg}\n  expected pieces {gpt2_pieces(expected, at)}\n  actual pieces   {gpt2_pieces(actual, at)}")
 
 
 class Tokenizers:
@@ -202,7 +185,7 @@ def test_decode_gpt2_ids(toks, text, gpt2):
     across tokens (😀 = b'\\xf0\\x9f\\x98' + b'\\x80') come back whole."""
     ids = gpt2.encode(text)
     explain.check_text("BPETokenizerSimple.decode(gpt2 ids)", text, toks.decode(toks.gpt2(), ids),
-                       stage=STAGE, given=f"{text!r} -> ids {ids} = {pieces(gpt2, ids)}")
+                       stage=STAGE, given=f"{text!r} -> ids {ids} = {gpt2_pieces(ids)}")
 
 
 def test_decode_endoftext(toks):
