@@ -196,3 +196,29 @@ def fail(message: str) -> NoReturn:
     """``pytest.fail`` without a traceback: the message is the whole story."""
     __tracebackhide__ = True
     pytest.fail(message, pytrace=False)
+
+
+def hypothesis_example(notes: Sequence[str] | None, hide: set[str] | frozenset[str] = frozenset(),
+                       width: int = 200) -> str:
+    """Hypothesis' "Falsifying example" note, cut to what a learner needs: the drawn arguments.
+
+    Hypothesis attaches the example as an exception note listing *every* argument, fixtures included
+    (the whole of the-verdict.txt, the adapter object...).  ``hide`` names those fixtures; their lines
+    (and continuation lines) go, and any other line is cut to ``width`` characters."""
+    out: list[str] = []
+    for note in notes or ():
+        if not note.startswith("Falsifying"):
+            continue
+        skip_indent: int | None = None
+        for line in note.splitlines():
+            indent = len(line) - len(line.lstrip())
+            if skip_indent is not None:
+                if indent > skip_indent or line.strip() in (")", "),", "],", "},", "]", "}") and indent > skip_indent:
+                    continue
+                skip_indent = None
+            name = line.strip().split("=", 1)[0]
+            if "=" in line and name.isidentifier() and name in hide and indent > 0:
+                skip_indent = indent
+                continue
+            out.append(line if len(line) <= width else line[: width - 5] + " ...")
+    return "\n".join(out)

@@ -237,6 +237,27 @@ def activate(config: pytest.Config) -> None:
     run = Run(resolve_settings(config))
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(Reporter(run), "llmspec-reporter")
+    _cheap_final_gc(config)
+
+
+def _cheap_final_gc(config: pytest.Config) -> None:
+    """pytest's unraisable-exception check runs ``gc.collect()`` five times at exit; with torch's
+    object graph loaded that alone cost ~1 s per run.  The suite freezes the imported heap after
+    collection (:func:`_freeze_heap`), so one collection still finds every cycle the tests made."""
+    try:
+        from _pytest.unraisableexception import gc_collect_iterations_key
+    except ImportError:  # a pytest without the knob: correct, only slower
+        return
+    config.stash[gc_collect_iterations_key] = 1
+
+
+def _freeze_heap() -> None:
+    """Move everything imported so far (torch, tiktoken, hypothesis, the target) to the permanent
+    generation: every later garbage collection, pytest's and Hypothesis' explicit ones included,
+    then scans only what the tests create.  The frozen objects live for the whole run anyway."""
+    import gc
+
+    gc.freeze()
 
 
 def get_run(config: pytest.Config) -> Run | None:
@@ -249,6 +270,7 @@ def stage_of(item: pytest.Item) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection: only items that will run get a stage
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     run = get_run(config)
@@ -274,6 +296,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    _freeze_heap()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -350,6 +373,10 @@ def gpt2():
 # --- results, summary table, JSON report ----------------------------------------------------------
 def failure_message(report: pytest.TestReport) -> str:
     """Actionable text first: the failure's own message, then Hypothesis' minimal example."""
+    if getattr(report, "llmspec_message", None) is not None:  # set by Reporter.pytest_runtest_makereport
+        message = report.llmspec_message
+        example = getattr(report, "llmspec_example", "")
+        return (message + ("\n" + example if example else "")).strip()
     longrepr = report.longrepr
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None:
@@ -374,6 +401,27 @@ class Reporter:
     def __init__(self, run: Run) -> None:
         self.run = run
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        """Put Hypothesis' minimal example (its drawn arguments only, no fixtures) under the failure.
+
+        ``pytest.fail(..., pytrace=False)`` shows the message alone, and Hypothesis keeps its example
+        in exception notes that this style drops; the learner needs the example right there."""
+        outcome = yield
+        report = outcome.get_result()
+        if not report.failed or call.excinfo is None or item.nodeid not in self.run.item_stage:
+            return
+        from llmspec.explain import hypothesis_example
+
+        exc = call.excinfo.value
+        example = hypothesis_example(getattr(exc, "__notes__", None), hide=set(item.fixturenames))
+        if isinstance(exc, pytest.fail.Exception):
+            report.llmspec_message = str(exc.msg)  # the teaching message, without the raw notes
+        if example:
+            report.llmspec_example = example
+            if hasattr(report.longrepr, "addsection"):
+                report.longrepr.addsection("Hypothesis' minimal example", example)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         run = self.run
         if report.nodeid not in run.item_stage:
@@ -393,14 +441,14 @@ class Reporter:
             entry["outcome"], entry["message"] = "failed", "skipped: " + failure_message(report)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.run.item_stage:
-            write_table(self.run, terminalreporter)
+        if self.run.item_stage and not terminalreporter.config.option.collectonly:
+            write_table(self.run, terminalreporter)  # nothing ran under --collect-only: no "0/0 fail"
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         run = self.run
         try:
-            if run.settings.report and run.item_stage:
+            if run.settings.report and run.item_stage and not session.config.option.collectonly:
                 write_json(Path(run.settings.report), build_report(run))
         finally:
             run.close()
@@ -417,7 +465,8 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 def stage_table(run: Run) -> dict[str, dict[str, Any]]:
     """``{stage: {"status", "passed", "total", "missing"}}`` for every stage of the table."""
     out: dict[str, dict[str, Any]] = {}
-    for name, stage in STAGES.items():
+    collected = set(run.item_stage.values())  # a collected stage that did not run (crash, -x) fails
+    for name in STAGES:
         tests = [r for r in run.results.values() if r["stage"] == name]
         passed = sum(r["outcome"] == "passed" for r in tests)
         missing = run.missing.get(name, [])
@@ -425,7 +474,7 @@ def stage_table(run: Run) -> dict[str, dict[str, Any]]:
             status = "not_selected"
         elif missing:
             status = "not_implemented"
-        elif not tests and stage.optional and run.settings.stages is None:
+        elif name not in collected:  # deselected by -k / node ids, or an optional stage not defined
             status = "not_selected"
         elif tests and passed == len(tests):
             status = "pass"

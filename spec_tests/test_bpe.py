@@ -74,8 +74,14 @@ def test_encodes_the_story(impl, gpt2, verdict_text):
 @example(text="Akwirw ier")
 @example(text="日本語 🤗 \x00\t  tabs")
 def test_lossless_and_gpt2(impl, gpt2, text):
-    """P9: decode(encode(t)) == t for any text, and the ids are GPT-2's (tiktoken ``gpt2``)."""
+    """P9/P13: decode(encode(t)) == t for any text; a non-empty text gives between 1 and one id per
+    UTF-8 byte (BPE only merges bytes); and the ids are GPT-2's (tiktoken ``gpt2``)."""
     ids = encode(impl, text)
+    size = len(text.encode("utf-8"))
+    explain.expect(isinstance(ids, list) and (1 if text else 0) <= len(ids) <= size,
+                   f"tokenizer.encode({explain.short(text)}) gave {len(ids)} ids for {size} UTF-8 bytes; "
+                   "byte-level BPE gives at least one id for non-empty text and never more ids than "
+                   "bytes", stage=STAGE)
     explain.check_ids("tokenizer.encode", gpt2.encode_ordinary(text), ids, stage=STAGE,
                       decode=gpt2.decode, given=text)
     try:
@@ -107,3 +113,25 @@ def test_endoftext_allowed_vs_disallowed(impl, gpt2, a, b):
     plain = encode(impl, text, disallowed_special=[])
     explain.check_ids("tokenizer.encode(..., disallowed_special=())", gpt2.encode_ordinary(text), plain,
                       stage=STAGE, decode=gpt2.decode, given=text)
+
+
+# Goldens of research/spec-suites.md P13 (tiktoken's own tests and the ``Encoding.encode`` docstring;
+# book cell 74, whose text has "terracesof" with no space).  The trusted tiktoken must agree too.
+P13_GOLDENS = [
+    ("hello world", {}, [31373, 995]),
+    (EOT, {"disallowed_special": []}, [27, 91, 437, 1659, 5239, 91, 29]),
+    ("Hello, do you like tea? <|endoftext|> In the sunlit terracesof someunknownPlace.",
+     {"allowed_special": [EOT]},
+     [15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 1659, 617,
+      34680, 27271, 13]),
+]
+
+
+@pytest.mark.parametrize("text, kw, ids", P13_GOLDENS, ids=["hello-world", "eot-as-text", "book-cell-74"])
+def test_golden_p13(impl, gpt2, text, kw, ids):
+    """P13 goldens: "hello world", the literal ``<|endoftext|>`` as plain text, the book's sentence."""
+    src = {"document": "research/spec-suites.md P13 (tiktoken tests, book cell 74)"}
+    trusted = gpt2.encode(text, **{k: set(v) for k, v in kw.items()})
+    explain.expect(trusted == ids, f"trusted tiktoken gives {trusted}, the golden says {ids}", stage=STAGE)
+    explain.check_ids(f"tokenizer.encode({', '.join(f'{k}={v!r}' for k, v in kw.items())})", ids,
+                      encode(impl, text, **kw), stage=STAGE, source=src, decode=gpt2.decode, given=text)

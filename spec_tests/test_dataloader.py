@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from llmspec import explain
 from llmspec.errors import ImplError
 from spec_tests import strategies as S
-from spec_tests.test_dataset import book_windows
+from spec_tests._expect import book_windows
 
 pytestmark = pytest.mark.dataloader
 STAGE = "dataloader"

@@ -17,15 +17,10 @@ from hypothesis import example, given
 from llmspec import explain
 from llmspec.errors import ImplError
 from spec_tests import strategies as S
+from spec_tests._expect import book_windows
 
 pytestmark = pytest.mark.dataset
 STAGE = "dataset"
-
-
-def book_windows(ids: list[int], max_length: int, stride: int) -> list[tuple[list[int], list[int]]]:
-    """The trusted windows (Listing 2.5's loop)."""
-    return [(ids[i:i + max_length], ids[i + 1:i + max_length + 1])
-            for i in range(0, len(ids) - max_length, stride)]
 
 
 def build(impl, txt, max_length, stride, tokenizer="gpt2"):

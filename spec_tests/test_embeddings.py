@@ -129,3 +129,17 @@ def test_sequence_longer_than_context_raises(impl):
         return
     explain.fail(f"forward(ids of shape [2, 5]) with context_length=3 returned shape {list(out.shape)}; "
                  f"positions beyond context_length have no embedding and must raise ({explain.book(STAGE)})")
+
+
+def test_id_out_of_range_raises(impl):
+    """P26: an id >= vocab_size has no row in ``token_embedding_layer``: ``nn.Embedding`` raises
+    (IndexError on CPU); clamping it or wrapping it around silently embeds the wrong token."""
+    handle = call("InputEmbeddings(10, 4, 3)", impl.embeddings_new, 10, 4, 3, 0)
+    ids = torch.tensor([[1, 10]])
+    try:
+        out = impl.embeddings_forward(handle, ids)
+    except ImplError:
+        impl.release(handle)
+        return
+    explain.fail(f"forward([[1, 10]]) with vocab_size=10 returned shape {list(out.shape)}; id 10 is out of "
+                 f"range (valid ids are 0..9) and must raise ({explain.book(STAGE)})")

@@ -46,17 +46,22 @@ def test_encode_is_the_book_split(objects, impl, vocab, split, edition, vocab_de
 @given(data=st.data())
 @S.scaled(1.0)
 def test_encode_decode_encode(objects, impl, vocab, edition, vocab_decode, data):
-    """The issue's V1 property: encode(decode(encode(t))) == encode(t) (decode is lossy, not wrong)."""
+    """The issue's V1 property (P3/P4): encode(decode(encode(t))) == encode(t), and decode(encode(.)) is
+    idempotent (decode is lossy, not wrong)."""
     text = data.draw(S.vocab_text(list(vocab), edition), label="text")
     handle = objects.tokenizer(1)
     try:
         ids = impl.tokenizer_encode(handle, text)
         back = impl.tokenizer_decode(handle, ids)
         again = impl.tokenizer_encode(handle, back)
+        back_again = impl.tokenizer_decode(handle, again)
     except ImplError as err:
         explain.impl_raised("SimpleTokenizerV1 encode/decode", err, stage=STAGE, given=text)
     explain.check_ids(f"encode(decode(encode(t))) with decode(...) = {explain.short(back)}", ids, again,
                       stage=STAGE, decode=vocab_decode, given=text)
+    # P4: f = decode . encode is idempotent (f(t) need not equal t: spacing is normalised).
+    explain.check_text("decode(encode(decode(encode(t)))) vs decode(encode(t))", back, back_again,
+                       stage=STAGE, given=text)
 
 
 @given(data=st.data())

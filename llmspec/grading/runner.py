@@ -57,6 +57,18 @@ def warm_up() -> None:
     from llmspec.data import ensure_tiktoken_cache
 
     ensure_tiktoken_cache()
+    import tiktoken
+
+    tiktoken.get_encoding("gpt2")  # parsed once here; forked children and workers inherit it
+    # The suite's profile must be the default BEFORE its modules are imported here: a @settings(...)
+    # decorator inherits the default profile at import time (derandomize, no deadline), and the child
+    # reuses these module objects.  Without this, graded examples would be random: unfair.
+    from hypothesis import settings
+
+    from llmspec.plugin import PROFILE, register_profiles
+
+    register_profiles()
+    settings.load_profile(PROFILE)
     for name in ("tiktoken", "llmspec.plugin", "llmspec.connect", "llmspec.worker", "llmspec.explain",
                  "reference", "spec_tests.conftest", "spec_tests.strategies"):
         try:
