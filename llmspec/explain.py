@@ -200,13 +200,17 @@ def fail(message: str) -> NoReturn:
 
 def hypothesis_example(notes: Sequence[str] | None, hide: set[str] | frozenset[str] = frozenset(),
                        width: int = 200) -> str:
-    """Hypothesis' "Falsifying example" note, cut to what a learner needs: the drawn arguments.
+    """Hypothesis' "Falsifying example" (and "Draw n" notes of ``st.data()``), cut to what a learner
+    needs: the drawn arguments.
 
     Hypothesis attaches the example as an exception note listing *every* argument, fixtures included
     (the whole of the-verdict.txt, the adapter object...).  ``hide`` names those fixtures; their lines
     (and continuation lines) go, and any other line is cut to ``width`` characters."""
     out: list[str] = []
     for note in notes or ():
+        if note.startswith("Draw "):  # st.data() draws: "Draw 1 (words): [...]"
+            out.append(note if len(note) <= width else note[: width - 5] + " ...")
+            continue
         if not note.startswith("Falsifying"):
             continue
         skip_indent: int | None = None

@@ -171,12 +171,16 @@ def register_profiles() -> None:
     ``llmspec`` is derandomized so every run and every student sees the same examples, has no
     deadline (the first torch call is slow), few examples (the whole suite must stay within a few
     seconds) and no database (nothing written next to a submission)."""
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     quiet = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
              HealthCheck.large_base_example]
+    # No "explain" phase: on a failure it imports libcst (a second or more, plus deprecation
+    # warnings) to annotate which parts of the example mattered; the shrunk example says enough.
+    phases = [p for p in Phase if p.name != "explain"]
     settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=30,
-                              database=None, print_blob=False, suppress_health_check=quiet)
+                              database=None, print_blob=False, suppress_health_check=quiet,
+                              phases=phases)
     settings.register_profile(DEEP_PROFILE, derandomize=False, deadline=None, max_examples=1000,
                               database=None, print_blob=True, suppress_health_check=quiet)
 
