@@ -238,10 +238,43 @@ def activate(config: pytest.Config) -> None:
     register_profiles()
     if not config.getoption("hypothesis_profile", default=None):
         settings.load_profile(PROFILE)
+    _no_local_constants()
+    _hypothesis_storage_outside_cwd()
     run = Run(resolve_settings(config))
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(Reporter(run), "llmspec-reporter")
     _cheap_final_gc(config)
+
+
+def _no_local_constants() -> None:
+    """Hypothesis (6.1xx) seeds some draws with constants parsed from every *local* module's source,
+    i.e. from the submission under test, and caches them in ``.hypothesis/constants`` in the cwd.  In
+    the suite that would make the examples depend on the learner's code (two students would not see
+    the same inputs) and write into their directory, so the suite turns it off.  Private API: on a
+    Hypothesis without it nothing changes."""
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        empty = providers.Constants()
+        providers._get_local_constants = lambda: empty
+    except (ImportError, AttributeError):
+        pass
+
+
+def _hypothesis_storage_outside_cwd() -> None:
+    """Hypothesis caches Unicode tables under ``./.hypothesis``; the suite runs in a learner's (or a
+    grader's) directory, so keep that cache in llmspec's user cache instead (unless the user chose a
+    place with ``HYPOTHESIS_STORAGE_DIRECTORY``)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        from llmspec.data import user_cache_root
+
+        set_hypothesis_home_dir(str(user_cache_root() / "hypothesis"))
+    except (ImportError, OSError):
+        pass
 
 
 def _cheap_final_gc(config: pytest.Config) -> None:
@@ -413,7 +446,12 @@ class Reporter:
         in exception notes that this style drops; the learner needs the example right there."""
         outcome = yield
         report = outcome.get_result()
-        if not report.failed or call.excinfo is None or item.nodeid not in self.run.item_stage:
+        if item.nodeid not in self.run.item_stage:
+            return
+        # Hypothesis would turn the failing examples into a patch file: it imports libcst (slow,
+        # warnings) and writes .hypothesis/patches/ into the learner's directory.  Not here.
+        item.__dict__.pop("_hypothesis_failing_examples", None)
+        if not report.failed or call.excinfo is None:
             return
         from llmspec.explain import hypothesis_example
 
@@ -444,9 +482,14 @@ class Reporter:
             # The suite never skips; a skip (e.g. an assumption that always fails) counts as failed.
             entry["outcome"], entry["message"] = "failed", "skipped: " + failure_message(report)
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Any:
+        """The verdict comes last, after pytest's "short test summary" (the outermost wrapper's code
+        after ``yield`` runs after every other summary), right above the "N failed" line."""
+        result = yield
         if self.run.item_stage and not terminalreporter.config.option.collectonly:
             write_table(self.run, terminalreporter)  # nothing ran under --collect-only: no "0/0 fail"
+        return result
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -513,14 +556,19 @@ def write_table(run: Run, tr: Any) -> None:
     for note in run.description.get("notes", []):
         tr.write_line(f"note: {note}")
     tr.write_line(f"{'stage':<14}{'passed/total':>13}  status")
-    for name, row in stage_table(run).items():
-        if row["status"] == "not_selected":
-            continue
-        status = row["status"].replace("_", " ")
-        if row["missing"]:
-            status += f" (missing {', '.join(row['missing'])})"
-        tr.write_line(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status}",
-                      green=row["status"] == "pass", red=row["status"] != "pass")
+    table = stage_table(run)
+    for name, row in table.items():
+        if row["status"] != "not_selected":
+            tr.write_line(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {row['status'].replace('_', ' ')}",
+                          green=row["status"] == "pass", red=row["status"] != "pass")
+    for line in missing_lines(table):
+        tr.write_line(line, red=True)
+
+
+def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per stage the target lacks, said once (its tests all fail with this same reason)."""
+    return [f"{name}: not implemented (missing {', '.join(row['missing'])}); its {row['total']} tests "
+            "fail without running" for name, row in table.items() if row["status"] == "not_implemented"]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

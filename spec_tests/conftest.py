@@ -63,6 +63,11 @@ class Objects:
         self.words = {v: {i: w for w, i in voc.items()} for v, voc in self.vocabs.items()}
         self._cache: dict[Any, int] = {}
 
+    def decoder(self, version: int) -> Callable[[list[int]], str]:
+        """Trusted decoder for messages: ids -> the V{version} vocabulary's words joined by spaces."""
+        words = self.words[version]
+        return lambda ids: " ".join(words.get(i, f"<id {i}?>") for i in ids)
+
     def tokenizer(self, version: int, vocab: dict[str, int] | None = None) -> int:
         """A handle to ``SimpleTokenizerV{version}(vocab)`` (default: the-verdict's vocabulary)."""
         __tracebackhide__ = True

@@ -7,6 +7,8 @@ the tests themselves so a kill never depends on luck.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hypothesis import settings
 from hypothesis import strategies as st
 
@@ -31,26 +33,32 @@ def vocab_text(words: list[str], edition: str = "print", max_pieces: int = 12) -
     """Text made only of vocabulary tokens, the edition's punctuation and whitespace.
 
     Two words are always separated by whitespace (else they would fuse into an unknown word);
-    punctuation the edition splits on may touch its neighbours, as in real prose ("said," / "(so")."""
-    split = set(SPLIT_CHARS[edition]) | {"--"}
-    words = sorted(words)
-    punct = sorted(w for w in words if w in split)
-    plain = [w for w in words if w not in split]
+    punctuation the edition splits on may touch its neighbours, as in real prose ("said," / "(so").
+    Built once per vocabulary (tests call this inside every example, and defining a composite
+    strategy makes Hypothesis read its source)."""
+    return _vocab_text(tuple(words), edition, max_pieces)
+
+
+@lru_cache(maxsize=16)
+def _vocab_text(words: tuple[str, ...], edition: str, max_pieces: int) -> st.SearchStrategy[str]:
+    split = frozenset(SPLIT_CHARS[edition]) | {"--"}
+    ordered = sorted(words)
+    punct = [w for w in ordered if w in split]
+    plain = [w for w in ordered if w not in split]
     piece = st.one_of(st.sampled_from(plain), st.sampled_from(punct)) if punct else st.sampled_from(plain)
+    return _join_pieces(st.lists(piece, min_size=0, max_size=max_pieces), split)
 
-    @st.composite
-    def build(draw: st.DrawFn) -> str:
-        pieces = draw(st.lists(piece, min_size=0, max_size=max_pieces))
-        out = draw(st.sampled_from(["", " ", "\n"]))
-        for i, p in enumerate(pieces):
-            if i:
-                touching = p in split or pieces[i - 1] in split
-                sep = st.sampled_from(["", " "]) if touching else st.sampled_from(WHITESPACE)
-                out += draw(sep)
-            out += p
-        return out + draw(st.sampled_from(["", " ", "\n"]))
 
-    return build()
+@st.composite
+def _join_pieces(draw: st.DrawFn, pieces_strategy: st.SearchStrategy[list[str]], split: frozenset[str]) -> str:
+    pieces = draw(pieces_strategy)
+    out = draw(st.sampled_from(["", " ", "\n"]))
+    for i, p in enumerate(pieces):
+        if i:
+            touching = p in split or pieces[i - 1] in split
+            out += draw(st.sampled_from(["", " "]) if touching else st.sampled_from(WHITESPACE))
+        out += p
+    return out + draw(st.sampled_from(["", " ", "\n"]))
 
 
 def decode_words(words: list[str], max_size: int = 16) -> st.SearchStrategy[list[str]]:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(VARIANTS_DIR))
 
 import make_buggy  # noqa: E402
 import runner  # noqa: E402
-from manifest import FAIL, NOT_IMPLEMENTED, PASS, Variant, variants  # noqa: E402
+from manifest import FAIL, KNOWN_GAPS, NOT_IMPLEMENTED, PASS, Variant, variants  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -42,9 +42,18 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, runner.Outco
     return runner.run_all(ALL, workdir=tmp_path_factory.mktemp("zoo"))
 
 
-def _verdict_problems(outcome: runner.Outcome) -> str:
-    problems = runner.mismatches(outcome)
-    return f"{outcome.variant.id} ({outcome.variant.description}):\n  " + "\n  ".join(problems)
+def _check_verdicts(outcome: runner.Outcome) -> str | None:
+    """Fail on any wrong verdict not listed in KNOWN_GAPS, and on a listed gap that is gone (so the
+    list cannot go stale); return the reason to xfail with when a listed gap is still there."""
+    v = outcome.variant
+    wrong = runner.wrong_stages(outcome)
+    known = KNOWN_GAPS.get(v.id, {})
+    unknown = {s: t for s, t in wrong.items() if s not in known}
+    assert not unknown, f"{v.id} ({v.description}):\n  " + "\n  ".join(
+        f"{s}: {t}" for s, t in unknown.items())
+    fixed = [s for s in known if s not in wrong]
+    assert not fixed, f"{v.id}: the suite now judges {fixed} right: remove them from KNOWN_GAPS"
+    return "known suite gap: " + "; ".join(f"{s}: {g}" for s, g in known.items()) if known else None
 
 
 # --- the corpus itself (cheap, no suite run) ---------------------------------------------------
@@ -56,6 +65,7 @@ def test_corpus_size_and_coverage() -> None:
     assert covered == set(runner.CORE_STAGES), f"stages without a bug variant: {set(runner.CORE_STAGES) - covered}"
     assert len(CORRECT) >= 4 and any(v.path.suffix == ".ipynb" for v in CORRECT)
     assert all(v.path.is_file() for v in ALL), [str(v.path) for v in ALL if not v.path.is_file()]
+    assert set(KNOWN_GAPS) <= {v.id for v in ALL}, set(KNOWN_GAPS) - {v.id for v in ALL}
 
 
 def test_buggy_files_are_the_generator_output() -> None:
@@ -95,29 +105,33 @@ def test_notebook_is_a_book_style_notebook() -> None:
 @pytest.mark.parametrize("variant", CORRECT, ids=lambda v: v.name)
 def test_correct_variant_passes_every_stage(outcomes: dict[str, runner.Outcome], variant: Variant) -> None:
     outcome = outcomes[variant.id]
-    assert not runner.mismatches(outcome), _verdict_problems(outcome)
+    gap = _check_verdicts(outcome)
     assert all(outcome.status(s) == PASS for s in runner.CORE_STAGES)
-    assert outcome.returncode == 0, outcome.output
+    assert outcome.returncode == 0, outcome.output[-3000:]
+    if gap:
+        pytest.xfail(gap)
 
 
 @pytest.mark.parametrize("variant", BUGGY, ids=lambda v: v.name)
 def test_buggy_variant_fails_in_its_stage(outcomes: dict[str, runner.Outcome], variant: Variant) -> None:
     outcome = outcomes[variant.id]
-    assert not runner.mismatches(outcome), _verdict_problems(outcome)
+    gap = _check_verdicts(outcome)
     stage = variant.fails[0]
     assert outcome.status(stage) == FAIL
     failed = outcome.failed_tests(stage)
     # killed by a real test with a message that teaches, not by a crash or a "not implemented"
     assert failed and all(t["message"].strip() for t in failed), failed[:1]
     assert not any("not implemented" in t["message"] for t in failed), failed[:1]
-    assert outcome.returncode == 1, outcome.output
+    assert outcome.returncode == 1, outcome.output[-3000:]
+    if gap:
+        pytest.xfail(gap)
 
 
 @pytest.mark.parametrize("variant", PARTIAL, ids=lambda v: v.name)
 def test_partial_submission_gets_not_implemented(outcomes: dict[str, runner.Outcome],
                                                  variant: Variant) -> None:
     outcome = outcomes[variant.id]
-    assert not runner.mismatches(outcome), _verdict_problems(outcome)
+    gap = _check_verdicts(outcome)
     for stage in variant.not_implemented:
         row = outcome.report["stages"][stage]
         assert row["status"] == NOT_IMPLEMENTED and row["missing"], row
@@ -128,3 +142,5 @@ def test_partial_submission_gets_not_implemented(outcomes: dict[str, runner.Outc
     for stage in implemented:  # full results, not a cascade of import errors
         row = outcome.report["stages"][stage]
         assert row["status"] == PASS and row["total"] > 0, (stage, row)
+    if gap:
+        pytest.xfail(gap)

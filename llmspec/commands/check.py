@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from llmspec.plugin import missing_lines
 from llmspec.stages import EDITIONS, STAGES, parse_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -88,12 +89,9 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"  note: {note}")
     lines.append(f"  {'stage':<14}{'passed/total':>13}  status")
     for name, row in report["stages"].items():
-        if row["status"] == "not_selected":
-            continue
-        status = row["status"].replace("_", " ")
-        if row["missing"]:
-            status += f" (missing {', '.join(row['missing'])})"
-        lines.append(f"  {name:<14}{row['passed']:>6}/{row['total']:<6}  {status}")
+        if row["status"] != "not_selected":
+            lines.append(f"  {name:<14}{row['passed']:>6}/{row['total']:<6}  {row['status'].replace('_', ' ')}")
+    lines += ["  " + line for line in missing_lines(report["stages"])]
     for name, row in report["stages"].items():
         if row["status"] != "fail":
             continue

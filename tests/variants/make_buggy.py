@@ -8,6 +8,11 @@ on disk are what this script writes, so edit here and re-run ``python tests/vari
 
 ``stage`` is the stage whose tests must fail; every other core stage must pass, unless ``also``
 names it with the reason (a bug in shared code can legitimately break a second stage).
+
+Not in the zoo, on purpose: ``tokenizer = tiktoken.get_encoding("r50k_base")`` is an equivalent
+mutant (tiktoken's r50k_base has gpt2's ranks, pattern and special tokens), and ``cl100k_base``
+cannot be loaded offline, so such a file fails to load at all instead of failing the bpe stage.
+The bpe entries below are wrong encodings that can be built offline.
 """
 from __future__ import annotations
 
@@ -82,6 +87,19 @@ BUGS: tuple[Bug, ...] = (
         "unknown words are silently dropped instead of raising KeyError",
         *_v1("ids = [self.str_to_int[s] for s in preprocessed]",
              "ids = [self.str_to_int[s] for s in preprocessed if s in self.str_to_int]")),
+    Bug("v1_lowercases", "tokenizer_v1",
+        "encode lower-cases the text first ('normalising' it): different ids, no error for known words",
+        *_v1("re.split(r'([,.:;?_!\"()\\']|--|\\s)', text)",
+             "re.split(r'([,.:;?_!\"()\\']|--|\\s)', text.lower())")),
+    Bug("v1_regex_no_underscore", "tokenizer_v1",
+        "regex without _ so the story's _italic_ words stay glued to their underscores",
+        *_v1(r"""re.split(r'([,.:;?_!"()\']|--|\s)', text)""", r"""re.split(r'([,.:;?!"()\']|--|\s)', text)""")),
+    Bug("v1_regex_no_double_dash", "tokenizer_v1",
+        "regex without the -- alternative: 'genius--though' stays one token",
+        *_v1(r"""re.split(r'([,.:;?_!"()\']|--|\s)', text)""", r"""re.split(r'([,.:;?_!"()\']|\s)', text)""")),
+    Bug("v1_decode_space_before_quotes", "tokenizer_v1",
+        "decode removes the space before ,.?! only, not before quotes and parentheses",
+        *_v1("""re.sub(r'\\s+([,.?!"()\\'])', r'\\1', text)""", """re.sub(r'\\s+([,.?!])', r'\\1', text)""")),
     # ---- tokenizer_v2 (Listing 2.4) ----------------------------------------------------------
     Bug("v2_no_unk", "tokenizer_v2",
         "V2 copied from V1 without the <|unk|> substitution: unknown words raise KeyError",
@@ -211,6 +229,12 @@ BUGS: tuple[Bug, ...] = (
         "            self.target_ids.append(torch.tensor(target_chunk))",
         "            self.input_ids.append(torch.Tensor(input_chunk))\n"
         "            self.target_ids.append(torch.Tensor(target_chunk))"),
+    Bug("ds_int32_ids", "dataset",
+        "windows stored as int32 to save memory (the contract says torch.long)",
+        "            self.input_ids.append(torch.tensor(input_chunk))\n"
+        "            self.target_ids.append(torch.tensor(target_chunk))",
+        "            self.input_ids.append(torch.tensor(input_chunk, dtype=torch.int32))\n"
+        "            self.target_ids.append(torch.tensor(target_chunk, dtype=torch.int32))"),
     Bug("ds_no_allowed_special", "dataset",
         "tokenizer.encode(txt) without allowed_special: a text with <|endoftext|> raises",
         'token_ids = tokenizer.encode(txt, allowed_special={"<|endoftext|>"})',
@@ -219,6 +243,10 @@ BUGS: tuple[Bug, ...] = (
         "__getitem__ returns (target, input)",
         "return self.input_ids[idx], self.target_ids[idx]",
         "return self.target_ids[idx], self.input_ids[idx]"),
+    Bug("ds_getitem_returns_lists", "dataset",
+        "__getitem__ returns Python lists (.tolist()) instead of tensors",
+        "return self.input_ids[idx], self.target_ids[idx]",
+        "return self.input_ids[idx].tolist(), self.target_ids[idx].tolist()"),
     # ---- dataloader (Listing 2.6) ------------------------------------------------------------
     Bug("dl_shuffle_ignored", "dataloader",
         "shuffle argument ignored (always False)",
@@ -246,6 +274,10 @@ BUGS: tuple[Bug, ...] = (
         "positional layer indexed by the token ids instead of arange(T)",
         "self.pos_embedding_layer(torch.arange(inputs.shape[1]))",
         "self.pos_embedding_layer(inputs)"),
+    Bug("emb_token_layer_transposed", "embeddings",
+        "token layer built as Embedding(output_dim, vocab_size) (arguments swapped)",
+        "torch.nn.Embedding(vocab_size, output_dim)",
+        "torch.nn.Embedding(output_dim, vocab_size)"),
     Bug("emb_pos_sized_vocab", "embeddings",
         "positional layer sized vocab_size x output_dim instead of context_length x output_dim",
         "torch.nn.Embedding(context_length, output_dim)",
