@@ -6,8 +6,7 @@ The MEAP-edition reference is :mod:`reference.meap`.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from reference.bpe import lazy_tokenizer_getattr
 from reference.bpe_scratch import BPETokenizerSimple
 from reference.dataset import GPTDatasetV1, create_dataloader_v1
 from reference.embeddings import InputEmbeddings
@@ -24,9 +23,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "tokenizer":
-        from reference.bpe import get_gpt2_encoding
-
-        return get_gpt2_encoding()
-    raise AttributeError(f"module 'reference' has no attribute {name!r}")
+__getattr__ = lazy_tokenizer_getattr(__name__)

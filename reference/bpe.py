@@ -4,7 +4,7 @@ The only work here is making ``tiktoken.get_encoding("gpt2")`` run offline from 
 files (see :func:`llmspec.data.ensure_tiktoken_cache`)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 
 def get_gpt2_encoding() -> Any:
@@ -12,3 +12,15 @@ def get_gpt2_encoding() -> Any:
     from llmspec.data import gpt2_encoding
 
     return gpt2_encoding()
+
+
+def lazy_tokenizer_getattr(module_name: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that makes the book's module-level ``tokenizer`` lazy, so importing
+    the reference reads no data and needs no network until ``tokenizer`` is first used."""
+
+    def __getattr__(name: str) -> Any:
+        if name == "tokenizer":
+            return get_gpt2_encoding()
+        raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+
+    return __getattr__

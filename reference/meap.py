@@ -3,9 +3,9 @@ the MEAP regex ``r'([,.?_!"()\\']|--|\\s)'`` (no ``:;``), so ``--impl reference.
 the MEAP transcript's numbers (4649 tokens / 1159 unique on the-verdict.txt)."""
 from __future__ import annotations
 
-from typing import Any
-
+import reference as _reference
 from reference import tokenizers as _tok
+from reference.bpe import lazy_tokenizer_getattr
 from reference.bpe_scratch import BPETokenizerSimple
 from reference.dataset import GPTDatasetV1, create_dataloader_v1
 from reference.embeddings import InputEmbeddings
@@ -13,19 +13,7 @@ from reference.tokenizers import PATTERNS, SPECIAL_TOKENS
 
 EDITION = "meap"
 
-__all__ = [
-    "SimpleTokenizerV1",
-    "SimpleTokenizerV2",
-    "GPTDatasetV1",
-    "create_dataloader_v1",
-    "InputEmbeddings",
-    "BPETokenizerSimple",
-    "tokenizer",
-    "split_text",
-    "build_vocab",
-    "PATTERNS",
-    "SPECIAL_TOKENS",
-]
+__all__ = [*_reference.__all__, "split_text", "build_vocab", "PATTERNS", "SPECIAL_TOKENS"]
 
 
 class SimpleTokenizerV1(_tok.SimpleTokenizerV1):
@@ -46,9 +34,4 @@ def build_vocab(text: str, edition: str = EDITION, special_tokens: bool = True) 
     return _tok.build_vocab(text, edition, special_tokens)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "tokenizer":
-        from reference.bpe import get_gpt2_encoding
-
-        return get_gpt2_encoding()
-    raise AttributeError(f"module 'reference.meap' has no attribute {name!r}")
+__getattr__ = lazy_tokenizer_getattr(__name__)

@@ -43,11 +43,6 @@ def build_vocab(text: str, edition: str = "print", special_tokens: bool = True) 
     return {token: integer for integer, token in enumerate(all_tokens)}
 
 
-def _decode(int_to_str: dict[int, str], ids: list[int]) -> str:
-    text = " ".join([int_to_str[i] for i in ids])
-    return re.sub(DECODE_PATTERN, r"\1", text)
-
-
 class SimpleTokenizerV1:
     """Listing 2.3: text -> ids through a fixed vocabulary; an unknown word raises ``KeyError``."""
 
@@ -63,23 +58,15 @@ class SimpleTokenizerV1:
         return [self.str_to_int[s] for s in preprocessed]
 
     def decode(self, ids: list[int]) -> str:
-        return _decode(self.int_to_str, ids)
+        text = " ".join([self.int_to_str[i] for i in ids])
+        # remove the space the join put before punctuation
+        return re.sub(DECODE_PATTERN, r"\1", text)
 
 
-class SimpleTokenizerV2:
+class SimpleTokenizerV2(SimpleTokenizerV1):
     """Listing 2.4: like V1, but a word outside the vocabulary becomes ``<|unk|>``."""
-
-    edition: str = "print"
-    pattern: str = PATTERNS["print"]
-
-    def __init__(self, vocab: dict[str, int]):
-        self.str_to_int = vocab
-        self.int_to_str = {i: s for s, i in vocab.items()}
 
     def encode(self, text: str) -> list[int]:
         preprocessed = _split(self.pattern, text)
         preprocessed = [item if item in self.str_to_int else "<|unk|>" for item in preprocessed]
         return [self.str_to_int[s] for s in preprocessed]
-
-    def decode(self, ids: list[int]) -> str:
-        return _decode(self.int_to_str, ids)
