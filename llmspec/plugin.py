@@ -83,7 +83,7 @@ def _parse_limits(items: list[str] | None) -> dict[str, Any]:
 
 
 def _pyproject_table(config: pytest.Config) -> tuple[dict[str, Any], Path | None]:
-    import tomllib
+    from llmspec import _toml as tomllib
 
     for base in (config.rootpath, Path.cwd()):
         path = base / "pyproject.toml"

@@ -50,13 +50,7 @@ PASS, FAIL, NOT_IMPLEMENTED, ANY = "pass", "fail", "not_implemented", "any"
 # Wrong verdicts the suite gives today: variant id -> {stage: the gap, and the fix asked of the
 # suite's owner}.  The meta-test xfails exactly these (and fails once one is fixed, until the entry
 # is removed), so each gap stays visible in every run without hiding any other wrong verdict.
-KNOWN_GAPS: dict[str, dict[str, str]] = {
-    "buggy/v1_lowercases": {
-        "tokenizer_v2": "spec_tests/test_tokenizer_v2.py::test_agrees_with_v1_on_known_text compares "
-                        "V2 with the learner's own V1, so a V1 that returns wrong ids without raising "
-                        "fails the (correct) V2 stage; compare with the trusted split instead",
-    },
-}
+KNOWN_GAPS: dict[str, dict[str, str]] = {}
 
 
 @dataclass(frozen=True)
