@@ -68,6 +68,27 @@ def _safe_decode(decode: Callable[[list[int]], str] | None, ids: Sequence[int]) 
         return f" -> (cannot decode: {type(exc).__name__})"
 
 
+def gpt2_pieces(ids: list[int], at: int = 0, width: int = 6) -> str:
+    """``'Hello' | ',' | ' w' | b'\\xf0\\x9f'``: the ids around ``at`` as their GPT-2 bytes (text when
+    valid UTF-8), decoded by the trusted tiktoken table - a wrong split is visible at a glance."""
+    from llmspec.data import gpt2_encoding
+
+    enc = gpt2_encoding()
+    lo, hi = max(0, at - width), min(len(ids), at + width)
+    out = ["..."] if lo else []
+    for i in ids[lo:hi]:
+        try:
+            raw = enc.decode_single_token_bytes(i)
+        except (KeyError, ValueError, OverflowError, TypeError):
+            out.append(f"<id {i}?>")
+            continue
+        try:
+            out.append(repr(raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            out.append(repr(raw))
+    return " | ".join(out + (["..."] if hi < len(ids) else []))
+
+
 def ids_message(what: str, expected: Sequence[int], actual: Sequence[int], *, stage: str,
                 decode: Callable[[list[int]], str] | None = None,
                 source: dict[str, Any] | None = None, given: Any = None) -> str | None:

@@ -36,11 +36,37 @@ _WIRE_DTYPES = frozenset(DTYPES.values())
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _LazyTracebackError(ImplError):
+    """An :class:`ImplError` whose ``tb`` text is formatted on first read.
+
+    Most implementation exceptions are *expected* (V1's ``KeyError`` on an unknown word, a dataset
+    over too short a text) and their traceback is never shown; formatting it reads source lines for
+    every frame.  The frames are summarised at once without source lines (no frame or submission
+    object is kept alive), and turned into text only when a failure message or the worker's wire
+    format asks for ``tb``."""
+
+    def __init__(self, exc: BaseException, mro: list[str]):
+        self._pending: traceback.TracebackException | None = traceback.TracebackException(
+            type(exc), exc, exc.__traceback__, lookup_lines=False)
+        super().__init__(type(exc).__name__, str(exc), mro)
+
+    @property  # type: ignore[override]
+    def tb(self) -> str:
+        if self._tb is None:
+            pending, self._pending = self._pending, None
+            self._tb = "".join(pending.format()) if pending is not None else ""
+        return self._tb
+
+    @tb.setter
+    def tb(self, value: str) -> None:
+        self._tb = value or None  # ImplError.__init__ sets "" = "not formatted yet"
+
+
 def to_impl_error(exc: BaseException) -> ImplError:
-    """Names and text of an implementation's exception (never the object itself)."""
+    """Names and text of an implementation's exception (never the object itself); the traceback
+    text is formatted lazily (see :class:`_LazyTracebackError`)."""
     mro = [c.__name__ for c in type(exc).__mro__ if c is not object]
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return ImplError(type(exc).__name__, str(exc), mro, tb)
+    return _LazyTracebackError(exc, mro)
 
 
 def _wire_error(message: str) -> ImplError:

@@ -22,6 +22,7 @@ import torch
 
 from llmspec.adapter import Adapter
 from llmspec.errors import HarnessError, ImplError, StageMissing
+from llmspec.explain import gpt2_pieces
 from llmspec.stages import STAGES
 
 FORMAT = 1
@@ -247,27 +248,6 @@ def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool =
 
 
 # --- comparing ----------------------------------------------------------------------------------------
-def gpt2_pieces(ids: list[int], at: int = 0, width: int = 6) -> str:
-    """``'Hello' | ',' | ' w' | b'\\xf0\\x9f'``: the ids around ``at`` as their GPT-2 bytes (text when
-    valid UTF-8), decoded by the trusted tiktoken table - a wrong split is visible at a glance."""
-    from llmspec.data import gpt2_encoding
-
-    enc = gpt2_encoding()
-    lo, hi = max(0, at - width), min(len(ids), at + width)
-    out = ["..."] if lo else []
-    for i in ids[lo:hi]:
-        try:
-            raw = enc.decode_single_token_bytes(i)
-        except (KeyError, ValueError, OverflowError, TypeError):
-            out.append(f"<id {i}?>")
-            continue
-        try:
-            out.append(repr(raw.decode("utf-8")))
-        except UnicodeDecodeError:
-            out.append(repr(raw))
-    return " | ".join(out + (["..."] if hi < len(ids) else []))
-
-
 def _is_ids(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in v)
 

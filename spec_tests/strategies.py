@@ -86,6 +86,25 @@ def bpe_text(max_size: int = 60) -> st.SearchStrategy[str]:
     return st.text(max_size=max_size).filter(lambda t: EOT not in t)
 
 
+# Fragments that hit each part of GPT-2's pre-tokeniser: contractions, whitespace runs (the last
+# space goes to the next word), digits, punctuation runs, multi-byte characters split over tokens,
+# the special token and look-alikes.
+BPE_PIECES = (
+    "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "''", " it's", " we'll",
+    " ", "  ", "   ", "\n", "\n\n", "\t", " \n ", "\r\n", "\u00a0", "\u3000", "\x1c", "\u2028",
+    "0", "12", " 345", "2024", "½", "Ⅻ", "٣",
+    "Hello", " world", "banana", " Implementations", "--", "?!", "...", " (", "é", "e\u0301", "ß",
+    "日本語", "😀", "👍🏽", "🤗", "€", "丂", "\u200d", EOT, "<|endoftext", "|>", "<|",
+)
+
+
+def bpe_mix(max_pieces: int = 8) -> st.SearchStrategy[str]:
+    """Arbitrary unicode interleaved with :data:`BPE_PIECES`: the differential BPE tests here and in
+    the project's 10,000-string comparison (tests/test_bpe_scratch.py) draw from it."""
+    part = st.one_of(st.sampled_from(BPE_PIECES), st.text(max_size=6), st.text(alphabet=" \n'sl0a1é😀", max_size=6))
+    return st.lists(part, max_size=max_pieces).map("".join)
+
+
 def token_ids(max_size: int = 80, vocab_size: int = GPT2_VOCAB) -> st.SearchStrategy[list[int]]:
     """What the fake tokenizer returns to ``GPTDatasetV1``: any ids, any length (even empty)."""
     return st.lists(st.integers(0, vocab_size - 1), max_size=max_size)

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError
-from llmspec.record import gpt2_pieces
 from spec_tests import strategies as S
 
 pytestmark = pytest.mark.bpe_scratch
@@ -31,25 +30,6 @@ EOT = S.EOT
 BONUS_TESTS = {"document": "rasbt/LLMs-from-scratch ch02/05_bpe-from-scratch/tests/tests.py",
                "section": "bonus: bpe-from-scratch"}
 TRAIN_VOCAB = 512  # small on purpose: a naive learner training loop must finish in a second or two
-
-# Fragments that hit each part of GPT-2's pre-tokeniser: contractions, whitespace runs (the last
-# space goes to the next word), digits, punctuation runs, multi-byte characters split over tokens,
-# the special token and look-alikes.
-PIECES = (
-    "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "''", " it's", " we'll",
-    " ", "  ", "   ", "\n", "\n\n", "\t", " \n ", "\r\n", "\u00a0", "\u3000", "\x1c", "\u2028",
-    "0", "12", " 345", "2024", "½", "Ⅻ", "٣",
-    "Hello", " world", "banana", " Implementations", "--", "?!", "...", " (", "é", "e\u0301", "ß",
-    "日本語", "😀", "👍🏽", "🤗", "€", "丂", "\u200d", EOT, "<|endoftext", "|>", "<|",
-)
-
-
-def bpe_mix(max_pieces: int = 8) -> st.SearchStrategy[str]:
-    """Arbitrary unicode interleaved with :data:`PIECES` (shared with the project's 10,000-example
-    test; a candidate for ``spec_tests/strategies.py``)."""
-    part = st.one_of(st.sampled_from(PIECES), st.text(max_size=6), st.text(alphabet=" \n'sl0a1é😀", max_size=6))
-    return st.lists(part, max_size=max_pieces).map("".join)
-
 
 def check_same_ids(what: str, expected: list[int], actual: Any, gpt2: Any, given: str,
                    source: dict[str, Any] | None = None) -> None:
@@ -61,7 +41,7 @@ def check_same_ids(what: str, expected: list[int], actual: Any, gpt2: Any, given
         explain.check_ids(what, expected, actual, stage=STAGE, source=source, given=given)
     msg = explain.ids_message(what, expected, actual, stage=STAGE, source=source, given=given)
     at = explain.first_difference(expected, actual) or 0
-    explain.fail(f"{msg}\n  expected pieces {gpt2_pieces(expected, at)}\n  actual pieces   {gpt2_pieces(actual, at)}")
+    explain.fail(f"{msg}\n  expected pieces {explain.gpt2_pieces(expected, at)}\n  actual pieces   {explain.gpt2_pieces(actual, at)}")
 
 
 class Tokenizers:
@@ -153,7 +133,7 @@ def test_the_verdict(toks, gpt2, verdict_text):
 
 
 # --- differential: any text ------------------------------------------------------------------------
-@given(text=bpe_mix(), allow=st.booleans())
+@given(text=S.bpe_mix(), allow=st.booleans())
 @example(text="it's", allow=False)  # minimal witnesses of classic bugs: contractions,
 @example(text="a  b", allow=False)  # the last space of a run goes to the next word,
 @example(text="\n", allow=False)  # newline is "Ċ" in GPT-2's byte alphabet,
@@ -187,7 +167,7 @@ def test_decode_gpt2_ids(toks, text, gpt2):
     across tokens (😀 = b'\\xf0\\x9f\\x98' + b'\\x80') come back whole."""
     ids = gpt2.encode(text)
     explain.check_text("BPETokenizerSimple.decode(gpt2 ids)", text, toks.decode(toks.gpt2(), ids),
-                       stage=STAGE, given=f"{text!r} -> ids {ids} = {gpt2_pieces(ids)}")
+                       stage=STAGE, given=f"{text!r} -> ids {ids} = {explain.gpt2_pieces(ids)}")
 
 
 def test_decode_endoftext(toks):
@@ -221,7 +201,7 @@ def test_trained_round_trip_on_the_verdict(toks, verdict_text):
                        toks.decode(toks.trained(), ids), stage=STAGE)
 
 
-@given(text=bpe_mix())
+@given(text=S.bpe_mix())
 @example(text="Jack embraced beauty through art and life.")
 @example(text="naïve 😀 text the story never saw\n")
 @S.scaled(1.0)

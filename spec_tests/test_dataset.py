@@ -35,23 +35,42 @@ def build(impl, txt, max_length, stride, tokenizer="gpt2"):
         explain.impl_raised("len(GPTDatasetV1(...))", err, stage=STAGE)
 
 
-def check_windows(impl, handle, ids, max_length, stride, *, source=None, decode=None):
-    """P15-P17: every item is (the exact input slice, the slice shifted by one), int64, length L."""
+def check_window_tensor(k, name, got, max_length, *, source=None):
+    """One window half must be a 1-D ``torch.long`` tensor of exactly ``max_length`` ids: int32 or
+    float ids break ``nn.Embedding`` and the loss later, and a short target means it read past the
+    end of the token stream."""
+    __tracebackhide__ = True
+    if isinstance(got, torch.Tensor) and got.dtype != torch.long:
+        explain.fail(f"dataset[{k}] {name} has dtype {got.dtype}; token ids must be torch.long "
+                     f"(torch.tensor(list_of_ints)) ({explain.book(STAGE, source)})")
+    if isinstance(got, torch.Tensor) and got.dim() != 1:
+        explain.fail(f"dataset[{k}] {name} has shape {list(got.shape)}; expected [{max_length}] "
+                     f"({explain.book(STAGE, source)})")
+    n = len(got) if isinstance(got, (torch.Tensor, list, tuple)) else None
+    if n is not None and n != max_length:
+        explain.fail(f"dataset[{k}] {name} holds {n} ids; every input and target holds max_length = "
+                     f"{max_length} (a shorter target read past the end of the token ids: the last "
+                     f"window must start below n - max_length) ({explain.book(STAGE, source)})")
+
+
+def check_windows(impl, handle, ids, max_length, stride, count, *, source=None, decode=None):
+    """P15-P18 on the ``count`` windows the dataset says it has: every item is (the exact input
+    slice, the slice shifted by one), int64, length L; a window beyond the book's last one (which
+    must read past the end) fails on its length."""
     __tracebackhide__ = True
     expected = book_windows(ids, max_length, stride)
     try:
-        items = impl.dataset_items(handle, list(range(len(expected))))
+        items = impl.dataset_items(handle, list(range(min(count, len(expected) + 1))))  # one extra is enough
     except ImplError as err:
         explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE)
     given = f"{len(ids)} token ids, max_length={max_length}, stride={stride}"
-    for k, ((want_x, want_y), (x, y)) in enumerate(zip(expected, items)):
-        for name, want, got in (("input", want_x, x), ("target", want_y, y)):
-            if isinstance(got, torch.Tensor) and got.dtype != torch.long:
-                explain.fail(f"dataset[{k}] {name} has dtype {got.dtype}; token ids must be torch.long "
-                             f"(torch.tensor(list_of_ints)) ({explain.book(STAGE, source)})")
-            if isinstance(got, torch.Tensor) and got.dim() != 1:
-                explain.fail(f"dataset[{k}] {name} has shape {list(got.shape)}; expected [{max_length}] "
-                             f"({explain.book(STAGE, source)})")
+    for k, (x, y) in enumerate(items):
+        for name, got in (("input", x), ("target", y)):
+            check_window_tensor(k, name, got, max_length, source=source)
+        if k >= len(expected):  # a full-length extra window would have to invent ids; say so anyway
+            explain.fail(f"dataset[{k}] exists, but {given} hold only {len(expected)} windows "
+                         f"({explain.book(STAGE, source)})")
+        for name, want, got in (("input", expected[k][0], x), ("target", expected[k][1], y)):
             actual = got.tolist() if isinstance(got, torch.Tensor) else got
             hint = (" (the target is the input shifted by one token: ids[start+1 : start+max_length+1])"
                     if name == "target" else f" (window k starts at k*stride = {k * stride})")
@@ -77,6 +96,8 @@ def test_golden_windows(impl, gpt2, verdict_text, case):
     given = (f"max_length={inp['max_length']}, stride={inp['stride']}: window k starts at token "
              f"k*{inp['stride']}, its target one token later")
     for k, ((want_x, want_y), (x, y)) in enumerate(zip(rows, items)):
+        for name, got in (("input", x), ("target", y)):
+            check_window_tensor(k, name, got, inp["max_length"], source=src)
         explain.check_ids(f"dataset[{k}] input", want_x, _ids(x), stage=STAGE, source=src,
                           decode=gpt2.decode, given=given)
         explain.check_ids(f"dataset[{k}] target", want_y, _ids(y), stage=STAGE, source=src,
@@ -143,6 +164,8 @@ def test_endoftext_in_text_is_allowed(impl):
 @example(ids=list(range(20)), params=(3, 5))  # stride > max_length: gaps between windows
 @example(ids=list(range(20)), params=(4, 4))
 @example(ids=list(range(21)), params=(4, 4))
+@example(ids=list(range(10)), params=(4, 3))  # (n - L) % s == 0: a start at n - L would read past the end
+@example(ids=list(range(9)), params=(3, 2))
 def test_window_count(impl, ids, params):
     """P14: ``len == max(0, ceil((n - max_length) / stride))``; a text with n <= max_length tokens
     may give an empty dataset or raise (both occur in copies of the book)."""
@@ -165,15 +188,18 @@ def test_window_count(impl, ids, params):
 @example(ids=list(range(100, 120)), params=(3, 5))
 @example(ids=list(range(100, 120)), params=(4, 2))
 @example(ids=list(range(100, 106)), params=(5, 1))
+@example(ids=list(range(100, 110)), params=(4, 3))  # (n - L) % s == 0: the last start is n - L - s
+@example(ids=list(range(100, 112)), params=(4, 4))
 def test_windows_are_shifted_slices(impl, ids, params):
     """P15-P18: window k is ``ids[k*s : k*s+L]`` and its target ``ids[k*s+1 : k*s+L+1]`` (int64,
     length L): consecutive starts differ by the stride, no gap when stride <= max_length, no target
-    past the end."""
+    past the end.  Every window the dataset claims is judged (an extra one fails on its short
+    target, a missing one is test_window_count's verdict)."""
     max_length, stride = params
     handle, n = build(impl, "ignored", max_length, stride, {"fake_ids": ids})
-    if handle is None or n != len(book_windows(ids, max_length, stride)):
-        return  # the count is test_window_count's verdict; here only the windows are judged
-    check_windows(impl, handle, ids, max_length, stride)
+    if handle is None:
+        return  # raising is allowed only for n <= max_length: test_window_count's verdict
+    check_windows(impl, handle, ids, max_length, stride, n)
     impl.release(handle)
 
 

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from llmspec.errors import DataError, HarnessError
     from llmspec.grading import atomic, output, shard
     from llmspec.grading.config import load_config
-    from llmspec.grading.runner import Runner, warm_up
+    from llmspec.grading.runner import Runner, warm_suite, warm_up
     from llmspec.grading.submissions import discover
 
     t0 = time.perf_counter()
@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 to_run.append(s)
         skipped = len(subs) - len(to_run)
+        if to_run:
+            warm_suite(config)  # once, on the reference: first-call costs leave every child's bill
         progress = None if args.quiet else _progress(len(to_run), t0)
 
         def done(g, log):

@@ -86,6 +86,42 @@ def warm_up() -> None:
         pass
 
 
+def warm_suite(config: GradingConfig) -> None:
+    """Run the suite once, in this process, on the trusted reference, then freeze the heap.
+
+    Why: a fresh process pays ~1 s of first-call costs (torch's first autograd backward ~0.25 s,
+    lazily built dispatch and regex tables, Hypothesis' strategy and engine caches, the explain
+    helpers).  Paid here once, every forked trusted child and every worker forked from it inherits
+    them warm.  Only the reference runs here (never submission code), and the examples a
+    submission is asked do not depend on this run: the suite is derandomized and keeps no database.
+    ``gc.freeze()`` afterwards moves the whole warm heap out of the collector's reach, so no child
+    walks (and thereby copies, page by page) the parent's objects in a garbage collection.
+    Best effort: a failure here only costs speed; the children report real problems."""
+    import gc
+
+    import pytest
+
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        pytest.main(base_args(config) + ["-p", "no:faulthandler"])
+    except Exception:  # noqa: BLE001 - a cache, not a verdict
+        pass
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+    gc.collect()
+    gc.freeze()
+
+
 # --- the trusted child --------------------------------------------------------------------------
 class Collector:
     """A pytest plugin object: one JSON line per event, flushed at once (survives a kill)."""
@@ -118,11 +154,17 @@ class Collector:
         self.emit(event="finished", exitstatus=int(exitstatus))
 
 
-def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False) -> list[str]:
+def base_args(config: GradingConfig) -> list[str]:
+    """The suite with this assignment's edition, stages and seed (no target: the reference)."""
     args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
             "--edition", config.edition, "--stages", ",".join(config.stages)]
     if config.hypothesis_seed is not None:
         args += ["--hypothesis-seed", str(config.hypothesis_seed)]
+    return args
+
+
+def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False) -> list[str]:
+    args = base_args(config)
     if collect_only:
         return args + ["--collect-only"]
     return args + ["--impl", str(target), "--isolate",
