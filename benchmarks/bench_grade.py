@@ -4,7 +4,7 @@ Makes 40 submissions in a tmp dir (copies of the correct and single-bug learner 
 tests/variants/), grades them with all core stages and `--jobs` = cores, and prints the wall time and the ratio to
 `python -c "import torch, tiktoken; tiktoken.get_encoding('gpt2')"` (target: < 20x).  Optionally
 grades the same class again (--repeat N) and checks every score is identical (fairness).
-usage: LLMSPEC_DATA=... python benchmarks/bench_grade.py [--n 40] [--repeat 1] [--keep DIR]
+usage: LLMSPEC_DATA=... python benchmarks/bench_grade.py [--n 40] [--repeat 1] [--jobs N] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--keep", default=None)
+    ap.add_argument("--jobs", type=int, default=None, help="passed to llmspec grade (default: its own)")
     args = ap.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-grade-"))
     cls = work / "class"
@@ -56,8 +57,8 @@ def main() -> int:
     for r in range(args.repeat):
         out = work / f"out{r}"
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(cls), "--out", str(out), "-q", "--force"],
-                              capture_output=True, text=True)
+        cmd = [sys.executable, "-m", "llmspec", "grade", str(cls), "--out", str(out), "-q", "--force"]
+        proc = subprocess.run(cmd + (["--jobs", str(args.jobs)] if args.jobs else []), capture_output=True, text=True)
         wall = time.perf_counter() - t
         if proc.returncode != 0:
             print(proc.stdout, proc.stderr[-3000:], file=sys.stderr)

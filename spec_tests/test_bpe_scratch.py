@@ -41,7 +41,8 @@ def check_same_ids(what: str, expected: list[int], actual: Any, gpt2: Any, given
         explain.check_ids(what, expected, actual, stage=STAGE, source=source, given=given)
     msg = explain.ids_message(what, expected, actual, stage=STAGE, source=source, given=given)
     at = explain.first_difference(expected, actual) or 0
-    explain.fail(f"{msg}\n  expected pieces {explain.gpt2_pieces(expected, at)}\n  actual pieces   {explain.gpt2_pieces(actual, at)}")
+    explain.fail(f"{msg}\n  expected pieces {explain.gpt2_pieces(expected, at)}"
+                 f"\n  actual pieces   {explain.gpt2_pieces(actual, at)}")
 
 
 class Tokenizers:

@@ -60,7 +60,21 @@ def test_stage_points_split_by_weight_and_missing_tests_fail_with_reason():
     assert by["test_a.py::t1"].max_score == 3.75 and by["test_a.py::t3"].max_score == 7.5
     assert g.score == 3.75 and g.max_score == 35
     assert by["test_a.py::t2"].message == "did not run" and not by["test_a.py::t2"].passed
-    assert by["test_a.py::t3"].visibility == "hidden"
+    assert by["test_a.py::t3"].visibility == "after_due_date"  # hidden: the total stays visible
+
+
+def test_hidden_defaults_to_after_due_date_and_strict_hidden_is_opt_in():
+    """Gradescope hides a student's total while a test with points is `hidden`; "hidden" therefore
+    becomes `after_due_date` unless the instructor asks for the strict form."""
+    assert load_config().hidden_visibility == "after_due_date"
+    rule = '[[tests]]\nmatch="*::t3"\nvisibility="hidden"\n'
+    assert small_config(rule).visibility("test_a.py::t3", "tokenizer_v1") == "after_due_date"
+    data = small_config(rule).raw
+    strict = parse_config({**data, "assignment": {**data["assignment"], "hidden_visibility": "hidden"}})
+    assert strict.visibility("test_a.py::t3", "tokenizer_v1") == "hidden"
+    assert strict.fingerprint() != small_config(rule).fingerprint()
+    with pytest.raises(ValueError, match="hidden_visibility"):
+        parse_config({"assignment": {"hidden_visibility": "visible"}})
 
 
 def test_gradescope_schema_and_hidden_feedback():
@@ -74,7 +88,7 @@ def test_gradescope_schema_and_hidden_feedback():
     for t in data["tests"]:
         assert set(t) == {"name", "number", "score", "max_score", "status", "output", "output_format",
                           "visibility", "tags"}
-        assert t["status"] in ("passed", "failed") and t["visibility"] in ("visible", "hidden")
+        assert t["status"] in ("passed", "failed") and t["visibility"] in ("visible", "after_due_date")
         assert t["tags"] in (["tokenizer_v1"], ["embeddings"])
     hidden = next(t for t in data["tests"] if t["name"] == "test_a.py::t3")
     assert hidden["output"] == HIDDEN_FAILED and "secret" not in json.dumps(data)

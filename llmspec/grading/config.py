@@ -19,6 +19,13 @@ from llmspec import _toml as tomllib
 from llmspec.stages import CORE_STAGES, EDITIONS, STAGES
 
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
+# What a test written as ``hidden`` becomes in Gradescope's results.json.  Gradescope hides the
+# student's *total score* while any test with points is ``hidden``; ``after_due_date`` keeps the
+# total visible and still hides the test's details until the due date, which is what an instructor
+# writing "hidden" almost always means.  ``[assignment] hidden_visibility = "hidden"`` restores the
+# strict form.
+HIDDEN_AS: tuple[str, ...] = ("after_due_date", "after_published", "hidden")
+DEFAULT_HIDDEN_AS = "after_due_date"
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class GradingConfig:
     call_timeout: float = 20.0
     memory_mb: int = 2048
     max_output_chars: int = 2000
+    hidden_visibility: str = DEFAULT_HIDDEN_AS
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, test_id: str) -> float:
@@ -58,7 +66,7 @@ class GradingConfig:
         for rule in self.rules:
             if rule.visibility is not None and fnmatch.fnmatchcase(test_id, rule.match):
                 vis = rule.visibility
-        return vis
+        return self.hidden_visibility if vis == "hidden" else vis
 
     @property
     def max_score(self) -> float:
@@ -69,7 +77,7 @@ class GradingConfig:
         blob = json.dumps(
             [self.edition, self.stages, self.points, self.stage_visibility,
              [vars(r) for r in self.rules], self.hypothesis_seed, self.call_timeout,
-             self.memory_mb, self.max_output_chars, self.submission_timeout],
+             self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility],
             sort_keys=True, default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -133,6 +141,9 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
             raise bad(f"tests[{i}].visibility must be one of {VISIBILITIES}")
         rules.append(TestRule(str(t["match"]), None if w is None else float(w), vis))
     seed = assignment.get("hypothesis_seed")
+    hidden_as = assignment.get("hidden_visibility", DEFAULT_HIDDEN_AS)
+    if hidden_as not in HIDDEN_AS:
+        raise bad(f"assignment.hidden_visibility must be one of {HIDDEN_AS}")
     return GradingConfig(
         name=str(assignment.get("name", "llmspec")),
         edition=edition,
@@ -145,5 +156,6 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         call_timeout=float(limits.get("call_timeout", 20)),
         memory_mb=int(limits.get("memory_mb", 2048)),
         max_output_chars=int(limits.get("max_output_chars", 2000)),
+        hidden_visibility=str(hidden_as),
         raw=data,
     )
