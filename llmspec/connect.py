@@ -6,6 +6,7 @@ made in one place and the tests never know which one they got.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from llmspec.adapter import Adapter
@@ -28,6 +29,9 @@ def open_adapter(
     :class:`~llmspec.errors.TargetError` when the target cannot be loaded.
     """
     target = target or DEFAULT_TARGET
+    if os.path.exists(target):
+        # the worker runs in its own scratch directory: a relative path must mean the caller's
+        target = os.path.abspath(target)
     if isolate:
         from llmspec.worker import ProxyAdapter  # lazily: only graders need the worker machinery
 

@@ -329,3 +329,18 @@ def test_a_crashing_worker_reports_its_traceback(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match="own loop crashed") as exc:
         ProxyAdapter(target, start="fork", load_timeout=20)
     assert "llmspec worker crashed: " in str(exc.value)
+
+
+def test_a_relative_target_path_means_the_callers_directory(tmp_path: Path, monkeypatch) -> None:
+    """The worker runs in its own scratch directory, so ``--isolate --impl sub.py`` must resolve
+    ``sub.py`` where the user typed it, not in the scratch directory."""
+    from llmspec.connect import open_adapter
+
+    submission(tmp_path, "class SimpleTokenizerV1:\n    def __init__(self, vocab): self.v = vocab\n"
+                         "    def encode(self, text): return [self.v[w] for w in text.split()]\n")
+    monkeypatch.chdir(tmp_path)
+    proxy = open_adapter("sub.py", isolate=True, start="fork", load_timeout=30)
+    try:
+        assert proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "hello world") == [0, 2]
+    finally:
+        proxy.close()
