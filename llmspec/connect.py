@@ -29,10 +29,13 @@ def open_adapter(
     :class:`~llmspec.errors.TargetError` when the target cannot be loaded.
     """
     target = target or DEFAULT_TARGET
-    if os.path.exists(target):
-        # the worker runs in its own scratch directory: a relative path must mean the caller's
-        target = os.path.abspath(target)
     if isolate:
+        # the worker runs in its own scratch directory: a relative path must mean the caller's
+        # (resolved here with the same rules the worker uses; a module name stays a module name)
+        from llmspec.target import resolve
+
+        if resolve(target).kind != "module":
+            target = os.path.abspath(target)
         from llmspec.worker import ProxyAdapter  # lazily: only graders need the worker machinery
 
         return ProxyAdapter(target, impl_map, **limits)

@@ -179,7 +179,11 @@ def register_profiles() -> None:
     # No "explain" phase: on a failure it imports libcst (a second or more, plus deprecation
     # warnings) to annotate which parts of the example mattered; the shrunk example says enough.
     phases = [p for p in Phase if p.name != "explain"]
-    settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=30,
+    # 20 examples per property: measured against the bug zoo (tests/variants, tests/bpe_variants),
+    # 20 kills every variant that 30 did, in the stage it names; boundaries are pinned with @example,
+    # so no kill depends on volume.  A grading run pays this per submission (issue 4's speed target);
+    # `--hypothesis-profile llmspec-deep` searches far deeper.
+    settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=20,
                               database=None, print_blob=False, suppress_health_check=quiet,
                               phases=phases)
     settings.register_profile(DEEP_PROFILE, derandomize=False, deadline=None, max_examples=1000,
