@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
+from llmspec.target import parse_impl_map
 
 ENV = {
     "impl": "LLMSPEC_IMPL",
@@ -49,23 +50,11 @@ class Settings:
 
 
 def parse_map(items: list[str] | str | dict | None) -> dict[str, str]:
-    """``["a=b,c=d", "e=f"]`` (or a pyproject table) -> ``{"a": "b", "c": "d", "e": "f"}``."""
-    if not items:
-        return {}
-    if isinstance(items, dict):
-        return {str(k): str(v) for k, v in items.items()}
-    if isinstance(items, str):
-        items = [items]
-    out: dict[str, str] = {}
-    for chunk in items:
-        for pair in str(chunk).split(","):
-            if not pair.strip():
-                continue
-            if "=" not in pair:
-                raise pytest.UsageError(f"--impl-map expects NAME=OTHER pairs, got {pair!r}")
-            key, value = (s.strip() for s in pair.split("=", 1))
-            out[key] = value
-    return out
+    """``--impl-map`` values (or a pyproject table), as a pytest usage error when malformed."""
+    try:
+        return parse_impl_map(items)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _parse_limits(items: list[str] | None) -> dict[str, Any]:

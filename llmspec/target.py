@@ -165,6 +165,23 @@ def _resolve_path(path: Path, display: str) -> TargetSpec:
 # --- load ----------------------------------------------------------------------------------------
 
 
+def parse_impl_map(items: list[str] | str | dict | None) -> dict[str, str]:
+    """``["a=b,c=d", "e=f"]`` (or a pyproject table) -> ``{"a": "b", "c": "d", "e": "f"}``;
+    ``ValueError`` on a malformed pair (validation of the names is :func:`check_impl_map`'s)."""
+    if not items:
+        return {}
+    if isinstance(items, dict):
+        return {str(k): str(v) for k, v in items.items()}
+    out: dict[str, str] = {}
+    for chunk in [items] if isinstance(items, str) else items:
+        for pair in filter(None, (p.strip() for p in str(chunk).split(","))):
+            if "=" not in pair:
+                raise ValueError(f"--impl-map expects NAME=OTHER pairs, got {pair!r}")
+            key, value = (s.strip() for s in pair.split("=", 1))
+            out[key] = value
+    return out
+
+
 def check_impl_map(impl_map: dict[str, str] | None) -> dict[str, str]:
     """Validate ``--impl-map`` (contract name -> the target's name); unknown names are an error."""
     impl_map = dict(impl_map or {})

@@ -13,8 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from llmspec.commands import add_target_options
 from llmspec.plugin import missing_lines
-from llmspec.stages import EDITIONS, STAGES, parse_stages
+from llmspec.stages import EDITIONS, parse_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -23,11 +24,8 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p = subparsers.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0])
     p.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
                    "(default: the reference implementation)")
-    p.add_argument("--stages", help=f"comma-separated stages ({', '.join(STAGES)}) or 'all'")
+    add_target_options(p)
     p.add_argument("--edition", choices=EDITIONS, default="print", help="book edition (default: print)")
-    p.add_argument("--impl-map", action="append", default=[], metavar="NAME=OTHER",
-                   help="accept other names, e.g. create_dataloader_v1=make_loader")
-    p.add_argument("--isolate", action="store_true", help="run the implementation in a worker process")
     p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
     p.set_defaults(func=run)

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import argparse
 
-from llmspec.commands.record import parse_impl_map
+from llmspec.commands import add_target_options
 from llmspec.stages import parse_stages
+from llmspec.target import parse_impl_map
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("a", help="recording directory or target (e.g. reference, fixtures/record)")
     parser.add_argument("b", help="recording directory or target")
-    parser.add_argument("--impl-map", action="append", default=[], metavar="NAME=OTHER",
-                        help="names map applied to targets (not to recordings)")
-    parser.add_argument("--stages", default=None, help="comma-separated stages (default: all recorded)")
-    parser.add_argument("--isolate", action="store_true", help="run targets in worker processes")
+    add_target_options(parser, stages_default="all recorded")
     parser.set_defaults(func=run)
     return parser
 

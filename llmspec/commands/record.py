@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 
+from llmspec.commands import add_target_options
 from llmspec.stages import parse_stages
+from llmspec.target import parse_impl_map
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -14,24 +16,9 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str
     parser.add_argument("--impl", default="reference",
                         help="target: .py file, package dir, dotted module or .ipynb (default: reference)")
     parser.add_argument("--out", required=True, help="directory to write <stage>.json and meta.json into")
-    parser.add_argument("--impl-map", action="append", default=[], metavar="NAME=OTHER",
-                        help="accept other names, e.g. create_dataloader_v1=make_loader (repeatable)")
-    parser.add_argument("--stages", default=None, help="comma-separated stages (default: all)")
-    parser.add_argument("--isolate", action="store_true", help="run the implementation in a worker process")
+    add_target_options(parser, stages_default="all")
     parser.set_defaults(func=run)
     return parser
-
-
-def parse_impl_map(items: list[str]) -> dict[str, str]:
-    """``["a=b,c=d"]`` -> ``{"a": "b", "c": "d"}``; ``ValueError`` (exit 2) on a malformed pair."""
-    out: dict[str, str] = {}
-    for chunk in items:
-        for pair in filter(None, (p.strip() for p in chunk.split(","))):
-            if "=" not in pair:
-                raise ValueError(f"--impl-map expects NAME=OTHER pairs, got {pair!r}")
-            k, v = (s.strip() for s in pair.split("=", 1))
-            out[k] = v
-    return out
 
 
 def run(args: argparse.Namespace) -> int:
