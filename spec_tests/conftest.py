@@ -81,7 +81,7 @@ class Objects:
         return self._cache[key]
 
 
-    def tokenizer_case(self, version: int, case: dict[str, Any], verdict_text: str) -> None:
+    def check_tokenizer_case(self, version: int, case: dict[str, Any], verdict_text: str) -> None:
         """Run one golden case of ``fixtures/tokenizer_v{version}.json``: the trusted side builds the
         case's vocabulary, the implementation encodes (and decodes) the case's text."""
         __tracebackhide__ = True

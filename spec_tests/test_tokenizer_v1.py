@@ -20,7 +20,7 @@ STAGE = "tokenizer_v1"
 @pytest.mark.golden("tokenizer_v1")
 def test_golden(objects, case, verdict_text):
     """Every V1 number the documents print (ids of the book's passage, round trip, KeyError)."""
-    objects.tokenizer_case(1, case, verdict_text)
+    objects.check_tokenizer_case(1, case, verdict_text)
 
 
 def test_encodes_the_whole_story(objects, impl, verdict_text, split, vocab):

@@ -26,7 +26,7 @@ def expected_ids(vocab: dict[str, int], words: list[str]) -> list[int]:
 @pytest.mark.golden("tokenizer_v2")
 def test_golden(objects, case, verdict_text):
     """Every V2 number the documents print (``<|endoftext|>`` kept, unknown words -> ``<|unk|>``)."""
-    objects.tokenizer_case(2, case, verdict_text)
+    objects.check_tokenizer_case(2, case, verdict_text)
 
 
 @given(text=S.tricky_text())
