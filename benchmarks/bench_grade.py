@@ -23,8 +23,11 @@ VARIANTS = ROOT / "tests" / "variants"  # engineer F's corpus: correct and singl
 
 def class_files() -> list[Path]:
     """Correct variants first, then the buggy ones: a realistic class mixes both."""
+    sys.path.insert(0, str(VARIANTS))
+    from make_buggy import ensure_generated  # the bug zoo's generator (tests/ is not a package)
+
     correct = sorted((VARIANTS / "correct").glob("*.py"))
-    buggy = sorted((VARIANTS / "buggy").glob("*.py"))
+    buggy = sorted(ensure_generated().glob("*.py"))
     return correct + buggy
 
 

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 VARIANTS = Path(__file__).parent / "variants"
+sys.path.insert(0, str(VARIANTS))
+from make_buggy import ensure_generated  # noqa: E402  (the bug zoo's generator; tests/ is not a package)
 CONFIG = """
 [assignment]
 name = "warm parent check"
@@ -44,6 +46,7 @@ def grade_class(cls: Path, out: Path, cfg: Path, warm: bool) -> dict[str, list[t
 def test_warm_parent_changes_no_verdict(tmp_path):
     cls = tmp_path / "class"
     cls.mkdir()
+    ensure_generated()
     for rel in ("correct/book_style.py", "buggy/dl_shuffle_ignored.py", "buggy/ds_stride_ignored.py",
                 "buggy/dl_shuffle_drop_last_swapped.py"):
         src = VARIANTS / rel

@@ -69,13 +69,12 @@ def test_corpus_size_and_coverage() -> None:
 
 
 def test_buggy_files_are_the_generator_output() -> None:
-    """Each buggy file is book_style.py with exactly its one edit: what makes it a single-bug variant,
-    and what lets the meta-test skip stages that cannot see the edit."""
+    """Each buggy file is book_style.py with exactly its one edit (``render`` refuses an edit that does
+    not match the base exactly once): what makes it a single-bug variant, and what lets the
+    meta-test skip stages that cannot see the edit."""
     wanted = make_buggy.expected_files()
-    on_disk = set((VARIANTS_DIR / "buggy").glob("*.py"))
-    assert on_disk == set(wanted), "run: python tests/variants/make_buggy.py"
-    stale = [p.name for p, text in wanted.items() if p.read_text(encoding="utf-8") != text]
-    assert not stale, f"edited by hand or stale, re-run make_buggy.py: {stale}"
+    assert set(make_buggy.ensure_generated().glob("*.py")) == set(wanted)
+    assert all(p.read_text(encoding="utf-8") == text for p, text in wanted.items())
 
 
 @pytest.mark.parametrize("variant", BUGGY, ids=lambda v: v.name)

@@ -3,8 +3,10 @@
 Why a generator: every buggy file must be a complete, self-contained submission (the suite loads it
 like a learner's file), yet a reviewer should see at a glance that it differs from a known-correct
 base by exactly one small change.  Each entry below is that change, as an exact ``old`` -> ``new``
-replacement that must match the base exactly once.  ``tests/test_variants.py`` checks that the files
-on disk are what this script writes, so edit here and re-run ``python tests/variants/make_buggy.py``.
+replacement that must match the base exactly once.  The files themselves are not committed (they
+would be 49 near-copies of the base): :func:`ensure_generated` writes them into ``buggy/``
+(git-ignored) whenever they are missing or stale; ``python tests/variants/make_buggy.py`` does the
+same by hand, e.g. to open one in an editor or hand it to ``llmspec check``.
 
 ``stage`` is the stage whose tests must fail; every other core stage must pass, unless ``also``
 names it with the reason (a bug in shared code can legitimately break a second stage).
@@ -330,14 +332,21 @@ def expected_files() -> dict[Path, str]:
     return {OUT / f"{b.name}.py": render(b, base) for b in BUGS}
 
 
-def main() -> None:
+def ensure_generated() -> Path:
+    """Make ``buggy/`` hold exactly the generator's output (idempotent; rewrites only what differs)."""
     OUT.mkdir(exist_ok=True)
     wanted = expected_files()
     for stale in set(OUT.glob("*.py")) - set(wanted):
         stale.unlink()
     for path, text in wanted.items():
-        path.write_text(text, encoding="utf-8")
-    print(f"wrote {len(wanted)} buggy variants to {OUT}")
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    return OUT
+
+
+def main() -> None:
+    out = ensure_generated()
+    print(f"wrote {len(BUGS)} buggy variants to {out}")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@
 
 Which stages a buggy variant is run on (``stages_to_run``): its own stage plus every stage whose tests
 execute the code the bug lives in (``BLAST_RADIUS``).  The remaining stages only run code that is
-byte-for-byte the code of ``correct/book_style.py`` (the generator applies exactly one edit, and the
-meta-test checks the files are the generator's output), and that file is proven to pass every stage,
+byte-for-byte the code of ``correct/book_style.py`` (the generator applies exactly one edit, and
+the files are always the generator's output), and that file is proven to pass every stage,
 so re-running them per bug would only cost time.  ``python tests/variants/runner.py --full`` runs
 every variant on every core stage to print the full kill matrix.
 """
@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from make_buggy import BUGS  # noqa: E402  (sibling module; tests/ is not a package)
+from make_buggy import BUGS, ensure_generated  # noqa: E402  (sibling module; tests/ is not a package)
 
 # Stages whose tests run code of the named stage's contract name in the learner's file (what the
 # spec suite does today; see spec_tests/conftest.py and llmspec/inprocess.py):
@@ -99,7 +99,8 @@ def _stages_for(stage: str) -> tuple[str, ...]:
 
 
 def variants() -> list[Variant]:
-    """Every variant in the corpus, correct ones first."""
+    """Every variant in the corpus, correct ones first (the buggy files are generated here)."""
+    ensure_generated()
     out = [Variant(Path(f).stem, "correct", HERE / "correct" / f, d) for f, d in CORRECT]
     out += [Variant(Path(f).stem, "partial", HERE / "partial" / f, d, not_implemented=missing)
             for f, missing, d in PARTIAL]
