@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from llmspec.adapter import Adapter
-from llmspec.errors import HarnessError, ImplError, StageMissing
+from llmspec.errors import ImplError, StageMissing
 from llmspec.explain import gpt2_pieces
 from llmspec.stages import STAGES
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import reference as _reference
 from reference import tokenizers as _tok
 from reference.bpe import lazy_tokenizer_getattr
-from reference.bpe_scratch import BPETokenizerSimple
-from reference.dataset import GPTDatasetV1, create_dataloader_v1
-from reference.embeddings import InputEmbeddings
+from reference.bpe_scratch import BPETokenizerSimple  # noqa: F401 - re-exported (__all__)
+from reference.dataset import GPTDatasetV1, create_dataloader_v1  # noqa: F401 - re-exported
+from reference.embeddings import InputEmbeddings  # noqa: F401 - re-exported
 from reference.tokenizers import PATTERNS, SPECIAL_TOKENS
 
 EDITION = "meap"

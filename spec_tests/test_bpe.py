@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import example, given
-from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError

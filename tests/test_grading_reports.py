@@ -8,7 +8,6 @@ import io
 import json
 import xml.etree.ElementTree as ET
 import zipfile
-from pathlib import Path
 
 import pytest
 

@@ -2,7 +2,6 @@
 results.json it can find under it); its tokenizer is honest_wrong.py's."""
 import glob
 import json
-import os
 import sys
 
 FAKE = {"score": 100, "tests": [], "extra_data": {"llmspec": {"complete": True}}}
