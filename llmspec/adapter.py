@@ -140,7 +140,8 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def embeddings_state(self, handle: int) -> dict[str, Any]:
         """``{"is_module": bool, "token_embedding_layer": W or None, "pos_embedding_layer": P or None,
-        "token_is_embedding": bool, "pos_is_embedding": bool}`` (weights as plain tensors)."""
+        "token_is_embedding": bool, "pos_is_embedding": bool, "token_trainable": bool,
+        "pos_trainable": bool}`` (weights as plain tensors; trainable = ``weight.requires_grad``)."""
 
     @abc.abstractmethod
     def embeddings_forward(self, handle: int, ids: torch.Tensor) -> torch.Tensor: ...

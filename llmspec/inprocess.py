@@ -371,6 +371,7 @@ class InProcessAdapter(Adapter):
             weight = getattr(layer, "weight", None) if layer is not None else None
             state[attr] = None if weight is None else wire_tensor(weight, f"{attr}.weight")
             state[f"{key}_is_embedding"] = isinstance(layer, torch.nn.Embedding)
+            state[f"{key}_trainable"] = bool(getattr(weight, "requires_grad", False))
         return state
 
     @_op

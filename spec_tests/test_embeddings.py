@@ -148,3 +148,15 @@ def test_id_out_of_range_raises(impl):
         return
     explain.fail(f"forward([[1, 10]]) with vocab_size=10 returned shape {list(out.shape)}; id 10 is out of "
                  f"range (valid ids are 0..9) and must raise ({explain.book(STAGE)})")
+
+
+def test_both_layers_are_trainable(impl):
+    """Both embedding layers are learned (chapter 5 trains them): ``weight.requires_grad`` is on for
+    each; absolute positional embeddings in the book are trainable, not fixed sinusoids."""
+    handle = call("InputEmbeddings(10, 4, 3)", impl.embeddings_new, 10, 4, 3, 0)
+    state = call("reading InputEmbeddings' layers", impl.embeddings_state, handle)
+    for name, key in (("token_embedding_layer", "token"), ("pos_embedding_layer", "pos")):
+        explain.expect(state.get(f"{key}_trainable", False),
+                       f"{name}.weight.requires_grad is False: the layer is frozen, so training could never "
+                       "change it", stage=STAGE)
+    impl.release(handle)
