@@ -16,6 +16,7 @@ Calling conventions follow how learners actually write chapter 2:
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import operator
 import traceback
@@ -180,6 +181,16 @@ class FakeTokenizer:
         return list(self._ids)
 
 
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` takes the keyword ``name`` (or ``**kwargs``); True when it cannot be told."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind is p.VAR_KEYWORD or (p.name == name and p.kind is not p.POSITIONAL_ONLY)
+               for p in params)
+
+
 class InProcessAdapter(Adapter):
     """Answers adapter calls by calling a :class:`~llmspec.target.LoadedTarget` directly."""
 
@@ -326,10 +337,22 @@ class InProcessAdapter(Adapter):
                            shuffle: bool, drop_last: bool, num_workers: int = 0,
                            seed: int | None = None, max_batches: int | None = None) -> dict[str, Any]:
         (create,) = self._need("dataloader")
+        # Older copies of the book (the MEAP notebook) define create_dataloader_v1 without
+        # drop_last and/or num_workers: such a loader is judged as DataLoader's defaults
+        # (drop_last=False, no workers), so only the keywords it accepts are passed.
+        kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride,
+                                      shuffle=shuffle)
+        if _accepts(create, "drop_last"):
+            kwargs["drop_last"] = drop_last
+        else:
+            drop_last = False
+        if _accepts(create, "num_workers"):
+            kwargs["num_workers"] = num_workers
+        elif num_workers:
+            raise TypeError(f"create_dataloader_v1 has no num_workers parameter (asked for {num_workers})")
         if seed is not None:
             torch.manual_seed(seed)
-        loader = create(txt, batch_size=batch_size, max_length=max_length, stride=stride,
-                        shuffle=shuffle, drop_last=drop_last, num_workers=num_workers)
+        loader = create(txt, **kwargs)
         cls = type(loader)
         try:
             length: int | None = operator.index(len(loader))
@@ -350,6 +373,7 @@ class InProcessAdapter(Adapter):
             "type": f"{cls.__module__}.{cls.__qualname__}",
             "is_dataloader": isinstance(loader, torch.utils.data.DataLoader),
             "len": length,
+            "drop_last": drop_last,
             "batches": batches,
         }
 

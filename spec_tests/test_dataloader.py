@@ -30,7 +30,7 @@ def batches(impl, txt, **kw):
         return impl.dataloader_batches(txt, **kw)
     except ImplError as err:
         args = ", ".join(f"{k}={v!r}" for k, v in kw.items() if k in ("batch_size", "max_length", "stride",
-                                                                        "shuffle", "drop_last"))
+                                                                        "shuffle", "drop_last", "num_workers"))
         explain.impl_raised(f"create_dataloader_v1(txt, {args}) or iterating it", err, stage=STAGE)
 
 
@@ -78,6 +78,7 @@ def test_order_count_and_shapes(impl, gpt2, verdict_text, case, drop_last):
     windows = book_windows(ids, kw["max_length"], kw["stride"])
     k, bs = len(windows), kw["batch_size"]
     got = batches(impl, txt, shuffle=False, drop_last=drop_last, **kw)
+    drop_last = bool(got.get("drop_last", drop_last))  # False for a loader without the parameter (left open)
     count = k // bs if drop_last else math.ceil(k / bs)
     given = f"{k} windows, batch_size={bs}, drop_last={drop_last}"
     explain.expect(len(got["batches"]) == count, f"the loader yielded {len(got['batches'])} batches for "
@@ -112,6 +113,7 @@ def test_shuffle_is_a_seeded_permutation(impl, gpt2, verdict_text, case, drop_la
     first = batches(impl, txt, shuffle=True, drop_last=drop_last, seed=seed, **kw)
     again = batches(impl, txt, shuffle=True, drop_last=drop_last, seed=seed, **kw)
     got = rows(first)
+    drop_last = bool(first.get("drop_last", drop_last))  # False for a loader without the parameter (left open)
     want_n = (len(in_order) // kw["batch_size"]) * kw["batch_size"] if drop_last else len(in_order)
     explain.expect(len(got) == want_n, f"shuffle=True yielded {len(got)} rows from {len(in_order)} windows "
                    f"(batch_size={kw['batch_size']}, drop_last={drop_last}), expected {want_n}", stage=STAGE)

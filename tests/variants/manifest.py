@@ -81,7 +81,7 @@ class Variant:
 
 CORRECT: tuple[tuple[str, str], ...] = (
     ("book_style.py", "the book's own code: list-of-tensors dataset, module-level tokenizer"),
-    ("view_based.py", "dataset of Tensor.unfold views over one token tensor"),
+    ("view_based.py", "dataset of Tensor.unfold views; loader without drop_last/num_workers (MEAP)"),
     ("lazy_getitem.py", "dataset keeps the id list and cuts windows in __getitem__"),
     ("typed_classes.py", "ABC tokenizer hierarchy, Protocol, frozen dataclass, registered buffer"),
     ("notebook.ipynb", "Jupyter notebook: magic cell, guarded download, a cell that raises KeyError"),

@@ -1,6 +1,7 @@
 # A correct chapter-2 implementation whose dataset holds ONE token tensor and serves windows as
 # views made with Tensor.unfold (no per-window copies).  The suite must accept views and any
-# storage layout: only the windows' values, dtype and count are the book's contract.
+# storage layout: only the windows' values, dtype and count are the book's contract.  Its loader has
+# the MEAP notebook's signature (no drop_last, no num_workers), which the contract leaves open.
 import re
 
 import tiktoken
@@ -54,11 +55,10 @@ class GPTDatasetV1(Dataset):
         return self.inputs[idx], self.targets[idx]
 
 
-def create_dataloader_v1(txt, batch_size=4, max_length=256, stride=128,
-                         shuffle=True, drop_last=True, num_workers=0):
+def create_dataloader_v1(txt, batch_size=4, max_length=256, stride=128, shuffle=True):
+    # the MEAP notebook's signature: no drop_last, no num_workers (the DataLoader's defaults apply)
     dataset = GPTDatasetV1(txt, tiktoken.get_encoding("gpt2"), max_length, stride)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
-                      drop_last=drop_last, num_workers=num_workers)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
 
 
 class InputEmbeddings(nn.Module):
