@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,16 @@ def leftovers(tag: str) -> list[str]:
     return found
 
 
+def submission_text(path: Path, marker: Path) -> str:
+    """A hostile file as the grader sees it: a complete submission.  An attack names the honest
+    tokenizer it keeps (``# @@HONEST_GOOD@@`` / ``# @@HONEST_WRONG@@``) instead of copying it, so
+    each file holds only its attack; ``@@MARKER_DIR@@`` is the directory it tries to write into."""
+    honest = {tag: (HOSTILE / f"honest_{tag.lower()}.py").read_text() for tag in ("GOOD", "WRONG")}
+    text = re.sub(r"^# @@HONEST_(GOOD|WRONG)@@.*$", lambda m: honest[m.group(1)], path.read_text(),
+                  flags=re.MULTILINE)
+    return text.replace("@@MARKER_DIR@@", str(marker))
+
+
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
@@ -59,7 +70,7 @@ def graded_class(tmp_path_factory):
     cls.mkdir()
     marker.mkdir()
     for f in sorted(HOSTILE.glob("*.py")):
-        (cls / f.name).write_text(f.read_text().replace("@@MARKER_DIR@@", str(marker)))
+        (cls / f.name).write_text(submission_text(f, marker))
     (cls / "syntax_error.py").write_text("def broken(:\n")
     (cls / "not_json.ipynb").write_text("{this is not json")
     (root / "v1.toml").write_text(CONFIG)

@@ -16,16 +16,5 @@ except Exception:
     pass
 builtins.print = lambda *a, **k: None
 
-class SimpleTokenizerV1:
-    """Wrong on purpose: splits on whitespace only, so punctuation sticks to words."""
-
-    def __init__(self, vocab):
-        self.str_to_int = vocab
-        self.int_to_str = {i: s for s, i in vocab.items()}
-
-    def encode(self, text):
-        return [self.str_to_int.get(w, 0) for w in text.split()]
-
-    def decode(self, ids):
-        return " ".join(self.int_to_str[i] for i in ids)
+# @@HONEST_WRONG@@: the test pastes honest_wrong.py's tokenizer here
 

@@ -3,8 +3,9 @@
 Why a generator: every buggy file must be a complete, self-contained submission (the suite loads it
 like a learner's file), yet a reviewer should see at a glance that it differs from a known-correct
 base by exactly one small change.  Each entry below is that change, as an exact ``old`` -> ``new``
-replacement that must match the base exactly once.  The files themselves are not committed (they
-would be 49 near-copies of the base): :func:`ensure_generated` writes them into ``buggy/``
+replacement that must match the base exactly once.  The two partial (unfinished) submissions are
+the base cut short at a section.  The files themselves are not committed (they would be near-copies
+of the base): :func:`ensure_generated` writes them into ``buggy/``
 (git-ignored) whenever they are missing or stale; ``python tests/variants/make_buggy.py`` does the
 same by hand, e.g. to open one in an editor or hand it to ``llmspec check``.
 
@@ -332,16 +333,41 @@ def expected_files() -> dict[Path, str]:
     return {OUT / f"{b.name}.py": render(b, base) for b in BUGS}
 
 
-def ensure_generated() -> Path:
-    """Make ``buggy/`` hold exactly the generator's output (idempotent; rewrites only what differs)."""
-    OUT.mkdir(exist_ok=True)
-    wanted = expected_files()
-    for stale in set(OUT.glob("*.py")) - set(wanted):
+PARTIAL_OUT = HERE / "partial"
+
+
+def partial_files() -> dict[Path, str]:
+    """The unfinished submissions: the base cut short, so they are the book's code up to a section."""
+    base = BASE.read_text(encoding="utf-8")
+    tokenizers = base[base.index("class SimpleTokenizerV1"):base.index("tokenizer = tiktoken")].rstrip()
+    return {
+        PARTIAL_OUT / "no_embeddings.py": (
+            "# A learner part-way through chapter 2: everything up to section 2.6, no InputEmbeddings yet.\n"
+            "# Expected: embeddings 'not implemented' (reported once), full results for the other stages.\n"
+            + base[base.index("import re"):base.index("class InputEmbeddings")].rstrip() + "\n"),
+        PARTIAL_OUT / "tokenizers_only.py": (
+            "# A learner who has done sections 2.2-2.4 only: SimpleTokenizerV1/V2, nothing else.\n"
+            "# Expected: dataset, dataloader, embeddings 'not implemented'; both tokenizer stages pass, and\n"
+            "# bpe passes too (without a module-level tokenizer the suite uses tiktoken's gpt2).\n"
+            "import re\n\n\n" + tokenizers + "\n"),
+    }
+
+
+def _sync(out: Path, wanted: dict[Path, str]) -> Path:
+    out.mkdir(exist_ok=True)
+    for stale in set(out.glob("*.py")) - set(wanted):
         stale.unlink()
     for path, text in wanted.items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-    return OUT
+    return out
+
+
+def ensure_generated() -> Path:
+    """Make ``buggy/`` and ``partial/`` hold exactly the generator's output (idempotent; rewrites only
+    what differs); returns ``buggy/``."""
+    _sync(PARTIAL_OUT, partial_files())
+    return _sync(OUT, expected_files())
 
 
 def main() -> None:
