@@ -37,6 +37,17 @@ V1_ENCODE = """        preprocessed = re.split(r'([,.:;?_!"()\\']|--|\\s)', text
         text = re.sub(r'\\s+([,.?!"()\\'])', r'\\1', text)"""
 
 
+def _v2_regex(pattern: str) -> tuple[str, str]:
+    """Swap the regex inside SimpleTokenizerV2 only (its split line is followed by the unk mapping,
+    which V1's is not)."""
+    tail = "\n        preprocessed = [item.strip() for item in preprocessed if item.strip()]\n        preprocessed = ["
+    return (f"        preprocessed = re.split(r'{V2_PATTERN}', text){tail}",
+            f"        preprocessed = re.split(r'{pattern}', text){tail}")
+
+
+V2_PATTERN = r"""([,.:;?_!"()\']|--|\s)"""
+
+
 @dataclass(frozen=True)
 class Bug:
     name: str
@@ -123,20 +134,10 @@ BUGS: tuple[Bug, ...] = (
         'item if item in self.int_to_str else "<|unk|>"'),
     Bug("v2_endoftext_split", "tokenizer_v2",
         "V2 regex also splits on <, > and | so <|endoftext|> is broken up and never recognised",
-        """        preprocessed = re.split(r'([,.:;?_!"()\\']|--|\\s)', text)
-        preprocessed = [item.strip() for item in preprocessed if item.strip()]
-        preprocessed = [""",
-        """        preprocessed = re.split(r'([,.:;?_!"()\\'<>|]|--|\\s)', text)
-        preprocessed = [item.strip() for item in preprocessed if item.strip()]
-        preprocessed = ["""),
+        *_v2_regex(r"""([,.:;?_!"()\'<>|]|--|\s)""")),
     Bug("v2_meap_regex", "tokenizer_v2",
         "V2 regex differs from V1: the MEAP pattern without :; (V1 uses the print one)",
-        """        preprocessed = re.split(r'([,.:;?_!"()\\']|--|\\s)', text)
-        preprocessed = [item.strip() for item in preprocessed if item.strip()]
-        preprocessed = [""",
-        """        preprocessed = re.split(r'([,.?_!"()\\']|--|\\s)', text)
-        preprocessed = [item.strip() for item in preprocessed if item.strip()]
-        preprocessed = ["""),
+        *_v2_regex(r"""([,.?_!"()\']|--|\s)""")),
     Bug("v2_readds_specials", "tokenizer_v2",
         "constructor appends the special tokens again: <|endoftext|>/<|unk|> get ids past the vocab",
         """class SimpleTokenizerV2:
