@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
-from llmspec.target import parse_impl_map
+from llmspec.runtime.target import parse_impl_map
 
 ENV = {
     "impl": "LLMSPEC_IMPL",
@@ -198,7 +198,7 @@ class Run:
         """Open the adapter once; a target that cannot load fails every test with one message."""
         if self.adapter is not None or self.load_error is not None:
             return
-        from llmspec.connect import open_adapter
+        from llmspec.runtime.connect import open_adapter
         from llmspec.errors import DataError, HarnessError
 
         s = self.settings
@@ -357,7 +357,7 @@ def llmspec_run(request: pytest.FixtureRequest) -> Run:
 
 @pytest.fixture(scope="session")
 def impl(llmspec_run: Run):
-    """The :class:`llmspec.adapter.Adapter`: the only door into the implementation under test.
+    """The :class:`llmspec.runtime.adapter.Adapter`: the only door into the implementation under test.
 
     ``None`` when the target failed to load: :func:`pytest_pyfunc_call` then fails each test with the
     load error before its body runs (a fixture error would show as a pytest "error", not a failure)."""

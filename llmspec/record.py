@@ -2,7 +2,7 @@
 
 Why: a maintainer of a port or a course package wants to know "did anything change since the last
 release?" without writing expectations by hand.  :func:`record` asks an implementation (through the
-same :class:`~llmspec.adapter.Adapter` the spec tests use, so in-process and isolated modes behave
+same :class:`~llmspec.runtime.adapter.Adapter` the spec tests use, so in-process and isolated modes behave
 alike) for its outputs on fixed inputs - ids for fixed texts, dataset windows, loader batches with
 and without a seeded shuffle, embedding outputs under fixed seeds, BPE-from-scratch ids - and keeps
 them as readable JSON, one file per stage.  :func:`diff` compares two such recordings stage by stage
@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
-from llmspec.adapter import Adapter
+from llmspec.runtime.adapter import Adapter
 from llmspec.errors import ImplError, StageMissing
 from llmspec.explain import gpt2_pieces
 from llmspec.stages import STAGES
@@ -238,7 +238,7 @@ def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool =
     if is_recording(spec):
         rec = read(spec)
         return {s: v for s, v in rec.items() if stages is None or s in stages}
-    from llmspec.connect import open_adapter
+    from llmspec.runtime.connect import open_adapter
 
     impl = open_adapter(None if spec == "reference" else spec, impl_map, isolate=isolate)
     try:

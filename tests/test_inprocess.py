@@ -1,4 +1,4 @@
-"""The in-process adapter (``llmspec.inprocess``): every operation reaches the implementation the
+"""The in-process adapter (``llmspec.runtime.inprocess``): every operation reaches the implementation the
 way the book calls it, every result is a plain wire value, and every failure of the implementation
 becomes an ImplError (or StageMissing) that carries names and text only."""
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from llmspec.adapter import OPS, Adapter
-from llmspec.connect import open_adapter
+from llmspec.runtime.adapter import OPS, Adapter
+from llmspec.runtime.connect import open_adapter
 from llmspec.errors import ImplError, StageMissing
-from llmspec.inprocess import InProcessAdapter
+from llmspec.runtime.inprocess import InProcessAdapter
 
 # A small, book-shaped submission with knobs the tests turn by appending code.
 SUBMISSION = '''

@@ -9,7 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from llmspec import isolation
+from llmspec.sandbox import isolation
 
 DAEMONIZE = textwrap.dedent("""
     import os, sys, time

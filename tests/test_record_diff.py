@@ -10,7 +10,7 @@ import pytest
 
 from llmspec import cli
 from llmspec import record as rec
-from llmspec.connect import open_adapter
+from llmspec.runtime.connect import open_adapter
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "record"

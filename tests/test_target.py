@@ -1,4 +1,4 @@
-"""Resolving and loading targets (``llmspec.target``): every kind loads, every failure is one clear
+"""Resolving and loading targets (``llmspec.runtime.target``): every kind loads, every failure is one clear
 line, notebooks skip what they cannot run and say so, and the network fails fast."""
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from llmspec import netblock
+from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
 from llmspec.stages import CONTRACT_NAMES
-from llmspec.target import LoadedTarget, load, resolve
+from llmspec.runtime.target import LoadedTarget, load, resolve
 
 V1 = '''
 class SimpleTokenizerV1:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from llmspec import isolation
+from llmspec.sandbox import isolation
 from llmspec.errors import CallTimeout, HarnessError, ImplError, TargetError, WorkerDied
-from llmspec.inprocess import InProcessAdapter
-from llmspec.worker import ProxyAdapter
+from llmspec.runtime.inprocess import InProcessAdapter
+from llmspec.runtime.worker import ProxyAdapter
 
 VOCAB = {"hello": 0, ",": 1, "world": 2, "!": 3}
 HEADER = "import os, sys, time, threading, builtins\nimport torch\n"
@@ -334,7 +334,7 @@ def test_a_crashing_worker_reports_its_traceback(tmp_path: Path) -> None:
 def test_a_relative_target_path_means_the_callers_directory(tmp_path: Path, monkeypatch) -> None:
     """The worker runs in its own scratch directory, so ``--isolate --impl sub.py`` must resolve
     ``sub.py`` where the user typed it, not in the scratch directory."""
-    from llmspec.connect import open_adapter
+    from llmspec.runtime.connect import open_adapter
 
     submission(tmp_path, "class SimpleTokenizerV1:\n    def __init__(self, vocab): self.v = vocab\n"
                          "    def encode(self, text): return [self.v[w] for w in text.split()]\n")

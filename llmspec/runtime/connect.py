@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from llmspec.adapter import Adapter
+from llmspec.runtime.adapter import Adapter
 
 DEFAULT_TARGET = "reference"
 
@@ -22,7 +22,7 @@ def open_adapter(
 ) -> Adapter:
     """Load ``target`` (``None`` = the reference implementation) and return its adapter.
 
-    ``isolate=True`` returns ``llmspec.worker.ProxyAdapter(target, impl_map, **limits)``: submission
+    ``isolate=True`` returns ``llmspec.runtime.worker.ProxyAdapter(target, impl_map, **limits)``: submission
     code runs in a separate process, under ``limits`` (time, memory, ...), and only wire values come
     back.  In process, ``limits`` are accepted and ignored (there is nothing to enforce them with),
     so callers can pass the same options in both modes.  Raises
@@ -32,13 +32,13 @@ def open_adapter(
     if isolate:
         # the worker runs in its own scratch directory: a relative path must mean the caller's
         # (resolved here with the same rules the worker uses; a module name stays a module name)
-        from llmspec.target import resolve
+        from llmspec.runtime.target import resolve
 
         if resolve(target).kind != "module":
             target = os.path.abspath(target)
-        from llmspec.worker import ProxyAdapter  # lazily: only graders need the worker machinery
+        from llmspec.runtime.worker import ProxyAdapter  # lazily: only graders need the worker machinery
 
         return ProxyAdapter(target, impl_map, **limits)
-    from llmspec.inprocess import InProcessAdapter
+    from llmspec.runtime.inprocess import InProcessAdapter
 
     return InProcessAdapter.from_target(target, impl_map)

@@ -55,7 +55,7 @@ DTYPES: dict[str, torch.dtype] = {
 _DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 
 if sys.byteorder != "little":  # pragma: no cover - every platform torch ships CPU wheels for
-    raise ImportError("llmspec.wire assumes a little-endian host (raw tensor bytes are sent as-is)")
+    raise ImportError("llmspec.runtime.wire assumes a little-endian host (raw tensor bytes are sent as-is)")
 
 
 class WireError(HarnessError):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from llmspec import netblock
+from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
 from llmspec.stages import CONTRACT_NAMES
 

@@ -1,4 +1,4 @@
-"""Process-isolation primitives shared by the worker (:mod:`llmspec.worker`) and the grader.
+"""Process-isolation primitives shared by the worker (:mod:`llmspec.runtime.worker`) and the grader.
 
 What is enforced, and by whom:
 
@@ -18,7 +18,7 @@ no writes outside scratch      runs as ``nobody``: the report dir   NOT enforced
                                world-writable ``/tmp``, ``/dev/shm``  can (run graders as root or in a
                                get private empty mounts             container)
 no network                     private network namespace (no        audit-hook block only
-                               interfaces at all)                   (:mod:`llmspec.netblock`)
+                               interfaces at all)                   (:mod:`llmspec.sandbox.netblock`)
 no regaining privileges        ``PR_SET_NO_NEW_PRIVS`` (setuid       same
                                binaries do not elevate)
 =============================  ===================================  =================================

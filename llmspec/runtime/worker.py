@@ -1,14 +1,14 @@
 """The out-of-process adapter: submission code runs in a worker, verdicts stay in the trusted process.
 
-:class:`ProxyAdapter` (trusted side) implements :class:`~llmspec.adapter.Adapter` by sending each
+:class:`ProxyAdapter` (trusted side) implements :class:`~llmspec.runtime.adapter.Adapter` by sending each
 call ``{"id", "op", "kwargs"}`` over a socket to a worker process and decoding the answer with the
-strict :mod:`llmspec.wire` format (never pickle).  The worker (:func:`serve`) loads the target with
+strict :mod:`llmspec.runtime.wire` format (never pickle).  The worker (:func:`serve`) loads the target with
 C1's ``InProcessAdapter.from_target`` and answers ``{"ok": value}``, ``{"error": ImplError wire}``,
 ``{"stage_missing": ...}``, ``{"target_error": ...}`` or ``{"harness_error": ...}``.  Whatever a
 submission monkeypatches (``torch.equal``, ``builtins``, pytest, even this module) it patches in the
 worker only; the process that holds the expected values never imports submission code.
 
-Worker set-up, in order (see :mod:`llmspec.isolation` for what is enforced as root vs. a user):
+Worker set-up, in order (see :mod:`llmspec.sandbox.isolation` for what is enforced as root vs. a user):
 new session, every inherited descriptor closed except its socket, stdout/stderr to a log file in
 its run dir (capped: a submission printing megabytes or fake "42 passed" lines never reaches the
 grader's output), cwd/HOME/TMPDIR in a fresh scratch dir, torch imported with one thread, the GPT-2
@@ -16,7 +16,7 @@ encoding pre-loaded from a private tiktoken cache, a private network namespace a
 ``/tmp`` (root), rlimits (memory = baseline + ``memory_mb``), uid ``nobody`` (root), then the
 target is loaded.
 
-Start methods: ``start="spawn"`` runs ``python -m llmspec.worker`` (clean interpreter; pays the torch
+Start methods: ``start="spawn"`` runs ``python -m llmspec.runtime.worker`` (clean interpreter; pays the torch
 import each time) and ``start="fork"`` forks the current process (torch already imported: cheap).
 A forked worker can *read* whatever the trusted process held in memory at fork time, so fork
 before loading anything secret (hidden expected values), as the grader's warm parent does.
@@ -44,12 +44,13 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from llmspec import isolation, wire
-from llmspec.adapter import OPS, Adapter
+from llmspec.runtime import wire
+from llmspec.sandbox import isolation
+from llmspec.runtime.adapter import OPS, Adapter
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
-DEFAULT_FACTORY = "llmspec.inprocess:InProcessAdapter.from_target"
+DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
     "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
@@ -263,7 +264,7 @@ def _child_main(fd: int, parent_pid: int) -> None:
     serve(fd, config, parent_pid)
 
 
-def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.worker FD PARENT_PID``
+def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.runtime.worker FD PARENT_PID``
     args = sys.argv[1:] if argv is None else argv
     fd, parent = int(args[0]), int(args[1])
     try:
@@ -395,7 +396,7 @@ class _ProxyBase(Adapter):
         env["PYTHONPATH"] = os.pathsep.join([pkg_parent] + [p for p in [env.get("PYTHONPATH")] if p])
         env["MALLOC_ARENA_MAX"] = "2"  # glibc reserves 64 MB of address space per arena otherwise
         popen = subprocess.Popen(
-            [sys.executable, "-m", "llmspec.worker", str(child.fileno()), str(os.getpid())],
+            [sys.executable, "-m", "llmspec.runtime.worker", str(child.fileno()), str(os.getpid())],
             pass_fds=(child.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=log_fd,
@@ -675,7 +676,7 @@ def _forwarder(op: str) -> Any:
 
 
 class ProxyAdapter(_ProxyBase):
-    """:class:`~llmspec.adapter.Adapter` whose implementation runs in an isolated worker process.
+    """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.
 
     ``ProxyAdapter(target, impl_map, start="spawn"|"fork", call_timeout=60, load_timeout=120,
     submission_timeout=None, memory_mb=2048, cpu_seconds=None, ...)``; see the module docstring."""

@@ -1,7 +1,7 @@
-"""The in-process :class:`~llmspec.adapter.Adapter`: the implementation is imported into this process.
+"""The in-process :class:`~llmspec.runtime.adapter.Adapter`: the implementation is imported into this process.
 
 It is the one place that touches submission objects.  Everything it returns is a *wire value*
-(see :mod:`llmspec.adapter`), normalised here, so the same tests run unchanged against the worker's
+(see :mod:`llmspec.runtime.adapter`), normalised here, so the same tests run unchanged against the worker's
 proxy (the worker runs this very class on the far side of a pipe).  Every exception raised by
 implementation code becomes :class:`~llmspec.errors.ImplError` carrying only names and text.
 
@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 
 import torch
 
-from llmspec import target as _target
-from llmspec.adapter import Adapter, DatasetTokenizer, SpecialSet
+from llmspec.runtime import target as _target
+from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
 from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES
-from llmspec.wire import DTYPES
+from llmspec.runtime.wire import DTYPES
 
 _WIRE_DTYPES = frozenset(DTYPES.values())
 
@@ -133,7 +133,7 @@ def wire_tensor(value: object, what: str) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise _wire_error(f"{what} returned {_type_name(value)}; expected a torch.Tensor")
     with torch._C.DisableTorchFunctionSubclass():  # a subclass's hooks never run on our side
-        # the worker can only send what llmspec.wire encodes: refuse the rest here too, so both
+        # the worker can only send what llmspec.runtime.wire encodes: refuse the rest here too, so both
         # modes agree
         if value.layout != torch.strided or value.dtype not in _WIRE_DTYPES:
             raise _wire_error(f"{what} returned a {value.layout} {value.dtype} tensor; expected a "
@@ -192,7 +192,7 @@ def _accepts(fn: Callable[..., Any], name: str) -> bool:
 
 
 class InProcessAdapter(Adapter):
-    """Answers adapter calls by calling a :class:`~llmspec.target.LoadedTarget` directly."""
+    """Answers adapter calls by calling a :class:`~llmspec.runtime.target.LoadedTarget` directly."""
 
     def __init__(self, loaded: _target.LoadedTarget):
         self.loaded = loaded
