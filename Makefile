@@ -10,7 +10,7 @@ export LLMSPEC_DATA
 
 setup:
 	$(PYTHON) -m pip install -q torch==2.13.0
-	$(PYTHON) -m pip install -q -e .
+	$(PYTHON) -m pip install -q -e '.[test]'
 
 check: setup
 	$(PYTHON) -m llmspec check

@@ -23,6 +23,7 @@ import pytest
 
 from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
 from llmspec.runtime.target import parse_impl_map
+from llmspec.verdict import missing_lines, table_header, table_row
 
 ENV = {
     "impl": "LLMSPEC_IMPL",
@@ -47,6 +48,7 @@ class Settings:
     isolate: bool = False
     report: str | None = None
     limits: dict[str, Any] = field(default_factory=dict)
+    preset: Any = None  # an adapter the caller opened (the in-kernel check): judged instead of target
 
 
 def parse_map(items: list[str] | str | dict | None) -> dict[str, str]:
@@ -202,6 +204,10 @@ class Run:
         from llmspec.errors import DataError, HarnessError
 
         s = self.settings
+        if s.preset is not None:
+            self.adapter = s.preset
+            self.description = self.adapter.describe()
+            return
         try:
             self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, **s.limits)
             self.description = self.adapter.describe()
@@ -211,7 +217,7 @@ class Run:
             self.load_error = f"cannot load {s.target or 'reference'}: {exc}"
 
     def close(self) -> None:
-        if self.adapter is not None:
+        if self.adapter is not None and self.adapter is not self.settings.preset:  # the caller's
             self.adapter.close()
             self.adapter = None
 
@@ -234,7 +240,12 @@ def activate(config: pytest.Config) -> None:
         settings.load_profile(PROFILE)
     _no_local_constants()
     _hypothesis_storage_outside_cwd()
-    run = Run(resolve_settings(config))
+    settings = resolve_settings(config)
+    preset = next((p for p in config.pluginmanager.get_plugins() if getattr(p, "llmspec_preset", False)),
+                  None)
+    if preset is not None:  # llmspec.suite.Preset: a live namespace the caller already opened
+        settings.target, settings.preset = preset.display, preset.adapter
+    run = Run(settings)
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(Reporter(run), "llmspec-reporter")
     _cheap_final_gc(config)
@@ -554,20 +565,13 @@ def write_table(run: Run, tr: Any) -> None:
         tr.write_line(run.load_error, red=True)
     for note in run.description.get("notes", []):
         tr.write_line(f"note: {note}")
-    tr.write_line(f"{'stage':<14}{'passed/total':>13}  status")
+    tr.write_line(table_header())
     table = stage_table(run)
     for name, row in table.items():
         if row["status"] != "not_selected":
-            tr.write_line(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {row['status'].replace('_', ' ')}",
-                          green=row["status"] == "pass", red=row["status"] != "pass")
+            tr.write_line(table_row(name, row), green=row["status"] == "pass", red=row["status"] != "pass")
     for line in missing_lines(table):
         tr.write_line(line, red=True)
-
-
-def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:
-    """One line per stage the target lacks, said once (its tests all fail with this same reason)."""
-    return [f"{name}: not implemented (missing {', '.join(row['missing'])}); its {row['total']} tests "
-            "fail without running" for name, row in table.items() if row["status"] == "not_implemented"]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -17,3 +17,12 @@ def add_target_options(
     parser.add_argument("--stages", default=None,
                         help=f"comma-separated stages ({', '.join(STAGES)}) or 'all' (default: {stages_default})")
     parser.add_argument("--isolate", action="store_true", help="run the implementation in a worker process")
+
+
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang en|zh|ko``: the language of everything the learner reads (default: ``LLMSPEC_LANG``,
+    else the locale, else English)."""
+    from llmspec.i18n import LANGUAGES
+
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="language of the explanations (default: $LLMSPEC_LANG, else the locale)")

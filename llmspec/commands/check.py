@@ -8,14 +8,13 @@ cannot load, unknown stage); 3 when the book's data is missing or corrupt.
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from llmspec.commands import add_target_options
-from llmspec.plugin import missing_lines
+from llmspec.commands import add_language_option, add_target_options
+from llmspec.i18n import _, set_language
 from llmspec.stages import EDITIONS, parse_stages
+from llmspec.verdict import render_text as render
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,19 +27,12 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--edition", choices=EDITIONS, default="print", help="book edition (default: print)")
     p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
+    add_language_option(p)
     p.set_defaults(func=run)
 
 
-def spec_dir() -> Path:
-    """The installed ``spec_tests`` package directory (the suite runs from wherever llmspec is)."""
-    import spec_tests
-
-    return Path(list(spec_tests.__path__)[0]).resolve()
-
-
-def pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
-    out = [str(spec_dir()), "-p", "no:cacheprovider", "--llmspec-report", str(report),
-           "--edition", args.edition]
+def pytest_args(args: argparse.Namespace, report: Path | None = None) -> list[str]:
+    out = ["--edition", args.edition] + (["--llmspec-report", str(report)] if report else [])
     out += [] if args.verbose else ["-p", "no:terminal"]
     if args.target:
         out += ["--impl", args.target]
@@ -54,49 +46,22 @@ def pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pytest
-
     from llmspec.data import locate
+    from llmspec.suite import run_suite
 
+    set_language(args.lang)
     parse_stages(args.stages)  # ValueError -> exit 2 (cli)
     if args.target and ("/" in args.target or args.target.endswith((".py", ".ipynb"))) \
             and not Path(args.target).exists():
-        print(f"llmspec check: no such file or directory: {args.target}")
+        print(_("llmspec check: no such file or directory: {path}").format(path=args.target))
         return EXIT_USAGE
     locate()  # DataError -> exit 3 (cli), before any test runs
-    with tempfile.TemporaryDirectory(prefix="llmspec-check-") as tmp:
-        report_path = Path(args.report) if args.report else Path(tmp) / "report.json"
-        code = pytest.main(pytest_args(args, report_path))
-        if not report_path.is_file():
-            print(f"llmspec check: the suite did not run (pytest exit code {int(code)})")
-            return EXIT_USAGE if int(code) == 4 else 4
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+    code, report = run_suite(pytest_args(args, Path(args.report) if args.report else None))
+    if report is None:
+        print(_("llmspec check: the suite did not run (pytest exit code {code})").format(code=code))
+        return EXIT_USAGE if code == 4 else 4
     print(render(report))
     if report.get("error"):
         return EXIT_USAGE
     chosen = [r for r in report["stages"].values() if r["status"] != "not_selected"]
     return EXIT_OK if chosen and all(r["status"] == "pass" for r in chosen) else EXIT_FAILED
-
-
-def render(report: dict[str, Any]) -> str:
-    """The table plus the first failure of each failing stage (what a learner should fix first)."""
-    lines = [f"llmspec check: {report['target']} (edition {report['edition']})"]
-    if report.get("error"):
-        lines.append(f"  {report['error']}")
-    for note in report.get("notes", []):
-        lines.append(f"  note: {note}")
-    lines.append(f"  {'stage':<14}{'passed/total':>13}  status")
-    for name, row in report["stages"].items():
-        if row["status"] != "not_selected":
-            lines.append(f"  {name:<14}{row['passed']:>6}/{row['total']:<6}  {row['status'].replace('_', ' ')}")
-    lines += ["  " + line for line in missing_lines(report["stages"])]
-    for name, row in report["stages"].items():
-        if row["status"] != "fail":
-            continue
-        first = next((t for t in report["tests"] if t["stage"] == name and t["outcome"] == "failed"), None)
-        if first:
-            lines += ["", f"{name}: first failure ({first['name']})"]
-            lines += ["  " + ln for ln in first["message"].splitlines()[:14]]
-    passed = [n for n, r in report["stages"].items() if r["status"] == "pass"]
-    lines += ["", f"{len(passed)} stage(s) pass: {', '.join(passed) or '-'}"]
-    return "\n".join(lines)

@@ -35,7 +35,8 @@ from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
 from llmspec.stages import CONTRACT_NAMES
 
-Kind = Literal["file", "package", "module", "notebook"]
+# "namespace": a live dict of definitions (a Jupyter kernel's), judged where it is (llmspec.kernel)
+Kind = Literal["file", "package", "module", "notebook", "namespace"]
 
 # Files in a plain directory that are never the entry point.
 _NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
@@ -75,7 +76,7 @@ class LoadedTarget:
     def running(self) -> Iterator[None]:
         """Conditions for a call into the target: those of :func:`running_in`, plus the target's
         directory on ``sys.path`` (a function may import a sibling module lazily)."""
-        home = None if self.spec.kind == "module" else Path(self.spec.location).parent
+        home = None if self.spec.kind in ("module", "namespace") else Path(self.spec.location).parent
         with running_in(self.scratch):
             if home is None:
                 yield
@@ -206,7 +207,6 @@ def load(
     impl_map = check_impl_map(impl_map)
     owns_scratch = scratch is None
     scratch = make_scratch(scratch)
-    names: dict[str, str | None] = {}
     lazy: dict[str, object] = {}
     try:
         with running_in(scratch), _captured() as out:
@@ -216,12 +216,7 @@ def load(
                 namespace, notes = _load_notebook(spec)
             else:
                 namespace, notes = _load_path(spec)
-            for contract in CONTRACT_NAMES:
-                wanted = impl_map.get(contract, contract)
-                found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
-                names[contract] = wanted if found else None
-                if contract in impl_map and not found:
-                    notes.append(f"--impl-map {contract}={wanted}: {spec.display} defines no '{wanted}'")
+            names = _find_names(spec, namespace, impl_map, notes, lazy)
     except BaseException:
         if owns_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -230,6 +225,37 @@ def load(
     if len(text) > _OUTPUT_KEEP:
         text = text[:_OUTPUT_KEEP] + f"\n... ({len(text) - _OUTPUT_KEEP} more characters)"
     return LoadedTarget(spec, namespace, names, notes, scratch, text, lazy, owns_scratch)
+
+
+def from_namespace(namespace: dict[str, object], display: str,
+                   impl_map: dict[str, str] | None = None) -> LoadedTarget:
+    """A target that *is* a live namespace (the definitions a Jupyter kernel holds now), judged in
+    place: nothing is executed, the names are looked up as :func:`load` looks them up.
+
+    ``namespace`` is copied (a shallow snapshot), so what the harness binds never reaches the
+    learner's namespace, and the objects are the learner's own.  The working directory for calls is
+    a fresh scratch directory holding ``the-verdict.txt``, removed by :meth:`LoadedTarget.close`."""
+    impl_map = check_impl_map(impl_map)
+    spec = TargetSpec("namespace", os.getcwd(), display)
+    snapshot = dict(namespace)
+    notes: list[str] = []
+    lazy: dict[str, object] = {}
+    names = _find_names(spec, snapshot, impl_map, notes, lazy)
+    scratch = make_scratch(Path(tempfile.mkdtemp(prefix="llmspec-kernel-")))
+    return LoadedTarget(spec, snapshot, names, notes, scratch, "", lazy, owns_scratch=True)
+
+
+def _find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[str, str],
+                notes: list[str], lazy: dict[str, object]) -> dict[str, str | None]:
+    """Each contract name (after ``impl_map``) -> the name found in ``namespace``, or ``None``."""
+    names: dict[str, str | None] = {}
+    for contract in CONTRACT_NAMES:
+        wanted = impl_map.get(contract, contract)
+        found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
+        names[contract] = wanted if found else None
+        if contract in impl_map and not found:
+            notes.append(f"--impl-map {contract}={wanted}: {spec.display} defines no '{wanted}'")
+    return names
 
 
 def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:

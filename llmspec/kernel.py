@@ -1,0 +1,219 @@
+"""Check from inside the notebook: ``%load_ext llmspec`` then ``%llmspec`` (or ``llmspec.check()``).
+
+The book is worked through in Jupyter, so the learner's definitions already live in a running
+kernel.  The check judges *that* namespace, as it is now, in this process: the same spec suite
+``llmspec check`` runs (same tests, same derandomized examples), through the in-process adapter, on
+a :func:`~llmspec.runtime.target.from_namespace` target.  No cell is re-executed; fix a cell, run it,
+check again, and the verdict is the new one.
+
+This is a learner's self-check, not grading: a grade is never decided in a process where submission
+code runs (``llmspec grade`` isolates every submission).  What the check may not do is disturb the
+learner's session, so :func:`_session_kept` puts back everything a run touches: the namespace (the
+target is a snapshot), the working directory, ``sys.path``, the RNG states of ``random``, torch and
+numpy, the environment, warning filters, the Hypothesis profile and the garbage collector's freeze.
+The trusted side stays loaded between checks (pytest, Hypothesis, the suite's modules, tiktoken's
+GPT-2 table): that is what makes a warm check fast (``benchmarks/bench_kernel.py``).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+import random
+import shlex
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from llmspec import i18n
+from llmspec.errors import HarnessError
+from llmspec.i18n import _
+from llmspec.stages import EDITIONS, parse_stages
+from llmspec.verdict import CheckResult
+
+# pytest's own plugins that would touch process-wide state a notebook owns (fd-level capture,
+# faulthandler on stderr's fd, root logger handlers) or write files: off for an in-kernel check.
+_PYTEST_QUIET = ["-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:logging", "--capture=sys",
+                 "-o", "addopts="]
+
+
+def check(*stages: str, edition: str = "print", impl_map: dict[str, str] | None = None,
+          lang: str | None = None, namespace: dict[str, Any] | None = None) -> CheckResult:
+    """Judge the live namespace: ``check()`` (the default stages), ``check("dataset")``,
+    ``check("dataset", "embeddings")`` or ``check("dataset,embeddings")``.
+
+    ``namespace``: the definitions to judge; default the IPython kernel's user namespace, else the
+    caller's globals (a script's ``__main__``).  ``lang``: ``en``/``zh``/``ko`` for this check only.
+    Returns a :class:`~llmspec.verdict.CheckResult` (per-stage results; HTML in Jupyter, the text
+    table elsewhere).  Raises ``ValueError`` for an unknown stage or edition."""
+    selection = ",".join(s for part in stages for s in str(part).replace(" ", ",").split(",") if s)
+    parse_stages(selection or None)  # ValueError names the valid stages
+    if edition not in EDITIONS:
+        raise ValueError(_("edition must be one of {choices}, not {edition!r}").format(
+            choices=", ".join(EDITIONS), edition=edition))
+    if namespace is None:
+        namespace, display = _caller_namespace()
+    else:
+        display = _("the given namespace")
+    with i18n.switched(lang) as chosen:
+        report = _run(namespace, display, selection, edition, impl_map)
+    return CheckResult(report, lang=chosen)
+
+
+def _caller_namespace() -> tuple[dict[str, Any], str]:
+    """The IPython user namespace when running in a kernel, else the globals of the code that called
+    :func:`check` (the first frame outside llmspec)."""
+    shell = _ipython()
+    if shell is not None:
+        return shell.user_ns, _("this kernel's live namespace")
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("llmspec"):
+        frame = frame.f_back
+    return frame.f_globals, frame.f_globals.get("__name__", "__main__")
+
+
+def _ipython() -> Any:
+    if "IPython" not in sys.modules:
+        return None
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
+         impl_map: dict[str, str] | None) -> dict[str, Any]:
+    from llmspec.runtime.inprocess import InProcessAdapter
+    from llmspec.runtime.target import from_namespace
+    from llmspec.suite import Preset, run_suite
+
+    args = [*_PYTEST_QUIET, "--edition", edition] + (["--stages", selection] if selection else [])
+    with _session_kept():
+        adapter = InProcessAdapter(from_namespace(namespace, display, impl_map))
+        try:
+            code, report = run_suite(args, Preset(adapter, display))
+        finally:
+            adapter.close()
+    if report is None:
+        raise RuntimeError(_("llmspec check: the suite did not run (pytest exit code {code})").format(code=code))
+    return report
+
+
+# --- the learner's session is put back as it was -------------------------------------------------
+
+
+@contextlib.contextmanager
+def _session_kept() -> Iterator[None]:
+    """Run the block, then restore what a suite run changes in the process (see the module doc).
+
+    Modules the learner had stay the very same objects; modules first imported by the check (the
+    trusted side: pytest, Hypothesis, the suite) stay loaded, as a cache for the next check."""
+    import torch
+    from hypothesis import settings as hyp_settings
+
+    saved_modules = dict(sys.modules)
+    saved_path, saved_meta = list(sys.path), list(sys.meta_path)
+    saved_cwd = os.getcwd()
+    saved_env = dict(os.environ)
+    saved_streams = (sys.stdin, sys.stdout, sys.stderr)
+    saved_random = random.getstate()
+    saved_torch = (torch.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype())
+    numpy = sys.modules.get("numpy")
+    saved_numpy = numpy.random.get_state() if numpy is not None else None
+    saved_warnings = (list(warnings.filters), warnings.showwarning)
+    saved_profile = getattr(hyp_settings, "_current_profile", None)
+    hypothesis_globals = _hypothesis_globals()
+    frozen = gc.get_freeze_count()
+    recursion = sys.getrecursionlimit()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() and not frozen:  # the plugin freezes the heap for its own run
+            gc.unfreeze()
+        sys.setrecursionlimit(recursion)
+        _restore_hypothesis(hyp_settings, saved_profile, hypothesis_globals)
+        warnings.filters[:], warnings.showwarning = saved_warnings
+        if numpy is not None:
+            numpy.random.set_state(saved_numpy)
+        torch.set_rng_state(saved_torch[0])
+        torch.set_grad_enabled(saved_torch[1])
+        torch.set_default_dtype(saved_torch[2])
+        random.setstate(saved_random)
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+        sys.path[:], sys.meta_path[:] = saved_path, saved_meta
+        for name, module in saved_modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+
+
+def _hypothesis_globals() -> dict[str, Any]:
+    """Hypothesis state the plugin changes besides the profile: its storage directory and the hook
+    that mines constants from local source files (:func:`llmspec.plugin._no_local_constants`)."""
+    saved: dict[str, Any] = {}
+    with contextlib.suppress(ImportError):
+        from hypothesis import configuration
+
+        saved["home"] = (configuration, "__hypothesis_home_directory",
+                         vars(configuration).get("__hypothesis_home_directory"))
+    with contextlib.suppress(ImportError):
+        from hypothesis.internal.conjecture import providers
+
+        if hasattr(providers, "_get_local_constants"):
+            saved["constants"] = (providers, "_get_local_constants", providers._get_local_constants)
+    return saved
+
+
+def _restore_hypothesis(hyp_settings: Any, profile: str | None, saved: dict[str, Any]) -> None:
+    if profile is not None and getattr(hyp_settings, "_current_profile", None) != profile:
+        hyp_settings.load_profile(profile)
+    for module, name, value in saved.values():
+        setattr(module, name, value)
+
+
+# --- IPython: %load_ext llmspec, %llmspec ----------------------------------------------------------
+
+
+def _magic_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="%llmspec", add_help=False,
+                                     description=_("check this kernel's definitions against the spec"))
+    parser.add_argument("stages", nargs="*")
+    parser.add_argument("--edition", choices=EDITIONS, default="print")
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=None)
+    parser.add_argument("--impl-map", action="append", default=[])
+    return parser
+
+
+def magic(line: str) -> CheckResult | None:
+    """``%llmspec [STAGE ...] [--edition meap] [--lang zh] [--impl-map a=b]``; a usage error is
+    printed as one line (a notebook cell should not show a traceback for a typo)."""
+    from llmspec.runtime.target import parse_impl_map
+
+    try:
+        args, unknown = _magic_parser().parse_known_args(shlex.split(line))
+        if unknown:
+            raise ValueError(_("unknown option(s) {options}").format(options=" ".join(unknown)))
+        return check(*args.stages, edition=args.edition, lang=args.lang,
+                     impl_map=parse_impl_map(args.impl_map) or None)
+    except SystemExit:  # argparse already printed the usage line
+        return None
+    except (ValueError, HarnessError) as exc:  # a bad stage, a bad --impl-map, the data missing
+        print(f"%llmspec: {exc}", file=sys.stderr)
+        return None
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext llmspec``: register the ``%llmspec`` line magic, and seed tiktoken's cache with the
+    verified local GPT-2 files (as ``llmspec check`` does before loading a notebook), so the book's
+    ``tiktoken.get_encoding("gpt2")`` cells run offline too.  Missing data is not an error here:
+    the first check reports it, with how to fix it."""
+    from llmspec.data import ensure_tiktoken_cache
+
+    shell.register_magic_function(magic, magic_kind="line", magic_name="llmspec")
+    with contextlib.suppress(HarnessError):
+        ensure_tiktoken_cache()

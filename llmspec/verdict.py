@@ -1,0 +1,187 @@
+"""The verdict of one check: per-stage results for scripts, a text table for terminals, an HTML
+table for Jupyter.
+
+Both renderings come from the same report dict the plugin builds (``--llmspec-report``'s format),
+so ``llmspec check`` in a terminal and ``%llmspec`` in a notebook say the same thing; every label
+goes through :func:`llmspec.i18n._`.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmspec.i18n import _, language, switched
+from llmspec.stages import STAGES
+
+MAX_MESSAGE_LINES = 14  # of a first failure, in the text table (the HTML shows all, folded)
+
+
+def status_label(status: str) -> str:
+    """``pass`` / ``fail`` / ``not implemented`` / ``not selected`` in the learner's language."""
+    labels = {
+        "pass": _("pass"),
+        "fail": _("fail"),
+        "not_implemented": _("not implemented"),
+        "not_selected": _("not selected"),
+    }
+    return labels.get(status, status.replace("_", " "))
+
+
+def section_label(section: str) -> str:
+    """A book reference such as ``2.6, Listing 2.5`` with its words in the learner's language."""
+    return re.sub(r"\bListing\b", _("Listing"), re.sub(r"\bbonus\b", _("bonus"), section))
+
+
+def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per stage the target lacks, said once (its tests all fail with this same reason)."""
+    return [_("{stage}: not implemented (missing {names}); its {total} tests fail without running").format(
+                stage=name, names=", ".join(row["missing"]), total=row["total"])
+            for name, row in table.items() if row["status"] == "not_implemented"]
+
+
+def table_header() -> str:
+    return f"{_('stage'):<14}{_('passed/total'):>13}  {_('status')}"
+
+
+def table_row(name: str, row: dict[str, Any]) -> str:
+    return f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_label(row['status'])}"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """One stage of a check: ``status`` is ``pass``, ``fail``, ``not_implemented`` or
+    ``not_selected``; ``failures`` are ``{"name", "message"}`` of its failed tests, in order."""
+
+    name: str
+    status: str
+    passed: int
+    total: int
+    missing: tuple[str, ...] = ()
+    failures: tuple[dict[str, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "pass"
+
+    @property
+    def first_failure(self) -> dict[str, str] | None:
+        return self.failures[0] if self.failures else None
+
+
+@dataclass
+class CheckResult:
+    """The verdict of one check, from the report dict of :func:`llmspec.suite.run_suite`.
+
+    ``result.stages["dataset"].passed``, ``result.ok`` (every selected stage passes), ``str(result)``
+    is the text table; Jupyter shows :meth:`_repr_html_`."""
+
+    report: dict[str, Any]
+    lang: str | None = None  # the language the check ran in: the renderings use it too
+    stages: dict[str, StageResult] = field(init=False)
+
+    def __post_init__(self) -> None:
+        tests = self.report.get("tests", [])
+        self.stages = {
+            name: StageResult(
+                name, row["status"], row["passed"], row["total"], tuple(row.get("missing", [])),
+                tuple({"name": t["name"], "message": t["message"]} for t in tests
+                      if t["stage"] == name and t["outcome"] == "failed"))
+            for name, row in self.report["stages"].items() if row["status"] != "not_selected"
+        }
+
+    @property
+    def ok(self) -> bool:
+        return not self.report.get("error") and bool(self.stages) and all(s.ok for s in self.stages.values())
+
+    def __getitem__(self, stage: str) -> StageResult:
+        return self.stages[stage]
+
+    def __str__(self) -> str:
+        with switched(self.lang):
+            return render_text(self.report)
+
+    def __repr__(self) -> str:  # the REPL and IPython's plain-text display show the table
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        with switched(self.lang):
+            return render_html(self.report)
+
+
+def render_text(report: dict[str, Any]) -> str:
+    """The table plus the first failure of each failing stage (what a learner should fix first)."""
+    lines = [_("llmspec check: {target} (edition {edition})").format(
+        target=report["target"], edition=report["edition"])]
+    if report.get("error"):
+        lines.append(f"  {report['error']}")
+    for note in report.get("notes", []):
+        lines.append("  " + _("note: {note}").format(note=note))
+    lines.append("  " + table_header())
+    for name, row in report["stages"].items():
+        if row["status"] != "not_selected":
+            lines.append("  " + table_row(name, row))
+    lines += ["  " + line for line in missing_lines(report["stages"])]
+    for name, row in report["stages"].items():
+        if row["status"] != "fail":
+            continue
+        first = next((t for t in report["tests"] if t["stage"] == name and t["outcome"] == "failed"), None)
+        if first:
+            lines += ["", _("{stage}: first failure ({test})").format(stage=name, test=first["name"])]
+            lines += ["  " + ln for ln in first["message"].splitlines()[:MAX_MESSAGE_LINES]]
+    passed = [n for n, r in report["stages"].items() if r["status"] == "pass"]
+    lines += ["", _("{count} stage(s) pass: {stages}").format(count=len(passed), stages=", ".join(passed) or "-")]
+    return "\n".join(lines)
+
+
+_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "not_implemented": "#9a6700"}
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """A self-contained HTML table (no scripts, inline styles only: it must render in a notebook's
+    output cell, in JupyterLab, classic Notebook, VS Code and an exported HTML page alike)."""
+    e = html.escape
+    head = _("llmspec check: {target} (edition {edition})").format(
+        target=report["target"], edition=report["edition"])
+    stages = CheckResult(report).stages
+    out = [f'<div class="llmspec-verdict" lang="{e(language())}">', f"<p><strong>{e(head)}</strong></p>"]
+    if report.get("error"):
+        out.append(f'<p style="color:{_COLOURS["fail"]}">{e(report["error"])}</p>')
+    for note in report.get("notes", []):
+        out.append(f"<p><small>{e(_('note: {note}').format(note=note))}</small></p>")
+    out.append('<table class="llmspec-stages">')
+    out.append(f"<thead><tr><th>{e(_('stage'))}</th><th>{e(_('passed/total'))}</th>"
+               f"<th>{e(_('status'))}</th><th>{e(_('first failure'))}</th></tr></thead><tbody>")
+    for name, stage in stages.items():
+        colour = _COLOURS.get(stage.status, "inherit")
+        section = section_label(STAGES[name].section) if name in STAGES else ""
+        cells = [f"<td><code>{e(name)}</code><br><small>{e(section)}</small></td>",
+                 f"<td>{stage.passed}/{stage.total}</td>",
+                 f'<td style="color:{colour}"><strong>{e(status_label(stage.status))}</strong></td>',
+                 f"<td>{_failure_cell(stage)}</td>"]
+        out.append(f'<tr data-stage="{e(name)}" data-status="{e(stage.status)}">' + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    passed = [n for n, s in stages.items() if s.ok]
+    out.append("<p>" + e(_("{count} stage(s) pass: {stages}").format(
+        count=len(passed), stages=", ".join(passed) or "-")) + "</p></div>")
+    return "\n".join(out)
+
+
+def _failure_cell(stage: StageResult) -> str:
+    e = html.escape
+    if stage.status == "not_implemented":
+        return e(_("missing {names}").format(names=", ".join(stage.missing)))
+    first = stage.first_failure
+    if first is None:
+        return ""
+    summary = first["message"].splitlines()[0] if first["message"] else first["name"]
+    body = [f"<details><summary>{e(summary)}</summary>",
+            f"<p><code>{e(first['name'])}</code></p><pre>{e(first['message'])}</pre>"]
+    rest = stage.failures[1:]
+    if rest:
+        body.append(f"<details><summary>{e(_('{count} more failing test(s)').format(count=len(rest)))}"
+                    "</summary><ul>" + "".join(f"<li><code>{e(f['name'])}</code></li>" for f in rest)
+                    + "</ul></details>")
+    body.append("</details>")
+    return "".join(body)

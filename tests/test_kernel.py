@@ -1,0 +1,209 @@
+"""The in-kernel check, in a real Jupyter kernel: a notebook in the book's style (the correct
+variant notebook with one bug put into ``GPTDatasetV1``) loads the extension, checks itself, fixes
+the cell, checks again; nbclient executes it in an ipykernel, and the test reads the outputs.
+
+``ipykernel`` and ``nbclient`` are test dependencies (``pip install -e .[test]``): they are the
+machinery Jupyter itself uses to run a notebook, so the check is exercised exactly as a learner's
+notebook runs it (IPython magics, ``_repr_html_`` display, the kernel's own namespace)."""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbclient  # test dependencies: pip install -e '.[test]' (make setup does)
+import nbformat
+import pytest
+
+from llmspec import data
+
+NOTEBOOK = Path(__file__).parent / "variants" / "correct" / "notebook.ipynb"
+CORRECT_LOOP = "for i in range(0, len(token_ids) - max_length, stride):"
+BUGGY_LOOP = "for i in range(0, len(token_ids) - max_length, 1):  # stride forgotten"
+
+SNAPSHOT = '''
+import os, random
+torch.manual_seed(7); random.seed(7)
+names_before, cwd_before = set(globals()), os.getcwd()
+ids_before = {k: id(v) for k, v in globals().items()}
+'''
+REPORT = '''
+import json, re, llmspec
+HISTORY = r"_+|_i+|_i?[0-9]+|_dh|_oh|_ih|In|Out"  # IPython's input/output history
+OWN = {"json", "re", "llmspec", "result", "HISTORY", "OWN", "names_before", "cwd_before", "ids_before"}
+result = llmspec.check("dataset", "dataloader")
+print(json.dumps({
+    "stages": {n: [s.status, s.passed, s.total] for n, s in result.stages.items()},
+    "ok": result.ok,
+    "first": result["dataset"].first_failure and result["dataset"].first_failure["message"],
+    "rng": [torch.rand(1).item(), random.random()],
+    "same_cwd": os.getcwd() == cwd_before,
+    "new_names": sorted(k for k in set(globals()) - names_before  # IPython's output history aside
+                        if k not in OWN
+                        and not re.fullmatch(HISTORY, k)),
+    "rebound": sorted(k for k, i in ids_before.items() if k in globals() and id(globals()[k]) != i
+                      and k not in OWN
+                      and not re.fullmatch(HISTORY, k)),
+}))
+'''
+
+
+def _cell(source: str) -> Any:
+    return nbformat.v4.new_code_cell(source.strip("\n"))
+
+
+def _book_notebook() -> Any:
+    """The correct notebook, as a learner's: the extension loaded first, the dataset loop buggy;
+    minus the two cells that cannot run here (``%matplotlib`` without matplotlib, and the book's
+    deliberate ``KeyError`` cell)."""
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type != "code" or not (
+        c.source.startswith("%matplotlib") or 'encode(text))' in c.source and "Hello" in c.source)]
+    dataset_cell = next(c for c in cells if "class GPTDatasetV1" in c.source)
+    assert CORRECT_LOOP in dataset_cell.source
+    fixed = copy.deepcopy(dataset_cell)
+    dataset_cell.source = dataset_cell.source.replace(CORRECT_LOOP, BUGGY_LOOP)
+    nb.cells = ([_cell("%load_ext llmspec")] + cells
+                + [_cell(SNAPSHOT), _cell("%llmspec dataset dataloader"), _cell(REPORT),
+                   fixed, _cell(SNAPSHOT), _cell("%llmspec"), _cell(REPORT)])
+    return nb
+
+
+def _outputs(cell: Any, kind: str) -> list[Any]:
+    return [o for o in cell.get("outputs", []) if o.get("output_type") == kind]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    work = tmp_path_factory.mktemp("notebook")
+    shutil.copyfile(data.locate().verdict, work / "the-verdict.txt")
+    nb = _book_notebook()
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(work)}})
+    client.execute()
+    return nb
+
+
+def _html_of(nb: Any, index: int) -> str:
+    (result,) = _outputs(nb.cells[index], "execute_result")
+    return result["data"]["text/html"]
+
+
+def _report_of(nb: Any, index: int) -> dict[str, Any]:
+    text = "".join(o["text"] for o in _outputs(nb.cells[index], "stream") if o["name"] == "stdout")
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def test_the_notebook_shows_its_own_failing_verdict(executed: Any) -> None:
+    n = len(executed.cells)
+    html = _html_of(executed, n - 6)
+    assert '<tr data-stage="dataset" data-status="fail">' in html
+    assert '<tr data-stage="dataloader" data-status="fail">' in html
+    assert "<details><summary>" in html and "len(dataset)" in html or "dataset[" in html
+    assert 'data-stage="tokenizer_v1"' not in html  # only the stages asked for
+    report = _report_of(executed, n - 5)
+    assert report["stages"]["dataset"][0] == "fail" and not report["ok"]
+    assert report["stages"]["dataset"][1] < report["stages"]["dataset"][2]
+    assert "2.6, Listing 2.5" in report["first"]
+
+
+def test_after_the_fix_the_same_kernel_passes(executed: Any) -> None:
+    n = len(executed.cells)
+    html = _html_of(executed, n - 2)
+    for stage in ("tokenizer_v1", "tokenizer_v2", "bpe", "dataset", "dataloader", "embeddings"):
+        assert f'<tr data-stage="{stage}" data-status="pass">' in html, stage
+    report = _report_of(executed, n - 1)
+    assert report["ok"] and report["first"] is None
+    assert all(status == "pass" and passed == total for status, passed, total in report["stages"].values())
+
+
+def test_the_check_leaves_the_learners_session_alone(executed: Any) -> None:
+    import random
+
+    import torch
+
+    torch.manual_seed(7)
+    random.seed(7)
+    expected = [torch.rand(1).item(), random.random()]
+    n = len(executed.cells)
+    for index in (n - 5, n - 1):
+        report = _report_of(executed, index)
+        assert report["rng"] == expected  # the draws a learner's next cell gets, as if no check ran
+        assert report["same_cwd"]
+        assert report["new_names"] == [] and report["rebound"] == []
+
+
+# --- in this process: what a check puts back -------------------------------------------------------
+
+
+def _namespace(path: Path) -> dict[str, Any]:
+    data.ensure_tiktoken_cache()
+    namespace: dict[str, Any] = {"__name__": "learner"}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    return namespace
+
+
+def _process_state() -> dict[str, Any]:
+    import gc
+    import os
+    import random
+    import sys
+    import warnings
+
+    import torch
+    from hypothesis import settings
+
+    return {
+        "cwd": os.getcwd(), "path": list(sys.path), "meta_path": list(sys.meta_path),
+        "env": dict(os.environ), "random": random.getstate(), "torch": torch.get_rng_state().tolist(),
+        "grad": torch.is_grad_enabled(), "profile": settings._current_profile,
+        "max_examples": settings.default.max_examples, "frozen": gc.get_freeze_count() > 0,
+        "warnings": list(warnings.filters), "streams": (sys.stdin, sys.stdout, sys.stderr),
+    }
+
+
+def test_a_check_in_process_restores_the_session() -> None:
+    """Two checks (the first warms the trusted side up): after the second, the process is as it was
+    before it, and the learner's modules are the very objects they were."""
+    import sys
+
+    from llmspec.kernel import check
+
+    namespace = _namespace(Path(__file__).parent / "variants" / "correct" / "book_style.py")
+    keys = dict(namespace)
+    first = check("tokenizer_v1", "dataset", namespace=namespace)
+    assert first.ok and first["dataset"].passed == first["dataset"].total > 0
+    before, modules = _process_state(), dict(sys.modules)
+    again = check("tokenizer_v1", "dataset", namespace=namespace)
+    assert again.ok
+    assert _process_state() == before
+    assert dict(sys.modules) == modules
+    assert namespace == keys  # nothing bound, nothing rebound
+
+
+def test_a_fixed_definition_gets_the_new_verdict() -> None:
+    from llmspec.kernel import check
+
+    namespace = _namespace(Path(__file__).parent / "variants" / "correct" / "book_style.py")
+    good = namespace["GPTDatasetV1"]
+
+    class StrideForgotten(good):  # type: ignore[misc, valid-type]
+        def __init__(self, txt: str, tokenizer: Any, max_length: int, stride: int) -> None:
+            super().__init__(txt, tokenizer, max_length, 1)
+
+    namespace["GPTDatasetV1"] = StrideForgotten
+    broken = check("dataset", namespace=namespace)
+    assert broken["dataset"].status == "fail" and not broken.ok
+    assert "Listing 2.5" in broken["dataset"].first_failure["message"]
+    assert 'data-status="fail"' in broken._repr_html_() and "dataset" in str(broken)
+    namespace["GPTDatasetV1"] = good
+    assert check("dataset", namespace=namespace).ok
+
+
+def test_unknown_stage_is_a_value_error() -> None:
+    from llmspec.kernel import check
+
+    with pytest.raises(ValueError, match="unknown stage"):
+        check("datasets", namespace={})
