@@ -21,6 +21,7 @@ from typing import Any
 
 from llmspec.errors import DataError
 from llmspec.grading import atomic
+from llmspec.i18n import _
 
 DATA_ENV = "LLMSPEC_DATA"
 
@@ -39,10 +40,10 @@ ORIGINS: dict[str, str] = {
 }
 TIKTOKEN_FILES: tuple[str, ...] = ("gpt2/encoder.json", "gpt2/vocab.bpe")
 
-FIX_HINT = (
-    f"fix: set {DATA_ENV} to a directory holding the-verdict.txt and gpt2/encoder.json, gpt2/vocab.bpe "
-    "(e.g. ../shared/data), or run `llmspec data fetch` (needs internet)"
-)
+def fix_hint() -> str:
+    """How to fix missing or corrupt data, in the learner's language."""
+    return _("fix: set {variable} to a directory holding the-verdict.txt and gpt2/encoder.json, gpt2/vocab.bpe "
+             "(e.g. ../shared/data), or run `llmspec data fetch` (needs internet)").format(variable=DATA_ENV)
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,12 @@ def _describe_problems(statuses: list[dict[str, Any]]) -> str:
     parts = []
     if missing:
         looked = ", ".join(f"{label} {d}" for label, d in search_dirs())
-        unset = "" if os.environ.get(DATA_ENV) else f"; ${DATA_ENV} is not set"
-        parts.append(f"missing {', '.join(missing)} (looked in {looked}{unset})")
+        unset = "" if os.environ.get(DATA_ENV) else "; " + _("${variable} is not set").format(variable=DATA_ENV)
+        parts.append(_("missing {files} (looked in {places})").format(files=", ".join(missing),
+                                                                     places=looked + unset))
     if corrupt:
-        parts.append(f"corrupt (sha256 mismatch) {', '.join(corrupt)}")
-    return "the book's data is not usable: " + "; ".join(parts) + ". " + FIX_HINT
+        parts.append(_("corrupt (sha256 mismatch) {files}").format(files=", ".join(corrupt)))
+    return _("the book's data is not usable: {problems}. {fix}").format(problems="; ".join(parts), fix=fix_hint())
 
 
 def locate() -> DataFiles:
@@ -165,10 +167,8 @@ def ensure_tiktoken_cache() -> Path:
         try:
             atomic.write_bytes(target, src.read_bytes())
         except OSError as exc:
-            raise DataError(
-                f"cannot write tiktoken's cache {target}: {exc}. fix: set TIKTOKEN_CACHE_DIR to a "
-                "writable directory"
-            ) from exc
+            raise DataError(_("cannot write tiktoken's cache {path}: {error}. fix: set TIKTOKEN_CACHE_DIR to a "
+                              "writable directory").format(path=target, error=exc)) from exc
     return cache_dir
 
 
@@ -193,12 +193,12 @@ def fetch(dest: Path | str | None = None, timeout: float = 60.0) -> DataFiles:
             with urllib.request.urlopen(url, timeout=timeout) as resp:
                 data = resp.read()
         except OSError as exc:
-            raise DataError(
-                f"could not download {name} from {url}: {exc}. fix: check the network, or set "
-                f"{DATA_ENV} to a directory that already holds the data"
-            ) from exc
+            raise DataError(_("could not download {name} from {url}: {error}. fix: check the network, or set "
+                              "{variable} to a directory that already holds the data").format(
+                name=name, url=url, error=exc, variable=DATA_ENV)) from exc
         got = hashlib.sha256(data).hexdigest()
         if got != EXPECTED[name]:
-            raise DataError(f"downloaded {name} from {url} but its sha256 is {got}, not {EXPECTED[name]}")
+            raise DataError(_("downloaded {name} from {url} but its sha256 is {got}, not {expected}").format(
+                name=name, url=url, got=got, expected=EXPECTED[name]))
         atomic.write_bytes(target, data)
     return DataFiles(**{_FIELD[n]: dest_dir / n for n in EXPECTED})

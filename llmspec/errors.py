@@ -25,7 +25,10 @@ class StageMissing(HarnessError):
     def __init__(self, stage: str, missing: list[str]):
         self.stage = stage
         self.missing = list(missing)
-        super().__init__(f"{stage}: not implemented (missing {', '.join(self.missing)})")
+        from llmspec.i18n import _
+
+        super().__init__(_("{stage}: not implemented (missing {names})").format(
+            stage=stage, names=", ".join(self.missing)))
 
 
 class WorkerDied(HarnessError):

@@ -16,6 +16,7 @@ from typing import Any, Callable, NoReturn, Sequence
 
 import pytest
 
+from llmspec.i18n import _
 from llmspec.stages import STAGES
 
 MAX_SHOWN = 12  # ids shown either side of a difference
@@ -24,14 +25,17 @@ MAX_TEXT = 160  # characters of decoded text / repr shown
 
 def book(stage: str, source: dict[str, Any] | None = None) -> str:
     """``"2.6, Listing 2.5"`` for a stage, plus the seed document a golden value comes from."""
-    where = STAGES[stage].section if stage in STAGES else stage
+    from llmspec.verdict import section_label
+
+    section = STAGES[stage].section if stage in STAGES else stage
+    where = section_label(section)
     if source:
         doc = source.get("document")
         sec = source.get("section")
-        if sec and sec != where:
+        if sec and sec != section:
             where = f"{where}; {sec}"
         if doc:
-            where = f"{where}; golden value from {doc}"
+            where = _("{where}; golden value from {document}").format(where=where, document=doc)
     return where
 
 
@@ -65,7 +69,7 @@ def _safe_decode(decode: Callable[[list[int]], str] | None, ids: Sequence[int]) 
     try:
         return " -> " + short(decode(list(ids)))
     except Exception as exc:  # the ids may hold values the trusted decoder does not know
-        return f" -> (cannot decode: {type(exc).__name__})"
+        return " -> " + _("(cannot decode: {error})").format(error=type(exc).__name__)
 
 
 def gpt2_pieces(ids: list[int], at: int = 0, width: int = 6) -> str:
@@ -99,15 +103,17 @@ def ids_message(what: str, expected: Sequence[int], actual: Sequence[int], *, st
     at = first_difference(list(expected), list(actual))
     if at is None:
         return None
-    lines = [f"{what} ({book(stage, source)}): "
-             + (f"length {len(actual)}, expected {len(expected)}; " if len(actual) != len(expected) else "")
-             + f"first difference at position {at}: expected "
-             + (str(expected[at]) if at < len(expected) else "<end>") + ", got "
-             + (str(actual[at]) if at < len(actual) else "<end>")]
+    end = _("<end>")
+    length = _("length {actual}, expected {expected}; ").format(actual=len(actual), expected=len(expected))
+    lines = [_("{what} ({where}): {length}first difference at position {at}: expected {expected}, got {actual}")
+             .format(what=what, where=book(stage, source), at=at,
+                     length=length if len(actual) != len(expected) else "",
+                     expected=str(expected[at]) if at < len(expected) else end,
+                     actual=str(actual[at]) if at < len(actual) else end)]
     if given is not None:
-        lines.append(f"  input        {short(given)}")
-    lines.append(f"  expected ids {_window(expected, at)}{_safe_decode(decode, expected)}")
-    lines.append(f"  actual ids   {_window(actual, at)}{_safe_decode(decode, actual)}")
+        lines.append(_("  input        {value}").format(value=short(given)))
+    lines.append(_("  expected ids {ids}").format(ids=_window(expected, at)) + _safe_decode(decode, expected))
+    lines.append(_("  actual ids   {ids}").format(ids=_window(actual, at)) + _safe_decode(decode, actual))
     return "\n".join(lines)
 
 
@@ -115,8 +121,8 @@ def check_ids(what: str, expected: Sequence[int], actual: Any, **kw: Any) -> Non
     """Fail with :func:`ids_message` unless ``actual`` is the list ``expected``."""
     __tracebackhide__ = True
     if not isinstance(actual, list) or not all(isinstance(i, int) for i in actual):
-        fail(f"{what} ({book(kw['stage'], kw.get('source'))}): expected a list of int ids, "
-             f"got {short(actual)}")
+        fail(_("{what} ({where}): expected a list of int ids, got {actual}").format(
+            what=what, where=book(kw["stage"], kw.get("source")), actual=short(actual)))
     msg = ids_message(what, list(expected), actual, **kw)
     if msg:
         fail(msg)
@@ -128,15 +134,17 @@ def check_text(what: str, expected: str, actual: Any, *, stage: str,
     __tracebackhide__ = True
     if actual == expected:
         return
+    where = book(stage, source)
     if not isinstance(actual, str):
-        fail(f"{what} ({book(stage, source)}): expected a str, got {type(actual).__name__} {short(actual)}")
+        fail(_("{what} ({where}): expected a str, got {type} {actual}").format(
+            what=what, where=where, type=type(actual).__name__, actual=short(actual)))
     at = first_difference(expected, actual) or 0
     lo = max(0, at - 30)
-    lines = [f"{what} ({book(stage, source)}): first difference at character {at}"]
+    lines = [_("{what} ({where}): first difference at character {at}").format(what=what, where=where, at=at)]
     if given is not None:
-        lines.append(f"  input    {short(given)}")
-    lines.append(f"  expected {short(expected[lo:lo + 90])}")
-    lines.append(f"  actual   {short(actual[lo:lo + 90])}")
+        lines.append(_("  input    {value}").format(value=short(given)))
+    lines.append(_("  expected {value}").format(value=short(expected[lo:lo + 90])))
+    lines.append(_("  actual   {value}").format(value=short(actual[lo:lo + 90])))
     fail("\n".join(lines))
 
 
@@ -150,13 +158,16 @@ def tensor_message(what: str, expected: Any, actual: Any, *, stage: str, atol: f
 
     where = f"{what} ({book(stage, source)})"
     if not isinstance(actual, torch.Tensor):
-        return f"{where}: expected a torch.Tensor, got {type(actual).__name__} {short(actual)}"
+        return _("{where}: expected a torch.Tensor, got {type} {actual}").format(
+            where=where, type=type(actual).__name__, actual=short(actual))
     exp = expected if isinstance(expected, torch.Tensor) else torch.tensor(expected, dtype=actual.dtype
                                                                            if atol is None else torch.float32)
     if dtype is not None and actual.dtype != dtype:
-        return f"{where}: dtype {actual.dtype}, expected {dtype}"
+        return _("{where}: dtype {actual}, expected {expected}").format(where=where, actual=actual.dtype,
+                                                                        expected=dtype)
     if tuple(actual.shape) != tuple(exp.shape):
-        return f"{where}: shape {list(actual.shape)}, expected {list(exp.shape)}"
+        return _("{where}: shape {actual}, expected {expected}").format(
+            where=where, actual=list(actual.shape), expected=list(exp.shape))
     if atol is None:
         diff = actual != exp.to(actual.dtype)
     else:
@@ -164,13 +175,15 @@ def tensor_message(what: str, expected: Any, actual: Any, *, stage: str, atol: f
     if not bool(diff.any()):
         return None
     index = tuple(int(i) for i in diff.nonzero()[0].tolist())
-    lines = [f"{where}: {int(diff.sum())} of {diff.numel()} values differ; first at index {list(index)}: "
-             f"expected {_item(exp, index)}, got {_item(actual, index)}"
+    lines = [_("{where}: {count} of {total} values differ; first at index {index}: expected {expected}, "
+               "got {actual}").format(where=where, count=int(diff.sum()), total=diff.numel(),
+                                      index=list(index), expected=_item(exp, index),
+                                      actual=_item(actual, index))
              + (f" (atol {atol})" if atol is not None else "")]
     if actual.dim() >= 1 and index:
         row = index[:-1]
-        lines.append(f"  expected row {list(row)}: {short(_row(exp, row))}")
-        lines.append(f"  actual row   {list(row)}: {short(_row(actual, row))}")
+        lines.append(_("  expected row {row}: {values}").format(row=list(row), values=short(_row(exp, row))))
+        lines.append(_("  actual row   {row}: {values}").format(row=list(row), values=short(_row(actual, row))))
     return "\n".join(lines)
 
 
@@ -196,12 +209,12 @@ def impl_raised(what: str, err: BaseException, *, stage: str, given: Any = None,
                 source: dict[str, Any] | None = None) -> NoReturn:
     """Fail because the implementation raised where the book's code does not."""
     __tracebackhide__ = True
-    lines = [f"{what} ({book(stage, source)}) raised {err}"]
+    lines = [_("{what} ({where}) raised {error}").format(what=what, where=book(stage, source), error=err)]
     if given is not None:
-        lines.append(f"  input {short(given)}")
+        lines.append(_("  input {value}").format(value=short(given)))
     tb = getattr(err, "tb", "")
     if tb:
-        lines.append("  implementation traceback (last lines):")
+        lines.append(_("  implementation traceback (last lines):"))
         lines.extend("    " + ln for ln in tb.strip().splitlines()[-6:])
     fail("\n".join(lines))
 

@@ -128,12 +128,12 @@ def read_po(path: Path) -> dict[str, str]:
 
     def flush() -> None:
         nonlocal msgid, msgstr, fuzzy
-        if msgid is not None and msgstr is not None:
+        if msgid is not None and msgstr is not None:  # an entry ends: its flags end with it
             key, value = "".join(msgid), "".join(msgstr)
             if value and not (fuzzy and key):
                 entries[key] = value
+            fuzzy = False
         msgid = msgstr = None
-        fuzzy = False
 
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()

@@ -53,11 +53,11 @@ def check(*stages: str, edition: str = "print", impl_map: dict[str, str] | None 
     if edition not in EDITIONS:
         raise ValueError(_("edition must be one of {choices}, not {edition!r}").format(
             choices=", ".join(EDITIONS), edition=edition))
-    if namespace is None:
-        namespace, display = _caller_namespace()
-    else:
-        display = _("the given namespace")
     with i18n.switched(lang) as chosen:
+        if namespace is None:
+            namespace, display = _caller_namespace()
+        else:
+            display = _("the given namespace")
         report = _run(namespace, display, selection, edition, impl_map)
     return CheckResult(report, lang=chosen)
 

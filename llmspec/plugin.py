@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from llmspec.i18n import _
 from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
 from llmspec.runtime.target import parse_impl_map
 from llmspec.verdict import missing_lines, table_header, table_row
@@ -214,7 +215,8 @@ class Run:
         except DataError:
             raise
         except (HarnessError, OSError, ValueError) as exc:
-            self.load_error = f"cannot load {s.target or 'reference'}: {exc}"
+            self.load_error = _("cannot load {target}: {error}").format(target=s.target or "reference",
+                                                                          error=exc)
 
     def close(self) -> None:
         if self.adapter is not None and self.adapter is not self.settings.preset:  # the caller's
@@ -349,11 +351,12 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
         return
     stage = run.item_stage[pyfuncitem.nodeid]
     if stage == "?":
-        pytest.fail("spec suite bug: this test needs exactly one stage marker", pytrace=False)
+        pytest.fail(_("spec suite bug: this test needs exactly one stage marker"), pytrace=False)
     if run.load_error:
         pytest.fail(run.load_error, pytrace=False)
     if stage in run.missing:
-        pytest.fail(f"{stage}: not implemented (missing {', '.join(run.missing[stage])})", pytrace=False)
+        pytest.fail(_("{stage}: not implemented (missing {names})").format(
+            stage=stage, names=", ".join(run.missing[stage])), pytrace=False)
 
 
 # --- fixtures (session-wide: nothing is rebuilt per test) -----------------------------------------
@@ -361,7 +364,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
 def llmspec_run(request: pytest.FixtureRequest) -> Run:
     run = get_run(request.config)
     if run is None:
-        pytest.fail("the llmspec fixtures only work inside the spec suite (spec_tests/)", pytrace=False)
+        pytest.fail(_("the llmspec fixtures only work inside the spec suite (spec_tests/)"), pytrace=False)
     run.open()
     return run
 
@@ -433,7 +436,7 @@ def failure_message(report: pytest.TestReport) -> str:
         start = text.index("Falsifying example")
         message += "\n" + text[start:start + 800].split("\n\n")[0]
     if report.when != "call":
-        message = f"error in test {report.when}: {message}"
+        message = _("error in test {phase}: {message}").format(phase=report.when, message=message)
     # Object reprs in Hypothesis' report ("<...ProxyAdapter object at 0x7f...>") differ per process:
     # drop the address so the same submission gets the same feedback on every run (grading).
     return _ADDRESS.sub(">", message).strip()
@@ -490,7 +493,8 @@ class Reporter:
             entry["outcome"], entry["message"] = "failed", failure_message(report)
         elif report.skipped:
             # The suite never skips; a skip (e.g. an assumption that always fails) counts as failed.
-            entry["outcome"], entry["message"] = "failed", "skipped: " + failure_message(report)
+            entry["outcome"], entry["message"] = "failed", _("skipped: {reason}").format(
+                reason=failure_message(report))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> Any:
@@ -558,13 +562,14 @@ def build_report(run: Run) -> dict[str, Any]:
 
 def write_table(run: Run, tr: Any) -> None:
     """The per-stage table at the end of the terminal output (``stage  passed/total  status``)."""
-    tr.section("llmspec: verdict per stage")
-    tr.write_line(f"target: {run.settings.target or 'reference'}    edition: {run.settings.edition}"
-                  + ("    (isolated)" if run.settings.isolate else ""))
+    tr.section(_("llmspec: verdict per stage"))
+    tr.write_line(_("target: {target}    edition: {edition}").format(
+        target=run.settings.target or "reference", edition=run.settings.edition)
+                  + ("    " + _("(isolated)") if run.settings.isolate else ""))
     if run.load_error:
         tr.write_line(run.load_error, red=True)
     for note in run.description.get("notes", []):
-        tr.write_line(f"note: {note}")
+        tr.write_line(_("note: {note}").format(note=note))
     tr.write_line(table_header())
     table = stage_table(run)
     for name, row in table.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,8 +42,20 @@ def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:
             for name, row in table.items() if row["status"] == "not_implemented"]
 
 
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, columns: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``columns`` terminal columns (``str.ljust`` counts characters,
+    so a Chinese or Korean header would push the table out of line)."""
+    fill = " " * max(0, columns - width(text))
+    return fill + text if right else text + fill
+
+
 def table_header() -> str:
-    return f"{_('stage'):<14}{_('passed/total'):>13}  {_('status')}"
+    return f"{pad(_('stage'), 14)}{pad(_('passed/total'), 13, right=True)}  {_('status')}"
 
 
 def table_row(name: str, row: dict[str, Any]) -> str:

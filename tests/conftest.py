@@ -6,6 +6,7 @@ tests need on top: the verified data directory, a private copy of it, and an env
 no real data or cache is visible (to test what happens when data is missing)."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -39,3 +40,7 @@ def no_data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
     return cache_home
+
+# The project's tests assert on English messages: a developer's Chinese or Korean locale must not
+# change them (tests of other languages choose theirs explicitly).  Subprocesses inherit this.
+os.environ["LLMSPEC_LANG"] = "en"

@@ -10,6 +10,7 @@ import sys
 
 from llmspec import data
 from llmspec.errors import DataError
+from llmspec.i18n import _
 
 EXIT_OK, EXIT_DATA = 0, 3
 
@@ -36,13 +37,13 @@ def _status() -> int:
         st = data.file_status(name)
         if st["path"] is None:
             bad = True
-            print(f"{name:20} MISSING  (looked in: {'; '.join(st['looked'])})")
+            print(f"{name:20} " + _("MISSING  (looked in: {places})").format(places="; ".join(st["looked"])))
         else:
-            verdict = "ok" if st["ok"] else "CORRUPT (sha256 mismatch)"
+            verdict = _("ok") if st["ok"] else _("CORRUPT (sha256 mismatch)")
             bad = bad or not st["ok"]
             print(f"{name:20} {verdict:8} {st['where']}: {st['path']}")
     if bad:
-        print(data.FIX_HINT, file=sys.stderr)
+        print(data.fix_hint(), file=sys.stderr)
         return EXIT_DATA
     return EXIT_OK
 
@@ -53,8 +54,10 @@ def _verify() -> int:
     ids = data.gpt2_encoding().encode("Akwirw ier")
     expected = [33901, 86, 343, 86, 220, 959]  # Exercise 2.1 (fixtures/bpe.json)
     if ids != expected:
-        raise DataError(f"tiktoken's gpt2 encoding gives {ids} for 'Akwirw ier', expected {expected}")
-    print(f"ok: {files.verdict.parent} verified; tiktoken cache {cache} works offline")
+        raise DataError(_("tiktoken's gpt2 encoding gives {ids} for 'Akwirw ier', expected {expected}").format(
+            ids=ids, expected=expected))
+    print(_("ok: {directory} verified; tiktoken cache {cache} works offline").format(
+        directory=files.verdict.parent, cache=cache))
     return EXIT_OK
 
 
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "verify":
             return _verify()
         files = data.fetch(args.dest)
-        print(f"ok: data in {files.verdict.parent}")
+        print(_("ok: data in {directory}").format(directory=files.verdict.parent))
         return EXIT_OK
     except DataError as exc:
         print(f"llmspec data: {exc}", file=sys.stderr)

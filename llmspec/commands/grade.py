@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from llmspec.commands import add_language_option
+
 EPILOG = """\
 reports: DIR/<submission>/results.json (Gradescope), junit.xml, classroom_result.b64 (GitHub
 Classroom runner 'result'), DIR/gradebook.csv, DIR/report.html.  Re-running resumes: submissions
@@ -39,6 +41,7 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--gradescope-out", default=None, metavar="PATH",
                    help="also write the (single) submission's results.json to PATH")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+    add_language_option(p)
     p.set_defaults(func=run)
 
 
@@ -50,9 +53,15 @@ def run(args: argparse.Namespace) -> int:
     from llmspec.grading.config import load_config
     from llmspec.grading.runner import Runner, warm_suite, warm_up
     from llmspec.grading.submissions import discover
+    from llmspec.i18n import set_language
 
     t0 = time.perf_counter()
     config = load_config(args.config)
+    # The feedback's language: --lang, else the config's class language, else $LLMSPEC_LANG / the
+    # locale.  Exported, so every process of the run writes it; kept in the config, whose
+    # fingerprint then keeps a resumed run from mixing languages.
+    os.environ["LLMSPEC_LANG"] = set_language(args.lang or config.language)
+    config = replace(config, language=os.environ["LLMSPEC_LANG"])
     if args.timeout:
         config = replace(config, submission_timeout=args.timeout)
     shard_spec = shard.parse_shard(args.shard)

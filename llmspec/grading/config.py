@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspec import _toml as tomllib
+from llmspec.i18n import LANGUAGES
 from llmspec.stages import CORE_STAGES, EDITIONS, STAGES
 
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
@@ -51,6 +52,7 @@ class GradingConfig:
     memory_mb: int = 2048
     max_output_chars: int = 2000
     hidden_visibility: str = DEFAULT_HIDDEN_AS
+    language: str | None = None  # the class language of the feedback (en, zh, ko); None: the grader's
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, test_id: str) -> float:
@@ -77,7 +79,8 @@ class GradingConfig:
         blob = json.dumps(
             [self.edition, self.stages, self.points, self.stage_visibility,
              [vars(r) for r in self.rules], self.hypothesis_seed, self.call_timeout,
-             self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility],
+             self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility]
+            + ([self.language] if self.language not in (None, "en") else []),  # English: as before
             sort_keys=True, default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -144,6 +147,9 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
     hidden_as = assignment.get("hidden_visibility", DEFAULT_HIDDEN_AS)
     if hidden_as not in HIDDEN_AS:
         raise bad(f"assignment.hidden_visibility must be one of {HIDDEN_AS}")
+    language = assignment.get("language")
+    if language is not None and language not in LANGUAGES:
+        raise bad(f"assignment.language must be one of {LANGUAGES}, not {language!r}")
     return GradingConfig(
         name=str(assignment.get("name", "llmspec")),
         edition=edition,
@@ -157,5 +163,6 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         memory_mb=int(limits.get("memory_mb", 2048)),
         max_output_chars=int(limits.get("max_output_chars", 2000)),
         hidden_visibility=str(hidden_as),
+        language=None if language is None else str(language),
         raw=data,
     )

@@ -9,9 +9,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from llmspec.grading.config import GradingConfig
+from llmspec.i18n import _
 from llmspec.stages import STAGES
 
-HIDDEN_FAILED = "hidden test failed"
+HIDDEN_FAILED = "hidden test failed"  # the English text of hidden_failed()
+
+
+def hidden_failed() -> str:
+    """All a student learns of a failed hidden test, in the class language."""
+    return _("hidden test failed")
 
 
 @dataclass
@@ -106,7 +112,7 @@ def score(
             got = outcomes.get(test_id)
             passed = bool(got and got.passed)
             message = got.message if got else (
-                missing_reason if by_stage[stage] else "no test of this stage was collected by the suite")
+                missing_reason if by_stage[stage] else _("no test of this stage was collected by the suite"))
             tests.append(GradedTest(
                 test_id=test_id, stage=stage, number=f"{s_index}.{t_index}",
                 score=round(share, 4) if passed else 0.0, max_score=round(share, 4), passed=passed,
@@ -130,13 +136,13 @@ def first_line(text: str) -> str:
 def student_message(t: GradedTest) -> str:
     """What a student may see for one test: hidden ones say only that they failed."""
     if not t.shown:
-        return HIDDEN_FAILED if not t.passed else ""
+        return hidden_failed() if not t.passed else ""
     return "" if t.passed else t.message
 
 
 def summary(g: Graded) -> str:
     """The submission-level feedback: the actionable line first, then one line per stage."""
-    lines = [f"Score: {fmt_points(g.score)}/{fmt_points(g.max_score)}"]
+    lines = [_("Score: {score}/{max_score}").format(score=fmt_points(g.score), max_score=fmt_points(g.max_score))]
     if g.status != "graded":
         lines.insert(0, g.reason)
     visible = [t for t in g.tests if t.shown]
@@ -144,17 +150,17 @@ def summary(g: Graded) -> str:
     failed_visible = [t for t in visible if not t.passed]
     if not failed_visible and g.status == "graded":
         if hidden:
-            lines.append(f"All visible tests passed ({len(hidden)} hidden tests are graded too).")
+            lines.append(_("All visible tests passed ({count} hidden tests are graded too).").format(count=len(hidden)))
         else:
-            lines.append("All tests passed.")
+            lines.append(_("All tests passed."))
     elif failed_visible and g.status == "graded":
-        lines.append(f"First failure ({failed_visible[0].stage}): {first_line(failed_visible[0].message)}")
+        lines.append(_("First failure ({stage}): {message}").format(
+            stage=failed_visible[0].stage, message=first_line(failed_visible[0].message)))
     for stage, tot in g.stage_totals().items():
         vis = [t for t in visible if t.stage == stage]
         title = STAGES[stage].title if stage in STAGES else stage
-        lines.append(
-            f"  {stage:<13} {fmt_points(tot['score']):>6}/{fmt_points(tot['max_score']):<4} pts  "
-            f"{sum(t.passed for t in vis)}/{len(vis)} visible tests passed  ({title})"
-        )
+        lines.append(f"  {stage:<13} {fmt_points(tot['score']):>6}/{fmt_points(tot['max_score']):<4} " + _(
+            "pts  {passed}/{total} visible tests passed  ({title})").format(
+            passed=sum(t.passed for t in vis), total=len(vis), title=title))
     lines.extend(g.notes)
     return "\n".join(lines)

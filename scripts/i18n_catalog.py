@@ -1,0 +1,121 @@
+"""The message catalogs' maintenance tool: every ``_("...")`` literal in the sources is a msgid.
+
+    python scripts/i18n_catalog.py check    # what tests/test_i18n.py checks, as a list
+    python scripts/i18n_catalog.py update   # rewrite llmspec/locale/*/LC_MESSAGES/llmspec.po: new
+                                            # msgids added untranslated, stale ones dropped,
+                                            # existing translations kept
+
+Msgids are found by walking the syntax tree (not by regex), so a message split over lines by
+implicit string concatenation is one msgid, as gettext sees it at run time.
+"""
+from __future__ import annotations
+
+import ast
+import string
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("llmspec", "spec_tests")  # where learner-facing messages are written
+sys.path.insert(0, str(ROOT))
+
+from llmspec.i18n import LANGUAGES, catalog_path, read_po  # noqa: E402
+
+HEADER = """# Messages of llmspec, the chapter-2 specification suite of "Build a Large Language Model (From
+# Scratch)", in {name}.  Terms follow {terms}.
+# Maintained with scripts/i18n_catalog.py; every msgid is a str.format template: keep its
+# {{placeholders}} (tests/test_i18n.py checks them).
+msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Language: {lang}\\n"
+"""
+LANGUAGE_NOTES = {
+    "zh": ("Simplified Chinese", "the Chinese translation of the MEAP chapter,\n# 003_26158f6a5bd1e0ed.txt "
+           "in ../shared/seeds: 标记, 标记 ID, 嵌入, 词汇表, 分词器, 数据加载器, 滑动窗口, 批次, 张量"),
+    "ko": ("Korean", "the Korean guide to token embeddings,\n# 004_4163245e9f5aa4d5.txt in ../shared/seeds: "
+           "토큰, 토큰 임베딩, 위치 임베딩, 어휘, 임베딩 레이어, 배치, 텐서, 시퀀스"),
+}
+
+
+def messages(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
+    """``({msgid: ["path", ...]}, [problems])``; a problem is a ``_()`` call whose argument is
+    not one string literal (an f-string or a variable cannot be looked up in a catalog)."""
+    found: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for top in SOURCES:
+        for path in sorted((root / top).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            tree = ast.parse(path.read_text(encoding="utf-8"), rel)
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"):
+                    continue
+                arg = node.args[0] if len(node.args) == 1 and not node.keywords else None
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    where = found.setdefault(arg.value, [])
+                    if rel not in where:  # files only: line numbers would churn the catalogs
+                        where.append(rel)
+                else:
+                    problems.append(f"{rel}:{node.lineno}: _() needs exactly one string literal")
+    return found, problems
+
+
+def fields(template: str) -> list[str]:
+    """The placeholders of a ``str.format`` template, sorted (``{a!r}`` and ``{a:>6}`` are ``a``)."""
+    return sorted(name for _, name, _, _ in string.Formatter().parse(template) if name is not None)
+
+
+def _quote(text: str) -> str:
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
+    parts = body.split("\n")
+    if len(parts) == 1:
+        return f'"{body}"'
+    lines = [p + "\\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    return '""\n' + "\n".join(f'"{line}"' for line in lines)
+
+
+def update(root: Path = ROOT) -> None:
+    found, problems = messages(root)
+    if problems:
+        sys.exit("\n".join(problems))
+    for lang in LANGUAGES:
+        if lang == "en":
+            continue
+        po = catalog_path(lang)
+        old = read_po(po) if po.is_file() else {}
+        name, terms = LANGUAGE_NOTES[lang]
+        out = [HEADER.format(name=name, terms=terms, lang=lang)]
+        for msgid, where in found.items():
+            out.append(f"#: {' '.join(where)}\nmsgid {_quote(msgid)}\nmsgstr {_quote(old.get(msgid, ''))}\n")
+        po.parent.mkdir(parents=True, exist_ok=True)
+        po.write_text("\n".join(out), encoding="utf-8")
+        print(f"{po.relative_to(root)}: {len(found)} messages, "
+              f"{sum(1 for m in found if not old.get(m))} untranslated")
+
+
+def check(root: Path = ROOT) -> list[str]:
+    """Every problem the catalog test reports: untranslated, stale or placeholder-changing entries."""
+    found, problems = messages(root)
+    for lang in LANGUAGES:
+        if lang == "en":
+            continue
+        catalog = read_po(catalog_path(lang)) if catalog_path(lang).is_file() else {}
+        catalog.pop("", None)
+        for msgid in found:
+            if not catalog.get(msgid):
+                problems.append(f"{lang}: no translation of {msgid!r} ({found[msgid][0]})")
+            elif fields(catalog[msgid]) != fields(msgid):
+                problems.append(f"{lang}: placeholders {fields(catalog[msgid])} instead of "
+                                f"{fields(msgid)} in the translation of {msgid!r}")
+        problems += [f"{lang}: stale entry {m!r} (no longer in the sources)" for m in catalog if m not in found]
+    return problems
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "check"
+    if command == "update":
+        update()
+    else:
+        wrong = check()
+        print("\n".join(wrong) or "catalogs complete")
+        sys.exit(1 if wrong else 0)
