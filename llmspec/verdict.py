@@ -30,6 +30,17 @@ def status_label(status: str) -> str:
     return labels.get(status, status.replace("_", " "))
 
 
+def stage_title(stage: str) -> str:
+    """The stage's title (:data:`llmspec.stages.STAGES`) in the learner's language; titles that are
+    the book's names (``SimpleTokenizerV1``, ``GPTDatasetV1``) stay as they are."""
+    titles = {
+        "bpe": _("GPT-2 byte pair encoding (tiktoken)"),
+        "embeddings": _("token + positional embeddings"),
+        "bpe_scratch": _("byte-level BPE from scratch (bonus)"),
+    }
+    return titles.get(stage) or (STAGES[stage].title if stage in STAGES else stage)
+
+
 def section_label(section: str) -> str:
     """A book reference such as ``2.6, Listing 2.5`` with its words in the learner's language."""
     return re.sub(r"\bListing\b", _("Listing"), re.sub(r"\bbonus\b", _("bonus"), section))
@@ -168,7 +179,7 @@ def render_html(report: dict[str, Any]) -> str:
                f"<th>{e(_('status'))}</th><th>{e(_('first failure'))}</th></tr></thead><tbody>")
     for name, stage in stages.items():
         colour = _COLOURS.get(stage.status, "inherit")
-        section = section_label(STAGES[name].section) if name in STAGES else ""
+        section = f"{stage_title(name)} ({section_label(STAGES[name].section)})" if name in STAGES else ""
         cells = [f"<td><code>{e(name)}</code><br><small>{e(section)}</small></td>",
                  f"<td>{stage.passed}/{stage.total}</td>",
                  f'<td style="color:{colour}"><strong>{e(status_label(stage.status))}</strong></td>',

@@ -105,6 +105,14 @@ def test_the_language_comes_from_the_environment(env: dict[str, str], expected: 
     assert i18n.set_language("zh") == "zh"  # an explicit choice (--lang) wins over everything
 
 
+def test_stage_titles_in_english_are_the_stage_table() -> None:
+    from llmspec.stages import STAGES
+    from llmspec.verdict import stage_title
+
+    i18n.set_language("en")
+    assert {name: stage_title(name) for name in STAGES} == {name: s.title for name, s in STAGES.items()}
+
+
 def test_switched_is_temporary() -> None:
     i18n.set_language("en")
     with i18n.switched("zh"):
@@ -168,3 +176,40 @@ def test_the_explanation_is_printed_in_the_language(lang: str, words: list[str],
         assert word in out, f"{word!r} not in:\n{out}"
     for english in ("first failure", "first difference", "expected ids", "stage(s) pass", "golden value"):
         assert english not in out, f"{english!r} left untranslated in:\n{out}"
+
+
+# --- grading feedback in the class language --------------------------------------------------------
+
+
+def test_the_grading_config_sets_the_class_language() -> None:
+    from llmspec.grading.config import load_config, parse_config
+
+    default = load_config()
+    assert default.language is None
+    zh = parse_config({**default.raw, "assignment": {**default.raw["assignment"], "language": "zh"}})
+    assert zh.language == "zh" and zh.fingerprint() != default.fingerprint()
+    with pytest.raises(ValueError, match="assignment.language must be one of"):
+        parse_config({"assignment": {"language": "fr"}})
+
+
+def test_feedback_and_class_report_in_the_class_language() -> None:
+    from llmspec.grading.config import load_config
+    from llmspec.grading.html import report_html
+    from llmspec.grading.results import gradescope
+    from llmspec.grading.scoring import Outcome, score, student_message, summary
+
+    config = load_config()
+    canonical = [("test_dataset.py::test_a", "dataset"), ("test_dataset.py::test_b", "dataset")]
+    outcomes = {"test_dataset.py::test_a": Outcome("test_dataset.py::test_a", "dataset", True),
+                "test_dataset.py::test_b": Outcome("test_dataset.py::test_b", "dataset", False, "wrong")}
+    with i18n.switched("ko"):
+        graded = score("alice", "alice.py", canonical, outcomes, config, missing_reason="-")
+        text = summary(graded)
+        assert text.startswith("점수: ") and "첫 번째 실패 (" in text
+        assert "공개 테스트 0/1 통과  (토큰 임베딩과 위치 임베딩)" in text
+        hidden = next(t for t in graded.tests if not t.passed)
+        hidden.visibility = "after_due_date"
+        assert student_message(hidden) == "숨겨진 테스트 실패"
+        page = report_html([gradescope(graded, config.fingerprint(), 2000, config.name)], "class")
+        assert '<html lang="ko">' in page and "점수 분포" in page and "Score distribution" not in page
+    assert summary(graded).startswith("Score: ")

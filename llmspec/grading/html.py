@@ -14,6 +14,7 @@ from llmspec.grading.gradebook import row_for, stages_of
 from llmspec.grading.scoring import fmt_points
 from llmspec.i18n import _, language
 from llmspec.stages import STAGES
+from llmspec.verdict import stage_title
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1100px}
@@ -86,7 +87,7 @@ def report_html(results: list[dict], title: str | None = None) -> str:
     for s in stages:
         got = sum(d["extra_data"]["llmspec"]["stages"].get(s, {}).get("score", 0.0) for d in results)
         mx = sum(d["extra_data"]["llmspec"]["stages"].get(s, {}).get("max_score", 0.0) for d in results)
-        label = f"{s} - {STAGES[s].title}" if s in STAGES else s
+        label = f"{s} - {stage_title(s)}" if s in STAGES else s
         rate = got / mx if mx else 0.0
         stage_rows.append((label, rate, _("{stage}: class earned {percent}% of the points").format(
             stage=label, percent=f"{rate * 100:.1f}")))

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from llmspec.grading.config import GradingConfig
 from llmspec.i18n import _
-from llmspec.stages import STAGES
+from llmspec.verdict import stage_title
 
 HIDDEN_FAILED = "hidden test failed"  # the English text of hidden_failed()
 
@@ -158,7 +158,7 @@ def summary(g: Graded) -> str:
             stage=failed_visible[0].stage, message=first_line(failed_visible[0].message)))
     for stage, tot in g.stage_totals().items():
         vis = [t for t in visible if t.stage == stage]
-        title = STAGES[stage].title if stage in STAGES else stage
+        title = stage_title(stage)
         lines.append(f"  {stage:<13} {fmt_points(tot['score']):>6}/{fmt_points(tot['max_score']):<4} " + _(
             "pts  {passed}/{total} visible tests passed  ({title})").format(
             passed=sum(t.passed for t in vis), total=len(vis), title=title))
