@@ -65,8 +65,8 @@ def _book_notebook() -> Any:
     assert CORRECT_LOOP in dataset_cell.source
     fixed = copy.deepcopy(dataset_cell)
     dataset_cell.source = dataset_cell.source.replace(CORRECT_LOOP, BUGGY_LOOP)
-    nb.cells = ([_cell("%load_ext llmspec")] + cells
-                + [_cell(SNAPSHOT), _cell("%llmspec dataset dataloader"), _cell(REPORT),
+    nb.cells = ([_cell("%load_ext llmspec"), _cell("%llmspec datasets")] + cells
+                + [_cell(SNAPSHOT), _cell("%llmspec dataset dataloader --lang zh"), _cell(REPORT),
                    fixed, _cell(SNAPSHOT), _cell("%llmspec"), _cell(REPORT)])
     return nb
 
@@ -101,12 +101,19 @@ def test_the_notebook_shows_its_own_failing_verdict(executed: Any) -> None:
     html = _html_of(executed, n - 6)
     assert '<tr data-stage="dataset" data-status="fail">' in html
     assert '<tr data-stage="dataloader" data-status="fail">' in html
-    assert "<details><summary>" in html and "len(dataset)" in html or "dataset[" in html
+    assert "<details><summary>" in html and "代码清单 2.5" in html  # the first failure, folded, in Chinese
+    assert "<strong>失败</strong>" in html and 'lang="zh"' in html
     assert 'data-stage="tokenizer_v1"' not in html  # only the stages asked for
     report = _report_of(executed, n - 5)
     assert report["stages"]["dataset"][0] == "fail" and not report["ok"]
     assert report["stages"]["dataset"][1] < report["stages"]["dataset"][2]
-    assert "2.6, Listing 2.5" in report["first"]
+    assert "2.6, Listing 2.5" in report["first"]  # --lang was for that one check: English again
+
+
+def test_a_typo_in_the_magic_is_one_line(executed: Any) -> None:
+    (err,) = [o for o in _outputs(executed.cells[1], "stream") if o["name"] == "stderr"]
+    assert err["text"].startswith("%llmspec: unknown stage(s) datasets; choose from tokenizer_v1")
+    assert not _outputs(executed.cells[1], "error") and len(err["text"].splitlines()) == 1
 
 
 def test_after_the_fix_the_same_kernel_passes(executed: Any) -> None:
