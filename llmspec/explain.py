@@ -16,7 +16,7 @@ from typing import Any, Callable, NoReturn, Sequence
 
 import pytest
 
-from llmspec.i18n import _
+from llmspec.i18n import _, translated
 from llmspec.stages import STAGES
 
 MAX_SHOWN = 12  # ids shown either side of a difference
@@ -33,7 +33,7 @@ def book(stage: str, source: dict[str, Any] | None = None) -> str:
         doc = source.get("document")
         sec = source.get("section")
         if sec and sec != section:
-            where = f"{where}; {sec}"
+            where = f"{where}; {translated(sec)}"
         if doc:
             where = _("{where}; golden value from {document}").format(where=where, document=doc)
     return where

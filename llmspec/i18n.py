@@ -105,10 +105,17 @@ def catalog_path(lang: str) -> Path:
 
 def _(message: str) -> str:
     """The translation of ``message`` in the current language (the message itself when none)."""
+    return translated(message)
+
+
+def translated(text: str) -> str:
+    """:func:`_` for a text that comes from data, not from a ``_("...")`` literal: the sections of
+    the seed documents that golden values cite (``fixtures/*.json``), which the catalogs hold too
+    (``scripts/i18n_catalog.py`` reads them from the fixtures)."""
     if _current is None:
         set_language()
     assert _current is not None
-    return _current.gettext(message)
+    return _current.gettext(text)
 
 
 # --- the .po reader and .mo writer ----------------------------------------------------------------

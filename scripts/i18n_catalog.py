@@ -11,6 +11,7 @@ implicit string concatenation is one msgid, as gettext sees it at run time.
 from __future__ import annotations
 
 import ast
+import json
 import string
 import sys
 from pathlib import Path
@@ -40,7 +41,8 @@ LANGUAGE_NOTES = {
 
 def messages(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
     """``({msgid: ["path", ...]}, [problems])``; a problem is a ``_()`` call whose argument is
-    not one string literal (an f-string or a variable cannot be looked up in a catalog)."""
+    not one string literal (an f-string or a variable cannot be looked up in a catalog).  The
+    sections of the seed documents that the fixtures cite are msgids too (shown in explanations)."""
     found: dict[str, list[str]] = {}
     problems: list[str] = []
     for top in SOURCES:
@@ -57,7 +59,23 @@ def messages(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
                         where.append(rel)
                 else:
                     problems.append(f"{rel}:{node.lineno}: _() needs exactly one string literal")
+    for path in sorted((root / "fixtures").glob("*.json")):  # cited sections (llmspec.i18n.translated)
+        rel = path.relative_to(root).as_posix()
+        for section in _sections(json.loads(path.read_text(encoding="utf-8"))):
+            where = found.setdefault(section, [])
+            if rel not in where:
+                where.append(rel)
     return found, problems
+
+
+def _sections(node: object) -> list[str]:
+    """Every ``"section"`` string of a fixture (where in its seed document a golden value is)."""
+    if isinstance(node, dict):
+        own = [node["section"]] if isinstance(node.get("section"), str) else []
+        return own + [s for v in node.values() for s in _sections(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _sections(v)]
+    return []
 
 
 def fields(template: str) -> list[str]:
