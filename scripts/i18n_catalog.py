@@ -49,6 +49,7 @@ def messages(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
         for path in sorted((root / top).rglob("*.py")):
             rel = path.relative_to(root).as_posix()
             tree = ast.parse(path.read_text(encoding="utf-8"), rel)
+            problems += _shadowed(tree, rel)
             for node in ast.walk(tree):
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"):
                     continue
@@ -66,6 +67,23 @@ def messages(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
             if rel not in where:
                 where.append(rel)
     return found, problems
+
+
+def _shadowed(tree: ast.AST, rel: str) -> list[str]:
+    """Functions that call ``_()`` and also bind ``_`` (``_, tail = ...``): Python makes ``_`` local
+    to the whole function, so the call fails with UnboundLocalError."""
+    out = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        body = [n for stmt in (fn.body if isinstance(fn.body, list) else [fn.body]) for n in ast.walk(stmt)]
+        in_comprehension = {id(n) for c in body if isinstance(c, ast.comprehension) for n in ast.walk(c.target)}
+        binds = any(isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)
+                    and id(n) not in in_comprehension for n in body)  # a comprehension has its own scope
+        calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_" for n in body)
+        if binds and calls:
+            out.append(f"{rel}:{fn.lineno}: binds _ and calls _(): name the unused value otherwise")
+    return out
 
 
 def _sections(node: object) -> list[str]:

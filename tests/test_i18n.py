@@ -213,3 +213,16 @@ def test_feedback_and_class_report_in_the_class_language() -> None:
         page = report_html([gradescope(graded, config.fingerprint(), 2000, config.name)], "class")
         assert '<html lang="ko">' in page and "점수 분포" in page and "Score distribution" not in page
     assert summary(graded).startswith("Score: ")
+
+
+def test_a_function_that_binds_underscore_cannot_call_it() -> None:
+    """``_, tail = ...`` makes ``_`` local to the whole function: a ``_()`` call in it would fail at
+    run time with UnboundLocalError, so the catalog check reports it (a comprehension has its own
+    scope and is fine)."""
+    import ast
+
+    bad = "def f():\n    _, tail = 1, 2\n    return _('a')\n"
+    ok = "def g():\n    pairs = [a for a, _ in []]\n    return _('a')\n"
+    assert catalog_tool._shadowed(ast.parse(bad), "bad.py") == [
+        "bad.py:1: binds _ and calls _(): name the unused value otherwise"]
+    assert catalog_tool._shadowed(ast.parse(ok), "ok.py") == []
