@@ -30,7 +30,8 @@ from typing import Any
 from llmspec import i18n
 from llmspec.errors import HarnessError
 from llmspec.i18n import _
-from llmspec.stages import EDITIONS, parse_stages
+from llmspec.editions import AUTO, EDITION_CHOICES
+from llmspec.stages import parse_stages
 from llmspec.verdict import CheckResult
 
 # pytest's own plugins that would touch process-wide state a notebook owns (fd-level capture,
@@ -39,26 +40,28 @@ _PYTEST_QUIET = ["-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:logging
                  "-o", "addopts="]
 
 
-def check(*stages: str, edition: str = "print", impl_map: dict[str, str] | None = None,
-          lang: str | None = None, namespace: dict[str, Any] | None = None) -> CheckResult:
+def check(*stages: str, edition: str = AUTO, impl_map: dict[str, str] | None = None,
+          lang: str | None = None, namespace: dict[str, Any] | None = None,
+          strict_names: bool = False) -> CheckResult:
     """Judge the live namespace: ``check()`` (the default stages), ``check("dataset")``,
     ``check("dataset", "embeddings")`` or ``check("dataset,embeddings")``.
 
     ``namespace``: the definitions to judge; default the IPython kernel's user namespace, else the
     caller's globals (a script's ``__main__``).  ``lang``: ``en``/``zh``/``ko`` for this check only.
+    ``edition``: ``auto`` (probed from the tokenizers, as ``llmspec check`` does), ``print``, ``meap``.
     Returns a :class:`~llmspec.verdict.CheckResult` (per-stage results; HTML in Jupyter, the text
     table elsewhere).  Raises ``ValueError`` for an unknown stage or edition."""
     selection = ",".join(s for part in stages for s in str(part).replace(" ", ",").split(",") if s)
     parse_stages(selection or None)  # ValueError names the valid stages
-    if edition not in EDITIONS:
+    if edition not in EDITION_CHOICES:
         raise ValueError(_("edition must be one of {choices}, not {edition!r}").format(
-            choices=", ".join(EDITIONS), edition=edition))
+            choices=", ".join(EDITION_CHOICES), edition=edition))
     with i18n.switched(lang) as chosen:
         if namespace is None:
             namespace, display = _caller_namespace()
         else:
             display = _("the given namespace")
-        report = _run(namespace, display, selection, edition, impl_map)
+        report = _run(namespace, display, selection, edition, impl_map, strict_names)
     return CheckResult(report, lang=chosen)
 
 
@@ -85,14 +88,15 @@ def _ipython() -> Any:
 
 
 def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
-         impl_map: dict[str, str] | None) -> dict[str, Any]:
+         impl_map: dict[str, str] | None, strict_names: bool) -> dict[str, Any]:
     from llmspec.runtime.inprocess import InProcessAdapter
     from llmspec.runtime.target import from_namespace
     from llmspec.suite import Preset, run_suite
 
     args = [*_PYTEST_QUIET, "--edition", edition] + (["--stages", selection] if selection else [])
+    args += ["--strict-names"] if strict_names else []
     with _session_kept():
-        adapter = InProcessAdapter(from_namespace(namespace, display, impl_map))
+        adapter = InProcessAdapter(from_namespace(namespace, display, impl_map, strict_names))
         try:
             code, report = run_suite(args, Preset(adapter, display))
         finally:
@@ -183,7 +187,8 @@ def _magic_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="%llmspec", add_help=False,
                                      description=_("check this kernel's definitions against the spec"))
     parser.add_argument("stages", nargs="*")
-    parser.add_argument("--edition", choices=EDITIONS, default="print")
+    parser.add_argument("--edition", choices=EDITION_CHOICES, default=AUTO)
+    parser.add_argument("--strict-names", action="store_true")
     parser.add_argument("--lang", choices=i18n.LANGUAGES, default=None)
     parser.add_argument("--impl-map", action="append", default=[])
     return parser
@@ -198,7 +203,7 @@ def magic(line: str) -> CheckResult | None:
         args, unknown = _magic_parser().parse_known_args(shlex.split(line))
         if unknown:
             raise ValueError(_("unknown option(s) {options}").format(options=" ".join(unknown)))
-        return check(*args.stages, edition=args.edition, lang=args.lang,
+        return check(*args.stages, edition=args.edition, lang=args.lang, strict_names=args.strict_names,
                      impl_map=parse_impl_map(args.impl_map) or None)
     except SystemExit:  # argparse already printed the usage line
         return None

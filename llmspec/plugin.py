@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 
+from llmspec.editions import AUTO, EDITION_CHOICES
 from llmspec.i18n import _
-from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
+from llmspec.stages import CORE_STAGES, STAGES, judged_from_state, parse_stages
 from llmspec.runtime.target import parse_impl_map
-from llmspec.verdict import missing_lines, table_header, table_row
+from llmspec.verdict import missing_lines, not_implemented, status_text, table_header, table_row
 
 ENV = {
     "impl": "LLMSPEC_IMPL",
@@ -33,6 +34,7 @@ ENV = {
     "edition": "LLMSPEC_EDITION",
     "isolate": "LLMSPEC_ISOLATE",
     "report": "LLMSPEC_REPORT",
+    "strict_names": "LLMSPEC_STRICT_NAMES",
 }
 PROFILE, DEEP_PROFILE = "llmspec", "llmspec-deep"
 
@@ -45,11 +47,12 @@ class Settings:
     target: str | None = None  # None: the reference package
     impl_map: dict[str, str] = field(default_factory=dict)
     stages: tuple[str, ...] | None = None  # None: core stages (+ bpe_scratch when defined)
-    edition: str = "print"
+    edition: str = "auto"  # auto: probed from the target's tokenizer (llmspec.editions)
     isolate: bool = False
     report: str | None = None
     limits: dict[str, Any] = field(default_factory=dict)
     preset: Any = None  # an adapter the caller opened (the in-kernel check): judged instead of target
+    strict_names: bool = False  # refuse book names in another letter case and earlier book names
 
 
 def parse_map(items: list[str] | str | dict | None) -> dict[str, str]:
@@ -114,18 +117,19 @@ def resolve_settings(config: pytest.Config) -> Settings:
         stage_sel = parse_stages(stages)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    edition = str(pick("edition") or "print")
-    if edition not in EDITIONS:
-        raise pytest.UsageError(f"--edition must be one of {', '.join(EDITIONS)}, got {edition!r}")
-    isolate = pick("isolate")
-    if isinstance(isolate, str):
-        isolate = isolate.strip().lower() in ("1", "true", "yes", "on")
+    edition = str(pick("edition") or AUTO)
+    if edition not in EDITION_CHOICES:
+        raise pytest.UsageError(f"--edition must be one of {', '.join(EDITION_CHOICES)}, got {edition!r}")
+    isolate, strict = pick("isolate"), pick("strict_names")
+    isolate, strict = (v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else v
+                       for v in (isolate, strict))
     return Settings(
         target=str(target) if target else None,
         impl_map=parse_map(pick("impl_map")),
         stages=stage_sel,
         edition=edition,
         isolate=bool(isolate),
+        strict_names=bool(strict),
         report=pick("report"),
         limits=_parse_limits(getattr(opt, "llmspec_limit", None)) or dict(table.get("limits", {})),
     )
@@ -141,10 +145,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="accept other names, e.g. create_dataloader_v1=make_loader (repeatable)")
     group.addoption("--stages", dest="llmspec_stages", metavar="A,B",
                     help=f"stages to run ({', '.join(STAGES)} or 'all'; default: the core stages)")
-    group.addoption("--edition", dest="llmspec_edition", choices=EDITIONS,
-                    help="which edition's regex the expectations use (default: print)")
+    group.addoption("--edition", dest="llmspec_edition", choices=EDITION_CHOICES,
+                    help="which edition's regex the expectations use (default: auto, probed from the "
+                    "target's SimpleTokenizerV1/V2; print when it has none)")
     group.addoption("--isolate", dest="llmspec_isolate", action="store_true", default=False,
                     help="run the implementation in a worker process (the grading mode)")
+    group.addoption("--strict-names", dest="llmspec_strict_names", action="store_true", default=False,
+                    help="accept only the book's exact names (by default SimpletokenizerV2 or the "
+                    "earlier create_dataloader are accepted with a note)")
     group.addoption("--llmspec-report", dest="llmspec_report", metavar="PATH",
                     help="write a JSON report of stages and tests to PATH")
     group.addoption("--llmspec-limit", dest="llmspec_limit", action="append", metavar="KEY=VALUE",
@@ -196,27 +204,44 @@ class Run:
     item_stage: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+    edition: str = "print"  # the edition judged (``--edition auto`` resolved by open())
+    edition_reason: str = ""  # the one line ``auto`` prints: which edition, why, how to override
 
     def open(self) -> None:
         """Open the adapter once; a target that cannot load fails every test with one message."""
         if self.adapter is not None or self.load_error is not None:
             return
+        s = self.settings
+        if s.preset is not None:  # an adapter the caller opened (llmspec.suite.Preset)
+            self.adapter = s.preset
+            self.description = self.adapter.describe()
+        else:
+            self._open(s)
+        self.edition = s.edition
+        if s.edition == AUTO:
+            from llmspec.editions import detect
+
+            if self.adapter is None:
+                self.edition = "print"
+            else:
+                self.edition, self.edition_reason = detect(self.adapter, self.description)
+
+    def _open(self, s: Settings) -> None:
+        """Load the target (in process or isolated); a failure becomes :attr:`load_error`."""
         from llmspec.runtime.connect import open_adapter
         from llmspec.errors import DataError, HarnessError
 
-        s = self.settings
-        if s.preset is not None:
-            self.adapter = s.preset
-            self.description = self.adapter.describe()
-            return
         try:
-            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, **s.limits)
+            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate,
+                                        strict_names=s.strict_names, **s.limits)
             self.description = self.adapter.describe()
         except DataError:
             raise
         except (HarnessError, OSError, ValueError) as exc:
-            self.load_error = _("cannot load {target}: {error}").format(target=s.target or "reference",
-                                                                          error=exc)
+            name, text = s.target or "reference", " ".join(str(exc).split())
+            # the loader's reasons usually start with the target's own name: say it once
+            self.load_error = (_("cannot load {reason}").format(reason=text) if text.startswith(name + ":")
+                               else _("cannot load {target}: {error}").format(target=name, error=text))
 
     def close(self) -> None:
         if self.adapter is not None and self.adapter is not self.settings.preset:  # the caller's
@@ -329,10 +354,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         extra = [n for n, s in STAGES.items() if s.optional and run.load_error is None
                  and n in run.description.get("stages", {}) and n not in run.missing]
         run.selected = CORE_STAGES + tuple(extra)
+    # A stage the target implements inline (no class) is judged from state: only its test_state_*
+    # tests run, and only the class tests otherwise.  --collect-only keeps both (the grader's
+    # canonical list holds every test; its scoring picks the kind that ran).
+    judged = run.description.get("judged", {}) if run.load_error is None else {}
+    keep_both = config.option.collectonly
     keep, drop = [], []
     for item in items:
         stage = stage_of(item)
         if stage is not None and stage not in run.selected:
+            drop.append(item)
+            continue
+        if (stage is not None and STAGES[stage].state_names and not keep_both
+                and judged_from_state(item.nodeid) != (judged.get(stage) == "state")):
             drop.append(item)
             continue
         run.item_stage[item.nodeid] = stage or "?"
@@ -355,8 +389,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
     if run.load_error:
         pytest.fail(run.load_error, pytrace=False)
     if stage in run.missing:
-        pytest.fail(_("{stage}: not implemented (missing {names})").format(
-            stage=stage, names=", ".join(run.missing[stage])), pytrace=False)
+        pytest.fail(not_implemented(stage, run.missing[stage], run.description.get("hints", {})), pytrace=False)
 
 
 # --- fixtures (session-wide: nothing is rebuilt per test) -----------------------------------------
@@ -380,7 +413,7 @@ def impl(llmspec_run: Run):
 
 @pytest.fixture(scope="session")
 def edition(llmspec_run: Run) -> str:
-    return llmspec_run.settings.edition
+    return llmspec_run.edition
 
 
 @pytest.fixture(scope="session")
@@ -553,6 +586,11 @@ def stage_table(run: Run) -> dict[str, dict[str, Any]]:
         else:
             status = "fail"
         out[name] = {"status": status, "passed": passed, "total": len(tests), "missing": missing}
+        hints = {n: h for n, h in run.description.get("hints", {}).items() if n in missing}
+        if hints and status == "not_implemented":
+            out[name]["hints"] = hints
+        if run.description.get("judged", {}).get(name) == "state" and status != "not_selected":
+            out[name]["judged"] = "state"
     return out
 
 
@@ -561,7 +599,8 @@ def build_report(run: Run) -> dict[str, Any]:
     s = run.settings
     return {
         "target": s.target or "reference",
-        "edition": s.edition,
+        "edition": run.edition,
+        "edition_reason": run.edition_reason,
         "isolate": s.isolate,
         "error": run.load_error,
         "notes": list(run.description.get("notes", [])),
@@ -575,8 +614,10 @@ def write_table(run: Run, tr: Any) -> None:
     """The per-stage table at the end of the terminal output (``stage  passed/total  status``)."""
     tr.section(_("llmspec: verdict per stage"))
     tr.write_line(_("target: {target}    edition: {edition}").format(
-        target=run.settings.target or "reference", edition=run.settings.edition)
+        target=run.settings.target or "reference", edition=run.edition)
                   + ("    " + _("(isolated)") if run.settings.isolate else ""))
+    if run.edition_reason:
+        tr.write_line(run.edition_reason)
     if run.load_error:
         tr.write_line(run.load_error, red=True)
     for note in run.description.get("notes", []):
@@ -595,4 +636,4 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     target = config.getoption("llmspec_impl", default=None)
     if not target:
         return None
-    return [f"llmspec: target {target}, edition {config.getoption('llmspec_edition') or 'print'}"]
+    return [f"llmspec: target {target}, edition {config.getoption('llmspec_edition') or AUTO}"]

@@ -30,6 +30,15 @@ def status_label(status: str) -> str:
     return labels.get(status, status.replace("_", " "))
 
 
+def status_text(row: dict[str, Any]) -> str:
+    """A table row's status; ``... (judged from state)`` for a stage judged from the variables the
+    target's code left (the book's inline cells) instead of its class."""
+    text = status_label(row["status"])
+    if row.get("judged") == "state":
+        text += " " + _("(judged from state)")
+    return text
+
+
 def stage_title(stage: str) -> str:
     """The stage's title (:data:`llmspec.stages.STAGES`) in the learner's language; titles that are
     the book's names (``SimpleTokenizerV1``, ``GPTDatasetV1``) stay as they are."""
@@ -46,11 +55,23 @@ def section_label(section: str) -> str:
     return re.sub(r"\bListing\b", _("Listing"), re.sub(r"\bbonus\b", _("bonus"), section))
 
 
+def not_implemented(stage: str, missing: list[str], hints: dict[str, str]) -> str:
+    """``<stage>: not implemented (missing X)``, plus a "did you mean" line per missing name that
+    the target has a close candidate for."""
+    lines = [_("{stage}: not implemented (missing {names})").format(stage=stage, names=", ".join(missing))]
+    lines += [f"  {name}: {hints[name]}" for name in missing if hints.get(name)]
+    return "\n".join(lines)
+
+
 def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:
     """One line per stage the target lacks, said once (its tests all fail with this same reason)."""
-    return [_("{stage}: not implemented (missing {names}); its {total} tests fail without running").format(
-                stage=name, names=", ".join(row["missing"]), total=row["total"])
-            for name, row in table.items() if row["status"] == "not_implemented"]
+    out = []
+    for name, row in table.items():
+        if row["status"] == "not_implemented":
+            first, *hints = not_implemented(name, row["missing"], row.get("hints", {})).split("\n")
+            out += [_("{reason}; its {total} tests fail without running").format(reason=first, total=row["total"]),
+                    *hints]
+    return out
 
 
 def width(text: str) -> int:
@@ -70,7 +91,7 @@ def table_header() -> str:
 
 
 def table_row(name: str, row: dict[str, Any]) -> str:
-    return f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_label(row['status'])}"
+    return f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}"
 
 
 @dataclass(frozen=True)
@@ -135,11 +156,14 @@ class CheckResult:
 
 
 def render_text(report: dict[str, Any]) -> str:
-    """The table plus the first failure of each failing stage (what a learner should fix first)."""
+    """The table plus the first failure of each failing stage (what a learner should fix first); for a
+    target that cannot load, only its one-line reason."""
+    if report.get("error"):  # nothing was judged: the reason alone, not a table of zeros
+        return f"llmspec check: {report['error']}"
     lines = [_("llmspec check: {target} (edition {edition})").format(
         target=report["target"], edition=report["edition"])]
-    if report.get("error"):
-        lines.append(f"  {report['error']}")
+    if report.get("edition_reason"):
+        lines.append(f"  {report['edition_reason']}")
     for note in report.get("notes", []):
         lines.append("  " + _("note: {note}").format(note=note))
     lines.append("  " + table_header())
@@ -172,6 +196,8 @@ def render_html(report: dict[str, Any]) -> str:
     out = [f'<div class="llmspec-verdict" lang="{e(language())}">', f"<p><strong>{e(head)}</strong></p>"]
     if report.get("error"):
         out.append(f'<p style="color:{_COLOURS["fail"]}">{e(report["error"])}</p>')
+    if report.get("edition_reason"):
+        out.append(f"<p><small>{e(report['edition_reason'])}</small></p>")
     for note in report.get("notes", []):
         out.append(f"<p><small>{e(_('note: {note}').format(note=note))}</small></p>")
     out.append('<table class="llmspec-stages">')
@@ -182,7 +208,7 @@ def render_html(report: dict[str, Any]) -> str:
         section = f"{stage_title(name)} ({section_label(STAGES[name].section)})" if name in STAGES else ""
         cells = [f"<td><code>{e(name)}</code><br><small>{e(section)}</small></td>",
                  f"<td>{stage.passed}/{stage.total}</td>",
-                 f'<td style="color:{colour}"><strong>{e(status_label(stage.status))}</strong></td>',
+                 f'<td style="color:{colour}"><strong>{e(status_text(report["stages"][name]))}</strong></td>',
                  f"<td>{_failure_cell(stage)}</td>"]
         out.append(f'<tr data-stage="{e(name)}" data-status="{e(stage.status)}">' + "".join(cells) + "</tr>")
     out.append("</tbody></table>")

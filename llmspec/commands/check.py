@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from llmspec.commands import add_language_option, add_target_options
+from llmspec.editions import AUTO, EDITION_CHOICES
 from llmspec.i18n import _, set_language
-from llmspec.stages import EDITIONS, parse_stages
+from llmspec.stages import parse_stages
 from llmspec.verdict import render_text as render
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -24,7 +25,12 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
                    "(default: the reference implementation)")
     add_target_options(p)
-    p.add_argument("--edition", choices=EDITIONS, default="print", help="book edition (default: print)")
+    p.add_argument("--edition", choices=EDITION_CHOICES, default=AUTO,
+                   help="book edition (default: auto: probed from your SimpleTokenizerV1/V2; print when "
+                   "there is none)")
+    p.add_argument("--strict-names", action="store_true",
+                   help="accept only the book's exact names (default: a name differing only in letter case, "
+                   "or the book repository's earlier create_dataloader, is accepted with a note)")
     p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
     add_language_option(p)
@@ -42,6 +48,8 @@ def pytest_args(args: argparse.Namespace, report: Path | None = None) -> list[st
         out += ["--impl-map", m]
     if args.isolate:
         out.append("--isolate")
+    if getattr(args, "strict_names", False):
+        out.append("--strict-names")
     return out
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from llmspec import _toml as tomllib
+from llmspec.editions import EDITION_CHOICES
 from llmspec.i18n import LANGUAGES
-from llmspec.stages import CORE_STAGES, EDITIONS, STAGES
+from llmspec.stages import CORE_STAGES, STAGES
 
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
 # What a test written as ``hidden`` becomes in Gradescope's results.json.  Gradescope hides the
@@ -53,6 +54,7 @@ class GradingConfig:
     max_output_chars: int = 2000
     hidden_visibility: str = DEFAULT_HIDDEN_AS
     language: str | None = None  # the class language of the feedback (en, zh, ko); None: the grader's
+    strict_names: bool = False  # accept only the book's exact names (no letter-case variants)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, test_id: str) -> float:
@@ -79,7 +81,8 @@ class GradingConfig:
         blob = json.dumps(
             [self.edition, self.stages, self.points, self.stage_visibility,
              [vars(r) for r in self.rules], self.hypothesis_seed, self.call_timeout,
-             self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility]
+             self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility,
+             self.strict_names]
             + ([self.language] if self.language not in (None, "en") else []),  # English: as before
             sort_keys=True, default=str,
         )
@@ -111,8 +114,8 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
     limits = data.get("limits", {})
     stage_tables = data.get("stages", {})
     edition = str(assignment.get("edition", "print"))
-    if edition not in EDITIONS:
-        raise bad(f"edition must be one of {EDITIONS}, not {edition!r}")
+    if edition not in EDITION_CHOICES:
+        raise bad(f"edition must be one of {EDITION_CHOICES}, not {edition!r}")
     for name in stage_tables:
         if name not in STAGES:
             raise bad(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")
@@ -143,6 +146,9 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         if vis is not None and vis not in VISIBILITIES:
             raise bad(f"tests[{i}].visibility must be one of {VISIBILITIES}")
         rules.append(TestRule(str(t["match"]), None if w is None else float(w), vis))
+    strict = assignment.get("strict_names", False)
+    if not isinstance(strict, bool):
+        raise bad("assignment.strict_names must be true or false")
     seed = assignment.get("hypothesis_seed")
     hidden_as = assignment.get("hidden_visibility", DEFAULT_HIDDEN_AS)
     if hidden_as not in HIDDEN_AS:
@@ -164,5 +170,6 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         max_output_chars=int(limits.get("max_output_chars", 2000)),
         hidden_visibility=str(hidden_as),
         language=None if language is None else str(language),
+        strict_names=strict,
         raw=data,
     )

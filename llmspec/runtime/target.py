@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
+from llmspec.runtime.names import did_you_mean, near_name
 from llmspec.stages import CONTRACT_NAMES
 
 # "namespace": a live dict of definitions (a Jupyter kernel's), judged where it is (llmspec.kernel)
@@ -71,6 +72,7 @@ class LoadedTarget:
     output: str = ""  # what loading printed (captured, truncated)
     lazy: dict[str, object] = field(default_factory=dict)  # names a module ``__getattr__`` supplied
     owns_scratch: bool = True  # False when the caller (the worker) provided the directory
+    hints: dict[str, str] = field(default_factory=dict)  # missing contract name -> "did you mean ..."
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
@@ -198,12 +200,15 @@ def check_impl_map(impl_map: dict[str, str] | None) -> dict[str, str]:
 
 
 def load(
-    spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path | None = None
+    spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path | None = None,
+    strict_names: bool = False,
 ) -> LoadedTarget:
     """Load ``spec`` and look up the contract names (after ``impl_map``) in its namespace.
 
     ``scratch``: the working directory to use (the worker passes one it made private); by default a
-    fresh temporary directory that :meth:`LoadedTarget.close` removes."""
+    fresh temporary directory that :meth:`LoadedTarget.close` removes.  Unless ``strict_names``, a
+    book name in another letter case (or an earlier name of the book's, see
+    :data:`~llmspec.stages.BOOK_ALIASES`) is accepted with a note."""
     impl_map = check_impl_map(impl_map)
     owns_scratch = scratch is None
     scratch = make_scratch(scratch)
@@ -216,7 +221,7 @@ def load(
                 namespace, notes = _load_notebook(spec)
             else:
                 namespace, notes = _load_path(spec)
-            names = _find_names(spec, namespace, impl_map, notes, lazy)
+            names, hints = _find_names(spec, namespace, impl_map, notes, lazy, strict_names)
     except BaseException:
         if owns_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -224,11 +229,11 @@ def load(
     text = out.getvalue()
     if len(text) > _OUTPUT_KEEP:
         text = text[:_OUTPUT_KEEP] + f"\n... ({len(text) - _OUTPUT_KEEP} more characters)"
-    return LoadedTarget(spec, namespace, names, notes, scratch, text, lazy, owns_scratch)
+    return LoadedTarget(spec, namespace, names, notes, scratch, text, lazy, owns_scratch, hints)
 
 
-def from_namespace(namespace: dict[str, object], display: str,
-                   impl_map: dict[str, str] | None = None) -> LoadedTarget:
+def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[str, str] | None = None,
+                   strict_names: bool = False) -> LoadedTarget:
     """A target that *is* a live namespace (the definitions a Jupyter kernel holds now), judged in
     place: nothing is executed, the names are looked up as :func:`load` looks them up.
 
@@ -240,22 +245,31 @@ def from_namespace(namespace: dict[str, object], display: str,
     snapshot = dict(namespace)
     notes: list[str] = []
     lazy: dict[str, object] = {}
-    names = _find_names(spec, snapshot, impl_map, notes, lazy)
+    names, hints = _find_names(spec, snapshot, impl_map, notes, lazy, strict_names)
     scratch = make_scratch(Path(tempfile.mkdtemp(prefix="llmspec-kernel-")))
-    return LoadedTarget(spec, snapshot, names, notes, scratch, "", lazy, owns_scratch=True)
+    return LoadedTarget(spec, snapshot, names, notes, scratch, "", lazy, owns_scratch=True, hints=hints)
 
 
 def _find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[str, str],
-                notes: list[str], lazy: dict[str, object]) -> dict[str, str | None]:
-    """Each contract name (after ``impl_map``) -> the name found in ``namespace``, or ``None``."""
+                notes: list[str], lazy: dict[str, object],
+                strict_names: bool) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each contract name (after ``impl_map``) -> the name found in ``namespace`` (or a near name,
+    with a note), or ``None``; and a did-you-mean hint for each name still missing."""
     names: dict[str, str | None] = {}
     for contract in CONTRACT_NAMES:
         wanted = impl_map.get(contract, contract)
         found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
+        near = None if found or strict_names or contract in impl_map else near_name(contract, namespace)
+        if near is not None:
+            (wanted, note), found = near, True
+            notes.append(note)
         names[contract] = wanted if found else None
         if contract in impl_map and not found:
             notes.append(f"--impl-map {contract}={wanted}: {spec.display} defines no '{wanted}'")
-    return names
+    taken = {n for n in names.values() if n is not None}
+    hints = {c: h for c in CONTRACT_NAMES if names[c] is None
+             for h in [did_you_mean(c, namespace, taken)] if h}
+    return names, hints
 
 
 def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:
