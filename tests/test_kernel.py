@@ -217,3 +217,23 @@ def test_unknown_stage_is_a_value_error() -> None:
 
     with pytest.raises(ValueError, match="unknown stage"):
         check("datasets", namespace={})
+
+
+def test_a_script_checks_its_own_globals(tmp_path: Path) -> None:
+    """Outside IPython, ``llmspec.check()`` judges the globals of the code that called it (a
+    script's ``__main__``), and ``print`` shows the text table."""
+    import os
+    import subprocess
+    import sys
+
+    book = (Path(__file__).parent / "variants" / "correct" / "book_style.py").read_text(encoding="utf-8")
+    script = tmp_path / "my_ch02.py"
+    script.write_text("import llmspec, llmspec.data\nllmspec.data.ensure_tiktoken_cache()\n" + book
+                      + '\nresult = llmspec.check("tokenizer_v1", "dataset")\nprint(result)\n'
+                      'print("ok" if result.ok else "not ok", sorted(result.stages))\n', encoding="utf-8")
+    shutil.copyfile(data.locate().verdict, tmp_path / "the-verdict.txt")
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "LLMSPEC_LANG": "en"}, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "llmspec check: __main__ (edition print)" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "ok ['dataset', 'tokenizer_v1']"
