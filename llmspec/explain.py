@@ -12,6 +12,7 @@ the optional ``bpe_scratch`` stage) reuses them.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, NoReturn, Sequence
 
 import pytest
@@ -266,4 +267,23 @@ def hypothesis_example(notes: Sequence[str] | None, hide: set[str] | frozenset[s
                 skip_indent = indent
                 continue
             out.append(line if len(line) <= width else line[: width - 5] + " ...")
-    return "\n".join(out)
+    return _translate_example_heads("\n".join(out))
+
+
+def _translate_example_heads(text: str) -> str:
+    """Hypothesis' English heads of an example in the learner's language (the example itself is
+    Python and stays as it is)."""
+    heads = {"Falsifying explicit example:": _("Falsifying explicit example:"),
+             "Falsifying example:": _("Falsifying example:")}
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        for head, local in heads.items():
+            if line.startswith(head):
+                lines[i] = local + line[len(head):]
+                break
+        else:
+            match = re.match(r"Draw (\d+)( \(.*?\))?:", line)
+            if match:
+                lines[i] = _("Draw {number}{label}:").format(number=match.group(1), label=match.group(2) or "") \
+                    + line[match.end():]
+    return "\n".join(lines)
