@@ -43,6 +43,7 @@ OPS: tuple[str, ...] = (
     "dataset_items",
     "dataset_tokenizer_calls",
     "dataloader_batches",
+    "dataloader_signature",
     "embeddings_new",
     "embeddings_state",
     "embeddings_forward",
@@ -128,8 +129,18 @@ class Adapter(abc.ABC):
         """Call ``create_dataloader_v1`` by keyword, then (after ``torch.manual_seed(seed)`` when
         ``seed`` is given) iterate it.  Returns ``{"type": qualified class name of the loader,
         "is_dataloader": bool, "len": len(loader) or None, "drop_last": the effective value,
-        "batches": [[x, y], ...]}``.  A ``create_dataloader_v1`` without a ``drop_last`` parameter
-        (older copies of the book) is called without it and judged as ``drop_last=False``."""
+        "batches": [[x, y], ...], "num_workers": the loader's ``num_workers`` attribute (an int) or
+        None}``.  A ``create_dataloader_v1`` without a ``drop_last`` parameter (older copies of the
+        book) is called without it and judged as ``drop_last=False``.  ``max_batches=0`` never
+        iterates the loader (so worker processes are never started)."""
+
+    @abc.abstractmethod
+    def dataloader_signature(self) -> list[dict[str, Any]]:
+        """The parameters of ``create_dataloader_v1`` in order: ``[{"name": str, "kind":
+        "positional_only|positional_or_keyword|var_positional|keyword_only|var_keyword",
+        "has_default": bool, "default": the default if it is None, a bool, an int, a float or a
+        short str (else None), "default_repr": repr of the default (at most 80 characters) or
+        None}, ...]``; ``[]`` when the signature cannot be read."""
 
     # --- 2.7 / 2.8: embeddings -------------------------------------------------------------------
     @abc.abstractmethod

@@ -19,6 +19,7 @@ import functools
 import inspect
 import itertools
 import operator
+import reprlib
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -191,6 +192,21 @@ def _accepts(fn: Callable[..., Any], name: str) -> bool:
                for p in params)
 
 
+def _wire_parameter(p: inspect.Parameter) -> dict[str, Any]:
+    """One parameter of a signature as wire values; a default that is not a plain scalar is given
+    by its (short) repr only, so no submission object crosses the wire."""
+    has_default = p.default is not p.empty
+    default = p.default if has_default else None
+    plain = default is None or type(default) in (bool, int, float) or (type(default) is str and len(default) <= 80)
+    return {
+        "name": p.name,
+        "kind": p.kind.name.lower(),
+        "has_default": has_default,
+        "default": default if plain else None,
+        "default_repr": reprlib.repr(default)[:80] if has_default else None,
+    }
+
+
 class InProcessAdapter(Adapter):
     """Answers adapter calls by calling a :class:`~llmspec.runtime.target.LoadedTarget` directly."""
 
@@ -361,21 +377,33 @@ class InProcessAdapter(Adapter):
         if seed is not None:
             torch.manual_seed(seed)
         batches = []
-        iterator = iter(loader)
-        try:
-            for i, batch in enumerate(iterator):
-                if max_batches is not None and i >= max_batches:
-                    break
-                batches.append(wire_pair(batch, f"batch {i}"))
-        finally:
-            del iterator  # shuts DataLoader worker processes down now, not at garbage collection
+        if max_batches != 0:  # 0: judge the loader's attributes only, never start its workers
+            iterator = iter(loader)
+            try:
+                for i, batch in enumerate(iterator):
+                    if max_batches is not None and i >= max_batches:
+                        break
+                    batches.append(wire_pair(batch, f"batch {i}"))
+            finally:
+                del iterator  # shuts DataLoader worker processes down now, not at garbage collection
+        workers = getattr(loader, "num_workers", None)
         return {
             "type": f"{cls.__module__}.{cls.__qualname__}",
             "is_dataloader": isinstance(loader, torch.utils.data.DataLoader),
             "len": length,
             "drop_last": drop_last,
             "batches": batches,
+            "num_workers": workers if type(workers) is int else None,
         }
+
+    @_op
+    def dataloader_signature(self) -> list[dict[str, Any]]:
+        (create,) = self._need("dataloader")
+        try:
+            params = inspect.signature(create).parameters.values()
+        except (TypeError, ValueError):
+            return []
+        return [_wire_parameter(p) for p in params]
 
     # --- 2.7 / 2.8 -------------------------------------------------------------------------------
     @_op
