@@ -52,6 +52,7 @@ OPS: tuple[str, ...] = (
     "bpe_scratch_encode",
     "bpe_scratch_decode",
     "bpe_scratch_train",
+    "bpe_scratch_state",
     "release",
 )
 
@@ -184,6 +185,12 @@ class Adapter(abc.ABC):
     def bpe_scratch_train(
         self, handle: int, text: str, vocab_size: int, allowed_special: SpecialSet = None
     ) -> None: ...
+
+    @abc.abstractmethod
+    def bpe_scratch_state(self, handle: int) -> dict[str, Any]:
+        """What training left behind, as the bonus notebook names it: ``{"vocab_len": int | None, "merges": [[left id, right id, merged id], ...] in the order of
+        ``tok.bpe_merges`` (insertion = learned order) or None, "specials": {token: number of
+        ``tok.vocab`` values equal to it} for every ``<|...|>`` value}``."""
 
     # --- lifetime --------------------------------------------------------------------------------
     @abc.abstractmethod

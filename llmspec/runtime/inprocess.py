@@ -483,6 +483,28 @@ class InProcessAdapter(Adapter):
             tok.train(text, vocab_size, allowed_special=_special(allowed_special))
         return None
 
+    @_op
+    def bpe_scratch_state(self, handle: int) -> dict[str, Any]:
+        tok = self._handle(handle, "bpe_scratch")
+        vocab = getattr(tok, "vocab", None)
+        merges = getattr(tok, "bpe_merges", None)
+        state: dict[str, Any] = {"vocab_len": None, "merges": None, "specials": {}}
+        if isinstance(vocab, dict):
+            state["vocab_len"] = len(vocab)
+            specials: dict[str, int] = {}
+            for value in vocab.values():
+                if isinstance(value, (bytes, bytearray)):  # a vocabulary of bytes, not of GPT-2's characters
+                    value = bytes(value).decode("utf-8", "replace")
+                if isinstance(value, str) and value.startswith("<|") and value.endswith("|>"):
+                    text = str.__str__(value)
+                    specials[text] = specials.get(text, 0) + 1
+            state["specials"] = specials
+        if isinstance(merges, dict):
+            state["merges"] = [[*wire_ids(list(pair), "BPETokenizerSimple.bpe_merges key"),
+                                *wire_ids([new], "BPETokenizerSimple.bpe_merges value")]
+                               for pair, new in merges.items()]
+        return state
+
     # --- lifetime --------------------------------------------------------------------------------
     def release(self, handle: int) -> None:
         self._handles.pop(handle, None)
