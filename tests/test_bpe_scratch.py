@@ -176,6 +176,14 @@ BUGGY = {
     "special_split": "test_endoftext_is_one_token",
     "decode_drops_bytes": "test_decode_gpt2_ids",
     "greedy_whitespace": "test_encode_matches_gpt2",
+    "no_m_contraction": "test_every_pretokenizer_alternative",
+    "no_whitespace_run": "test_every_pretokenizer_alternative",
+    "stale_pair_counts": "test_training_learns_the_exact_merges",
+    "vocab_one_too_many": "test_trained_vocab_has_exactly_vocab_size_entries",
+    "specials_not_registered": "test_training_registers_every_special_once",
+    "surrogate_raises": "test_lone_surrogates",
+    "decode_strict": "test_decode_every_byte_token_and_partial_utf8",
+    "last_merge_dropped": "test_highest_and_lowest_ranked_merges",
 }
 
 
