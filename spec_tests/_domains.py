@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any
+from typing import Any, Callable
+
+from hypothesis import example, given
 
 from llmspec import explain
 from llmspec.errors import ImplError
@@ -124,3 +126,50 @@ def check_decode_rejects_unknown_ids(objects: Any, version: int) -> None:
                        "int_to_str[i] raises KeyError), not be skipped or guessed ({book})").format(
                            version=version, ids=ids, actual=explain.short(got), last=n - 1,
                            book=explain.book(stage)))
+
+
+def check_encode_on_own_vocabulary(objects: Any, version: int, edition: str, text: str) -> None:
+    """P1 on Listing 2.3's vocabulary of ``text`` itself: ``encode(t) == [vocab[w] for w in split(t)]``."""
+    __tracebackhide__ = True
+    from reference.tokenizers import build_vocab, split_text
+
+    stage = f"tokenizer_v{version}"
+    vocab = build_vocab(text, edition=edition, special_tokens=version == 2)
+    words = {i: w for w, i in vocab.items()}
+    what = _("SimpleTokenizerV{version}.encode on the vocabulary of its own text").format(version=version)
+    try:
+        ids = objects.impl.tokenizer_encode(objects.tokenizer(version, vocab), text)
+    except ImplError as err:
+        explain.impl_raised(what, err, stage=stage, given=text)
+    explain.check_ids(what, [vocab[w] for w in split_text(text, edition)], ids, stage=stage, given=text,
+                      decode=lambda xs: " | ".join(words.get(i, "?") for i in xs))
+
+
+def stage_tests(version: int) -> tuple[Callable[..., None], ...]:
+    """The four tests above for ``SimpleTokenizerV{version}``, written once for both stages (each test
+    module binds them to module-level ``test_*`` names, so they carry its stage marker)."""
+
+    def test_every_split_character(objects: Any, edition: str) -> None:
+        """Every character of the edition's split set, and every near miss that must not split
+        (`%`, `$`, an em-dash, curly quotes, digits, other scripts), in ``"a" + c + "b"``, before and
+        after a word, and doubled; the vocabulary is built from these texts themselves."""
+        check_encodes(objects, version, edition, split_cases(edition))
+
+    def test_every_decode_character(objects: Any, edition: str) -> None:
+        """decode spacing for every token of that vocabulary, between words, first and last."""
+        check_decodes(objects, version, edition)
+
+    def test_decode_rejects_unknown_ids(objects: Any) -> None:
+        """decode of an id outside the vocabulary raises (no id is skipped or guessed)."""
+        check_decode_rejects_unknown_ids(objects, version)
+
+    @given(text=S.generated_text())
+    @S.scaled(0.3)
+    @example(text="a%b $5 x\u2014y \u201cz\u201d")
+    def test_encode_on_a_vocabulary_of_the_text(objects: Any, edition: str, text: str) -> None:
+        """P1 on a vocabulary built from generated text (not the-verdict.txt): encode(t) ==
+        [vocab[w] for w in split(t)] with vocab = Listing 2.3's vocabulary of t."""
+        check_encode_on_own_vocabulary(objects, version, edition, text)
+
+    return (test_every_split_character, test_every_decode_character, test_decode_rejects_unknown_ids,
+            test_encode_on_a_vocabulary_of_the_text)

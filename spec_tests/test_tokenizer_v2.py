@@ -112,42 +112,9 @@ def test_uses_the_given_vocabulary(objects, impl, vocab_v2, split):
                       ids, stage=STAGE, given=text)
 
 
-# --- small domains, enumerated (spec_tests/_domains.py) -------------------------------------------
-def test_every_split_character(objects, edition):
-    """Every character of the edition's split set, and every near miss that must not split
-    (`%`, `$`, an em-dash, curly quotes, digits, other scripts), in ``"a" + c + "b"``, before and
-    after a word, and doubled; the vocabulary is built from these texts themselves."""
-    D.check_encodes(objects, 2, edition, D.split_cases(edition))
-
-
-def test_every_decode_character(objects, edition):
-    """decode spacing for every token of that vocabulary, between words, first and last."""
-    D.check_decodes(objects, 2, edition)
-
-
-def test_decode_rejects_unknown_ids(objects):
-    """decode of an id outside the vocabulary raises (no id is skipped or guessed)."""
-    D.check_decode_rejects_unknown_ids(objects, 2)
-
-
-@given(text=S.generated_text())
-@S.scaled(0.3)
-@example(text="a%b $5 x\u2014y \u201cz\u201d")
-def test_encode_on_a_vocabulary_of_the_text(objects, impl, edition, text):
-    """P1 on a vocabulary built from generated text (not the-verdict.txt): encode(t) ==
-    [vocab[w] for w in split(t)] with vocab = Listing 2.3's vocabulary of t."""
-    from reference.tokenizers import build_vocab, split_text
-
-    vocab = build_vocab(text, edition=edition, special_tokens=1 == 1)
-    words = {i: w for w, i in vocab.items()}
-    try:
-        ids = impl.tokenizer_encode(objects.tokenizer(2, vocab), text)
-    except ImplError as err:
-        explain.impl_raised("SimpleTokenizerV2.encode on the vocabulary of its own text", err, stage=STAGE,
-                            given=text)
-    explain.check_ids("SimpleTokenizerV2.encode on the vocabulary of its own text",
-                      [vocab[w] for w in split_text(text, edition)], ids, stage=STAGE, given=text,
-                      decode=lambda xs: " | ".join(words.get(i, "?") for i in xs))
+# --- small domains, enumerated, and vocabularies of generated text (spec_tests/_domains.py) --------
+(test_every_split_character, test_every_decode_character, test_decode_rejects_unknown_ids,
+ test_encode_on_a_vocabulary_of_the_text) = D.stage_tests(2)
 
 
 def test_every_special_token(objects, edition):
