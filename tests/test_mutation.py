@@ -17,7 +17,7 @@ sys.path.insert(0, str(HERE / "mutation"))
 
 import mutate  # noqa: E402  (tests/ is not a package)
 
-SAMPLE = 24  # mutants per CI run, chosen by a hash of their ids (the same on every run)
+SAMPLE = 12  # mutants per CI run, chosen by a hash of their ids (the same on every run)
 
 
 def test_equivalent_list_names_existing_mutants_with_reasons() -> None:
@@ -36,13 +36,15 @@ def test_mutant_ids_are_unique_and_every_file_is_mutated() -> None:
     assert ref == set(mutate.RUNS), f"a reference file the mutation run does not know: {ref - set(mutate.RUNS)}"
 
 
-def test_every_mutant_applies() -> None:
-    """Each mutant is valid Python and differs from the reference (no silent no-op edits)."""
+def test_mutants_apply() -> None:
+    """Mutants (a deterministic sample of 80) are valid Python and differ from the reference (no
+    silent no-op edits); ``make mutate`` reports any mutant whose run errors as ERROR."""
     import ast
 
-    for f in mutate.RUNS:
+    ms = mutate.sample([m for f in mutate.RUNS for m in mutate.mutants(f)], 80)
+    for f in sorted({m.file for m in ms}):
         original = ast.unparse(ast.parse((mutate.REFERENCE / f).read_text(encoding="utf-8")))
-        for m in mutate.mutants(f):
+        for m in (m for m in ms if m.file == f):
             source = mutate.apply(m)
             compile(source, m.file, "exec")
             assert source != original, m.id
