@@ -64,6 +64,9 @@ def calls(adapter) -> dict:
         "fwd": adapter.embeddings_forward(e, ids),
         "bwd": adapter.embeddings_backward(e, ids, torch.ones(1, 3, 3)),
         "loader": adapter.dataloader_batches("In the sunlit terraces of the palace " * 3, 2, 4, 4, True, True, seed=7, max_batches=2),
+        "workers": adapter.dataloader_batches("In the sunlit terraces of the palace", 2, 4, 4, False, True,
+                                              num_workers=2, max_batches=0),
+        "signature": adapter.dataloader_signature(),
     }
 
 
