@@ -202,8 +202,16 @@ class Run:
         from llmspec.errors import DataError, HarnessError
 
         s = self.settings
+        limits = dict(s.limits)
+        budgets = {k.partition(".")[2]: float(limits.pop(k)) for k in list(limits) if k.startswith("stage_timeout.")}
+        default_budget = limits.pop("stage_timeout", None)
         try:
-            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, **s.limits)
+            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, **limits)
+            if s.isolate:  # a fault inside one stage costs that stage only (see llmspec.runtime.faults)
+                from llmspec.runtime.faults import StageGuard
+
+                self.adapter = StageGuard(self.adapter, budgets,
+                                          None if default_budget is None else float(default_budget))
             self.description = self.adapter.describe()
         except DataError:
             raise
@@ -343,6 +351,18 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
         pytest.fail(run.load_error, pytrace=False)
     if stage in run.missing:
         pytest.fail(f"{stage}: not implemented (missing {', '.join(run.missing[stage])})", pytrace=False)
+    refused = getattr(run.adapter, "not_run", lambda: None)()
+    if refused:  # an earlier test of this stage timed out or killed the worker
+        pytest.fail(refused, pytrace=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tell a stage-guarded adapter which stage the coming calls (fixtures included) belong to."""
+    run = get_run(item.config)
+    stage = run.item_stage.get(item.nodeid) if run is not None else None
+    if stage and stage != "?" and hasattr(run.adapter, "begin_stage"):
+        run.adapter.begin_stage(stage)
 
 
 # --- fixtures (session-wide: nothing is rebuilt per test) -----------------------------------------

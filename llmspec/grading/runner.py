@@ -174,6 +174,9 @@ def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = 
     return args + ["--impl", str(target), "--isolate",
                    "--llmspec-limit", "start=fork",
                    "--llmspec-limit", f"call_timeout={config.call_timeout:g}",
+                   "--llmspec-limit", f"stage_timeout={config.stage_timeout:g}",
+                   *[a for s, t in sorted(config.stage_timeouts.items())
+                     for a in ("--llmspec-limit", f"stage_timeout.{s}={t:g}")],
                    "--llmspec-limit", f"memory_mb={config.memory_mb}"]
 
 

@@ -566,6 +566,12 @@ class _ProxyBase(Adapter):
         left = float("inf") if total is None else total - self._used
         return min(float("inf") if per_call is None else per_call, left)
 
+    def start_budget(self, seconds: float | None) -> None:
+        """From now on, ``seconds`` of wall clock for everything this proxy runs (``None``: no cap).
+        The grader gives every stage its own budget, so a hang in one stage cannot spend another's."""
+        self.limits["submission_timeout"] = seconds
+        self._used = 0.0
+
     def _check_budget(self, what: str) -> None:
         if self._budget(None) <= 0:
             raise CallTimeout(
