@@ -570,6 +570,12 @@ def write_table(run: Run, tr: Any) -> None:
     tr.section("llmspec: verdict per stage")
     tr.write_line(f"target: {run.settings.target or 'reference'}    edition: {run.settings.edition}"
                   + ("    (isolated)" if run.settings.isolate else ""))
+    if run.settings.isolate:
+        from llmspec.sandbox import isolation, landlock
+
+        gap = landlock.coverage(isolation.is_root())
+        if gap:
+            tr.write_line(gap, yellow=True)
     if run.load_error:
         tr.write_line(run.load_error, red=True)
     for note in run.description.get("notes", []):

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspec.runtime import wire
-from llmspec.sandbox import isolation
+from llmspec.sandbox import isolation, landlock
 from llmspec.runtime.adapter import OPS, Adapter
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
 
@@ -192,6 +192,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     else:
         info["dropped"] = False
         isolation.set_no_new_privs()
+    # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
+    info["landlock"] = landlock.restrict([scratch])
     info["uid"] = os.getuid()
     isolation.die_with_parent(parent_pid)
     info["setup_seconds"] = round(time.monotonic() - t0, 3)
