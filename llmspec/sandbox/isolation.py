@@ -244,6 +244,16 @@ def private_world_writable(keep: list[Path]) -> bool:
     return True
 
 
+def set_priority(pid: int, nice: int) -> bool:
+    """Set the CPU priority of process group ``pid`` (a worker and its children); False if refused
+    (a normal user may lower a priority but not raise it back)."""
+    try:
+        os.setpriority(os.PRIO_PGRP, pid, nice)
+        return True
+    except OSError:
+        return False
+
+
 def set_child_subreaper() -> bool:
     """Make this (supervising) process adopt orphaned descendants instead of init.
 
