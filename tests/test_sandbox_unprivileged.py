@@ -7,7 +7,7 @@ It needs an interpreter other users can run (this machine's default one lives un
 ``scripts/user_venv.sh`` builds one at ``/opt/llmspec-venv`` (``LLMSPEC_USER_VENV``); ``.ci/run``
 does so before the tests.  Outside CI the test is skipped when that environment is absent; under
 ``CI=true`` its absence is a failure.  The grader runs from a copy of the project readable by
-``nobody``, so the checkout's own permissions do not matter.
+``nobody`` (and a copy of the book's data), so the checkout's own permissions do not matter.
 """
 from __future__ import annotations
 
@@ -118,7 +118,9 @@ def test_an_unprivileged_grader_contains_every_escape(open_tmp):
         (cls / "escape_sandbox.py").write_text(submission_text(HOSTILE / "escape_sandbox.py", marker, **values))
         (cls / "honest_good.py").write_text((HOSTILE / "honest_good.py").read_text())
         (root / "c.toml").write_text(CONFIG)
-        data = Path(os.environ.get("LLMSPEC_DATA", "/work/shared/data")).resolve()
+        data = root / "data"  # a copy: the checkout's data may sit where nobody cannot read
+        shutil.copytree(Path(os.environ.get("LLMSPEC_DATA", "/work/shared/data")).resolve(), data)
+        os.chmod(data, 0o755)
         env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": str(project),
                "LLMSPEC_DATA": str(data), "LANG": "C.UTF-8",
                "PYTEST_PLUGINS": "llmspec.plugin"}  # the copy is not installed: no entry point

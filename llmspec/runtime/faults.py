@@ -93,9 +93,9 @@ class StageGuard(Adapter):
         if stage == self.stage:
             return
         self.stage, self.fault = stage, None
-        start = getattr(self.inner, "start_budget", None)
-        if start is not None:
-            start(self.budget(stage))
+        start, budget = getattr(self.inner, "start_budget", None), self.budget(stage)
+        if start is not None and budget is not None:  # none given: the proxy's own limits hold
+            start(budget)
 
     def not_run(self) -> str | None:
         """The message for a test of the current stage that must not run, or None."""
