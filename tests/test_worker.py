@@ -348,3 +348,25 @@ def test_a_relative_target_path_means_the_callers_directory(tmp_path: Path, monk
         assert proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "hello world") == [0, 2]
     finally:
         proxy.close()
+
+
+def test_a_long_call_is_reported_as_stalled_and_runs_at_the_lowest_priority(proxies, tmp_path: Path) -> None:
+    """After ``stall_after`` seconds the proxy tells the grader (which then starts another
+    submission) and lowers the worker's CPU priority; the answer itself is unchanged."""
+    target = submission(tmp_path, """
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): self.vocab = vocab
+            def encode(self, text):
+                time.sleep(1.0)
+                return [os.getpriority(os.PRIO_PROCESS, 0)]
+            def decode(self, ids): return ""
+        """)
+    seen: list[bool] = []
+    proxy = proxies(target, stall_after=0.3)
+    proxy.on_stall = seen.append
+    handle = proxy.tokenizer_new(1, VOCAB)
+    assert proxy.tokenizer_encode(handle, "hello") == [19]
+    assert seen == [True, False]
+    seen.clear()
+    proxy.tokenizer_decode(handle, [])  # a quick call is no stall
+    assert seen == []

@@ -647,12 +647,13 @@ class _ProxyBase(Adapter):
         poller.register(worker.fd, select.POLLIN)
         if poller.poll(int(after * 1000)):
             return
-        isolation.set_priority(worker.pid, 19)
+        before = isolation.set_priority(worker.pid, 19)
         self.on_stall(True)
         try:
             poller.poll(max(0, int((t0 + budget - time.monotonic()) * 1000)))
         finally:
-            isolation.set_priority(worker.pid, 0)  # best effort: only root may lower it again
+            if before is not None:
+                isolation.set_priority(worker.pid, before)  # best effort: only root may raise it again
             self.on_stall(False)
 
     def _result(self, op: str, msg: dict[str, Any]) -> Any:

@@ -244,14 +244,15 @@ def private_world_writable(keep: list[Path]) -> bool:
     return True
 
 
-def set_priority(pid: int, nice: int) -> bool:
-    """Set the CPU priority of process group ``pid`` (a worker and its children); False if refused
-    (a normal user may lower a priority but not raise it back)."""
+def set_priority(pid: int, nice: int) -> int | None:
+    """Set the CPU priority of process group ``pid`` (a worker and its children); returns the
+    previous one, or None if refused (a normal user may lower a priority but not raise it back)."""
     try:
+        before = os.getpriority(os.PRIO_PGRP, pid)
         os.setpriority(os.PRIO_PGRP, pid, nice)
-        return True
+        return before
     except OSError:
-        return False
+        return None
 
 
 def set_child_subreaper() -> bool:
