@@ -25,6 +25,7 @@ import ctypes
 import os
 from typing import Any
 
+from llmspec.i18n import _
 from llmspec.sandbox import isolation
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
@@ -144,7 +145,7 @@ def coverage(root: bool, abi: int | None = None) -> str | None:
     if root or abi >= 4:
         return None
     if abi >= 1:
-        return ("sandbox: this kernel's Landlock (ABI {abi}) confines writes to the scratch directory but "
-                "cannot block TCP (needs ABI 4, Linux 6.7); run as root for a network namespace").format(abi=abi)
-    return ("sandbox: NOT enforced: without root and without Landlock (Linux >= 5.13) submission code can "
-            "write wherever you can and use the network; run the grader as root or in a container")
+        return _("sandbox: this kernel's Landlock (ABI {abi}) confines writes to the scratch directory but "
+                 "cannot block TCP (needs ABI 4, Linux 6.7); run as root for a network namespace").format(abi=abi)
+    return _("sandbox: NOT enforced: without root and without Landlock (Linux >= 5.13) submission code can "
+             "write wherever you can and use the network; run the grader as root or in a container").format()
