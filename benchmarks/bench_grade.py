@@ -146,6 +146,12 @@ def faults_case(args: argparse.Namespace, work: Path) -> bool:
         ok &= not bad
         print(f"correct submissions short of full marks anywhere (results.json, JUnit, Classroom, CSV, HTML): "
               f"{len(bad)} of {len(short)}" + (f": {bad}" if bad else ""))
+        total = sum(d["execution_time"] for d in data.values())
+        hung = sum(d["execution_time"] for d in data.values() if d["execution_time"] > config.call_timeout)
+        jobs = args.jobs or os.cpu_count() or 1
+        print(f"submission time in total {total:.1f} s, {hung:.1f} s of it in submissions that waited out a "
+              f"call budget; wall {wall:.1f} s vs. the rest spread over {jobs} jobs {(total - hung) / jobs:.1f} s "
+              f"(equal: the hangs cost no wall time)")
         honest_times = sorted(d["execution_time"] for k, d in data.items() if not k.startswith("hostile-"))
         print(f"honest attempts: {honest_times[0]:.1f}-{honest_times[-1]:.1f} s each "
               f"(median {honest_times[len(honest_times) // 2]:.1f} s); call budget {config.call_timeout:g} s, "
