@@ -262,3 +262,22 @@ def test_a_correct_submission_shows_full_marks_in_every_format(tmp_path):
 
     half_tests = sum(Decimal(str(t["score"])) for t in data[1]["tests"])
     assert half_tests == Decimal(str(data[1]["score"]))  # the top-level score is the sum of the tests'
+
+
+def test_every_stage_has_its_own_budget_and_the_outer_cap_covers_them_all():
+    import tomllib
+
+    from llmspec.grading.runner import pytest_args
+
+    c = load_config()
+    assert c.stage_timeout == 60 and c.submission_timeout == 6 * 60 + 120
+    c = parse_config(tomllib.loads('[assignment]\nstages=["tokenizer_v1","dataset"]\n[limits]\nstage_timeout=30\n'
+                                   '[stages.tokenizer_v1]\npoints=15\n[stages.dataset]\npoints=25\ntimeout=90\n'))
+    assert c.stage_budget("tokenizer_v1") == 30 and c.stage_budget("dataset") == 90
+    assert c.submission_timeout == 30 + 90 + 120
+    args = " ".join(pytest_args("sub.py", c))
+    assert "stage_timeout=30" in args and "stage_timeout.dataset=90" in args
+    assert c.fingerprint() != load_config().fingerprint()
+    for bad in ('[limits]\nstage_timeout=0', '[stages.bpe]\ntimeout="long"'):
+        with pytest.raises(ValueError, match="timeout"):
+            parse_config(tomllib.loads(bad))
