@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from llmspec.i18n import _
 from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
 from llmspec.runtime.target import parse_impl_map
 
@@ -192,6 +193,7 @@ class Run:
     missing: dict[str, list[str]] = field(default_factory=dict)
     item_stage: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[str, str] = field(default_factory=dict)  # stage -> why it stopped early (isolated runs)
     started: float = field(default_factory=time.perf_counter)
 
     def open(self) -> None:
@@ -220,6 +222,7 @@ class Run:
 
     def close(self) -> None:
         if self.adapter is not None:
+            self.faults = dict(getattr(self.adapter, "faults", {}))  # for the summary, after the close
             self.adapter.close()
             self.adapter = None
 
@@ -588,6 +591,9 @@ def write_table(run: Run, tr: Any) -> None:
                           green=row["status"] == "pass", red=row["status"] != "pass")
     for line in missing_lines(table):
         tr.write_line(line, red=True)
+    for stage, reason in (run.faults or getattr(run.adapter, "faults", {})).items():  # once, not per test
+        tr.write_line(_("{stage}: stopped after {reason}; its later tests did not run").format(
+            stage=stage, reason=reason), red=True)
 
 
 def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:
