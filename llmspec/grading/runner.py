@@ -355,7 +355,7 @@ class Runner:
         done = 0
         try:
             while pending or running:
-                # a job stalled in a hung call runs at the lowest priority and does not hold a core
+                # a job stalled in a hung call runs at a lower priority and does not hold a core
                 # (up to twice --jobs processes at once)
                 stalled = sum(job.poll_stall() for job in running.values())
                 while pending and len(running) - stalled < self.jobs and len(running) < 2 * self.jobs:

@@ -638,8 +638,8 @@ class _ProxyBase(Adapter):
 
     def _wait_or_stall(self, worker: _Worker, t0: float, budget: float) -> None:
         """Wait up to ``stall_after`` seconds for the answer; a call still running then (50-100 times
-        an honest call) is reported through :attr:`on_stall` and its worker runs at the lowest CPU
-        priority until the call ends, so a hang does not take a core from honest submissions."""
+        an honest call) is reported through :attr:`on_stall` and its worker runs at a CPU priority 10
+        steps lower until the call ends, so a hang does not take a core from honest submissions."""
         after = self.limits.get("stall_after")
         if self.on_stall is None or not after or after >= budget:
             return
@@ -647,7 +647,8 @@ class _ProxyBase(Adapter):
         poller.register(worker.fd, select.POLLIN)
         if poller.poll(int(after * 1000)):
             return
-        before = isolation.set_priority(worker.pid, 19)
+        # 10 steps, not to the very lowest: a slow but honest call must still finish within its budget
+        before = isolation.set_priority(worker.pid, lower_by=10)
         self.on_stall(True)
         try:
             poller.poll(max(0, int((t0 + budget - time.monotonic()) * 1000)))
