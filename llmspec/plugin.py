@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
+from llmspec.editions import AUTO, EDITION_CHOICES
 from llmspec.i18n import _
-from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
+from llmspec.stages import CORE_STAGES, STAGES, judged_from_state, parse_stages
 from llmspec.runtime.target import parse_impl_map
 
 ENV = {
@@ -32,6 +33,7 @@ ENV = {
     "edition": "LLMSPEC_EDITION",
     "isolate": "LLMSPEC_ISOLATE",
     "report": "LLMSPEC_REPORT",
+    "strict_names": "LLMSPEC_STRICT_NAMES",
 }
 PROFILE, DEEP_PROFILE = "llmspec", "llmspec-deep"
 
@@ -44,10 +46,11 @@ class Settings:
     target: str | None = None  # None: the reference package
     impl_map: dict[str, str] = field(default_factory=dict)
     stages: tuple[str, ...] | None = None  # None: core stages (+ bpe_scratch when defined)
-    edition: str = "print"
+    edition: str = "auto"  # auto: probed from the target's tokenizer (llmspec.editions)
     isolate: bool = False
     report: str | None = None
     limits: dict[str, Any] = field(default_factory=dict)
+    strict_names: bool = False  # refuse book names in another letter case and earlier book names
 
 
 def parse_map(items: list[str] | str | dict | None) -> dict[str, str]:
@@ -112,18 +115,19 @@ def resolve_settings(config: pytest.Config) -> Settings:
         stage_sel = parse_stages(stages)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    edition = str(pick("edition") or "print")
-    if edition not in EDITIONS:
-        raise pytest.UsageError(f"--edition must be one of {', '.join(EDITIONS)}, got {edition!r}")
-    isolate = pick("isolate")
-    if isinstance(isolate, str):
-        isolate = isolate.strip().lower() in ("1", "true", "yes", "on")
+    edition = str(pick("edition") or AUTO)
+    if edition not in EDITION_CHOICES:
+        raise pytest.UsageError(f"--edition must be one of {', '.join(EDITION_CHOICES)}, got {edition!r}")
+    isolate, strict = pick("isolate"), pick("strict_names")
+    isolate, strict = (v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else v
+                       for v in (isolate, strict))
     return Settings(
         target=str(target) if target else None,
         impl_map=parse_map(pick("impl_map")),
         stages=stage_sel,
         edition=edition,
         isolate=bool(isolate),
+        strict_names=bool(strict),
         report=pick("report"),
         limits=_parse_limits(getattr(opt, "llmspec_limit", None)) or dict(table.get("limits", {})),
     )
@@ -139,10 +143,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="accept other names, e.g. create_dataloader_v1=make_loader (repeatable)")
     group.addoption("--stages", dest="llmspec_stages", metavar="A,B",
                     help=f"stages to run ({', '.join(STAGES)} or 'all'; default: the core stages)")
-    group.addoption("--edition", dest="llmspec_edition", choices=EDITIONS,
-                    help="which edition's regex the expectations use (default: print)")
+    group.addoption("--edition", dest="llmspec_edition", choices=EDITION_CHOICES,
+                    help="which edition's regex the expectations use (default: auto, probed from the "
+                    "target's SimpleTokenizerV1/V2; print when it has none)")
     group.addoption("--isolate", dest="llmspec_isolate", action="store_true", default=False,
                     help="run the implementation in a worker process (the grading mode)")
+    group.addoption("--strict-names", dest="llmspec_strict_names", action="store_true", default=False,
+                    help="accept only the book's exact names (by default SimpletokenizerV2 or the "
+                    "earlier create_dataloader are accepted with a note)")
     group.addoption("--llmspec-report", dest="llmspec_report", metavar="PATH",
                     help="write a JSON report of stages and tests to PATH")
     group.addoption("--llmspec-limit", dest="llmspec_limit", action="append", metavar="KEY=VALUE",
@@ -195,6 +203,8 @@ class Run:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: dict[str, str] = field(default_factory=dict)  # stage -> why it stopped early (isolated runs)
     started: float = field(default_factory=time.perf_counter)
+    edition: str = "print"  # the edition judged (``--edition auto`` resolved by open())
+    edition_reason: str = ""  # the one line ``auto`` prints: which edition, why, how to override
 
     def open(self) -> None:
         """Open the adapter once; a target that cannot load fails every test with one message."""
@@ -208,7 +218,8 @@ class Run:
         budgets = {k.partition(".")[2]: float(limits.pop(k)) for k in list(limits) if k.startswith("stage_timeout.")}
         default_budget = limits.pop("stage_timeout", None)
         try:
-            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, **limits)
+            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate,
+                                        strict_names=s.strict_names, **limits)
             if s.isolate:  # a fault inside one stage costs that stage only (see llmspec.runtime.faults)
                 from llmspec.runtime.faults import StageGuard
 
@@ -218,7 +229,17 @@ class Run:
         except DataError:
             raise
         except (HarnessError, OSError, ValueError) as exc:
-            self.load_error = f"cannot load {s.target or 'reference'}: {exc}"
+            name, text = s.target or "reference", " ".join(str(exc).split())
+            # the loader's reasons usually start with the target's own name: say it once
+            self.load_error = f"cannot load {text}" if text.startswith(name + ":") else f"cannot load {name}: {text}"
+        self.edition = s.edition
+        if s.edition == AUTO:
+            from llmspec.editions import detect
+
+            if self.adapter is None:
+                self.edition = "print"
+            else:
+                self.edition, self.edition_reason = detect(self.adapter, self.description)
 
     def close(self) -> None:
         if self.adapter is not None:
@@ -327,10 +348,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         extra = [n for n, s in STAGES.items() if s.optional and run.load_error is None
                  and n in run.description.get("stages", {}) and n not in run.missing]
         run.selected = CORE_STAGES + tuple(extra)
+    # A stage the target implements inline (no class) is judged from state: only its test_state_*
+    # tests run, and only the class tests otherwise.  --collect-only keeps both (the grader's
+    # canonical list holds every test; its scoring picks the kind that ran).
+    judged = run.description.get("judged", {}) if run.load_error is None else {}
+    keep_both = config.option.collectonly
     keep, drop = [], []
     for item in items:
         stage = stage_of(item)
         if stage is not None and stage not in run.selected:
+            drop.append(item)
+            continue
+        if (stage is not None and STAGES[stage].state_names and not keep_both
+                and judged_from_state(item.nodeid) != (judged.get(stage) == "state")):
             drop.append(item)
             continue
         run.item_stage[item.nodeid] = stage or "?"
@@ -353,7 +383,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
     if run.load_error:
         pytest.fail(run.load_error, pytrace=False)
     if stage in run.missing:
-        pytest.fail(f"{stage}: not implemented (missing {', '.join(run.missing[stage])})", pytrace=False)
+        pytest.fail(not_implemented(stage, run.missing[stage], run.description.get("hints", {})), pytrace=False)
     refused = getattr(run.adapter, "not_run", lambda: None)()
     if refused:  # an earlier test of this stage timed out or killed the worker
         pytest.fail(refused, pytrace=False)
@@ -366,6 +396,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     stage = run.item_stage.get(item.nodeid) if run is not None else None
     if stage and stage != "?" and hasattr(run.adapter, "begin_stage"):
         run.adapter.begin_stage(stage)
+
+
+def not_implemented(stage: str, missing: list[str], hints: dict[str, str]) -> str:
+    """``<stage>: not implemented (missing X)``, plus a "did you mean" line per missing name that
+    the target has a close candidate for."""
+    lines = [f"{stage}: not implemented (missing {', '.join(missing)})"]
+    lines += [f"  {name}: {hints[name]}" for name in missing if hints.get(name)]
+    return "\n".join(lines)
 
 
 # --- fixtures (session-wide: nothing is rebuilt per test) -----------------------------------------
@@ -389,7 +427,7 @@ def impl(llmspec_run: Run):
 
 @pytest.fixture(scope="session")
 def edition(llmspec_run: Run) -> str:
-    return llmspec_run.settings.edition
+    return llmspec_run.edition
 
 
 @pytest.fixture(scope="session")
@@ -550,7 +588,21 @@ def stage_table(run: Run) -> dict[str, dict[str, Any]]:
         else:
             status = "fail"
         out[name] = {"status": status, "passed": passed, "total": len(tests), "missing": missing}
+        hints = {n: h for n, h in run.description.get("hints", {}).items() if n in missing}
+        if hints and status == "not_implemented":
+            out[name]["hints"] = hints
+        if run.description.get("judged", {}).get(name) == "state" and status != "not_selected":
+            out[name]["judged"] = "state"
     return out
+
+
+def status_text(row: dict[str, Any]) -> str:
+    """``pass``, ``fail``, ``not implemented``; ``... (judged from state)`` for a stage judged from
+    the variables the target's code left (the book's inline cells) instead of its class."""
+    text = row["status"].replace("_", " ")
+    if row.get("judged") == "state":
+        text += " " + _("(judged from state)")
+    return text
 
 
 def build_report(run: Run) -> dict[str, Any]:
@@ -558,7 +610,8 @@ def build_report(run: Run) -> dict[str, Any]:
     s = run.settings
     return {
         "target": s.target or "reference",
-        "edition": s.edition,
+        "edition": run.edition,
+        "edition_reason": run.edition_reason,
         "isolate": s.isolate,
         "error": run.load_error,
         "notes": list(run.description.get("notes", [])),
@@ -571,8 +624,10 @@ def build_report(run: Run) -> dict[str, Any]:
 def write_table(run: Run, tr: Any) -> None:
     """The per-stage table at the end of the terminal output (``stage  passed/total  status``)."""
     tr.section("llmspec: verdict per stage")
-    tr.write_line(f"target: {run.settings.target or 'reference'}    edition: {run.settings.edition}"
+    tr.write_line(f"target: {run.settings.target or 'reference'}    edition: {run.edition}"
                   + ("    (isolated)" if run.settings.isolate else ""))
+    if run.edition_reason:
+        tr.write_line(run.edition_reason)
     if run.settings.isolate:
         from llmspec.sandbox import isolation, landlock
 
@@ -587,7 +642,7 @@ def write_table(run: Run, tr: Any) -> None:
     table = stage_table(run)
     for name, row in table.items():
         if row["status"] != "not_selected":
-            tr.write_line(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {row['status'].replace('_', ' ')}",
+            tr.write_line(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}",
                           green=row["status"] == "pass", red=row["status"] != "pass")
     for line in missing_lines(table):
         tr.write_line(line, red=True)
@@ -598,8 +653,12 @@ def write_table(run: Run, tr: Any) -> None:
 
 def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:
     """One line per stage the target lacks, said once (its tests all fail with this same reason)."""
-    return [f"{name}: not implemented (missing {', '.join(row['missing'])}); its {row['total']} tests "
-            "fail without running" for name, row in table.items() if row["status"] == "not_implemented"]
+    out = []
+    for name, row in table.items():
+        if row["status"] == "not_implemented":
+            first, *hints = not_implemented(name, row["missing"], row.get("hints", {})).split("\n")
+            out += [f"{first}; its {row['total']} tests fail without running", *hints]
+    return out
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -607,4 +666,4 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     target = config.getoption("llmspec_impl", default=None)
     if not target:
         return None
-    return [f"llmspec: target {target}, edition {config.getoption('llmspec_edition') or 'print'}"]
+    return [f"llmspec: target {target}, edition {config.getoption('llmspec_edition') or AUTO}"]

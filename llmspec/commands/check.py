@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from llmspec.commands import add_target_options
-from llmspec.plugin import missing_lines
-from llmspec.stages import EDITIONS, parse_stages
+from llmspec.plugin import missing_lines, status_text
+from llmspec.editions import AUTO, EDITION_CHOICES
+from llmspec.stages import parse_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +26,12 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
                    "(default: the reference implementation)")
     add_target_options(p)
-    p.add_argument("--edition", choices=EDITIONS, default="print", help="book edition (default: print)")
+    p.add_argument("--edition", choices=EDITION_CHOICES, default=AUTO,
+                   help="book edition (default: auto: probed from your SimpleTokenizerV1/V2; print when "
+                   "there is none)")
+    p.add_argument("--strict-names", action="store_true",
+                   help="accept only the book's exact names (default: a name differing only in letter case, "
+                   "or the book repository's earlier create_dataloader, is accepted with a note)")
     p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
     p.set_defaults(func=run)
@@ -50,6 +56,8 @@ def pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
         out += ["--impl-map", m]
     if args.isolate:
         out.append("--isolate")
+    if getattr(args, "strict_names", False):
+        out.append("--strict-names")
     return out
 
 
@@ -79,16 +87,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(report: dict[str, Any]) -> str:
-    """The table plus the first failure of each failing stage (what a learner should fix first)."""
+    """The table plus the first failure of each failing stage (what a learner should fix first); for a
+    target that cannot load, only its one-line reason."""
+    if report.get("error"):  # nothing was judged: the reason alone, not a table of zeros
+        return f"llmspec check: {report['error']}"
     lines = [f"llmspec check: {report['target']} (edition {report['edition']})"]
-    if report.get("error"):
-        lines.append(f"  {report['error']}")
+    if report.get("edition_reason"):
+        lines.append(f"  {report['edition_reason']}")
     for note in report.get("notes", []):
         lines.append(f"  note: {note}")
     lines.append(f"  {'stage':<14}{'passed/total':>13}  status")
     for name, row in report["stages"].items():
         if row["status"] != "not_selected":
-            lines.append(f"  {name:<14}{row['passed']:>6}/{row['total']:<6}  {row['status'].replace('_', ' ')}")
+            lines.append(f"  {name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}")
     lines += ["  " + line for line in missing_lines(report["stages"])]
     for name, row in report["stages"].items():
         if row["status"] != "fail":

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from llmspec import _toml as tomllib
-from llmspec.stages import CORE_STAGES, EDITIONS, STAGES
+from llmspec.editions import EDITION_CHOICES
+from llmspec.stages import CORE_STAGES, STAGES
 
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
 # What a test written as ``hidden`` becomes in Gradescope's results.json.  Gradescope hides the
@@ -53,6 +54,7 @@ class GradingConfig:
     memory_mb: int = 2048
     max_output_chars: int = 2000
     hidden_visibility: str = DEFAULT_HIDDEN_AS
+    strict_names: bool = False  # accept only the book's exact names (no letter-case variants)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, test_id: str) -> float:
@@ -84,7 +86,7 @@ class GradingConfig:
             [self.edition, self.stages, self.points, self.stage_visibility,
              [vars(r) for r in self.rules], self.hypothesis_seed, self.call_timeout,
              self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility,
-             self.stage_timeout, self.stage_timeouts],
+             self.strict_names, self.stage_timeout, self.stage_timeouts],
             sort_keys=True, default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -115,8 +117,8 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
     limits = data.get("limits", {})
     stage_tables = data.get("stages", {})
     edition = str(assignment.get("edition", "print"))
-    if edition not in EDITIONS:
-        raise bad(f"edition must be one of {EDITIONS}, not {edition!r}")
+    if edition not in EDITION_CHOICES:
+        raise bad(f"edition must be one of {EDITION_CHOICES}, not {edition!r}")
     for name in stage_tables:
         if name not in STAGES:
             raise bad(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")
@@ -152,6 +154,9 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         if vis is not None and vis not in VISIBILITIES:
             raise bad(f"tests[{i}].visibility must be one of {VISIBILITIES}")
         rules.append(TestRule(str(t["match"]), None if w is None else float(w), vis))
+    strict = assignment.get("strict_names", False)
+    if not isinstance(strict, bool):
+        raise bad("assignment.strict_names must be true or false")
     seed = assignment.get("hypothesis_seed")
     stage_timeout = limits.get("stage_timeout", 60)
     if not isinstance(stage_timeout, (int, float)) or stage_timeout <= 0:
@@ -177,5 +182,6 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         memory_mb=int(limits.get("memory_mb", 2048)),
         max_output_chars=int(limits.get("max_output_chars", 2000)),
         hidden_visibility=str(hidden_as),
+        strict_names=strict,
         raw=data,
     )

@@ -40,6 +40,7 @@ BOOK_CALLS: dict[str, str] = {
     "embeddings_state": "torch.nn.Embedding(...) (section 2.7)",
     "embeddings_forward": "the embedding layers' forward pass (section 2.8)",
     "embeddings_backward": "the embedding layers' backward pass (section 2.8)",
+    "state_read": "the embedding layers the notebook made inline (section 2.8)",
     "bpe_scratch_new": "the byte-level BPE tokenizer",
     "bpe_scratch_encode": "the byte-level BPE tokenizer's encode(...)",
     "bpe_scratch_decode": "the byte-level BPE tokenizer's decode(...)",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import math
 import operator
 import traceback
 from collections.abc import Callable
@@ -28,8 +29,9 @@ import torch
 
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
+from llmspec.runtime.names import call_as_the_book
 from llmspec.errors import HarnessError, ImplError, StageMissing
-from llmspec.stages import STAGES
+from llmspec.stages import STAGES, stage_modes
 from llmspec.runtime.wire import DTYPES
 
 _WIRE_DTYPES = frozenset(DTYPES.values())
@@ -191,6 +193,38 @@ def _accepts(fn: Callable[..., Any], name: str) -> bool:
                for p in params)
 
 
+# Tensors (and layer weights) up to this many elements cross whole; bigger ones (the 50257 x 256
+# token layer) only by shape and the rows the trusted side asks for.
+STATE_MAX_ELEMENTS = 1 << 20
+
+
+def _state_value(name: str, value: Any, rows: list[int] | None) -> dict[str, Any]:
+    """One namespace value as :meth:`Adapter.state_read` describes it (never the object itself)."""
+    kind = _type_name(value)
+    if type(value) in (bool, int, str) or (type(value) is float and math.isfinite(value)):
+        return {"type": kind, "value": value}
+    if isinstance(value, torch.Tensor):
+        with torch._C.DisableTorchFunctionSubclass():
+            small = value.numel() <= STATE_MAX_ELEMENTS
+            return {"type": kind, "shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", ""),
+                    "tensor": wire_tensor(value, name) if small else None}
+    weight = getattr(value, "weight", None)
+    if not isinstance(weight, torch.Tensor):
+        return {"type": kind}
+    with torch._C.DisableTorchFunctionSubclass():
+        out: dict[str, Any] = {
+            "type": kind,
+            "is_embedding": isinstance(value, torch.nn.Embedding),
+            "shape": list(weight.shape),
+            "trainable": bool(weight.requires_grad),
+            "weight": wire_tensor(weight, f"{name}.weight") if weight.numel() <= STATE_MAX_ELEMENTS else None,
+        }
+        if rows is not None and weight.dim() >= 1:
+            index = torch.tensor([int(r) for r in rows if 0 <= int(r) < weight.shape[0]], dtype=torch.long)
+            out["rows"] = wire_tensor(weight.detach()[index], f"{name}.weight[rows]")
+    return out
+
+
 class InProcessAdapter(Adapter):
     """Answers adapter calls by calling a :class:`~llmspec.runtime.target.LoadedTarget` directly."""
 
@@ -202,11 +236,12 @@ class InProcessAdapter(Adapter):
 
     @classmethod
     def from_target(cls, target: str | None, impl_map: dict[str, str] | None = None,
-                    scratch: Path | None = None) -> "InProcessAdapter":
+                    scratch: Path | None = None, strict_names: bool = False) -> "InProcessAdapter":
         """Resolve and load ``target`` (``None`` = the reference implementation); ``scratch`` is
-        the working directory to run it in (default: a temporary one, removed by :meth:`close`)."""
+        the working directory to run it in (default: a temporary one, removed by :meth:`close`);
+        ``strict_names`` refuses near names (see :func:`llmspec.runtime.target.load`)."""
         spec = _target.resolve(target or "reference")
-        return cls(_target.load(spec, impl_map, scratch))
+        return cls(_target.load(spec, impl_map, scratch, strict_names))
 
     # --- helpers ---------------------------------------------------------------------------------
     def _need(self, stage: str) -> list[Any]:
@@ -216,6 +251,10 @@ class InProcessAdapter(Adapter):
         if missing:
             raise StageMissing(stage, missing)
         return [self.loaded.get(n) for n in names]
+
+    def _book_call(self, contract: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call the target's ``contract`` object as the book does (see :func:`call_as_the_book`)."""
+        return call_as_the_book(contract, self.loaded.names.get(contract) or contract, fn, *args, **kwargs)
 
     def _new_handle(self, kind: str, obj: Any) -> int:
         handle = next(self._next)
@@ -241,11 +280,16 @@ class InProcessAdapter(Adapter):
     # --- discovery -------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         names = dict(self.loaded.names)
+        state_names = {n for st in STAGES.values() for n in st.state_names}
+        modes = stage_modes(names, {n for n in state_names if n in self.loaded.namespace})
         return {
             "target": self.loaded.spec.display,
             "kind": self.loaded.spec.kind,
             "names": names,
-            "stages": {s: [n for n in st.names if names.get(n) is None] for s, st in STAGES.items()},
+            "stages": {s: [] if s in modes else [n for n in st.names if names.get(n) is None]
+                       for s, st in STAGES.items()},
+            "judged": modes,
+            "hints": dict(self.loaded.hints),
             "notes": list(self.loaded.notes),
         }
 
@@ -256,7 +300,7 @@ class InProcessAdapter(Adapter):
         if stage is None:
             raise HarnessError(f"tokenizer version must be 1 or 2, not {version!r}")
         (cls,) = self._need(stage)
-        return self._new_handle("tokenizer", cls(dict(vocab)))
+        return self._new_handle("tokenizer", self._book_call(STAGES[stage].names[0], cls, dict(vocab)))
 
     @_op
     def tokenizer_encode(self, handle: int, text: str) -> list[int]:
@@ -307,7 +351,7 @@ class InProcessAdapter(Adapter):
             tok = fake = FakeTokenizer([int(i) for i in tokenizer["fake_ids"]])
         else:
             raise HarnessError(f"dataset tokenizer must be 'gpt2' or {{'fake_ids': [...]}}, not {tokenizer!r}")
-        dataset = cls(txt, tok, max_length, stride)  # positional, as Listing 2.6 calls it
+        dataset = self._book_call("GPTDatasetV1", cls, txt, tok, max_length, stride)  # positional, as Listing 2.6
         return self._new_handle("dataset", (dataset, fake))
 
     def _bpe_plain(self) -> Any:
@@ -352,7 +396,7 @@ class InProcessAdapter(Adapter):
             raise TypeError(f"create_dataloader_v1 has no num_workers parameter (asked for {num_workers})")
         if seed is not None:
             torch.manual_seed(seed)
-        loader = create(txt, **kwargs)
+        loader = self._book_call("create_dataloader_v1", create, txt, **kwargs)
         cls = type(loader)
         try:
             length: int | None = operator.index(len(loader))
@@ -384,7 +428,8 @@ class InProcessAdapter(Adapter):
         (cls,) = self._need("embeddings")
         if seed is not None:
             torch.manual_seed(seed)
-        return self._new_handle("embeddings", cls(vocab_size, output_dim, context_length))
+        return self._new_handle("embeddings", self._book_call("InputEmbeddings", cls, vocab_size, output_dim,
+                                                              context_length))
 
     @_op
     def embeddings_state(self, handle: int) -> dict[str, Any]:
@@ -423,6 +468,17 @@ class InProcessAdapter(Adapter):
             grad = getattr(getattr(layer, "weight", None), "grad", None)
             grads[attr] = None if grad is None else wire_tensor(grad, f"{attr}.weight.grad")
         return grads
+
+    # --- state -----------------------------------------------------------------------------------
+    @_op
+    def state_read(self, names: list[str], rows: dict[str, list[int]] | None = None) -> dict[str, Any]:
+        namespace = self.loaded.namespace
+        out: dict[str, Any] = {}
+        for name in names:
+            name = str(name)
+            if name in namespace:
+                out[name] = _state_value(name, namespace[name], (rows or {}).get(name))
+        return out
 
     # --- bonus: BPE from scratch -----------------------------------------------------------------
     @_op

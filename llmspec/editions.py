@@ -1,0 +1,91 @@
+"""Which edition of the book a target follows: the print edition's regex splits ``:`` and ``;`` off
+words, the MEAP edition's (the transcript 002_7f7806e88e8c52a4.txt, section 2.2) keeps them attached.
+
+``--edition auto`` (the default of ``llmspec check``) asks the target's own ``SimpleTokenizerV1``
+(else ``SimpleTokenizerV2``) to encode one short probe text holding both characters, with a tiny
+vocabulary built here, on the trusted side, that holds the pieces of *both* splits, so neither
+edition's tokenizer can raise on it.  The ids it returns say which split it made.  Only the adapter is
+used, so the probe runs the same in process and isolated.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from llmspec.errors import HarnessError, ImplError
+from llmspec.i18n import _
+from llmspec.stages import EDITIONS
+
+AUTO = "auto"
+EDITION_CHOICES: tuple[str, ...] = (AUTO, *EDITIONS)
+# ':' ';' tell the editions apart; the punctuation both editions split on (,.?_!"()' and --) makes a
+# regex that splits neither (the book's first attempt, r'(\s)') match neither edition.
+PROBE = 'Hello, world: do you like "tea" (or coffee)? Yes; it\'s --good_!'
+
+
+
+def _override() -> str:
+    return _("override with --edition print|meap")
+
+
+def probe_vocab(version: int) -> dict[str, int]:
+    """The pieces of both editions' splits of :data:`PROBE` (plus V2's special tokens), sorted."""
+    from reference.tokenizers import SPECIAL_TOKENS, split_text
+
+    pieces = sorted({p for e in EDITIONS for p in split_text(PROBE, e)})
+    if version == 2:
+        pieces += [t for t in SPECIAL_TOKENS if t not in pieces]
+    return {p: i for i, p in enumerate(pieces)}
+
+
+def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
+    """``(edition, one line saying which, why and how to override)`` for ``--edition auto``.
+
+    A target with no tokenizer (or whose tokenizer fails the probe) is judged as print."""
+    edition, why = probe(adapter, description)
+    return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
+        edition=edition or "print", why=why, override=_override())
+
+
+def probe(adapter: Any, description: dict[str, Any]) -> tuple[str | None, str]:
+    """``(the edition whose split the target's tokenizer makes, or None; why)``."""
+    from reference.tokenizers import split_text
+
+    names = description.get("names", {})
+    versions = [v for v in (1, 2) if names.get(f"SimpleTokenizerV{v}")]
+    if not versions:
+        return None, _("no SimpleTokenizerV1 or SimpleTokenizerV2 to probe")
+    splits = {e: split_text(PROBE, e) for e in EDITIONS}
+    why = ""
+    for version in versions:  # V1 first; V2 when V1's split is like neither edition
+        cls = f"SimpleTokenizerV{version}"
+        vocab = probe_vocab(version)
+        words = {i: w for w, i in vocab.items()}
+        try:
+            handle = adapter.tokenizer_new(version, vocab)
+            ids = adapter.tokenizer_encode(handle, PROBE)
+            adapter.release(handle)
+        except (ImplError, HarnessError) as err:
+            why = _("{cls}.encode({probe!r}) raised {error}").format(cls=cls, probe=PROBE, error=err)
+            continue
+        pieces = [words.get(i, "?") for i in ids]
+        if pieces == splits["meap"]:
+            return "meap", _("{cls} keeps ':' and ';' attached to the word before them, as the MEAP "
+                             "edition's regex r'([,.?_!\"()\\']|--|\\s)' does").format(cls=cls)
+        if pieces == splits["print"]:
+            return "print", _("{cls} splits ':' and ';' off words, as the print edition's regex "
+                              "r'([,.:;?_!\"()\\']|--|\\s)' does").format(cls=cls)
+        why = _("{cls} split {probe!r} into {pieces}, like neither edition").format(
+            cls=cls, probe=PROBE, pieces=pieces)
+    return None, why
+
+
+def mismatch_hint(adapter: Any, description: dict[str, Any], edition: str) -> str:
+    """A line for failure messages when the target's tokenizer follows the *other* edition than the
+    one judged (``--edition print`` on MEAP code): ``""`` otherwise."""
+    probed, why = probe(adapter, description)
+    if probed is None or probed == edition:
+        return ""
+    label = {"meap": "MEAP", "print": "print"}
+    return _("the suite judges the {edition} edition, but {why}: if you followed the {label} edition, run "
+             "with --edition {probed} (or --edition auto, the default of llmspec check)").format(
+                 edition=edition, why=why, label=label[probed], probed=probed)
