@@ -165,10 +165,14 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
             info["tiktoken_error"] = str(exc)
     factory = _load_factory(config["factory"])
     info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
-    # what must stay reachable under a private /tmp: the run dir, import paths, the llmspec/reference
-    # checkout itself (an editable install may live under /tmp, as in a CI clone), target and data
+    # what must stay reachable under a private /tmp: the run dir, the Python environment (every
+    # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
+    # llmspec/reference checkout itself (an editable install may live under /tmp, as in a CI clone),
+    # target and data
     project = Path(isolation.__file__).resolve().parent.parent
-    keep = [Path(config["run_root"]), project, *map(Path, config.get("sys_path") or [])]
+    environment = [*sys.path, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    keep = [Path(config["run_root"]), project, *map(Path, config.get("sys_path") or []),
+            *(Path(p) for p in environment if p)]
     if os.environ.get("LLMSPEC_DATA") and os.path.exists(os.environ["LLMSPEC_DATA"]):
         # a symlink under /tmp would vanish with the private mount: use the resolved directory
         os.environ["LLMSPEC_DATA"] = str(Path(os.environ["LLMSPEC_DATA"]).resolve())
