@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, parse_stages
+from llmspec.i18n import _
+from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, judged_from_state, parse_stages
 from llmspec.runtime.target import parse_impl_map
 
 ENV = {
@@ -316,10 +317,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         extra = [n for n, s in STAGES.items() if s.optional and run.load_error is None
                  and n in run.description.get("stages", {}) and n not in run.missing]
         run.selected = CORE_STAGES + tuple(extra)
+    # A stage the target implements inline (no class) is judged from state: only its test_state_*
+    # tests run, and only the class tests otherwise.  --collect-only keeps both (the grader's
+    # canonical list holds every test; its scoring picks the kind that ran).
+    judged = run.description.get("judged", {}) if run.load_error is None else {}
+    keep_both = config.option.collectonly
     keep, drop = [], []
     for item in items:
         stage = stage_of(item)
         if stage is not None and stage not in run.selected:
+            drop.append(item)
+            continue
+        if (stage is not None and STAGES[stage].state_names and not keep_both
+                and judged_from_state(item.nodeid) != (judged.get(stage) == "state")):
             drop.append(item)
             continue
         run.item_stage[item.nodeid] = stage or "?"
@@ -527,7 +537,18 @@ def stage_table(run: Run) -> dict[str, dict[str, Any]]:
         else:
             status = "fail"
         out[name] = {"status": status, "passed": passed, "total": len(tests), "missing": missing}
+        if run.description.get("judged", {}).get(name) == "state" and status != "not_selected":
+            out[name]["judged"] = "state"
     return out
+
+
+def status_text(row: dict[str, Any]) -> str:
+    """``pass``, ``fail``, ``not implemented``; ``... (judged from state)`` for a stage judged from
+    the variables the target's code left (the book's inline cells) instead of its class."""
+    text = row["status"].replace("_", " ")
+    if row.get("judged") == "state":
+        text += " " + _("(judged from state)")
+    return text
 
 
 def build_report(run: Run) -> dict[str, Any]:
@@ -558,7 +579,7 @@ def write_table(run: Run, tr: Any) -> None:
     table = stage_table(run)
     for name, row in table.items():
         if row["status"] != "not_selected":
-            tr.write_line(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {row['status'].replace('_', ' ')}",
+            tr.write_line(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}",
                           green=row["status"] == "pass", red=row["status"] != "pass")
     for line in missing_lines(table):
         tr.write_line(line, red=True)

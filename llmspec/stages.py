@@ -15,6 +15,9 @@ class Stage:
     section: str  # where the book introduces it
     names: tuple[str, ...]  # contract names the implementation must define
     optional: bool = False  # runs only when selected, or when the target defines its names
+    # Variables the book's inline code leaves behind (no class): a target that defines none of
+    # ``names`` but one of these is judged from the state its code left (see ``STATE_TEST_PREFIX``).
+    state_names: tuple[str, ...] = ()
 
 
 STAGES: dict[str, Stage] = {
@@ -27,7 +30,9 @@ STAGES: dict[str, Stage] = {
         Stage("bpe", "GPT-2 byte pair encoding (tiktoken)", "2.5", ()),
         Stage("dataset", "GPTDatasetV1", "2.6, Listing 2.5", ("GPTDatasetV1",)),
         Stage("dataloader", "create_dataloader_v1", "2.6, Listing 2.6", ("create_dataloader_v1",)),
-        Stage("embeddings", "token + positional embeddings", "2.7-2.8", ("InputEmbeddings",)),
+        # The book builds 2.7-2.8 inline, with no class: token_embedding_layer, pos_embedding_layer.
+        Stage("embeddings", "token + positional embeddings", "2.7-2.8", ("InputEmbeddings",),
+              state_names=("token_embedding_layer", "pos_embedding_layer")),
         Stage(
             "bpe_scratch",
             "byte-level BPE from scratch (bonus)",
@@ -46,6 +51,30 @@ EDITIONS: tuple[str, ...] = ("print", "meap")
 CONTRACT_NAMES: tuple[str, ...] = tuple(
     dict.fromkeys(n for s in STAGES.values() for n in s.names)
 ) + ("tokenizer",)
+
+
+# Tests named ``test_state_*`` judge a stage from the state the target's code left (its namespace);
+# the others judge it through the book's class.  A target is judged one way or the other per stage,
+# and grading splits the stage's points over the tests of that way only.
+STATE_TEST_PREFIX = "test_state_"
+
+
+def judged_from_state(test_id: str) -> bool:
+    """Whether a test id (``file::test_name[params]``) is one of the state-mode tests."""
+    name = test_id.rsplit("::", 1)[-1]
+    return name.startswith(STATE_TEST_PREFIX)
+
+
+def stage_modes(names: dict[str, object], namespace_has: "set[str] | frozenset[str]") -> dict[str, str]:
+    """``{stage: "state"}`` for each stage whose contract names are all missing from ``names``
+    (contract name -> found name or None) while the namespace holds one of its state names."""
+    out = {}
+    for stage in STAGES.values():
+        if not stage.state_names or any(names.get(n) is not None for n in stage.names):
+            continue
+        if any(n in namespace_has for n in stage.state_names):
+            out[stage.name] = "state"
+    return out
 
 
 def parse_stages(text: str | None) -> tuple[str, ...] | None:

@@ -13,6 +13,7 @@ import torch
 from hypothesis import example, given
 
 from llmspec import explain
+from llmspec.i18n import _
 from llmspec.errors import ImplError
 from spec_tests import strategies as S
 
@@ -160,3 +161,167 @@ def test_both_layers_are_trainable(impl):
                        f"{name}.weight.requires_grad is False: the layer is frozen, so training could never "
                        "change it", stage=STAGE)
     impl.release(handle)
+
+
+# --- judged from state: the book's inline 2.7-2.8 cells (no InputEmbeddings class) --------------------
+# The book's variable names, read from the namespace the target's code left (a notebook after its
+# cells ran, a module after import).  ``inputs`` is the chapter's batch (``inputs, targets =
+# next(data_iter)``); the book repository's dataloader notebook calls it ``x``.
+REQUIRED_STATE = ("token_embedding_layer", "pos_embedding_layer")
+BOOK_STATE = ("embedding_layer", *REQUIRED_STATE, "vocab_size", "output_dim", "context_length", "max_length",
+              "inputs", "x", "token_embeddings", "pos_embeddings", "input_embeddings")
+SETUP = _("the book's 2.8 cells: token_embedding_layer = torch.nn.Embedding(vocab_size, output_dim), "
+          "pos_embedding_layer = torch.nn.Embedding(context_length, output_dim)")
+
+
+def _int(state, name):
+    value = state.get(name, {}).get("value")
+    return value if type(value) is int else None
+
+
+def _batch(state):
+    """``(name, ids [B, T])`` of the first of ``inputs``, ``x`` that is a 2-D integer tensor."""
+    for name in ("inputs", "x"):
+        t = state.get(name, {}).get("tensor")
+        if isinstance(t, torch.Tensor) and t.dim() == 2 and not t.dtype.is_floating_point \
+                and t.dtype != torch.bool:
+            return name, t.long()
+    return None, None
+
+
+def read_state(impl):
+    """The book's variables, plus the rows of each layer that the batch looks up: the token layer's
+    rows for the batch's ids, the positional layer's rows 0..T-1 (T: the batch's width, else
+    ``max_length``, else ``context_length``)."""
+    __tracebackhide__ = True
+    state = call(_("reading the variables your code left"), impl.state_read, list(BOOK_STATE))
+    for name in REQUIRED_STATE:
+        layer = state.get(name)
+        explain.expect(layer is not None, _("{name} is not defined; judged from state, the stage needs "
+                                            "{setup}").format(name=name, setup=SETUP), stage=STAGE)
+        explain.expect("shape" in layer and "trainable" in layer and len(layer["shape"]) == 2,
+                       _("{name} is a {type}, not a layer with a 2-D .weight; {setup}").format(
+                           name=name, type=layer.get("type"), setup=SETUP), stage=STAGE)
+    name, ids = _batch(state)
+    T = ids.shape[1] if ids is not None else _int(state, "max_length") or _int(state, "context_length")
+    rows = {"pos_embedding_layer": list(range(T or 0))}
+    if ids is not None:
+        rows["token_embedding_layer"] = sorted(set(ids.reshape(-1).tolist()))
+    looked_up = call(_("reading the layers' rows"), impl.state_read, list(REQUIRED_STATE), rows)
+    for layer in REQUIRED_STATE:
+        state[layer]["rows"] = looked_up.get(layer, {}).get("rows")
+        state[layer]["row_ids"] = [r for r in rows.get(layer, []) if r < state[layer]["shape"][0]]
+    return state, name, ids, T
+
+
+def test_state_layers(impl):
+    """2.8 from state: both layers are trainable ``nn.Embedding``-like layers shaped (vocab_size,
+    output_dim) and (context_length, output_dim); a positional layer with at least T rows is right
+    (the book's dataloader notebook uses context_length = 1024), one sized by the vocabulary, or the
+    two layers swapped, is not."""
+    state, _name, _ids, T = read_state(impl)
+    W, P = state["token_embedding_layer"], state["pos_embedding_layer"]
+    vocab = _int(state, "vocab_size") or S.GPT2_VOCAB
+    dim = _int(state, "output_dim") or W["shape"][1]
+    swapped = P["shape"][0] == vocab and W["shape"][0] != vocab
+    explain.expect(W["shape"] == [vocab, dim],
+                   _("token_embedding_layer.weight has shape {shape}, expected (vocab_size, output_dim) = "
+                     "{want}{hint}").format(shape=W["shape"], want=[vocab, dim],
+                                            hint=_(": the two layers look swapped") if swapped else ""),
+                   stage=STAGE)
+    explain.expect(P["shape"][1] == dim,
+                   _("pos_embedding_layer.weight has shape {shape}; its width must be output_dim = {dim}, "
+                     "the token embeddings' width, so the two can be added").format(shape=P["shape"], dim=dim),
+                   stage=STAGE)
+    context = _int(state, "context_length")
+    explain.expect(P["shape"][0] != vocab or context == vocab,
+                   _("pos_embedding_layer.weight has shape {shape}: the positional layer is sized by the "
+                     "vocabulary; it holds one row per position, torch.nn.Embedding(context_length, "
+                     "output_dim)").format(shape=P["shape"]), stage=STAGE)
+    if T:
+        explain.expect(P["shape"][0] >= T,
+                       _("pos_embedding_layer.weight has {rows} rows, fewer than the {T} positions of a "
+                         "batch: torch.nn.Embedding(context_length, output_dim) with context_length >= "
+                         "max_length").format(rows=P["shape"][0], T=T), stage=STAGE)
+    for name, layer in (("token_embedding_layer", W), ("pos_embedding_layer", P)):
+        explain.expect(layer["trainable"], _("{name}.weight.requires_grad is False: the layer is frozen, so "
+                                             "training could never change it").format(name=name), stage=STAGE)
+
+
+def test_state_seeded_embedding_layer(impl):
+    """2.7 from state: ``embedding_layer`` (when defined) is the seed-123 ``torch.nn.Embedding(6, 3)``
+    the book prints; the two layers of 2.8 must exist too."""
+    from llmspec import fixtures
+
+    state, *_rest = read_state(impl)
+    layer = state.get("embedding_layer")
+    if layer is None:
+        return  # 2.7's small example is optional; its layers were judged by read_state
+    case = fixtures.case("embeddings", "seed123-weight")
+    src = case.get("source")
+    explain.expect(layer.get("weight") is not None,
+                   _("embedding_layer is a {type}, not a layer with a .weight; the book's 2.7 cell is "
+                     "torch.manual_seed(123); embedding_layer = torch.nn.Embedding(6, 3)").format(
+                         type=layer.get("type")), stage=STAGE, source=src)
+    explain.check_tensor(_("embedding_layer.weight after torch.manual_seed(123); torch.nn.Embedding(6, 3)"),
+                         torch.tensor(case["expected"]["weight"]), layer["weight"], stage=STAGE,
+                         atol=case.get("atol", 1e-4), source=src)
+
+
+def _tensor_var(state, name):
+    __tracebackhide__ = True
+    value = state[name]
+    explain.expect(isinstance(value.get("tensor"), torch.Tensor),
+                   _("{name} is a {type}{shape}, not a tensor small enough to judge").format(
+                       name=name, type=value.get("type"),
+                       shape=f" of shape {value['shape']}" if "shape" in value else ""), stage=STAGE)
+    return value["tensor"].double()
+
+
+def test_state_forward(impl):
+    """2.8 from state: ``token_embeddings == token_embedding_layer(inputs)``, ``pos_embeddings ==
+    pos_embedding_layer(torch.arange(T))`` and ``input_embeddings == token_embeddings +
+    pos_embeddings`` of shape [B, T, output_dim] (the book's [8, 4, 256]); ``input_embeddings`` must
+    exist (it is what 2.8 computes), the two parts are checked when defined."""
+    state, batch, ids, T = read_state(impl)
+    outputs = [n for n in ("token_embeddings", "pos_embeddings", "input_embeddings") if n in state]
+    explain.expect("input_embeddings" in state, _("input_embeddings is not defined: 2.8 ends with "
+                                                  "input_embeddings = token_embeddings + pos_embeddings "
+                                                  "(a cell that failed leaves it undefined)"), stage=STAGE)
+    explain.expect(ids is not None, _("no batch to judge {names} with: the book's batch is inputs "
+                                      "(inputs, targets = next(data_iter)), a 2-D tensor of token ids").format(
+                                          names=", ".join(outputs)), stage=STAGE)
+    W, P = state["token_embedding_layer"], state["pos_embedding_layer"]
+    too_big = [i for i in ids.reshape(-1).tolist() if i >= W["shape"][0] or i < 0]
+    explain.expect(not too_big, _("{batch} holds token id {id}, but token_embedding_layer has only {rows} rows "
+                                  "(one per vocabulary id)").format(batch=batch, id=too_big[0] if too_big else None, rows=W["shape"][0]),
+                   stage=STAGE)
+    explain.expect(P["shape"][0] >= T, _("pos_embedding_layer has {rows} rows for {T} positions").format(
+        rows=P["shape"][0], T=T), stage=STAGE)
+    index = {r: k for k, r in enumerate(W["row_ids"])}
+    tok = W["rows"].double()[torch.tensor([[index[i] for i in row] for row in ids.tolist()])]
+    pos = P["rows"].double()[:T]
+    B, D = ids.shape[0], W["shape"][1]
+    if "token_embeddings" in state:
+        got = _tensor_var(state, "token_embeddings")
+        explain.check_tensor(_("token_embeddings = token_embedding_layer({batch})").format(batch=batch), tok,
+                             got, stage=STAGE, atol=1e-5)
+    if "pos_embeddings" in state:
+        got = _tensor_var(state, "pos_embeddings")
+        explain.expect(list(got.shape) != [B, T, D] or T == B,
+                       _("pos_embeddings has shape {shape}, the shape of the token batch: the positional "
+                         "layer is looked up at the positions torch.arange({T}), not at the token ids").format(
+                             shape=list(got.shape), T=T), stage=STAGE)
+        explain.check_tensor(_("pos_embeddings = pos_embedding_layer(torch.arange({T}))").format(T=T), pos,
+                             got, stage=STAGE, atol=1e-5)
+    if "input_embeddings" in state:
+        got = _tensor_var(state, "input_embeddings")
+        explain.expect(list(got.shape) == [B, T, D],
+                       _("input_embeddings has shape {shape}, expected [batch, T, output_dim] = {want} (the "
+                         "book's 8 x 4 batch gives [8, 4, 256])").format(shape=list(got.shape), want=[B, T, D]),
+                       stage=STAGE)
+        explain.expect(not torch.allclose(got, tok, atol=1e-5) or bool((pos == 0).all()),
+                       _("input_embeddings equals token_embeddings: the positional part is missing "
+                         "(input_embeddings = token_embeddings + pos_embeddings)"), stage=STAGE)
+        explain.check_tensor(_("input_embeddings = token_embeddings + pos_embeddings"), tok + pos, got,
+                             stage=STAGE, atol=1e-5)

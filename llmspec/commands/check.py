@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspec.commands import add_target_options
-from llmspec.plugin import missing_lines
+from llmspec.plugin import missing_lines, status_text
 from llmspec.stages import EDITIONS, parse_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -88,7 +88,7 @@ def render(report: dict[str, Any]) -> str:
     lines.append(f"  {'stage':<14}{'passed/total':>13}  status")
     for name, row in report["stages"].items():
         if row["status"] != "not_selected":
-            lines.append(f"  {name:<14}{row['passed']:>6}/{row['total']:<6}  {row['status'].replace('_', ' ')}")
+            lines.append(f"  {name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}")
     lines += ["  " + line for line in missing_lines(report["stages"])]
     for name, row in report["stages"].items():
         if row["status"] != "fail":

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from llmspec.grading.config import GradingConfig
-from llmspec.stages import STAGES
+from llmspec.i18n import _
+from llmspec.stages import STAGES, judged_from_state
 
 HIDDEN_FAILED = "hidden test failed"
 
@@ -97,7 +98,13 @@ def score(
         if stage in by_stage:
             by_stage[stage].append(test_id)
     tests: list[GradedTest] = []
+    notes = list(notes or [])
     for s_index, stage in enumerate(config.stages, start=1):
+        by_stage[stage] = _judged_kind(by_stage[stage], outcomes)
+        if any(judged_from_state(t) for t in by_stage[stage]):
+            notes.append(_("{stage}: judged from state (the variables your code left, as in the book's "
+                           "inline cells of {section}), not through {names}").format(
+                               stage=stage, section=STAGES[stage].section, names=", ".join(STAGES[stage].names)))
         ids = by_stage[stage] or [f"{stage}::(no tests collected)"]
         weights = [config.weight(t) for t in ids]
         total_w = sum(weights) or 1.0
@@ -113,7 +120,17 @@ def score(
                 visibility=config.visibility(test_id, stage), message=message or "",
                 duration=round(got.duration, 4) if got else 0.0,
             ))
-    return Graded(name, source, status, tests, round(execution_time, 3), reason, list(notes or []))
+    return Graded(name, source, status, tests, round(execution_time, 3), reason, notes)
+
+
+def _judged_kind(ids: list[str], outcomes: dict[str, Outcome]) -> list[str]:
+    """A stage the suite judges either through the book's class or from the state the target's
+    code left (``test_state_*``) is scored over the tests of the kind that ran (the class tests
+    when none ran), so both kinds share the stage's points the same way."""
+    if not any(judged_from_state(t) for t in ids):
+        return ids
+    from_state = any(judged_from_state(t) for t in ids if t in outcomes)
+    return [t for t in ids if judged_from_state(t) == from_state]
 
 
 def fmt_points(x: float) -> str:

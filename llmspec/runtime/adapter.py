@@ -47,6 +47,7 @@ OPS: tuple[str, ...] = (
     "embeddings_state",
     "embeddings_forward",
     "embeddings_backward",
+    "state_read",
     "bpe_scratch_new",
     "bpe_scratch_encode",
     "bpe_scratch_decode",
@@ -154,6 +155,16 @@ class Adapter(abc.ABC):
     ) -> dict[str, torch.Tensor | None]:
         """Zero grads, ``forward(ids).backward(grad_output)``; returns the two layers' weight grads
         as ``{"token_embedding_layer": g, "pos_embedding_layer": g}``."""
+
+    # --- the state the target's code left (inline notebook cells, a module's globals) -----------
+    @abc.abstractmethod
+    def state_read(self, names: list[str], rows: dict[str, list[int]] | None = None) -> dict[str, Any]:
+        """What the target's namespace holds under each of ``names`` (absent names are left out):
+        a number or str as ``{"type", "value"}``; a tensor as ``{"type", "shape", "dtype",
+        "tensor"}`` (``tensor`` is ``None`` above the size cap); an object with a ``.weight``
+        tensor (a layer) as ``{"type", "is_embedding", "shape", "trainable", "weight"}`` (``weight``
+        ``None`` above the cap), plus ``"rows": weight[rows[name]]`` when ``rows`` names it;
+        anything else as ``{"type"}``.  Reads only the namespace; calls nothing of the target."""
 
     # --- bonus: byte-level BPE from scratch ------------------------------------------------------
     @abc.abstractmethod

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import math
 import operator
 import traceback
 from collections.abc import Callable
@@ -29,7 +30,7 @@ import torch
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
 from llmspec.errors import HarnessError, ImplError, StageMissing
-from llmspec.stages import STAGES
+from llmspec.stages import STAGES, stage_modes
 from llmspec.runtime.wire import DTYPES
 
 _WIRE_DTYPES = frozenset(DTYPES.values())
@@ -191,6 +192,38 @@ def _accepts(fn: Callable[..., Any], name: str) -> bool:
                for p in params)
 
 
+# Tensors (and layer weights) up to this many elements cross whole; bigger ones (the 50257 x 256
+# token layer) only by shape and the rows the trusted side asks for.
+STATE_MAX_ELEMENTS = 1 << 20
+
+
+def _state_value(name: str, value: Any, rows: list[int] | None) -> dict[str, Any]:
+    """One namespace value as :meth:`Adapter.state_read` describes it (never the object itself)."""
+    kind = _type_name(value)
+    if type(value) in (bool, int, str) or (type(value) is float and math.isfinite(value)):
+        return {"type": kind, "value": value}
+    if isinstance(value, torch.Tensor):
+        with torch._C.DisableTorchFunctionSubclass():
+            small = value.numel() <= STATE_MAX_ELEMENTS
+            return {"type": kind, "shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", ""),
+                    "tensor": wire_tensor(value, name) if small else None}
+    weight = getattr(value, "weight", None)
+    if not isinstance(weight, torch.Tensor):
+        return {"type": kind}
+    with torch._C.DisableTorchFunctionSubclass():
+        out: dict[str, Any] = {
+            "type": kind,
+            "is_embedding": isinstance(value, torch.nn.Embedding),
+            "shape": list(weight.shape),
+            "trainable": bool(weight.requires_grad),
+            "weight": wire_tensor(weight, f"{name}.weight") if weight.numel() <= STATE_MAX_ELEMENTS else None,
+        }
+        if rows is not None and weight.dim() >= 1:
+            index = torch.tensor([int(r) for r in rows if 0 <= int(r) < weight.shape[0]], dtype=torch.long)
+            out["rows"] = wire_tensor(weight.detach()[index], f"{name}.weight[rows]")
+    return out
+
+
 class InProcessAdapter(Adapter):
     """Answers adapter calls by calling a :class:`~llmspec.runtime.target.LoadedTarget` directly."""
 
@@ -241,11 +274,15 @@ class InProcessAdapter(Adapter):
     # --- discovery -------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         names = dict(self.loaded.names)
+        state_names = {n for st in STAGES.values() for n in st.state_names}
+        modes = stage_modes(names, {n for n in state_names if n in self.loaded.namespace})
         return {
             "target": self.loaded.spec.display,
             "kind": self.loaded.spec.kind,
             "names": names,
-            "stages": {s: [n for n in st.names if names.get(n) is None] for s, st in STAGES.items()},
+            "stages": {s: [] if s in modes else [n for n in st.names if names.get(n) is None]
+                       for s, st in STAGES.items()},
+            "judged": modes,
             "notes": list(self.loaded.notes),
         }
 
@@ -423,6 +460,17 @@ class InProcessAdapter(Adapter):
             grad = getattr(getattr(layer, "weight", None), "grad", None)
             grads[attr] = None if grad is None else wire_tensor(grad, f"{attr}.weight.grad")
         return grads
+
+    # --- state -----------------------------------------------------------------------------------
+    @_op
+    def state_read(self, names: list[str], rows: dict[str, list[int]] | None = None) -> dict[str, Any]:
+        namespace = self.loaded.namespace
+        out: dict[str, Any] = {}
+        for name in names:
+            name = str(name)
+            if name in namespace:
+                out[name] = _state_value(name, namespace[name], (rows or {}).get(name))
+        return out
 
     # --- bonus: BPE from scratch -----------------------------------------------------------------
     @_op
