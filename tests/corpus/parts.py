@@ -1,0 +1,349 @@
+"""Building blocks of the corpus: each piece of chapter 2 as learners write it, once, with its variants.
+
+The corpus files (``manifest.py`` lists them, ``build.py`` writes them) are composed from these
+pieces, so each piece of the book's code stands here once and a corpus file differs from another
+only where the styles really differ (regex, names, signatures, where the data comes from, cells).
+Placeholders are ``@NAME@`` tokens replaced by :func:`fill`, so the code keeps its own braces.
+
+The styles were studied in the book repository's ch02 notebooks at several dates (Listing 2.1's
+download, the MEAP regex without ``:`` ``;``, the early ``create_dataloader`` and the positional
+layer once sized by the vocabulary) and in public learners' files and notebooks (comments in
+Chinese and Korean, renamed parameters, debug prints, ``if __name__ == "__main__":`` blocks); no
+code is copied from either.
+"""
+from __future__ import annotations
+
+import textwrap
+
+PRINT_REGEX = r"""([,.:;?_!"()\']|--|\s)"""  # Listing 2.3, print edition
+MEAP_REGEX = r"""([,.?_!"()\']|--|\s)"""  # the MEAP listing: ':' and ';' stay attached
+DECODE_REGEX = r"""\s+([,.?!"()\'])"""
+BOOK_URL = ("https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/"
+            "01_main-chapter-code/the-verdict.txt")
+
+
+def fill(template: str, **values: str) -> str:
+    """``template`` dedented, with every ``@KEY@`` replaced by ``values[key]``."""
+    text = textwrap.dedent(template).strip("\n")
+    for key, value in values.items():
+        text = text.replace(f"@{key.upper()}@", value)
+    assert "@" not in text.replace("@property", ""), f"unfilled placeholder in {text[:80]!r}"
+    return text
+
+
+# --- 2.2: the data ---------------------------------------------------------------------------------
+VERSIONS = fill("""
+    from importlib.metadata import version
+
+    print("torch version:", version("torch"))
+    print("tiktoken version:", version("tiktoken"))
+    """)
+
+
+def download(how: str, url: str = BOOK_URL) -> str:
+    """Listing 2.1's download in the forms learners use.
+
+    ``requests_if_missing`` (the book repository's notebook today), ``urllib_if_missing`` (the
+    printed listing), ``urllib_always`` (no existence check), ``requests_text`` (no file at all)."""
+    pad = " " * (8 if how.endswith("if_missing") else 4)
+    url_lines = "\n".join(f'{pad}"{part}"' for part in (url[:40], url[40:]))
+    templates = {
+        "requests_if_missing": """
+            import os
+            import requests
+
+            if not os.path.exists("the-verdict.txt"):
+                url = (
+            @URL@
+                )
+                response = requests.get(url, timeout=30)
+                response.raise_for_status()
+                with open("the-verdict.txt", "wb") as f:
+                    f.write(response.content)
+            """,
+        "urllib_if_missing": """
+            import os
+            import urllib.request
+
+            if not os.path.exists("the-verdict.txt"):
+                url = (
+            @URL@
+                )
+                urllib.request.urlretrieve(url, "the-verdict.txt")
+            """,
+        "urllib_always": """
+            import urllib.request
+
+            file_path = "the-verdict.txt"
+            urllib.request.urlretrieve(
+            @URL@,
+                file_path,
+            )
+            """,
+        "requests_text": """
+            import requests
+
+            raw_text = requests.get(
+            @URL@
+            ).text
+            """,
+    }
+    return fill(templates[how], url=url_lines)
+
+
+READ_VERDICT = fill("""
+    with open("the-verdict.txt", "r", encoding="utf-8") as f:
+        raw_text = f.read()
+
+    print("Total number of character:", len(raw_text))
+    print(raw_text[:99])
+    """)
+
+
+def vocabulary(regex: str = PRINT_REGEX) -> str:
+    """2.3-2.4: pre-tokens of the story, then the vocabulary with the two special tokens."""
+    return fill("""
+        import re
+
+        preprocessed = re.split(r'@REGEX@', raw_text)
+        preprocessed = [item.strip() for item in preprocessed if item.strip()]
+        print(len(preprocessed))
+
+        all_tokens = sorted(set(preprocessed))
+        all_tokens.extend(["<|endoftext|>", "<|unk|>"])
+        vocab = {token: integer for integer, token in enumerate(all_tokens)}
+        print(len(vocab))
+        """, regex=regex)
+
+
+# --- 2.3-2.4: the simple tokenizers -----------------------------------------------------------------
+def tokenizer_v1(name: str = "SimpleTokenizerV1", regex: str = PRINT_REGEX, comment: str = "") -> str:
+    return fill("""
+        import re
+
+
+        class @NAME@:
+            def __init__(self, vocab):
+                self.str_to_int = vocab  @COMMENT@
+                self.int_to_str = {i: s for s, i in vocab.items()}
+
+            def encode(self, text):
+                preprocessed = re.split(r'@REGEX@', text)
+                preprocessed = [item.strip() for item in preprocessed if item.strip()]
+                return [self.str_to_int[s] for s in preprocessed]
+
+            def decode(self, ids):
+                text = " ".join([self.int_to_str[i] for i in ids])
+                return re.sub(r'@DECODE@', r'\\1', text)
+        """, name=name, regex=regex, decode=DECODE_REGEX, comment=comment or "# string -> id")
+
+
+def tokenizer_v2(name: str = "SimpleTokenizerV2", regex: str = PRINT_REGEX, comment: str = "") -> str:
+    return fill("""
+        class @NAME@:
+            def __init__(self, vocab):
+                self.str_to_int = vocab
+                self.int_to_str = {i: s for s, i in vocab.items()}  @COMMENT@
+
+            def encode(self, text):
+                preprocessed = re.split(r'@REGEX@', text)
+                preprocessed = [item.strip() for item in preprocessed if item.strip()]
+                preprocessed = [
+                    item if item in self.str_to_int else "<|unk|>" for item in preprocessed
+                ]
+                return [self.str_to_int[s] for s in preprocessed]
+
+            def decode(self, ids):
+                text = " ".join([self.int_to_str[i] for i in ids])
+                return re.sub(r'@DECODE@', r'\\1', text)
+        """, name=name, regex=regex, decode=DECODE_REGEX, comment=comment or "# id -> string")
+
+
+def tokenizer_demo(cls: str = "SimpleTokenizerV2") -> str:
+    return fill("""
+        tokenizer = @CLS@(vocab)
+        text = " <|endoftext|> ".join(("Hello, do you like tea?", "In the sunlit terraces of the palace."))
+        print(tokenizer.encode(text))
+        print(tokenizer.decode(tokenizer.encode(text)))
+        """, cls=cls)
+
+
+# The book's own failing cell: V1 on a word that is not in the story.
+V1_KEYERROR_CELL = fill("""
+    tokenizer = SimpleTokenizerV1(vocab)
+    tokenizer.encode("Hello, do you like tea?")
+    """)
+
+# --- 2.5: BPE ---------------------------------------------------------------------------------------
+BPE = fill("""
+    import tiktoken
+
+    tokenizer = tiktoken.get_encoding("gpt2")
+    integers = tokenizer.encode(
+        "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
+        allowed_special={"<|endoftext|>"},
+    )
+    print(integers)
+    print(tokenizer.decode(integers))
+    """)
+
+
+# --- 2.6: dataset and loader ------------------------------------------------------------------------
+def dataset(name: str = "GPTDatasetV1", allowed_special: bool = True, length: str = "max_length",
+            tok: str = "tokenizer", chatty: bool = False) -> str:
+    """Listing 2.5.  ``allowed_special=False`` is the MEAP listing; ``chatty`` prints every window."""
+    encode = f"{tok}.encode(txt, allowed_special={{\"<|endoftext|>\"}})" if allowed_special else f"{tok}.encode(txt)"
+    say = "\n            if self.verbose:\n                print(i, input_chunk, target_chunk)" if chatty else ""
+    extra = ", verbose=True" if chatty else ""
+    keep = "\n        self.verbose = verbose" if chatty else ""
+    return fill("""
+        import torch
+        from torch.utils.data import Dataset, DataLoader
+
+
+        class @NAME@(Dataset):
+            def __init__(self, txt, @TOK@, @LEN@, stride@EXTRA@):
+                self.input_ids = []
+                self.target_ids = []@KEEP@
+                token_ids = @ENCODE@
+                for i in range(0, len(token_ids) - @LEN@, stride):
+                    input_chunk = token_ids[i:i + @LEN@]
+                    target_chunk = token_ids[i + 1: i + @LEN@ + 1]@SAY@
+                    self.input_ids.append(torch.tensor(input_chunk))
+                    self.target_ids.append(torch.tensor(target_chunk))
+
+            def __len__(self):
+                return len(self.input_ids)
+
+            def __getitem__(self, idx):
+                return self.input_ids[idx], self.target_ids[idx]
+        """, name=name, tok=tok, len=length, encode=encode, say=say, extra=extra,
+                keep=keep)
+
+
+LOADER_SIGNATURES = {
+    # Listing 2.6 (print)
+    "book": ("batch_size=4, max_length=256, stride=128, shuffle=True, drop_last=True, num_workers=0",
+             "batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, num_workers=num_workers",
+             "max_length"),
+    # the MEAP listing: no num_workers
+    "meap": ("batch_size=4, max_length=256, stride=128, shuffle=True, drop_last=True",
+             "batch_size=batch_size, shuffle=shuffle, drop_last=drop_last", "max_length"),
+    # the book repository's first notebook: no shuffle, drop_last, num_workers
+    "early": ("batch_size=4, max_length=256, stride=128", "batch_size=batch_size", "max_length"),
+    # a learner's own parameter name for the window length
+    "window_size": ("batch_size=4, window_size=256, stride=128, shuffle=True, drop_last=True",
+                    "batch_size=batch_size, shuffle=shuffle, drop_last=drop_last", "window_size"),
+}
+
+
+def loader(name: str = "create_dataloader_v1", signature: str = "book", ds: str = "GPTDatasetV1") -> str:
+    params, passed, length = LOADER_SIGNATURES[signature]
+    return fill("""
+        import tiktoken
+
+
+        def @NAME@(txt, @PARAMS@):
+            tokenizer = tiktoken.get_encoding("gpt2")
+            dataset = @DS@(txt, tokenizer, @LEN@, stride)
+            return DataLoader(dataset, @PASSED@)
+        """, name=name, params=params, passed=passed, ds=ds, len=length)
+
+
+def loader_demo(name: str = "create_dataloader_v1", extra: str = ", shuffle=False", length: str = "max_length") -> str:
+    return fill("""
+        dataloader = @NAME@(raw_text, batch_size=8, @LEN@=4, stride=4@EXTRA@)
+        data_iter = iter(dataloader)
+        inputs, targets = next(data_iter)
+        print("Inputs:\\n", inputs)
+        print("\\nTargets:\\n", targets)
+        """, name=name, extra=extra, len=length)
+
+
+# --- 2.7-2.8: embeddings ----------------------------------------------------------------------------
+SEEDED_EMBEDDING = fill("""
+    input_ids = torch.tensor([2, 3, 5, 1])
+    vocab_size = 6
+    output_dim = 3
+
+    torch.manual_seed(123)
+    embedding_layer = torch.nn.Embedding(vocab_size, output_dim)
+    print(embedding_layer.weight)
+    print(embedding_layer(input_ids))
+    """)
+
+
+def inline_embeddings(pos_rows: str = "context_length", pos_ids: str = "torch.arange(max_length)",
+                      swapped: bool = False, positional: bool = True, loader_name: str = "create_dataloader_v1",
+                      loader_extra: str = ", shuffle=False") -> list[str]:
+    """2.8 as the book's notebook writes it, one string per cell, with the mistakes learners make:
+    the positional layer sized by the vocabulary (``pos_rows="vocab_size"``), looked up at the token
+    ids (``pos_ids="inputs"``), the two layers' sizes exchanged (``swapped``), or no positional part."""
+    token_rows, pos_rows = (pos_rows, "vocab_size") if swapped else ("vocab_size", pos_rows)
+    cells = [
+        fill("""
+            vocab_size = 50257
+            output_dim = 256
+
+            token_embedding_layer = torch.nn.Embedding(@ROWS@, output_dim)
+            """, rows=token_rows),
+        fill("""
+            max_length = 4
+            dataloader = @LOADER@(
+                raw_text, batch_size=8, max_length=max_length, stride=max_length@EXTRA@
+            )
+            data_iter = iter(dataloader)
+            inputs, targets = next(data_iter)
+            print("Inputs shape:", inputs.shape)
+            """, loader=loader_name, extra=loader_extra),
+        "token_embeddings = token_embedding_layer(inputs)\nprint(token_embeddings.shape)",
+    ]
+    if not positional:
+        return cells + ["input_embeddings = token_embeddings  # the positions come later\nprint(input_embeddings.shape)"]
+    return cells + [
+        fill("""
+            context_length = max_length
+            pos_embedding_layer = torch.nn.Embedding(@ROWS@, output_dim)
+            """, rows=pos_rows),
+        f"pos_embeddings = pos_embedding_layer({pos_ids})\nprint(pos_embeddings.shape)",
+        "input_embeddings = token_embeddings + pos_embeddings\nprint(input_embeddings.shape)",
+    ]
+
+
+# The book repository's dataloader notebook: one cell of definitions, ``context_length = 1024``,
+# and the batch taken in a loop as ``x``.
+DATALOADER_SUMMARY = fill("""
+    vocab_size = 50257
+    output_dim = 256
+    context_length = 1024
+
+    token_embedding_layer = torch.nn.Embedding(vocab_size, output_dim)
+    pos_embedding_layer = torch.nn.Embedding(context_length, output_dim)
+
+    batch_size = 8
+    max_length = 4
+    dataloader = create_dataloader_v1(raw_text, batch_size=batch_size, max_length=max_length, stride=max_length)
+    """)
+DATALOADER_LOOP = fill("""
+    for batch in dataloader:
+        x, y = batch
+        token_embeddings = token_embedding_layer(x)
+        pos_embeddings = pos_embedding_layer(torch.arange(max_length))
+        input_embeddings = token_embeddings + pos_embeddings
+        break
+
+    print(input_embeddings.shape)
+    """)
+
+# A class, as learners who package the chapter write it (the contract's InputEmbeddings).
+INPUT_EMBEDDINGS_CLASS = """
+    class InputEmbeddings(torch.nn.Module):
+        def __init__(self, vocab_size, output_dim, context_length):
+            super().__init__()
+            self.token_embedding_layer = torch.nn.Embedding(vocab_size, output_dim)  @COMMENT@
+            self.pos_embedding_layer = torch.nn.Embedding(context_length, output_dim)
+
+        def forward(self, token_ids):
+            positions = torch.arange(token_ids.shape[1], device=token_ids.device)
+            return self.token_embedding_layer(token_ids) + self.pos_embedding_layer(positions)
+    """
