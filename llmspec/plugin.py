@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
+from llmspec.editions import AUTO, EDITION_CHOICES
 from llmspec.i18n import _
-from llmspec.stages import CORE_STAGES, EDITIONS, STAGES, judged_from_state, parse_stages
+from llmspec.stages import CORE_STAGES, STAGES, judged_from_state, parse_stages
 from llmspec.runtime.target import parse_impl_map
 
 ENV = {
@@ -44,7 +45,7 @@ class Settings:
     target: str | None = None  # None: the reference package
     impl_map: dict[str, str] = field(default_factory=dict)
     stages: tuple[str, ...] | None = None  # None: core stages (+ bpe_scratch when defined)
-    edition: str = "print"
+    edition: str = "auto"  # auto: probed from the target's tokenizer (llmspec.editions)
     isolate: bool = False
     report: str | None = None
     limits: dict[str, Any] = field(default_factory=dict)
@@ -112,9 +113,9 @@ def resolve_settings(config: pytest.Config) -> Settings:
         stage_sel = parse_stages(stages)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    edition = str(pick("edition") or "print")
-    if edition not in EDITIONS:
-        raise pytest.UsageError(f"--edition must be one of {', '.join(EDITIONS)}, got {edition!r}")
+    edition = str(pick("edition") or AUTO)
+    if edition not in EDITION_CHOICES:
+        raise pytest.UsageError(f"--edition must be one of {', '.join(EDITION_CHOICES)}, got {edition!r}")
     isolate = pick("isolate")
     if isinstance(isolate, str):
         isolate = isolate.strip().lower() in ("1", "true", "yes", "on")
@@ -139,8 +140,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="accept other names, e.g. create_dataloader_v1=make_loader (repeatable)")
     group.addoption("--stages", dest="llmspec_stages", metavar="A,B",
                     help=f"stages to run ({', '.join(STAGES)} or 'all'; default: the core stages)")
-    group.addoption("--edition", dest="llmspec_edition", choices=EDITIONS,
-                    help="which edition's regex the expectations use (default: print)")
+    group.addoption("--edition", dest="llmspec_edition", choices=EDITION_CHOICES,
+                    help="which edition's regex the expectations use (default: auto, probed from the "
+                    "target's SimpleTokenizerV1/V2; print when it has none)")
     group.addoption("--isolate", dest="llmspec_isolate", action="store_true", default=False,
                     help="run the implementation in a worker process (the grading mode)")
     group.addoption("--llmspec-report", dest="llmspec_report", metavar="PATH",
@@ -194,6 +196,8 @@ class Run:
     item_stage: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+    edition: str = "print"  # the edition judged (``--edition auto`` resolved by open())
+    edition_reason: str = ""  # the one line ``auto`` prints: which edition, why, how to override
 
     def open(self) -> None:
         """Open the adapter once; a target that cannot load fails every test with one message."""
@@ -210,6 +214,14 @@ class Run:
             raise
         except (HarnessError, OSError, ValueError) as exc:
             self.load_error = f"cannot load {s.target or 'reference'}: {exc}"
+        self.edition = s.edition
+        if s.edition == AUTO:
+            from llmspec.editions import detect
+
+            if self.adapter is None:
+                self.edition = "print"
+            else:
+                self.edition, self.edition_reason = detect(self.adapter, self.description)
 
     def close(self) -> None:
         if self.adapter is not None:
@@ -376,7 +388,7 @@ def impl(llmspec_run: Run):
 
 @pytest.fixture(scope="session")
 def edition(llmspec_run: Run) -> str:
-    return llmspec_run.settings.edition
+    return llmspec_run.edition
 
 
 @pytest.fixture(scope="session")
@@ -556,7 +568,8 @@ def build_report(run: Run) -> dict[str, Any]:
     s = run.settings
     return {
         "target": s.target or "reference",
-        "edition": s.edition,
+        "edition": run.edition,
+        "edition_reason": run.edition_reason,
         "isolate": s.isolate,
         "error": run.load_error,
         "notes": list(run.description.get("notes", [])),
@@ -569,8 +582,10 @@ def build_report(run: Run) -> dict[str, Any]:
 def write_table(run: Run, tr: Any) -> None:
     """The per-stage table at the end of the terminal output (``stage  passed/total  status``)."""
     tr.section("llmspec: verdict per stage")
-    tr.write_line(f"target: {run.settings.target or 'reference'}    edition: {run.settings.edition}"
+    tr.write_line(f"target: {run.settings.target or 'reference'}    edition: {run.edition}"
                   + ("    (isolated)" if run.settings.isolate else ""))
+    if run.edition_reason:
+        tr.write_line(run.edition_reason)
     if run.load_error:
         tr.write_line(run.load_error, red=True)
     for note in run.description.get("notes", []):
@@ -596,4 +611,4 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     target = config.getoption("llmspec_impl", default=None)
     if not target:
         return None
-    return [f"llmspec: target {target}, edition {config.getoption('llmspec_edition') or 'print'}"]
+    return [f"llmspec: target {target}, edition {config.getoption('llmspec_edition') or AUTO}"]

@@ -29,7 +29,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from llmspec import fixtures
 
     run = plugin.get_run(metafunc.config)
-    edition = run.settings.edition if run else "print"
+    if run is not None:
+        run.open()  # --edition auto asks the target's tokenizer which edition it follows
+    edition = run.edition if run else "print"
     name = marker.args[0]
     data = fixtures.load(name)
     chosen = []

@@ -15,6 +15,7 @@ import torch
 from hypothesis import example, given
 
 from llmspec import explain
+from llmspec.i18n import _
 from llmspec.errors import ImplError
 from spec_tests import strategies as S
 from spec_tests._expect import book_windows
@@ -142,10 +143,14 @@ def test_the_story_with_gpt2(impl, gpt2, verdict_text, max_length, stride):
                           stage=STAGE, decode=gpt2.decode)
 
 
-def test_endoftext_in_text_is_allowed(impl):
-    """P19: the dataset encodes with ``allowed_special={"<|endoftext|>"}``: such text does not raise."""
+def test_endoftext_in_text_is_allowed(impl, edition):
+    """P19: the dataset encodes with ``allowed_special={"<|endoftext|>"}``: such text does not raise.
+    The MEAP edition's Listing 2.5 calls plain ``tokenizer.encode(txt)``, so under ``--edition meap``
+    tiktoken's ValueError for the marker is that listing's behaviour (any other error is not)."""
     txt = "One story ends here. <|endoftext|> Another one starts, and goes on for a few words."
     handle, n = build(impl, txt, 4, 2)
+    if handle is None and edition == "meap" and n.is_a("ValueError") and S.EOT in n.message:
+        return
     if handle is None:
         explain.impl_raised("GPTDatasetV1(text with <|endoftext|>, ...) (pass allowed_special="
                             "{'<|endoftext|>'} to tokenizer.encode)", n, stage=STAGE, given=txt)
@@ -203,9 +208,10 @@ def test_windows_are_shifted_slices(impl, ids, params):
     impl.release(handle)
 
 
-def test_tokenizer_called_once_with_endoftext_allowed(impl):
+def test_tokenizer_called_once_with_endoftext_allowed(impl, edition):
     """P19: the dataset tokenizes the whole text once, passing ``allowed_special`` with
-    ``<|endoftext|>`` (as Listing 2.5 does)."""
+    ``<|endoftext|>`` (as Listing 2.5 does; the MEAP edition's Listing 2.5 passes nothing, which
+    passes under ``--edition meap``)."""
     handle, n = build(impl, "the text", 2, 1, {"fake_ids": list(range(10))})
     if handle is None:
         explain.impl_raised("GPTDatasetV1(...) with a tokenizer", n, stage=STAGE)
@@ -215,6 +221,10 @@ def test_tokenizer_called_once_with_endoftext_allowed(impl):
                    f"the tokenizer saw {len(encodes)} encode calls ({explain.short(calls)}); the book "
                    "encodes the whole text once", stage=STAGE)
     allowed = encodes[0].get("allowed_special")
+    if allowed is None and edition == "meap":
+        return  # the MEAP listing's plain tokenizer.encode(txt)
     explain.expect(allowed == "all" or (isinstance(allowed, list) and S.EOT in allowed),
                    f"tokenizer.encode got allowed_special={allowed!r}; pass allowed_special="
-                   "{'<|endoftext|>'} so text with the end-of-text marker does not raise", stage=STAGE)
+                   "{'<|endoftext|>'} so text with the end-of-text marker does not raise"
+                   + (_(" (the MEAP edition's Listing 2.5 calls plain tokenizer.encode(txt): if you "
+                        "followed it, run with --edition meap)") if allowed is None else ""), stage=STAGE)

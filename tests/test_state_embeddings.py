@@ -12,7 +12,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import state_targets as T  # noqa: E402
+import book_targets as T  # noqa: E402
 from llmspec.grading.scoring import Outcome, _judged_kind  # noqa: E402
 from llmspec.runtime.inprocess import InProcessAdapter  # noqa: E402
 

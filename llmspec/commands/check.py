@@ -15,7 +15,8 @@ from typing import Any
 
 from llmspec.commands import add_target_options
 from llmspec.plugin import missing_lines, status_text
-from llmspec.stages import EDITIONS, parse_stages
+from llmspec.editions import AUTO, EDITION_CHOICES
+from llmspec.stages import parse_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +26,9 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
                    "(default: the reference implementation)")
     add_target_options(p)
-    p.add_argument("--edition", choices=EDITIONS, default="print", help="book edition (default: print)")
+    p.add_argument("--edition", choices=EDITION_CHOICES, default=AUTO,
+                   help="book edition (default: auto: probed from your SimpleTokenizerV1/V2; print when "
+                   "there is none)")
     p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
     p.set_defaults(func=run)
@@ -81,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
 def render(report: dict[str, Any]) -> str:
     """The table plus the first failure of each failing stage (what a learner should fix first)."""
     lines = [f"llmspec check: {report['target']} (edition {report['edition']})"]
+    if report.get("edition_reason"):
+        lines.append(f"  {report['edition_reason']}")
     if report.get("error"):
         lines.append(f"  {report['error']}")
     for note in report.get("notes", []):

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from llmspec import _toml as tomllib
-from llmspec.stages import CORE_STAGES, EDITIONS, STAGES
+from llmspec.editions import EDITION_CHOICES
+from llmspec.stages import CORE_STAGES, STAGES
 
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
 # What a test written as ``hidden`` becomes in Gradescope's results.json.  Gradescope hides the
@@ -108,8 +109,8 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
     limits = data.get("limits", {})
     stage_tables = data.get("stages", {})
     edition = str(assignment.get("edition", "print"))
-    if edition not in EDITIONS:
-        raise bad(f"edition must be one of {EDITIONS}, not {edition!r}")
+    if edition not in EDITION_CHOICES:
+        raise bad(f"edition must be one of {EDITION_CHOICES}, not {edition!r}")
     for name in stage_tables:
         if name not in STAGES:
             raise bad(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")

@@ -142,9 +142,11 @@ class Collector:
             self.emit(event="collect_error", nodeid=report.nodeid, message=str(report.longreprtext)[-2000:])
 
     def pytest_collection_finish(self, session) -> None:
-        from llmspec.plugin import stage_of
+        from llmspec.plugin import get_run, stage_of
 
-        self.emit(event="collected", tests=[[test_id(i.nodeid), stage_of(i) or "?"] for i in session.items])
+        run = get_run(session.config)
+        self.emit(event="collected", tests=[[test_id(i.nodeid), stage_of(i) or "?"] for i in session.items],
+                  edition=run.edition if run else None, edition_reason=run.edition_reason if run else "")
 
     def pytest_runtest_logreport(self, report) -> None:
         from llmspec.plugin import failure_message
@@ -158,17 +160,19 @@ class Collector:
         self.emit(event="finished", exitstatus=int(exitstatus))
 
 
-def base_args(config: GradingConfig) -> list[str]:
-    """The suite with this assignment's edition, stages and seed (no target: the reference)."""
+def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
+    """The suite with this assignment's edition (or ``edition``), stages and seed (no target: the
+    reference)."""
     args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
-            "--edition", config.edition, "--stages", ",".join(config.stages)]
+            "--edition", edition or config.edition, "--stages", ",".join(config.stages)]
     if config.hypothesis_seed is not None:
         args += ["--hypothesis-seed", str(config.hypothesis_seed)]
     return args
 
 
-def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False) -> list[str]:
-    args = base_args(config)
+def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False,
+                edition: str | None = None) -> list[str]:
+    args = base_args(config, edition)
     if collect_only:
         return args + ["--collect-only"]
     return args + ["--impl", str(target), "--isolate",
@@ -291,6 +295,9 @@ class Runner:
         self.work.mkdir(parents=True, exist_ok=True)
         os.chmod(self.work, 0o700)
         self.canonical: list[tuple[str, str]] = []
+        # edition -> its canonical list (golden cases differ per edition; ``auto`` grades each
+        # submission against the list of the edition its tokenizer was probed as)
+        self.canonicals: dict[str, list[tuple[str, str]]] = {}
 
     def _fork(self, key: str, args: list[str]) -> tuple[int, Path, Path]:
         d = Path(tempfile.mkdtemp(prefix=f"{key[:40]}-", dir=self.work))
@@ -305,8 +312,20 @@ class Runner:
         return pid, events, log
 
     def collect_canonical(self) -> list[tuple[str, str]]:
-        """The test list every submission is scored against (collected on the reference)."""
-        pid, events, log = self._fork("canonical", pytest_args(None, self.config, collect_only=True))
+        """The test list every submission is scored against (collected on the reference); under
+        ``edition = "auto"`` one list per edition."""
+        from llmspec.editions import AUTO
+        from llmspec.stages import EDITIONS
+
+        editions = EDITIONS if self.config.edition == AUTO else (self.config.edition,)
+        for edition in editions:
+            self.canonicals[edition] = self._collect(edition)
+        self.canonical = self.canonicals[editions[0]]
+        return self.canonical
+
+    def _collect(self, edition: str) -> list[tuple[str, str]]:
+        pid, events, log = self._fork("canonical", pytest_args(None, self.config, collect_only=True,
+                                                               edition=edition))
         _, status = os.waitpid(pid, 0)
         _kill_group(pid)
         evs = read_events(events)
@@ -317,7 +336,6 @@ class Runner:
 
             raise HarnessError("the spec suite could not be collected: "
                                + (errors[0].strip().splitlines()[-1] if errors else log_tail(log)))
-        self.canonical = tests
         return tests
 
     def problem(self, sub: Submission) -> Graded:
@@ -396,6 +414,10 @@ class Runner:
                 internal[0] if internal else log_tail(job.log))
         collect_errors = [e["message"] for e in events if e["event"] == "collect_error"]
         notes = [f"collection error: {m.strip().splitlines()[-1]}" for m in collect_errors if m.strip()]
-        return score(job.sub.name, job.sub.source, self.canonical, outcomes, self.config,
+        collected = next((e for e in events if e["event"] == "collected"), {})
+        canonical = self.canonicals.get(collected.get("edition") or "", self.canonical)
+        if collected.get("edition_reason"):
+            notes.insert(0, collected["edition_reason"])
+        return score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
                      missing_reason=reason or "this test did not run (see the collection errors)",
                      status=st, reason=reason, execution_time=elapsed, notes=notes)

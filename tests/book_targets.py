@@ -1,6 +1,6 @@
-"""Small targets written in the book's inline style (2.6-2.8 as notebook cells, no class), for the
-tests of judging a stage from the state the target's code left.  Each variant is the book's cells
-with one edit, so a test names exactly the mistake it plants."""
+"""Small targets written the way learners write chapter 2: the book's inline 2.6-2.8 notebook cells
+(no class), and the MEAP edition's listings.  Each variant is the book's code with one edit, so a
+test names exactly the mistake it plants."""
 from __future__ import annotations
 
 import json
@@ -38,6 +38,76 @@ def create_dataloader_v1(txt, batch_size=4, max_length=256, stride=128, shuffle=
 
 with open("the-verdict.txt", "r", encoding="utf-8") as f:
     raw_text = f.read()
+'''
+
+# The MEAP edition's Listings 2.3-2.6 (002_7f7806e88e8c52a4.txt): the regex without ':' ';', a
+# dataset that calls plain tokenizer.encode(txt), a loader without num_workers.
+MEAP_FILE = '''\
+import re
+import tiktoken
+import torch
+from torch.utils.data import Dataset, DataLoader
+
+
+class SimpleTokenizerV1:
+    def __init__(self, vocab):
+        self.str_to_int = vocab
+        self.int_to_str = {i: s for s, i in vocab.items()}
+
+    def encode(self, text):
+        preprocessed = re.split(r'([,.?_!"()\\']|--|\\s)', text)
+        preprocessed = [item.strip() for item in preprocessed if item.strip()]
+        ids = [self.str_to_int[s] for s in preprocessed]
+        return ids
+
+    def decode(self, ids):
+        text = " ".join([self.int_to_str[i] for i in ids])
+        text = re.sub(r'\\s+([,.?!"()\\'])', r'\\1', text)
+        return text
+
+
+class SimpleTokenizerV2:
+    def __init__(self, vocab):
+        self.str_to_int = vocab
+        self.int_to_str = {i: s for s, i in vocab.items()}
+
+    def encode(self, text):
+        preprocessed = re.split(r'([,.?_!"()\\']|--|\\s)', text)
+        preprocessed = [item.strip() for item in preprocessed if item.strip()]
+        preprocessed = [item if item in self.str_to_int else "<|unk|>" for item in preprocessed]
+        ids = [self.str_to_int[s] for s in preprocessed]
+        return ids
+
+    def decode(self, ids):
+        text = " ".join([self.int_to_str[i] for i in ids])
+        text = re.sub(r'\\s+([,.?!"()\\'])', r'\\1', text)
+        return text
+
+
+class GPTDatasetV1(Dataset):
+    def __init__(self, txt, tokenizer, max_length, stride):
+        self.tokenizer = tokenizer
+        self.input_ids = []
+        self.target_ids = []
+        token_ids = tokenizer.encode(txt)
+        for i in range(0, len(token_ids) - max_length, stride):
+            input_chunk = token_ids[i:i + max_length]
+            target_chunk = token_ids[i + 1: i + max_length + 1]
+            self.input_ids.append(torch.tensor(input_chunk))
+            self.target_ids.append(torch.tensor(target_chunk))
+
+    def __len__(self):
+        return len(self.input_ids)
+
+    def __getitem__(self, idx):
+        return self.input_ids[idx], self.target_ids[idx]
+
+
+def create_dataloader_v1(txt, batch_size=4, max_length=256, stride=128, shuffle=True, drop_last=True):
+    tokenizer = tiktoken.get_encoding("gpt2")
+    dataset = GPTDatasetV1(txt, tokenizer, max_length, stride)
+    dataloader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+    return dataloader
 '''
 
 # 2.7 and 2.8 as the book's cells (one string per cell).

@@ -1,0 +1,67 @@
+"""Which edition of the book a target follows: the print edition's regex splits ``:`` and ``;`` off
+words, the MEAP edition's (the transcript 002_7f7806e88e8c52a4.txt, section 2.2) keeps them attached.
+
+``--edition auto`` (the default of ``llmspec check``) asks the target's own ``SimpleTokenizerV1``
+(else ``SimpleTokenizerV2``) to encode one short probe text holding both characters, with a tiny
+vocabulary built here, on the trusted side, that holds the pieces of *both* splits, so neither
+edition's tokenizer can raise on it.  The ids it returns say which split it made.  Only the adapter is
+used, so the probe runs the same in process and isolated.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from llmspec.errors import HarnessError, ImplError
+from llmspec.i18n import _
+from llmspec.stages import EDITIONS
+
+AUTO = "auto"
+EDITION_CHOICES: tuple[str, ...] = (AUTO, *EDITIONS)
+PROBE = "Hello: do you like tea; or coffee"
+
+
+def _override() -> str:
+    return _("override with --edition print|meap")
+
+
+def probe_vocab(version: int) -> dict[str, int]:
+    """The pieces of both editions' splits of :data:`PROBE` (plus V2's special tokens), sorted."""
+    from reference.tokenizers import SPECIAL_TOKENS, split_text
+
+    pieces = sorted({p for e in EDITIONS for p in split_text(PROBE, e)})
+    if version == 2:
+        pieces += [t for t in SPECIAL_TOKENS if t not in pieces]
+    return {p: i for i, p in enumerate(pieces)}
+
+
+def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
+    """``(edition, one line saying which, why and how to override)`` for ``--edition auto``.
+
+    A target with no tokenizer (or whose tokenizer fails the probe) is judged as print."""
+    from reference.tokenizers import split_text
+
+    names = description.get("names", {})
+    version = next((v for v in (1, 2) if names.get(f"SimpleTokenizerV{v}")), None)
+    if version is None:
+        return "print", _("edition print (auto: no SimpleTokenizerV1 or SimpleTokenizerV2 to probe; "
+                          "{override})").format(override=_override())
+    cls = f"SimpleTokenizerV{version}"
+    vocab = probe_vocab(version)
+    words = {i: w for w, i in vocab.items()}
+    try:
+        handle = adapter.tokenizer_new(version, vocab)
+        ids = adapter.tokenizer_encode(handle, PROBE)
+        adapter.release(handle)
+    except (ImplError, HarnessError) as err:
+        return "print", _("edition print (auto: {cls}.encode({probe!r}) raised {error}; {override})").format(
+            cls=cls, probe=PROBE, error=err, override=_override())
+    pieces = [words.get(i, "?") for i in ids]
+    if pieces == split_text(PROBE, "meap"):
+        return "meap", _("edition meap (auto: {cls} keeps ':' and ';' attached to the word before them, "
+                         "as the MEAP edition's regex r'([,.?_!\"()\\']|--|\\s)' does; {override})").format(
+                             cls=cls, override=_override())
+    if pieces == split_text(PROBE, "print"):
+        return "print", _("edition print (auto: {cls} splits ':' and ';' off words, as the print edition's "
+                          "regex r'([,.:;?_!\"()\\']|--|\\s)' does; {override})").format(cls=cls, override=_override())
+    return "print", _("edition print (auto: {cls} split {probe!r} into {pieces}, like neither edition; "
+                      "{override})").format(cls=cls, probe=PROBE, pieces=pieces, override=_override())
