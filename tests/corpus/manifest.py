@@ -264,6 +264,18 @@ ENTRIES: tuple[Entry, ...] = (
 )
 
 
+# Entries whose expected verdict needs a suite feature that is not in this branch yet: entry -> the
+# feature.  tests/test_corpus.py expects them to fail (strictly: once the feature works, the entry
+# must leave this table).
+PENDING: dict[str, str] = {
+    "meap_notebook": "the early name create_dataloader is not accepted yet",
+    "meap_first_notebook": "the early name create_dataloader is not accepted yet",
+    "early_loader_name": "the early name create_dataloader is not accepted yet",
+    "case_typo_names": "names that differ in letter case are not accepted yet",
+    "renamed_window_size": "an unexpected keyword's message does not show the signature yet",
+}
+
+
 def entries(names: list[str] | None = None) -> list[Entry]:
     if not names:
         return list(ENTRIES)
