@@ -17,7 +17,10 @@ from llmspec.stages import EDITIONS
 
 AUTO = "auto"
 EDITION_CHOICES: tuple[str, ...] = (AUTO, *EDITIONS)
-PROBE = "Hello: do you like tea; or coffee"
+# ':' ';' tell the editions apart; the punctuation both editions split on (,.?_!"()' and --) makes a
+# regex that splits neither (the book's first attempt, r'(\s)') match neither edition.
+PROBE = 'Hello, world: do you like "tea" (or coffee)? Yes; it\'s --good_!'
+
 
 
 def _override() -> str:
@@ -41,27 +44,31 @@ def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
     from reference.tokenizers import split_text
 
     names = description.get("names", {})
-    version = next((v for v in (1, 2) if names.get(f"SimpleTokenizerV{v}")), None)
-    if version is None:
+    versions = [v for v in (1, 2) if names.get(f"SimpleTokenizerV{v}")]
+    if not versions:
         return "print", _("edition print (auto: no SimpleTokenizerV1 or SimpleTokenizerV2 to probe; "
                           "{override})").format(override=_override())
-    cls = f"SimpleTokenizerV{version}"
-    vocab = probe_vocab(version)
-    words = {i: w for w, i in vocab.items()}
-    try:
-        handle = adapter.tokenizer_new(version, vocab)
-        ids = adapter.tokenizer_encode(handle, PROBE)
-        adapter.release(handle)
-    except (ImplError, HarnessError) as err:
-        return "print", _("edition print (auto: {cls}.encode({probe!r}) raised {error}; {override})").format(
-            cls=cls, probe=PROBE, error=err, override=_override())
-    pieces = [words.get(i, "?") for i in ids]
-    if pieces == split_text(PROBE, "meap"):
-        return "meap", _("edition meap (auto: {cls} keeps ':' and ';' attached to the word before them, "
-                         "as the MEAP edition's regex r'([,.?_!\"()\\']|--|\\s)' does; {override})").format(
-                             cls=cls, override=_override())
-    if pieces == split_text(PROBE, "print"):
-        return "print", _("edition print (auto: {cls} splits ':' and ';' off words, as the print edition's "
-                          "regex r'([,.:;?_!\"()\\']|--|\\s)' does; {override})").format(cls=cls, override=_override())
-    return "print", _("edition print (auto: {cls} split {probe!r} into {pieces}, like neither edition; "
-                      "{override})").format(cls=cls, probe=PROBE, pieces=pieces, override=_override())
+    splits = {e: split_text(PROBE, e) for e in EDITIONS}
+    for version in versions:  # V1 first; V2 when V1's split is like neither edition
+        cls = f"SimpleTokenizerV{version}"
+        vocab = probe_vocab(version)
+        words = {i: w for w, i in vocab.items()}
+        try:
+            handle = adapter.tokenizer_new(version, vocab)
+            ids = adapter.tokenizer_encode(handle, PROBE)
+            adapter.release(handle)
+        except (ImplError, HarnessError) as err:
+            outcome = _("{cls}.encode({probe!r}) raised {error}").format(cls=cls, probe=PROBE, error=err)
+            continue
+        pieces = [words.get(i, "?") for i in ids]
+        if pieces == splits["meap"]:
+            return "meap", _("edition meap (auto: {cls} keeps ':' and ';' attached to the word before them, "
+                             "as the MEAP edition's regex r'([,.?_!\"()\\']|--|\\s)' does; {override})").format(
+                                 cls=cls, override=_override())
+        if pieces == splits["print"]:
+            return "print", _("edition print (auto: {cls} splits ':' and ';' off words, as the print "
+                              "edition's regex r'([,.:;?_!\"()\\']|--|\\s)' does; {override})").format(
+                                  cls=cls, override=_override())
+        outcome = _("{cls} split {probe!r} into {pieces}, like neither edition").format(
+            cls=cls, probe=PROBE, pieces=pieces)
+    return "print", _("edition print (auto: {outcome}; {override})").format(outcome=outcome, override=_override())

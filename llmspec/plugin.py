@@ -33,6 +33,7 @@ ENV = {
     "edition": "LLMSPEC_EDITION",
     "isolate": "LLMSPEC_ISOLATE",
     "report": "LLMSPEC_REPORT",
+    "strict_names": "LLMSPEC_STRICT_NAMES",
 }
 PROFILE, DEEP_PROFILE = "llmspec", "llmspec-deep"
 
@@ -49,6 +50,7 @@ class Settings:
     isolate: bool = False
     report: str | None = None
     limits: dict[str, Any] = field(default_factory=dict)
+    strict_names: bool = False  # refuse book names in another letter case and earlier book names
 
 
 def parse_map(items: list[str] | str | dict | None) -> dict[str, str]:
@@ -116,15 +118,16 @@ def resolve_settings(config: pytest.Config) -> Settings:
     edition = str(pick("edition") or AUTO)
     if edition not in EDITION_CHOICES:
         raise pytest.UsageError(f"--edition must be one of {', '.join(EDITION_CHOICES)}, got {edition!r}")
-    isolate = pick("isolate")
-    if isinstance(isolate, str):
-        isolate = isolate.strip().lower() in ("1", "true", "yes", "on")
+    isolate, strict = pick("isolate"), pick("strict_names")
+    isolate, strict = (v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else v
+                       for v in (isolate, strict))
     return Settings(
         target=str(target) if target else None,
         impl_map=parse_map(pick("impl_map")),
         stages=stage_sel,
         edition=edition,
         isolate=bool(isolate),
+        strict_names=bool(strict),
         report=pick("report"),
         limits=_parse_limits(getattr(opt, "llmspec_limit", None)) or dict(table.get("limits", {})),
     )
@@ -145,6 +148,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "target's SimpleTokenizerV1/V2; print when it has none)")
     group.addoption("--isolate", dest="llmspec_isolate", action="store_true", default=False,
                     help="run the implementation in a worker process (the grading mode)")
+    group.addoption("--strict-names", dest="llmspec_strict_names", action="store_true", default=False,
+                    help="accept only the book's exact names (by default SimpletokenizerV2 or the "
+                    "earlier create_dataloader are accepted with a note)")
     group.addoption("--llmspec-report", dest="llmspec_report", metavar="PATH",
                     help="write a JSON report of stages and tests to PATH")
     group.addoption("--llmspec-limit", dest="llmspec_limit", action="append", metavar="KEY=VALUE",
@@ -208,7 +214,8 @@ class Run:
 
         s = self.settings
         try:
-            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, **s.limits)
+            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate,
+                                        strict_names=s.strict_names, **s.limits)
             self.description = self.adapter.describe()
         except DataError:
             raise
@@ -364,7 +371,15 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
     if run.load_error:
         pytest.fail(run.load_error, pytrace=False)
     if stage in run.missing:
-        pytest.fail(f"{stage}: not implemented (missing {', '.join(run.missing[stage])})", pytrace=False)
+        pytest.fail(not_implemented(stage, run.missing[stage], run.description.get("hints", {})), pytrace=False)
+
+
+def not_implemented(stage: str, missing: list[str], hints: dict[str, str]) -> str:
+    """``<stage>: not implemented (missing X)``, plus a "did you mean" line per missing name that
+    the target has a close candidate for."""
+    lines = [f"{stage}: not implemented (missing {', '.join(missing)})"]
+    lines += [f"  {name}: {hints[name]}" for name in missing if hints.get(name)]
+    return "\n".join(lines)
 
 
 # --- fixtures (session-wide: nothing is rebuilt per test) -----------------------------------------
@@ -549,6 +564,9 @@ def stage_table(run: Run) -> dict[str, dict[str, Any]]:
         else:
             status = "fail"
         out[name] = {"status": status, "passed": passed, "total": len(tests), "missing": missing}
+        hints = {n: h for n, h in run.description.get("hints", {}).items() if n in missing}
+        if hints and status == "not_implemented":
+            out[name]["hints"] = hints
         if run.description.get("judged", {}).get(name) == "state" and status != "not_selected":
             out[name]["judged"] = "state"
     return out
@@ -602,8 +620,12 @@ def write_table(run: Run, tr: Any) -> None:
 
 def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:
     """One line per stage the target lacks, said once (its tests all fail with this same reason)."""
-    return [f"{name}: not implemented (missing {', '.join(row['missing'])}); its {row['total']} tests "
-            "fail without running" for name, row in table.items() if row["status"] == "not_implemented"]
+    out = []
+    for name, row in table.items():
+        if row["status"] == "not_implemented":
+            first, *hints = not_implemented(name, row["missing"], row.get("hints", {})).split("\n")
+            out += [f"{first}; its {row['total']} tests fail without running", *hints]
+    return out
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -77,6 +77,22 @@ def stage_modes(names: dict[str, object], namespace_has: "set[str] | frozenset[s
     return out
 
 
+# How the book (or, for InputEmbeddings, the contract) calls each name: what a learner's signature
+# is shown beside when a call does not fit, and what "did you mean" hints rank candidates by.
+BOOK_SIGNATURES: dict[str, str] = {
+    "SimpleTokenizerV1": "SimpleTokenizerV1(vocab)",
+    "SimpleTokenizerV2": "SimpleTokenizerV2(vocab)",
+    "GPTDatasetV1": "GPTDatasetV1(txt, tokenizer, max_length, stride)",
+    "create_dataloader_v1": "create_dataloader_v1(txt, batch_size=4, max_length=256, stride=128, shuffle=True, "
+                            "drop_last=True, num_workers=0)",
+    "InputEmbeddings": "InputEmbeddings(vocab_size, output_dim, context_length)",
+    "BPETokenizerSimple": "BPETokenizerSimple()",
+}
+# Other names the book's own code has used for a contract name (accepted with a note unless names
+# are strict): the book repository's earlier notebooks call the loader create_dataloader.
+BOOK_ALIASES: dict[str, tuple[str, ...]] = {"create_dataloader_v1": ("create_dataloader",)}
+
+
 def parse_stages(text: str | None) -> tuple[str, ...] | None:
     """Parse ``--stages a,b`` (or ``all``); ``None`` means "the default selection"."""
     if not text:

@@ -25,6 +25,21 @@ class SimpleTokenizerV2:
         return [self.str_to_int.get(p, self.str_to_int["<|unk|>"]) for p in parts]
 '''
 BROKEN = "class SimpleTokenizerV1:\n    def __init__(self, vocab):\n        raise RuntimeError('not yet')\n"
+# The book's first attempt at a regex (2.2) splits only whitespace, commas and periods: a V1 written
+# with it raises KeyError on the probe, so its (MEAP) V2 decides.
+FIRST_ATTEMPT_V1 = T.MEAP_FILE.replace("""class SimpleTokenizerV1:
+    def __init__(self, vocab):
+        self.str_to_int = vocab
+        self.int_to_str = {i: s for s, i in vocab.items()}
+
+    def encode(self, text):
+        preprocessed = re.split(r'([,.?_!"()\\']|--|\\s)', text)""", """class SimpleTokenizerV1:
+    def __init__(self, vocab):
+        self.str_to_int = vocab
+        self.int_to_str = {i: s for s, i in vocab.items()}
+
+    def encode(self, text):
+        preprocessed = re.split(r'([,.]|\\s)', text)""")
 ODD = ("class SimpleTokenizerV1:\n    def __init__(self, vocab):\n        self.vocab = vocab\n"
        "    def encode(self, text):\n        return [0]\n")
 
@@ -48,10 +63,15 @@ def _detect(tmp_path: Path, source: str | None) -> tuple[str, str]:
     ("x = 1\n", "print", "no SimpleTokenizerV1 or SimpleTokenizerV2 to probe"),
     (BROKEN, "print", "raised RuntimeError: not yet"),
     (ODD, "print", "like neither edition"),
+    (FIRST_ATTEMPT_V1, "meap", "SimpleTokenizerV2 keeps ':' and ';' attached"),
 ])
 def test_auto_probes_the_targets_tokenizer(tmp_path, source, edition, why):
     got, line = _detect(tmp_path, source)
     assert got == edition and why in line and "--edition print|meap" in line, line
+
+
+def test_first_attempt_fixture_differs_from_the_meap_file():
+    assert FIRST_ATTEMPT_V1 != T.MEAP_FILE and "r'([,.]|\\s)'" in FIRST_ATTEMPT_V1
 
 
 def test_probe_vocabulary_holds_both_splits():
@@ -60,7 +80,7 @@ def test_probe_vocabulary_holds_both_splits():
         from reference.tokenizers import split_text
 
         assert all(p in vocab for p in split_text(editions.PROBE, edition))
-    assert {"Hello:", ":", "tea;", ";"} <= set(vocab)
+    assert {"world:", ":", "Yes;", ";"} <= set(vocab)
     assert list(editions.probe_vocab(2))[-2:] == ["<|endoftext|>", "<|unk|>"]
 
 

@@ -29,6 +29,9 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--edition", choices=EDITION_CHOICES, default=AUTO,
                    help="book edition (default: auto: probed from your SimpleTokenizerV1/V2; print when "
                    "there is none)")
+    p.add_argument("--strict-names", action="store_true",
+                   help="accept only the book's exact names (default: a name differing only in letter case, "
+                   "or the book repository's earlier create_dataloader, is accepted with a note)")
     p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
     p.set_defaults(func=run)
@@ -53,6 +56,8 @@ def pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
         out += ["--impl-map", m]
     if args.isolate:
         out.append("--isolate")
+    if getattr(args, "strict_names", False):
+        out.append("--strict-names")
     return out
 
 

@@ -52,6 +52,7 @@ class GradingConfig:
     memory_mb: int = 2048
     max_output_chars: int = 2000
     hidden_visibility: str = DEFAULT_HIDDEN_AS
+    strict_names: bool = False  # accept only the book's exact names (no letter-case variants)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, test_id: str) -> float:
@@ -78,7 +79,8 @@ class GradingConfig:
         blob = json.dumps(
             [self.edition, self.stages, self.points, self.stage_visibility,
              [vars(r) for r in self.rules], self.hypothesis_seed, self.call_timeout,
-             self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility],
+             self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility,
+             self.strict_names],
             sort_keys=True, default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -141,6 +143,9 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         if vis is not None and vis not in VISIBILITIES:
             raise bad(f"tests[{i}].visibility must be one of {VISIBILITIES}")
         rules.append(TestRule(str(t["match"]), None if w is None else float(w), vis))
+    strict = assignment.get("strict_names", False)
+    if not isinstance(strict, bool):
+        raise bad("assignment.strict_names must be true or false")
     seed = assignment.get("hypothesis_seed")
     hidden_as = assignment.get("hidden_visibility", DEFAULT_HIDDEN_AS)
     if hidden_as not in HIDDEN_AS:
@@ -158,5 +163,6 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         memory_mb=int(limits.get("memory_mb", 2048)),
         max_output_chars=int(limits.get("max_output_chars", 2000)),
         hidden_visibility=str(hidden_as),
+        strict_names=strict,
         raw=data,
     )

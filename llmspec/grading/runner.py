@@ -146,7 +146,8 @@ class Collector:
 
         run = get_run(session.config)
         self.emit(event="collected", tests=[[test_id(i.nodeid), stage_of(i) or "?"] for i in session.items],
-                  edition=run.edition if run else None, edition_reason=run.edition_reason if run else "")
+                  edition=run.edition if run else None, edition_reason=run.edition_reason if run else "",
+                  notes=[str(n)[:300] for n in (run.description.get("notes", []) if run else [])][:20])
 
     def pytest_runtest_logreport(self, report) -> None:
         from llmspec.plugin import failure_message
@@ -167,6 +168,8 @@ def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
             "--edition", edition or config.edition, "--stages", ",".join(config.stages)]
     if config.hypothesis_seed is not None:
         args += ["--hypothesis-seed", str(config.hypothesis_seed)]
+    if config.strict_names:
+        args.append("--strict-names")
     return args
 
 
@@ -416,8 +419,8 @@ class Runner:
         notes = [f"collection error: {m.strip().splitlines()[-1]}" for m in collect_errors if m.strip()]
         collected = next((e for e in events if e["event"] == "collected"), {})
         canonical = self.canonicals.get(collected.get("edition") or "", self.canonical)
-        if collected.get("edition_reason"):
-            notes.insert(0, collected["edition_reason"])
+        notes[:0] = [collected["edition_reason"]] if collected.get("edition_reason") else []
+        notes += [f"note: {n}" for n in collected.get("notes") or []]
         return score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
                      missing_reason=reason or "this test did not run (see the collection errors)",
                      status=st, reason=reason, execution_time=elapsed, notes=notes)

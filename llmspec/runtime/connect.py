@@ -18,6 +18,7 @@ def open_adapter(
     target: str | None,
     impl_map: dict[str, str] | None = None,
     isolate: bool = False,
+    strict_names: bool = False,
     **limits: Any,
 ) -> Adapter:
     """Load ``target`` (``None`` = the reference implementation) and return its adapter.
@@ -25,7 +26,8 @@ def open_adapter(
     ``isolate=True`` returns ``llmspec.runtime.worker.ProxyAdapter(target, impl_map, **limits)``: submission
     code runs in a separate process, under ``limits`` (time, memory, ...), and only wire values come
     back.  In process, ``limits`` are accepted and ignored (there is nothing to enforce them with),
-    so callers can pass the same options in both modes.  Raises
+    so callers can pass the same options in both modes.  ``strict_names`` refuses book names in
+    another letter case and the book's earlier names (accepted with a note by default).  Raises
     :class:`~llmspec.errors.TargetError` when the target cannot be loaded.
     """
     target = target or DEFAULT_TARGET
@@ -38,7 +40,7 @@ def open_adapter(
             target = os.path.abspath(target)
         from llmspec.runtime.worker import ProxyAdapter  # lazily: only graders need the worker machinery
 
-        return ProxyAdapter(target, impl_map, **limits)
+        return ProxyAdapter(target, impl_map, strict_names=strict_names, **limits)
     from llmspec.runtime.inprocess import InProcessAdapter
 
-    return InProcessAdapter.from_target(target, impl_map)
+    return InProcessAdapter.from_target(target, impl_map, strict_names=strict_names)

@@ -29,6 +29,7 @@ import torch
 
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
+from llmspec.runtime.names import call_as_the_book
 from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES, stage_modes
 from llmspec.runtime.wire import DTYPES
@@ -235,11 +236,12 @@ class InProcessAdapter(Adapter):
 
     @classmethod
     def from_target(cls, target: str | None, impl_map: dict[str, str] | None = None,
-                    scratch: Path | None = None) -> "InProcessAdapter":
+                    scratch: Path | None = None, strict_names: bool = False) -> "InProcessAdapter":
         """Resolve and load ``target`` (``None`` = the reference implementation); ``scratch`` is
-        the working directory to run it in (default: a temporary one, removed by :meth:`close`)."""
+        the working directory to run it in (default: a temporary one, removed by :meth:`close`);
+        ``strict_names`` refuses near names (see :func:`llmspec.runtime.target.load`)."""
         spec = _target.resolve(target or "reference")
-        return cls(_target.load(spec, impl_map, scratch))
+        return cls(_target.load(spec, impl_map, scratch, strict_names))
 
     # --- helpers ---------------------------------------------------------------------------------
     def _need(self, stage: str) -> list[Any]:
@@ -249,6 +251,10 @@ class InProcessAdapter(Adapter):
         if missing:
             raise StageMissing(stage, missing)
         return [self.loaded.get(n) for n in names]
+
+    def _book_call(self, contract: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call the target's ``contract`` object as the book does (see :func:`call_as_the_book`)."""
+        return call_as_the_book(contract, self.loaded.names.get(contract) or contract, fn, *args, **kwargs)
 
     def _new_handle(self, kind: str, obj: Any) -> int:
         handle = next(self._next)
@@ -283,6 +289,7 @@ class InProcessAdapter(Adapter):
             "stages": {s: [] if s in modes else [n for n in st.names if names.get(n) is None]
                        for s, st in STAGES.items()},
             "judged": modes,
+            "hints": dict(self.loaded.hints),
             "notes": list(self.loaded.notes),
         }
 
@@ -293,7 +300,7 @@ class InProcessAdapter(Adapter):
         if stage is None:
             raise HarnessError(f"tokenizer version must be 1 or 2, not {version!r}")
         (cls,) = self._need(stage)
-        return self._new_handle("tokenizer", cls(dict(vocab)))
+        return self._new_handle("tokenizer", self._book_call(STAGES[stage].names[0], cls, dict(vocab)))
 
     @_op
     def tokenizer_encode(self, handle: int, text: str) -> list[int]:
@@ -344,7 +351,7 @@ class InProcessAdapter(Adapter):
             tok = fake = FakeTokenizer([int(i) for i in tokenizer["fake_ids"]])
         else:
             raise HarnessError(f"dataset tokenizer must be 'gpt2' or {{'fake_ids': [...]}}, not {tokenizer!r}")
-        dataset = cls(txt, tok, max_length, stride)  # positional, as Listing 2.6 calls it
+        dataset = self._book_call("GPTDatasetV1", cls, txt, tok, max_length, stride)  # positional, as Listing 2.6
         return self._new_handle("dataset", (dataset, fake))
 
     def _bpe_plain(self) -> Any:
@@ -389,7 +396,7 @@ class InProcessAdapter(Adapter):
             raise TypeError(f"create_dataloader_v1 has no num_workers parameter (asked for {num_workers})")
         if seed is not None:
             torch.manual_seed(seed)
-        loader = create(txt, **kwargs)
+        loader = self._book_call("create_dataloader_v1", create, txt, **kwargs)
         cls = type(loader)
         try:
             length: int | None = operator.index(len(loader))
@@ -421,7 +428,8 @@ class InProcessAdapter(Adapter):
         (cls,) = self._need("embeddings")
         if seed is not None:
             torch.manual_seed(seed)
-        return self._new_handle("embeddings", cls(vocab_size, output_dim, context_length))
+        return self._new_handle("embeddings", self._book_call("InputEmbeddings", cls, vocab_size, output_dim,
+                                                              context_length))
 
     @_op
     def embeddings_state(self, handle: int) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
+from llmspec.runtime.names import did_you_mean, near_name
 from llmspec.stages import CONTRACT_NAMES
 
 Kind = Literal["file", "package", "module", "notebook"]
@@ -70,6 +71,7 @@ class LoadedTarget:
     output: str = ""  # what loading printed (captured, truncated)
     lazy: dict[str, object] = field(default_factory=dict)  # names a module ``__getattr__`` supplied
     owns_scratch: bool = True  # False when the caller (the worker) provided the directory
+    hints: dict[str, str] = field(default_factory=dict)  # missing contract name -> "did you mean ..."
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
@@ -197,12 +199,15 @@ def check_impl_map(impl_map: dict[str, str] | None) -> dict[str, str]:
 
 
 def load(
-    spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path | None = None
+    spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path | None = None,
+    strict_names: bool = False,
 ) -> LoadedTarget:
     """Load ``spec`` and look up the contract names (after ``impl_map``) in its namespace.
 
     ``scratch``: the working directory to use (the worker passes one it made private); by default a
-    fresh temporary directory that :meth:`LoadedTarget.close` removes."""
+    fresh temporary directory that :meth:`LoadedTarget.close` removes.  Unless ``strict_names``, a
+    book name in another letter case (or an earlier name of the book's, see
+    :data:`~llmspec.stages.BOOK_ALIASES`) is accepted with a note."""
     impl_map = check_impl_map(impl_map)
     owns_scratch = scratch is None
     scratch = make_scratch(scratch)
@@ -219,9 +224,16 @@ def load(
             for contract in CONTRACT_NAMES:
                 wanted = impl_map.get(contract, contract)
                 found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
+                near = None if found or strict_names or contract in impl_map else near_name(contract, namespace)
+                if near is not None:
+                    (wanted, note), found = near, True
+                    notes.append(note)
                 names[contract] = wanted if found else None
                 if contract in impl_map and not found:
                     notes.append(f"--impl-map {contract}={wanted}: {spec.display} defines no '{wanted}'")
+            taken = {n for n in names.values() if n is not None}
+            hints = {c: h for c in CONTRACT_NAMES if names[c] is None
+                     for h in [did_you_mean(c, namespace, taken)] if h}
     except BaseException:
         if owns_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -229,7 +241,7 @@ def load(
     text = out.getvalue()
     if len(text) > _OUTPUT_KEEP:
         text = text[:_OUTPUT_KEEP] + f"\n... ({len(text) - _OUTPUT_KEEP} more characters)"
-    return LoadedTarget(spec, namespace, names, notes, scratch, text, lazy, owns_scratch)
+    return LoadedTarget(spec, namespace, names, notes, scratch, text, lazy, owns_scratch, hints)
 
 
 def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:

@@ -239,7 +239,10 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
     t0 = time.monotonic()
     try:
         factory = prepared["factory"]
-        extra = {"scratch": Path(config["scratch"])} if "scratch" in inspect.signature(factory).parameters else {}
+        params = inspect.signature(factory).parameters
+        extra: dict[str, Any] = {"scratch": Path(config["scratch"])} if "scratch" in params else {}
+        if config.get("strict_names") and "strict_names" in params:
+            extra["strict_names"] = True
         adapter = factory(config["target"], config.get("impl_map"), **extra)
     except KeyboardInterrupt:
         raise
@@ -349,6 +352,7 @@ class _ProxyBase(Adapter):
         drop_privileges: bool | None = None,
         isolate_fs_net: bool | None = None,
         scratch_base: str | None = None,
+        strict_names: bool = False,
         **limits: Any,
     ):
         unknown = set(limits) - set(DEFAULT_LIMITS)
@@ -364,6 +368,7 @@ class _ProxyBase(Adapter):
         self.drop = (root if drop_privileges is None else drop_privileges) and root
         self.isolate_fs_net = root if isolate_fs_net is None else isolate_fs_net
         self.scratch_base = scratch_base
+        self.strict_names = bool(strict_names)
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
         self.subreaper = isolation.set_child_subreaper()
         self._worker: _Worker | None = None
@@ -384,6 +389,7 @@ class _ProxyBase(Adapter):
         return {
             "target": self.target,
             "impl_map": self.impl_map or None,
+            "strict_names": self.strict_names,
             "factory": self.factory,
             "sys_path": self.sys_path,
             "scratch": str(run.scratch),

@@ -1,0 +1,112 @@
+"""Names as learners write them: the book's name in another letter case (``SimpletokenizerV2``,
+``create_dataloader_V1``), the book repository's earlier ``create_dataloader``, or a name of their own.
+
+The first two are accepted with a note (unless names are strict); for anything else still missing,
+:func:`did_you_mean` ranks what the target defines by name similarity and by signature, and says the
+exact ``--impl-map`` that accepts it.  Reads only the target's namespace: nothing is called.
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+from typing import Any
+
+from llmspec.i18n import _
+from llmspec.stages import BOOK_ALIASES, BOOK_SIGNATURES
+
+_PARAMS = re.compile(r"\((.*)\)")
+
+
+def near_name(contract: str, namespace: dict[str, Any]) -> tuple[str, str] | None:
+    """``(name in the namespace, note)`` for a book name written in another letter case, or a name
+    the book's own code used for it; ``None`` when there is none (or more than one)."""
+    if contract not in BOOK_SIGNATURES:
+        return None
+    wanted = {contract.lower(), *(a.lower() for a in BOOK_ALIASES.get(contract, ()))}
+    found = sorted(n for n in namespace if n.lower() in wanted and n != contract and _is_code(namespace[n]))
+    if len(found) != 1:
+        return None
+    name = found[0]
+    if name.lower() == contract.lower():
+        why = _("the names differ only in letter case")
+    else:
+        why = _("the book repository's earlier notebooks call it {name}").format(name=name)
+    return name, _("{name} accepted as the book's {contract} ({why}; --strict-names refuses it)").format(
+        name=name, contract=contract, why=why)
+
+
+def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limit: int = 2) -> str:
+    """One line naming the target's best candidates for a missing ``contract`` name (classes and
+    functions the target itself defines, ranked by name similarity and signature), each with the
+    ``--impl-map`` that accepts it; ``""`` when nothing is close."""
+    book = BOOK_SIGNATURES.get(contract)
+    if book is None:
+        return ""
+    own = namespace.get("__name__")
+    want_class = contract[0].isupper()
+    want_arity = _book_arity(book)
+    scored = []
+    for name, obj in namespace.items():
+        if name.startswith("_") or name in taken or not _is_code(obj):
+            continue
+        module = getattr(obj, "__module__", None) or ""
+        if own and not (module == own or module.startswith(own + ".")):
+            continue  # imported (torch's Dataset, tiktoken's functions): not the learner's
+        similarity = difflib.SequenceMatcher(None, contract.lower(), name.lower()).ratio()
+        arity = _arity(obj)
+        score = similarity + 0.25 * (inspect.isclass(obj) == want_class) + 0.25 * (arity == want_arity)
+        if score >= 0.75:
+            scored.append((-score, name, _signature(name, obj)))
+    if not scored:
+        return ""
+    hints = [_("{signature} (accept it with --impl-map {contract}={name})").format(
+        signature=sig, contract=contract, name=name) for _score, name, sig in sorted(scored)[:limit]]
+    return _("did you mean {hints}? The book's is {book}").format(hints=" or ".join(hints), book=book)
+
+
+def call_as_the_book(contract: str, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``; when that raises a TypeError because the arguments do not fit
+    ``fn``'s own signature (not from deeper inside), the TypeError says the target's signature
+    beside the book's: a learner's ``window_size`` for ``max_length`` shows at a glance."""
+    try:
+        return fn(*args, **kwargs)
+    except TypeError as exc:
+        try:
+            inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError:
+            raise TypeError(_("{error}; yours is {signature}, the book's is {book}").format(
+                error=exc, signature=_signature(name, fn), book=BOOK_SIGNATURES.get(contract, contract))) from None
+        except ValueError:
+            pass
+        raise
+
+
+def _is_code(obj: Any) -> bool:
+    return inspect.isclass(obj) or inspect.isfunction(obj)
+
+
+def _book_arity(signature: str) -> int:
+    match = _PARAMS.search(signature)
+    inside = match.group(1).strip() if match else ""
+    return len([p for p in inside.split(",") if p.strip()]) if inside else 0
+
+
+def _parameters(obj: Any) -> list[inspect.Parameter] | None:
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    return [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _arity(obj: Any) -> int | None:
+    params = _parameters(obj)
+    return None if params is None else len(params)
+
+
+def _signature(name: str, obj: Any) -> str:
+    try:
+        return f"{name}{inspect.signature(obj)}"
+    except (TypeError, ValueError):
+        return f"{name}(...)"
