@@ -17,7 +17,7 @@ if str(CORPUS) not in sys.path:
     sys.path.insert(0, str(CORPUS))
 
 import runner  # noqa: E402
-from manifest import ENTRIES, PENDING, STAGES  # noqa: E402
+from manifest import ENTRIES, STAGES  # noqa: E402
 
 CASES = [(e, m) for e in ENTRIES for m in runner.MODES]
 
@@ -36,10 +36,7 @@ def test_the_corpus_is_two_dozen_styles_with_a_verdict_for_every_stage() -> None
         assert set(entry.says) <= {s for s in STAGES if entry.verdict(s) != "pass"}
 
 
-@pytest.mark.parametrize("entry,mode", [
-    pytest.param(e, m, id=f"{e.name}-{m}",
-                 marks=[pytest.mark.xfail(strict=True, reason=PENDING[e.name])] if e.name in PENDING else [])
-    for e, m in CASES])
+@pytest.mark.parametrize("entry,mode", [pytest.param(e, m, id=f"{e.name}-{m}") for e, m in CASES])
 def test_expected_verdict(results, entry, mode: str) -> None:
     result = results[mode].get(entry.name)
     bad = runner.problems(entry, result, mode)

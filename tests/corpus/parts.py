@@ -44,8 +44,9 @@ def download(how: str, url: str = BOOK_URL) -> str:
     """Listing 2.1's download in the forms learners use.
 
     ``requests_if_missing`` (the book repository's notebook today), ``urllib_if_missing`` (the
-    printed listing), ``urllib_always`` (no existence check), ``requests_text`` (no file at all)."""
-    pad = " " * (8 if how.endswith("if_missing") else 4)
+    printed listing), ``urllib_always`` (no existence check), ``requests_into_data_dir`` (a
+    ``data/`` folder, so the download really runs), ``requests_text`` (no file at all)."""
+    pad = " " * (8 if how.endswith(("if_missing", "data_dir")) else 4)
     url_lines = "\n".join(f'{pad}"{part}"' for part in (url[:40], url[40:]))
     templates = {
         "requests_if_missing": """
@@ -79,6 +80,19 @@ def download(how: str, url: str = BOOK_URL) -> str:
             @URL@,
                 file_path,
             )
+            """,
+        "requests_into_data_dir": """
+            import os
+            import requests
+
+            os.makedirs("data", exist_ok=True)
+            if not os.path.exists("data/the-verdict.txt"):
+                url = (
+            @URL@
+                )
+                with open("data/the-verdict.txt", "w", encoding="utf-8") as f:
+                    f.write(requests.get(url, timeout=30).text)
+            raw_text = open("data/the-verdict.txt", encoding="utf-8").read()
             """,
         "requests_text": """
             import requests
@@ -114,6 +128,32 @@ def vocabulary(regex: str = PRINT_REGEX) -> str:
         vocab = {token: integer for integer, token in enumerate(all_tokens)}
         print(len(vocab))
         """, regex=regex)
+
+
+# The bonus byte-pair notebooks fetch GPT-2's own files (streamed, with a progress count).
+GPT2_FILES = fill("""
+    import os
+    import requests
+
+    GPT2_DIR = "gpt2_model"
+    os.makedirs(GPT2_DIR, exist_ok=True)
+    for filename in ("encoder.json", "vocab.bpe"):
+        path = os.path.join(GPT2_DIR, filename)
+        if os.path.exists(path):
+            continue
+        r = requests.get("https://openaipublic.blob.core.windows.net/gpt-2/models/124M/" + filename, stream=True)
+        total = int(r.headers["content-length"])
+        with open(path, "wb") as f:
+            for chunk in r.iter_content(chunk_size=1000):
+                f.write(chunk)
+        print(f"Fetched {filename}: {total} bytes")
+
+    import json
+
+    with open(os.path.join(GPT2_DIR, "encoder.json"), encoding="utf-8") as f:
+        gpt2_encoder = json.load(f)
+    print("GPT-2 vocabulary:", len(gpt2_encoder))
+    """)
 
 
 # --- 2.3-2.4: the simple tokenizers -----------------------------------------------------------------
@@ -229,8 +269,11 @@ LOADER_SIGNATURES = {
     # the MEAP listing: no num_workers
     "meap": ("batch_size=4, max_length=256, stride=128, shuffle=True, drop_last=True",
              "batch_size=batch_size, shuffle=shuffle, drop_last=drop_last", "max_length"),
-    # the book repository's first notebook: no shuffle, drop_last, num_workers
+    # the book repository's notebook from its start until January 2024: no shuffle, drop_last, num_workers
     "early": ("batch_size=4, max_length=256, stride=128", "batch_size=batch_size", "max_length"),
+    # ... then with shuffle (still no drop_last, num_workers)
+    "early_shuffle": ("batch_size=4, max_length=256, stride=128, shuffle=True", "batch_size=batch_size, shuffle=shuffle",
+                      "max_length"),
     # a learner's own parameter name for the window length
     "window_size": ("batch_size=4, window_size=256, stride=128, shuffle=True, drop_last=True",
                     "batch_size=batch_size, shuffle=shuffle, drop_last=drop_last", "window_size"),

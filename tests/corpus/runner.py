@@ -172,6 +172,7 @@ def grading_stage_verdicts(results: dict) -> tuple[dict[str, str], dict[str, lis
 
 def run_grading(selected: list[Entry], workdir: Path) -> dict[str, Result]:
     submissions = workdir / "submissions"
+    shutil.rmtree(submissions, ignore_errors=True)  # exactly the selected entries, one submission each
     ensure_built(selected, submissions)
     out_dir = workdir / "grades"
     cmd = [sys.executable, "-m", "llmspec", "grade", str(submissions), "--out", str(out_dir), "--jobs", str(JOBS),
