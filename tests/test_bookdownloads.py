@@ -77,7 +77,7 @@ def test_urllib_answers_book_files_only_while_blocked(tmp_path: Path) -> None:
 
 
 def test_requests_answers_book_files_in_every_reading_style() -> None:
-    requests = pytest.importorskip("requests")
+    import requests  # a dependency of tiktoken, so always installed beside it
     with netblock.blocked():
         resp = requests.get(VERDICT_URL, timeout=30)
         resp.raise_for_status()
@@ -124,6 +124,24 @@ def test_import_time_downloads_load_in_process(tmp_path: Path) -> None:
 def test_import_time_downloads_load_in_the_isolated_worker(tmp_path: Path) -> None:
     (tmp_path / "sub.py").write_text(textwrap.dedent(IMPORT_TIME_DOWNLOADS))
     proxy = ProxyAdapter(str(tmp_path / "sub.py"), start="fork", call_timeout=10, load_timeout=30)
+    try:
+        assert proxy.tokenizer_decode(proxy.tokenizer_new(1, {"a": 0}), []) == "20479 True I HAD al"
+    finally:
+        proxy.close()
+
+
+def test_downloads_in_the_worker_are_served_from_the_user_cache_under_tmp(tmp_path: Path, monkeypatch) -> None:
+    """No ``$LLMSPEC_DATA``: the data is found in the user cache (here under /tmp, which the worker
+    replaces by a private mount as root) and must still answer the download."""
+    cache = tmp_path / "xdg"
+    for name in data.EXPECTED:
+        (cache / "llmspec" / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+        (cache / "llmspec" / "data" / name).write_bytes((Path(data.locate().verdict).parent / name).read_bytes())
+    monkeypatch.delenv(data.DATA_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "sub.py").write_text(textwrap.dedent(IMPORT_TIME_DOWNLOADS))
+    proxy = ProxyAdapter(str(tmp_path / "sub" / "sub.py"), start="spawn", call_timeout=10, load_timeout=60)
     try:
         assert proxy.tokenizer_decode(proxy.tokenizer_new(1, {"a": 0}), []) == "20479 True I HAD al"
     finally:

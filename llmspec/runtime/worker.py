@@ -125,6 +125,22 @@ def _load_factory(spec: str) -> Any:
     return obj
 
 
+def _pin_data_dir() -> None:
+    """Point ``$LLMSPEC_DATA`` at the verified data wherever it was found (e.g. the user cache).
+
+    Called before ``HOME`` moves to the scratch dir (after which the user cache would be looked for
+    there), so the data directory is also the one kept reachable under a private ``/tmp``: the
+    book's files are served from it to downloads at import (:mod:`llmspec.sandbox.bookdownloads`)."""
+    from llmspec import data
+
+    if os.environ.get(data.DATA_ENV):
+        return
+    try:
+        os.environ[data.DATA_ENV] = str(data.locate().verdict.parent)
+    except Exception:  # missing data is reported by the stages that need it
+        pass
+
+
 def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]:
     """Everything between "process exists" and "submission code may run"; returns hello info."""
     t0 = time.monotonic()
@@ -133,6 +149,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     cap = int(limits["output_kb"]) * 1024
     sys.stdout = _CappedText(1, cap, "stdout")
     sys.stderr = _CappedText(2, cap, "stderr")
+    _pin_data_dir()
     os.chdir(scratch)
     os.environ.update(HOME=scratch, TMPDIR=os.path.join(scratch, "tmp"), OMP_NUM_THREADS="1")
     os.environ.pop("PYTHONSTARTUP", None)
