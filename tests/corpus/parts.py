@@ -5,6 +5,10 @@ pieces, so each piece of the book's code stands here once and a corpus file diff
 only where the styles really differ (regex, names, signatures, where the data comes from, cells).
 Placeholders are ``@NAME@`` tokens replaced by :func:`fill`, so the code keeps its own braces.
 
+The listings themselves (the tokenizers, the dataset) are taken from the bug zoo's book-style file
+(``tests/variants/correct/book_style.py``, proven to pass every stage) and edited, so the book's code
+is written once in the tests.
+
 The styles were studied in the book repository's ch02 notebooks at several dates (Listing 2.1's
 download, the MEAP regex without ``:`` ``;``, the early ``create_dataloader`` and the positional
 layer once sized by the vocabulary) and in public learners' files and notebooks (comments in
@@ -13,11 +17,13 @@ code is copied from either.
 """
 from __future__ import annotations
 
+import ast
+import functools
 import textwrap
+from pathlib import Path
 
 PRINT_REGEX = r"""([,.:;?_!"()\']|--|\s)"""  # Listing 2.3, print edition
 MEAP_REGEX = r"""([,.?_!"()\']|--|\s)"""  # the MEAP listing: ':' and ';' stay attached
-DECODE_REGEX = r"""\s+([,.?!"()\'])"""
 BOOK_URL = ("https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/"
             "01_main-chapter-code/the-verdict.txt")
 
@@ -157,46 +163,39 @@ GPT2_FILES = fill("""
 
 
 # --- 2.3-2.4: the simple tokenizers -----------------------------------------------------------------
-def tokenizer_v1(name: str = "SimpleTokenizerV1", regex: str = PRINT_REGEX, comment: str = "") -> str:
-    return fill("""
-        import re
+BOOK_STYLE = Path(__file__).resolve().parent.parent / "variants" / "correct" / "book_style.py"
 
 
-        class @NAME@:
-            def __init__(self, vocab):
-                self.str_to_int = vocab  @COMMENT@
-                self.int_to_str = {i: s for s, i in vocab.items()}
-
-            def encode(self, text):
-                preprocessed = re.split(r'@REGEX@', text)
-                preprocessed = [item.strip() for item in preprocessed if item.strip()]
-                return [self.str_to_int[s] for s in preprocessed]
-
-            def decode(self, ids):
-                text = " ".join([self.int_to_str[i] for i in ids])
-                return re.sub(r'@DECODE@', r'\\1', text)
-        """, name=name, regex=regex, decode=DECODE_REGEX, comment=comment or "# string -> id")
+@functools.lru_cache(maxsize=None)
+def book(name: str) -> str:
+    """The source of the top-level class or function ``name`` in the bug zoo's book-style file."""
+    source = BOOK_STYLE.read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name:
+            return ast.get_source_segment(source, node) or ""
+    raise KeyError(f"{BOOK_STYLE.name} defines no {name}")
 
 
-def tokenizer_v2(name: str = "SimpleTokenizerV2", regex: str = PRINT_REGEX, comment: str = "") -> str:
-    return fill("""
-        class @NAME@:
-            def __init__(self, vocab):
-                self.str_to_int = vocab
-                self.int_to_str = {i: s for s, i in vocab.items()}  @COMMENT@
+def edit(text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` (which must occur) replaced by ``new``."""
+    assert old in text, f"{old!r} not in the book-style listing"
+    return text.replace(old, new)
 
-            def encode(self, text):
-                preprocessed = re.split(r'@REGEX@', text)
-                preprocessed = [item.strip() for item in preprocessed if item.strip()]
-                preprocessed = [
-                    item if item in self.str_to_int else "<|unk|>" for item in preprocessed
-                ]
-                return [self.str_to_int[s] for s in preprocessed]
 
-            def decode(self, ids):
-                text = " ".join([self.int_to_str[i] for i in ids])
-                return re.sub(r'@DECODE@', r'\\1', text)
-        """, name=name, regex=regex, decode=DECODE_REGEX, comment=comment or "# id -> string")
+def _tokenizer(book_name: str, name: str, regex: str, comment: str) -> str:
+    code = edit(book(book_name), f"class {book_name}:", f"class {name}:")
+    code = edit(code, "self.str_to_int = vocab", f"self.str_to_int = vocab  {comment}")
+    return edit(code, f"re.split(r'{PRINT_REGEX}', text)", f"re.split(r'{regex}', text)")
+
+
+def tokenizer_v1(name: str = "SimpleTokenizerV1", regex: str = PRINT_REGEX, comment: str = "# string -> id") -> str:
+    """Listing 2.3 under ``name``, splitting with ``regex``."""
+    return "import re\n\n\n" + _tokenizer("SimpleTokenizerV1", name, regex, comment)
+
+
+def tokenizer_v2(name: str = "SimpleTokenizerV2", regex: str = PRINT_REGEX, comment: str = "# id -> string") -> str:
+    """Listing 2.4 under ``name``, splitting with ``regex``."""
+    return _tokenizer("SimpleTokenizerV2", name, regex, comment)
 
 
 def tokenizer_demo(cls: str = "SimpleTokenizerV2") -> str:
@@ -232,33 +231,16 @@ BPE = fill("""
 def dataset(name: str = "GPTDatasetV1", allowed_special: bool = True, length: str = "max_length",
             tok: str = "tokenizer", chatty: bool = False) -> str:
     """Listing 2.5.  ``allowed_special=False`` is the MEAP listing; ``chatty`` prints every window."""
-    encode = f"{tok}.encode(txt, allowed_special={{\"<|endoftext|>\"}})" if allowed_special else f"{tok}.encode(txt)"
-    say = "\n            if self.verbose:\n                print(i, input_chunk, target_chunk)" if chatty else ""
-    extra = ", verbose=True" if chatty else ""
-    keep = "\n        self.verbose = verbose" if chatty else ""
-    return fill("""
-        import torch
-        from torch.utils.data import Dataset, DataLoader
-
-
-        class @NAME@(Dataset):
-            def __init__(self, txt, @TOK@, @LEN@, stride@EXTRA@):
-                self.input_ids = []
-                self.target_ids = []@KEEP@
-                token_ids = @ENCODE@
-                for i in range(0, len(token_ids) - @LEN@, stride):
-                    input_chunk = token_ids[i:i + @LEN@]
-                    target_chunk = token_ids[i + 1: i + @LEN@ + 1]@SAY@
-                    self.input_ids.append(torch.tensor(input_chunk))
-                    self.target_ids.append(torch.tensor(target_chunk))
-
-            def __len__(self):
-                return len(self.input_ids)
-
-            def __getitem__(self, idx):
-                return self.input_ids[idx], self.target_ids[idx]
-        """, name=name, tok=tok, len=length, encode=encode, say=say, extra=extra,
-                keep=keep)
+    code = edit(book("GPTDatasetV1"), "class GPTDatasetV1(", f"class {name}(")
+    if not allowed_special:
+        code = edit(code, 'tokenizer.encode(txt, allowed_special={"<|endoftext|>"})', "tokenizer.encode(txt)")
+    if chatty:
+        code = edit(code, "tokenizer, max_length, stride):", "tokenizer, max_length, stride, verbose=True):")
+        code = edit(code, "self.target_ids = []\n", "self.target_ids = []\n        self.verbose = verbose\n")
+        code = edit(code, "i + max_length + 1]\n", "i + max_length + 1]\n"
+                    "            if self.verbose:\n                print(i, input_chunk, target_chunk)\n")
+    code = code.replace("max_length", length).replace("tokenizer", tok)
+    return "import torch\nfrom torch.utils.data import Dataset, DataLoader\n\n\n" + code
 
 
 LOADER_SIGNATURES = {

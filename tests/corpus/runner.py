@@ -14,8 +14,6 @@ a learner's ``llmspec check`` runs (one fresh pytest session per file).  Grading
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -27,8 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+for _path in (HERE, HERE.parent):  # siblings, and tests/warm_pool.py (tests/ is not a package)
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import warm_pool  # noqa: E402
 
 from build import ensure_built  # noqa: E402
 from manifest import FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
@@ -80,21 +81,10 @@ def from_check_report(report: dict | None, output: str) -> Result:
 
 # --- llmspec check, in two warm processes ------------------------------------------------------------
 def worker(jobs_file: Path) -> int:
-    """Child side of :func:`run_checks`: ``llmspec check`` once per job, a JSON line per result."""
+    """Child side of :func:`run_checks`: ``llmspec check`` once per job."""
     from llmspec import cli
 
-    jobs = json.loads(jobs_file.read_text(encoding="utf-8"))
-    with open(jobs["results"], "a", encoding="utf-8") as results:
-        for job in jobs["jobs"]:
-            buf = io.StringIO()
-            with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-                try:
-                    code = cli.main(job["argv"])
-                except SystemExit as exc:  # argparse
-                    code = exc.code if isinstance(exc.code, int) else 2
-            results.write(json.dumps({"name": job["name"], "code": code, "output": buf.getvalue()[-50_000:]}) + "\n")
-            results.flush()
-    return 0
+    return warm_pool.serve(jobs_file, cli.main)
 
 
 def run_checks(selected: list[Entry], paths: dict[str, Path], isolate: bool, workdir: Path) -> dict[str, Result]:
@@ -106,32 +96,9 @@ def run_checks(selected: list[Entry], paths: dict[str, Path], isolate: bool, wor
     def argv(e: Entry) -> list[str]:
         return ["check", str(paths[e.name]), "--report", str(reports[e.name]), *(["--isolate"] if isolate else [])]
 
-    procs = []
-    for w in range(JOBS):
-        mine = selected[w::JOBS]
-        if not mine:
-            continue
-        jobs_file = workdir / f"{mode}-worker{w}.jobs.json"
-        results = workdir / f"{mode}-worker{w}.results.jsonl"
-        results.unlink(missing_ok=True)
-        jobs_file.write_text(json.dumps({"results": str(results),
-                                         "jobs": [{"name": e.name, "argv": argv(e)} for e in mine]}))
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(jobs_file)]
-        procs.append((subprocess.Popen(cmd, cwd=workdir, env=_child_env(), stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL), results))
-    deadline = time.monotonic() + TIMEOUT
-    for proc, _ in procs:
-        try:
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    outputs: dict[str, str] = {}
-    for _, results in procs:
-        if results.exists():
-            for line in results.read_text(encoding="utf-8").splitlines():
-                row = json.loads(line)
-                outputs[row["name"]] = row["output"]
+    rows = warm_pool.run(Path(__file__).resolve(), [(e.name, argv(e)) for e in selected], workdir, tag=mode,
+                         processes=JOBS, timeout=TIMEOUT, env=_child_env(), cwd=workdir)
+    outputs = {name: row["output"] for name, row in rows.items()}
     out = {}
     for e in selected:
         if e.name not in outputs:  # the warm worker died on an earlier entry: run this one alone
