@@ -41,14 +41,21 @@ def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
     """``(edition, one line saying which, why and how to override)`` for ``--edition auto``.
 
     A target with no tokenizer (or whose tokenizer fails the probe) is judged as print."""
+    edition, why = probe(adapter, description)
+    return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
+        edition=edition or "print", why=why, override=_override())
+
+
+def probe(adapter: Any, description: dict[str, Any]) -> tuple[str | None, str]:
+    """``(the edition whose split the target's tokenizer makes, or None; why)``."""
     from reference.tokenizers import split_text
 
     names = description.get("names", {})
     versions = [v for v in (1, 2) if names.get(f"SimpleTokenizerV{v}")]
     if not versions:
-        return "print", _("edition print (auto: no SimpleTokenizerV1 or SimpleTokenizerV2 to probe; "
-                          "{override})").format(override=_override())
+        return None, _("no SimpleTokenizerV1 or SimpleTokenizerV2 to probe")
     splits = {e: split_text(PROBE, e) for e in EDITIONS}
+    why = ""
     for version in versions:  # V1 first; V2 when V1's split is like neither edition
         cls = f"SimpleTokenizerV{version}"
         vocab = probe_vocab(version)
@@ -58,17 +65,27 @@ def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
             ids = adapter.tokenizer_encode(handle, PROBE)
             adapter.release(handle)
         except (ImplError, HarnessError) as err:
-            outcome = _("{cls}.encode({probe!r}) raised {error}").format(cls=cls, probe=PROBE, error=err)
+            why = _("{cls}.encode({probe!r}) raised {error}").format(cls=cls, probe=PROBE, error=err)
             continue
         pieces = [words.get(i, "?") for i in ids]
         if pieces == splits["meap"]:
-            return "meap", _("edition meap (auto: {cls} keeps ':' and ';' attached to the word before them, "
-                             "as the MEAP edition's regex r'([,.?_!\"()\\']|--|\\s)' does; {override})").format(
-                                 cls=cls, override=_override())
+            return "meap", _("{cls} keeps ':' and ';' attached to the word before them, as the MEAP "
+                             "edition's regex r'([,.?_!\"()\\']|--|\\s)' does").format(cls=cls)
         if pieces == splits["print"]:
-            return "print", _("edition print (auto: {cls} splits ':' and ';' off words, as the print "
-                              "edition's regex r'([,.:;?_!\"()\\']|--|\\s)' does; {override})").format(
-                                  cls=cls, override=_override())
-        outcome = _("{cls} split {probe!r} into {pieces}, like neither edition").format(
+            return "print", _("{cls} splits ':' and ';' off words, as the print edition's regex "
+                              "r'([,.:;?_!\"()\\']|--|\\s)' does").format(cls=cls)
+        why = _("{cls} split {probe!r} into {pieces}, like neither edition").format(
             cls=cls, probe=PROBE, pieces=pieces)
-    return "print", _("edition print (auto: {outcome}; {override})").format(outcome=outcome, override=_override())
+    return None, why
+
+
+def mismatch_hint(adapter: Any, description: dict[str, Any], edition: str) -> str:
+    """A line for failure messages when the target's tokenizer follows the *other* edition than the
+    one judged (``--edition print`` on MEAP code): ``""`` otherwise."""
+    probed, why = probe(adapter, description)
+    if probed is None or probed == edition:
+        return ""
+    label = {"meap": "MEAP", "print": "print"}
+    return _("the suite judges the {edition} edition, but {why}: if you followed the {label} edition, run "
+             "with --edition {probed} (or --edition auto, the default of llmspec check)").format(
+                 edition=edition, why=why, label=label[probed], probed=probed)

@@ -91,11 +91,13 @@ def gpt2_pieces(ids: list[int], at: int = 0, width: int = 6) -> str:
 
 def ids_message(what: str, expected: Sequence[int], actual: Sequence[int], *, stage: str,
                 decode: Callable[[list[int]], str] | None = None,
-                source: dict[str, Any] | None = None, given: Any = None) -> str | None:
+                source: dict[str, Any] | None = None, given: Any = None,
+                hint: str | Callable[[], str] = "") -> str | None:
     """The message for two id lists that differ, or ``None`` when they are equal.
 
     ``decode`` is a *trusted* decoder (vocabulary or tiktoken), so both lists are shown as text too:
-    the learner sees which word went wrong, not only which number."""
+    the learner sees which word went wrong, not only which number.  ``hint`` (text, or a function
+    giving it) is a last line on what probably caused the difference."""
     at = first_difference(list(expected), list(actual))
     if at is None:
         return None
@@ -108,6 +110,9 @@ def ids_message(what: str, expected: Sequence[int], actual: Sequence[int], *, st
         lines.append(f"  input        {short(given)}")
     lines.append(f"  expected ids {_window(expected, at)}{_safe_decode(decode, expected)}")
     lines.append(f"  actual ids   {_window(actual, at)}{_safe_decode(decode, actual)}")
+    hint = hint() if callable(hint) else hint  # asked only when the ids differ (it may cost a call)
+    if hint:
+        lines.append(f"  hint: {hint}")
     return "\n".join(lines)
 
 
@@ -193,12 +198,14 @@ def check_tensor(what: str, expected: Any, actual: Any, **kw: Any) -> None:
 
 
 def impl_raised(what: str, err: BaseException, *, stage: str, given: Any = None,
-                source: dict[str, Any] | None = None) -> NoReturn:
+                source: dict[str, Any] | None = None, hint: str = "") -> NoReturn:
     """Fail because the implementation raised where the book's code does not."""
     __tracebackhide__ = True
     lines = [f"{what} ({book(stage, source)}) raised {err}"]
     if given is not None:
         lines.append(f"  input {short(given)}")
+    if hint:
+        lines.append(f"  hint: {hint}")
     tb = getattr(err, "tb", "")
     if tb:
         lines.append("  implementation traceback (last lines):")

@@ -220,7 +220,9 @@ class Run:
         except DataError:
             raise
         except (HarnessError, OSError, ValueError) as exc:
-            self.load_error = f"cannot load {s.target or 'reference'}: {exc}"
+            name, text = s.target or "reference", " ".join(str(exc).split())
+            # the loader's reasons usually start with the target's own name: say it once
+            self.load_error = f"cannot load {text}" if text.startswith(name + ":") else f"cannot load {name}: {text}"
         self.edition = s.edition
         if s.edition == AUTO:
             from llmspec.editions import detect

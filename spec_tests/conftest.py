@@ -5,7 +5,7 @@ Loading this conftest is what tells the (otherwise inert) plugin that the spec s
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import pytest
 
@@ -58,9 +58,12 @@ class Objects:
     """Implementation objects built once per session and lazily: created inside a test body, so a
     constructor that raises fails that test with an explanation instead of a fixture error."""
 
-    def __init__(self, impl: Any, vocab: dict[str, int], vocab_v2: dict[str, int], edition: str) -> None:
+    def __init__(self, impl: Any, vocab: dict[str, int], vocab_v2: dict[str, int], edition: str,
+                 description: dict[str, Any] | None = None) -> None:
         self.impl = impl
         self.edition = edition
+        self.description = description or {}
+        self._edition_hint: str | None = None
         self.vocabs = {1: vocab, 2: vocab_v2}
         self.words = {v: {i: w for w, i in voc.items()} for v, voc in self.vocabs.items()}
         self._cache: dict[Any, int] = {}
@@ -69,6 +72,35 @@ class Objects:
         """Trusted decoder for messages: ids -> the V{version} vocabulary's words joined by spaces."""
         words = self.words[version]
         return lambda ids: " ".join(words.get(i, f"<id {i}?>") for i in ids)
+
+    def edition_hint(self) -> str:
+        """``""``, or one line when the target's tokenizer splits like the other edition than the one
+        judged (asked once, by the trusted probe of :mod:`llmspec.editions`)."""
+        if self._edition_hint is None:
+            from llmspec.editions import mismatch_hint
+
+            self._edition_hint = mismatch_hint(self.impl, self.description, self.edition)
+        return self._edition_hint
+
+    def encode(self, version: int, handle: int, text: str, what: str, *, given: Any = None,
+               source: dict[str, Any] | None = None) -> list[int]:
+        """``SimpleTokenizerV{version}.encode(text)``; a ``KeyError`` says which word is missing from the
+        vocabulary and why (``'up;'``: the split keeps ``;`` attached, as the MEAP regex does)."""
+        __tracebackhide__ = True
+        try:
+            return self.impl.tokenizer_encode(handle, text)
+        except ImplError as err:
+            self.encode_failed(version, err, text, what, given=given, source=source)
+
+    def encode_failed(self, version: int, err: ImplError, text: str, what: str, *, given: Any = None,
+                      source: dict[str, Any] | None = None) -> NoReturn:
+        """Fail because ``encode(text)`` raised, naming the missing word and why for a ``KeyError``."""
+        __tracebackhide__ = True
+        from spec_tests._expect import keyerror_word, why_not_in_vocabulary
+
+        word = keyerror_word(err)
+        hint = why_not_in_vocabulary(word, self.edition, text) if word is not None else self.edition_hint()
+        explain.impl_raised(what, err, stage=f"tokenizer_v{version}", given=given, source=source, hint=hint)
 
     def tokenizer(self, version: int, vocab: dict[str, int] | None = None) -> int:
         """A handle to ``SimpleTokenizerV{version}(vocab)`` (default: the-verdict's vocabulary)."""
@@ -106,17 +138,17 @@ class Objects:
                                f"{what} raised {err}, but the KeyError should name the unknown word "
                                f"{exp['key']!r}", stage=stage, source=src)
                 return
-            explain.impl_raised(what, err, stage=stage, given=inp["text"], source=src)
+            self.encode_failed(version, err, inp["text"], what, given=inp["text"], source=src)
         if exp.get("raises"):
             explain.fail(f"{what}({explain.short(inp['text'])}) returned {explain.short(ids)}; the book's "
                          f"tokenizer raises {exp['raises']} for the unknown word {exp.get('key')!r} "
                          f"({explain.book(stage, src)})")
         if "ids" in exp:
             explain.check_ids(what, exp["ids"], ids, stage=stage, decode=decode, source=src,
-                              given=inp["text"])
+                              given=inp["text"], hint=self.edition_hint)
         if "ids_prefix" in exp:
             explain.check_ids(what + " (first ids)", exp["ids_prefix"], ids[: len(exp["ids_prefix"])],
-                              stage=stage, decode=decode, source=src, given=inp["text"])
+                              stage=stage, decode=decode, source=src, given=inp["text"], hint=self.edition_hint)
         if "decoded" in exp:
             try:
                 text = self.impl.tokenizer_decode(handle, ids)
@@ -156,8 +188,9 @@ class Objects:
 
 
 @pytest.fixture(scope="session")
-def objects(impl: Any, vocab: dict[str, int], vocab_v2: dict[str, int], edition: str) -> Objects:
-    return Objects(impl, vocab, vocab_v2, edition)
+def objects(impl: Any, vocab: dict[str, int], vocab_v2: dict[str, int], edition: str,
+            llmspec_run: Any) -> Objects:
+    return Objects(impl, vocab, vocab_v2, edition, llmspec_run.description)
 
 
 @pytest.fixture(scope="session")

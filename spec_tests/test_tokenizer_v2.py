@@ -41,7 +41,7 @@ def test_never_raises_and_maps_unknown_to_unk(objects, impl, vocab_v2, split, vo
         explain.impl_raised("SimpleTokenizerV2.encode (must never raise: unknown words become <|unk|>)",
                             err, stage=STAGE, given=text)
     explain.check_ids("SimpleTokenizerV2.encode", expected_ids(vocab_v2, split(text)), ids, stage=STAGE,
-                      decode=vocab_decode, given=text)
+                      decode=vocab_decode, given=text, hint=objects.edition_hint)
 
 
 @given(data=st.data())

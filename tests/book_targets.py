@@ -6,109 +6,33 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-LOADER = '''\
-import tiktoken
-import torch
-from torch.utils.data import Dataset, DataLoader
+# The bug zoo's book-style file (Listings 2.3-2.6 and an InputEmbeddings class) is the base: the
+# targets here are edits of it, never copies.
+BASE = (Path(__file__).resolve().parent / "variants" / "correct" / "book_style.py").read_text(encoding="utf-8")
+_IMPORTS = "import re\n\nimport tiktoken\nimport torch\nfrom torch.utils.data import DataLoader, Dataset\n"
 
 
-class GPTDatasetV1(Dataset):
-    def __init__(self, txt, tokenizer, max_length, stride):
-        self.input_ids = []
-        self.target_ids = []
-        token_ids = tokenizer.encode(txt, allowed_special={"<|endoftext|>"})
-        for i in range(0, len(token_ids) - max_length, stride):
-            self.input_ids.append(torch.tensor(token_ids[i:i + max_length]))
-            self.target_ids.append(torch.tensor(token_ids[i + 1: i + max_length + 1]))
-
-    def __len__(self):
-        return len(self.input_ids)
-
-    def __getitem__(self, idx):
-        return self.input_ids[idx], self.target_ids[idx]
+def _edit(text: str, *replacements: tuple[str, str]) -> str:
+    """``text`` with each (old, new) replaced; an old text that is absent is a bug in this module."""
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
 
 
-def create_dataloader_v1(txt, batch_size=4, max_length=256, stride=128, shuffle=True,
-                         drop_last=True, num_workers=0):
-    tokenizer = tiktoken.get_encoding("gpt2")
-    dataset = GPTDatasetV1(txt, tokenizer, max_length, stride)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
-                      num_workers=num_workers)
-
-
-with open("the-verdict.txt", "r", encoding="utf-8") as f:
-    raw_text = f.read()
-'''
+# Listings 2.5-2.6 as notebook cells, and Listing 2.1's reading of the-verdict.txt.
+LOADER = (_IMPORTS + "\n\n" + BASE[BASE.index("class GPTDatasetV1"):BASE.index("class InputEmbeddings")]
+          + 'with open("the-verdict.txt", "r", encoding="utf-8") as f:\n    raw_text = f.read()\n')
 
 # The MEAP edition's Listings 2.3-2.6 (002_7f7806e88e8c52a4.txt): the regex without ':' ';', a
 # dataset that calls plain tokenizer.encode(txt), a loader without num_workers.
-MEAP_FILE = '''\
-import re
-import tiktoken
-import torch
-from torch.utils.data import Dataset, DataLoader
-
-
-class SimpleTokenizerV1:
-    def __init__(self, vocab):
-        self.str_to_int = vocab
-        self.int_to_str = {i: s for s, i in vocab.items()}
-
-    def encode(self, text):
-        preprocessed = re.split(r'([,.?_!"()\\']|--|\\s)', text)
-        preprocessed = [item.strip() for item in preprocessed if item.strip()]
-        ids = [self.str_to_int[s] for s in preprocessed]
-        return ids
-
-    def decode(self, ids):
-        text = " ".join([self.int_to_str[i] for i in ids])
-        text = re.sub(r'\\s+([,.?!"()\\'])', r'\\1', text)
-        return text
-
-
-class SimpleTokenizerV2:
-    def __init__(self, vocab):
-        self.str_to_int = vocab
-        self.int_to_str = {i: s for s, i in vocab.items()}
-
-    def encode(self, text):
-        preprocessed = re.split(r'([,.?_!"()\\']|--|\\s)', text)
-        preprocessed = [item.strip() for item in preprocessed if item.strip()]
-        preprocessed = [item if item in self.str_to_int else "<|unk|>" for item in preprocessed]
-        ids = [self.str_to_int[s] for s in preprocessed]
-        return ids
-
-    def decode(self, ids):
-        text = " ".join([self.int_to_str[i] for i in ids])
-        text = re.sub(r'\\s+([,.?!"()\\'])', r'\\1', text)
-        return text
-
-
-class GPTDatasetV1(Dataset):
-    def __init__(self, txt, tokenizer, max_length, stride):
-        self.tokenizer = tokenizer
-        self.input_ids = []
-        self.target_ids = []
-        token_ids = tokenizer.encode(txt)
-        for i in range(0, len(token_ids) - max_length, stride):
-            input_chunk = token_ids[i:i + max_length]
-            target_chunk = token_ids[i + 1: i + max_length + 1]
-            self.input_ids.append(torch.tensor(input_chunk))
-            self.target_ids.append(torch.tensor(target_chunk))
-
-    def __len__(self):
-        return len(self.input_ids)
-
-    def __getitem__(self, idx):
-        return self.input_ids[idx], self.target_ids[idx]
-
-
-def create_dataloader_v1(txt, batch_size=4, max_length=256, stride=128, shuffle=True, drop_last=True):
-    tokenizer = tiktoken.get_encoding("gpt2")
-    dataset = GPTDatasetV1(txt, tokenizer, max_length, stride)
-    dataloader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
-    return dataloader
-'''
+MEAP_FILE = _edit(
+    BASE,
+    ("""r'([,.:;?_!"()\\']|--|\\s)'""", """r'([,.?_!"()\\']|--|\\s)'"""),
+    ('tokenizer.encode(txt, allowed_special={"<|endoftext|>"})', "tokenizer.encode(txt)"),
+    ("shuffle=True, drop_last=True,\n                         num_workers=0)", "shuffle=True, drop_last=True)"),
+    ("drop_last=drop_last,\n        num_workers=num_workers\n", "drop_last=drop_last\n"),
+)
 
 # 2.7 and 2.8 as the book's cells (one string per cell).
 BOOK_CELLS = [
@@ -171,11 +95,8 @@ def notebook(path: Path, cells: list[str]) -> Path:
 
 def book_notebook(path: Path, mistake: str | None = None) -> Path:
     """The book's 2.6-2.8 cells, with the planted ``mistake`` (a key of :data:`MISTAKES`) if any."""
-    cells = list(BOOK_CELLS)
-    for old, new in MISTAKES.get(mistake or "", []):
-        assert any(old in c for c in cells), (mistake, old)
-        cells = [c.replace(old, new) for c in cells]
-    return notebook(path, [LOADER, *cells])
+    joined = _edit("\n#%%\n".join(BOOK_CELLS), *MISTAKES.get(mistake or "", []))
+    return notebook(path, [LOADER, *joined.split("\n#%%\n")])
 
 
 def run_suites(jobs: dict[str, list[str]], cwd: Path) -> dict[str, tuple[int, str, dict | None]]:

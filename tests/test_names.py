@@ -20,7 +20,7 @@ CASE_TYPOS = (T.MEAP_FILE.replace("class SimpleTokenizerV2", "class Simpletokeni
               .replace("def create_dataloader_v1", "def create_dataloader_V1"))
 EARLY = T.MEAP_FILE.replace("def create_dataloader_v1", "def create_dataloader")
 RENAMED = (T.MEAP_FILE.replace("class SimpleTokenizerV1", "class WordTokenizer")
-           .replace("max_length=256, stride=128", "window_size=256, stride=128"))
+           .replace("batch_size=4, max_length=256,", "batch_size=4, window_size=256,"))
 
 
 def _fn():

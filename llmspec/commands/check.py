@@ -87,12 +87,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(report: dict[str, Any]) -> str:
-    """The table plus the first failure of each failing stage (what a learner should fix first)."""
+    """The table plus the first failure of each failing stage (what a learner should fix first); for a
+    target that cannot load, only its one-line reason."""
+    if report.get("error"):  # nothing was judged: the reason alone, not a table of zeros
+        return f"llmspec check: {report['error']}"
     lines = [f"llmspec check: {report['target']} (edition {report['edition']})"]
     if report.get("edition_reason"):
         lines.append(f"  {report['edition_reason']}")
-    if report.get("error"):
-        lines.append(f"  {report['error']}")
     for note in report.get("notes", []):
         lines.append(f"  note: {note}")
     lines.append(f"  {'stage':<14}{'passed/total':>13}  status")
