@@ -1,4 +1,4 @@
-"""Every corpus entry (``tests/corpus/manifest.py``) gets its expected verdict on every stage through
+"""Every corpus entry (``tests/corpus/corpus_manifest.py``) gets its expected verdict on every stage through
 ``llmspec check`` in process, through ``llmspec check --isolate``, and through ``llmspec grade``.
 
 The three runs happen once for the whole corpus (``tests/corpus/runner.py``: two warm processes for
@@ -10,14 +10,26 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import importlib.util
+
 import pytest
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 if str(CORPUS) not in sys.path:
     sys.path.insert(0, str(CORPUS))
 
-import runner  # noqa: E402
-from manifest import ENTRIES, STAGES  # noqa: E402
+
+def _load_runner():
+    """``tests/corpus/runner.py`` under its own module name (the bug zoo has a ``runner`` too)."""
+    spec = importlib.util.spec_from_file_location("corpus_runner", CORPUS / "runner.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["corpus_runner"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+runner = _load_runner()
+from corpus_manifest import ENTRIES, STAGES  # noqa: E402
 
 CASES = [(e, m) for e in ENTRIES for m in runner.MODES]
 

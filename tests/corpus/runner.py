@@ -31,8 +31,8 @@ for _path in (HERE, HERE.parent):  # siblings, and tests/warm_pool.py (tests/ is
 
 import warm_pool  # noqa: E402
 
-from build import ensure_built  # noqa: E402
-from manifest import FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
+from corpus_build import ensure_built  # noqa: E402
+from corpus_manifest import FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
 
 REPO = HERE.parent.parent
 JOBS = max(1, min(2, os.cpu_count() or 1))

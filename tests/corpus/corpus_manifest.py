@@ -9,7 +9,7 @@ with a ``__main__`` block, files that print a lot.  Every stage such a file impl
 verdict (pass or fail), and the expected one, through ``llmspec check`` in process, through
 ``--isolate``, and through ``llmspec grade``.
 
-An entry is a recipe of cells from :mod:`parts` (see there why), written by ``build.py`` as a
+An entry is a recipe of cells from :mod:`corpus_parts` (see there why), written by ``corpus_build.py`` as a
 ``.py`` file, a notebook, or a package directory.  ``says`` names text that the stage's failure
 messages must contain (the variable or parameter the learner should look at).
 """
@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-import parts as p  # noqa: E402  (sibling module; tests/ is not a package)
+import corpus_parts as p  # noqa: E402  (sibling module; tests/ is not a package)
 
 STAGES = ("tokenizer_v1", "tokenizer_v2", "bpe", "dataset", "dataloader", "embeddings")
 PASS, FAIL, NOT_IMPLEMENTED = "pass", "fail", "not_implemented"

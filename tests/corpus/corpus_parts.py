@@ -1,6 +1,6 @@
 """Building blocks of the corpus: each piece of chapter 2 as learners write it, once, with its variants.
 
-The corpus files (``manifest.py`` lists them, ``build.py`` writes them) are composed from these
+The corpus files (``corpus_manifest.py`` lists them, ``corpus_build.py`` writes them) are composed from these
 pieces, so each piece of the book's code stands here once and a corpus file differs from another
 only where the styles really differ (regex, names, signatures, where the data comes from, cells).
 Placeholders are ``@NAME@`` tokens replaced by :func:`fill`, so the code keeps its own braces.

@@ -1,8 +1,8 @@
-"""Write the corpus (``manifest.py``) into ``generated/``: ``.py`` files, notebooks, package directories.
+"""Write the corpus (``corpus_manifest.py``) into ``generated/``: ``.py`` files, notebooks, package directories.
 
-The files are not committed: they are composed from :mod:`parts`, and committing them would put
+The files are not committed: they are composed from :mod:`corpus_parts`, and committing them would put
 the same listings into the tree two dozen times.  :func:`ensure_built` rewrites whatever is missing
-or stale; ``python tests/corpus/build.py`` does it by hand (e.g. to open an entry in Jupyter or hand
+or stale; ``python tests/corpus/corpus_build.py`` does it by hand (e.g. to open an entry in Jupyter or hand
 it to ``llmspec check``)."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from manifest import Entry, Markdown, entries  # noqa: E402
+from corpus_manifest import Entry, Markdown, entries  # noqa: E402
 
 OUT = HERE / "generated"
 
