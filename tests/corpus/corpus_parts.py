@@ -309,9 +309,9 @@ def inline_embeddings(pos_rows: str = "context_length", pos_ids: str = "torch.ar
         fill("""
             vocab_size = 50257
             output_dim = 256
-
+            @SIZES@
             token_embedding_layer = torch.nn.Embedding(@ROWS@, output_dim)
-            """, rows=token_rows),
+            """, rows=token_rows, sizes="context_length = 4\n" if swapped else ""),
         fill("""
             max_length = 4
             dataloader = @LOADER@(
