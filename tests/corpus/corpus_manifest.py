@@ -201,7 +201,7 @@ ENTRIES: tuple[Entry, ...] = (
                                                  loader_extra="")),
           fmt="ipynb", expected={"dataloader": FAIL, "embeddings": FAIL},
           says={"dataloader": "yours is create_dataloader(txt, batch_size=4, max_length=256, stride=128)",
-                "embeddings": "pos_embedding"}),
+                "embeddings": "not at the token ids"}),
     Entry("meap_listings_script", "MEAP listings typed into a script: loader without num_workers",
           chapter(p.MEAP_REGEX, allowed_special=False, signature="meap"), expected=dict(NO_EMBEDDINGS)),
     Entry("early_loader_name", "the early name create_dataloader (Listing 2.6 signature), an InputEmbeddings "
@@ -235,7 +235,7 @@ ENTRIES: tuple[Entry, ...] = (
           expected={"embeddings": FAIL}, says={"embeddings": "pos_embedding_layer"}),
     Entry("inline_pos_indexed_by_ids", "2.8 inline with the positions looked up at the token ids",
           book_notebook_with(*p.inline_embeddings(pos_rows="vocab_size", pos_ids="inputs")), fmt="ipynb",
-          expected={"embeddings": FAIL}, says={"embeddings": "pos_embedding"}),
+          expected={"embeddings": FAIL}, says={"embeddings": "pos_embeddings has shape [8, 4, 256]"}),
     Entry("inline_layers_swapped", "2.8 inline with the two layers' sizes exchanged (the lookups then fail)",
           book_notebook_with(*p.inline_embeddings(swapped=True)), fmt="ipynb",
           expected={"embeddings": FAIL}, says={"embeddings": "token_embedding_layer"}),
