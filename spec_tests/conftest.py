@@ -11,6 +11,7 @@ import pytest
 
 from llmspec import explain, plugin
 from llmspec.errors import ImplError
+from llmspec.i18n import _
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -135,19 +136,20 @@ class Objects:
         except ImplError as err:
             if exp.get("raises") and err.is_a(exp["raises"]):
                 explain.expect(exp.get("key") is None or exp["key"] in err.message,
-                               f"{what} raised {err}, but the KeyError should name the unknown word "
-                               f"{exp['key']!r}", stage=stage, source=src)
+                               _("{what} raised {error}, but the KeyError should name the unknown word "
+                                 "{word!r}").format(what=what, error=err, word=exp["key"]), stage=stage, source=src)
                 return
             self.encode_failed(version, err, inp["text"], what, given=inp["text"], source=src)
         if exp.get("raises"):
-            explain.fail(f"{what}({explain.short(inp['text'])}) returned {explain.short(ids)}; the book's "
-                         f"tokenizer raises {exp['raises']} for the unknown word {exp.get('key')!r} "
-                         f"({explain.book(stage, src)})")
+            explain.fail(_("{what}({text}) returned {ids}; the book's tokenizer raises {error} for the unknown "
+                           "word {word!r} ({where})").format(what=what, text=explain.short(inp["text"]),
+                                                             ids=explain.short(ids), error=exp["raises"],
+                                                             word=exp.get("key"), where=explain.book(stage, src)))
         if "ids" in exp:
             explain.check_ids(what, exp["ids"], ids, stage=stage, decode=decode, source=src,
                               given=inp["text"], hint=self.edition_hint)
         if "ids_prefix" in exp:
-            explain.check_ids(what + " (first ids)", exp["ids_prefix"], ids[: len(exp["ids_prefix"])],
+            explain.check_ids(_("{what} (first ids)").format(what=what), exp["ids_prefix"], ids[: len(exp["ids_prefix"])],
                               stage=stage, decode=decode, source=src, given=inp["text"], hint=self.edition_hint)
         if "decoded" in exp:
             try:
@@ -172,7 +174,8 @@ class Objects:
             explain.impl_raised(f"SimpleTokenizerV{version}.decode", err, stage=stage, given=words)
         expected = re.sub(r'\s+([,.?!"()\'])', r"\1", " ".join(words))
         if text != re.sub(r"\s+([:;])", r"\1", expected):
-            explain.check_text(f"SimpleTokenizerV{version}.decode (single spaces, none before ,.?!\"()')",
+            explain.check_text(_("SimpleTokenizerV{version}.decode (single spaces, none before ,.?!\"()')").format(
+                version=version),
                                expected, text, stage=stage, given=words)
         if text != expected and self.edition == "meap":
             return  # the MEAP regex does not split ':' ';', so "word:" cannot re-split: P3 is open here
@@ -182,7 +185,8 @@ class Objects:
             again = self.impl.tokenizer_encode(self.tokenizer(version), text)
         except ImplError as err:
             explain.impl_raised(f"SimpleTokenizerV{version}.encode(decode(ids))", err, stage=stage, given=text)
-        explain.check_ids(f"SimpleTokenizerV{version}.encode(decode(ids)) (decode may only drop spaces)",
+        explain.check_ids(_("SimpleTokenizerV{version}.encode(decode(ids)) (decode may only drop spaces)").format(
+                              version=version),
                           ids, again, stage=stage, given=text,
                           decode=lambda xs: " ".join(self.words[version].get(i, "?") for i in xs))
 

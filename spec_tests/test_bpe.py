@@ -12,6 +12,7 @@ from hypothesis import example, given
 
 from llmspec import explain
 from llmspec.errors import ImplError
+from llmspec.i18n import _
 from spec_tests import strategies as S
 
 pytestmark = pytest.mark.bpe
@@ -35,7 +36,8 @@ def test_golden(impl, gpt2, case):
     if "n_vocab" in exp:
         info = impl.bpe_info()
         explain.expect(info.get("n_vocab") in (None, exp["n_vocab"]),
-                       f"tokenizer.n_vocab is {info.get('n_vocab')}, GPT-2's is {exp['n_vocab']}",
+                       _("tokenizer.n_vocab is {actual}, GPT-2's is {expected}").format(
+                           actual=info.get("n_vocab"), expected=exp["n_vocab"]),
                        stage=STAGE, source=src)
         explain.check_ids("tokenizer.encode('<|endoftext|>', allowed_special={'<|endoftext|>'})",
                           [exp["endoftext_id"]], encode(impl, EOT, allowed_special=[EOT]), stage=STAGE,
@@ -63,7 +65,8 @@ def test_encodes_the_story(impl, gpt2, verdict_text):
     count = fixtures.case("verdict", "verdict-gpt2-tokens")["expected"]["gpt2_tokens"]
     ids = encode(impl, verdict_text, allowed_special=[EOT])
     expected = gpt2.encode(verdict_text, allowed_special={EOT})
-    explain.expect(len(expected) == count, f"trusted gpt2 gives {len(expected)} tokens, fixture {count}",
+    explain.expect(len(expected) == count, _("trusted gpt2 gives {count} tokens, fixture {fixture}").format(
+                       count=len(expected), fixture=count),
                    stage=STAGE)
     explain.check_ids("tokenizer.encode(the-verdict.txt)", expected, ids, stage=STAGE, decode=gpt2.decode)
 
@@ -78,9 +81,10 @@ def test_lossless_and_gpt2(impl, gpt2, text):
     ids = encode(impl, text)
     size = len(text.encode("utf-8"))
     explain.expect(isinstance(ids, list) and (1 if text else 0) <= len(ids) <= size,
-                   f"tokenizer.encode({explain.short(text)}) gave {len(ids)} ids for {size} UTF-8 bytes; "
-                   "byte-level BPE gives at least one id for non-empty text and never more ids than "
-                   "bytes", stage=STAGE)
+                   _("tokenizer.encode({text}) gave {count} ids for {size} UTF-8 bytes; byte-level BPE gives at "
+                     "least one id for non-empty text and never more ids than bytes").format(
+                         text=explain.short(text), count=len(ids), size=size),
+                   stage=STAGE)
     explain.check_ids("tokenizer.encode", gpt2.encode_ordinary(text), ids, stage=STAGE,
                       decode=gpt2.decode, given=text)
     try:
@@ -100,11 +104,13 @@ def test_endoftext_allowed_vs_disallowed(impl, gpt2, a, b):
     try:
         ids = impl.bpe_encode(text)
     except ImplError as err:
-        explain.expect(err.is_a("ValueError"), f"tokenizer.encode({text!r}) raised {err}; tiktoken "
-                       "raises ValueError for a disallowed special token", stage=STAGE)
+        explain.expect(err.is_a("ValueError"), _("tokenizer.encode({text!r}) raised {error}; tiktoken raises "
+                                                 "ValueError for a disallowed special token").format(
+                                                     text=text, error=err), stage=STAGE)
     else:
-        explain.fail(f"tokenizer.encode({text!r}) returned {explain.short(ids)}; with no allowed_special "
-                     f"the GPT-2 tokenizer must raise ValueError on '<|endoftext|>' ({explain.book(STAGE)})")
+        explain.fail(_("tokenizer.encode({text!r}) returned {ids}; with no allowed_special the GPT-2 tokenizer "
+                       "must raise ValueError on '<|endoftext|>' ({where})").format(
+                           text=text, ids=explain.short(ids), where=explain.book(STAGE)))
     allowed = encode(impl, text, allowed_special=[EOT])
     explain.check_ids("tokenizer.encode(..., allowed_special={'<|endoftext|>'})",
                       gpt2.encode_ordinary(a) + [gpt2.eot_token] + gpt2.encode_ordinary(b), allowed,
@@ -131,6 +137,7 @@ def test_golden_p13(impl, gpt2, text, kw, ids):
     """P13 goldens: "hello world", the literal ``<|endoftext|>`` as plain text, the book's sentence."""
     src = {"document": "research/spec-suites.md P13 (tiktoken tests, book cell 74)"}
     trusted = gpt2.encode(text, **{k: set(v) for k, v in kw.items()})
-    explain.expect(trusted == ids, f"trusted tiktoken gives {trusted}, the golden says {ids}", stage=STAGE)
+    explain.expect(trusted == ids, _("trusted tiktoken gives {trusted}, the golden says {ids}").format(
+        trusted=trusted, ids=ids), stage=STAGE)
     explain.check_ids(f"tokenizer.encode({', '.join(f'{k}={v!r}' for k, v in kw.items())})", ids,
                       encode(impl, text, **kw), stage=STAGE, source=src, decode=gpt2.decode, given=text)

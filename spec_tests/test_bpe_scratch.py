@@ -45,8 +45,8 @@ def check_same_ids(what: str, expected: list[int], actual: Any, gpt2: Any, given
         explain.check_ids(what, expected, actual, stage=STAGE, source=source, given=given)
     msg = explain.ids_message(what, expected, actual, stage=STAGE, source=source, given=given)
     at = explain.first_difference(expected, actual) or 0
-    explain.fail(f"{msg}\n  expected pieces {explain.gpt2_pieces(expected, at)}"
-                 f"\n  actual pieces   {explain.gpt2_pieces(actual, at)}")
+    explain.fail(msg + "\n" + _("  expected pieces {pieces}").format(pieces=explain.gpt2_pieces(expected, at))
+                 + "\n" + _("  actual pieces   {pieces}").format(pieces=explain.gpt2_pieces(actual, at)))
 
 
 class Tokenizers:
@@ -185,7 +185,7 @@ def test_training_is_reproducible(toks, verdict_text):
     """Two fresh tokenizers trained on the same text learn the same merges (same ids for the story)."""
     a = toks.encode(toks.trained(0), verdict_text)
     b = toks.encode(toks.trained(1), verdict_text)
-    explain.check_ids("second training run's encode(the-verdict.txt)", a, b, stage=STAGE)
+    explain.check_ids(_("second training run's encode(the-verdict.txt)"), a, b, stage=STAGE)
 
 
 def test_training_compresses_and_stays_in_vocab(toks, verdict_text):
@@ -193,11 +193,13 @@ def test_training_compresses_and_stays_in_vocab(toks, verdict_text):
     ids = toks.encode(toks.trained(), verdict_text)
     n_bytes = len(verdict_text.encode("utf-8"))
     explain.expect(all(isinstance(i, int) and 0 <= i < TRAIN_VOCAB for i in ids),
-                   f"after train(vocab_size={TRAIN_VOCAB}) encode returned ids outside [0, {TRAIN_VOCAB}): "
-                   f"{explain.short(sorted({i for i in ids if not 0 <= i < TRAIN_VOCAB})[:10])}", stage=STAGE)
+                   _("after train(vocab_size={size}) encode returned ids outside [0, {size}): {ids}").format(
+                       size=TRAIN_VOCAB, ids=explain.short(sorted({i for i in ids if not 0 <= i < TRAIN_VOCAB})[:10])),
+                   stage=STAGE)
     explain.expect(len(ids) < n_bytes * 0.6,
-                   f"after training, the-verdict.txt still takes {len(ids)} ids for {n_bytes} bytes; "
-                   f"{TRAIN_VOCAB - 257} merges should shrink it well below 60%", stage=STAGE)
+                   _("after training, the-verdict.txt still takes {count} ids for {bytes} bytes; {merges} merges "
+                     "should shrink it well below 60%").format(count=len(ids), bytes=n_bytes, merges=TRAIN_VOCAB - 257),
+                   stage=STAGE)
 
 
 def test_trained_round_trip_on_the_verdict(toks, verdict_text):
@@ -262,7 +264,7 @@ def test_every_byte(toks, gpt2):
                          ids=["high", "low-between", "low-after-space", "half-emoji", "surrogate-pair"])
 def test_lone_surrogates(toks, gpt2, text):
     """A lone surrogate cannot be UTF-8 encoded; tiktoken encodes it as U+FFFD instead of raising."""
-    check_same_ids("BPETokenizerSimple.encode (lone surrogate)", gpt2.encode(text),
+    check_same_ids(_("BPETokenizerSimple.encode (lone surrogate)"), gpt2.encode(text),
                    toks.encode(toks.gpt2(), text), gpt2, ascii(text))
 
 

@@ -32,7 +32,8 @@ def batches(impl, txt, **kw):
     except ImplError as err:
         args = ", ".join(f"{k}={v!r}" for k, v in kw.items() if k in ("batch_size", "max_length", "stride",
                                                                         "shuffle", "drop_last", "num_workers"))
-        explain.impl_raised(f"create_dataloader_v1(txt, {args}) or iterating it", err, stage=STAGE)
+        explain.impl_raised(_("create_dataloader_v1(txt, {args}) or iterating it").format(args=args), err,
+                            stage=STAGE)
 
 
 def rows(result: dict) -> list[tuple[list[int], list[int]]]:
@@ -49,12 +50,13 @@ def test_golden_batches(impl, gpt2, verdict_text, case):
     got = batches(impl, txt, batch_size=inp["batch_size"], max_length=inp["max_length"],
                   stride=inp["stride"], shuffle=False, drop_last=inp.get("drop_last", True),
                   max_batches=len(want))
-    explain.expect(len(got["batches"]) >= len(want), f"the loader yielded {len(got['batches'])} batches",
+    explain.expect(len(got["batches"]) >= len(want), _("the loader yielded {count} batches").format(
+                       count=len(got["batches"])),
                    stage=STAGE, source=src)
     for b, ((wx, wy), (x, y)) in enumerate(zip(want, got["batches"])):
-        explain.check_tensor(f"batch {b} inputs", torch.tensor(wx), x, stage=STAGE, source=src)
+        explain.check_tensor(_("batch {b} inputs").format(b=b), torch.tensor(wx), x, stage=STAGE, source=src)
         if wy is not None:
-            explain.check_tensor(f"batch {b} targets", torch.tensor(wy), y, stage=STAGE, source=src)
+            explain.check_tensor(_("batch {b} targets").format(b=b), torch.tensor(wy), y, stage=STAGE, source=src)
 
 
 @st.composite
@@ -81,23 +83,26 @@ def test_order_count_and_shapes(impl, gpt2, verdict_text, case, drop_last):
     got = batches(impl, txt, shuffle=False, drop_last=drop_last, **kw)
     drop_last = bool(got.get("drop_last", drop_last))  # False for a loader without the parameter (left open)
     count = k // bs if drop_last else math.ceil(k / bs)
-    given = f"{k} windows, batch_size={bs}, drop_last={drop_last}"
-    explain.expect(len(got["batches"]) == count, f"the loader yielded {len(got['batches'])} batches for "
-                   f"{given}; expected {count}", stage=STAGE)
+    given = _("{k} windows, batch_size={bs}, drop_last={drop_last}").format(k=k, bs=bs, drop_last=drop_last)
+    explain.expect(len(got["batches"]) == count, _("the loader yielded {count} batches for {given}; expected "
+                                                   "{want}").format(count=len(got["batches"]), given=given,
+                                                                    want=count), stage=STAGE)
     for b, (x, y) in enumerate(got["batches"]):
         size = bs if (b + 1) * bs <= k else k - b * bs
         for name, t in (("inputs", x), ("targets", y)):
             explain.expect(isinstance(t, torch.Tensor) and list(t.shape) == [size, kw["max_length"]]
                            and t.dtype == torch.long,
-                           f"batch {b} {name}: {getattr(t, 'dtype', type(t))} of shape "
-                           f"{list(getattr(t, 'shape', []))}, expected torch.int64 [{size}, "
-                           f"{kw['max_length']}] ({given})", stage=STAGE)
+                           _("batch {b} {name}: {dtype} of shape {shape}, expected torch.int64 [{size}, "
+                             "{max_length}] ({given})").format(
+                                 b=b, name=name, dtype=getattr(t, "dtype", type(t)),
+                                 shape=list(getattr(t, "shape", [])), size=size, max_length=kw["max_length"],
+                                 given=given), stage=STAGE)
     want = windows[: count * bs]
     got_rows = rows(got)
     for i, ((wx, wy), (x, y)) in enumerate(zip(want, got_rows)):
-        explain.check_ids(f"row {i} of the shuffle=False batches (inputs)", wx, x, stage=STAGE,
+        explain.check_ids(_("row {i} of the shuffle=False batches (inputs)").format(i=i), wx, x, stage=STAGE,
                           decode=gpt2.decode, given=given)
-        explain.check_ids(f"row {i} of the shuffle=False batches (targets)", wy, y, stage=STAGE,
+        explain.check_ids(_("row {i} of the shuffle=False batches (targets)").format(i=i), wy, y, stage=STAGE,
                           decode=gpt2.decode, given=given)
 
 
@@ -116,19 +121,24 @@ def test_shuffle_is_a_seeded_permutation(impl, gpt2, verdict_text, case, drop_la
     got = rows(first)
     drop_last = bool(first.get("drop_last", drop_last))  # False for a loader without the parameter (left open)
     want_n = (len(in_order) // kw["batch_size"]) * kw["batch_size"] if drop_last else len(in_order)
-    explain.expect(len(got) == want_n, f"shuffle=True yielded {len(got)} rows from {len(in_order)} windows "
-                   f"(batch_size={kw['batch_size']}, drop_last={drop_last}), expected {want_n}", stage=STAGE)
+    explain.expect(len(got) == want_n, _("shuffle=True yielded {count} rows from {windows} windows (batch_size="
+                                         "{bs}, drop_last={drop_last}), expected {want}").format(
+                                             count=len(got), windows=len(in_order), bs=kw["batch_size"],
+                                             drop_last=drop_last, want=want_n), stage=STAGE)
     left_over = Counter(map(repr, in_order))
     left_over.subtract(map(repr, got))
     explain.expect(min(left_over.values(), default=0) >= 0,
-                   "shuffle=True must yield the dataset's windows in some order, each at most once; got "
-                   f"rows that are not windows (or repeats): {explain.short([k for k, v in left_over.items() if v < 0])}",
+                   _("shuffle=True must yield the dataset's windows in some order, each at most once; got rows "
+                     "that are not windows (or repeats): {rows}").format(
+                         rows=explain.short([k for k, v in left_over.items() if v < 0])),
                    stage=STAGE)
     if len(got) >= 10:  # a true shuffle keeps dataset order with probability <= 1/10!
-        explain.expect(got != in_order[: len(got)], f"shuffle=True yielded {len(got)} windows in dataset "
-                       "order: pass shuffle to the DataLoader", stage=STAGE)
-    explain.expect(got == rows(again), f"two runs after torch.manual_seed({seed}) gave different batches: "
-                   "shuffle must use torch's global RNG (no fixed or unseeded generator)", stage=STAGE)
+        explain.expect(got != in_order[: len(got)], _("shuffle=True yielded {count} windows in dataset order: "
+                                                      "pass shuffle to the DataLoader").format(count=len(got)),
+                       stage=STAGE)
+    explain.expect(got == rows(again), _("two runs after torch.manual_seed({seed}) gave different batches: "
+                                         "shuffle must use torch's global RNG (no fixed or unseeded "
+                                         "generator)").format(seed=seed), stage=STAGE)
 
 
 def test_shuffle_order_follows_the_seed(impl, gpt2, verdict_text):
@@ -144,13 +154,15 @@ def test_shuffle_order_follows_the_seed(impl, gpt2, verdict_text):
     for seed in (1, 2):
         got = rows(batches(impl, txt, shuffle=True, drop_last=False, seed=seed, **kw))
         explain.expect(sorted(map(repr, got)) == sorted(map(repr, in_order)),
-                       f"shuffle=True (seed {seed}) did not yield each of the {len(in_order)} windows exactly "
-                       "once", stage=STAGE)
-        explain.expect(got != in_order, f"shuffle=True with torch.manual_seed({seed}) yielded the "
-                       f"{len(got)} windows in dataset order: pass shuffle to the DataLoader", stage=STAGE)
+                       _("shuffle=True (seed {seed}) did not yield each of the {count} windows exactly once").format(
+                           seed=seed, count=len(in_order)), stage=STAGE)
+        explain.expect(got != in_order, _("shuffle=True with torch.manual_seed({seed}) yielded the {count} windows "
+                                          "in dataset order: pass shuffle to the DataLoader").format(
+                                              seed=seed, count=len(got)), stage=STAGE)
         orders[seed] = got
-    explain.expect(orders[1] != orders[2], "torch.manual_seed(1) and torch.manual_seed(2) gave the same "
-                   "shuffled order: shuffle must draw from torch's global RNG (no fixed generator)",
+    explain.expect(orders[1] != orders[2], _("torch.manual_seed(1) and torch.manual_seed(2) gave the same "
+                                             "shuffled order: shuffle must draw from torch's global RNG (no fixed "
+                                             "generator)"),
                    stage=STAGE)
 
 

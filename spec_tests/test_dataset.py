@@ -42,22 +42,29 @@ def build(impl, txt, max_length, stride, tokenizer="gpt2"):
         explain.impl_raised("len(GPTDatasetV1(...))", err, stage=STAGE)
 
 
+def half(name):
+    """``input`` / ``target`` (a window's two halves) in the learner's language."""
+    return {"input": _("input"), "target": _("target")}[name]
+
+
 def check_window_tensor(k, name, got, max_length, *, source=None):
     """One window half must be a 1-D ``torch.long`` tensor of exactly ``max_length`` ids: int32 or
     float ids break ``nn.Embedding`` and the loss later, and a short target means it read past the
     end of the token stream."""
     __tracebackhide__ = True
     if isinstance(got, torch.Tensor) and got.dtype != torch.long:
-        explain.fail(f"dataset[{k}] {name} has dtype {got.dtype}; token ids must be torch.long "
-                     f"(torch.tensor(list_of_ints)) ({explain.book(STAGE, source)})")
+        explain.fail(_("dataset[{k}] {half} has dtype {dtype}; token ids must be torch.long "
+                       "(torch.tensor(list_of_ints)) ({where})").format(
+                           k=k, half=half(name), dtype=got.dtype, where=explain.book(STAGE, source)))
     if isinstance(got, torch.Tensor) and got.dim() != 1:
-        explain.fail(f"dataset[{k}] {name} has shape {list(got.shape)}; expected [{max_length}] "
-                     f"({explain.book(STAGE, source)})")
+        explain.fail(_("dataset[{k}] {half} has shape {shape}; expected [{max_length}] ({where})").format(
+            k=k, half=half(name), shape=list(got.shape), max_length=max_length, where=explain.book(STAGE, source)))
     n = len(got) if isinstance(got, (torch.Tensor, list, tuple)) else None
     if n is not None and n != max_length:
-        explain.fail(f"dataset[{k}] {name} holds {n} ids; every input and target holds max_length = "
-                     f"{max_length} (a shorter target read past the end of the token ids: the last "
-                     f"window must start below n - max_length) ({explain.book(STAGE, source)})")
+        explain.fail(_("dataset[{k}] {half} holds {n} ids; every input and target holds max_length = "
+                       "{max_length} (a shorter target read past the end of the token ids: the last window must "
+                       "start below n - max_length) ({where})").format(
+                           k=k, half=half(name), n=n, max_length=max_length, where=explain.book(STAGE, source)))
 
 
 def check_windows(impl, handle, ids, max_length, stride, count, *, source=None, decode=None):
@@ -70,18 +77,20 @@ def check_windows(impl, handle, ids, max_length, stride, count, *, source=None, 
         items = impl.dataset_items(handle, list(range(min(count, len(expected) + 1))))  # one extra is enough
     except ImplError as err:
         explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE)
-    given = f"{len(ids)} token ids, max_length={max_length}, stride={stride}"
+    given = _("{count} token ids, max_length={max_length}, stride={stride}").format(
+        count=len(ids), max_length=max_length, stride=stride)
     for k, (x, y) in enumerate(items):
         for name, got in (("input", x), ("target", y)):
             check_window_tensor(k, name, got, max_length, source=source)
         if k >= len(expected):  # a full-length extra window would have to invent ids; say so anyway
-            explain.fail(f"dataset[{k}] exists, but {given} hold only {len(expected)} windows "
-                         f"({explain.book(STAGE, source)})")
+            explain.fail(_("dataset[{k}] exists, but {given} hold only {count} windows ({where})").format(
+                k=k, given=given, count=len(expected), where=explain.book(STAGE, source)))
         for name, want, got in (("input", expected[k][0], x), ("target", expected[k][1], y)):
             actual = got.tolist() if isinstance(got, torch.Tensor) else got
-            hint = (" (the target is the input shifted by one token: ids[start+1 : start+max_length+1])"
-                    if name == "target" else f" (window k starts at k*stride = {k * stride})")
-            explain.check_ids(f"dataset[{k}] {name}{hint}", want, actual, stage=STAGE, source=source,
+            what = (_("dataset[{k}] target (the target is the input shifted by one token: "
+                      "ids[start+1 : start+max_length+1])").format(k=k) if name == "target" else
+                    _("dataset[{k}] input (window k starts at k*stride = {start})").format(k=k, start=k * stride))
+            explain.check_ids(what, want, actual, stage=STAGE, source=source,
                               decode=decode, given=given)
 
 
@@ -94,20 +103,21 @@ def test_golden_windows(impl, gpt2, verdict_text, case):
     if handle is None:
         explain.impl_raised("GPTDatasetV1(txt, tokenizer, max_length, stride)", n, stage=STAGE, source=src)
     rows = [(x, y) for bx, by in exp["batches"] for x, y in zip(bx, by)]
-    explain.expect(n >= len(rows), f"len(dataset) is {n}; the book's first {len(rows)} windows must exist",
+    explain.expect(n >= len(rows), _("len(dataset) is {n}; the book's first {count} windows must exist").format(
+                       n=n, count=len(rows)),
                    stage=STAGE, source=src)
     try:
         items = impl.dataset_items(handle, list(range(len(rows))))
     except ImplError as err:
         explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE, source=src)
-    given = (f"max_length={inp['max_length']}, stride={inp['stride']}: window k starts at token "
-             f"k*{inp['stride']}, its target one token later")
+    given = _("max_length={max_length}, stride={stride}: window k starts at token k*{stride}, its target one "
+              "token later").format(max_length=inp["max_length"], stride=inp["stride"])
     for k, ((want_x, want_y), (x, y)) in enumerate(zip(rows, items)):
         for name, got in (("input", x), ("target", y)):
             check_window_tensor(k, name, got, inp["max_length"], source=src)
-        explain.check_ids(f"dataset[{k}] input", want_x, _ids(x), stage=STAGE, source=src,
+        explain.check_ids(_("dataset[{k}] input").format(k=k), want_x, _ids(x), stage=STAGE, source=src,
                           decode=gpt2.decode, given=given)
-        explain.check_ids(f"dataset[{k}] target", want_y, _ids(y), stage=STAGE, source=src,
+        explain.check_ids(_("dataset[{k}] target").format(k=k), want_y, _ids(y), stage=STAGE, source=src,
                           decode=gpt2.decode, given=given)
 
 
@@ -123,7 +133,8 @@ def test_golden_len(impl, case):
     handle, n = build(impl, inp["text"], inp["max_length"], inp["stride"])
     if handle is None:
         explain.impl_raised("GPTDatasetV1(...)", n, stage=STAGE, source=src)
-    explain.expect(n == case["expected"]["len"], f"len(dataset) is {n}, expected {case['expected']['len']}",
+    explain.expect(n == case["expected"]["len"], _("len(dataset) is {n}, expected {expected}").format(
+                       n=n, expected=case["expected"]["len"]),
                    stage=STAGE, source=src)
 
 
@@ -135,17 +146,19 @@ def test_the_story_with_gpt2(impl, gpt2, verdict_text, max_length, stride):
     if handle is None:
         explain.impl_raised("GPTDatasetV1(the-verdict.txt, ...)", n, stage=STAGE)
     want = math.ceil((len(ids) - max_length) / stride)
-    explain.expect(n == want, f"len(dataset) is {n} for {len(ids)} tokens, max_length={max_length}, "
-                   f"stride={stride}; expected ceil((n - max_length) / stride) = {want}", stage=STAGE)
+    explain.expect(n == want, _("len(dataset) is {n} for {count} tokens, max_length={max_length}, stride={stride}; "
+                                "expected ceil((n - max_length) / stride) = {want}").format(
+                                    n=n, count=len(ids), max_length=max_length, stride=stride, want=want),
+                   stage=STAGE)
     try:
         items = impl.dataset_items(handle, [0, n - 1])
     except ImplError as err:
         explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE)
     for k, (x, y) in zip([0, n - 1], items):
         start = k * stride
-        explain.check_ids(f"dataset[{k}] input", ids[start:start + max_length], _ids(x), stage=STAGE,
-                          decode=gpt2.decode)
-        explain.check_ids(f"dataset[{k}] target", ids[start + 1:start + max_length + 1], _ids(y),
+        explain.check_ids(_("dataset[{k}] input").format(k=k), ids[start:start + max_length], _ids(x),
+                          stage=STAGE, decode=gpt2.decode)
+        explain.check_ids(_("dataset[{k}] target").format(k=k), ids[start + 1:start + max_length + 1], _ids(y),
                           stage=STAGE, decode=gpt2.decode)
 
 
@@ -159,14 +172,14 @@ def test_endoftext_in_text_is_allowed(impl, edition):
         return
     if handle is None:
         meap = n.is_a("ValueError") and S.EOT in n.message
-        explain.impl_raised("GPTDatasetV1(text with <|endoftext|>, ...) (pass allowed_special="
-                            "{'<|endoftext|>'} to tokenizer.encode)", n, stage=STAGE, given=txt,
+        explain.impl_raised(_("GPTDatasetV1(text with <|endoftext|>, ...) (pass allowed_special="
+                              "{{'<|endoftext|>'}} to tokenizer.encode)").format(), n, stage=STAGE, given=txt,
                             hint=meap_listing() if meap else "")
     try:
         x = [_ids(t) for pair in impl.dataset_items(handle, list(range(n))) for t in pair]
     except ImplError as err:
         explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE, given=txt)
-    explain.expect(any(50256 in row for row in x), "no window holds id 50256 for '<|endoftext|>'",
+    explain.expect(any(50256 in row for row in x), _("no window holds id 50256 for '<|endoftext|>'"),
                    stage=STAGE)
 
 
@@ -186,13 +199,17 @@ def test_window_count(impl, ids, params):
     handle, n = build(impl, "ignored", max_length, stride, {"fake_ids": ids})
     want = max(0, math.ceil((len(ids) - max_length) / stride))
     if handle is None:
-        explain.expect(len(ids) <= max_length, f"GPTDatasetV1 raised {n} for {len(ids)} ids, "
-                       f"max_length={max_length}, stride={stride}; the book's dataset holds {want} windows",
+        explain.expect(len(ids) <= max_length, _("GPTDatasetV1 raised {error} for {count} ids, max_length="
+                                                 "{max_length}, stride={stride}; the book's dataset holds {want} "
+                                                 "windows").format(error=n, count=len(ids), max_length=max_length,
+                                                                   stride=stride, want=want),
                        stage=STAGE)
         return
-    explain.expect(n == want, f"len(dataset) is {n} for {len(ids)} token ids, max_length={max_length}, "
-                   f"stride={stride}; expected ceil((n - max_length) / stride) = {want} (no window may "
-                   "read past the end, and none that fits may be left out)", stage=STAGE)
+    explain.expect(n == want, _("len(dataset) is {n} for {count} token ids, max_length={max_length}, stride="
+                                "{stride}; expected ceil((n - max_length) / stride) = {want} (no window may read "
+                                "past the end, and none that fits may be left out)").format(
+                                    n=n, count=len(ids), max_length=max_length, stride=stride, want=want),
+                   stage=STAGE)
     impl.release(handle)
 
 
@@ -226,12 +243,12 @@ def test_tokenizer_called_once_with_endoftext_allowed(impl, edition):
     calls = impl.dataset_tokenizer_calls(handle)
     encodes = [c for c in calls if c.get("method") == "encode"]
     explain.expect(len(encodes) == 1 and encodes[0].get("text") == "the text",
-                   f"the tokenizer saw {len(encodes)} encode calls ({explain.short(calls)}); the book "
-                   "encodes the whole text once", stage=STAGE)
+                   _("the tokenizer saw {count} encode calls ({calls}); the book encodes the whole text "
+                     "once").format(count=len(encodes), calls=explain.short(calls)), stage=STAGE)
     allowed = encodes[0].get("allowed_special")
     if allowed is None and edition == "meap":
         return  # the MEAP listing's plain tokenizer.encode(txt)
     explain.expect(allowed == "all" or (isinstance(allowed, list) and S.EOT in allowed),
-                   f"tokenizer.encode got allowed_special={allowed!r}; pass allowed_special="
-                   "{'<|endoftext|>'} so text with the end-of-text marker does not raise"
+                   _("tokenizer.encode got allowed_special={allowed!r}; pass allowed_special="
+                     "{{'<|endoftext|>'}} so text with the end-of-text marker does not raise").format(allowed=allowed)
                    + (" (" + meap_listing() + ")" if allowed is None else ""), stage=STAGE)

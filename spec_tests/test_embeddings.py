@@ -32,11 +32,11 @@ def call(what, fn, *args):
 def layers(impl, handle, source=None):
     """The two weight matrices (fails with the book's names when they are missing)."""
     __tracebackhide__ = True
-    state = call("reading InputEmbeddings' layers", impl.embeddings_state, handle)
+    state = call(_("reading InputEmbeddings' layers"), impl.embeddings_state, handle)
     for name in ("token_embedding_layer", "pos_embedding_layer"):
         explain.expect(isinstance(state.get(name), torch.Tensor),
-                       f"InputEmbeddings has no {name} with a .weight; the book names its two "
-                       "torch.nn.Embedding layers token_embedding_layer and pos_embedding_layer",
+                       _("InputEmbeddings has no {name} with a .weight; the book names its two torch.nn.Embedding "
+                         "layers token_embedding_layer and pos_embedding_layer").format(name=name),
                        stage=STAGE, source=source)
     return state["token_embedding_layer"], state["pos_embedding_layer"]
 
@@ -51,15 +51,17 @@ def test_golden_seeded(impl, case):
                   impl.embeddings_new, inp["vocab_size"], inp["output_dim"], max(len(ids), 4), inp["seed"])
     W, P = layers(impl, handle, src)
     if "weight" in exp:
-        explain.check_tensor(f"token_embedding_layer.weight after torch.manual_seed({inp['seed']})",
+        explain.check_tensor(_("token_embedding_layer.weight after torch.manual_seed({seed})").format(seed=inp["seed"]),
                              torch.tensor(exp["weight"]), W, stage=STAGE, atol=atol, source=src)
     out = call("InputEmbeddings.forward", impl.embeddings_forward, handle, torch.tensor([ids]))
     explain.expect(list(out.shape) == [1, len(ids), inp["output_dim"]],
-                   f"forward([ids]) has shape {list(out.shape)}, expected [1, {len(ids)}, {inp['output_dim']}]",
+                   _("forward([ids]) has shape {shape}, expected [1, {T}, {dim}]").format(
+                       shape=list(out.shape), T=len(ids), dim=inp["output_dim"]),
                    stage=STAGE, source=src)
     for key in ("output", "onehot_matmul"):
         if key in exp:
-            explain.check_tensor(f"token part of forward({ids}) (forward minus pos_embedding_layer.weight[:T])",
+            explain.check_tensor(_("token part of forward({ids}) (forward minus pos_embedding_layer.weight[:T])").format(
+                                     ids=ids),
                                  torch.tensor(exp[key]), out[0] - P[: len(ids)], stage=STAGE, atol=atol,
                                  source=src)
 
@@ -73,7 +75,8 @@ def test_golden_shapes(impl, gpt2, verdict_text):
     handle = call("InputEmbeddings(50257, 256, 4)", impl.embeddings_new, 50257, 256, 4, 123)
     out = call("InputEmbeddings.forward", impl.embeddings_forward, handle, torch.tensor(ids).view(8, 4))
     explain.expect(list(out.shape) == exp["input_embeddings_shape"],
-                   f"forward(inputs [8, 4]) has shape {list(out.shape)}, expected {exp['input_embeddings_shape']}",
+                   _("forward(inputs [8, 4]) has shape {shape}, expected {expected}").format(
+                       shape=list(out.shape), expected=exp["input_embeddings_shape"]),
                    stage=STAGE)
     impl.release(handle)
 
@@ -87,10 +90,12 @@ def test_forward_is_token_plus_position(impl, case):
     v, d, c, b, t = (case[k] for k in ("vocab_size", "output_dim", "context_length", "batch", "T"))
     handle = call(f"InputEmbeddings({v}, {d}, {c})", impl.embeddings_new, v, d, c, case["seed"])
     W, P = layers(impl, handle)
-    explain.expect(list(W.shape) == [v, d], f"token_embedding_layer.weight has shape {list(W.shape)}, "
-                   f"expected (vocab_size, output_dim) = [{v}, {d}]", stage=STAGE)
-    explain.expect(list(P.shape) == [c, d], f"pos_embedding_layer.weight has shape {list(P.shape)}, "
-                   f"expected (context_length, output_dim) = [{c}, {d}]", stage=STAGE)
+    explain.expect(list(W.shape) == [v, d], _("token_embedding_layer.weight has shape {shape}, expected "
+                                              "(vocab_size, output_dim) = [{v}, {d}]").format(
+                                                  shape=list(W.shape), v=v, d=d), stage=STAGE)
+    explain.expect(list(P.shape) == [c, d], _("pos_embedding_layer.weight has shape {shape}, expected "
+                                              "(context_length, output_dim) = [{c}, {d}]").format(
+                                                  shape=list(P.shape), c=c, d=d), stage=STAGE)
     ids = torch.randint(0, v, (b, t), generator=torch.Generator().manual_seed(case["seed"]))
     out = call("InputEmbeddings.forward", impl.embeddings_forward, handle, ids)
     onehot = torch.nn.functional.one_hot(ids, v).to(W.dtype) @ W
@@ -113,15 +118,17 @@ def test_gradients_reach_both_layers(impl, case):
     gen = torch.Generator().manual_seed(case["seed"] + 1)
     ids = torch.randint(0, v, (b, t), generator=gen)
     grad_out = torch.randn(b, t, d, generator=gen)
-    grads = call("InputEmbeddings backward", impl.embeddings_backward, handle, ids, grad_out)
+    grads = call(_("InputEmbeddings backward"), impl.embeddings_backward, handle, ids, grad_out)
     want_w = torch.zeros(v, d).index_add_(0, ids.reshape(-1), grad_out.reshape(-1, d))
     want_p = torch.zeros(c, d)
     want_p[:t] = grad_out.sum(0)
     for name, want in (("token_embedding_layer", want_w), ("pos_embedding_layer", want_p)):
         got = grads.get(name)
-        explain.expect(isinstance(got, torch.Tensor), f"no gradient reached {name}.weight: the output must "
-                       "be computed from both layers (no .detach(), no torch.no_grad())", stage=STAGE)
-        explain.check_tensor(f"{name}.weight.grad after forward(ids).backward(g)", want, got, stage=STAGE,
+        explain.expect(isinstance(got, torch.Tensor), _("no gradient reached {name}.weight: the output must be "
+                                                        "computed from both layers (no .detach(), no "
+                                                        "torch.no_grad())").format(name=name), stage=STAGE)
+        explain.check_tensor(_("{name}.weight.grad after forward(ids).backward(g)").format(name=name), want, got,
+                             stage=STAGE,
                              atol=1e-4)
     impl.release(handle)
 
@@ -133,8 +140,9 @@ def test_sequence_longer_than_context_raises(impl):
         out = impl.embeddings_forward(handle, torch.zeros(2, 5, dtype=torch.long))
     except ImplError:
         return
-    explain.fail(f"forward(ids of shape [2, 5]) with context_length=3 returned shape {list(out.shape)}; "
-                 f"positions beyond context_length have no embedding and must raise ({explain.book(STAGE)})")
+    explain.fail(_("forward(ids of shape [2, 5]) with context_length=3 returned shape {shape}; positions beyond "
+                   "context_length have no embedding and must raise ({where})").format(
+                       shape=list(out.shape), where=explain.book(STAGE)))
 
 
 def test_id_out_of_range_raises(impl):
@@ -147,19 +155,19 @@ def test_id_out_of_range_raises(impl):
     except ImplError:
         impl.release(handle)
         return
-    explain.fail(f"forward([[1, 10]]) with vocab_size=10 returned shape {list(out.shape)}; id 10 is out of "
-                 f"range (valid ids are 0..9) and must raise ({explain.book(STAGE)})")
+    explain.fail(_("forward([[1, 10]]) with vocab_size=10 returned shape {shape}; id 10 is out of range (valid "
+                   "ids are 0..9) and must raise ({where})").format(shape=list(out.shape), where=explain.book(STAGE)))
 
 
 def test_both_layers_are_trainable(impl):
     """Both embedding layers are learned (chapter 5 trains them): ``weight.requires_grad`` is on for
     each; absolute positional embeddings in the book are trainable, not fixed sinusoids."""
     handle = call("InputEmbeddings(10, 4, 3)", impl.embeddings_new, 10, 4, 3, 0)
-    state = call("reading InputEmbeddings' layers", impl.embeddings_state, handle)
+    state = call(_("reading InputEmbeddings' layers"), impl.embeddings_state, handle)
     for name, key in (("token_embedding_layer", "token"), ("pos_embedding_layer", "pos")):
         explain.expect(state.get(f"{key}_trainable", False),
-                       f"{name}.weight.requires_grad is False: the layer is frozen, so training could never "
-                       "change it", stage=STAGE)
+                       _("{name}.weight.requires_grad is False: the layer is frozen, so training could never "
+                         "change it").format(name=name), stage=STAGE)
     impl.release(handle)
 
 
@@ -274,7 +282,8 @@ def _tensor_var(state, name):
     explain.expect(isinstance(value.get("tensor"), torch.Tensor),
                    _("{name} is a {type}{shape}, not a tensor small enough to judge").format(
                        name=name, type=value.get("type"),
-                       shape=f" of shape {value['shape']}" if "shape" in value else ""), stage=STAGE)
+                       shape=_(" of shape {shape}").format(shape=value["shape"]) if "shape" in value else ""),
+                   stage=STAGE)
     return value["tensor"].double()
 
 

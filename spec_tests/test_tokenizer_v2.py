@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError
+from llmspec.i18n import _
 from spec_tests import _domains as D
 from spec_tests import strategies as S
 
@@ -39,7 +40,7 @@ def test_never_raises_and_maps_unknown_to_unk(objects, impl, vocab_v2, split, vo
     try:
         ids = impl.tokenizer_encode(objects.tokenizer(2), text)
     except ImplError as err:
-        explain.impl_raised("SimpleTokenizerV2.encode (must never raise: unknown words become <|unk|>)",
+        explain.impl_raised(_("SimpleTokenizerV2.encode (must never raise: unknown words become <|unk|>)"),
                             err, stage=STAGE, given=text)
     explain.check_ids("SimpleTokenizerV2.encode", expected_ids(vocab_v2, split(text)), ids, stage=STAGE,
                       decode=vocab_decode, given=text, hint=objects.edition_hint)
@@ -60,7 +61,7 @@ def test_endoftext_separates_segments(objects, impl, vocab_v2, split, edition, v
         ids = impl.tokenizer_encode(objects.tokenizer(2), text)
     except ImplError as err:
         explain.impl_raised("SimpleTokenizerV2.encode", err, stage=STAGE, given=text)
-    explain.check_ids("SimpleTokenizerV2.encode (text with <|endoftext|>)",
+    explain.check_ids(_("SimpleTokenizerV2.encode (text with <|endoftext|>)"),
                       expected_ids(vocab_v2, split(text)), ids, stage=STAGE, decode=vocab_decode, given=text)
 
 
@@ -75,7 +76,7 @@ def test_agrees_with_v1_on_known_text(objects, impl, vocab, edition, split, data
         ids = impl.tokenizer_encode(objects.tokenizer(2), text)
     except ImplError as err:
         explain.impl_raised("SimpleTokenizerV2.encode", err, stage=STAGE, given=text)
-    explain.check_ids("SimpleTokenizerV2.encode vs the book's SimpleTokenizerV1.encode",
+    explain.check_ids(_("SimpleTokenizerV2.encode vs the book's SimpleTokenizerV1.encode"),
                       [vocab[w] for w in split(text)], ids, stage=STAGE, given=text,
                       decode=objects.decoder(1))
 

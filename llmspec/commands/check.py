@@ -8,6 +8,7 @@ cannot load, unknown stage); 3 when the book's data is missing or corrupt.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
     from llmspec.data import locate
     from llmspec.suite import run_suite
 
-    set_language(args.lang)
+    if args.lang:  # the worker of --isolate writes its messages (wire errors) in the same language
+        os.environ["LLMSPEC_LANG"] = set_language(args.lang)
+    else:
+        set_language(None)
     parse_stages(args.stages)  # ValueError -> exit 2 (cli)
     if args.target and ("/" in args.target or args.target.endswith((".py", ".ipynb"))) \
             and not Path(args.target).exists():

@@ -34,6 +34,7 @@ from llmspec.runtime.names import call_as_the_book
 from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES, stage_modes
 from llmspec.runtime.wire import DTYPES
+from llmspec.i18n import _
 
 _WIRE_DTYPES = frozenset(DTYPES.values())
 
@@ -110,16 +111,17 @@ def wire_ids(value: object, what: str) -> list[int]:
         if t.dim() == 1 and t.numel() == 0:  # torch.tensor([]) is float32: still "no ids"
             return []
         if t.dtype.is_floating_point or t.dtype == torch.bool or t.dim() != 1:
-            raise _wire_error(f"{what} returned a {t.dtype} tensor of shape {list(t.shape)}; "
-                              "expected token ids (a list of ints)")
+            raise _wire_error(_("{what} returned a {dtype} tensor of shape {shape}; expected token ids (a list of "
+                                "ints)").format(what=what, dtype=t.dtype, shape=list(t.shape)))
         return [int(x) for x in t.reshape(-1).tolist()]
     if not isinstance(value, (list, tuple)):
-        raise _wire_error(f"{what} returned {_type_name(value)}; expected token ids (a list of ints)")
+        raise _wire_error(_("{what} returned {type}; expected token ids (a list of ints)").format(
+            what=what, type=_type_name(value)))
     ids = []
     for i, x in enumerate(value):
         if isinstance(x, bool) or not hasattr(type(x), "__index__"):
-            raise _wire_error(f"{what} returned a sequence whose item {i} is {_type_name(x)} {x!r:.40}; "
-                              "expected ints")
+            raise _wire_error(_("{what} returned a sequence whose item {i} is {type} {value}; expected ints").format(
+                what=what, i=i, type=_type_name(x), value=f"{x!r:.40}"))
         ids.append(operator.index(x))
     return ids
 
@@ -127,20 +129,21 @@ def wire_ids(value: object, what: str) -> list[int]:
 def wire_str(value: object, what: str) -> str:
     """An exact ``str`` (a subclass is copied to a plain str)."""
     if not isinstance(value, str):
-        raise _wire_error(f"{what} returned {_type_name(value)}; expected a str")
+        raise _wire_error(_("{what} returned {type}; expected a str").format(what=what, type=_type_name(value)))
     return str.__str__(value)
 
 
 def wire_tensor(value: object, what: str) -> torch.Tensor:
     """A plain, detached, contiguous CPU copy of a tensor, same dtype and shape; never a subclass."""
     if not isinstance(value, torch.Tensor):
-        raise _wire_error(f"{what} returned {_type_name(value)}; expected a torch.Tensor")
+        raise _wire_error(_("{what} returned {type}; expected a torch.Tensor").format(what=what, type=_type_name(value)))
     with torch._C.DisableTorchFunctionSubclass():  # a subclass's hooks never run on our side
         # the worker can only send what llmspec.runtime.wire encodes: refuse the rest here too, so both
         # modes agree
         if value.layout != torch.strided or value.dtype not in _WIRE_DTYPES:
-            raise _wire_error(f"{what} returned a {value.layout} {value.dtype} tensor; expected a "
-                              f"dense tensor of one of {', '.join(DTYPES)}")
+            raise _wire_error(_("{what} returned a {layout} {dtype} tensor; expected a dense tensor of one of "
+                                "{dtypes}").format(what=what, layout=value.layout, dtype=value.dtype,
+                                                   dtypes=", ".join(DTYPES)))
         t = value.detach().cpu().clone().contiguous()
         t = t.as_subclass(torch.Tensor)
     return t
@@ -149,7 +152,8 @@ def wire_tensor(value: object, what: str) -> torch.Tensor:
 def wire_pair(value: object, what: str) -> list[torch.Tensor]:
     """``(input, target)`` as returned by ``dataset[i]`` or one DataLoader batch."""
     if isinstance(value, torch.Tensor) or not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise _wire_error(f"{what} returned {_type_name(value)}; expected a pair (input_ids, target_ids)")
+        raise _wire_error(_("{what} returned {type}; expected a pair (input_ids, target_ids)").format(
+            what=what, type=_type_name(value)))
     return [wire_tensor(value[0], what + "[0]"), wire_tensor(value[1], what + "[1]")]
 
 
@@ -359,7 +363,7 @@ class InProcessAdapter(Adapter):
         n_vocab = getattr(tok, "n_vocab", None)
         if n_vocab is not None:
             if isinstance(n_vocab, bool) or not hasattr(type(n_vocab), "__index__"):
-                raise _wire_error(f"tokenizer.n_vocab is {_type_name(n_vocab)}; expected an int")
+                raise _wire_error(_("tokenizer.n_vocab is {type}; expected an int").format(type=_type_name(n_vocab)))
             n_vocab = operator.index(n_vocab)
         return {"n_vocab": n_vocab, "source": source}
 
@@ -417,7 +421,8 @@ class InProcessAdapter(Adapter):
         if _accepts(create, "num_workers"):
             kwargs["num_workers"] = num_workers
         elif num_workers:
-            raise TypeError(f"create_dataloader_v1 has no num_workers parameter (asked for {num_workers})")
+            raise TypeError(_("create_dataloader_v1 has no num_workers parameter (asked for {count})").format(
+                count=num_workers))
         if seed is not None:
             manual_seed(seed)
         loader = self._book_call("create_dataloader_v1", create, txt, **kwargs)
@@ -497,7 +502,8 @@ class InProcessAdapter(Adapter):
         with torch.enable_grad():
             out = emb(ids.clone())
             if not isinstance(out, torch.Tensor):
-                raise _wire_error(f"InputEmbeddings.forward returned {_type_name(out)}; expected a torch.Tensor")
+                raise _wire_error(_("{what} returned {type}; expected a torch.Tensor").format(
+                    what="InputEmbeddings.forward", type=_type_name(out)))
             out.backward(grad_output.clone())
         grads: dict[str, torch.Tensor | None] = {}
         for attr, layer in layers.items():

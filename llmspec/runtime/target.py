@@ -35,6 +35,7 @@ from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
 from llmspec.runtime.names import did_you_mean, near_name
 from llmspec.stages import CONTRACT_NAMES
+from llmspec.i18n import _
 
 # "namespace": a live dict of definitions (a Jupyter kernel's), judged where it is (llmspec.kernel)
 Kind = Literal["file", "package", "module", "notebook", "namespace"]
@@ -114,7 +115,7 @@ def resolve(target: str) -> TargetSpec:
     """
     text = str(target).strip()
     if not text:
-        raise TargetError("empty target: pass a .py file, a package directory, a module name or a .ipynb")
+        raise TargetError(_("empty target: pass a .py file, a package directory, a module name or a .ipynb"))
     looks_like_path = (
         text.endswith((".py", ".ipynb"))
         or os.sep in text
@@ -125,7 +126,7 @@ def resolve(target: str) -> TargetSpec:
         if _module_exists(text):
             return TargetSpec("module", text, text)
         if not Path(text).exists():
-            raise TargetError(f"{text}: no such file, directory or importable module")
+            raise TargetError(_("{target}: no such file, directory or importable module").format(target=text))
     return _resolve_path(Path(text).expanduser(), text)
 
 
@@ -135,19 +136,20 @@ def _module_exists(name: str) -> bool:
     except (ImportError, ValueError):
         return False
     except Exception as exc:  # a parent package that fails to import
-        raise TargetError(f"{name}: importing its parent package failed: {_one_line(exc)}") from None
+        raise TargetError(_("{target}: importing its parent package failed: {error}").format(
+            target=name, error=_one_line(exc))) from None
 
 
 def _resolve_path(path: Path, display: str) -> TargetSpec:
     if not path.exists():
-        raise TargetError(f"{display}: no such file or directory")
+        raise TargetError(_("{target}: no such file or directory").format(target=display))
     path = path.resolve()
     if path.is_file():
         if path.suffix == ".py":
             return TargetSpec("file", str(path), display)
         if path.suffix == ".ipynb":
             return TargetSpec("notebook", str(path), display)
-        raise TargetError(f"{display}: not a .py file or .ipynb notebook")
+        raise TargetError(_("{target}: not a .py file or .ipynb notebook").format(target=display))
     if (path / "__init__.py").is_file():
         return TargetSpec("package", str(path), display)
     candidates = sorted(
@@ -265,7 +267,8 @@ def _find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[s
             notes.append(note)
         names[contract] = wanted if found else None
         if contract in impl_map and not found:
-            notes.append(f"--impl-map {contract}={wanted}: {spec.display} defines no '{wanted}'")
+            notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
+                contract=contract, name=wanted, target=spec.display))
     taken = {n for n in names.values() if n is not None}
     hints = {c: h for c in CONTRACT_NAMES if names[c] is None
              for h in [did_you_mean(c, namespace, taken)] if h}
@@ -367,7 +370,7 @@ def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
         name, init, submodule_search_locations=[str(path)] if is_package else None
     )
     if module_spec is None or module_spec.loader is None:
-        raise TargetError(f"{spec.display}: cannot be imported")
+        raise TargetError(_("{target}: cannot be imported").format(target=spec.display))
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
     # a package's siblings live next to the package directory (absolute `import pkg.sub` works)
@@ -396,7 +399,8 @@ def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[s
         for modname, module in sorted(sys.modules.items()):
             if modname.startswith(package + ".") and contract in vars(module):
                 namespace[contract] = vars(module)[contract]
-                notes.append(f"{contract} found in submodule {modname[len(package) + 1:]}")
+                notes.append(_("{contract} found in submodule {module}").format(
+                    contract=contract, module=modname[len(package) + 1:]))
                 break
     return notes
 
@@ -422,8 +426,9 @@ def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
         return TargetError(f"{where}: {type(exc).__name__}: {exc.msg}")
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if "importlib" not in f.filename and "llmspec" not in Path(f.filename).parts]
-    where = f" at {own[-1].filename}:{own[-1].lineno}" if own else ""
-    return TargetError(f"{spec.display}: importing failed{where}: {_one_line(exc)}")
+    where = _(" at {file}:{line}").format(file=own[-1].filename, line=own[-1].lineno) if own else ""
+    return TargetError(_("{target}: importing failed{where}: {error}").format(
+        target=spec.display, where=where, error=_one_line(exc)))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -440,14 +445,15 @@ def read_code_cells(path: Path, display: str) -> list[tuple[int, str]]:
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TargetError(f"{display}: not a Jupyter notebook (invalid JSON: {_one_line(exc)})") from None
+        raise TargetError(_("{target}: not a Jupyter notebook (invalid JSON: {error})").format(
+            target=display, error=_one_line(exc))) from None
     if not isinstance(nb, dict):
-        raise TargetError(f"{display}: not a Jupyter notebook (no 'cells' list)")
+        raise TargetError(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=display))
     cells = nb.get("cells")
     if cells is None and isinstance(nb.get("worksheets"), list):
         cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])]
     if not isinstance(cells, list):
-        raise TargetError(f"{display}: not a Jupyter notebook (no 'cells' list)")
+        raise TargetError(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=display))
     out = []
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -480,10 +486,10 @@ def _load_notebook(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
             if not source.strip():
                 continue
             first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
-            label = f"cell {number} ({_short(first)})"
+            label = _("cell {number} ({first})").format(number=number, first=_short(first))
             magic = next((ln.strip() for ln in source.splitlines() if _MAGIC_LINE.match(ln)), None)
             if magic is not None:
-                notes.append(f"{label} skipped: IPython shell/magic syntax `{_short(magic)}`")
+                notes.append(_("{cell} skipped: IPython shell/magic syntax `{line}`").format(cell=label, line=_short(magic)))
                 continue
             try:
                 code = compile(source, f"{path}#cell{number}", "exec")
@@ -491,9 +497,10 @@ def _load_notebook(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
             except KeyboardInterrupt:
                 raise
             except SyntaxError as exc:
-                notes.append(f"{label} skipped: SyntaxError: {exc.msg} (line {exc.lineno} of the cell)")
+                notes.append(_("{cell} skipped: SyntaxError: {error} (line {line} of the cell)").format(
+                    cell=label, error=exc.msg, line=exc.lineno))
             except BaseException as exc:  # SystemExit from a cell is a failed cell, too
-                notes.append(f"{label} skipped: {_one_line(exc)}")
+                notes.append(_("{cell} skipped: {error}").format(cell=label, error=_one_line(exc)))
     return namespace, notes
 
 

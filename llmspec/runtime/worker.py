@@ -49,6 +49,7 @@ from llmspec.runtime import wire
 from llmspec.sandbox import isolation, landlock
 from llmspec.runtime.adapter import OPS, Adapter
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
+from llmspec.i18n import _
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
@@ -319,21 +320,23 @@ atexit.register(_close_all)
 
 def _describe_status(status: int | None, limits: dict[str, Any], we_killed: bool) -> str:
     if status is None:
-        return "the worker vanished (exit status unknown)"
+        return _("the worker vanished (exit status unknown)")
     if os.WIFEXITED(status):
         code = os.WEXITSTATUS(status)
         if code == WORKER_CRASH:
-            return f"the worker's own loop crashed (exit code {code}; submission code broke the interpreter?)"
-        return f"the worker exited with code {code} (os._exit/sys.exit or a crash in submission code?)"
+            return _("the worker's own loop crashed (exit code {code}; submission code broke the interpreter?)").format(
+                code=code)
+        return _("the worker exited with code {code} (os._exit/sys.exit or a crash in submission code?)").format(code=code)
     sig = os.WTERMSIG(status)
     name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-    text = f"the worker was killed by {name}"
+    text = _("the worker was killed by {signal}").format(signal=name)
     if sig == signal.SIGKILL and not we_killed:
-        text += f" (likely the memory limit of {limits['memory_mb']} MB exceeded or the kernel's OOM killer)"
+        text += _(" (likely the memory limit of {mb} MB exceeded or the kernel's OOM killer)").format(
+            mb=limits["memory_mb"])
     elif sig == signal.SIGXCPU:
-        text += f" (CPU time limit of {limits['cpu_seconds']} s exceeded)"
+        text += _(" (CPU time limit of {seconds} s exceeded)").format(seconds=limits["cpu_seconds"])
     elif sig == signal.SIGSEGV:
-        text += " (segmentation fault; often memory exhaustion inside a C extension)"
+        text += _(" (segmentation fault; often memory exhaustion inside a C extension)")
     return text
 
 
@@ -534,18 +537,21 @@ class _ProxyBase(Adapter):
             return self._target_error, ""
         status = isolation.reap(worker.pid, timeout=2.0) if isinstance(exc, wire.WireClosed) else None
         tail = worker.output_tail()  # after the reap: a dying worker's last words are written
-        tail = "\n--- last output of the worker ---\n" + tail if tail else ""
+        tail = "\n" + _("--- last output of the worker ---") + "\n" + tail if tail else ""
+        where = _("loading the target") if during == "loading the target" else during
         if isinstance(exc, wire.WireTimeout):
             self._stop()
             limit = self.limits["load_timeout"] if during == "loading the target" else self.limits["call_timeout"]
-            why = f"{during} did not finish within {limit:g} s (or the submission's budget); the worker was killed"
+            why = _("{during} did not finish within {limit} s (or the submission's budget); the worker was killed").format(
+                during=where, limit=f"{limit:g}")
         elif isinstance(exc, wire.WireClosed):  # it closed the socket: dying or dead
             self._stop(status)
             why = _describe_status(worker.status, self.limits, we_killed=status is None)
-            why = f"{why} during {during}"
+            why = _("{why} during {during}").format(why=why, during=where)
         else:  # garbage on the wire: submission code broke (or forged) the worker's side
             self._stop()
-            why = f"the worker sent an invalid message during {during} ({exc}); it was killed"
+            why = _("the worker sent an invalid message during {during} ({error}); it was killed").format(
+                during=where, error=exc)
         if during == "loading the target":
             self._target_error = why + tail
         self.last_death = why
@@ -605,9 +611,8 @@ class _ProxyBase(Adapter):
 
     def _check_budget(self, what: str) -> None:
         if self._budget(None) <= 0:
-            raise CallTimeout(
-                f"{what}: the submission's wall-clock budget of {self.limits['submission_timeout']} s is used up"
-            )
+            raise CallTimeout(_("{what}: the submission's wall-clock budget of {seconds} s is used up").format(
+                what=what, seconds=self.limits["submission_timeout"]))
 
     def _map_handles(self, op: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         if "handle" not in kwargs:
@@ -646,14 +651,12 @@ class _ProxyBase(Adapter):
         except wire.WireTimeout:
             self._used += time.monotonic() - t0
             _, tail = self._fail(wire.WireTimeout(), op)
-            raise CallTimeout(
-                f"{op} did not answer within {budget:g} s; the worker was killed (it restarts on the next call)"
-                + tail
-            ) from None
+            raise CallTimeout(_("{op} did not answer within {seconds} s; the worker was killed (it restarts on the "
+                                "next call)").format(op=op, seconds=f"{budget:g}") + tail) from None
         except (wire.WireError, _Unexpected) as exc:
             self._used += time.monotonic() - t0
             why, tail = self._fail(exc, op)
-            raise WorkerDied(why + "; the worker restarts on the next call" + tail) from None
+            raise WorkerDied(why + _("; the worker restarts on the next call") + tail) from None
         self._used += time.monotonic() - t0
         if op == "release":
             self._handles.pop(kwargs["handle"], None)
