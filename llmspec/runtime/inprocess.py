@@ -344,7 +344,7 @@ class InProcessAdapter(Adapter):
     @_op
     def bpe_encode(self, text: str, allowed_special: SpecialSet = None,
                    disallowed_special: SpecialSet = None) -> list[int]:
-        tok, _ = self._bpe()
+        tok, _source = self._bpe()
         kw = {}
         if allowed_special is not None:
             kw["allowed_special"] = _special(allowed_special)
@@ -354,7 +354,7 @@ class InProcessAdapter(Adapter):
 
     @_op
     def bpe_decode(self, ids: list[int]) -> str:
-        tok, _ = self._bpe()
+        tok, _source = self._bpe()
         return wire_str(tok.decode(list(ids)), "tokenizer.decode")
 
     @_op
@@ -391,17 +391,17 @@ class InProcessAdapter(Adapter):
 
     @_op
     def dataset_len(self, handle: int) -> int:
-        dataset, _ = self._handle(handle, "dataset")
+        dataset, _fake = self._handle(handle, "dataset")
         return operator.index(len(dataset))
 
     @_op
     def dataset_items(self, handle: int, indices: list[int]) -> list[list[torch.Tensor]]:
-        dataset, _ = self._handle(handle, "dataset")
+        dataset, _fake = self._handle(handle, "dataset")
         return [wire_pair(dataset[int(i)], f"dataset[{int(i)}]") for i in indices]
 
     @_op
     def dataset_tokenizer_calls(self, handle: int) -> list[dict[str, Any]]:
-        _, fake = self._handle(handle, "dataset")
+        _dataset, fake = self._handle(handle, "dataset")
         return [dict(c) for c in fake.calls] if fake is not None else []
 
     @_op

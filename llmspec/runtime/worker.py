@@ -121,7 +121,7 @@ def _close_inherited_fds(keep: set[int]) -> None:
 
 
 def _load_factory(spec: str) -> Any:
-    module_name, _, attr = spec.partition(":")
+    module_name, _sep, attr = spec.partition(":")
     obj: Any = __import__(module_name, fromlist=["_"])
     for part in attr.split("."):
         obj = getattr(obj, part)
@@ -650,7 +650,7 @@ class _ProxyBase(Adapter):
                 raise _Unexpected(f"protocol violation: unexpected answer {str(msg)[:200]}")
         except wire.WireTimeout:
             self._used += time.monotonic() - t0
-            _, tail = self._fail(wire.WireTimeout(), op)
+            _why, tail = self._fail(wire.WireTimeout(), op)
             raise CallTimeout(_("{op} did not answer within {seconds} s; the worker was killed (it restarts on the "
                                 "next call)").format(op=op, seconds=f"{budget:g}") + tail) from None
         except (wire.WireError, _Unexpected) as exc:
