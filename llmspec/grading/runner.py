@@ -33,6 +33,7 @@ from typing import Callable
 from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score
 from llmspec.grading.submissions import Submission
+from llmspec.i18n import _
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -432,22 +433,23 @@ class Runner:
         internal = [e["message"] for e in events if e["event"] == "internal"]
         if timed_out:
             st = "timeout"
-            reason = (f"grading stopped: the submission exceeded its time budget of "
-                      f"{self.config.submission_timeout:g} s (a call into it probably never returned)")
+            reason = _("grading stopped: the submission exceeded its time budget of {seconds} s (a call into it "
+                       "probably never returned)").format(seconds=f"{self.config.submission_timeout:g}")
         elif finished and not internal:
             st, reason = "graded", ""
         else:
             st = "crashed"
-            how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
-                   else f"exit code {os.waitstatus_to_exitcode(status)}")
-            reason = f"grading stopped: the test process ended unexpectedly ({how}): " + (
+            how = (_("signal {number}").format(number=os.WTERMSIG(status)) if os.WIFSIGNALED(status)
+                   else _("exit code {code}").format(code=os.waitstatus_to_exitcode(status)))
+            reason = _("grading stopped: the test process ended unexpectedly ({how}): ").format(how=how) + (
                 internal[0] if internal else log_tail(job.log))
         collect_errors = [e["message"] for e in events if e["event"] == "collect_error"]
-        notes = [f"collection error: {m.strip().splitlines()[-1]}" for m in collect_errors if m.strip()]
+        notes = [_("collection error: {error}").format(error=m.strip().splitlines()[-1])
+                 for m in collect_errors if m.strip()]
         collected = next((e for e in events if e["event"] == "collected"), {})
         canonical = self.canonicals.get(collected.get("edition") or "", self.canonical)
         notes[:0] = [collected["edition_reason"]] if collected.get("edition_reason") else []
-        notes += [f"note: {n}" for n in collected.get("notes") or []]
+        notes += [_("note: {note}").format(note=n) for n in collected.get("notes") or []]
         return score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
-                     missing_reason=reason or "this test did not run (see the collection errors)",
+                     missing_reason=reason or _("this test did not run (see the collection errors)"),
                      status=st, reason=reason, execution_time=elapsed, notes=notes)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmspec.stages import CONTRACT_NAMES
+from llmspec.i18n import _
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 # Preferred entry-point names inside a multi-file submission, best first.
@@ -73,7 +74,7 @@ class _Problem(Exception):
 
 def _resolve(p: Path, scratch: Path) -> str:
     if not p.exists():
-        raise _Problem(f"{p}: no such file or directory")
+        raise _Problem(_("{target}: no such file or directory").format(target=p))
     if p.is_dir():
         return _entry_in_dir(p)
     if p.suffix == ".zip":
@@ -81,7 +82,7 @@ def _resolve(p: Path, scratch: Path) -> str:
     if p.suffix in SOURCE_SUFFIXES:
         _check_source(p)
         return str(p.resolve())
-    raise _Problem(f"{p.name}: not a .py file, .ipynb notebook, .zip archive or directory")
+    raise _Problem(_("{name}: not a .py file, .ipynb notebook, .zip archive or directory").format(name=p.name))
 
 
 def _unzip(p: Path, scratch: Path) -> Path:
@@ -89,18 +90,19 @@ def _unzip(p: Path, scratch: Path) -> Path:
     try:
         zf = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise _Problem(f"{p.name}: not a readable zip archive ({exc})") from None
+        raise _Problem(_("{name}: not a readable zip archive ({error})").format(name=p.name, error=exc)) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_FILES or sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-            raise _Problem(f"{p.name}: zip archive too large (limit {MAX_ZIP_BYTES // 2**20} MB, {MAX_ZIP_FILES} files)")
+            raise _Problem(_("{name}: zip archive too large (limit {mb} MB, {files} files)").format(
+                name=p.name, mb=MAX_ZIP_BYTES // 2**20, files=MAX_ZIP_FILES))
         if scratch.exists():
             shutil.rmtree(scratch)
         scratch.mkdir(parents=True)
         for info in infos:
             parts = Path(info.filename).parts
             if info.filename.startswith("/") or ".." in parts or (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise _Problem(f"{p.name}: unsafe path in zip archive: {info.filename}")
+                raise _Problem(_("{name}: unsafe path in zip archive: {path}").format(name=p.name, path=info.filename))
             zf.extract(info, scratch)
     return scratch
 
@@ -114,7 +116,7 @@ def _entry_in_dir(d: Path) -> str:
         if f.is_file() and f.suffix in SOURCE_SUFFIXES and not IGNORED.search(f.relative_to(d).as_posix())
     )
     if not files:
-        raise _Problem(f"{d.name}: contains no Python file or notebook")
+        raise _Problem(_("{name}: contains no Python file or notebook").format(name=d.name))
     packages = sorted({f.parent for f in files if f.name == "__init__.py"}, key=lambda x: len(x.parts))
     if len(files) == 1:
         chosen = files[0]
@@ -141,18 +143,18 @@ def _check_source(f: Path) -> None:
     try:
         data = f.read_bytes()
     except OSError as exc:
-        raise _Problem(f"{f.name}: cannot be read ({exc.strerror})") from None
+        raise _Problem(_("{name}: cannot be read ({error})").format(name=f.name, error=exc.strerror)) from None
     if f.suffix == ".ipynb":
         try:
             nb = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise _Problem(f"{f.name}: notebook is not valid JSON ({exc})") from None
+            raise _Problem(_("{name}: notebook is not valid JSON ({error})").format(name=f.name, error=exc)) from None
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-            raise _Problem(f"{f.name}: not a Jupyter notebook (no 'cells' list)")
+            raise _Problem(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=f.name))
         return
     try:
         compile(data, str(f), "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise _Problem(f"{f.name}:{exc.lineno}: syntax error: {exc.msg}") from None
+        raise _Problem(_("{name}:{line}: syntax error: {error}").format(name=f.name, line=exc.lineno, error=exc.msg)) from None
     except ValueError as exc:  # null bytes
-        raise _Problem(f"{f.name}: cannot be compiled ({exc})") from None
+        raise _Problem(_("{name}: cannot be compiled ({error})").format(name=f.name, error=exc)) from None
