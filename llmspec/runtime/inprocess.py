@@ -381,11 +381,16 @@ class InProcessAdapter(Adapter):
                            shuffle: bool, drop_last: bool, num_workers: int = 0,
                            seed: int | None = None, max_batches: int | None = None) -> dict[str, Any]:
         (create,) = self._need("dataloader")
-        # Older copies of the book (the MEAP notebook) define create_dataloader_v1 without
-        # drop_last and/or num_workers: such a loader is judged as DataLoader's defaults
-        # (drop_last=False, no workers), so only the keywords it accepts are passed.
-        kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride,
-                                      shuffle=shuffle)
+        # Older copies of the book (the MEAP notebook; the book repository's notebooks of late 2023,
+        # whose create_dataloader(txt, batch_size, max_length, stride) has none of the three) define
+        # the loader without shuffle, drop_last and/or num_workers: such a loader is judged as
+        # DataLoader's defaults (shuffle=False, drop_last=False, no workers), so only the keywords it
+        # accepts are passed, and the effective values are returned.
+        kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride)
+        if _accepts(create, "shuffle"):
+            kwargs["shuffle"] = shuffle
+        else:
+            shuffle = False
         if _accepts(create, "drop_last"):
             kwargs["drop_last"] = drop_last
         else:
@@ -418,6 +423,7 @@ class InProcessAdapter(Adapter):
             "is_dataloader": isinstance(loader, torch.utils.data.DataLoader),
             "len": length,
             "drop_last": drop_last,
+            "shuffle": shuffle,
             "batches": batches,
         }
 
