@@ -179,7 +179,7 @@ def register_profiles() -> None:
     phases = [p for p in Phase if p.name != "explain"]
     # 20 examples per property: measured against the bug zoo (tests/variants, tests/bpe_variants),
     # 20 kills every variant that 30 did, in the stage it names; boundaries are pinned with @example,
-    # so no kill depends on volume.  A grading run pays this per submission (issue 4's speed target);
+    # so no kill depends on volume.  A grading run pays this per submission (the suite's speed target, see benchmarks/);
     # `--hypothesis-profile llmspec-deep` searches far deeper.
     settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=20,
                               database=None, print_blob=False, suppress_health_check=quiet,
