@@ -128,10 +128,9 @@ class Adapter(abc.ABC):
     ) -> dict[str, Any]:
         """Call ``create_dataloader_v1`` by keyword, then (after ``torch.manual_seed(seed)`` when
         ``seed`` is given) iterate it.  Returns ``{"type": qualified class name of the loader,
-        "is_dataloader": bool, "len": len(loader) or None, "drop_last"``, ``"shuffle"``: the effective values,
-        "batches": [[x, y], ...]}``.  A ``create_dataloader_v1`` without a ``shuffle`` or ``drop_last``
-        parameter (older copies of the book) is called without it and judged as ``shuffle=False`` /
-        ``drop_last=False``, DataLoader's defaults."""
+        "is_dataloader": bool, "len": len(loader) or None, "drop_last": the effective value,
+        "batches": [[x, y], ...]}``.  A ``create_dataloader_v1`` without a ``drop_last`` parameter
+        (older copies of the book) is called without it and judged as ``drop_last=False``."""
 
     # --- 2.7 / 2.8: embeddings -------------------------------------------------------------------
     @abc.abstractmethod

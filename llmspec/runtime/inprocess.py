@@ -29,7 +29,8 @@ import torch
 
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
-from llmspec.runtime.names import call_as_the_book
+from llmspec.i18n import _
+from llmspec.runtime.names import call_as_the_book, side_by_side
 from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES, stage_modes
 from llmspec.runtime.wire import DTYPES
@@ -385,12 +386,17 @@ class InProcessAdapter(Adapter):
         # whose create_dataloader(txt, batch_size, max_length, stride) has none of the three) define
         # the loader without shuffle, drop_last and/or num_workers: such a loader is judged as
         # DataLoader's defaults (shuffle=False, drop_last=False, no workers), so only the keywords it
-        # accepts are passed, and the effective values are returned.
+        # accepts are passed; asking it to shuffle is the one thing it cannot do.
         kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride)
         if _accepts(create, "shuffle"):
             kwargs["shuffle"] = shuffle
-        else:
-            shuffle = False
+        elif shuffle:
+            raise TypeError(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
+                              "shuffle=True on to the DataLoader); {signatures}").format(
+                name=self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1",
+                signatures=side_by_side("create_dataloader_v1",
+                                        self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1",
+                                        create)))
         if _accepts(create, "drop_last"):
             kwargs["drop_last"] = drop_last
         else:
@@ -423,7 +429,6 @@ class InProcessAdapter(Adapter):
             "is_dataloader": isinstance(loader, torch.utils.data.DataLoader),
             "len": length,
             "drop_last": drop_last,
-            "shuffle": shuffle,
             "batches": batches,
         }
 

@@ -75,11 +75,17 @@ def call_as_the_book(contract: str, name: str, fn: Any, *args: Any, **kwargs: An
         try:
             inspect.signature(fn).bind(*args, **kwargs)
         except TypeError:
-            raise TypeError(_("{error}; yours is {signature}, the book's is {book}").format(
-                error=exc, signature=_signature(name, fn), book=BOOK_SIGNATURES.get(contract, contract))) from None
+            raise TypeError(_("{error}; {signatures}").format(
+                error=exc, signatures=side_by_side(contract, name, fn))) from None
         except ValueError:
             pass
         raise
+
+
+def side_by_side(contract: str, name: str, fn: Any) -> str:
+    """"yours is f(...), the book's is g(...)": a call that does not fit, shown at a glance."""
+    return _("yours is {signature}, the book's is {book}").format(
+        signature=_signature(name, fn), book=BOOK_SIGNATURES.get(contract, contract))
 
 
 def _is_code(obj: Any) -> bool:
