@@ -221,8 +221,11 @@ class Run:
             raise
         except (HarnessError, OSError, ValueError) as exc:
             name, text = s.target or "reference", " ".join(str(exc).split())
-            # the loader's reasons usually start with the target's own name: say it once
-            self.load_error = f"cannot load {text}" if text.startswith(name + ":") else f"cannot load {name}: {text}"
+            # the loader's reasons usually start with the target's own name (the worker's with its
+            # absolute path): say it once
+            said = next((p for p in (name, os.path.abspath(name)) if text.startswith(p + ":")), None)
+            self.load_error = (f"cannot load {name}{text[len(said):]}" if said is not None
+                               else f"cannot load {name}: {text}")
         self.edition = s.edition
         if s.edition == AUTO:
             from llmspec.editions import detect
