@@ -47,6 +47,11 @@ _MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _OUTPUT_KEEP = 20_000  # characters of captured output kept for `llmspec check -v`
+# Where a learner keeps the book's text, relative to the directory they run from: a path literal
+# ("data/the-verdict.txt") or two literals joined (os.path.join("data", "the-verdict.txt"), "data" /
+# "the-verdict.txt").  Only plain relative directories; a URL or an absolute path never matches.
+_VERDICT_PATHS = (re.compile(r"""["']((?:[\w-][\w.-]*/)+)the-verdict\.txt["']"""),
+                  re.compile(r"""["']([\w-][\w.-]*)["']\s*[,/]\s*["']the-verdict\.txt["']"""))
 
 _counter = itertools.count(1)
 
@@ -217,6 +222,7 @@ def load(
     impl_map = check_impl_map(impl_map)
     owns_scratch = scratch is None
     scratch = make_scratch(scratch)
+    _place_book_text(spec, scratch)
     names: dict[str, str | None] = {}
     lazy: dict[str, object] = {}
     try:
@@ -279,6 +285,34 @@ def make_scratch(scratch: Path | None = None) -> Path:
         scratch.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(data.locate().verdict, scratch / "the-verdict.txt")
     return scratch
+
+
+def _place_book_text(spec: TargetSpec, scratch: Path) -> None:
+    """Copy ``the-verdict.txt`` to every relative directory the target's source reads it from
+    (``open("data/the-verdict.txt")``: the learner runs from a folder that keeps the book's text in
+    ``data/``), inside the scratch directory only.  The source is read as text, never run."""
+    from llmspec import data
+
+    if spec.kind == "module":
+        return
+    path = Path(spec.location)
+    files = sorted(path.glob("*.py")) if spec.kind in ("package", "directory") else [path]
+    texts = []
+    for file in files:
+        try:
+            texts.append(file.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    source = "\n".join(texts)
+    folders = {m.group(1).strip("/") for pattern in _VERDICT_PATHS for m in pattern.finditer(source)}
+    for folder in sorted(folders):
+        parts = Path(folder).parts
+        if ".." in parts:
+            continue
+        copy = scratch.joinpath(*parts, "the-verdict.txt")
+        if not copy.exists():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(data.locate().verdict, copy)
 
 
 @contextlib.contextmanager
