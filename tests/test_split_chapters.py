@@ -82,3 +82,17 @@ def test_every_stage_the_files_implement_gets_its_verdict(runs, job: str) -> Non
     assert status == {"tokenizer_v1": "pass", "tokenizer_v2": "not_implemented", "dataset": "pass",
                       "dataloader": "pass", "embeddings": "pass"}, out
     assert "GPTDatasetV1 found in submodule gpt_dataset_v1" in out
+
+
+def test_a_file_with_relative_imports_runs_inside_its_package(tmp_path: Path) -> None:
+    """``from .gpt_dataset_v1 import GPTDatasetV1`` in a file of a package (run as ``python -m
+    pkg.file``): the file is loaded as a submodule of its package, not refused at import."""
+    pkg = split_chapter(tmp_path / "pkg02", package=True)
+    (pkg / "runner.py").write_text(_HEAD + "from .gpt_dataset_v1 import GPTDatasetV1\n\n\n"
+                                   + _part("def create_dataloader_v1", "class InputEmbeddings"))
+    loaded = load(resolve(str(pkg / "runner.py")))
+    try:
+        assert loaded.names["GPTDatasetV1"] == "GPTDatasetV1" and loaded.names["create_dataloader_v1"]
+        assert loaded.names["SimpleTokenizerV1"] is None  # only what the file itself holds
+    finally:
+        loaded.close()

@@ -44,6 +44,7 @@ Kind = Literal["file", "package", "module", "notebook", "directory"]
 _NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
 # A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help (?x).
 _MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
+_RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _OUTPUT_KEEP = 20_000  # characters of captured output kept for `llmspec check -v`
@@ -376,6 +377,9 @@ def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
     path = Path(spec.location)
     is_package = spec.kind == "package"
     name = _unique_name(path.name if is_package else path.stem)
+    if not is_package and _uses_relative_imports(path):
+        # ``from .dataset import GPTDatasetV1``: run as ``python -m pkg.file`` would, inside its package
+        name = _load_parent_package(spec, path) + "." + re.sub(r"\W", "_", path.stem)
     init = path / "__init__.py" if is_package else path
     module_spec = importlib.util.spec_from_file_location(
         name, init, submodule_search_locations=[str(path)] if is_package else None
@@ -396,12 +400,42 @@ def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
     namespace = vars(module)
     notes: list[str] = []
     if is_package:
-        if not all(c in namespace for c in CONTRACT_NAMES):
+        if not any(c in namespace for c in CONTRACT_NAMES) and not any(
+                n.startswith(name + ".") for n in sys.modules):
             # an empty __init__.py: the chapter lives in files nothing imported yet
             with _on_sys_path(path.parent), _on_sys_path(path):
                 notes += _load_submodules(name, path)
         notes += _adopt_submodule_names(name, namespace)
     return namespace, notes
+
+
+def _uses_relative_imports(path: Path) -> bool:
+    if not (path.parent / "__init__.py").is_file():
+        return False
+    try:
+        return _RELATIVE_IMPORT.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
+
+
+def _load_parent_package(spec: TargetSpec, path: Path) -> str:
+    """Import the package that holds ``path`` under a unique name; that name."""
+    name = _unique_name(path.parent.name)
+    module_spec = importlib.util.spec_from_file_location(
+        name, path.parent / "__init__.py", submodule_search_locations=[str(path.parent)])
+    if module_spec is None or module_spec.loader is None:
+        raise TargetError(f"{spec.display}: its package {path.parent.name} cannot be imported")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    with _on_sys_path(path.parent.parent):
+        try:
+            module_spec.loader.exec_module(module)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            sys.modules.pop(name, None)
+            raise _load_error(spec, exc) from None
+    return name
 
 
 def _load_directory(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
