@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
-from llmspec.runtime.names import did_you_mean, near_name
+from llmspec.runtime.names import did_you_mean, near_name, static_method_name
 from llmspec.stages import CONTRACT_NAMES, STAGES
 
 # "directory": a plain directory of several .py files (a chapter split into one file per listing)
@@ -238,6 +238,11 @@ def load(
                 wanted = impl_map.get(contract, contract)
                 found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
                 near = None if found or strict_names or contract in impl_map else near_name(contract, namespace)
+                nested = None if found or near or strict_names or contract in impl_map else \
+                    static_method_name(contract, namespace)
+                if nested is not None:  # reached through its class: kept beside the namespace
+                    lazy[nested[0]] = nested[1]
+                    near = nested[0], nested[2]
                 if near is not None:
                     (wanted, note), found = near, True
                     notes.append(note)
