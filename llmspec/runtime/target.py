@@ -385,23 +385,9 @@ def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
     if not is_package and _uses_relative_imports(path):
         # ``from .dataset import GPTDatasetV1``: run as ``python -m pkg.file`` would, inside its package
         name = _load_parent_package(spec, path) + "." + re.sub(r"\W", "_", path.stem)
-    init = path / "__init__.py" if is_package else path
-    module_spec = importlib.util.spec_from_file_location(
-        name, init, submodule_search_locations=[str(path)] if is_package else None
-    )
-    if module_spec is None or module_spec.loader is None:
-        raise TargetError(f"{spec.display}: cannot be imported")
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module
     # a package's siblings live next to the package directory (absolute `import pkg.sub` works)
-    with _on_sys_path(path.parent):
-        try:
-            module_spec.loader.exec_module(module)
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:
-            sys.modules.pop(name, None)
-            raise _load_error(spec, exc) from None
+    module = _exec_file(spec, name, path / "__init__.py" if is_package else path,
+                        package_dir=path if is_package else None, import_from=path.parent)
     namespace = vars(module)
     notes: list[str] = []
     if is_package:
@@ -426,13 +412,21 @@ def _uses_relative_imports(path: Path) -> bool:
 def _load_parent_package(spec: TargetSpec, path: Path) -> str:
     """Import the package that holds ``path`` under a unique name; that name."""
     name = _unique_name(path.parent.name)
+    _exec_file(spec, name, path.parent / "__init__.py", package_dir=path.parent, import_from=path.parent.parent)
+    return name
+
+
+def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None = None,
+               import_from: Path | None = None) -> types.ModuleType:
+    """Run ``file`` as module ``name`` (a package's ``__init__`` when ``package_dir``), with
+    ``import_from`` first on ``sys.path``; a failure is :func:`_load_error`'s one line for ``spec``."""
     module_spec = importlib.util.spec_from_file_location(
-        name, path.parent / "__init__.py", submodule_search_locations=[str(path.parent)])
+        name, file, submodule_search_locations=[str(package_dir)] if package_dir else None)
     if module_spec is None or module_spec.loader is None:
-        raise TargetError(f"{spec.display}: its package {path.parent.name} cannot be imported")
+        raise TargetError(f"{spec.display}: cannot be imported")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
-    with _on_sys_path(path.parent.parent):
+    with _on_sys_path(import_from) if import_from else contextlib.nullcontext():
         try:
             module_spec.loader.exec_module(module)
         except KeyboardInterrupt:
@@ -440,7 +434,7 @@ def _load_parent_package(spec: TargetSpec, path: Path) -> str:
         except BaseException as exc:
             sys.modules.pop(name, None)
             raise _load_error(spec, exc) from None
-    return name
+    return module
 
 
 def _load_directory(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
@@ -470,19 +464,10 @@ def _load_submodules(package: str, directory: Path) -> list[str]:
         modname = package + "." + re.sub(r"\W", "_", file.stem)
         if modname in sys.modules:
             continue  # the package's __init__ imported it already
-        module_spec = importlib.util.spec_from_file_location(modname, file)
-        if module_spec is None or module_spec.loader is None:
-            continue
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[modname] = module
         try:
-            module_spec.loader.exec_module(module)
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:
-            sys.modules.pop(modname, None)
-            error = str(_load_error(TargetSpec("file", str(file), file.name), exc))
-            notes.append(f"{file.name} skipped: {error.removeprefix(file.name + ': ')}")
+            _exec_file(TargetSpec("file", str(file), file.name), modname, file)
+        except TargetError as error:
+            notes.append(f"{file.name} skipped: {str(error).removeprefix(file.name + ': ')}")
     return notes
 
 
