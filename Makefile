@@ -1,12 +1,13 @@
 # The two jobs of the README's quick start. Each sets itself up first, so each works on a fresh machine.
 #   make check  - the main job: the spec suite against the reference, with a per-stage summary
 #   make test   - the project's own tests (what CI runs)
+#   make mutate - every first-order mutant of reference/ judged by the spec suite (tests/mutation/)
 # The book's data is located through LLMSPEC_DATA (default: ../shared/data beside the project, if present).
 PYTHON ?= python3
 LLMSPEC_DATA ?= $(abspath $(CURDIR)/../shared/data)
 export LLMSPEC_DATA
 
-.PHONY: setup check test bench
+.PHONY: setup check test bench mutate
 
 setup:
 	$(PYTHON) -m pip install -q torch==2.13.0
@@ -21,3 +22,8 @@ test: setup
 
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PYTHON) $$b || exit 1; done
+
+# One mutant at a time, niced, each in a forked warm child with a wall-clock timeout; exits 1 when a
+# survivor is not on tests/mutation/equivalent.txt (or bpe_scratch.py scores under 98%).
+mutate: setup
+	nice -n 15 $(PYTHON) tests/mutation/mutate.py --timeout 30 $(MUTATE_ARGS)

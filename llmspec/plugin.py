@@ -201,6 +201,7 @@ class Run:
     missing: dict[str, list[str]] = field(default_factory=dict)
     item_stage: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[str, str] = field(default_factory=dict)  # stage -> why it stopped early (isolated runs)
     started: float = field(default_factory=time.perf_counter)
     edition: str = "print"  # the edition judged (``--edition auto`` resolved by open())
     edition_reason: str = ""  # the one line ``auto`` prints: which edition, why, how to override
@@ -213,9 +214,17 @@ class Run:
         from llmspec.errors import DataError, HarnessError
 
         s = self.settings
+        limits = dict(s.limits)
+        budgets = {k.partition(".")[2]: float(limits.pop(k)) for k in list(limits) if k.startswith("stage_timeout.")}
+        default_budget = limits.pop("stage_timeout", None)
         try:
             self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate,
-                                        strict_names=s.strict_names, **s.limits)
+                                        strict_names=s.strict_names, **limits)
+            if s.isolate:  # a fault inside one stage costs that stage only (see llmspec.runtime.faults)
+                from llmspec.runtime.faults import StageGuard
+
+                self.adapter = StageGuard(self.adapter, budgets,
+                                          None if default_budget is None else float(default_budget))
             self.description = self.adapter.describe()
         except DataError:
             raise
@@ -237,6 +246,7 @@ class Run:
 
     def close(self) -> None:
         if self.adapter is not None:
+            self.faults = dict(getattr(self.adapter, "faults", {}))  # for the summary, after the close
             self.adapter.close()
             self.adapter = None
 
@@ -377,6 +387,18 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
         pytest.fail(run.load_error, pytrace=False)
     if stage in run.missing:
         pytest.fail(not_implemented(stage, run.missing[stage], run.description.get("hints", {})), pytrace=False)
+    refused = getattr(run.adapter, "not_run", lambda: None)()
+    if refused:  # an earlier test of this stage timed out or killed the worker
+        pytest.fail(refused, pytrace=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tell a stage-guarded adapter which stage the coming calls (fixtures included) belong to."""
+    run = get_run(item.config)
+    stage = run.item_stage.get(item.nodeid) if run is not None else None
+    if stage and stage != "?" and hasattr(run.adapter, "begin_stage"):
+        run.adapter.begin_stage(stage)
 
 
 def not_implemented(stage: str, missing: list[str], hints: dict[str, str]) -> str:
@@ -609,6 +631,12 @@ def write_table(run: Run, tr: Any) -> None:
                   + ("    (isolated)" if run.settings.isolate else ""))
     if run.edition_reason:
         tr.write_line(run.edition_reason)
+    if run.settings.isolate:
+        from llmspec.sandbox import isolation, landlock
+
+        gap = landlock.coverage(isolation.is_root())
+        if gap:
+            tr.write_line(gap, yellow=True)
     if run.load_error:
         tr.write_line(run.load_error, red=True)
     for note in run.description.get("notes", []):
@@ -621,6 +649,9 @@ def write_table(run: Run, tr: Any) -> None:
                           green=row["status"] == "pass", red=row["status"] != "pass")
     for line in missing_lines(table):
         tr.write_line(line, red=True)
+    for stage, reason in (run.faults or getattr(run.adapter, "faults", {})).items():  # once, not per test
+        tr.write_line(_("{stage}: stopped after {reason}; its later tests did not run").format(
+            stage=stage, reason=reason), red=True)
 
 
 def missing_lines(table: dict[str, dict[str, Any]]) -> list[str]:

@@ -14,7 +14,7 @@ from llmspec.errors import ImplError
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not config.pluginmanager.has_plugin("llmspec"):
+    if not (config.pluginmanager.has_plugin("llmspec") or config.pluginmanager.has_plugin("llmspec.plugin")):
         raise pytest.UsageError("the llmspec pytest plugin is not loaded: install llmspec "
                                 "(pip install -e .) or pass -p llmspec.plugin")
     plugin.activate(config)

@@ -135,3 +135,15 @@ def embedding_case(draw: st.DrawFn) -> dict[str, int]:
         "T": draw(st.integers(1, context)),
         "seed": draw(st.integers(0, 2**16)),
     }
+
+
+# Text whose vocabulary the trusted side builds itself: letters of several scripts, digits,
+# punctuation outside the book's split set, typeset dashes and quotes, the book's own set and
+# whitespace, so a tokenizer that splits on one character too many (or too few) meets it in V1 too.
+GENERATED_ALPHABET = "abXé日Жλ07%$#&*+/=@[]{}~^`<>|\u2014\u2013\u201c\u201d\u2018\u2019\u2026-" + \
+    ',.:;?_!"()\'' + " \n\t"
+
+
+def generated_text(max_size: int = 30) -> st.SearchStrategy[str]:
+    """Text over :data:`GENERATED_ALPHABET` (the vocabulary comes from the text itself)."""
+    return st.text(alphabet=GENERATED_ALPHABET, min_size=1, max_size=max_size)

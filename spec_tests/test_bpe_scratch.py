@@ -9,8 +9,11 @@ The oracle is tiktoken's ``gpt2`` encoding on the trusted side: after loading GP
 correct BPE gives *the same ids* for every string.  Each differential test prints the minimal input
 Hypothesis finds, with both tokenizations cut into their GPT-2 pieces, so "ĠHello" vs "ĠHe|llo" is
 visible at a glance.  What stays unspecified on purpose: ``encode(text_with_<|endoftext|>)`` without
-``allowed_special`` (tiktoken raises; the bonus notebook encodes it), and trained ids (tie-breaking
-is the implementer's choice) - training is judged by reproducibility and losslessness only.
+``allowed_special`` (tiktoken raises; the bonus notebook encodes it), and the ids a trained
+tokenizer gives its tokens.  Training is judged by reproducibility, losslessness, ``len(vocab) ==
+vocab_size``, each special registered once, and the exact merges learned from tiny hand-checked
+texts, compared as the merged tokens' text (any id numbering passes; spec_tests/CONTRACT.md states
+the counting and tie-break rules).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError
+from llmspec.i18n import _
 from spec_tests import strategies as S
 
 pytestmark = pytest.mark.bpe_scratch
@@ -212,3 +216,202 @@ def test_trained_round_trip_any_text(toks, text):
     h = toks.trained()
     explain.check_text("decode(encode(text)) after training on the-verdict.txt", text,
                        toks.decode(h, toks.encode(h, text, allowed)), stage=STAGE, given=text)
+
+
+# --- every alternative of GPT-2's pre-tokenizer, enumerated ---------------------------------------
+# r50k's pattern: 's|'t|'re|'ve|'m|'ll|'d, " ?\p{L}+", " ?\p{N}+", " ?[^\s\p{L}\p{N}]+", "\s+(?!\S)",
+# "\s+".  Each family is judged against tiktoken's gpt2 on the trusted side.
+PRETOKEN_CASES: dict[str, tuple[str, ...]] = {
+    "contractions": tuple(f"{w}{c}" for c in ("'s", "'t", "'re", "'ve", "'m", "'ll", "'d")
+                          for w in ("I", " he", "x")) + (
+        "I'm", "it's", "don't", "we're", "they've", "I'll", "he'd", "'s", " 's", "''s", "'S", "'M", "'LL",
+        "'x", "'", "rock'n'roll", "y'all'd've"),
+    "whitespace": ("x\n\n\ny", "a  b", "a   b", "a \n b", "a\t\tb", "x   ", "x\n", "x \n", "  x", "\n\nx",
+                   " ", "  ", "\n", " \n", "\r\n", "a\u3000b", "a\u00a0\u00a0b", "a \u2028b", "x\x1c y",
+                   "x\x0b\x0cy", "a\u2003 \u2003b", "end.\n\n"),
+    "digits": ("2024", " 123", "a1b2", "2x", "0x1F", "0xff", "1080x720", "1st", " 3rd", "12345678", "3.14",
+               " 1,000", "\u0661\u0662\u0663", "\u00bd", "\u216b",
+               "x\u00b2", "\u2460\u2461", "\uff11\uff12", "v2.0-rc1"),
+    "punctuation": ("?!", "...", " --", "a..b", "((x))", "<|", "@#$%", " (\"quoted\")", "--", "\u2014\u2014",
+                    "\u201cx\u201d", "!!! ???", "a_b", "_x_", "\U0001F600!", "\u00a1\u00bf"),
+    "letters": ("\u00e9", "na\u00efve", "\u65e5\u672c\u8a9e", " \u0416\u0438\u0437\u043d\u044c", "\u00df",
+                "e\u0301", " \u03bb\u03cc\u03b3\u03bf\u03c2", "\u0645\u0631\u062d\u0628\u0627",
+                "\ud55c\uad6d\uc5b4", "\U00010400\U00010401", "A\u0300B", "\u1e9e\u0130"),
+}
+
+
+@pytest.mark.parametrize("family", sorted(PRETOKEN_CASES))
+def test_every_pretokenizer_alternative(toks, gpt2, family):
+    """Every alternative of GPT-2's split pattern (each contraction, whitespace runs before text and
+    at the end, digit and punctuation runs, letters and numbers outside ASCII) gives tiktoken's ids."""
+    for text in PRETOKEN_CASES[family]:
+        check_same_ids(f"BPETokenizerSimple.encode ({family})", gpt2.encode(text),
+                       toks.encode(toks.gpt2(), text), gpt2, text)
+
+
+def test_every_byte(toks, gpt2):
+    """Each of the 256 code points U+0000-U+00FF alone and between letters (every byte of GPT-2's
+    byte-to-unicode table, control characters included) gives tiktoken's ids."""
+    for cp in range(256):
+        for text in (chr(cp), f"a{chr(cp)}b"):
+            check_same_ids("BPETokenizerSimple.encode", gpt2.encode(text), toks.encode(toks.gpt2(), text),
+                           gpt2, text)
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udc00b", "x \udfff", "\ud83d", "\ud83d\ude00"],
+                         ids=["high", "low-between", "low-after-space", "half-emoji", "surrogate-pair"])
+def test_lone_surrogates(toks, gpt2, text):
+    """A lone surrogate cannot be UTF-8 encoded; tiktoken encodes it as U+FFFD instead of raising."""
+    check_same_ids("BPETokenizerSimple.encode (lone surrogate)", gpt2.encode(text),
+                   toks.encode(toks.gpt2(), text), gpt2, ascii(text))
+
+
+def test_decode_every_byte_token_and_partial_utf8(toks, gpt2):
+    """decode of each of the 256 byte tokens alone (most are partial UTF-8 sequences) and of every
+    prefix of multi-byte characters' ids equals tiktoken's decode (invalid bytes become U+FFFD)."""
+    cases = [[i] for i in range(256)]
+    for text in ("\U0001F600", "\u65e5\u672c", "\U0001F44D\U0001F3FD", "\u00e9\u20ac", " \U0001F917x"):
+        ids = gpt2.encode(text)
+        cases += [ids[:k] for k in range(1, len(ids) + 1)] + [ids[k:] for k in range(1, len(ids))]
+    for ids in cases:
+        explain.check_text("BPETokenizerSimple.decode", gpt2.decode(ids), toks.decode(toks.gpt2(), ids),
+                           stage=STAGE, given=f"ids {ids} = {explain.gpt2_pieces(ids)}")
+
+
+def _merge_texts(gpt2, ranks: range) -> list[str]:
+    """Text of the tokens GPT-2's merges of these ranks create (the merge at rank r makes id 256 + r)."""
+    out = []
+    for r in ranks:
+        raw = gpt2.decode_single_token_bytes(256 + r)
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+    return out
+
+
+def test_highest_and_lowest_ranked_merges(toks, gpt2):
+    """The tokens of GPT-2's first 100 and last 300 merges (vocab.bpe's first and last lines, the
+    last one included) encode as tiktoken encodes them, alone and followed by "zq" (so a lookup of
+    the whole word in the vocabulary cannot stand in for the merge), and decode back."""
+    n_merges = gpt2.n_vocab - 257
+    tokens = _merge_texts(gpt2, range(100)) + _merge_texts(gpt2, range(n_merges - 300, n_merges))
+    for text in tokens + [t + "zq" for t in tokens]:
+        check_same_ids("BPETokenizerSimple.encode (a token from vocab.bpe)", gpt2.encode(text),
+                       toks.encode(toks.gpt2(), text), gpt2, text)
+    top = list(range(gpt2.n_vocab - 301, gpt2.n_vocab - 1))
+    explain.check_text("BPETokenizerSimple.decode (the 300 highest ids)", gpt2.decode(top),
+                       toks.decode(toks.gpt2(), top), stage=STAGE)
+
+
+# --- training, exactly ----------------------------------------------------------------------------
+# Hand-checked (spec_tests/CONTRACT.md states the rules): pairs are counted inside GPT-2 pre-tokens,
+# the most frequent pair merges first, ties go to the smaller (left id, right id) with the 256 byte
+# tokens in GPT-2's byte order and each merged token after them in the order learned.
+#  "aaaa": aa x3 -> "aa"; then (aa, aa) x1 -> "aaaa"; nothing left.
+#  "ab ab ab cd cd" = "ab" " ab" " ab" " cd" " cd": ab x3 -> "ab"; ( , ab) ( , c) (c, d) tie at 2 ->
+#    (c, d) (c < space in byte order); then ( , ab) before ( , cd) (ab was learned first).
+#  "hello hello hello": he el ll lo tie at 3 -> "el" (e < h < l); (h, el) (el, l) (l, o) -> "hel";
+#    (hel, l) (l, o) -> "lo"; (hel, lo) -> "hello"; ( , hello) x2 -> " hello"; nothing left.
+#  "abc": (a, b) and (b, c) tie at 1 -> "ab"; then (ab, c) -> "abc" ((b, c) is gone with the merge).
+#  "ab abc bc" = "ab" " abc" " bc": (a, b) (b, c) tie at 2 -> "ab"; then ( , ab) (ab, c) ( , b) (b, c)
+#    tie at 1 -> "bc" (b, c are bytes, ab is merged); then ( , ab) (ab, c) ( , bc) -> " ab"; then
+#    ( , bc) before ( , ab)+c -> " bc"; then " abc".
+#  "ab<|pad|>ab<|endoftext|>ab" with both specials allowed: the specials are cut out first, so the
+#    text is three "ab" and (a, b) is the only merge.
+TRAIN_CASES = [
+    ("aaaa", [EOT], [("a", "a"), ("aa", "aa")]),
+    ("ab ab ab cd cd", [EOT], [("a", "b"), ("c", "d"), (" ", "ab"), (" ", "cd")]),
+    ("hello hello hello", [EOT], [("e", "l"), ("h", "el"), ("l", "o"), ("hel", "lo"), (" ", "hello")]),
+    ("abc", [EOT], [("a", "b"), ("ab", "c")]),
+    ("ab abc bc", [EOT], [("a", "b"), ("b", "c"), (" ", "ab"), (" ", "bc"), (" ab", "c")]),
+    (f"ab<|pad|>ab{EOT}ab", [EOT, "<|pad|>"], [("a", "b")]),
+]
+
+
+def _train(toks, text: str, vocab_size: int, specials: list[str]) -> tuple[int, dict]:
+    __tracebackhide__ = True
+    call = f"BPETokenizerSimple().train({text[:40]!r}, vocab_size={vocab_size}, allowed_special={set(specials)})"
+    try:
+        h = toks.impl.bpe_scratch_new(None, None)
+        toks.impl.bpe_scratch_train(h, text, vocab_size, specials)
+        return h, toks.impl.bpe_scratch_state(h)
+    except ImplError as err:
+        explain.impl_raised(call, err, stage=STAGE)
+
+
+@pytest.mark.parametrize("text,specials,merges", TRAIN_CASES, ids=[t for t, _, _ in TRAIN_CASES])
+@pytest.mark.parametrize("room", [0, 40], ids=["exact", "room-left"])
+def test_training_learns_the_exact_merges(toks, text, specials, merges, room):
+    """train() on a tiny text learns exactly the hand-checked merges, in order; with vocab_size
+    exactly 256 + merges + specials the vocabulary has vocab_size entries; with room left over,
+    training stops when no pair is left."""
+    vocab_size = 256 + len(merges) + len(specials) + room
+    call = f"train({text!r}, vocab_size={vocab_size}, allowed_special={set(specials)})"
+    h, state = _train(toks, text, vocab_size, specials)
+    got_merges = state["merges"]
+    explain.expect(got_merges is not None, _("after train(), BPETokenizerSimple has no bpe_merges dict "
+                   "((left id, right id) -> merged id, as in the bonus notebook)"), stage=STAGE,
+                   source=BONUS_TESTS)
+    got = [(toks.decode(h, [a]), toks.decode(h, [b])) for a, b, _m in got_merges]
+    explain.expect(got == merges, _("train() learned the merges {actual}; expected {expected} (most frequent "
+                   "pair first, ties to the smaller ids, pairs counted inside pre-tokens)\n  input {call}"
+                   ).format(actual=got, expected=merges, call=call), stage=STAGE)
+    for a, b, new in got_merges:
+        explain.expect(toks.decode(h, [new]) == toks.decode(h, [a]) + toks.decode(h, [b]),
+                       _("merge ({left}, {right}) -> {new}: the new token is not the two joined\n  input {call}"
+                         ).format(left=a, right=b, new=new, call=call), stage=STAGE)
+    want_len = 256 + len(merges) + len(specials)
+    explain.expect(state["vocab_len"] == want_len, _("after train() len(vocab) is {actual}; expected "
+                   "{expected} (256 bytes + {merges} merges + {specials} special tokens)\n  input {call}").format(
+                       actual=state["vocab_len"], expected=want_len, merges=len(merges), specials=len(specials),
+                       call=call), stage=STAGE)
+
+
+def test_trained_vocab_has_exactly_vocab_size_entries(toks):
+    """train(the-verdict.txt, vocab_size=512) leaves exactly 512 entries in ``vocab``."""
+    state = toks.impl.bpe_scratch_state(toks.trained())
+    explain.expect(state["vocab_len"] == TRAIN_VOCAB, _("after train() len(vocab) is {actual}; expected "
+                   "exactly {size}\n  input train(the-verdict.txt, vocab_size={size}, allowed_special={{{eot!r}}})"
+                   ).format(size=TRAIN_VOCAB, actual=state["vocab_len"], eot=EOT), stage=STAGE)
+
+
+def test_training_registers_every_special_once(toks, verdict_text):
+    """Every special given to train() is in the vocabulary exactly once, with its own id below
+    vocab_size, encodes to that one id when allowed, and decodes back."""
+    specials = [EOT, "<|fim_prefix|>", "<|pad|>"]
+    call = f"train(the-verdict.txt[:3000], vocab_size=300, allowed_special={set(specials)})"
+    h, state = _train(toks, verdict_text[:3000], 300, specials)
+    ids = {}
+    for s in specials:
+        count = state["specials"].get(s, 0)
+        explain.expect(count == 1, _("after train() {token} appears {count} times in vocab; expected once"
+                                     "\n  input {call}").format(token=s, count=count, call=call), stage=STAGE)
+        got = toks.encode(h, f"a{s}b", specials)
+        explain.expect(len(got) == 3 and 0 <= got[1] < 300, _("encode('a{token}b', allowed_special=...) gave "
+                       "{actual}; expected the token as one id below vocab_size=300\n  input {call}").format(
+                           token=s, actual=got, call=call), stage=STAGE)
+        ids[s] = got[1]
+        explain.check_text(f"decode([{got[1]}])", s, toks.decode(h, [got[1]]), stage=STAGE)
+    explain.expect(len(set(ids.values())) == len(specials), _("the special tokens share ids: {ids}\n  input "
+                   "{call}").format(ids=ids, call=call), stage=STAGE)
+    explain.expect(state["vocab_len"] == 300, _("len(vocab) is {actual}; expected exactly 300\n  input "
+                   "{call}").format(actual=state["vocab_len"], call=call), stage=STAGE)
+
+
+def test_training_registers_endoftext_by_default(toks):
+    """``train(text, vocab_size)`` without ``allowed_special`` registers ``<|endoftext|>`` (the
+    bonus notebook's default ``allowed_special={"<|endoftext|>"}``), as the vocabulary's last id."""
+    try:
+        h = toks.impl.bpe_scratch_new(None, None)
+        toks.impl.bpe_scratch_train(h, "hello hello hello", 262)
+        state = toks.impl.bpe_scratch_state(h)
+    except ImplError as err:
+        explain.impl_raised("BPETokenizerSimple().train('hello hello hello', vocab_size=262)", err, stage=STAGE)
+    call = "train('hello hello hello', vocab_size=262)"
+    explain.expect(state["specials"].get(EOT) == 1, _("after train() without allowed_special, {token} appears "
+                   "{count} times in vocab; expected once\n  input {call}").format(
+                       token=EOT, count=state["specials"].get(EOT, 0), call=call), stage=STAGE)
+    got = toks.encode(h, EOT, [EOT])
+    explain.expect(len(got) == 1, _("encode({token!r}, allowed_special={{{token!r}}}) gave {actual}; expected "
+                   "one id\n  input {call}").format(token=EOT, actual=got, call=call), stage=STAGE)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError
+from llmspec.i18n import _
 from spec_tests import strategies as S
 from spec_tests._expect import book_windows
 
@@ -151,3 +152,50 @@ def test_shuffle_order_follows_the_seed(impl, gpt2, verdict_text):
     explain.expect(orders[1] != orders[2], "torch.manual_seed(1) and torch.manual_seed(2) gave the same "
                    "shuffled order: shuffle must draw from torch's global RNG (no fixed generator)",
                    stage=STAGE)
+
+
+# Listing 2.6's defaults (print edition); the MEAP listing has no num_workers.  A parameter without
+# a default is fine (the book repository's dataloader notebook gives none to the first three).
+LISTING_DEFAULTS = {"batch_size": 4, "max_length": 256, "stride": 128, "shuffle": True, "drop_last": True,
+                    "num_workers": 0}
+
+
+def _signature(impl) -> list[dict]:
+    __tracebackhide__ = True
+    try:
+        return impl.dataloader_signature()
+    except ImplError as err:
+        explain.impl_raised("inspect.signature(create_dataloader_v1)", err, stage=STAGE)
+
+
+def test_listing_defaults(impl):
+    """Listing 2.6: where ``create_dataloader_v1`` gives a parameter a default, it is the book's
+    (``batch_size=4, max_length=256, stride=128, shuffle=True, drop_last=True, num_workers=0``), so
+    code that later calls ``create_dataloader_v1(text)`` trains on the book's windows."""
+    wrong = []
+    for p in _signature(impl):
+        want = LISTING_DEFAULTS.get(p["name"])
+        if want is None or not p["has_default"]:
+            continue
+        got = p["default"]
+        if got != want or isinstance(got, bool) != isinstance(want, bool):
+            wrong.append(_("{name}={actual} (the listing has {name}={expected})").format(
+                name=p["name"], actual=p["default_repr"], expected=want))
+    explain.expect(not wrong, _("create_dataloader_v1 has other defaults than Listing 2.6: {wrong}").format(
+        wrong="; ".join(wrong)), stage=STAGE)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_num_workers_reaches_the_loader(impl, verdict_text, num_workers):
+    """Listing 2.6 passes ``num_workers`` on to the ``DataLoader``: a loader built with
+    ``num_workers=2`` has ``loader.num_workers == 2`` (judged without starting any worker)."""
+    if not any(p["name"] == "num_workers" or p["kind"] == "var_keyword" for p in _signature(impl)):
+        return  # the MEAP listing has no num_workers parameter (left open)
+    got = batches(impl, verdict_text[:400], batch_size=2, max_length=4, stride=4, shuffle=False,
+                  drop_last=True, num_workers=num_workers, max_batches=0)
+    if not got["is_dataloader"] and got.get("num_workers") is None:
+        return  # any iterable of batches is allowed; only a DataLoader's workers can be asked
+    explain.expect(got.get("num_workers") == num_workers,
+                   _("create_dataloader_v1(..., num_workers={expected}) built a loader with num_workers="
+                     "{actual}: pass num_workers on to the DataLoader").format(
+                         expected=num_workers, actual=got.get("num_workers")), stage=STAGE)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError
+from spec_tests import _domains as D
 from spec_tests import strategies as S
 
 pytestmark = pytest.mark.tokenizer_v1
@@ -102,3 +103,8 @@ def test_uses_the_given_vocabulary(objects, vocab, split):
                          given=text)
     explain.check_ids("SimpleTokenizerV1(vocab with other ids).encode", [shuffled[w] for w in split(text)],
                       ids, stage=STAGE, given=text)
+
+
+# --- small domains, enumerated, and vocabularies of generated text (spec_tests/_domains.py) --------
+(test_every_split_character, test_every_decode_character, test_decode_rejects_unknown_ids,
+ test_encode_on_a_vocabulary_of_the_text) = D.stage_tests(1)

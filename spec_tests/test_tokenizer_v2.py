@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError
+from spec_tests import _domains as D
 from spec_tests import strategies as S
 
 pytestmark = pytest.mark.tokenizer_v2
@@ -109,3 +110,14 @@ def test_uses_the_given_vocabulary(objects, impl, vocab_v2, split):
         explain.impl_raised("SimpleTokenizerV2(vocab with other ids).encode", err, stage=STAGE, given=text)
     explain.check_ids("SimpleTokenizerV2(vocab with other ids).encode", expected_ids(shuffled, split(text)),
                       ids, stage=STAGE, given=text)
+
+
+# --- small domains, enumerated, and vocabularies of generated text (spec_tests/_domains.py) --------
+(test_every_split_character, test_every_decode_character, test_decode_rejects_unknown_ids,
+ test_encode_on_a_vocabulary_of_the_text) = D.stage_tests(2)
+
+
+def test_every_special_token(objects, edition):
+    """Each special token alone, between words, glued to a word (then one unknown word), twice,
+    before punctuation and in parentheses."""
+    D.check_encodes(objects, 2, edition, D.special_cases())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-HOSTILE = Path(__file__).parent / "hostile"
+from hostile_corpus import hostile_files, submission_text
+
 CONFIG = """
 [assignment]
 name = "hostile class"
@@ -53,23 +53,13 @@ def leftovers(tag: str) -> list[str]:
     return found
 
 
-def submission_text(path: Path, marker: Path) -> str:
-    """A hostile file as the grader sees it: a complete submission.  An attack names the honest
-    tokenizer it keeps (``# @@HONEST_GOOD@@`` / ``# @@HONEST_WRONG@@``) instead of copying it, so
-    each file holds only its attack; ``@@MARKER_DIR@@`` is the directory it tries to write into."""
-    honest = {tag: (HOSTILE / f"honest_{tag.lower()}.py").read_text() for tag in ("GOOD", "WRONG")}
-    text = re.sub(r"^# @@HONEST_(GOOD|WRONG)@@.*$", lambda m: honest[m.group(1)], path.read_text(),
-                  flags=re.MULTILINE)
-    return text.replace("@@MARKER_DIR@@", str(marker))
-
-
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     cls, marker = root / "class", root / "marker"
     cls.mkdir()
     marker.mkdir()
-    for f in sorted(HOSTILE.glob("*.py")):
+    for f in hostile_files():
         (cls / f.name).write_text(submission_text(f, marker))
     (cls / "syntax_error.py").write_text("def broken(:\n")
     (cls / "not_json.ipynb").write_text("{this is not json")

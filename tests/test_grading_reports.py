@@ -218,3 +218,66 @@ def test_gradescope_bundle_has_executable_entry_points(tmp_path):
         run = zf.read("run_autograder").decode()
         assert "/autograder/submission" in run and "--gradescope-out /autograder/results/results.json" in run
         assert "torch==2.13.0" in zf.read("setup.sh").decode()
+
+
+# --- exact points -------------------------------------------------------------------------------
+def test_largest_remainder_shares_sum_exactly_to_the_stage_points():
+    """Every test count a stage can have (1..80), equal and unequal weights, each stage's points of
+    the default config plus awkward ones: the shares are whole cents and add up to the points."""
+    from decimal import Decimal
+
+    from llmspec.grading.scoring import split_points
+
+    for points in (15, 10, 25, 20, 12.5, 33.33, 0.01, 7):
+        for n in range(1, 81):
+            for weights in ([1.0] * n, [float(1 + i % 3) for i in range(n)]):
+                shares = split_points(points, weights)
+                assert len(shares) == n
+                assert sum(Decimal(str(s)) for s in shares) == Decimal(str(points)), (points, n)
+                assert all(Decimal(str(s)) == Decimal(str(s)).quantize(Decimal("0.01")) for s in shares)
+                assert max(shares) - min(shares) <= points * 2 / sum(weights) + 0.01
+    assert split_points(15, [1.0] * 7) == [2.15, 2.15, 2.14, 2.14, 2.14, 2.14, 2.14]
+    assert split_points(10, [0.0, 0.0]) == [0.0, 0.0]
+
+
+def test_a_correct_submission_shows_full_marks_in_every_format(tmp_path):
+    """All tests passed under the default points with the suite's awkward test counts (7 and 37
+    tests in a stage): results.json (top level, tests, stages), JUnit, the Classroom payload, the
+    CSV and the HTML all say exactly 100/100."""
+    from llmspec.grading.audit import short_of_full_marks
+    from llmspec.grading.output import write_class, write_submission
+
+    c = load_config()
+    counts = {"tokenizer_v1": 7, "tokenizer_v2": 9, "bpe": 11, "dataset": 37, "dataloader": 13, "embeddings": 3}
+    canon = [(f"test_{s}.py::t{i}", s) for s in c.stages for i in range(counts[s])]
+    good = score("good", "good.py", canon, {t: Outcome(t, s, True) for t, s in canon}, c, missing_reason="x")
+    half = score("half", "half.py", canon, {t: Outcome(t, s, i % 2 == 0) for i, (t, s) in enumerate(canon)}, c,
+                 missing_reason="x")
+    data = [write_submission(tmp_path, g, c) for g in (good, half)]
+    write_class(tmp_path, data, "class")
+    assert short_of_full_marks(tmp_path, "good", 100) == []
+    assert good.score == 100 and sum(t.max_score for t in good.tests) == pytest.approx(100, abs=1e-9)
+    assert short_of_full_marks(tmp_path, "half", 100) != []
+    from decimal import Decimal
+
+    half_tests = sum(Decimal(str(t["score"])) for t in data[1]["tests"])
+    assert half_tests == Decimal(str(data[1]["score"]))  # the top-level score is the sum of the tests'
+
+
+def test_every_stage_has_its_own_budget_and_the_outer_cap_covers_them_all():
+    import tomllib
+
+    from llmspec.grading.runner import pytest_args
+
+    c = load_config()
+    assert c.stage_timeout == 60 and c.submission_timeout == 6 * 60 + 120
+    c = parse_config(tomllib.loads('[assignment]\nstages=["tokenizer_v1","dataset"]\n[limits]\nstage_timeout=30\n'
+                                   '[stages.tokenizer_v1]\npoints=15\n[stages.dataset]\npoints=25\ntimeout=90\n'))
+    assert c.stage_budget("tokenizer_v1") == 30 and c.stage_budget("dataset") == 90
+    assert c.submission_timeout == 30 + 90 + 120
+    args = " ".join(pytest_args("sub.py", c))
+    assert "stage_timeout=30" in args and "stage_timeout.dataset=90" in args
+    assert c.fingerprint() != load_config().fingerprint()
+    for bad in ('[limits]\nstage_timeout=0', '[stages.bpe]\ntimeout="long"'):
+        with pytest.raises(ValueError, match="timeout"):
+            parse_config(tomllib.loads(bad))

@@ -340,3 +340,28 @@ def test_forward_returning_numpy_is_a_clear_type_error(tmp_path: Path) -> None:
         a.embeddings_forward(h, torch.tensor([0, 1]))
     assert info.value.is_a("TypeError") and "returned numpy.ndarray; expected a torch.Tensor" in info.value.message
     a.close()
+
+
+def test_dataloader_signature_and_workers_without_starting_them(tmp_path: Path, verdict_text: str) -> None:
+    """Listing 2.6's defaults cross as wire values; ``max_batches=0`` reads ``loader.num_workers``
+    without iterating (so no worker process starts)."""
+    a = InProcessAdapter.from_target("reference", scratch=tmp_path)
+    sig = {p["name"]: p for p in a.dataloader_signature()}
+    assert [sig[n]["default"] for n in ("batch_size", "max_length", "stride", "shuffle", "drop_last",
+                                        "num_workers")] == [4, 256, 128, True, True, 0]
+    assert sig["txt"]["has_default"] is False and sig["txt"]["kind"] == "positional_or_keyword"
+    r = a.dataloader_batches(verdict_text[:300], batch_size=2, max_length=4, stride=4, shuffle=False,
+                             drop_last=True, num_workers=2, max_batches=0)
+    assert r["num_workers"] == 2 and r["batches"] == []
+    a.close()
+
+
+def test_bpe_scratch_state_after_training(tmp_path: Path) -> None:
+    a = InProcessAdapter.from_target("reference", scratch=tmp_path)
+    h = a.bpe_scratch_new(None, None)
+    a.bpe_scratch_train(h, "ab ab ab cd cd", 261, ["<|endoftext|>"])
+    state = a.bpe_scratch_state(h)
+    assert state["vocab_len"] == 261 and state["specials"] == {"<|endoftext|>": 1}
+    assert [m[2] for m in state["merges"]] == [256, 257, 258, 259]
+    assert state["merges"][0] == [64, 65, 256]  # "a" "b": GPT-2's byte ids
+    a.close()

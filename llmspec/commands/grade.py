@@ -87,6 +87,12 @@ def run(args: argparse.Namespace) -> int:
             else:
                 to_run.append(s)
         skipped = len(subs) - len(to_run)
+        if to_run:
+            from llmspec.sandbox import isolation, landlock
+
+            gap = landlock.coverage(isolation.is_root())
+            if gap:  # once per run: what the kernel will not enforce on this machine
+                print(f"llmspec grade: {gap}", file=sys.stderr)
         # For one submission the warm-up costs what it saves.  LLMSPEC_GRADE_NO_WARM=1 turns it off
         # (a diagnostic: verdicts must be identical either way; tests/test_grading_warm.py checks it).
         if len(to_run) > 1 and not os.environ.get("LLMSPEC_GRADE_NO_WARM"):

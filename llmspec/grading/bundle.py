@@ -30,11 +30,14 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Runs once per submission; llmspec always writes results.json, whatever the submission does.
 export LLMSPEC_DATA=/autograder/source/data
 cd /autograder
+# a fresh report directory every time: a regrade must never be answered from an earlier run's reports
+out=$(mktemp -d /tmp/llmspec-grades.XXXXXX)
 /autograder/venv/bin/llmspec grade /autograder/submission --single --jobs 1 \\
     --config /autograder/source/grading.toml \\
-    --out /tmp/llmspec-grades \\
+    --out "$out" \\
     --gradescope-out /autograder/results/results.json
 status=$?
+rm -rf "$out"
 if [ ! -s /autograder/results/results.json ]; then
   echo '{{"score": 0, "output": "The autograder could not run (llmspec exit code '"$status"'); please tell your instructor.", "tests": []}}' > /autograder/results/results.json
 fi

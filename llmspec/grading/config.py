@@ -47,8 +47,10 @@ class GradingConfig:
     stage_visibility: dict[str, str]
     rules: tuple[TestRule, ...]
     hypothesis_seed: int | None = None
-    submission_timeout: float = 240.0
+    submission_timeout: float = 480.0
     call_timeout: float = 20.0
+    stage_timeout: float = 60.0
+    stage_timeouts: dict[str, float] = field(default_factory=dict)
     memory_mb: int = 2048
     max_output_chars: int = 2000
     hidden_visibility: str = DEFAULT_HIDDEN_AS
@@ -70,6 +72,10 @@ class GradingConfig:
                 vis = rule.visibility
         return self.hidden_visibility if vis == "hidden" else vis
 
+    def stage_budget(self, stage: str) -> float:
+        """Wall-clock seconds the submission's code may run during ``stage`` (its own budget)."""
+        return self.stage_timeouts.get(stage, self.stage_timeout)
+
     @property
     def max_score(self) -> float:
         return float(sum(self.points[s] for s in self.stages))
@@ -80,7 +86,7 @@ class GradingConfig:
             [self.edition, self.stages, self.points, self.stage_visibility,
              [vars(r) for r in self.rules], self.hypothesis_seed, self.call_timeout,
              self.memory_mb, self.max_output_chars, self.submission_timeout, self.hidden_visibility,
-             self.strict_names],
+             self.strict_names, self.stage_timeout, self.stage_timeouts],
             sort_keys=True, default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -122,6 +128,7 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
             raise bad(f"unknown stage {name!r} in assignment.stages")
     points: dict[str, float] = {}
     stage_vis: dict[str, str] = {}
+    stage_timeouts: dict[str, float] = {}
     for name in stages:
         table = stage_tables.get(name, {})
         pts = table.get("points", 0)
@@ -132,6 +139,10 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         if vis not in VISIBILITIES:
             raise bad(f"stages.{name}.visibility must be one of {VISIBILITIES}")
         stage_vis[name] = vis
+        if "timeout" in table:
+            if not isinstance(table["timeout"], (int, float)) or table["timeout"] <= 0:
+                raise bad(f"stages.{name}.timeout must be a number of seconds > 0")
+            stage_timeouts[name] = float(table["timeout"])
     rules = []
     for i, t in enumerate(data.get("tests", [])):
         if "match" not in t:
@@ -147,6 +158,10 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
     if not isinstance(strict, bool):
         raise bad("assignment.strict_names must be true or false")
     seed = assignment.get("hypothesis_seed")
+    stage_timeout = limits.get("stage_timeout", 60)
+    if not isinstance(stage_timeout, (int, float)) or stage_timeout <= 0:
+        raise bad("limits.stage_timeout must be a number of seconds > 0")
+    stage_timeout = float(stage_timeout)
     hidden_as = assignment.get("hidden_visibility", DEFAULT_HIDDEN_AS)
     if hidden_as not in HIDDEN_AS:
         raise bad(f"assignment.hidden_visibility must be one of {HIDDEN_AS}")
@@ -158,8 +173,12 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         stage_visibility=stage_vis,
         rules=tuple(rules),
         hypothesis_seed=None if seed is None else int(seed),
-        submission_timeout=float(limits.get("submission_timeout", 240)),
+        # the outer safety net: by default every stage's budget plus two minutes of start-up
+        submission_timeout=float(limits.get("submission_timeout", sum(
+            stage_timeouts.get(s, stage_timeout) for s in stages) + 120)),
         call_timeout=float(limits.get("call_timeout", 20)),
+        stage_timeout=stage_timeout,
+        stage_timeouts=stage_timeouts,
         memory_mb=int(limits.get("memory_mb", 2048)),
         max_output_chars=int(limits.get("max_output_chars", 2000)),
         hidden_visibility=str(hidden_as),

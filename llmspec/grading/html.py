@@ -11,7 +11,7 @@ import statistics
 from html import escape
 
 from llmspec.grading.gradebook import row_for, stages_of
-from llmspec.grading.scoring import fmt_points
+from llmspec.grading.scoring import add_points, fmt_points
 from llmspec.stages import STAGES
 
 CSS = """
@@ -82,8 +82,8 @@ def report_html(results: list[dict], title: str = "llmspec class report") -> str
     order = sorted(tests.items(), key=lambda kv: [int(x) if x.isdigit() else 0 for x in str(kv[1]["number"]).split(".")])
     stage_rows = []
     for s in stages:
-        got = sum(d["extra_data"]["llmspec"]["stages"].get(s, {}).get("score", 0.0) for d in results)
-        mx = sum(d["extra_data"]["llmspec"]["stages"].get(s, {}).get("max_score", 0.0) for d in results)
+        got = add_points(d["extra_data"]["llmspec"]["stages"].get(s, {}).get("score", 0.0) for d in results)
+        mx = add_points(d["extra_data"]["llmspec"]["stages"].get(s, {}).get("max_score", 0.0) for d in results)
         label = f"{s} - {STAGES[s].title}" if s in STAGES else s
         rate = got / mx if mx else 0.0
         stage_rows.append((label, rate, f"{label}: class earned {rate * 100:.1f}% of the points"))

@@ -181,6 +181,9 @@ def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = 
     return args + ["--impl", str(target), "--isolate",
                    "--llmspec-limit", "start=fork",
                    "--llmspec-limit", f"call_timeout={config.call_timeout:g}",
+                   "--llmspec-limit", f"stage_timeout={config.stage_timeout:g}",
+                   *[a for s, t in sorted(config.stage_timeouts.items())
+                     for a in ("--llmspec-limit", f"stage_timeout.{s}={t:g}")],
                    "--llmspec-limit", f"memory_mb={config.memory_mb}"]
 
 
@@ -196,6 +199,10 @@ def _child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
         import pytest
 
         collector = Collector(events)
+        from llmspec.runtime.worker import ProxyAdapter
+
+        # a call that hangs frees its core: the parent starts another submission meanwhile
+        ProxyAdapter.on_stall = staticmethod(lambda on: collector.emit(event="stall", on=bool(on)))
         try:
             pytest.main(args, plugins=[collector])
             code = 0
@@ -213,6 +220,23 @@ class Job:
     started: float
     events: Path
     log: Path
+    stalled: bool = False
+    _read: int = 0  # bytes of ``events`` already scanned for stall events
+
+    def poll_stall(self) -> bool:
+        """Whether the submission is now waiting in a hung call (its last stall event says so)."""
+        try:
+            with open(self.events, "rb") as f:
+                f.seek(self._read)
+                chunk = f.read()
+        except OSError:
+            return self.stalled
+        end = chunk.rfind(b"\n") + 1
+        self._read += end
+        for line in chunk[:end].splitlines():
+            if b'"stall"' in line:
+                self.stalled = b'"on": true' in line
+        return self.stalled
 
 
 def read_events(path: Path) -> list[dict]:
@@ -352,7 +376,10 @@ class Runner:
         done = 0
         try:
             while pending or running:
-                while pending and len(running) < self.jobs:
+                # a job stalled in a hung call runs at a lower priority and does not hold a core
+                # (up to twice --jobs processes at once)
+                stalled = sum(job.poll_stall() for job in running.values())
+                while pending and len(running) - stalled < self.jobs and len(running) < 2 * self.jobs:
                     sub = pending.popleft()
                     pid, events, log = self._fork(sub.name, pytest_args(sub.target, self.config))
                     running[pid] = Job(sub, pid, time.monotonic(), events, log)

@@ -55,26 +55,56 @@ class Graded:
 
     @property
     def score(self) -> float:
-        return round(sum(t.score for t in self.tests), 2)
+        """Exactly the sum of the tests' scores (added in cents, so no float drift)."""
+        return add_points(t.score for t in self.tests)
 
     @property
     def max_score(self) -> float:
-        return round(sum(t.max_score for t in self.tests), 2)
+        return add_points(t.max_score for t in self.tests)
 
     def stage_totals(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for t in self.tests:
-            s = out.setdefault(t.stage, {"score": 0.0, "max_score": 0.0, "passed": 0, "total": 0})
-            s["score"] = round(s["score"] + t.score, 6)
-            s["max_score"] = round(s["max_score"] + t.max_score, 6)
+            s = out.setdefault(t.stage, {"score": 0, "max_score": 0, "passed": 0, "total": 0})
+            s["score"] += cents(t.score)
+            s["max_score"] += cents(t.max_score)
             s["passed"] += int(t.passed)
             s["total"] += 1
         for s in out.values():
-            s["score"], s["max_score"] = round(s["score"], 2), round(s["max_score"], 2)
+            s["score"], s["max_score"] = s["score"] / 100, s["max_score"] / 100
         return out
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def cents(points: float) -> int:
+    """Points as a whole number of hundredths (every score we write has two decimals at most)."""
+    return round(points * 100)
+
+
+def add_points(values) -> float:
+    """The sum of point values, computed in cents so that 2.14 + ... adds up to exactly 15.0."""
+    return sum(cents(v) for v in values) / 100
+
+
+def split_points(total: float, weights: list[float]) -> list[float]:
+    """Split ``total`` points over ``weights`` at two decimals by the largest-remainder method: each
+    share is rounded down to the cent, and the cents left over go to the largest remainders (ties:
+    the earlier test), so the shares sum to exactly ``total``; a zero weight gets zero."""
+    whole = cents(total)
+    weight_sum = sum(weights)
+    if not weights:
+        return []
+    if weight_sum <= 0:
+        return [0.0] * len(weights)
+    exact = [whole * w / weight_sum for w in weights]
+    floors = [int(x) for x in exact]
+    left = whole - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [c / 100 for c in floors]
 
 
 def score(
@@ -106,17 +136,15 @@ def score(
                            "inline cells of {section}), not through {names}").format(
                                stage=stage, section=STAGES[stage].section, names=", ".join(STAGES[stage].names)))
         ids = by_stage[stage] or [f"{stage}::(no tests collected)"]
-        weights = [config.weight(t) for t in ids]
-        total_w = sum(weights) or 1.0
-        for t_index, (test_id, w) in enumerate(zip(ids, weights), start=1):
-            share = config.points[stage] * w / total_w
+        shares = split_points(config.points[stage], [config.weight(t) for t in ids])
+        for t_index, (test_id, share) in enumerate(zip(ids, shares), start=1):
             got = outcomes.get(test_id)
             passed = bool(got and got.passed)
             message = got.message if got else (
                 missing_reason if by_stage[stage] else "no test of this stage was collected by the suite")
             tests.append(GradedTest(
                 test_id=test_id, stage=stage, number=f"{s_index}.{t_index}",
-                score=round(share, 4) if passed else 0.0, max_score=round(share, 4), passed=passed,
+                score=share if passed else 0.0, max_score=share, passed=passed,
                 visibility=config.visibility(test_id, stage), message=message or "",
                 duration=round(got.duration, 4) if got else 0.0,
             ))

@@ -43,6 +43,7 @@ OPS: tuple[str, ...] = (
     "dataset_items",
     "dataset_tokenizer_calls",
     "dataloader_batches",
+    "dataloader_signature",
     "embeddings_new",
     "embeddings_state",
     "embeddings_forward",
@@ -52,6 +53,7 @@ OPS: tuple[str, ...] = (
     "bpe_scratch_encode",
     "bpe_scratch_decode",
     "bpe_scratch_train",
+    "bpe_scratch_state",
     "release",
 )
 
@@ -129,8 +131,18 @@ class Adapter(abc.ABC):
         """Call ``create_dataloader_v1`` by keyword, then (after ``torch.manual_seed(seed)`` when
         ``seed`` is given) iterate it.  Returns ``{"type": qualified class name of the loader,
         "is_dataloader": bool, "len": len(loader) or None, "drop_last": the effective value,
-        "batches": [[x, y], ...]}``.  A ``create_dataloader_v1`` without a ``drop_last`` parameter
-        (older copies of the book) is called without it and judged as ``drop_last=False``."""
+        "batches": [[x, y], ...], "num_workers": the loader's ``num_workers`` attribute (an int) or
+        None}``.  A ``create_dataloader_v1`` without a ``drop_last`` parameter (older copies of the
+        book) is called without it and judged as ``drop_last=False``.  ``max_batches=0`` never
+        iterates the loader (so worker processes are never started)."""
+
+    @abc.abstractmethod
+    def dataloader_signature(self) -> list[dict[str, Any]]:
+        """The parameters of ``create_dataloader_v1`` in order: ``[{"name": str, "kind":
+        "positional_only|positional_or_keyword|var_positional|keyword_only|var_keyword",
+        "has_default": bool, "default": the default if it is None, a bool, an int, a float or a
+        short str (else None), "default_repr": repr of the default (at most 80 characters) or
+        None}, ...]``; ``[]`` when the signature cannot be read."""
 
     # --- 2.7 / 2.8: embeddings -------------------------------------------------------------------
     @abc.abstractmethod
@@ -184,6 +196,12 @@ class Adapter(abc.ABC):
     def bpe_scratch_train(
         self, handle: int, text: str, vocab_size: int, allowed_special: SpecialSet = None
     ) -> None: ...
+
+    @abc.abstractmethod
+    def bpe_scratch_state(self, handle: int) -> dict[str, Any]:
+        """What training left behind, as the bonus notebook names it: ``{"vocab_len": int | None, "merges": [[left id, right id, merged id], ...] in the order of
+        ``tok.bpe_merges`` (insertion = learned order) or None, "specials": {token: number of
+        ``tok.vocab`` values equal to it} for every ``<|...|>`` value}``."""
 
     # --- lifetime --------------------------------------------------------------------------------
     @abc.abstractmethod

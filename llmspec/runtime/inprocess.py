@@ -20,6 +20,7 @@ import inspect
 import itertools
 import math
 import operator
+import reprlib
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -226,6 +227,21 @@ def _state_value(name: str, value: Any, rows: list[int] | None) -> dict[str, Any
     return out
 
 
+def _wire_parameter(p: inspect.Parameter) -> dict[str, Any]:
+    """One parameter of a signature as wire values; a default that is not a plain scalar is given
+    by its (short) repr only, so no submission object crosses the wire."""
+    has_default = p.default is not p.empty
+    default = p.default if has_default else None
+    plain = default is None or type(default) in (bool, int, float) or (type(default) is str and len(default) <= 80)
+    return {
+        "name": p.name,
+        "kind": p.kind.name.lower(),
+        "has_default": has_default,
+        "default": default if plain else None,
+        "default_repr": reprlib.repr(default)[:80] if has_default else None,
+    }
+
+
 class InProcessAdapter(Adapter):
     """Answers adapter calls by calling a :class:`~llmspec.runtime.target.LoadedTarget` directly."""
 
@@ -416,21 +432,33 @@ class InProcessAdapter(Adapter):
         if seed is not None:
             torch.manual_seed(seed)
         batches = []
-        iterator = iter(loader)
-        try:
-            for i, batch in enumerate(iterator):
-                if max_batches is not None and i >= max_batches:
-                    break
-                batches.append(wire_pair(batch, f"batch {i}"))
-        finally:
-            del iterator  # shuts DataLoader worker processes down now, not at garbage collection
+        if max_batches != 0:  # 0: judge the loader's attributes only, never start its workers
+            iterator = iter(loader)
+            try:
+                for i, batch in enumerate(iterator):
+                    if max_batches is not None and i >= max_batches:
+                        break
+                    batches.append(wire_pair(batch, f"batch {i}"))
+            finally:
+                del iterator  # shuts DataLoader worker processes down now, not at garbage collection
+        workers = getattr(loader, "num_workers", None)
         return {
             "type": f"{cls.__module__}.{cls.__qualname__}",
             "is_dataloader": isinstance(loader, torch.utils.data.DataLoader),
             "len": length,
             "drop_last": drop_last,
             "batches": batches,
+            "num_workers": workers if type(workers) is int else None,
         }
+
+    @_op
+    def dataloader_signature(self) -> list[dict[str, Any]]:
+        (create,) = self._need("dataloader")
+        try:
+            params = inspect.signature(create).parameters.values()
+        except (TypeError, ValueError):
+            return []
+        return [_wire_parameter(p) for p in params]
 
     # --- 2.7 / 2.8 -------------------------------------------------------------------------------
     @_op
@@ -521,6 +549,28 @@ class InProcessAdapter(Adapter):
         else:
             tok.train(text, vocab_size, allowed_special=_special(allowed_special))
         return None
+
+    @_op
+    def bpe_scratch_state(self, handle: int) -> dict[str, Any]:
+        tok = self._handle(handle, "bpe_scratch")
+        vocab = getattr(tok, "vocab", None)
+        merges = getattr(tok, "bpe_merges", None)
+        state: dict[str, Any] = {"vocab_len": None, "merges": None, "specials": {}}
+        if isinstance(vocab, dict):
+            state["vocab_len"] = len(vocab)
+            specials: dict[str, int] = {}
+            for value in vocab.values():
+                if isinstance(value, (bytes, bytearray)):  # a vocabulary of bytes, not of GPT-2's characters
+                    value = bytes(value).decode("utf-8", "replace")
+                if isinstance(value, str) and value.startswith("<|") and value.endswith("|>"):
+                    text = str.__str__(value)
+                    specials[text] = specials.get(text, 0) + 1
+            state["specials"] = specials
+        if isinstance(merges, dict):
+            state["merges"] = [[*wire_ids(list(pair), "BPETokenizerSimple.bpe_merges key"),
+                                *wire_ids([new], "BPETokenizerSimple.bpe_merges value")]
+                               for pair, new in merges.items()]
+        return state
 
     # --- lifetime --------------------------------------------------------------------------------
     def release(self, handle: int) -> None:

@@ -35,6 +35,7 @@ import atexit
 import inspect
 import io
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -45,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspec.runtime import wire
-from llmspec.sandbox import isolation
+from llmspec.sandbox import isolation, landlock
 from llmspec.runtime.adapter import OPS, Adapter
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
 
@@ -53,6 +54,7 @@ WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
+    "stall_after": 5.0,  # seconds after which a running call is reported as stalled (see on_stall)
     "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
     "submission_timeout": None,  # wall-clock seconds for everything this proxy runs (None: no cap)
     "memory_mb": 2048,  # new address space on top of the worker's baseline (see apply_limits)
@@ -192,6 +194,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     else:
         info["dropped"] = False
         isolation.set_no_new_privs()
+    # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
+    info["landlock"] = landlock.restrict([scratch])
     info["uid"] = os.getuid()
     isolation.die_with_parent(parent_pid)
     info["setup_seconds"] = round(time.monotonic() - t0, 3)
@@ -572,6 +576,12 @@ class _ProxyBase(Adapter):
         left = float("inf") if total is None else total - self._used
         return min(float("inf") if per_call is None else per_call, left)
 
+    def start_budget(self, seconds: float | None) -> None:
+        """From now on, ``seconds`` of wall clock for everything this proxy runs (``None``: no cap).
+        The grader gives every stage its own budget, so a hang in one stage cannot spend another's."""
+        self.limits["submission_timeout"] = seconds
+        self._used = 0.0
+
     def _check_budget(self, what: str) -> None:
         if self._budget(None) <= 0:
             raise CallTimeout(
@@ -608,6 +618,7 @@ class _ProxyBase(Adapter):
         t0 = time.monotonic()
         try:
             wire.send(worker.fd, {"id": request_id, "op": op, "kwargs": wire_kwargs}, t0 + budget, self.max_bytes)
+            self._wait_or_stall(worker, t0, budget)
             msg = wire.recv(worker.fd, t0 + budget, self.max_bytes)
             if not isinstance(msg, dict) or msg.get("id") != request_id or len(msg) != 2:
                 raise _Unexpected(f"protocol violation: unexpected answer {str(msg)[:200]}")
@@ -626,6 +637,31 @@ class _ProxyBase(Adapter):
         if op == "release":
             self._handles.pop(kwargs["handle"], None)
         return self._result(op, msg)
+
+    # Called with True when a call has run for ``stall_after`` seconds and with False when it ends:
+    # the grader then lets another submission use the core (see llmspec.grading.runner).
+    on_stall: Any = None
+
+    def _wait_or_stall(self, worker: _Worker, t0: float, budget: float) -> None:
+        """Wait up to ``stall_after`` seconds for the answer; a call still running then (50-100 times
+        an honest call) is reported through :attr:`on_stall` and its worker runs at a CPU priority 10
+        steps lower until the call ends, so a hang does not take a core from honest submissions."""
+        after = self.limits.get("stall_after")
+        if self.on_stall is None or not after or after >= budget:
+            return
+        poller = select.poll()
+        poller.register(worker.fd, select.POLLIN)
+        if poller.poll(int(after * 1000)):
+            return
+        # 10 steps, not to the very lowest: a slow but honest call must still finish within its budget
+        before = isolation.set_priority(worker.pid, lower_by=10)
+        self.on_stall(True)
+        try:
+            poller.poll(max(0, int((t0 + budget - time.monotonic()) * 1000)))
+        finally:
+            if before is not None:
+                isolation.set_priority(worker.pid, before)  # best effort: only root may raise it again
+            self.on_stall(False)
 
     def _result(self, op: str, msg: dict[str, Any]) -> Any:
         if "ok" in msg:

@@ -244,6 +244,18 @@ def private_world_writable(keep: list[Path]) -> bool:
     return True
 
 
+def set_priority(pid: int, nice: int | None = None, lower_by: int = 0) -> int | None:
+    """Set the CPU priority of process group ``pid`` (a worker and its children) to ``nice``, or
+    ``lower_by`` steps below its current one; returns the previous one, or None if refused (a normal
+    user may lower a priority but not raise it back)."""
+    try:
+        before = os.getpriority(os.PRIO_PGRP, pid)
+        os.setpriority(os.PRIO_PGRP, pid, min(19, before + lower_by) if nice is None else nice)
+        return before
+    except OSError:
+        return None
+
+
 def set_child_subreaper() -> bool:
     """Make this (supervising) process adopt orphaned descendants instead of init.
 

@@ -124,7 +124,12 @@ class BPETokenizerSimple:
             words = {self._merge(w, best, new): c for w, c in words.items()}
             new += 1
         self.special = {s: new + k for k, s in enumerate(specials)}
+        self.vocab.update({i: s.encode() for s, i in self.special.items()})
         self._whole = {}
+
+    @property
+    def bpe_merges(self):
+        return self.merged
 
     @staticmethod
     def _merge(w, pair, new):
@@ -151,6 +156,7 @@ class BPETokenizerSimple:
         return ids
 
     def encode(self, text, allowed_special=None):
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # as tiktoken
         allowed = set(self.special) if allowed_special == "all" else set(allowed_special or ())
         for s in self.special:
             if s in text and s not in allowed:

@@ -1,5 +1,6 @@
 """Leaves a spinning thread and a double-forked setsid daemon behind (it writes its pid to the
 marker dir and then sleeps); its tokenizer is correct."""
+# llmspec-honest-stages: tokenizer_v1
 import os
 import threading
 import time

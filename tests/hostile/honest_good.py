@@ -1,4 +1,5 @@
 """Honest, correct SimpleTokenizerV1 (the reference behaviour)."""
+# llmspec-honest-stages: tokenizer_v1
 
 import re as _re
 

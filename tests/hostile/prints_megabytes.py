@@ -1,4 +1,5 @@
 """Prints ~20 MB at import and on every call; its tokenizer is otherwise correct."""
+# llmspec-honest-stages: tokenizer_v1
 import sys
 
 sys.stdout.write("x" * (20 * 1024 * 1024))

@@ -114,7 +114,27 @@ BUGS: tuple[Bug, ...] = (
     Bug("v1_decode_space_before_quotes", "tokenizer_v1",
         "decode removes the space before ,.?! only, not before quotes and parentheses",
         *_v1("""re.sub(r'\\s+([,.?!"()\\'])', r'\\1', text)""", """re.sub(r'\\s+([,.?!])', r'\\1', text)""")),
+    Bug("v1_decode_skips_unknown_ids", "tokenizer_v1",
+        "decode silently skips ids that are not in the vocabulary (data lost, no error)",
+        *_v1('text = " ".join([self.int_to_str[i] for i in ids])',
+             'text = " ".join([self.int_to_str[i] for i in ids if i in self.int_to_str])')),
+    Bug("v1_split_extra_chars", "tokenizer_v1",
+        "V1's regex splits on characters outside the book's set too (%, $, an em-dash, curly quotes)",
+        *_v1(r"""re.split(r'([,.:;?_!"()\']|--|\s)', text)""",
+             "re.split(r'([,.:;?_!\"()\\'%$\u2014\u201c\u201d]|--|\\s)', text)")),
+    Bug("v1_decode_removes_space_before_underscore", "tokenizer_v1",
+        "decode also removes the space before _ (not one of the book's ,.?!\"()')",
+        *_v1("""re.sub(r'\\s+([,.?!"()\\'])', r'\\1', text)""",
+             """re.sub(r'\\s+([,.?!"()\\'_])', r'\\1', text)""")),
     # ---- tokenizer_v2 (Listing 2.4) ----------------------------------------------------------
+    Bug("v2_decode_skips_unknown_ids", "tokenizer_v2",
+        "V2's decode silently skips ids that are not in the vocabulary (data lost, no error)",
+        r"""        text = " ".join([self.int_to_str[i] for i in ids])
+        # Replace spaces before the specified punctuations
+        text = re.sub(r'\s+([,.:;?!"()\'])', r'\1', text)""",
+        r"""        text = " ".join([self.int_to_str[i] for i in ids if i in self.int_to_str])
+        # Replace spaces before the specified punctuations
+        text = re.sub(r'\s+([,.:;?!"()\'])', r'\1', text)"""),
     Bug("v2_no_unk", "tokenizer_v2",
         "V2 copied from V1 without the <|unk|> substitution: unknown words raise KeyError",
         """        preprocessed = [
@@ -269,6 +289,13 @@ BUGS: tuple[Bug, ...] = (
         "shuffle and drop_last passed to DataLoader the wrong way round",
         "        shuffle=shuffle,\n        drop_last=drop_last,\n",
         "        shuffle=drop_last,\n        drop_last=shuffle,\n"),
+    Bug("dl_num_workers_not_passed", "dataloader",
+        "create_dataloader_v1 accepts num_workers but never passes it to the DataLoader",
+        "        drop_last=drop_last,\n        num_workers=num_workers\n", "        drop_last=drop_last,\n"),
+    Bug("dl_default_max_length_128", "dataloader",
+        "a listing default changed: max_length=128 (create_dataloader_v1(text) then yields other windows)",
+        "def create_dataloader_v1(txt, batch_size=4, max_length=256,",
+        "def create_dataloader_v1(txt, batch_size=4, max_length=128,"),
     # ---- embeddings (2.7-2.8) ----------------------------------------------------------------
     Bug("emb_no_positional", "embeddings",
         "forward returns the token embeddings only (positional embeddings never added)",

@@ -1,0 +1,68 @@
+"""Read one submission's score back from every report format we write.
+
+Why: a student's total is seen in several tools (Gradescope adds the tests' ``score`` values, GitHub
+Classroom reads its payload, CI dashboards read JUnit, instructors the CSV and the HTML page).  A
+correct submission must show full marks in every one of them, so the tests and the grading
+benchmark check the written files, not the in-memory numbers.  Values are added as decimals (the
+way a spreadsheet shows them), so 2.14 + 2.14 + ... is compared exactly.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+
+
+def _dec(x: object) -> Decimal:
+    return Decimal(str(x))
+
+
+def shown_scores(out: Path, name: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """``{where: (score, max_score)}`` for submission ``name`` in the report tree ``out``."""
+    out = Path(out)
+    d = out / name
+    found: dict[str, tuple[Decimal, Decimal]] = {}
+    data = json.loads((d / "results.json").read_text("utf-8"))
+    meta = data["extra_data"]["llmspec"]
+    found["results.json score"] = (_dec(data["score"]), _dec(meta["max_score"]))
+    found["results.json tests"] = (sum((_dec(t["score"]) for t in data["tests"]), Decimal(0)),
+                                   sum((_dec(t["max_score"]) for t in data["tests"]), Decimal(0)))
+    found["results.json stages"] = (sum((_dec(s["score"]) for s in meta["stages"].values()), Decimal(0)),
+                                    sum((_dec(s["max_score"]) for s in meta["stages"].values()), Decimal(0)))
+    props = {p.get("name"): p.get("value") for p in ET.parse(d / "junit.xml").iter("property")}
+    found["junit.xml"] = (_dec(props["score"]), _dec(props["max_score"]))
+    payload = json.loads(base64.b64decode((d / "classroom_result.b64").read_text().strip()))
+    found["classroom payload"] = (sum((_dec(t["score"]) for t in payload["tests"]), Decimal(0)),
+                                  _dec(payload["max_score"]))
+    csv_path = out / "gradebook.csv"
+    if csv_path.exists():
+        for row in csv.DictReader(io.StringIO(csv_path.read_text("utf-8"))):
+            if row["submission"].lstrip("'") == name:
+                found["gradebook.csv"] = (_dec(row["score"]), _dec(row["max_score"]))
+                found["gradebook.csv percent"] = (_dec(row["percent"]), Decimal(100))
+    html_path = out / "report.html"
+    if html_path.exists():
+        m = re.search(r"<tr><td>" + re.escape(escape(name)) + r'</td><td class="[a-z]*">([0-9.]+)/([0-9.]+)</td>',
+                      html_path.read_text("utf-8"))
+        if m:
+            found["report.html"] = (_dec(m.group(1)), _dec(m.group(2)))
+    return found
+
+
+def short_of_full_marks(out: Path, name: str, full: float) -> list[str]:
+    """Where submission ``name`` shows less than ``full`` points out of ``full`` (empty: nowhere)."""
+    found = shown_scores(out, name)
+    bad = [f"{where}: row missing" for where, file in (("gradebook.csv", "gradebook.csv"),
+                                                        ("report.html", "report.html"))
+           if (Path(out) / file).exists() and where not in found]
+    for where, (got, of) in found.items():
+        expected = Decimal(100) if where.endswith("percent") else _dec(full)
+        if got != expected or of != expected:
+            bad.append(f"{where}: {got}/{of}")
+    return bad

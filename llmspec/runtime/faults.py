@@ -1,0 +1,131 @@
+"""Stages graded independently: a fault inside one stage costs that stage only.
+
+:class:`StageGuard` wraps the isolated adapter (:class:`~llmspec.runtime.worker.ProxyAdapter`) on the
+trusted side.  The plugin tells it which stage the next test belongs to (:meth:`StageGuard.begin_stage`);
+each stage gets its own wall-clock budget for the time spent in submission code.  When a call into
+the submission times out, kills the worker (``os._exit``, a crash) or exceeds the memory limit, the
+guard remembers the reason (a ``MemoryError`` raised under the worker's cap counts as a memory kill:
+the next call would only hog again), and every later call of that stage, Hypothesis' replays and shrinking
+included, fails at once with "after <reason>: not run" instead of waiting out another call budget.
+The next stage starts with a fresh budget and a fresh worker (the proxy restarts it on demand).
+
+Why here and not in the worker: the worker is where submission code runs; what it has cost and
+what may still run is decided by the trusted process.
+"""
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+from llmspec.errors import CallTimeout, HarnessError, ImplError, WorkerDied
+from llmspec.i18n import _
+from llmspec.runtime.adapter import OPS, Adapter
+from llmspec.runtime.worker import _forwarder  # the proxy's own: same signatures, calls self._call
+
+# The book's name for what each operation runs (chapter 2's listings), for the fault's reason.
+BOOK_CALLS: dict[str, str] = {
+    "describe": "loading the submission",
+    "tokenizer_new": "SimpleTokenizer{v}(vocab)",
+    "tokenizer_encode": "SimpleTokenizer{v}.encode(...)",
+    "tokenizer_decode": "SimpleTokenizer{v}.decode(...)",
+    "bpe_encode": "tokenizer.encode(...) (tiktoken, section 2.5)",
+    "bpe_decode": "tokenizer.decode(...) (tiktoken, section 2.5)",
+    "bpe_info": "tiktoken.get_encoding(\"gpt2\")",
+    "dataset_new": "GPTDatasetV1(...)",
+    "dataset_len": "len(GPTDatasetV1)",
+    "dataset_items": "GPTDatasetV1[i]",
+    "dataset_tokenizer_calls": "GPTDatasetV1(...)",
+    "dataloader_batches": "create_dataloader_v1(...)",
+    "embeddings_new": "torch.nn.Embedding(...) (section 2.7)",
+    "embeddings_state": "torch.nn.Embedding(...) (section 2.7)",
+    "embeddings_forward": "the embedding layers' forward pass (section 2.8)",
+    "embeddings_backward": "the embedding layers' backward pass (section 2.8)",
+    "state_read": "the embedding layers the notebook made inline (section 2.8)",
+    "bpe_scratch_new": "the byte-level BPE tokenizer",
+    "bpe_scratch_encode": "the byte-level BPE tokenizer's encode(...)",
+    "bpe_scratch_decode": "the byte-level BPE tokenizer's decode(...)",
+    "bpe_scratch_train": "the byte-level BPE tokenizer's train(...)",
+}
+
+
+class StageFault(HarnessError):
+    """A call refused because an earlier call of the same stage timed out or killed the worker."""
+
+
+def book_call(op: str, stage: str | None) -> str:
+    """What ``op`` runs, in the book's names (the tokenizer's version from the stage)."""
+    version = {"tokenizer_v1": "V1", "tokenizer_v2": "V2"}.get(stage or "", "V1/V2")
+    return BOOK_CALLS.get(op, f"{op}(...)").replace("{v}", version)
+
+
+def fault_reason(call: str, exc: HarnessError) -> str:
+    """"a timeout in GPTDatasetV1(...)", "a memory kill in ...", "a crash in ..." for ``exc``."""
+    if isinstance(exc, CallTimeout):
+        return _("a timeout in {call}").format(call=call)
+    text = str(exc)
+    if "memory" in text.lower():
+        return _("a memory kill in {call}").format(call=call)
+    return _("a crash in {call}").format(call=call)
+
+
+class StageGuard(Adapter):
+    """An :class:`Adapter` that forwards to ``inner`` and contains faults within their stage.
+
+    ``budgets`` maps a stage to its wall-clock seconds in submission code; ``default_budget`` is used
+    for stages not listed (``None``: no stage budget, only the per-call one)."""
+
+    def __init__(self, inner: Adapter, budgets: dict[str, float] | None = None,
+                 default_budget: float | None = None) -> None:
+        self.inner = inner
+        self.budgets = dict(budgets or {})
+        self.default_budget = default_budget
+        self.stage: str | None = None
+        self.fault: str | None = None  # why the current stage stopped, once it has
+        self.faults: dict[str, str] = {}  # every stage that stopped early, with its reason
+
+    def __getattr__(self, name: str) -> Any:  # worker_pid, startups, ...: the proxy's own
+        return getattr(self.inner, name)
+
+    def budget(self, stage: str) -> float | None:
+        return self.budgets.get(stage, self.default_budget)
+
+    def begin_stage(self, stage: str) -> None:
+        """The next calls belong to ``stage``: a new stage gets a fresh budget and no fault."""
+        if stage == self.stage:
+            return
+        self.stage, self.fault = stage, None
+        start, budget = getattr(self.inner, "start_budget", None), self.budget(stage)
+        if start is not None and budget is not None:  # none given: the proxy's own limits hold
+            start(budget)
+
+    def not_run(self) -> str | None:
+        """The message for a test of the current stage that must not run, or None."""
+        if self.fault is None:
+            return None
+        return _("after {reason}: not run").format(reason=self.fault)
+
+    def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
+        refused = self.not_run()
+        if refused is not None and op != "release":
+            raise StageFault(refused)
+        try:
+            return getattr(self.inner, op)(**kwargs)
+        except (CallTimeout, WorkerDied) as exc:
+            call = book_call(op, self.stage)
+            if self.stage is not None and self.fault is None:
+                self.fault = fault_reason(call, exc)
+                self.faults[self.stage] = self.fault
+            raise type(exc)(_("{call}: {why}").format(call=call, why=exc)) from None
+        except ImplError as exc:  # MemoryError under the worker's cap: the next call would hog again
+            if exc.is_a("MemoryError") and self.stage is not None and self.fault is None:
+                self.fault = _("a memory kill in {call}").format(call=book_call(op, self.stage))
+                self.faults[self.stage] = self.fault
+            raise
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+for _op in OPS:
+    setattr(StageGuard, _op, _forwarder(_op))
+abc.update_abstractmethods(StageGuard)
