@@ -407,7 +407,7 @@ class InProcessAdapter(Adapter):
         if _accepts(create, "shuffle"):
             kwargs["shuffle"] = shuffle
         elif shuffle:
-            raise TypeError(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
+            raise _wire_error(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
                               "shuffle=True on to the DataLoader); {signatures}").format(
                 name=self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1",
                 signatures=side_by_side("create_dataloader_v1",
@@ -420,7 +420,7 @@ class InProcessAdapter(Adapter):
         if _accepts(create, "num_workers"):
             kwargs["num_workers"] = num_workers
         elif num_workers:
-            raise TypeError(f"create_dataloader_v1 has no num_workers parameter (asked for {num_workers})")
+            raise _wire_error(f"create_dataloader_v1 has no num_workers parameter (asked for {num_workers})")
         if seed is not None:
             torch.manual_seed(seed)
         loader = self._book_call("create_dataloader_v1", create, txt, **kwargs)
