@@ -88,3 +88,20 @@ def test_run_dir_removal_never_follows_planted_symlinks(tmp_path: Path) -> None:
     isolation.remove_run_dir(run)
     assert not run.root.exists()
     assert (precious / "keep.txt").read_text() == "x"
+
+
+def test_bind_points_keep_files_symlinks_and_drop_nested(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "venv"
+    (real / "lib" / "site-packages").mkdir(parents=True)
+    (real / "lib" / "stdlib.zip").write_bytes(b"")
+    link = tmp_path / "venv-link"
+    link.symlink_to(real)
+    points = dict(isolation.bind_points([
+        real / "lib" / "site-packages",   # nested in the prefix below: dropped
+        real,
+        real / "lib" / "stdlib.zip",      # a file keeps its directory (nested too)
+        link,                             # kept under its own spelling, bound to the real dir
+        tmp_path / "missing",             # nothing to keep
+        "/usr/lib",                       # not under a world-writable directory: no mount needed
+    ]))
+    assert points == {str(real): str(real), str(link): str(real)}

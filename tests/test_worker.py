@@ -373,3 +373,77 @@ def test_a_long_call_is_reported_as_stalled_and_runs_at_a_lower_priority(proxies
     seen.clear()
     proxy.tokenizer_decode(handle, [])  # a quick call is no stall
     assert seen == []
+
+
+# --- the Python environment stays whole under the private /tmp --------------------------------------
+LAZY_SUBMISSION = """
+    import importlib.metadata
+    class SimpleTokenizerV1:
+        def __init__(self, vocab): pass
+        def encode(self, text): return []
+        def decode(self, ids):
+            import llmspec_lazy_probe.extra  # first imported inside a call, after the mounts
+            return llmspec_lazy_probe.extra.WORD + " " + importlib.metadata.version("llmspec-lazy-probe")
+    """
+
+
+def lazy_environment(root: Path) -> Path:
+    """A site-packages directory under ``root`` holding a package nothing imported yet (with the
+    dist-info ``importlib.metadata.version`` reads, as the book's first cell does for torch)."""
+    site = root / "site-packages"
+    (site / "llmspec_lazy_probe").mkdir(parents=True)
+    (site / "llmspec_lazy_probe" / "__init__.py").write_text("")
+    (site / "llmspec_lazy_probe" / "extra.py").write_text("WORD = 'reachable'\n")
+    dist = site / "llmspec_lazy_probe-1.2.3.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: llmspec-lazy-probe\nVersion: 1.2.3\n")
+    for path in [root, *root.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    return site
+
+
+@AS_ROOT
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_import_paths_under_tmp_stay_reachable_for_lazy_imports(proxies, tmp_path: Path, monkeypatch, start: str) -> None:
+    site = lazy_environment(tmp_path / "env")
+    assert str(site).startswith("/tmp/")
+    monkeypatch.syspath_prepend(str(site))  # fork: the worker inherits sys.path
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))  # spawn
+    (tmp_path / "sub").mkdir()  # apart from the environment: the target's directory is kept anyway
+    proxy = proxies(submission(tmp_path / "sub", LAZY_SUBMISSION), start=start)
+    assert proxy.tokenizer_decode(proxy.tokenizer_new(1, VOCAB), []) == "reachable 1.2.3"
+    assert proxy.worker_info["private_tmp"] and proxy.worker_info["dropped"]
+
+
+@AS_ROOT
+def test_a_venv_under_tmp_keeps_its_modules_in_the_worker(tmp_path: Path) -> None:
+    """``sys.prefix`` itself under /tmp: a venv (sharing this interpreter's packages) whose own
+    site-packages holds the lazily imported package; the worker is started by the venv's python."""
+    import subprocess
+    import sys
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    venv_site = Path(subprocess.run([str(py), "-c", "import site; print(site.getsitepackages()[0])"],
+                                    check=True, capture_output=True, text=True).stdout.strip())
+    probe = lazy_environment(tmp_path / "probe")
+    for entry in probe.iterdir():
+        os.rename(entry, venv_site / entry.name)
+    (tmp_path / "sub").mkdir()
+    target = submission(tmp_path / "sub", LAZY_SUBMISSION)
+    script = textwrap.dedent(f"""
+        import sys
+        from llmspec.runtime.worker import ProxyAdapter
+        p = ProxyAdapter({target!r}, start="spawn", call_timeout=10, load_timeout=60)
+        try:
+            print(sys.prefix.startswith("/tmp/"), p.worker_info["private_tmp"],
+                  p.tokenizer_decode(p.tokenizer_new(1, {{"a": 0}}), []))
+        finally:
+            p.close()
+        """)
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        if not path.is_symlink():
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    done = subprocess.run([str(py), "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True True reachable 1.2.3", done.stderr[-3000:]

@@ -127,6 +127,22 @@ def _load_factory(spec: str) -> Any:
     return obj
 
 
+def _pin_data_dir() -> None:
+    """Point ``$LLMSPEC_DATA`` at the verified data wherever it was found (e.g. the user cache).
+
+    Called before ``HOME`` moves to the scratch dir (after which the user cache would be looked for
+    there), so the data directory is also the one kept reachable under a private ``/tmp``: the
+    book's files are served from it to downloads at import (:mod:`llmspec.sandbox.bookdownloads`)."""
+    from llmspec import data
+
+    if os.environ.get(data.DATA_ENV):
+        return
+    try:
+        os.environ[data.DATA_ENV] = str(data.locate().verdict.parent)
+    except Exception:  # missing data is reported by the stages that need it
+        pass
+
+
 def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]:
     """Everything between "process exists" and "submission code may run"; returns hello info."""
     t0 = time.monotonic()
@@ -135,6 +151,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     cap = int(limits["output_kb"]) * 1024
     sys.stdout = _CappedText(1, cap, "stdout")
     sys.stderr = _CappedText(2, cap, "stderr")
+    _pin_data_dir()
     os.chdir(scratch)
     os.environ.update(HOME=scratch, TMPDIR=os.path.join(scratch, "tmp"), OMP_NUM_THREADS="1")
     os.environ.pop("PYTHONSTARTUP", None)
@@ -167,10 +184,14 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
             info["tiktoken_error"] = str(exc)
     factory = _load_factory(config["factory"])
     info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
-    # what must stay reachable under a private /tmp: the run dir, import paths, the llmspec/reference
-    # checkout itself (an editable install may live under /tmp, as in a CI clone), target and data
+    # what must stay reachable under a private /tmp: the run dir, the Python environment (every
+    # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
+    # llmspec/reference checkout itself (an editable install may live under /tmp, as in a CI clone),
+    # target and data
     project = Path(isolation.__file__).resolve().parent.parent
-    keep = [Path(config["run_root"]), project, *map(Path, config.get("sys_path") or [])]
+    environment = [*sys.path, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    keep = [Path(config["run_root"]), project, *map(Path, config.get("sys_path") or []),
+            *(Path(p) for p in environment if p)]
     if os.environ.get("LLMSPEC_DATA") and os.path.exists(os.environ["LLMSPEC_DATA"]):
         # a symlink under /tmp would vanish with the private mount: use the resolved directory
         os.environ["LLMSPEC_DATA"] = str(Path(os.environ["LLMSPEC_DATA"]).resolve())

@@ -207,36 +207,70 @@ def unshare_network() -> bool:
     return is_root() and libc().unshare(CLONE_NEWNET) == 0
 
 
-def private_world_writable(keep: list[Path]) -> bool:
+def _under_world_writable(path: str) -> bool:
+    return any(path == d or path.startswith(d + "/") for d in WORLD_WRITABLE)
+
+
+def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
+    """``(mount point, source directory)`` pairs that keep every path of ``keep`` reachable under
+    private ``/tmp``-like mounts.
+
+    A file (a zipped stdlib on ``sys.path``) keeps its directory.  A path is kept under its own
+    spelling *and* its resolved one, since a symlinked venv under ``/tmp`` is reached through both
+    (``sys.path`` and package ``__path__`` hold the spelling, ``os.path.realpath`` the other).  A
+    point inside another point is dropped: the outer bind already shows it.  Sorted, so parents
+    come first."""
+    wanted: dict[str, str] = {}
+    for k in keep:
+        spelled = os.path.abspath(k)
+        if not os.path.exists(spelled):
+            continue
+        real = os.path.realpath(spelled)
+        if not os.path.isdir(real):
+            spelled, real = os.path.dirname(spelled), os.path.dirname(real)
+        for point in (spelled, real):
+            if _under_world_writable(point) and point not in WORLD_WRITABLE:
+                wanted.setdefault(point, real)
+    out: list[tuple[str, str]] = []
+    for point in sorted(wanted):
+        if not any(point.startswith(outer + "/") for outer, _ in out):
+            out.append((point, wanted[point]))
+    return out
+
+
+def private_world_writable(keep: list[Path] | list[str]) -> bool:
     """Give this process private, empty tmpfs mounts over ``/tmp``, ``/var/tmp``, ``/dev/shm``.
 
     Why: dropping to ``nobody`` protects root-owned directories, but world-writable ones stay
     writable; with private mounts a file the submission writes there vanishes with the worker.
-    Each directory in ``keep`` (the run dir, the submission's directory, ... which may live under
-    ``/tmp``) is bind-mounted back at its own path so it stays reachable.  Root only; False if
-    the kernel refused (nothing is half-done that matters: the mounts are private to us)."""
+    Each path in ``keep`` (the run dir, the submission's directory, every ``sys.path`` entry and
+    ``sys.prefix``, the data ... which may live under ``/tmp``) is bind-mounted back at its own
+    path (see :func:`bind_points`) so it stays reachable: a venv under ``/tmp`` must still import
+    the modules it has not imported yet.  Root only; False if the kernel refused (nothing is
+    half-done that matters: the mounts are private to us)."""
     if not is_root():
         return False
+    points = bind_points(keep)
     c = libc()
     if c.unshare(CLONE_NEWNS) != 0:
         return False
     if c.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return False
-    fds = {}
-    for k in keep:
-        k = Path(k).resolve()
-        if k.is_dir() and any(str(k).startswith(d + "/") for d in WORLD_WRITABLE):
-            fds[k] = os.open(k, os.O_RDONLY | os.O_DIRECTORY)
+    fds: dict[str, int] = {}
     try:
+        for _point, source in points:  # opened before the tmpfs hides them
+            if source not in fds:
+                fds[source] = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
         for d in WORLD_WRITABLE:
             if not os.path.isdir(d) or os.path.islink(d):
                 continue
             if c.mount(b"tmpfs", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=1777,size=64m") != 0:
                 return False
-            for k, fd in fds.items():
-                if str(k).startswith(d + "/"):
-                    os.makedirs(k, exist_ok=True)
-                    if c.mount(f"/proc/self/fd/{fd}".encode(), str(k).encode(), None, MS_BIND | MS_REC, None) != 0:
+            for point, source in points:
+                if point.startswith(d + "/"):
+                    os.makedirs(point, exist_ok=True)
+                    fd = fds[source]
+                    if c.mount(f"/proc/self/fd/{fd}".encode(), point.encode(), None, MS_BIND | MS_REC, None) != 0:
                         return False
     finally:
         for fd in fds.values():

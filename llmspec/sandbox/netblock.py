@@ -11,6 +11,10 @@ removed, so the hook is installed once per process and gated by a depth counter 
 :func:`blocked` raises and lowers.  Unix-domain sockets stay allowed: torch's DataLoader workers
 (``num_workers > 0``) pass tensors through them.
 
+Downloads of the book's own files (``the-verdict.txt`` from the book repository, GPT-2's
+``encoder.json`` / ``vocab.bpe``) never reach the hook: :mod:`llmspec.sandbox.bookdownloads` answers
+them from the verified local copy while the block is active.
+
 This is a guard against *accidents* (hanging downloads), not a sandbox: code that wants to can use
 ``ctypes``.  Isolation against tampering is the worker's job.
 """
@@ -20,6 +24,8 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from typing import Any
+
+from llmspec.sandbox import bookdownloads
 
 
 class NetworkBlocked(ConnectionRefusedError):
@@ -73,6 +79,7 @@ def install() -> None:
     global _installed
     if not _installed:
         sys.addaudithook(_hook)
+        bookdownloads.install(is_blocked)
         _installed = True
 
 

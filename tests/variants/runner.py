@@ -26,8 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+for _path in (HERE, HERE.parent):  # siblings, and tests/warm_pool.py (tests/ is not a package)
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import warm_pool  # noqa: E402
 
 from manifest import ANY, CORE_STAGES, KNOWN_GAPS, Variant, variants  # noqa: E402
 
@@ -94,21 +97,9 @@ def run_suite(variant: Variant, stages: tuple[str, ...], workdir: Path) -> Outco
 
 def worker(jobs_file: Path) -> int:
     """Child side of :func:`run_batch`: one ``pytest.main`` session per job, results as JSON lines."""
-    import contextlib
-    import io
-
     import pytest
 
-    jobs = json.loads(jobs_file.read_text(encoding="utf-8"))
-    with open(jobs["results"], "a", encoding="utf-8") as results:
-        for job in jobs["jobs"]:
-            buf = io.StringIO()
-            with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-                code = int(pytest.main(job["args"]))
-            results.write(json.dumps({"id": job["id"], "returncode": code,
-                                      "output": buf.getvalue()[-200_000:]}) + "\n")
-            results.flush()
-    return 0
+    return warm_pool.serve(jobs_file, pytest.main)
 
 
 def run_batch(selected: list[tuple[Variant, tuple[str, ...]]], workdir: Path, jobs: int = JOBS
@@ -117,35 +108,16 @@ def run_batch(selected: list[tuple[Variant, tuple[str, ...]]], workdir: Path, jo
     by_id = {v.id: (v, stages) for v, stages in selected}
     # longest first, dealt round-robin, so the two workers finish together
     order = sorted(selected, key=lambda vs: -len(vs[1]))
-    procs = []
-    for w in range(jobs):
-        mine = order[w::jobs]
-        if not mine:
-            continue
-        jobs_file = workdir / f"worker{w}.jobs.json"
-        results = workdir / f"worker{w}.results.jsonl"
-        jobs_file.write_text(json.dumps({"results": str(results), "jobs": [
-            {"id": v.id, "args": _suite_args(v, st, _report_path(workdir, v))} for v, st in mine]}))
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(jobs_file)]
-        procs.append((subprocess.Popen(cmd, cwd=REPO, env=_child_env(), stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL), results))
-    deadline = time.monotonic() + TIMEOUT * max(1, len(selected) // jobs // 4 + 1)
-    for proc, _ in procs:
-        try:
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    rows = warm_pool.run(Path(__file__).resolve(),
+                         [(v.id, _suite_args(v, st, _report_path(workdir, v))) for v, st in order],
+                         workdir, tag="zoo", processes=jobs, env=_child_env(), cwd=REPO,
+                         timeout=TIMEOUT * max(1, len(selected) // jobs // 4 + 1))
     outcomes: dict[str, Outcome] = {}
-    for _, results in procs:
-        if not results.exists():
-            continue
-        for line in results.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            v, stages = by_id[row["id"]]
-            report = _read_report(_report_path(workdir, v))
-            if report is not None:
-                outcomes[v.id] = Outcome(v, stages, row["returncode"], report, row["output"])
+    for vid, row in rows.items():
+        v, stages = by_id[vid]
+        report = _read_report(_report_path(workdir, v))
+        if report is not None:
+            outcomes[v.id] = Outcome(v, stages, row["returncode"], report, row["output"])
     left = [by_id[vid] for vid in by_id if vid not in outcomes]
     if left:  # a worker died or hung: judge those variants the slow, fully isolated way
         with ThreadPoolExecutor(max_workers=jobs) as pool:
