@@ -96,3 +96,18 @@ def test_a_file_with_relative_imports_runs_inside_its_package(tmp_path: Path) ->
         assert loaded.names["SimpleTokenizerV1"] is None  # only what the file itself holds
     finally:
         loaded.close()
+
+
+def test_grading_points_at_the_whole_split_chapter(tmp_path: Path) -> None:
+    """A class directory whose submission is a split chapter is graded as ``check`` judges it (every
+    file together), not on the one file that defines the most book names."""
+    from llmspec.grading.submissions import discover
+
+    (tmp_path / "class").mkdir()
+    split_chapter(tmp_path / "class" / "alice")
+    (tmp_path / "class" / "bob").mkdir()
+    (tmp_path / "class" / "bob" / "solution.py").write_text(T.BASE)
+    (tmp_path / "class" / "bob" / "helpers.py").write_text("X = 1\n")
+    subs = {s.name: s for s in discover([str(tmp_path / "class")], tmp_path / "work")}
+    assert subs["alice"].target == str((tmp_path / "class" / "alice").resolve()), subs["alice"]
+    assert subs["bob"].target == str((tmp_path / "class" / "bob" / "solution.py").resolve())  # named entry wins
