@@ -1,9 +1,9 @@
 """How long the whole spec suite takes against the reference, relative to the floor it cannot beat.
 
 The floor is ``python -c "import torch, tiktoken; tiktoken.get_encoding('gpt2')"`` (what any run must
-pay to start); the issue's target is a ratio under ~2.5.  Floor and suite run alternately, ``--repeat``
+pay to start); the project's target is a ratio under ~2.5.  Floor and suite run alternately, ``--repeat``
 times each (default 5), in the same environment (``PYTHONDONTWRITEBYTECODE`` as set by the caller, like
-CI), and the *median* counts.  Two ratios are printed: wall time (what the issue asks) and CPU time
+CI), and the *median* counts.  Two ratios are printed: wall time (the target's measure) and CPU time
 (user + sys of the child; other engineers' jobs on a shared 2-core machine inflate wall time far more
 than CPU time, so the CPU ratio is the steadier number).  Prints the numbers; asserts nothing (speed is
 not a test).

@@ -48,44 +48,61 @@ def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
 
 def probe(adapter: Any, description: dict[str, Any]) -> tuple[str | None, str]:
     """``(the edition whose split the target's tokenizer makes, or None; why)``."""
-    from reference.tokenizers import split_text
-
-    names = description.get("names", {})
-    versions = [v for v in (1, 2) if names.get(f"SimpleTokenizerV{v}")]
+    versions = _versions(description)
     if not versions:
         return None, _("no SimpleTokenizerV1 or SimpleTokenizerV2 to probe")
-    splits = {e: split_text(PROBE, e) for e in EDITIONS}
     why = ""
     for version in versions:  # V1 first; V2 when V1's split is like neither edition
-        cls = f"SimpleTokenizerV{version}"
-        vocab = probe_vocab(version)
-        words = {i: w for w, i in vocab.items()}
-        try:
-            handle = adapter.tokenizer_new(version, vocab)
-            ids = adapter.tokenizer_encode(handle, PROBE)
-            adapter.release(handle)
-        except (ImplError, HarnessError) as err:
-            why = _("{cls}.encode({probe!r}) raised {error}").format(cls=cls, probe=PROBE, error=err)
-            continue
-        pieces = [words.get(i, "?") for i in ids]
-        if pieces == splits["meap"]:
-            return "meap", _("{cls} keeps ':' and ';' attached to the word before them, as the MEAP "
-                             "edition's regex r'([,.?_!\"()\\']|--|\\s)' does").format(cls=cls)
-        if pieces == splits["print"]:
-            return "print", _("{cls} splits ':' and ';' off words, as the print edition's regex "
-                              "r'([,.:;?_!\"()\\']|--|\\s)' does").format(cls=cls)
-        why = _("{cls} split {probe!r} into {pieces}, like neither edition").format(
-            cls=cls, probe=PROBE, pieces=pieces)
+        edition, why = probe_one(adapter, version)
+        if edition is not None:
+            return edition, why
     return None, why
 
 
+def _versions(description: dict[str, Any]) -> list[int]:
+    names = description.get("names", {})
+    return [v for v in (1, 2) if names.get(f"SimpleTokenizerV{v}")]
+
+
+def probe_one(adapter: Any, version: int) -> tuple[str | None, str]:
+    """``(the edition whose split SimpleTokenizerV{version} makes, or None; why)``."""
+    from reference.tokenizers import split_text
+
+    cls = f"SimpleTokenizerV{version}"
+    vocab = probe_vocab(version)
+    words = {i: w for w, i in vocab.items()}
+    try:
+        handle = adapter.tokenizer_new(version, vocab)
+        ids = adapter.tokenizer_encode(handle, PROBE)
+        adapter.release(handle)
+    except (ImplError, HarnessError) as err:
+        return None, _("{cls}.encode({probe!r}) raised {error}").format(cls=cls, probe=PROBE, error=err)
+    pieces = [words.get(i, "?") for i in ids]
+    if pieces == split_text(PROBE, "meap"):
+        return "meap", _("{cls} keeps ':' and ';' attached to the word before them, as the MEAP "
+                         "edition's regex r'([,.?_!\"()\\']|--|\\s)' does").format(cls=cls)
+    if pieces == split_text(PROBE, "print"):
+        return "print", _("{cls} splits ':' and ';' off words, as the print edition's regex "
+                          "r'([,.:;?_!\"()\\']|--|\\s)' does").format(cls=cls)
+    return None, _("{cls} split {probe!r} into {pieces}, like neither edition").format(
+        cls=cls, probe=PROBE, pieces=pieces)
+
+
 def mismatch_hint(adapter: Any, description: dict[str, Any], edition: str) -> str:
-    """A line for failure messages when the target's tokenizer follows the *other* edition than the
-    one judged (``--edition print`` on MEAP code): ``""`` otherwise."""
-    probed, why = probe(adapter, description)
-    if probed is None or probed == edition:
+    """A line for failure messages when a tokenizer of the target follows the *other* edition than
+    the one judged (``--edition print`` on MEAP code; a MEAP V1 beside a print V2): ``""`` otherwise."""
+    probed = {v: probe_one(adapter, v) for v in _versions(description)}
+    other = [(v, e, why) for v, (e, why) in probed.items() if e is not None and e != edition]
+    if not other:
         return ""
+    version, found, why = other[0]
     label = {"meap": "MEAP", "print": "print"}
+    same = [v for v, (e, _why) in probed.items() if e == edition]
+    if same:
+        return _("the suite judges the {edition} edition, which your SimpleTokenizerV{same} follows, but {why}: "
+                 "your two tokenizers split by different editions' regex, while Listings 2.3 and 2.4 of one "
+                 "edition use the same one; use the {edition} edition's in both").format(
+                     edition=edition, same=same[0], why=why)
     return _("the suite judges the {edition} edition, but {why}: if you followed the {label} edition, run "
              "with --edition {probed} (or --edition auto, the default of llmspec check)").format(
-                 edition=edition, why=why, label=label[probed], probed=probed)
+                 edition=edition, why=why, label=label[found], probed=found)

@@ -181,7 +181,7 @@ def register_profiles() -> None:
     phases = [p for p in Phase if p.name != "explain"]
     # 20 examples per property: measured against the bug zoo (tests/variants, tests/bpe_variants),
     # 20 kills every variant that 30 did, in the stage it names; boundaries are pinned with @example,
-    # so no kill depends on volume.  A grading run pays this per submission (issue 4's speed target);
+    # so no kill depends on volume.  A grading run pays this per submission (the suite's speed target, see benchmarks/);
     # `--hypothesis-profile llmspec-deep` searches far deeper.
     settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=20,
                               database=None, print_blob=False, suppress_health_check=quiet,
@@ -248,9 +248,11 @@ class Run:
             raise
         except (HarnessError, OSError, ValueError) as exc:
             name, text = s.target or "reference", " ".join(str(exc).split())
-            # the loader's reasons usually start with the target's own name: say it once
-            self.load_error = (_("cannot load {reason}").format(reason=text) if text.startswith(name + ":")
-                               else _("cannot load {target}: {error}").format(target=name, error=text))
+            # the loader's reasons usually start with the target's own name (the worker's with its
+            # absolute path): say it once
+            said = next((p for p in (name, os.path.abspath(name)) if text.startswith(p + ":")), None)
+            self.load_error = (_("cannot load {target}{rest}").format(target=name, rest=text[len(said):])
+                               if said is not None else _("cannot load {target}: {error}").format(target=name, error=text))
 
     def close(self) -> None:
         if self.adapter is not None:

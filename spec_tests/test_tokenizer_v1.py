@@ -46,7 +46,7 @@ def test_encode_is_the_book_split(objects, vocab, split, edition, vocab_decode, 
 @given(data=st.data())
 @S.scaled(1.0)
 def test_encode_decode_encode(objects, impl, vocab, edition, vocab_decode, data):
-    """The issue's V1 property (P3/P4): encode(decode(encode(t))) == encode(t), and decode(encode(.)) is
+    """The V1 round-trip property (P3/P4): encode(decode(encode(t))) == encode(t), and decode(encode(.)) is
     idempotent (decode is lossy, not wrong)."""
     text = data.draw(S.vocab_text(list(vocab), edition), label="text")
     handle = objects.tokenizer(1)

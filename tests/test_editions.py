@@ -133,3 +133,22 @@ def test_grading_auto_scores_each_submission_in_its_edition(tmp_path):
     assert result["score"] == 20, result["output"]
     assert "edition meap (auto:" in result["output"]
     assert any("verdict-passage-meap" in t["name"] for t in result["tests"])
+
+
+# A learner's V1 typed from the MEAP edition, V2 from the print edition (one regex each).
+MIXED = T.BASE.replace("""r'([,.:;?_!"()\\']|--|\\s)'""", """r'([,.?_!"()\\']|--|\\s)'""", 1)
+
+
+def test_tokenizers_of_two_editions_are_named_in_the_hint(tmp_path: Path) -> None:
+    (tmp_path / "mixed.py").write_text(MIXED)
+    adapter = InProcessAdapter.from_target(str(tmp_path / "mixed.py"))
+    try:
+        description = adapter.describe()
+        assert editions.detect(adapter, description)[0] == "meap"  # V1 decides
+        hint = editions.mismatch_hint(adapter, description, "meap")
+        assert "which your SimpleTokenizerV1 follows, but SimpleTokenizerV2 splits ':' and ';' off words" in hint
+        assert "different editions' regex" in hint and "--edition auto" not in hint
+        assert "which your SimpleTokenizerV2 follows, but SimpleTokenizerV1 keeps" in \
+            editions.mismatch_hint(adapter, description, "print")
+    finally:
+        adapter.close()

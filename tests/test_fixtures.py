@@ -34,6 +34,15 @@ def test_fixture_schema(name: str) -> None:
         assert not floats or c.get("atol", 0) > 0, f"{c['id']}: float values need an atol"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_provenance_cites_only_what_a_learner_can_look_up(name: str) -> None:
+    """Sources and provenance reach learners (a failing test prints them): they cite documents and
+    book sections, never the project's own work items."""
+    text = json.dumps(fixtures.load(name)).lower()
+    for word in ("issue", "ticket"):
+        assert word not in text, f"{name}.json mentions {word!r}"
+
+
 def test_fixture_files_are_all_listed() -> None:
     on_disk = {p.stem for p in fixtures.REPO_FIXTURES.glob("*.json")}
     assert on_disk == set(NAMES)

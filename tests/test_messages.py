@@ -42,6 +42,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
                                            "tokenizer_v1,tokenizer_v2,dataset"],
                          "broken": [str(tmp / "broken.py")],
                          "broken_isolated": [str(tmp / "broken.py"), "--isolate"],
+                         "broken_isolated_relative": ["broken.py", "--isolate"],
                          "syntax": [str(tmp / "syntax.py")]}, tmp)
 
 
@@ -68,6 +69,7 @@ def test_v2_and_dataset_failures_point_at_the_edition(runs):
 @pytest.mark.parametrize("name, reason", [
     ("broken", "importing failed at"),
     ("broken_isolated", "importing failed at"),
+    ("broken_isolated_relative", "cannot load broken.py: importing failed at"),
     ("syntax", "syntax.py:1: SyntaxError: invalid syntax"),
 ])
 def test_a_target_that_cannot_load_gets_one_line_and_exit_2(runs, name, reason):
@@ -76,3 +78,5 @@ def test_a_target_that_cannot_load_gets_one_line_and_exit_2(runs, name, reason):
     lines = [ln for ln in out.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("llmspec check: cannot load ") and reason in lines[0], out
     assert "passed/total" not in out
+    # the target named once ("cannot load X: importing failed ..."), isolated too
+    assert "importing failed" not in reason or lines[0].split(": importing failed")[0].count(": ") == 1, out

@@ -19,6 +19,15 @@ from llmspec.runtime.names import call_as_the_book, did_you_mean, near_name  # n
 CASE_TYPOS = (T.MEAP_FILE.replace("class SimpleTokenizerV2", "class SimpletokenizerV2")
               .replace("def create_dataloader_v1", "def create_dataloader_V1"))
 EARLY = T.MEAP_FILE.replace("def create_dataloader_v1", "def create_dataloader")
+# The book repository's notebooks of late 2023: create_dataloader(txt, batch_size, max_length, stride),
+# a DataLoader with its defaults (no shuffle, drop_last or num_workers).
+EARLY_NO_SHUFFLE = T._edit(
+    EARLY, ("stride=128, shuffle=True, drop_last=True)", "stride=128)"),
+    ("batch_size=batch_size,\n        shuffle=shuffle,\n        drop_last=drop_last\n", "batch_size=batch_size\n"))
+# The loader written as a static method of the learner's own class (called Runner.create_dataloader_v1).
+_LOADER = T.BASE[T.BASE.index("def create_dataloader_v1"):T.BASE.index("class InputEmbeddings")]
+IN_A_CLASS = (T.BASE[:T.BASE.index("def create_dataloader_v1")] + "class Runner:\n    @staticmethod\n"
+              + "".join("    " + line if line.strip() else line for line in _LOADER.splitlines(True)))
 RENAMED = (T.MEAP_FILE.replace("class SimpleTokenizerV1", "class WordTokenizer")
            .replace("batch_size=4, max_length=256,", "batch_size=4, window_size=256,"))
 
@@ -89,12 +98,19 @@ def test_strict_names_refuses_near_names(tmp_path):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("names")
-    for name, source in (("typos", CASE_TYPOS), ("early", EARLY), ("renamed", RENAMED)):
+    for name, source in (("typos", CASE_TYPOS), ("early", EARLY), ("early_no_shuffle", EARLY_NO_SHUFFLE), ("in_a_class", IN_A_CLASS),
+                         ("renamed", RENAMED)):
         (tmp / f"{name}.py").write_text(source)
     stages = ["--stages", "tokenizer_v1,tokenizer_v2,dataloader"]
     return T.run_suites({"typos": [str(tmp / "typos.py"), *stages],
                          "typos_strict_isolated": [str(tmp / "typos.py"), "--strict-names", "--isolate", *stages],
                          "early": [str(tmp / "early.py"), "--stages", "dataloader"],
+                         "early_no_shuffle": [str(tmp / "early_no_shuffle.py"), "--stages", "dataloader"],
+                         "in_a_class_isolated": [str(tmp / "in_a_class.py"), "--stages", "dataloader", "--isolate"],
+                         "in_a_class_strict": [str(tmp / "in_a_class.py"), "--stages", "dataloader",
+                                               "--strict-names"],
+                         "early_no_shuffle_isolated": [str(tmp / "early_no_shuffle.py"), "--stages",
+                                                       "dataloader", "--isolate"],
                          "renamed": [str(tmp / "renamed.py"), *stages]}, tmp)
 
 
@@ -108,6 +124,26 @@ def test_case_typos_pass_with_a_note(runs):
 def test_the_early_loader_name_passes_with_a_note(runs):
     code, out, report = runs["early"]
     assert code == 0 and "create_dataloader accepted as the book's create_dataloader_v1" in out, out
+
+
+@pytest.mark.parametrize("job", ["early_no_shuffle", "early_no_shuffle_isolated"])
+def test_the_early_loader_without_shuffle_fails_only_the_shuffle_tests(runs, job):
+    """Called without the keywords it lacks (judged as DataLoader's defaults), not a TypeError on
+    every test: its batches are right, it only never shuffles."""
+    code, out, report = runs[job]
+    failed = sorted(t["name"].split("[")[0] for t in report["tests"] if t["outcome"] != "passed")
+    assert failed == ["test_shuffle_is_a_seeded_permutation", "test_shuffle_order_follows_the_seed"], out
+    assert ("create_dataloader has no shuffle parameter, so it cannot shuffle" in out
+            and "yours is create_dataloader(txt, batch_size=4, max_length=256, stride=128)" in out)
+    assert "unexpected keyword argument" not in out and "inprocess.py" not in out  # no harness frames
+
+
+def test_the_loader_as_a_static_method_is_accepted_with_a_note(runs):
+    code, out, report = runs["in_a_class_isolated"]
+    assert code == 0 and report["stages"]["dataloader"]["status"] == "pass", out
+    assert "note: Runner.create_dataloader_v1 accepted as the book's create_dataloader_v1" in out
+    code, out, report = runs["in_a_class_strict"]
+    assert report["stages"]["dataloader"]["status"] == "not_implemented", out
 
 
 def test_strict_names_gives_not_implemented_with_the_impl_map(runs):

@@ -276,3 +276,23 @@ def test_sibling_imported_lazily_at_call_time(tmp_path: Path) -> None:
         assert t.namespace["who"]() == "helper"
     assert "helpers" not in sys.modules and str(tmp_path) not in sys.path
     t.close()
+
+
+def test_the_books_text_is_where_the_source_reads_it(tmp_path: Path) -> None:
+    """Learners run from a folder that keeps the story in ``data/``: the scratch directory holds it
+    there too, for a path literal and for joined literals; URLs and ``..`` paths create nothing."""
+    src = tmp_path / "ch02.py"
+    src.write_text(
+        "import os\n"
+        "with open('data/the-verdict.txt', encoding='utf-8') as f:\n    raw_text = f.read()\n"
+        "with open(os.path.join('texts', 'the-verdict.txt'), encoding='utf-8') as f:\n    again = f.read()\n"
+        "url = 'https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt'\n"
+        "elsewhere = '../up/the-verdict.txt'\n")
+    loaded = load(resolve(str(src)))
+    try:
+        assert loaded.namespace["raw_text"] == loaded.namespace["again"]
+        assert loaded.namespace["raw_text"].startswith("I HAD always thought Jack Gisburn")
+        made = sorted(p.relative_to(loaded.scratch).as_posix() for p in loaded.scratch.rglob("the-verdict.txt"))
+        assert made == ["data/the-verdict.txt", "texts/the-verdict.txt", "the-verdict.txt"]
+    finally:
+        loaded.close()

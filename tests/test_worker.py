@@ -447,3 +447,12 @@ def test_a_venv_under_tmp_keeps_its_modules_in_the_worker(tmp_path: Path) -> Non
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
     done = subprocess.run([str(py), "-c", script], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "True True reachable 1.2.3", done.stderr[-3000:]
+
+
+def test_the_project_root_holds_the_packages_a_spawned_worker_imports() -> None:
+    """A spawned worker imports ``llmspec`` and ``reference`` from ``PROJECT_ROOT`` and keeps it
+    reachable under its private /tmp (a CI clone may live there): it must be the checkout's root."""
+    from llmspec.runtime import worker
+
+    assert (worker.PROJECT_ROOT / "llmspec" / "runtime" / "worker.py").samefile(worker.__file__)
+    assert (worker.PROJECT_ROOT / "reference" / "__init__.py").is_file()

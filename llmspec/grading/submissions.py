@@ -122,11 +122,25 @@ def _entry_in_dir(d: Path) -> str:
         chosen = files[0]
     else:
         named = [f for n in ENTRY_NAMES for f in files if f.name == n]
+        if not named and _is_split_chapter(d):
+            return str(d.resolve())  # judged as `llmspec check DIR` judges it: every file together
         chosen = named[0] if named else max(files, key=_contract_score)
         if not named and _contract_score(chosen) == 0 and packages:
             return str(packages[0].resolve())
     _check_source(chosen)
     return str(chosen.resolve())
+
+
+def _is_split_chapter(d: Path) -> bool:
+    """A chapter kept as one file per listing (only ``.py`` files at the top): the target loader runs
+    them all together, so grading must too, or a student is graded on one file of several."""
+    from llmspec.errors import TargetError
+    from llmspec.runtime.target import resolve
+
+    try:
+        return resolve(str(d)).kind == "directory"
+    except TargetError:
+        return False
 
 
 def _contract_score(f: Path) -> tuple[int, int]:

@@ -30,7 +30,8 @@ import torch
 
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
-from llmspec.runtime.names import call_as_the_book
+from llmspec.i18n import _
+from llmspec.runtime.names import call_as_the_book, side_by_side
 from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES, stage_modes
 from llmspec.runtime.wire import DTYPES
@@ -409,11 +410,21 @@ class InProcessAdapter(Adapter):
                            shuffle: bool, drop_last: bool, num_workers: int = 0,
                            seed: int | None = None, max_batches: int | None = None) -> dict[str, Any]:
         (create,) = self._need("dataloader")
-        # Older copies of the book (the MEAP notebook) define create_dataloader_v1 without
-        # drop_last and/or num_workers: such a loader is judged as DataLoader's defaults
-        # (drop_last=False, no workers), so only the keywords it accepts are passed.
-        kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride,
-                                      shuffle=shuffle)
+        # Older copies of the book (the MEAP notebook; the book repository's notebooks of late 2023,
+        # whose create_dataloader(txt, batch_size, max_length, stride) has none of the three) define
+        # the loader without shuffle, drop_last and/or num_workers: such a loader is judged as
+        # DataLoader's defaults (shuffle=False, drop_last=False, no workers), so only the keywords it
+        # accepts are passed; asking it to shuffle is the one thing it cannot do.
+        kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride)
+        if _accepts(create, "shuffle"):
+            kwargs["shuffle"] = shuffle
+        elif shuffle:
+            raise _wire_error(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
+                              "shuffle=True on to the DataLoader); {signatures}").format(
+                name=self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1",
+                signatures=side_by_side("create_dataloader_v1",
+                                        self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1",
+                                        create)))
         if _accepts(create, "drop_last"):
             kwargs["drop_last"] = drop_last
         else:
@@ -421,7 +432,7 @@ class InProcessAdapter(Adapter):
         if _accepts(create, "num_workers"):
             kwargs["num_workers"] = num_workers
         elif num_workers:
-            raise TypeError(_("create_dataloader_v1 has no num_workers parameter (asked for {count})").format(
+            raise _wire_error(_("create_dataloader_v1 has no num_workers parameter (asked for {count})").format(
                 count=num_workers))
         if seed is not None:
             manual_seed(seed)

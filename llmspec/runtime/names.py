@@ -36,6 +36,23 @@ def near_name(contract: str, namespace: dict[str, Any]) -> tuple[str, str] | Non
         name=name, contract=contract, why=why)
 
 
+def static_method_name(contract: str, namespace: dict[str, Any]) -> tuple[str, Any, str] | None:
+    """``(Class.name, the function, note)`` when exactly one class the target defines holds the book's
+    function as a static or class method (``TorchRunner.create_dataloader_v1``): called as
+    ``Class.name(...)`` it is the book's function.  Plain methods (they need ``self``) do not count."""
+    if contract not in BOOK_SIGNATURES or contract[0].isupper():
+        return None
+    own = namespace.get("__name__")
+    found = [(f"{name}.{contract}", getattr(obj, contract)) for name, obj in sorted(namespace.items())
+             if inspect.isclass(obj) and getattr(obj, "__module__", None) == own
+             and isinstance(inspect.getattr_static(obj, contract, None), (staticmethod, classmethod))]
+    if len(found) != 1:
+        return None
+    name, fn = found[0]
+    return name, fn, _("{name} accepted as the book's {contract} (a static method of your class; the book's "
+                       "is a module-level function; --strict-names refuses it)").format(name=name, contract=contract)
+
+
 def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limit: int = 2) -> str:
     """One line naming the target's best candidates for a missing ``contract`` name (classes and
     functions the target itself defines, ranked by name similarity and signature), each with the
@@ -75,11 +92,17 @@ def call_as_the_book(contract: str, name: str, fn: Any, *args: Any, **kwargs: An
         try:
             inspect.signature(fn).bind(*args, **kwargs)
         except TypeError:
-            raise TypeError(_("{error}; yours is {signature}, the book's is {book}").format(
-                error=exc, signature=_signature(name, fn), book=BOOK_SIGNATURES.get(contract, contract))) from None
+            raise TypeError(_("{error}; {signatures}").format(
+                error=exc, signatures=side_by_side(contract, name, fn))) from None
         except ValueError:
             pass
         raise
+
+
+def side_by_side(contract: str, name: str, fn: Any) -> str:
+    """"yours is f(...), the book's is g(...)": a call that does not fit, shown at a glance."""
+    return _("yours is {signature}, the book's is {book}").format(
+        signature=_signature(name, fn), book=BOOK_SIGNATURES.get(contract, contract))
 
 
 def _is_code(obj: Any) -> bool:

@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import importlib
 import importlib.util
+import inspect
 import io
 import itertools
 import json
@@ -33,20 +34,27 @@ from typing import Any, Literal
 
 from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
-from llmspec.runtime.names import did_you_mean, near_name
-from llmspec.stages import CONTRACT_NAMES
+from llmspec.runtime.names import did_you_mean, near_name, static_method_name
+from llmspec.stages import CONTRACT_NAMES, STAGES
 from llmspec.i18n import _
 
+# "directory": a plain directory of several .py files (a chapter split into one file per listing);
 # "namespace": a live dict of definitions (a Jupyter kernel's), judged where it is (llmspec.kernel)
-Kind = Literal["file", "package", "module", "notebook", "namespace"]
+Kind = Literal["file", "package", "module", "notebook", "directory", "namespace"]
 
 # Files in a plain directory that are never the entry point.
 _NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
 # A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help (?x).
 _MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
+_RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _OUTPUT_KEEP = 20_000  # characters of captured output kept for `llmspec check -v`
+# Where a learner keeps the book's text, relative to the directory they run from: a path literal
+# ("data/the-verdict.txt") or two literals joined (os.path.join("data", "the-verdict.txt"), "data" /
+# "the-verdict.txt").  Only plain relative directories; a URL or an absolute path never matches.
+_VERDICT_PATHS = (re.compile(r"""["']((?:[\w-][\w.-]*/)+)the-verdict\.txt["']"""),
+                  re.compile(r"""["']([\w-][\w.-]*)["']\s*[,/]\s*["']the-verdict\.txt["']"""))
 
 _counter = itertools.count(1)
 
@@ -79,7 +87,8 @@ class LoadedTarget:
     def running(self) -> Iterator[None]:
         """Conditions for a call into the target: those of :func:`running_in`, plus the target's
         directory on ``sys.path`` (a function may import a sibling module lazily)."""
-        home = None if self.spec.kind in ("module", "namespace") else Path(self.spec.location).parent
+        home = (None if self.spec.kind in ("module", "namespace") else Path(self.spec.location)
+                if self.spec.kind == "directory" else Path(self.spec.location).parent)
         with running_in(self.scratch):
             if home is None:
                 yield
@@ -110,8 +119,9 @@ def resolve(target: str) -> TargetSpec:
 
     Paths win when the text looks like one (ends in ``.py``/``.ipynb`` or contains a separator);
     a bare dotted name is a module when Python can import it, otherwise a path relative to the cwd.
-    A directory without ``__init__.py`` is accepted only if it holds exactly one candidate entry
-    point (one ``.py`` or ``.ipynb`` file that is not a test, ``setup.py`` or ``conftest.py``).
+    A directory without ``__init__.py`` that holds one candidate entry point (a ``.py`` or ``.ipynb``
+    file that is not a test, ``setup.py`` or ``conftest.py``) is that file; one that holds several
+    ``.py`` files (and no notebook) is a chapter split into files, loaded together (``directory``).
     """
     text = str(target).strip()
     if not text:
@@ -160,10 +170,12 @@ def _resolve_path(path: Path, display: str) -> TargetSpec:
         entry = candidates[0]
         kind: Kind = "file" if entry.suffix == ".py" else "notebook"
         return TargetSpec(kind, str(entry), f"{display.rstrip('/')}/{entry.name}")
+    if candidates and all(p.suffix == ".py" for p in candidates):
+        return TargetSpec("directory", str(path), display)
     listed = ", ".join(p.name for p in candidates) or "none"
     raise TargetError(
-        f"{display}: a directory without __init__.py must hold exactly one .py or .ipynb entry point "
-        f"(found {listed}); pass the file itself"
+        f"{display}: a directory without __init__.py must hold .py files only, or exactly one .py or "
+        f".ipynb entry point (found {listed}); pass the file itself"
     )
 
 
@@ -214,6 +226,7 @@ def load(
     impl_map = check_impl_map(impl_map)
     owns_scratch = scratch is None
     scratch = make_scratch(scratch)
+    _place_book_text(spec, scratch)
     lazy: dict[str, object] = {}
     try:
         with running_in(scratch), _captured() as out:
@@ -262,6 +275,11 @@ def _find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[s
         wanted = impl_map.get(contract, contract)
         found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
         near = None if found or strict_names or contract in impl_map else near_name(contract, namespace)
+        nested = None if found or near or strict_names or contract in impl_map else \
+            static_method_name(contract, namespace)
+        if nested is not None:  # reached through its class: kept beside the namespace
+            lazy[nested[0]] = nested[1]
+            near = nested[0], nested[2]
         if near is not None:
             (wanted, note), found = near, True
             notes.append(note)
@@ -304,6 +322,34 @@ def make_scratch(scratch: Path | None = None) -> Path:
         scratch.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(data.locate().verdict, scratch / "the-verdict.txt")
     return scratch
+
+
+def _place_book_text(spec: TargetSpec, scratch: Path) -> None:
+    """Copy ``the-verdict.txt`` to every relative directory the target's source reads it from
+    (``open("data/the-verdict.txt")``: the learner runs from a folder that keeps the book's text in
+    ``data/``), inside the scratch directory only.  The source is read as text, never run."""
+    from llmspec import data
+
+    if spec.kind == "module":
+        return
+    path = Path(spec.location)
+    files = sorted(path.glob("*.py")) if spec.kind in ("package", "directory") else [path]
+    texts = []
+    for file in files:
+        try:
+            texts.append(file.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    source = "\n".join(texts)
+    folders = {m.group(1).strip("/") for pattern in _VERDICT_PATHS for m in pattern.finditer(source)}
+    for folder in sorted(folders):
+        parts = Path(folder).parts
+        if ".." in parts:
+            continue
+        copy = scratch.joinpath(*parts, "the-verdict.txt")
+        if not copy.exists():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(data.locate().verdict, copy)
 
 
 @contextlib.contextmanager
@@ -362,19 +408,56 @@ def _on_sys_path(directory: Path) -> Iterator[None]:
 
 
 def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
+    if spec.kind == "directory":
+        return _load_directory(spec)
     path = Path(spec.location)
     is_package = spec.kind == "package"
     name = _unique_name(path.name if is_package else path.stem)
-    init = path / "__init__.py" if is_package else path
+    if not is_package and _uses_relative_imports(path):
+        # ``from .dataset import GPTDatasetV1``: run as ``python -m pkg.file`` would, inside its package
+        name = _load_parent_package(spec, path) + "." + re.sub(r"\W", "_", path.stem)
+    # a package's siblings live next to the package directory (absolute `import pkg.sub` works)
+    module = _exec_file(spec, name, path / "__init__.py" if is_package else path,
+                        package_dir=path if is_package else None, import_from=path.parent)
+    namespace = vars(module)
+    notes: list[str] = []
+    if is_package:
+        if not any(c in namespace for c in CONTRACT_NAMES) and not any(
+                n.startswith(name + ".") for n in sys.modules):
+            # an empty __init__.py: the chapter lives in files nothing imported yet
+            with _on_sys_path(path.parent), _on_sys_path(path):
+                notes += _load_submodules(name, path)
+        notes += _adopt_submodule_names(name, namespace)
+    return namespace, notes
+
+
+def _uses_relative_imports(path: Path) -> bool:
+    if not (path.parent / "__init__.py").is_file():
+        return False
+    try:
+        return _RELATIVE_IMPORT.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
+
+
+def _load_parent_package(spec: TargetSpec, path: Path) -> str:
+    """Import the package that holds ``path`` under a unique name; that name."""
+    name = _unique_name(path.parent.name)
+    _exec_file(spec, name, path.parent / "__init__.py", package_dir=path.parent, import_from=path.parent.parent)
+    return name
+
+
+def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None = None,
+               import_from: Path | None = None) -> types.ModuleType:
+    """Run ``file`` as module ``name`` (a package's ``__init__`` when ``package_dir``), with
+    ``import_from`` first on ``sys.path``; a failure is :func:`_load_error`'s one line for ``spec``."""
     module_spec = importlib.util.spec_from_file_location(
-        name, init, submodule_search_locations=[str(path)] if is_package else None
-    )
+        name, file, submodule_search_locations=[str(package_dir)] if package_dir else None)
     if module_spec is None or module_spec.loader is None:
         raise TargetError(_("{target}: cannot be imported").format(target=spec.display))
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
-    # a package's siblings live next to the package directory (absolute `import pkg.sub` works)
-    with _on_sys_path(path.parent):
+    with _on_sys_path(import_from) if import_from else contextlib.nullcontext():
         try:
             module_spec.loader.exec_module(module)
         except KeyboardInterrupt:
@@ -382,26 +465,74 @@ def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
         except BaseException as exc:
             sys.modules.pop(name, None)
             raise _load_error(spec, exc) from None
-    namespace = vars(module)
-    notes: list[str] = []
-    if is_package:
-        notes += _adopt_submodule_names(name, namespace)
-    return namespace, notes
+    return module
+
+
+def _load_directory(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
+    """A chapter split into files (``simple_tokenizer_v1.py``, ``gpt_dataset_v1.py``, ...), loaded
+    as a package with no ``__init__.py``: each file runs as its own module, as ``python FILE`` from
+    that directory would (siblings import each other by bare name), and the namespace gathers what
+    they define."""
+    path = Path(spec.location)
+    name = _unique_name(path.name)
+    package = types.ModuleType(name)
+    package.__path__ = [str(path)]
+    package.__file__ = None
+    sys.modules[name] = package
+    with _on_sys_path(path):
+        notes = _load_submodules(name, path)
+    notes += _adopt_submodule_names(name, vars(package))
+    return vars(package), notes
+
+
+def _load_submodules(package: str, directory: Path) -> list[str]:
+    """Run every ``.py`` file of ``directory`` (not tests, not ``__init__``) as a submodule of
+    ``package``; a file that fails is skipped with a note, as a failing notebook cell is."""
+    notes = []
+    for file in sorted(directory.glob("*.py")):
+        if file.name == "__init__.py" or _NOT_ENTRY.match(file.name):
+            continue
+        modname = package + "." + re.sub(r"\W", "_", file.stem)
+        if modname in sys.modules:
+            continue  # the package's __init__ imported it already
+        try:
+            _exec_file(TargetSpec("file", str(file), file.name), modname, file)
+        except TargetError as error:
+            notes.append(f"{file.name} skipped: {str(error).removeprefix(file.name + ': ')}")
+    return notes
 
 
 def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[str]:
     """A package that defines a contract name in a submodule it imported but did not re-export
-    still counts: learners split chapters into files.  Say where each name came from."""
+    still counts: learners split chapters into files.  Say where each name came from.
+
+    The file that defines a name wins over one that imports it; the classes and functions the
+    submodules define are adopted too (a near name or a "did you mean" hint may be among them), and
+    so are the variables of the first file that builds 2.7-2.8 inline (judged from state)."""
     notes = []
+    prefix = package + "."
+    submodules = sorted((n, vars(m)) for n, m in list(sys.modules.items()) if n.startswith(prefix))
     for contract in CONTRACT_NAMES:
         if contract in namespace:
             continue
-        for modname, module in sorted(sys.modules.items()):
-            if modname.startswith(package + ".") and contract in vars(module):
-                namespace[contract] = vars(module)[contract]
-                notes.append(_("{contract} found in submodule {module}").format(
-                    contract=contract, module=modname[len(package) + 1:]))
-                break
+        found = [(n, ns) for n, ns in submodules if contract in ns]
+        own = [(n, ns) for n, ns in found if getattr(ns[contract], "__module__", None) == n]
+        for modname, ns in (own or found)[:1]:
+            namespace[contract] = ns[contract]
+            notes.append(_("{contract} found in submodule {module}").format(contract=contract,
+                                                                             module=modname[len(prefix):]))
+    for modname, ns in submodules:
+        for key, obj in ns.items():
+            if (not key.startswith("_") and key not in namespace
+                    and (inspect.isclass(obj) or inspect.isfunction(obj))
+                    and getattr(obj, "__module__", None) == modname):
+                namespace[key] = obj
+    state_names = {n for stage in STAGES.values() for n in stage.state_names}
+    for modname, ns in submodules:
+        if state_names & set(ns):
+            namespace.update({k: v for k, v in ns.items() if not k.startswith("_") and k not in namespace
+                              and not isinstance(v, types.ModuleType)})
+            break
     return notes
 
 

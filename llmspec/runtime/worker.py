@@ -52,6 +52,9 @@ from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, T
 from llmspec.i18n import _
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
+# The directory that holds the ``llmspec`` package (and, in a checkout, ``reference``): a spawned worker
+# imports from it, and it must stay reachable under a private /tmp (a CI clone may live there).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
@@ -189,7 +192,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
     # llmspec/reference checkout itself (an editable install may live under /tmp, as in a CI clone),
     # target and data
-    project = Path(isolation.__file__).resolve().parent.parent
+    project = PROJECT_ROOT
     environment = [*sys.path, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
     keep = [Path(config["run_root"]), project, *map(Path, config.get("sys_path") or []),
             *(Path(p) for p in environment if p)]
@@ -210,7 +213,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         file_mb=limits["file_mb"],
     )
     if drop:
-        needed = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(isolation.__file__)), *keep]
+        needed = [sys.prefix, sys.base_prefix, str(PROJECT_ROOT), *keep]
         info["read_all"] = not all(isolation.world_readable(p) for p in needed if os.path.exists(p))
         info["dropped"] = isolation.drop_privileges(*drop, keep_read_all=info["read_all"])
     else:
@@ -425,7 +428,7 @@ class _ProxyBase(Adapter):
         }
 
     def _spawn(self, run: isolation.RunDir, child: socket.socket, log_fd: int) -> tuple[int, Any]:
-        pkg_parent = str(Path(__file__).resolve().parent.parent)
+        pkg_parent = str(PROJECT_ROOT)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([pkg_parent] + [p for p in [env.get("PYTHONPATH")] if p])
         env["MALLOC_ARENA_MAX"] = "2"  # glibc reserves 64 MB of address space per arena otherwise

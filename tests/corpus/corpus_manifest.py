@@ -181,6 +181,23 @@ ZH = {
     "embeddings": "## 2.8 编码单词位置信息\n\n词元嵌入加上绝对位置嵌入，得到输入嵌入。",
 }
 
+def _loader_in_a_class() -> tuple[str, ...]:
+    """The loader as a static method of the learner's own class, the demo calling it through the class."""
+    cells = list(chapter())
+    head, found, rest = cells[-2].partition("def create_dataloader_v1")
+    body = "".join("    " + line if line.strip() else line for line in (found + rest).splitlines(True))
+    cells[-2] = head + "class Runner:\n    @staticmethod\n" + body
+    cells[-1] = cells[-1].replace("create_dataloader_v1(", "Runner.create_dataloader_v1(")
+    return tuple(cells)
+
+
+def _mixed_edition_tokenizers() -> tuple[str, ...]:
+    """V1 typed from the MEAP edition (no ':' ';' in its regex), V2 from the print edition."""
+    cells = list(chapter())
+    cells[cells.index(p.tokenizer_v1())] = p.tokenizer_v1(regex=p.MEAP_REGEX)
+    return tuple(cells)
+
+
 ENTRIES: tuple[Entry, ...] = (
     Entry("book_notebook", "the book repository's ch02 notebook: requests download, failing KeyError cell, "
           "inline 2.7-2.8", BOOK_NOTEBOOK, fmt="ipynb"),
@@ -269,6 +286,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("print_regex_meap_dataset", "print regex but Listing 2.5 from the MEAP (no allowed_special): "
           "judged as print, the dataset fails", chapter(allowed_special=False),
           expected={"dataset": FAIL, **NO_EMBEDDINGS}, says={"dataset": "allowed_special"}),
+    Entry("reads_data_subdir", "the story read from data/the-verdict.txt (the learner runs from a folder "
+          "that keeps it in data/), at import", chapter(data=(p.READ_VERDICT.replace(
+              '"the-verdict.txt"', '"data/the-verdict.txt"'),)), expected=dict(NO_EMBEDDINGS)),
+    Entry("loader_static_method", "create_dataloader_v1 written as a @staticmethod of the learner's class",
+          _loader_in_a_class(), expected=dict(NO_EMBEDDINGS)),
+    Entry("mixed_edition_tokenizers", "V1 with the MEAP regex, V2 with the print regex: auto takes V1's "
+          "edition, V2 fails naming both", _mixed_edition_tokenizers(),
+          expected={"tokenizer_v2": FAIL, **NO_EMBEDDINGS}, says={"tokenizer_v2": "different editions' regex"}),
     Entry("renamed_dataset_class", "the dataset class renamed GPTDataset (not a case difference)",
           chapter(ds="GPTDataset"), expected={"dataset": NOT_IMPLEMENTED, **NO_EMBEDDINGS},
           says={"dataset": "GPTDatasetV1"}),
