@@ -99,7 +99,7 @@ def test_forward_is_token_plus_position(impl, case):
     ids = torch.randint(0, v, (b, t), generator=torch.Generator().manual_seed(case["seed"]))
     out = call("InputEmbeddings.forward", impl.embeddings_forward, handle, ids)
     onehot = torch.nn.functional.one_hot(ids, v).to(W.dtype) @ W
-    explain.check_tensor(f"forward(ids of shape [{b}, {t}]) = one_hot(ids) @ W + P[:T]",
+    explain.check_tensor(_("forward(ids of shape [{b}, {t}]) = one_hot(ids) @ W + P[:T]").format(b=b, t=t),
                          onehot + P[:t], out, stage=STAGE, atol=1e-5)
     impl.release(handle)
 

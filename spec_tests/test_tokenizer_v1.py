@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from llmspec import explain
 from llmspec.errors import ImplError
+from llmspec.i18n import _
 from spec_tests import _domains as D
 from spec_tests import strategies as S
 
@@ -57,7 +58,8 @@ def test_encode_decode_encode(objects, impl, vocab, edition, vocab_decode, data)
         back_again = impl.tokenizer_decode(handle, again)
     except ImplError as err:
         explain.impl_raised("SimpleTokenizerV1 encode/decode", err, stage=STAGE, given=text)
-    explain.check_ids(f"encode(decode(encode(t))) with decode(...) = {explain.short(back)}", ids, again,
+    explain.check_ids(_("encode(decode(encode(t))) with decode(...) = {text}").format(text=explain.short(back)),
+                      ids, again,
                       stage=STAGE, decode=vocab_decode, given=text)
     # P4: f = decode . encode is idempotent (f(t) need not equal t: spacing is normalised).
     explain.check_text("decode(encode(decode(encode(t)))) vs decode(encode(t))", back, back_again,
@@ -79,12 +81,13 @@ def test_unknown_word_raises_keyerror(objects, impl, vocab, edition, data):
     try:
         ids = impl.tokenizer_encode(objects.tokenizer(1), text)
     except ImplError as err:
-        explain.expect(err.is_a("KeyError"), f"SimpleTokenizerV1.encode({text!r}) raised {err}; "
-                       "the book's V1 raises KeyError for a word outside the vocabulary", stage=STAGE)
+        explain.expect(err.is_a("KeyError"), _("SimpleTokenizerV1.encode({text!r}) raised {error}; the book's "
+                                               "V1 raises KeyError for a word outside the vocabulary").format(
+                                                   text=text, error=err), stage=STAGE)
         return
-    explain.fail(f"SimpleTokenizerV1.encode({text!r}) returned {explain.short(ids)}, but the text holds "
-                 f"a word outside the vocabulary: V1 must raise KeyError ({explain.book(STAGE)}); "
-                 "substituting <|unk|> is SimpleTokenizerV2's job")
+    explain.fail(_("SimpleTokenizerV1.encode({text!r}) returned {ids}, but the text holds a word outside the "
+                   "vocabulary: V1 must raise KeyError ({where}); substituting <|unk|> is SimpleTokenizerV2's "
+                   "job").format(text=text, ids=explain.short(ids), where=explain.book(STAGE)))
 
 
 @given(data=st.data())
@@ -99,9 +102,9 @@ def test_uses_the_given_vocabulary(objects, vocab, split):
     """P7: the ids come from the vocabulary passed in, not from one the class rebuilds itself."""
     shuffled = {w: len(vocab) - 1 - i for w, i in vocab.items()}  # same words, reversed ids
     text = "I had always thought Jack Gisburn rather a cheap genius--though a good fellow enough."
-    ids = objects.encode(1, objects.tokenizer(1, shuffled), text, "SimpleTokenizerV1(vocab with other ids).encode",
+    ids = objects.encode(1, objects.tokenizer(1, shuffled), text, _("SimpleTokenizerV1(vocab with other ids).encode"),
                          given=text)
-    explain.check_ids("SimpleTokenizerV1(vocab with other ids).encode", [shuffled[w] for w in split(text)],
+    explain.check_ids(_("SimpleTokenizerV1(vocab with other ids).encode"), [shuffled[w] for w in split(text)],
                       ids, stage=STAGE, given=text)
 
 

@@ -209,7 +209,7 @@ def check_impl_map(impl_map: dict[str, str] | None) -> dict[str, str]:
         )
     bad = sorted(f"{k}={v}" for k, v in impl_map.items() if not _IDENT.match(str(v)))
     if bad:
-        raise TargetError(f"--impl-map: not a Python identifier: {', '.join(bad)}")
+        raise TargetError(_("--impl-map: not a Python identifier: {names}").format(names=", ".join(bad)))
     return impl_map
 
 
@@ -498,7 +498,7 @@ def _load_submodules(package: str, directory: Path) -> list[str]:
         try:
             _exec_file(TargetSpec("file", str(file), file.name), modname, file)
         except TargetError as error:
-            notes.append(f"{file.name} skipped: {str(error).removeprefix(file.name + ': ')}")
+            notes.append(_("{cell} skipped: {error}").format(cell=file.name, error=str(error).removeprefix(file.name + ": ")))
     return notes
 
 
