@@ -204,7 +204,7 @@ def test_training_compresses_and_stays_in_vocab(toks, verdict_text):
 
 def test_trained_round_trip_on_the_verdict(toks, verdict_text):
     ids = toks.encode(toks.trained(), verdict_text)
-    explain.check_text("decode(encode(the-verdict.txt)) after training", verdict_text,
+    explain.check_text(_("decode(encode(the-verdict.txt)) after training"), verdict_text,
                        toks.decode(toks.trained(), ids), stage=STAGE)
 
 
@@ -216,7 +216,7 @@ def test_trained_round_trip_any_text(toks, text):
     """Byte-level BPE is lossless for *any* text, even characters the training text never had."""
     allowed = [EOT] if EOT in text else None
     h = toks.trained()
-    explain.check_text("decode(encode(text)) after training on the-verdict.txt", text,
+    explain.check_text(_("decode(encode(text)) after training on the-verdict.txt"), text,
                        toks.decode(h, toks.encode(h, text, allowed)), stage=STAGE, given=text)
 
 
@@ -302,7 +302,7 @@ def test_highest_and_lowest_ranked_merges(toks, gpt2):
         check_same_ids("BPETokenizerSimple.encode (a token from vocab.bpe)", gpt2.encode(text),
                        toks.encode(toks.gpt2(), text), gpt2, text)
     top = list(range(gpt2.n_vocab - 301, gpt2.n_vocab - 1))
-    explain.check_text("BPETokenizerSimple.decode (the 300 highest ids)", gpt2.decode(top),
+    explain.check_text(_("BPETokenizerSimple.decode (the 300 highest ids)"), gpt2.decode(top),
                        toks.decode(toks.gpt2(), top), stage=STAGE)
 
 

@@ -240,7 +240,7 @@ def test_tokenizer_called_once_with_endoftext_allowed(impl, edition):
     passes under ``--edition meap``)."""
     handle, n = build(impl, "the text", 2, 1, {"fake_ids": list(range(10))})
     if handle is None:
-        explain.impl_raised("GPTDatasetV1(...) with a tokenizer", n, stage=STAGE)
+        explain.impl_raised(_("GPTDatasetV1(...) with a tokenizer"), n, stage=STAGE)
     calls = impl.dataset_tokenizer_calls(handle)
     encodes = [c for c in calls if c.get("method") == "encode"]
     explain.expect(len(encodes) == 1 and encodes[0].get("text") == "the text",
