@@ -58,6 +58,8 @@ def calls(adapter) -> dict:
     ids = torch.tensor([[1, 2, 3]])
     return {
         "enc": adapter.tokenizer_encode(t, "hello, world! xyz"),
+        "enc_many": adapter.tokenizer_encode_many(t, ["hello, world!", "xyz", "hello"]),
+        "dec_many": adapter.tokenizer_decode_many(t, [[0, 1, 2], [4]]),
         "bpe": adapter.bpe_encode("Hello <|endoftext|> there", allowed_special="all"),
         "dlen": adapter.dataset_len(d),
         "items": adapter.dataset_items(d, [0, 1]),

@@ -213,7 +213,10 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
     if not isinstance(request, dict) or not isinstance(request.get("kwargs"), dict) or request.get("op") not in OPS:
         return {"harness_error": f"malformed request {str(request)[:200]}"}
     try:
-        return {"ok": getattr(adapter, request["op"])(**request["kwargs"])}
+        value = getattr(adapter, request["op"])(**request["kwargs"])
+        if request["op"].endswith("_many") and isinstance(value, dict) and isinstance(value.get("error"), dict):
+            value["error"] = _memory_hint(ImplError.from_wire(value["error"]), limits).to_wire()
+        return {"ok": value}
     except ImplError as exc:
         return {"error": _memory_hint(exc, limits).to_wire()}
     except StageMissing as exc:
