@@ -375,3 +375,26 @@ def test_a_long_call_is_reported_as_stalled_and_runs_at_a_lower_priority(proxies
     seen.clear()
     proxy.tokenizer_decode(handle, [])  # a quick call is no stall
     assert seen == []
+
+
+def test_a_release_needs_no_round_trip_and_reaches_the_worker_with_the_next_call(proxies, tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        FREED = []
+        class SimpleTokenizerV1:
+            def __init__(self, vocab):
+                pass
+            def encode(self, text):
+                return [len(FREED)]
+            def decode(self, ids):
+                return ""
+            def __del__(self):
+                FREED.append(1)
+    """)
+    proxy = proxies(target)
+    first, second = proxy.tokenizer_new(1, VOCAB), proxy.tokenizer_new(1, VOCAB)
+    calls_before = proxy._next_id
+    proxy.release(first)
+    assert proxy._next_id == calls_before  # nothing was sent
+    assert proxy.tokenizer_encode(second, "x") == [1]  # freed in the worker before this answer
+    with pytest.raises(HarnessError, match="unknown handle"):
+        proxy.tokenizer_encode(first, "x")

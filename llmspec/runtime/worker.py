@@ -1,7 +1,8 @@
 """The out-of-process adapter: submission code runs in a worker, verdicts stay in the trusted process.
 
 :class:`ProxyAdapter` (trusted side) implements :class:`~llmspec.runtime.adapter.Adapter` by sending each
-call ``{"id", "op", "kwargs"}`` over a socket to a worker process and decoding the answer with the
+call ``{"id", "op", "kwargs"}`` (plus ``"release"``: the handles released since the previous call, which
+need no round trip of their own) over a socket to a worker process and decoding the answer with the
 strict :mod:`llmspec.runtime.wire` format (never pickle).  The worker (:func:`serve`) loads the target with
 C1's ``InProcessAdapter.from_target`` and answers ``{"ok": value}``, ``{"error": ImplError wire}``,
 ``{"stage_missing": ...}``, ``{"target_error": ...}`` or ``{"harness_error": ...}``.  Whatever a
@@ -259,6 +260,10 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
             request = wire.recv(fd, max_bytes=max_bytes)
         except wire.WireClosed:
             return
+        released = request.get("release") if isinstance(request, dict) else None
+        for handle in released if isinstance(released, list) else []:  # releases the proxy deferred
+            if isinstance(handle, int):
+                adapter.release(handle)
         response = _answer(adapter, request, config["limits"])
         response["id"] = request.get("id") if isinstance(request, dict) else None
         try:
@@ -377,6 +382,7 @@ class _ProxyBase(Adapter):
         self._worker: _Worker | None = None
         self._generation = 0
         self._handles: dict[int, tuple[int, int]] = {}  # proxy handle -> (generation, worker handle)
+        self._released: list[int] = []  # worker handles released since the last request (this generation)
         self._next_handle = 1
         self._next_id = 1
         self._target_error: str | None = None
@@ -536,6 +542,7 @@ class _ProxyBase(Adapter):
     def _stop(self, status: int | None = None) -> None:
         """Kill the worker and everything it started; remove its run dir."""
         worker, self._worker = self._worker, None
+        self._released = []  # they die with this worker
         if worker is None:
             return
         others = {p._worker.pid for p in _LIVE if p is not self and p._worker is not None}
@@ -607,20 +614,23 @@ class _ProxyBase(Adapter):
         return {**kwargs, "handle": worker_handle}
 
     def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
-        if op == "release":
-            entry = self._handles.get(kwargs.get("handle"))  # type: ignore[arg-type]
-            if entry is None or entry[0] != self._generation or self._worker is None:
-                self._handles.pop(kwargs.get("handle"), None)  # type: ignore[arg-type]
-                return None  # nothing left to free
+        if op == "release":  # no round trip of its own: the worker frees it before the next call
+            entry = self._handles.pop(kwargs.get("handle"), None)  # type: ignore[arg-type]
+            if entry is not None and entry[0] == self._generation and self._worker is not None:
+                self._released.append(entry[1])
+            return None
         self._check_budget(op)
         worker = self._ensure_worker()
         wire_kwargs = self._map_handles(op, kwargs)
         request_id = self._next_id
         self._next_id += 1
         budget = self._budget(self.limits["call_timeout"])
+        request: dict[str, Any] = {"id": request_id, "op": op, "kwargs": wire_kwargs}
+        if self._released:
+            request["release"], self._released = self._released, []
         t0 = time.monotonic()
         try:
-            wire.send(worker.fd, {"id": request_id, "op": op, "kwargs": wire_kwargs}, t0 + budget, self.max_bytes)
+            wire.send(worker.fd, request, t0 + budget, self.max_bytes)
             self._wait_or_stall(worker, t0, budget)
             msg = wire.recv(worker.fd, t0 + budget, self.max_bytes)
             if not isinstance(msg, dict) or msg.get("id") != request_id or len(msg) != 2:
@@ -637,8 +647,6 @@ class _ProxyBase(Adapter):
             why, tail = self._fail(exc, op)
             raise WorkerDied(why + "; the worker restarts on the next call" + tail) from None
         self._used += time.monotonic() - t0
-        if op == "release":
-            self._handles.pop(kwargs["handle"], None)
         return self._result(op, msg)
 
     # Called with True when a call has run for ``stall_after`` seconds and with False when it ends:
