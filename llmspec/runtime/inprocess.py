@@ -517,7 +517,14 @@ class InProcessAdapter(Adapter):
             out = emb(ids.clone())
             if not isinstance(out, torch.Tensor):
                 raise _wire_error(f"InputEmbeddings.forward returned {_type_name(out)}; expected a torch.Tensor")
-            out.backward(grad_output.clone())
+            grad_output = grad_output.clone()
+            if out.shape != grad_output.shape:  # what out.backward(grad_output) says, word for word
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {grad_output.shape} and "
+                                   f"output[0] has a shape of {out.shape}.")
+            # the same gradients, bit for bit, as out.backward(grad_output) (d(sum(out * g))/d out = g
+            # exactly), without the sympy import torch makes on its first backward with a gradient
+            # argument (0.35 s, a tenth of the suite)
+            (out * grad_output).sum().backward()
         grads: dict[str, torch.Tensor | None] = {}
         for attr, layer in layers.items():
             grad = getattr(getattr(layer, "weight", None), "grad", None)
