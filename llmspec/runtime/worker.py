@@ -55,7 +55,11 @@ WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
-    "stall_after": 5.0,  # seconds after which a running call is reported as stalled (see on_stall)
+    # seconds after which a running call is reported as stalled (see on_stall): 2 s is 3x the slowest
+    # honest call measured on a loaded 2-core machine (a whole enumeration in one call, 0.7 s); a
+    # stalled honest call still finishes (only at a lower priority), while a hang holds a full core
+    # for this long on every call it makes
+    "stall_after": 2.0,
     "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
     "submission_timeout": None,  # wall-clock seconds for everything this proxy runs (None: no cap)
     "memory_mb": 2048,  # new address space on top of the worker's baseline (see apply_limits)
@@ -654,7 +658,7 @@ class _ProxyBase(Adapter):
     on_stall: Any = None
 
     def _wait_or_stall(self, worker: _Worker, t0: float, budget: float) -> None:
-        """Wait up to ``stall_after`` seconds for the answer; a call still running then (50-100 times
+        """Wait up to ``stall_after`` seconds for the answer; a call still running then (many times
         an honest call) is reported through :attr:`on_stall` and its worker runs at a CPU priority 10
         steps lower until the call ends, so a hang does not take a core from honest submissions."""
         after = self.limits.get("stall_after")
