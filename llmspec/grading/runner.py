@@ -383,6 +383,7 @@ class Runner:
                     sub = pending.popleft()
                     pid, events, log = self._fork(sub.name, pytest_args(sub.target, self.config))
                     running[pid] = Job(sub, pid, time.monotonic(), events, log)
+                finished = False
                 for pid, job in list(running.items()):
                     timed_out = time.monotonic() - job.started > self.config.submission_timeout
                     if timed_out:
@@ -398,9 +399,10 @@ class Runner:
                     reap_orphans(set(running))
                     on_done(self.finish(job, status, timed_out), job.log)
                     done += 1
+                    finished = True
                 if progress:
                     progress(done, len(running), len(pending))
-                if running:
+                if running and not (finished and pending):  # a freed core takes the next one at once
                     self._wait_any(running)
         finally:
             for pid in running:
