@@ -65,3 +65,21 @@ def test_the_tokenizer_version_is_named_from_the_stage():
     with pytest.raises(CallTimeout, match=r"^SimpleTokenizerV2\.encode\(\.\.\.\): slow"):
         guard.tokenizer_encode(handle=1, text="x")
     assert guard.not_run() == "after a timeout in SimpleTokenizerV2.encode(...): not run"
+
+
+def test_a_batch_that_stopped_at_a_memory_error_refuses_the_rest_of_its_stage():
+    class Batch(FakeProxy):
+        def tokenizer_encode_many(self, **kwargs):
+            self.calls.append("tokenizer_encode_many")
+            error = ImplError("MemoryError", "", ["MemoryError", "Exception"]).to_wire()
+            return {"values": [[1]], "error": error}
+
+    guard = StageGuard(Batch({}))
+    guard.begin_stage("tokenizer_v1")
+    assert guard.tokenizer_encode_many(handle=1, texts=["a", "b"])["values"] == [[1]]
+    assert guard.not_run() == "after a memory kill in SimpleTokenizerV1.encode(...): not run"
+    guard = StageGuard(Batch({}))  # an ordinary error inside a batch is no fault
+    guard.begin_stage("tokenizer_v1")
+    Batch.tokenizer_encode_many = lambda self, **kw: {"values": [], "error": ImplError("KeyError", "'b'").to_wire()}
+    guard.tokenizer_encode_many(handle=1, texts=["b"])
+    assert guard.not_run() is None

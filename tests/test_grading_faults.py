@@ -38,7 +38,7 @@ def faulty_class(tmp_path_factory):
     (cls / "correct.py").write_text(BOOK_STYLE.read_text())
     cfg = root / "c.toml"
     cfg.write_text(default_config_text()
-                   .replace("call_timeout = 20 ", f"call_timeout = {CALL_TIMEOUT} ")
+                   .replace("call_timeout = 10 ", f"call_timeout = {CALL_TIMEOUT} ")
                    .replace("memory_mb = 2048 ", "memory_mb = 300 "))
     env = dict(os.environ, LLMSPEC_DATA=os.environ.get("LLMSPEC_DATA", "/work/shared/data"))
     proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(cls), "--out", str(root / "out"),

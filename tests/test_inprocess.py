@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from llmspec.runtime.adapter import OPS, Adapter
+from llmspec.runtime.adapter import OPS, Adapter, each_result
 from llmspec.runtime.connect import open_adapter
-from llmspec.errors import ImplError, StageMissing
+from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.runtime.inprocess import InProcessAdapter
 
 # A small, book-shaped submission with knobs the tests turn by appending code.
@@ -114,6 +114,24 @@ def test_tokenizer_roundtrip_and_impl_error(tmp_path: Path) -> None:
     a.release(h)
     with pytest.raises(Exception, match="not a live tokenizer handle"):
         a.tokenizer_encode(h, "Hello")
+    a.close()
+
+
+def test_a_batch_answers_like_single_calls_and_stops_where_a_loop_would(tmp_path: Path) -> None:
+    a = adapter_for(tmp_path)
+    h = a.tokenizer_new(1, {"Hello": 0, "world": 1})
+    texts = ["Hello world", "world", "unknown", "Hello"]
+    batch = a.tokenizer_encode_many(h, texts)
+    assert batch["values"] == [[0, 1], [1]] and batch["error"]["exc_type"] == "KeyError"
+    answers = each_result(batch, len(texts))
+    assert [next(answers), next(answers)] == [a.tokenizer_encode(h, t) for t in texts[:2]]
+    with pytest.raises(ImplError) as info:
+        next(answers)
+    assert info.value.is_a("LookupError") and "'unknown'" in info.value.message and "submission.py" in info.value.tb
+    assert list(each_result(a.tokenizer_decode_many(h, [[1, 0], []]), 2)) == ["world Hello", ""]
+    for malformed in ({"values": [[0]], "error": None}, {"values": [[0]] * 3, "error": None}, [[0], [1]]):
+        with pytest.raises(HarnessError, match="malformed"):
+            list(each_result(malformed, 2))  # a broken worker's answer never passes as results
     a.close()
 
 

@@ -58,6 +58,8 @@ def calls(adapter) -> dict:
     ids = torch.tensor([[1, 2, 3]])
     return {
         "enc": adapter.tokenizer_encode(t, "hello, world! xyz"),
+        "enc_many": adapter.tokenizer_encode_many(t, ["hello, world!", "xyz", "hello"]),
+        "dec_many": adapter.tokenizer_decode_many(t, [[0, 1, 2], [4]]),
         "bpe": adapter.bpe_encode("Hello <|endoftext|> there", allowed_special="all"),
         "dlen": adapter.dataset_len(d),
         "items": adapter.dataset_items(d, [0, 1]),
@@ -456,3 +458,26 @@ def test_the_project_root_holds_the_packages_a_spawned_worker_imports() -> None:
 
     assert (worker.PROJECT_ROOT / "llmspec" / "runtime" / "worker.py").samefile(worker.__file__)
     assert (worker.PROJECT_ROOT / "reference" / "__init__.py").is_file()
+
+
+def test_a_release_needs_no_round_trip_and_reaches_the_worker_with_the_next_call(proxies, tmp_path: Path) -> None:
+    target = submission(tmp_path, """
+        FREED = []
+        class SimpleTokenizerV1:
+            def __init__(self, vocab):
+                pass
+            def encode(self, text):
+                return [len(FREED)]
+            def decode(self, ids):
+                return ""
+            def __del__(self):
+                FREED.append(1)
+    """)
+    proxy = proxies(target)
+    first, second = proxy.tokenizer_new(1, VOCAB), proxy.tokenizer_new(1, VOCAB)
+    calls_before = proxy._next_id
+    proxy.release(first)
+    assert proxy._next_id == calls_before  # nothing was sent
+    assert proxy.tokenizer_encode(second, "x") == [1]  # freed in the worker before this answer
+    with pytest.raises(HarnessError, match="unknown handle"):
+        proxy.tokenizer_encode(first, "x")

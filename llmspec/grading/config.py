@@ -49,7 +49,7 @@ class GradingConfig:
     rules: tuple[TestRule, ...]
     hypothesis_seed: int | None = None
     submission_timeout: float = 480.0
-    call_timeout: float = 20.0
+    call_timeout: float = 10.0  # why 10: default_points.toml
     stage_timeout: float = 60.0
     stage_timeouts: dict[str, float] = field(default_factory=dict)
     memory_mb: int = 2048
@@ -182,7 +182,7 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
         # the outer safety net: by default every stage's budget plus two minutes of start-up
         submission_timeout=float(limits.get("submission_timeout", sum(
             stage_timeouts.get(s, stage_timeout) for s in stages) + 120)),
-        call_timeout=float(limits.get("call_timeout", 20)),
+        call_timeout=float(limits.get("call_timeout", 10)),
         stage_timeout=stage_timeout,
         stage_timeouts=stage_timeouts,
         memory_mb=int(limits.get("memory_mb", 2048)),

@@ -384,6 +384,7 @@ class Runner:
                     sub = pending.popleft()
                     pid, events, log = self._fork(sub.name, pytest_args(sub.target, self.config))
                     running[pid] = Job(sub, pid, time.monotonic(), events, log)
+                finished = False
                 for pid, job in list(running.items()):
                     timed_out = time.monotonic() - job.started > self.config.submission_timeout
                     if timed_out:
@@ -399,9 +400,10 @@ class Runner:
                     reap_orphans(set(running))
                     on_done(self.finish(job, status, timed_out), job.log)
                     done += 1
+                    finished = True
                 if progress:
                     progress(done, len(running), len(pending))
-                if running:
+                if running and not (finished and pending):  # a freed core takes the next one at once
                     self._wait_any(running)
         finally:
             for pid in running:
@@ -409,11 +411,13 @@ class Runner:
             reap_orphans(set())
 
     def _wait_any(self, running: dict[int, Job]) -> None:
-        """Sleep until a child exits or the next budget runs out (at most 0.5 s, for the progress
+        """Sleep until a child exits or the next budget runs out (at most 0.5 s for the progress
         line).  A pidfd wakes us the moment a child exits, so a free core gets its next submission
         at once instead of after a polling interval; without pidfds (old kernels), poll every 30 ms."""
         next_deadline = min(j.started for j in running.values()) + self.config.submission_timeout
-        timeout = max(0.0, min(0.5, next_deadline - time.monotonic()))
+        # at capacity, look again soon: a job that stalls (its events file says so) frees a core
+        tick = 0.1 if len(running) >= self.jobs else 0.5
+        timeout = max(0.0, min(tick, next_deadline - time.monotonic()))
         fds = []
         try:
             for pid in running:

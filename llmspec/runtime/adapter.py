@@ -20,7 +20,7 @@ contiguous) and then checked again by the tests: the adapter never decides a ver
 from __future__ import annotations
 
 import abc
-from typing import Any, Literal, Union
+from typing import Any, Callable, Iterator, Literal, Union
 
 import torch
 
@@ -35,6 +35,8 @@ OPS: tuple[str, ...] = (
     "tokenizer_new",
     "tokenizer_encode",
     "tokenizer_decode",
+    "tokenizer_encode_many",
+    "tokenizer_decode_many",
     "bpe_encode",
     "bpe_decode",
     "bpe_info",
@@ -78,6 +80,19 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     def tokenizer_decode(self, handle: int, ids: list[int]) -> str: ...
+
+    # An enumeration asks hundreds of short texts of one tokenizer; through a worker each call is a
+    # round trip (two context switches, more on a loaded machine), so these run a whole list in one
+    # call.  They stop at the first input that raises, exactly as a loop of single calls would:
+    # ``{"values": [results of inputs 0..k-1], "error": the ImplError wire of input k, or None}``.
+    # Read the answer with :func:`each_result`.  The verdict stays with the caller.
+    def tokenizer_encode_many(self, handle: int, texts: list[str]) -> dict[str, Any]:
+        """``tokenizer_encode(handle, t)`` for each ``t`` of ``texts`` in order (see above)."""
+        return run_each(lambda text: self.tokenizer_encode(handle, text), texts)
+
+    def tokenizer_decode_many(self, handle: int, ids_list: list[list[int]]) -> dict[str, Any]:
+        """``tokenizer_decode(handle, ids)`` for each ``ids`` of ``ids_list`` in order (see above)."""
+        return run_each(lambda ids: self.tokenizer_decode(handle, ids), ids_list)
 
     # --- 2.5: GPT-2 BPE (tiktoken) -------------------------------------------------------------
     @abc.abstractmethod
@@ -210,3 +225,34 @@ class Adapter(abc.ABC):
 
     def close(self) -> None:
         """Release every resource (the worker process, for a proxy)."""
+
+
+def run_each(call: Callable[[Any], Any], inputs: list[Any]) -> dict[str, Any]:
+    """The loop behind the ``*_many`` operations (it runs where the implementation runs)."""
+    from llmspec.errors import ImplError
+
+    values: list[Any] = []
+    for item in inputs:
+        try:
+            values.append(call(item))
+        except ImplError as exc:
+            return {"values": values, "error": exc.to_wire()}
+    return {"values": values, "error": None}
+
+
+def each_result(batch: Any, n: int) -> Iterator[Any]:
+    """The ``n`` results of a ``*_many`` call in input order; where that call stopped, its
+    :class:`~llmspec.errors.ImplError` is raised, as the single call would have raised it there.
+    An answer of another shape (a worker the submission broke) is a :class:`HarnessError`."""
+    from llmspec.errors import HarnessError, ImplError
+
+    values = batch.get("values") if isinstance(batch, dict) else None
+    error = batch.get("error") if isinstance(batch, dict) else None
+    if not isinstance(values, list) or len(values) > n or (error is None and len(values) != n):
+        raise HarnessError(f"malformed answer to a batch of {n} calls: {str(batch)[:200]}")
+    yield from values
+    if error is not None:
+        try:
+            raise ImplError.from_wire(error)
+        except (KeyError, TypeError):
+            raise HarnessError("malformed error in the answer to a batch of calls") from None

@@ -28,6 +28,8 @@ BOOK_CALLS: dict[str, str] = {
     "tokenizer_new": "SimpleTokenizer{v}(vocab)",
     "tokenizer_encode": "SimpleTokenizer{v}.encode(...)",
     "tokenizer_decode": "SimpleTokenizer{v}.decode(...)",
+    "tokenizer_encode_many": "SimpleTokenizer{v}.encode(...)",
+    "tokenizer_decode_many": "SimpleTokenizer{v}.decode(...)",
     "bpe_encode": "tokenizer.encode(...) (tiktoken, section 2.5)",
     "bpe_decode": "tokenizer.decode(...) (tiktoken, section 2.5)",
     "bpe_info": "tiktoken.get_encoding(\"gpt2\")",
@@ -109,18 +111,26 @@ class StageGuard(Adapter):
         if refused is not None and op != "release":
             raise StageFault(refused)
         try:
-            return getattr(self.inner, op)(**kwargs)
+            result = getattr(self.inner, op)(**kwargs)
         except (CallTimeout, WorkerDied) as exc:
             call = book_call(op, self.stage)
             if self.stage is not None and self.fault is None:
                 self.fault = fault_reason(call, exc)
                 self.faults[self.stage] = self.fault
             raise type(exc)(_("{call}: {why}").format(call=call, why=exc)) from None
-        except ImplError as exc:  # MemoryError under the worker's cap: the next call would hog again
-            if exc.is_a("MemoryError") and self.stage is not None and self.fault is None:
-                self.fault = _("a memory kill in {call}").format(call=book_call(op, self.stage))
-                self.faults[self.stage] = self.fault
+        except ImplError as exc:
+            self._memory_fault(op, exc)
             raise
+        error = result.get("error") if op.endswith("_many") and isinstance(result, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("mro"), list):  # a batch that stopped there
+            self._memory_fault(op, ImplError("", "", [str(m) for m in error["mro"]]))
+        return result
+
+    def _memory_fault(self, op: str, exc: ImplError) -> None:
+        """A ``MemoryError`` under the worker's cap stops the stage: the next call would hog again."""
+        if exc.is_a("MemoryError") and self.stage is not None and self.fault is None:
+            self.fault = _("a memory kill in {call}").format(call=book_call(op, self.stage))
+            self.faults[self.stage] = self.fault
 
     def close(self) -> None:
         self.inner.close()

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import torch
 
 from llmspec.runtime import target as _target
-from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
+from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet, run_each
 from llmspec.i18n import _
 from llmspec.runtime.names import call_as_the_book, side_by_side
 from llmspec.errors import HarnessError, ImplError, StageMissing
@@ -82,18 +82,35 @@ def _wire_error(message: str) -> ImplError:
 def _op(method: F) -> F:
     """Run an adapter operation under the target's conditions (scratch cwd, network blocked) and
     turn anything the implementation raises into :class:`ImplError`."""
+    convert = _converting(method)
 
     @functools.wraps(method)
     def wrapper(self: "InProcessAdapter", *args: Any, **kwargs: Any) -> Any:
         with self.loaded.running():
-            try:
-                return method(self, *args, **kwargs)
-            except (HarnessError, ImplError, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # SystemExit from submission code is its failure too
-                raise to_impl_error(exc) from None
+            return convert(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _converting(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with anything the implementation raises turned into :class:`ImplError`."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (HarnessError, ImplError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # SystemExit from submission code is its failure too
+            raise to_impl_error(exc) from None
+
+    return call
+
+
+def _unwrapped(self: "InProcessAdapter", method: Any, handle: int) -> Callable[[Any], Any]:
+    """``method`` without its :func:`_op` wrapper, for inputs run inside one ``running()``; what
+    the implementation raises still becomes :class:`ImplError`, input by input."""
+    convert = _converting(method.__wrapped__)
+    return lambda item: convert(self, handle, item)
 
 
 # --- wire normalisation --------------------------------------------------------------------------
@@ -341,6 +358,16 @@ class InProcessAdapter(Adapter):
         tok = self._handle(handle, "tokenizer")
         return wire_str(tok.decode(list(ids)), "decode")
 
+    # One ``running()`` for the whole list: entering it (cwd, stdin, network block, a sys.modules
+    # snapshot) costs more than one short encode.  Each input still fails on its own (Adapter).
+    @_op
+    def tokenizer_encode_many(self, handle: int, texts: list[str]) -> dict[str, Any]:
+        return run_each(_unwrapped(self, InProcessAdapter.tokenizer_encode, handle), texts)
+
+    @_op
+    def tokenizer_decode_many(self, handle: int, ids_list: list[list[int]]) -> dict[str, Any]:
+        return run_each(_unwrapped(self, InProcessAdapter.tokenizer_decode, handle), ids_list)
+
     # --- 2.5 -------------------------------------------------------------------------------------
     @_op
     def bpe_encode(self, text: str, allowed_special: SpecialSet = None,
@@ -515,7 +542,14 @@ class InProcessAdapter(Adapter):
             if not isinstance(out, torch.Tensor):
                 raise _wire_error(_("{what} returned {type}; expected a torch.Tensor").format(
                     what="InputEmbeddings.forward", type=_type_name(out)))
-            out.backward(grad_output.clone())
+            grad_output = grad_output.clone()
+            if out.shape != grad_output.shape:  # what out.backward(grad_output) says, word for word
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {grad_output.shape} and "
+                                   f"output[0] has a shape of {out.shape}.")
+            # the same gradients, bit for bit, as out.backward(grad_output) (d(sum(out * g))/d out = g
+            # exactly), without the sympy import torch makes on its first backward with a gradient
+            # argument (0.35 s, a tenth of the suite)
+            (out * grad_output).sum().backward()
         grads: dict[str, torch.Tensor | None] = {}
         for attr, layer in layers.items():
             grad = getattr(getattr(layer, "weight", None), "grad", None)

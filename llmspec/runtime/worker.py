@@ -1,7 +1,8 @@
 """The out-of-process adapter: submission code runs in a worker, verdicts stay in the trusted process.
 
 :class:`ProxyAdapter` (trusted side) implements :class:`~llmspec.runtime.adapter.Adapter` by sending each
-call ``{"id", "op", "kwargs"}`` over a socket to a worker process and decoding the answer with the
+call ``{"id", "op", "kwargs"}`` (plus ``"release"``: the handles released since the previous call, which
+need no round trip of their own) over a socket to a worker process and decoding the answer with the
 strict :mod:`llmspec.runtime.wire` format (never pickle).  The worker (:func:`serve`) loads the target with
 C1's ``InProcessAdapter.from_target`` and answers ``{"ok": value}``, ``{"error": ImplError wire}``,
 ``{"stage_missing": ...}``, ``{"target_error": ...}`` or ``{"harness_error": ...}``.  Whatever a
@@ -58,7 +59,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
-    "stall_after": 5.0,  # seconds after which a running call is reported as stalled (see on_stall)
+    # seconds after which a running call is reported as stalled (see on_stall): 2 s is 3x the slowest
+    # honest call measured on a loaded 2-core machine (a whole enumeration in one call, 0.7 s); a
+    # stalled honest call still finishes (only at a lower priority), while a hang holds a full core
+    # for this long on every call it makes
+    "stall_after": 2.0,
     "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
     "submission_timeout": None,  # wall-clock seconds for everything this proxy runs (None: no cap)
     "memory_mb": 2048,  # new address space on top of the worker's baseline (see apply_limits)
@@ -238,7 +243,10 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
     if not isinstance(request, dict) or not isinstance(request.get("kwargs"), dict) or request.get("op") not in OPS:
         return {"harness_error": f"malformed request {str(request)[:200]}"}
     try:
-        return {"ok": getattr(adapter, request["op"])(**request["kwargs"])}
+        value = getattr(adapter, request["op"])(**request["kwargs"])
+        if request["op"].endswith("_many") and isinstance(value, dict) and isinstance(value.get("error"), dict):
+            value["error"] = _memory_hint(ImplError.from_wire(value["error"]), limits).to_wire()
+        return {"ok": value}
     except ImplError as exc:
         return {"error": _memory_hint(exc, limits).to_wire()}
     except StageMissing as exc:
@@ -281,6 +289,10 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
             request = wire.recv(fd, max_bytes=max_bytes)
         except wire.WireClosed:
             return
+        released = request.get("release") if isinstance(request, dict) else None
+        for handle in released if isinstance(released, list) else []:  # releases the proxy deferred
+            if isinstance(handle, int):
+                adapter.release(handle)
         response = _answer(adapter, request, config["limits"])
         response["id"] = request.get("id") if isinstance(request, dict) else None
         try:
@@ -401,6 +413,7 @@ class _ProxyBase(Adapter):
         self._worker: _Worker | None = None
         self._generation = 0
         self._handles: dict[int, tuple[int, int]] = {}  # proxy handle -> (generation, worker handle)
+        self._released: list[int] = []  # worker handles released since the last request (this generation)
         self._next_handle = 1
         self._next_id = 1
         self._target_error: str | None = None
@@ -563,6 +576,7 @@ class _ProxyBase(Adapter):
     def _stop(self, status: int | None = None) -> None:
         """Kill the worker and everything it started; remove its run dir."""
         worker, self._worker = self._worker, None
+        self._released = []  # they die with this worker
         if worker is None:
             return
         others = {p._worker.pid for p in _LIVE if p is not self and p._worker is not None}
@@ -633,20 +647,23 @@ class _ProxyBase(Adapter):
         return {**kwargs, "handle": worker_handle}
 
     def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
-        if op == "release":
-            entry = self._handles.get(kwargs.get("handle"))  # type: ignore[arg-type]
-            if entry is None or entry[0] != self._generation or self._worker is None:
-                self._handles.pop(kwargs.get("handle"), None)  # type: ignore[arg-type]
-                return None  # nothing left to free
+        if op == "release":  # no round trip of its own: the worker frees it before the next call
+            entry = self._handles.pop(kwargs.get("handle"), None)  # type: ignore[arg-type]
+            if entry is not None and entry[0] == self._generation and self._worker is not None:
+                self._released.append(entry[1])
+            return None
         self._check_budget(op)
         worker = self._ensure_worker()
         wire_kwargs = self._map_handles(op, kwargs)
         request_id = self._next_id
         self._next_id += 1
         budget = self._budget(self.limits["call_timeout"])
+        request: dict[str, Any] = {"id": request_id, "op": op, "kwargs": wire_kwargs}
+        if self._released:
+            request["release"], self._released = self._released, []
         t0 = time.monotonic()
         try:
-            wire.send(worker.fd, {"id": request_id, "op": op, "kwargs": wire_kwargs}, t0 + budget, self.max_bytes)
+            wire.send(worker.fd, request, t0 + budget, self.max_bytes)
             self._wait_or_stall(worker, t0, budget)
             msg = wire.recv(worker.fd, t0 + budget, self.max_bytes)
             if not isinstance(msg, dict) or msg.get("id") != request_id or len(msg) != 2:
@@ -661,8 +678,6 @@ class _ProxyBase(Adapter):
             why, tail = self._fail(exc, op)
             raise WorkerDied(why + _("; the worker restarts on the next call") + tail) from None
         self._used += time.monotonic() - t0
-        if op == "release":
-            self._handles.pop(kwargs["handle"], None)
         return self._result(op, msg)
 
     # Called with True when a call has run for ``stall_after`` seconds and with False when it ends:
@@ -670,7 +685,7 @@ class _ProxyBase(Adapter):
     on_stall: Any = None
 
     def _wait_or_stall(self, worker: _Worker, t0: float, budget: float) -> None:
-        """Wait up to ``stall_after`` seconds for the answer; a call still running then (50-100 times
+        """Wait up to ``stall_after`` seconds for the answer; a call still running then (many times
         an honest call) is reported through :attr:`on_stall` and its worker runs at a CPU priority 10
         steps lower until the call ends, so a hang does not take a core from honest submissions."""
         after = self.limits.get("stall_after")
