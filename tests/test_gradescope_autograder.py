@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from prerequisites import missing as prerequisite_missing
 from hostile_corpus import BOOK_STYLE, HOSTILE, submission_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,9 +47,8 @@ cp /autograder/results/results.json "$WORK/results.json"
 
 def run_as_gradescope(work: Path, submission: Path) -> dict:
     if os.geteuid() != 0 or not shutil.which("unshare"):
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI must run the Gradescope autograder test (needs root and unshare)")
-        pytest.skip("needs root and unshare(1) for a private mount namespace")
+        prerequisite_missing("needs root and unshare(1) for a private mount namespace",
+                             ci_must="CI must run the Gradescope autograder test (needs root and unshare)")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LLMSPEC_DATA", "TIKTOKEN_CACHE_DIR")}
     proc = subprocess.run([sys.executable, "-m", "llmspec", "gradescope-bundle", "--out", str(work / "autograder.zip")],
                           cwd=ROOT, env={**os.environ}, capture_output=True, text=True, timeout=120)

@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from prerequisites import missing as prerequisite_missing
 from hostile_corpus import HOSTILE, submission_text
 
 from llmspec.sandbox import isolation, landlock
@@ -47,9 +48,7 @@ def user_python() -> Path:
     elif not python.exists():
         missing = f"{python} is missing (build it with scripts/user_venv.sh)"
     if missing:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI must grade as an unprivileged user: {missing}")
-        pytest.skip(missing)
+        prerequisite_missing(missing, ci_must=f"CI must grade as an unprivileged user: {missing}")
     return python
 
 
@@ -136,7 +135,8 @@ def test_an_unprivileged_grader_contains_every_escape(open_tmp):
     abi = landlock.abi_version()
     if abi < 4:  # no kernel sandbox for TCP here: the grader must say so, once
         assert proc.stderr.count("sandbox:") == 1, proc.stderr
-        pytest.xfail(f"this kernel's Landlock ABI is {abi}: writes and TCP cannot both be confined")
+        prerequisite_missing(f"this kernel's Landlock ABI is {abi}: writes and TCP cannot both be confined",
+                             xfail=True)
     assert "sandbox:" not in proc.stderr
     assert results["escape_sandbox"]["score"] == 15  # its honest tokenizer, nothing more, nothing less
     assert listener.arrived == []
