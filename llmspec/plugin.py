@@ -15,9 +15,10 @@ import json
 import os
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -514,6 +515,49 @@ def failure_message(report: pytest.TestReport) -> str:
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
 
 
+_DIGESTS: dict[Any, bytes] = {}  # a property's function -> the digest Hypothesis derives its seed from
+
+
+@contextmanager
+def known_seed(test: Any) -> Iterator[None]:
+    """Run a derandomized Hypothesis property with the seed Hypothesis itself would derive.
+
+    Derandomized, Hypothesis seeds each run from a digest of the test's source (``inspect.getsource``,
+    tokenize, sha384), recomputed on every run: about a millisecond a property, in every submission's
+    trusted child.  The function and its source do not change within a process, so the digest is
+    taken once (in a grader, during the warm-up run every forked child inherits) and handed over as
+    the seed Hypothesis would have computed: the same random source, hence the same examples.  Only
+    while the test runs, so a later randomized profile in the same process is not pinned."""
+    handle = getattr(test, "hypothesis", None)
+    inner = getattr(handle, "inner_test", None)
+    used = getattr(test, "_hypothesis_internal_use_settings", None)
+    if inner is None or used is None or not getattr(used, "derandomize", False) \
+            or getattr(test, "_hypothesis_internal_use_seed", None) is not None:
+        yield
+        return
+    digest = _DIGESTS.get(inner)
+    try:  # private API: on a Hypothesis without it, Hypothesis computes the digest itself
+        from hypothesis import core
+        from hypothesis.internal.compat import int_from_bytes
+        from hypothesis.internal.reflection import function_digest
+    except ImportError:
+        yield
+        return
+    if digest is None:
+        digest = _DIGESTS[inner] = function_digest(inner)
+    # the run's database key is the same digest (None under --hypothesis-seed), as Hypothesis has it
+    keyed = not hasattr(test, "_hypothesis_internal_database_key")
+    test._hypothesis_internal_use_seed = int_from_bytes(digest)
+    if keyed:
+        test._hypothesis_internal_database_key = digest if core.global_force_seed is None else None
+    try:
+        yield
+    finally:
+        test._hypothesis_internal_use_seed = None
+        if keyed:
+            del test._hypothesis_internal_database_key
+
+
 class Reporter:
     """Per-session hooks, registered by :func:`activate` only when the spec suite is collected."""
 
@@ -545,6 +589,11 @@ class Reporter:
             report.llmspec_example = example
             if hasattr(report.longrepr, "addsection"):
                 report.longrepr.addsection("Hypothesis' minimal example", example)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Any:
+        with known_seed(pyfuncitem.obj):
+            return (yield)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         run = self.run

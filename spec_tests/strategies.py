@@ -49,36 +49,66 @@ def _vocab_text(words: tuple[str, ...], edition: str, max_pieces: int) -> st.Sea
     return _join_pieces(st.lists(piece, min_size=0, max_size=max_pieces), split)
 
 
+# The separators' strategies, built once: a strategy made inside a draw is validated and labelled
+# anew on every example (a tenth of a property's trusted time); the same object draws the same values.
+_EDGE = st.sampled_from(["", " ", "\n"])
+_TOUCHING = st.sampled_from(["", " "])
+_BETWEEN = st.sampled_from(WHITESPACE)
+
+
 @st.composite
 def _join_pieces(draw: st.DrawFn, pieces_strategy: st.SearchStrategy[list[str]], split: frozenset[str]) -> str:
     pieces = draw(pieces_strategy)
-    out = draw(st.sampled_from(["", " ", "\n"]))
+    out = draw(_EDGE)
     for i, p in enumerate(pieces):
         if i:
             touching = p in split or pieces[i - 1] in split
-            out += draw(st.sampled_from(["", " "]) if touching else st.sampled_from(WHITESPACE))
+            out += draw(_TOUCHING if touching else _BETWEEN)
         out += p
-    return out + draw(st.sampled_from(["", " ", "\n"]))
+    return out + draw(_EDGE)
 
 
 def decode_words(words: list[str], max_size: int = 16) -> st.SearchStrategy[list[str]]:
     """Vocabulary words to decode, punctuation drawn as often as words (where decode's spacing
-    rules bite)."""
-    words = sorted(words)
-    punct = [w for w in words if not w[:1].isalnum()] or words
-    return st.lists(st.one_of(st.sampled_from(punct), st.sampled_from(words)), min_size=1, max_size=max_size)
+    rules bite).  Built once per vocabulary, as :func:`vocab_text`."""
+    return _decode_words(tuple(words), max_size)
+
+
+@lru_cache(maxsize=16)
+def _decode_words(words: tuple[str, ...], max_size: int) -> st.SearchStrategy[list[str]]:
+    ordered = sorted(words)
+    punct = [w for w in ordered if not w[:1].isalnum()] or ordered
+    return st.lists(st.one_of(st.sampled_from(punct), st.sampled_from(ordered)), min_size=1, max_size=max_size)
+
+
+# vocabulary id -> (the vocabulary, kept alive so its id stays its own; the strategy)
+_UNKNOWN_WORDS: dict[int, tuple[dict[str, int], st.SearchStrategy[str]]] = {}
 
 
 def unknown_word(vocab: dict[str, int]) -> st.SearchStrategy[str]:
-    """A word (letters only, so the regex keeps it whole) that is not in the vocabulary."""
-    return st.text(alphabet="abcdefghijklmnopqrstuvwxyzXYZéß", min_size=1, max_size=8).filter(
-        lambda w: w not in vocab
-    )
+    """A word (letters only, so the regex keeps it whole) that is not in the vocabulary (one
+    strategy per vocabulary object: the suite's vocabularies live for the whole session)."""
+    entry = _UNKNOWN_WORDS.get(id(vocab))
+    if entry is None or entry[0] is not vocab:
+        entry = _UNKNOWN_WORDS[id(vocab)] = (vocab, st.text(
+            alphabet="abcdefghijklmnopqrstuvwxyzXYZéß", min_size=1, max_size=8).filter(lambda w: w not in vocab))
+    return entry[1]
 
 
+@lru_cache(maxsize=8)
 def tricky_text(max_size: int = 40) -> st.SearchStrategy[str]:
     """Short text over :data:`TRICKY`, or arbitrary unicode."""
     return st.one_of(st.text(alphabet=TRICKY, max_size=max_size), st.text(max_size=max_size))
+
+
+def known_or_tricky(words: list[str], edition: str, max_pieces: int, max_size: int) -> st.SearchStrategy[str]:
+    """:func:`vocab_text` or :func:`tricky_text`, one of the two per example (built once)."""
+    return _known_or_tricky(tuple(words), edition, max_pieces, max_size)
+
+
+@lru_cache(maxsize=8)
+def _known_or_tricky(words: tuple[str, ...], edition: str, max_pieces: int, max_size: int) -> st.SearchStrategy[str]:
+    return st.one_of(_vocab_text(words, edition, max_pieces), tricky_text(max_size))
 
 
 def bpe_text(max_size: int = 60) -> st.SearchStrategy[str]:
