@@ -11,6 +11,7 @@ Where each setting comes from (first wins): the command line, an environment var
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -460,21 +461,28 @@ class Vocabulary(dict):  # type: ignore[type-arg]
         printer.text(f"<vocabulary of {len(self)} tokens>")
 
 
+@functools.lru_cache(maxsize=32)
+def book_vocabulary(text: str, edition: str, special_tokens: bool) -> Vocabulary:
+    """Listing 2.3's vocabulary of ``text`` (``reference.tokenizers.build_vocab``), built once per
+    process: a grader asks the same few vocabularies of every submission, and its forked children
+    inherit them from the warm-up run.  Shared, so nobody may change it (the adapter hands
+    implementations a copy)."""
+    from reference.tokenizers import build_vocab
+
+    return Vocabulary(build_vocab(text, edition=edition, special_tokens=special_tokens))
+
+
 @pytest.fixture(scope="session")
 def vocab(verdict_text: str, edition: str) -> dict[str, int]:
     """The book's V1 vocabulary, built by the trusted side (a learner is not judged on a helper the
     book never names)."""
-    from reference.tokenizers import build_vocab
-
-    return Vocabulary(build_vocab(verdict_text, edition=edition, special_tokens=False))
+    return book_vocabulary(verdict_text, edition, False)
 
 
 @pytest.fixture(scope="session")
 def vocab_v2(verdict_text: str, edition: str) -> dict[str, int]:
     """The V2 vocabulary: V1's plus ``<|endoftext|>`` and ``<|unk|>`` appended (2.4)."""
-    from reference.tokenizers import build_vocab
-
-    return Vocabulary(build_vocab(verdict_text, edition=edition, special_tokens=True))
+    return book_vocabulary(verdict_text, edition, True)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from hypothesis import example, given
 
-from llmspec import explain
+from llmspec import explain, plugin
 from llmspec.errors import ImplError
 from llmspec.i18n import _
 from llmspec.runtime.adapter import each_result
@@ -51,9 +51,7 @@ def special_cases() -> list[str]:
 
 def build(edition: str, version: int) -> dict[str, int]:
     """Listing 2.3's vocabulary of the split cases (with both specials for V2)."""
-    from reference.tokenizers import build_vocab
-
-    return build_vocab("\n".join(split_cases(edition)), edition=edition, special_tokens=version == 2)
+    return plugin.book_vocabulary("\n".join(split_cases(edition)), edition, version == 2)
 
 
 def check_encodes(objects: Any, version: int, edition: str, texts: list[str]) -> None:

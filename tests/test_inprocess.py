@@ -129,6 +129,15 @@ def test_a_batch_answers_like_single_calls_and_stops_where_a_loop_would(tmp_path
         next(answers)
     assert info.value.is_a("LookupError") and "'unknown'" in info.value.message and "submission.py" in info.value.tb
     assert list(each_result(a.tokenizer_decode_many(h, [[1, 0], []]), 2)) == ["world Hello", ""]
+    chain = a.tokenizer_chain_many(h, "world Hello", ["encode", "decode", "encode"])  # each step on the last's result
+    assert chain == {"values": [[1, 0], "world Hello", [1, 0]], "error": None}
+    from_ids = a.tokenizer_chain_many(h, [1, 0], ["decode", "encode", "decode"])
+    assert from_ids["values"] == ["world Hello", [1, 0], "world Hello"]
+    broken = a.tokenizer_chain_many(h, "unknown Hello", ["encode", "decode"])
+    assert broken["values"] == [] and broken["error"]["exc_type"] == "KeyError"
+    with pytest.raises(ImplError) as info:
+        list(each_result(broken, 2))
+    assert "'unknown'" in info.value.message
     for malformed in ({"values": [[0]], "error": None}, {"values": [[0]] * 3, "error": None}, [[0], [1]]):
         with pytest.raises(HarnessError, match="malformed"):
             list(each_result(malformed, 2))  # a broken worker's answer never passes as results

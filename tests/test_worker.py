@@ -60,6 +60,7 @@ def calls(adapter) -> dict:
         "enc": adapter.tokenizer_encode(t, "hello, world! xyz"),
         "enc_many": adapter.tokenizer_encode_many(t, ["hello, world!", "xyz", "hello"]),
         "dec_many": adapter.tokenizer_decode_many(t, [[0, 1, 2], [4]]),
+        "chain": adapter.tokenizer_chain_many(t, "hello, world! xyz", ["encode", "decode", "encode"]),
         "bpe": adapter.bpe_encode("Hello <|endoftext|> there", allowed_special="all"),
         "dlen": adapter.dataset_len(d),
         "items": adapter.dataset_items(d, [0, 1]),

@@ -37,6 +37,7 @@ OPS: tuple[str, ...] = (
     "tokenizer_decode",
     "tokenizer_encode_many",
     "tokenizer_decode_many",
+    "tokenizer_chain_many",
     "bpe_encode",
     "bpe_decode",
     "bpe_info",
@@ -93,6 +94,13 @@ class Adapter(abc.ABC):
     def tokenizer_decode_many(self, handle: int, ids_list: list[list[int]]) -> dict[str, Any]:
         """``tokenizer_decode(handle, ids)`` for each ``ids`` of ``ids_list`` in order (see above)."""
         return run_each(lambda ids: self.tokenizer_decode(handle, ids), ids_list)
+
+    def tokenizer_chain_many(self, handle: int, start: Any, steps: list[str]) -> dict[str, Any]:
+        """``encode`` / ``decode`` (each of ``steps`` in order), each applied to what the previous
+        step returned, the first to ``start`` (a text or a list of ids): a round trip such as
+        ``decode(encode(t))`` in one call.  Answered and read as the ``*_many`` operations above."""
+        return run_chain({"encode": lambda text: self.tokenizer_encode(handle, text),
+                          "decode": lambda ids: self.tokenizer_decode(handle, ids)}, start, steps)
 
     # --- 2.5: GPT-2 BPE (tiktoken) -------------------------------------------------------------
     @abc.abstractmethod
@@ -238,6 +246,22 @@ def run_each(call: Callable[[Any], Any], inputs: list[Any]) -> dict[str, Any]:
         except ImplError as exc:
             return {"values": values, "error": exc.to_wire()}
     return {"values": values, "error": None}
+
+
+def run_chain(calls: dict[str, Callable[[Any], Any]], start: Any, steps: list[str]) -> dict[str, Any]:
+    """The loop behind the ``*_chain_many`` operations: each step's call gets the previous step's
+    result (the first gets ``start``); answered as :func:`run_each` answers."""
+    from llmspec.errors import HarnessError
+
+    state = [start]
+
+    def step(name: str) -> Any:
+        if name not in calls:
+            raise HarnessError(f"a chain step must be one of {sorted(calls)}, not {name!r}")
+        state[0] = calls[name](state[0])
+        return state[0]
+
+    return run_each(step, steps)
 
 
 def each_result(batch: Any, n: int) -> Iterator[Any]:

@@ -30,6 +30,7 @@ BOOK_CALLS: dict[str, str] = {
     "tokenizer_decode": "SimpleTokenizer{v}.decode(...)",
     "tokenizer_encode_many": "SimpleTokenizer{v}.encode(...)",
     "tokenizer_decode_many": "SimpleTokenizer{v}.decode(...)",
+    "tokenizer_chain_many": "SimpleTokenizer{v}.encode/decode(...)",
     "bpe_encode": "tokenizer.encode(...) (tiktoken, section 2.5)",
     "bpe_decode": "tokenizer.decode(...) (tiktoken, section 2.5)",
     "bpe_info": "tiktoken.get_encoding(\"gpt2\")",

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import torch
 
 from llmspec.runtime import target as _target
-from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet, run_each
+from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet, run_chain, run_each
 from llmspec.i18n import _
 from llmspec.runtime.names import call_as_the_book, side_by_side
 from llmspec.errors import HarnessError, ImplError, StageMissing
@@ -367,6 +367,11 @@ class InProcessAdapter(Adapter):
     @_op
     def tokenizer_decode_many(self, handle: int, ids_list: list[list[int]]) -> dict[str, Any]:
         return run_each(_unwrapped(self, InProcessAdapter.tokenizer_decode, handle), ids_list)
+
+    @_op
+    def tokenizer_chain_many(self, handle: int, start: Any, steps: list[str]) -> dict[str, Any]:
+        return run_chain({"encode": _unwrapped(self, InProcessAdapter.tokenizer_encode, handle),
+                          "decode": _unwrapped(self, InProcessAdapter.tokenizer_decode, handle)}, start, steps)
 
     # --- 2.5 -------------------------------------------------------------------------------------
     @_op
