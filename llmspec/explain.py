@@ -103,7 +103,10 @@ def ids_message(what: str, expected: Sequence[int], actual: Sequence[int], *, st
     ``decode`` is a *trusted* decoder (vocabulary or tiktoken), so both lists are shown as text too:
     the learner sees which word went wrong, not only which number.  ``hint`` (text, or a function
     giving it) is a last line on what probably caused the difference."""
-    at = first_difference(list(expected), list(actual))
+    expected, actual = list(expected), list(actual)
+    if expected == actual:  # the passing case, without a Python loop over thousands of ids
+        return None
+    at = first_difference(expected, actual)
     if at is None:
         return None
     end = _("<end>")

@@ -17,6 +17,7 @@ from hypothesis import example, given
 from llmspec import explain
 from llmspec.i18n import _
 from llmspec.errors import ImplError
+from llmspec.runtime.adapter import each_result
 from spec_tests import strategies as S
 from spec_tests._expect import book_windows
 
@@ -41,6 +42,32 @@ def build(impl, txt, max_length, stride, tokenizer="gpt2"):
         return handle, impl.dataset_len(handle)
     except ImplError as err:
         explain.impl_raised("len(GPTDatasetV1(...))", err, stage=STAGE)
+
+
+def probe(impl, txt, max_length, stride, tokenizer="gpt2", max_items=0):
+    """``(len, answers)`` of a dataset made, asked and dropped in one call, or ``(error, None)``
+    when the constructor raised; with ``max_items``, :func:`read_items` reads ``dataset[k]`` for k below
+    ``min(len, max_items)`` from ``answers``.  A step that raises fails as it does called alone."""
+    __tracebackhide__ = True
+    answers = each_result(impl.dataset_windows_many(txt, max_length, stride, tokenizer, max_items),
+                          3 if max_items > 0 else 2)
+    try:
+        next(answers)
+    except ImplError as err:
+        return err, None
+    try:
+        return next(answers), answers
+    except ImplError as err:
+        explain.impl_raised("len(GPTDatasetV1(...))", err, stage=STAGE)
+
+
+def read_items(answers, *, source=None):
+    """The windows a :func:`probe` with ``max_items`` read (as ``GPTDatasetV1.__getitem__`` gave them)."""
+    __tracebackhide__ = True
+    try:
+        return next(answers)
+    except ImplError as err:
+        explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE, source=source)
 
 
 def half(name):
@@ -68,16 +95,13 @@ def check_window_tensor(k, name, got, max_length, *, source=None):
                            k=k, half=half(name), n=n, max_length=max_length, where=explain.book(STAGE, source)))
 
 
-def check_windows(impl, handle, ids, max_length, stride, count, *, source=None, decode=None):
-    """P15-P18 on the ``count`` windows the dataset says it has: every item is (the exact input
-    slice, the slice shifted by one), int64, length L; a window beyond the book's last one (which
-    must read past the end) fails on its length."""
+def check_windows(items, ids, max_length, stride, *, source=None, decode=None):
+    """P15-P18 on the windows the dataset says it has (``items``: the first of them, one more than
+    the book's count at most: one extra is enough): every item is (the exact input slice, the slice
+    shifted by one), int64, length L; a window beyond the book's last one (which must read past the
+    end) fails on its length."""
     __tracebackhide__ = True
     expected = book_windows(ids, max_length, stride)
-    try:
-        items = impl.dataset_items(handle, list(range(min(count, len(expected) + 1))))  # one extra is enough
-    except ImplError as err:
-        explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE)
     given = _("{count} token ids, max_length={max_length}, stride={stride}").format(
         count=len(ids), max_length=max_length, stride=stride)
     for k, (x, y) in enumerate(items):
@@ -100,20 +124,17 @@ def test_golden_windows(impl, gpt2, verdict_text, case):
     """The windows the documents print (shuffle=False batches, read row by row)."""
     inp, exp, src = case["input"], case["expected"], case.get("source")
     txt = verdict_text if inp.get("text_file") == "the-verdict.txt" else inp["text"]
-    handle, n = build(impl, txt, inp["max_length"], inp["stride"])
-    if handle is None:
-        explain.impl_raised("GPTDatasetV1(txt, tokenizer, max_length, stride)", n, stage=STAGE, source=src)
     rows = [(x, y) for bx, by in exp["batches"] for x, y in zip(bx, by)]
+    n, answers = probe(impl, txt, inp["max_length"], inp["stride"], max_items=len(rows))
+    if isinstance(n, ImplError):
+        explain.impl_raised("GPTDatasetV1(txt, tokenizer, max_length, stride)", n, stage=STAGE, source=src)
     explain.expect(n >= len(rows), _("len(dataset) is {n}; the book's first {count} windows must exist").format(
                        n=n, count=len(rows)),
                    stage=STAGE, source=src)
-    try:
-        items = impl.dataset_items(handle, list(range(len(rows))))
-    except ImplError as err:
-        explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE, source=src)
+    windows = read_items(answers, source=src)
     given = _("max_length={max_length}, stride={stride}: window k starts at token k*{stride}, its target one "
               "token later").format(max_length=inp["max_length"], stride=inp["stride"])
-    for k, ((want_x, want_y), (x, y)) in enumerate(zip(rows, items)):
+    for k, ((want_x, want_y), (x, y)) in enumerate(zip(rows, windows)):
         for name, got in (("input", x), ("target", y)):
             check_window_tensor(k, name, got, inp["max_length"], source=src)
         explain.check_ids(_("dataset[{k}] input").format(k=k), want_x, _ids(x), stage=STAGE, source=src,
@@ -131,8 +152,8 @@ def _ids(t):
 def test_golden_len(impl, case):
     """The blog's cat text: ``len(GPTDatasetV1(text, gpt2, max_length=10, stride=5)) == 7``."""
     inp, src = case["input"], case.get("source")
-    handle, n = build(impl, inp["text"], inp["max_length"], inp["stride"])
-    if handle is None:
+    n, _answers = probe(impl, inp["text"], inp["max_length"], inp["stride"])
+    if isinstance(n, ImplError):
         explain.impl_raised("GPTDatasetV1(...)", n, stage=STAGE, source=src)
     explain.expect(n == case["expected"]["len"], _("len(dataset) is {n}, expected {expected}").format(
                        n=n, expected=case["expected"]["len"]),
@@ -197,9 +218,9 @@ def test_window_count(impl, ids, params):
     """P14: ``len == max(0, ceil((n - max_length) / stride))``; a text with n <= max_length tokens
     may give an empty dataset or raise (both occur in copies of the book)."""
     max_length, stride = params
-    handle, n = build(impl, "ignored", max_length, stride, {"fake_ids": ids})
+    n, _answers = probe(impl, "ignored", max_length, stride, {"fake_ids": ids})
     want = max(0, math.ceil((len(ids) - max_length) / stride))
-    if handle is None:
+    if isinstance(n, ImplError):
         explain.expect(len(ids) <= max_length, _("GPTDatasetV1 raised {error} for {count} ids, max_length="
                                                  "{max_length}, stride={stride}; the book's dataset holds {want} "
                                                  "windows").format(error=n, count=len(ids), max_length=max_length,
@@ -211,7 +232,6 @@ def test_window_count(impl, ids, params):
                                 "past the end, and none that fits may be left out)").format(
                                     n=n, count=len(ids), max_length=max_length, stride=stride, want=want),
                    stage=STAGE)
-    impl.release(handle)
 
 
 @given(ids=S.token_ids(), params=S.window_params())
@@ -227,11 +247,11 @@ def test_windows_are_shifted_slices(impl, ids, params):
     past the end.  Every window the dataset claims is judged (an extra one fails on its short
     target, a missing one is test_window_count's verdict)."""
     max_length, stride = params
-    handle, n = build(impl, "ignored", max_length, stride, {"fake_ids": ids})
-    if handle is None:
+    count = len(range(0, len(ids) - max_length, stride))  # the book's windows (Listing 2.5's loop)
+    n, answers = probe(impl, "ignored", max_length, stride, {"fake_ids": ids}, max_items=count + 1)
+    if isinstance(n, ImplError):
         return  # raising is allowed only for n <= max_length: test_window_count's verdict
-    check_windows(impl, handle, ids, max_length, stride, n)
-    impl.release(handle)
+    check_windows(read_items(answers), ids, max_length, stride)
 
 
 def test_tokenizer_called_once_with_endoftext_allowed(impl, edition):

@@ -15,6 +15,7 @@ from hypothesis import example, given
 from llmspec import explain
 from llmspec.i18n import _
 from llmspec.errors import ImplError
+from llmspec.runtime.adapter import each_result
 from spec_tests import strategies as S
 
 pytestmark = pytest.mark.embeddings
@@ -29,10 +30,10 @@ def call(what, fn, *args):
         explain.impl_raised(what, err, stage=STAGE)
 
 
-def layers(impl, handle, source=None):
-    """The two weight matrices (fails with the book's names when they are missing)."""
+def layers(state, source=None):
+    """The two weight matrices of ``embeddings_state`` (fails with the book's names when they are
+    missing)."""
     __tracebackhide__ = True
-    state = call(_("reading InputEmbeddings' layers"), impl.embeddings_state, handle)
     for name in ("token_embedding_layer", "pos_embedding_layer"):
         explain.expect(isinstance(state.get(name), torch.Tensor),
                        _("InputEmbeddings has no {name} with a .weight; the book names its two torch.nn.Embedding "
@@ -41,19 +42,31 @@ def layers(impl, handle, source=None):
     return state["token_embedding_layer"], state["pos_embedding_layer"]
 
 
+def probe(impl, vocab_size, output_dim, context_length, seed, ids, state=True, source=None):
+    """``InputEmbeddings(vocab_size, output_dim, context_length)`` made right after
+    ``torch.manual_seed(seed)``, its layers read (``state``) and ``forward(ids)`` run, in one call:
+    ``(W, P, output)`` (``W, P`` None without ``state``); each step that raises fails as it does
+    when called alone."""
+    __tracebackhide__ = True
+    answers = each_result(impl.embeddings_probe_many(vocab_size, output_dim, context_length, seed, ids, state),
+                          3 if state else 2)
+    call(f"InputEmbeddings({vocab_size}, {output_dim}, {context_length})", next, answers)
+    W, P = layers(call(_("reading InputEmbeddings' layers"), next, answers), source) if state else (None, None)
+    return W, P, answers
+
+
 @pytest.mark.golden("embeddings", id=r"^seed(123|42-weight|42-onehot)")
 def test_golden_seeded(impl, case):
     """The seeded matrices and lookups the documents print (seed 123: Embedding(6, 3); seed 42:
     Embedding(3, 4) and its one-hot @ W equivalent)."""
     inp, exp, src, atol = case["input"], case["expected"], case.get("source"), case.get("atol", 1e-4)
     ids = inp.get("ids", [0])
-    handle = call(f"InputEmbeddings({inp['vocab_size']}, {inp['output_dim']}, {max(len(ids), 4)})",
-                  impl.embeddings_new, inp["vocab_size"], inp["output_dim"], max(len(ids), 4), inp["seed"])
-    W, P = layers(impl, handle, src)
+    W, P, answers = probe(impl, inp["vocab_size"], inp["output_dim"], max(len(ids), 4), inp["seed"],
+                          torch.tensor([ids]), source=src)
     if "weight" in exp:
         explain.check_tensor(_("token_embedding_layer.weight after torch.manual_seed({seed})").format(seed=inp["seed"]),
                              torch.tensor(exp["weight"]), W, stage=STAGE, atol=atol, source=src)
-    out = call("InputEmbeddings.forward", impl.embeddings_forward, handle, torch.tensor([ids]))
+    out = call("InputEmbeddings.forward", next, answers)
     explain.expect(list(out.shape) == [1, len(ids), inp["output_dim"]],
                    _("forward([ids]) has shape {shape}, expected [1, {T}, {dim}]").format(
                        shape=list(out.shape), T=len(ids), dim=inp["output_dim"]),
@@ -72,13 +85,12 @@ def test_golden_shapes(impl, gpt2, verdict_text):
 
     exp = fixtures.case("embeddings", "shapes-8x4-256")["expected"]
     ids = gpt2.encode(verdict_text, allowed_special={S.EOT})[:32]
-    handle = call("InputEmbeddings(50257, 256, 4)", impl.embeddings_new, 50257, 256, 4, 123)
-    out = call("InputEmbeddings.forward", impl.embeddings_forward, handle, torch.tensor(ids).view(8, 4))
+    _W, _P, answers = probe(impl, 50257, 256, 4, 123, torch.tensor(ids).view(8, 4), state=False)
+    out = call("InputEmbeddings.forward", next, answers)
     explain.expect(list(out.shape) == exp["input_embeddings_shape"],
                    _("forward(inputs [8, 4]) has shape {shape}, expected {expected}").format(
                        shape=list(out.shape), expected=exp["input_embeddings_shape"]),
                    stage=STAGE)
-    impl.release(handle)
 
 
 @given(case=S.embedding_case())
@@ -88,20 +100,18 @@ def test_forward_is_token_plus_position(impl, case):
     and equals ``W[ids] + P[:T]`` (= one_hot(ids) @ W + P[:T]); the positional part is the same in every
     batch row."""
     v, d, c, b, t = (case[k] for k in ("vocab_size", "output_dim", "context_length", "batch", "T"))
-    handle = call(f"InputEmbeddings({v}, {d}, {c})", impl.embeddings_new, v, d, c, case["seed"])
-    W, P = layers(impl, handle)
+    ids = torch.randint(0, v, (b, t), generator=torch.Generator().manual_seed(case["seed"]))
+    W, P, answers = probe(impl, v, d, c, case["seed"], ids)
     explain.expect(list(W.shape) == [v, d], _("token_embedding_layer.weight has shape {shape}, expected "
                                               "(vocab_size, output_dim) = [{v}, {d}]").format(
                                                   shape=list(W.shape), v=v, d=d), stage=STAGE)
     explain.expect(list(P.shape) == [c, d], _("pos_embedding_layer.weight has shape {shape}, expected "
                                               "(context_length, output_dim) = [{c}, {d}]").format(
                                                   shape=list(P.shape), c=c, d=d), stage=STAGE)
-    ids = torch.randint(0, v, (b, t), generator=torch.Generator().manual_seed(case["seed"]))
-    out = call("InputEmbeddings.forward", impl.embeddings_forward, handle, ids)
+    out = call("InputEmbeddings.forward", next, answers)
     onehot = torch.nn.functional.one_hot(ids, v).to(W.dtype) @ W
     explain.check_tensor(_("forward(ids of shape [{b}, {t}]) = one_hot(ids) @ W + P[:T]").format(b=b, t=t),
                          onehot + P[:t], out, stage=STAGE, atol=1e-5)
-    impl.release(handle)
 
 
 @given(case=S.embedding_case())

@@ -40,17 +40,20 @@ OPS: tuple[str, ...] = (
     "tokenizer_chain_many",
     "bpe_encode",
     "bpe_decode",
+    "bpe_chain_many",
     "bpe_info",
     "dataset_new",
     "dataset_len",
     "dataset_items",
     "dataset_tokenizer_calls",
+    "dataset_windows_many",
     "dataloader_batches",
     "dataloader_signature",
     "embeddings_new",
     "embeddings_state",
     "embeddings_forward",
     "embeddings_backward",
+    "embeddings_probe_many",
     "state_read",
     "bpe_scratch_new",
     "bpe_scratch_encode",
@@ -112,6 +115,11 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def bpe_decode(self, ids: list[int]) -> str: ...
 
+    def bpe_chain_many(self, start: Any, steps: list[str]) -> dict[str, Any]:
+        """``tokenizer.encode`` (no keywords) / ``tokenizer.decode`` steps, each on the previous
+        step's result, the first on ``start``: as :meth:`tokenizer_chain_many`."""
+        return run_chain({"encode": lambda text: self.bpe_encode(text), "decode": self.bpe_decode}, start, steps)
+
     @abc.abstractmethod
     def bpe_info(self) -> dict[str, Any]:
         """``{"n_vocab": int | None, "source": "target.tokenizer" | "tiktoken.get_encoding('gpt2')"}``."""
@@ -137,6 +145,23 @@ class Adapter(abc.ABC):
     def dataset_tokenizer_calls(self, handle: int) -> list[dict[str, Any]]:
         """Calls the fake tokenizer saw: ``[{"method": "encode", "text": str,
         "allowed_special": list | "all" | None}, ...]``."""
+
+    # A property asks a fresh object a few questions and drops it; through a worker every question
+    # is a round trip.  These ask them in one call, in the order the single calls would (each on the
+    # object the first step made, released at the end), answered and read as the ``*_many``
+    # operations: ``values`` holds ``None`` for the constructor, then each answer.
+    def dataset_windows_many(self, txt: str, max_length: int, stride: int,
+                             tokenizer: DatasetTokenizer = "gpt2", max_items: int = 0) -> dict[str, Any]:
+        """``dataset_new(...)``, ``dataset_len``, then (``max_items > 0``) ``dataset_items`` of
+        ``range(min(len, max_items))``."""
+        def steps(values: list[Any], made: list[int]) -> None:
+            made.append(self.dataset_new(txt, max_length, stride, tokenizer))
+            values.append(None)
+            values.append(self.dataset_len(made[0]))
+            if max_items > 0:
+                values.append(self.dataset_items(made[0], list(range(min(values[1], max_items)))))
+
+        return run_steps(steps, self.release)
 
     @abc.abstractmethod
     def dataloader_batches(
@@ -190,6 +215,19 @@ class Adapter(abc.ABC):
     ) -> dict[str, torch.Tensor | None]:
         """Zero grads, ``forward(ids).backward(grad_output)``; returns the two layers' weight grads
         as ``{"token_embedding_layer": g, "pos_embedding_layer": g}``."""
+
+    def embeddings_probe_many(self, vocab_size: int, output_dim: int, context_length: int,
+                              seed: int | None, ids: torch.Tensor, state: bool = True) -> dict[str, Any]:
+        """``embeddings_new(...)``, then (``state``) ``embeddings_state`` and
+        ``embeddings_forward(ids)``."""
+        def steps(values: list[Any], made: list[int]) -> None:
+            made.append(self.embeddings_new(vocab_size, output_dim, context_length, seed))
+            values.append(None)
+            if state:
+                values.append(self.embeddings_state(made[0]))
+            values.append(self.embeddings_forward(made[0], ids))
+
+        return run_steps(steps, self.release)
 
     # --- the state the target's code left (inline notebook cells, a module's globals) -----------
     @abc.abstractmethod
@@ -245,6 +283,24 @@ def run_each(call: Callable[[Any], Any], inputs: list[Any]) -> dict[str, Any]:
             values.append(call(item))
         except ImplError as exc:
             return {"values": values, "error": exc.to_wire()}
+    return {"values": values, "error": None}
+
+
+def run_steps(steps: Callable[[list[Any], list[int]], None], release: Callable[[int], None]) -> dict[str, Any]:
+    """The loop behind the probe operations: ``steps(values, made)`` appends each answer to
+    ``values`` and the handle it makes to ``made`` (released at the end); the first
+    :class:`~llmspec.errors.ImplError` stops it there, answered as :func:`run_each` answers."""
+    from llmspec.errors import ImplError
+
+    values: list[Any] = []
+    made: list[int] = []
+    try:
+        steps(values, made)
+    except ImplError as exc:
+        return {"values": values, "error": exc.to_wire()}
+    finally:
+        for handle in made:
+            release(handle)
     return {"values": values, "error": None}
 
 
