@@ -38,19 +38,38 @@ def near_name(contract: str, namespace: dict[str, Any]) -> tuple[str, str] | Non
 
 def static_method_name(contract: str, namespace: dict[str, Any]) -> tuple[str, Any, str] | None:
     """``(Class.name, the function, note)`` when exactly one class the target defines holds the book's
-    function as a static or class method (``TorchRunner.create_dataloader_v1``): called as
-    ``Class.name(...)`` it is the book's function.  Plain methods (they need ``self``) do not count."""
+    function as a static or class method (``TorchRunner.create_dataloader_v1``), or as a plain
+    function indented into the class body by mistake (its first parameter is not ``self``): called
+    as ``Class.name(...)`` either is the book's function.  Methods that take ``self`` do not count."""
     if contract not in BOOK_SIGNATURES or contract[0].isupper():
         return None
     own = namespace.get("__name__")
-    found = [(f"{name}.{contract}", getattr(obj, contract)) for name, obj in sorted(namespace.items())
+    found = [(f"{name}.{contract}", getattr(obj, contract), kind) for name, obj in sorted(namespace.items())
              if inspect.isclass(obj) and getattr(obj, "__module__", None) == own
-             and isinstance(inspect.getattr_static(obj, contract, None), (staticmethod, classmethod))]
+             for kind in [_nested_kind(inspect.getattr_static(obj, contract, None))] if kind]
     if len(found) != 1:
         return None
-    name, fn = found[0]
-    return name, fn, _("{name} accepted as the book's {contract} (a static method of your class; the book's "
-                       "is a module-level function; --strict-names refuses it)").format(name=name, contract=contract)
+    name, fn, kind = found[0]
+    if kind == "static":
+        note = _("{name} accepted as the book's {contract} (a static method of your class; the book's is a "
+                 "module-level function; --strict-names refuses it)")
+    else:
+        note = _("{name} accepted as the book's {contract} (it is indented into your class, so it is not a "
+                 "module-level function as in the book; called through the class it needs no self; "
+                 "--strict-names refuses it)")
+    return name, fn, note.format(name=name, contract=contract)
+
+
+def _nested_kind(attr: Any) -> str | None:
+    """``"static"`` for a static or class method, ``"indented"`` for a plain function whose first
+    parameter is not ``self``/``cls`` (the book's module-level function, indented one level too far)."""
+    if isinstance(attr, (staticmethod, classmethod)):
+        return "static"
+    if inspect.isfunction(attr):
+        params = list(inspect.signature(attr).parameters)
+        if params and params[0] not in ("self", "cls"):
+            return "indented"
+    return None
 
 
 def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limit: int = 2) -> str:
