@@ -101,6 +101,28 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limi
     return _("did you mean {hints}? The book's is {book}").format(hints=" or ".join(hints), book=book)
 
 
+def local_state_hint(contract: str, state_names: tuple[str, ...], namespace: dict[str, Any]) -> str:
+    """For a stage judged from state (the book's inline cells): when none of its variables is in the
+    namespace but a function the target defines builds them as *local* variables (say the 2.7-2.8
+    layers inside ``def embed(...)``), one line saying so; ``""`` otherwise.  Read from the
+    functions' code objects (their local names), so nothing of the target is called."""
+    if not state_names or any(n in namespace for n in state_names):
+        return ""
+    own = namespace.get("__name__")
+    holders = []
+    for name, obj in sorted(namespace.items()):
+        if getattr(obj, "__module__", None) != own:
+            continue
+        fns = [(name, obj)] if inspect.isfunction(obj) else \
+            [(f"{name}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)] if inspect.isclass(obj) else []
+        holders += [n for n, fn in fns if set(state_names) <= set(fn.__code__.co_varnames)]
+    if not holders:
+        return ""
+    return _("{names} are local variables of {function}(), so the variables the book's cells leave are not there "
+             "to judge: assign them at the top level, as the book's cells do, or write the class {contract}").format(
+                 names=" and ".join(state_names), function=holders[0], contract=contract)
+
+
 def call_as_the_book(contract: str, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)``; when that raises a TypeError because the arguments do not fit
     ``fn``'s own signature (not from deeper inside), the TypeError says the target's signature
