@@ -99,6 +99,8 @@ def warm_suite(config: GradingConfig) -> None:
     helpers).  Paid here once, every forked trusted child and every worker forked from it inherits
     them warm.  Only the reference runs here (never submission code), and the examples a
     submission is asked do not depend on this run: the suite is derandomized and keeps no database.
+    The same run records the examples Hypothesis generates for each property
+    (:mod:`llmspec.grading.replay`), which every child then replays instead of generating them again.
     ``gc.freeze()`` afterwards moves the whole warm heap out of the collector's reach, so no child
     walks (and thereby copies, page by page) the parent's objects in a garbage collection.
     Best effort: a failure here only costs speed; the children report real problems."""
@@ -113,7 +115,9 @@ def warm_suite(config: GradingConfig) -> None:
     try:
         os.dup2(null, 1)
         os.dup2(null, 2)
-        pytest.main(base_args(config) + ["-p", "no:faulthandler"])
+        from llmspec.grading.replay import Recorder
+
+        pytest.main(base_args(config) + ["-p", "no:faulthandler"], plugins=[Recorder()])
     except Exception:  # noqa: BLE001 - a cache, not a verdict
         pass
     finally:
@@ -205,7 +209,9 @@ def _child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
         # a call that hangs frees its core: the parent starts another submission meanwhile
         ProxyAdapter.on_stall = staticmethod(lambda on: collector.emit(event="stall", on=bool(on)))
         try:
-            pytest.main(args, plugins=[collector])
+            from llmspec.grading.replay import Replayer
+
+            pytest.main(args, plugins=[collector, Replayer()])
             code = 0
         except BaseException as exc:  # noqa: BLE001 - report anything, then leave
             collector.emit(event="internal", message=f"{type(exc).__name__}: {exc}")
