@@ -53,6 +53,7 @@ def test_id(nodeid: str) -> str:
 
 def warm_up() -> None:
     """Import everything a trusted child needs, once, before forking."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see named_plugins
     import torch
 
     torch.set_num_threads(1)
@@ -169,13 +170,22 @@ class Collector:
 def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
     """The suite with this assignment's edition (or ``edition``), stages and seed (no target: the
     reference)."""
-    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
+    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=", *named_plugins(),
             "--edition", edition or config.edition, "--stages", ",".join(config.stages)]
     if config.hypothesis_seed is not None:
         args += ["--hypothesis-seed", str(config.hypothesis_seed)]
     if config.strict_names:
         args.append("--strict-names")
     return args
+
+
+def named_plugins() -> list[str]:
+    """Under ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` (set by :func:`warm_up`) only the plugins the suite
+    needs are loaded, by module: a plugin the grading machine happens to have (pytest-randomly
+    reorders tests and reseeds) must not change a grade, nor cost every submission its start-up."""
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return ["-p", "llmspec.plugin", "-p", "_hypothesis_pytestplugin"]
+    return []  # installed plugins load themselves (these two among them)
 
 
 def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False,
