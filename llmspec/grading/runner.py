@@ -342,6 +342,7 @@ class Runner:
         # edition -> its canonical list (golden cases differ per edition; ``auto`` grades each
         # submission against the list of the edition its tokenizer was probed as)
         self.canonicals: dict[str, list[tuple[str, str]]] = {}
+        self._collecting: list[tuple[str, int, Path, Path]] = []
 
     def _fork(self, key: str, args: list[str]) -> tuple[int, Path, Path]:
         d = Path(tempfile.mkdtemp(prefix=f"{key[:40]}-", dir=self.work))
@@ -358,19 +359,36 @@ class Runner:
     def collect_canonical(self) -> list[tuple[str, str]]:
         """The test list every submission is scored against (collected on the reference); under
         ``edition = "auto"`` one list per edition."""
+        self.start_canonical()
+        return self.finish_canonical()
+
+    def start_canonical(self) -> None:
+        """Fork the collections (one per edition) and return at once: the parent can warm up
+        meanwhile (:func:`warm_suite`), the collections running on another core."""
         from llmspec.editions import AUTO
         from llmspec.stages import EDITIONS
 
         editions = EDITIONS if self.config.edition == AUTO else (self.config.edition,)
-        for edition in editions:
-            self.canonicals[edition] = self._collect(edition)
-        self.canonical = self.canonicals[editions[0]]
+        self._collecting = [(edition, *self._fork("canonical", pytest_args(None, self.config, collect_only=True,
+                                                                            edition=edition)))
+                            for edition in editions]
+
+    def finish_canonical(self) -> list[tuple[str, str]]:
+        collecting, self._collecting = self._collecting, []
+        try:
+            for edition, pid, events, log in collecting:
+                self.canonicals[edition] = self._collected(pid, events, log)
+        finally:
+            for _edition, pid, _events, _log in collecting:
+                _kill_group(pid)
+        self.canonical = self.canonicals[collecting[0][0]]
         return self.canonical
 
-    def _collect(self, edition: str) -> list[tuple[str, str]]:
-        pid, events, log = self._fork("canonical", pytest_args(None, self.config, collect_only=True,
-                                                               edition=edition))
-        _, status = os.waitpid(pid, 0)
+    def _collected(self, pid: int, events: Path, log: Path) -> list[tuple[str, str]]:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
         _kill_group(pid)
         evs = read_events(events)
         tests = [tuple(t) for e in evs if e["event"] == "collected" for t in e["tests"]]
