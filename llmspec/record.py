@@ -141,6 +141,32 @@ def _embeddings(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
         impl.release(h)
 
 
+# Judged from state (the book's inline 2.7-2.8 cells): the variables those cells leave, read, never called.
+STATE_NAMES = ("embedding_layer", "token_embedding_layer", "pos_embedding_layer", "vocab_size", "output_dim",
+               "context_length", "max_length", "inputs", "x", "token_embeddings", "pos_embeddings",
+               "input_embeddings")
+STATE_KEEP = 64  # weights and tensors up to this many elements are kept whole; bigger ones by shape
+
+
+def _embeddings_state(impl: Adapter) -> Iterator[dict[str, Any]]:
+    """One case per book variable the target defines: its type and shape, whether a layer is
+    trainable, and the value itself when small (the seeded 6 x 3 ``embedding_layer`` of 2.7, the
+    scalars); the 50257 x 256 token layer is kept by shape, with its first row."""
+    state = _call(impl.state_read, list(STATE_NAMES), {"token_embedding_layer": [0], "pos_embedding_layer": [0]})
+    if not isinstance(state, dict) or "error" in state:
+        yield {"id": "state", "call": "state", "output": state}
+        return
+    for name in STATE_NAMES:
+        if name not in state:
+            continue
+        value = dict(state[name])
+        for key in ("tensor", "weight"):
+            t = value.get(key)
+            if isinstance(t, torch.Tensor) and t.numel() > STATE_KEEP:
+                value[key] = None
+        yield {"id": f"state-{name}", "call": "state", "input": {"name": name}, "output": value}
+
+
 def _bpe_scratch(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
     from llmspec.data import locate
 
@@ -181,13 +207,18 @@ def record(impl: Adapter, stages: tuple[str, ...] | None = None) -> dict[str, di
     from llmspec.data import read_verdict
 
     verdict = read_verdict()
-    missing = {k: v for k, v in impl.describe().get("stages", {}).items() if v}
+    described = impl.describe()
+    missing = {k: v for k, v in described.get("stages", {}).items() if v}
+    judged = described.get("judged") or {}
     out: dict[str, dict[str, Any]] = {}
     for stage in stages or tuple(STAGES):
         if stage in missing:
             out[stage] = {"stage": stage, "missing": missing[stage]}
             continue
         try:
+            if judged.get(stage) == "state":  # no class to call: what the book's cells left
+                out[stage] = {"stage": stage, "judged": "state", "cases": list(_embeddings_state(impl))}
+                continue
             out[stage] = {"stage": stage, "cases": list(RECORDERS[stage](impl, verdict))}
         except StageMissing as exc:
             out[stage] = {"stage": stage, "missing": exc.missing}
@@ -210,7 +241,8 @@ def write(recording: dict[str, dict[str, Any]], out_dir: Path | str, target: str
         p = out / f"{stage}.json"
         if "cases" in data:  # one case per line: readable, and a VCS diff points at the case
             body = ",\n".join(json.dumps(c, ensure_ascii=False) for c in data["cases"])
-            text = f'{{"stage": {json.dumps(stage)}, "cases": [\n{body}\n]}}\n'
+            judged = f', "judged": {json.dumps(data["judged"])}' if data.get("judged") else ""
+            text = f'{{"stage": {json.dumps(stage)}{judged}, "cases": [\n{body}\n]}}\n'
         else:
             text = json.dumps(data, ensure_ascii=False) + "\n"
         p.write_text(text, encoding="utf-8")
@@ -280,6 +312,12 @@ def diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]],
                 lines.append(f"{stage}: not implemented by {who} "
                              f"(missing {', '.join(sa.get('missing') or sb.get('missing'))})")
                 same = False
+            continue
+        if sa.get("judged") != sb.get("judged"):  # the book's inline cells vs. an InputEmbeddings class
+            how = {None: "by its class", "state": "from the variables the book's cells leave (2.7-2.8)"}
+            lines.append(f"{stage}: recorded {how.get(sa.get('judged'))} for {names[0]} and "
+                         f"{how.get(sb.get('judged'))} for {names[1]}: not comparable case by case")
+            same = False
             continue
         ca, cb = {c["id"]: c for c in sa["cases"]}, {c["id"]: c for c in sb["cases"]}
         first = next((i for i in list(ca) + [k for k in cb if k not in ca]

@@ -183,3 +183,42 @@ def test_grading_feedback_says_which_name_was_accepted(tmp_path):
         else:
             assert result["score"] == 10
             assert "SimpletokenizerV2 accepted as the book's SimpleTokenizerV2" in result["output"]
+
+
+@pytest.mark.parametrize("first, accepted", [("txt", True), ("self", False), ("cls", False)])
+def test_a_loader_indented_into_a_class_is_found_through_the_class(first: str, accepted: bool) -> None:
+    """The book's module-level create_dataloader_v1 typed one level too deep, into the dataset class:
+    without ``self`` it works called through the class, so it is accepted with a note; a real
+    method (first parameter ``self`` or ``cls``) is not the book's function."""
+    from llmspec.runtime.names import static_method_name
+
+    namespace: dict = {"__name__": "learner"}
+    exec(f"class GPTDatasetV1:\n    def create_dataloader_v1({first}, batch_size=4):\n        return batch_size\n",
+         namespace)
+    found = static_method_name("create_dataloader_v1", namespace)
+    if not accepted:
+        assert found is None
+        return
+    name, fn, note = found
+    assert name == "GPTDatasetV1.create_dataloader_v1" and fn("the text") == 4
+    assert "indented into your class" in note and "--strict-names" in note
+
+
+def test_layers_built_inside_a_function_get_a_hint_not_just_missing(tmp_path: Path) -> None:
+    """2.7-2.8 written as a function (``def embed(inputs)`` building both layers locally) leaves no
+    variables to judge from state: the stage is not implemented, and the hint says why and how to
+    fix it (module-level variables, or the class), read from the function's local names."""
+    from llmspec.runtime.connect import open_adapter
+
+    (tmp_path / "embed_fn.py").write_text(
+        "import torch\n\ndef embed(inputs):\n    token_embedding_layer = torch.nn.Embedding(10, 4)\n"
+        "    pos_embedding_layer = torch.nn.Embedding(4, 4)\n"
+        "    return token_embedding_layer(inputs) + pos_embedding_layer(torch.arange(inputs.shape[1]))\n")
+    impl = open_adapter(str(tmp_path / "embed_fn.py"))
+    try:
+        described = impl.describe()
+    finally:
+        impl.close()
+    assert described["stages"]["embeddings"] == ["InputEmbeddings"]
+    hint = described["hints"]["InputEmbeddings"]
+    assert "local variables of embed()" in hint and "top level" in hint

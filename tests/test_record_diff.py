@@ -96,3 +96,40 @@ def test_diff_bad_input_exits_2(tmp_path, capsys):
     assert cli.main(["diff", "reference", str(tmp_path / "nope")]) == 2
     (tmp_path / rec.META).write_text("{not json")
     assert cli.main(["diff", str(tmp_path), str(FIXTURE)]) == 2
+
+
+INLINE_EMBEDDINGS = '''
+import torch
+torch.manual_seed(123)
+embedding_layer = torch.nn.Embedding(6, 3)
+vocab_size, output_dim, context_length = 50257, 256, 4
+token_embedding_layer = torch.nn.Embedding(vocab_size, output_dim)
+pos_embedding_layer = torch.nn.Embedding(context_length, output_dim)
+inputs = torch.tensor([[40, 367, 2885, 1464], [1807, 3619, 402, 271]])
+token_embeddings = token_embedding_layer(inputs)
+pos_embeddings = pos_embedding_layer(torch.arange(context_length))
+input_embeddings = token_embeddings + pos_embeddings
+'''
+
+
+def test_inline_embedding_cells_are_recorded_from_state(tmp_path, capsys):
+    """The book's 2.7-2.8 cells define no InputEmbeddings class: the recording keeps the variables
+    they leave (shapes, the seeded 6 x 3 layer whole) instead of calling the stage "not implemented",
+    and diff says the two kinds of recording are not comparable case by case."""
+    (tmp_path / "cells.py").write_text(INLINE_EMBEDDINGS)
+    out = tmp_path / "rec"
+    assert cli.main(["record", "--impl", str(tmp_path / "cells.py"), "--out", str(out), "--stages", "embeddings"]) == 0
+    assert "judged from state" in capsys.readouterr().out
+    data = rec.read(out)["embeddings"]
+    assert data["judged"] == "state" and "missing" not in data
+    cases = {c["id"]: c["output"] for c in data["cases"]}
+    assert cases["state-token_embedding_layer"]["shape"] == [50257, 256]
+    assert cases["state-token_embedding_layer"]["weight"] is None  # too big to keep whole
+    assert cases["state-input_embeddings"]["shape"] == [2, 4, 256]
+    assert cases["state-vocab_size"]["value"] == 50257
+    assert cases["state-embedding_layer"]["weight"]["shape"] == [6, 3]  # the seeded 2.7 layer, whole
+    same, lines = rec.diff(rec.read(out), rec.read(out))
+    assert same, lines
+    same, lines = rec.diff(rec.read(out), rec.read(FIXTURE), ("cells", "reference"))
+    assert not same and any(line.startswith("embeddings:") and "not comparable case by case" in line
+                            for line in lines), lines

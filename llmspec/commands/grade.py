@@ -80,21 +80,28 @@ def run(args: argparse.Namespace) -> int:
         except DataError:
             raise
         runner = Runner(config, args.jobs, work / "runs")
-        try:
-            runner.collect_canonical()
-        except HarnessError as exc:
-            print(f"llmspec grade: {exc}", file=sys.stderr)
-            return 4
+        runner.start_canonical()  # collected on another core while this process warms up
         results: dict[str, dict] = {}
-        to_run = []
+        to_run, problems = [], []
         for s in subs:
             prev = None if args.force else output.already_graded(out, s.name, config)
             if prev is not None:
                 results[s.name] = prev
             elif s.problem:
-                results[s.name] = output.write_submission(out, runner.problem(s), config)
+                problems.append(s)
             else:
                 to_run.append(s)
+        # For one submission the warm-up costs what it saves.  LLMSPEC_GRADE_NO_WARM=1 turns it off
+        # (a diagnostic: verdicts must be identical either way; tests/test_grading_warm.py checks it).
+        if len(to_run) > 1 and not os.environ.get("LLMSPEC_GRADE_NO_WARM"):
+            warm_suite(config)  # once, on the reference: first-call costs leave every child's bill
+        try:
+            runner.finish_canonical()
+        except HarnessError as exc:
+            print(f"llmspec grade: {exc}", file=sys.stderr)
+            return 4
+        for s in problems:
+            results[s.name] = output.write_submission(out, runner.problem(s), config)
         skipped = len(subs) - len(to_run)
         if to_run:
             from llmspec.sandbox import isolation, landlock
@@ -102,10 +109,6 @@ def run(args: argparse.Namespace) -> int:
             gap = landlock.coverage(isolation.is_root())
             if gap:  # once per run: what the kernel will not enforce on this machine
                 print(f"llmspec grade: {gap}", file=sys.stderr)
-        # For one submission the warm-up costs what it saves.  LLMSPEC_GRADE_NO_WARM=1 turns it off
-        # (a diagnostic: verdicts must be identical either way; tests/test_grading_warm.py checks it).
-        if len(to_run) > 1 and not os.environ.get("LLMSPEC_GRADE_NO_WARM"):
-            warm_suite(config)  # once, on the reference: first-call costs leave every child's bill
         progress = None if args.quiet else _progress(len(to_run), t0)
 
         def done(g, log):

@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     paths = write(rec, args.out, args.impl)
     for stage, data in rec.items():
         what = f"not implemented (missing {', '.join(data['missing'])})" if "missing" in data \
-            else f"{len(data['cases'])} cases"
+            else f"{len(data['cases'])} cases" + (" (judged from state: the variables of the book's 2.7-2.8 cells)"
+                                                 if data.get("judged") == "state" else "")
         print(f"{stage:13} {what}")
     print(f"wrote {len(paths)} files to {args.out}")
     return 0

@@ -53,6 +53,7 @@ def test_id(nodeid: str) -> str:
 
 def warm_up() -> None:
     """Import everything a trusted child needs, once, before forking."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see named_plugins
     import torch
 
     torch.set_num_threads(1)
@@ -99,6 +100,8 @@ def warm_suite(config: GradingConfig) -> None:
     helpers).  Paid here once, every forked trusted child and every worker forked from it inherits
     them warm.  Only the reference runs here (never submission code), and the examples a
     submission is asked do not depend on this run: the suite is derandomized and keeps no database.
+    The same run records the examples Hypothesis generates for each property
+    (:mod:`llmspec.grading.replay`), which every child then replays instead of generating them again.
     ``gc.freeze()`` afterwards moves the whole warm heap out of the collector's reach, so no child
     walks (and thereby copies, page by page) the parent's objects in a garbage collection.
     Best effort: a failure here only costs speed; the children report real problems."""
@@ -113,7 +116,9 @@ def warm_suite(config: GradingConfig) -> None:
     try:
         os.dup2(null, 1)
         os.dup2(null, 2)
-        pytest.main(base_args(config) + ["-p", "no:faulthandler"])
+        from llmspec.grading.replay import Recorder
+
+        pytest.main(base_args(config) + ["-p", "no:faulthandler"], plugins=[Recorder()])
     except Exception:  # noqa: BLE001 - a cache, not a verdict
         pass
     finally:
@@ -165,13 +170,22 @@ class Collector:
 def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
     """The suite with this assignment's edition (or ``edition``), stages and seed (no target: the
     reference)."""
-    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
+    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=", *named_plugins(),
             "--edition", edition or config.edition, "--stages", ",".join(config.stages)]
     if config.hypothesis_seed is not None:
         args += ["--hypothesis-seed", str(config.hypothesis_seed)]
     if config.strict_names:
         args.append("--strict-names")
     return args
+
+
+def named_plugins() -> list[str]:
+    """Under ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` (set by :func:`warm_up`) only the plugins the suite
+    needs are loaded, by module: a plugin the grading machine happens to have (pytest-randomly
+    reorders tests and reseeds) must not change a grade, nor cost every submission its start-up."""
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return ["-p", "llmspec.plugin", "-p", "_hypothesis_pytestplugin"]
+    return []  # installed plugins load themselves (these two among them)
 
 
 def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False,
@@ -205,7 +219,9 @@ def _child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
         # a call that hangs frees its core: the parent starts another submission meanwhile
         ProxyAdapter.on_stall = staticmethod(lambda on: collector.emit(event="stall", on=bool(on)))
         try:
-            pytest.main(args, plugins=[collector])
+            from llmspec.grading.replay import Replayer
+
+            pytest.main(args, plugins=[collector, Replayer()])
             code = 0
         except BaseException as exc:  # noqa: BLE001 - report anything, then leave
             collector.emit(event="internal", message=f"{type(exc).__name__}: {exc}")
@@ -326,6 +342,7 @@ class Runner:
         # edition -> its canonical list (golden cases differ per edition; ``auto`` grades each
         # submission against the list of the edition its tokenizer was probed as)
         self.canonicals: dict[str, list[tuple[str, str]]] = {}
+        self._collecting: list[tuple[str, int, Path, Path]] = []
 
     def _fork(self, key: str, args: list[str]) -> tuple[int, Path, Path]:
         d = Path(tempfile.mkdtemp(prefix=f"{key[:40]}-", dir=self.work))
@@ -342,19 +359,36 @@ class Runner:
     def collect_canonical(self) -> list[tuple[str, str]]:
         """The test list every submission is scored against (collected on the reference); under
         ``edition = "auto"`` one list per edition."""
+        self.start_canonical()
+        return self.finish_canonical()
+
+    def start_canonical(self) -> None:
+        """Fork the collections (one per edition) and return at once: the parent can warm up
+        meanwhile (:func:`warm_suite`), the collections running on another core."""
         from llmspec.editions import AUTO
         from llmspec.stages import EDITIONS
 
         editions = EDITIONS if self.config.edition == AUTO else (self.config.edition,)
-        for edition in editions:
-            self.canonicals[edition] = self._collect(edition)
-        self.canonical = self.canonicals[editions[0]]
+        self._collecting = [(edition, *self._fork("canonical", pytest_args(None, self.config, collect_only=True,
+                                                                            edition=edition)))
+                            for edition in editions]
+
+    def finish_canonical(self) -> list[tuple[str, str]]:
+        collecting, self._collecting = self._collecting, []
+        try:
+            for edition, pid, events, log in collecting:
+                self.canonicals[edition] = self._collected(pid, events, log)
+        finally:
+            for _edition, pid, _events, _log in collecting:
+                _kill_group(pid)
+        self.canonical = self.canonicals[collecting[0][0]]
         return self.canonical
 
-    def _collect(self, edition: str) -> list[tuple[str, str]]:
-        pid, events, log = self._fork("canonical", pytest_args(None, self.config, collect_only=True,
-                                                               edition=edition))
-        _, status = os.waitpid(pid, 0)
+    def _collected(self, pid: int, events: Path, log: Path) -> list[tuple[str, str]]:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
         _kill_group(pid)
         evs = read_events(events)
         tests = [tuple(t) for e in evs if e["event"] == "collected" for t in e["tests"]]

@@ -38,19 +38,38 @@ def near_name(contract: str, namespace: dict[str, Any]) -> tuple[str, str] | Non
 
 def static_method_name(contract: str, namespace: dict[str, Any]) -> tuple[str, Any, str] | None:
     """``(Class.name, the function, note)`` when exactly one class the target defines holds the book's
-    function as a static or class method (``TorchRunner.create_dataloader_v1``): called as
-    ``Class.name(...)`` it is the book's function.  Plain methods (they need ``self``) do not count."""
+    function as a static or class method (``TorchRunner.create_dataloader_v1``), or as a plain
+    function indented into the class body by mistake (its first parameter is not ``self``): called
+    as ``Class.name(...)`` either is the book's function.  Methods that take ``self`` do not count."""
     if contract not in BOOK_SIGNATURES or contract[0].isupper():
         return None
     own = namespace.get("__name__")
-    found = [(f"{name}.{contract}", getattr(obj, contract)) for name, obj in sorted(namespace.items())
+    found = [(f"{name}.{contract}", getattr(obj, contract), kind) for name, obj in sorted(namespace.items())
              if inspect.isclass(obj) and getattr(obj, "__module__", None) == own
-             and isinstance(inspect.getattr_static(obj, contract, None), (staticmethod, classmethod))]
+             for kind in [_nested_kind(inspect.getattr_static(obj, contract, None))] if kind]
     if len(found) != 1:
         return None
-    name, fn = found[0]
-    return name, fn, _("{name} accepted as the book's {contract} (a static method of your class; the book's "
-                       "is a module-level function; --strict-names refuses it)").format(name=name, contract=contract)
+    name, fn, kind = found[0]
+    if kind == "static":
+        note = _("{name} accepted as the book's {contract} (a static method of your class; the book's is a "
+                 "module-level function; --strict-names refuses it)")
+    else:
+        note = _("{name} accepted as the book's {contract} (it is indented into your class, so it is not a "
+                 "module-level function as in the book; called through the class it needs no self; "
+                 "--strict-names refuses it)")
+    return name, fn, note.format(name=name, contract=contract)
+
+
+def _nested_kind(attr: Any) -> str | None:
+    """``"static"`` for a static or class method, ``"indented"`` for a plain function whose first
+    parameter is not ``self``/``cls`` (the book's module-level function, indented one level too far)."""
+    if isinstance(attr, (staticmethod, classmethod)):
+        return "static"
+    if inspect.isfunction(attr):
+        params = list(inspect.signature(attr).parameters)
+        if params and params[0] not in ("self", "cls"):
+            return "indented"
+    return None
 
 
 def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limit: int = 2) -> str:
@@ -80,6 +99,28 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limi
     hints = [_("{signature} (accept it with --impl-map {contract}={name})").format(
         signature=sig, contract=contract, name=name) for _score, name, sig in sorted(scored)[:limit]]
     return _("did you mean {hints}? The book's is {book}").format(hints=" or ".join(hints), book=book)
+
+
+def local_state_hint(contract: str, state_names: tuple[str, ...], namespace: dict[str, Any]) -> str:
+    """For a stage judged from state (the book's inline cells): when none of its variables is in the
+    namespace but a function the target defines builds them as *local* variables (say the 2.7-2.8
+    layers inside ``def embed(...)``), one line saying so; ``""`` otherwise.  Read from the
+    functions' code objects (their local names), so nothing of the target is called."""
+    if not state_names or any(n in namespace for n in state_names):
+        return ""
+    own = namespace.get("__name__")
+    holders = []
+    for name, obj in sorted(namespace.items()):
+        if getattr(obj, "__module__", None) != own:
+            continue
+        fns = [(name, obj)] if inspect.isfunction(obj) else \
+            [(f"{name}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)] if inspect.isclass(obj) else []
+        holders += [n for n, fn in fns if set(state_names) <= set(fn.__code__.co_varnames)]
+    if not holders:
+        return ""
+    return _("{names} are local variables of {function}(), so the variables the book's cells leave are not there "
+             "to judge: assign them at the top level, as the book's cells do, or write the class {contract}").format(
+                 names=" and ".join(state_names), function=holders[0], contract=contract)
 
 
 def call_as_the_book(contract: str, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
-from llmspec.runtime.names import did_you_mean, near_name, static_method_name
+from llmspec.runtime.names import did_you_mean, local_state_hint, near_name, static_method_name
 from llmspec.stages import CONTRACT_NAMES, STAGES
 from llmspec.i18n import _
 
@@ -289,8 +289,13 @@ def _find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[s
                 contract=contract, name=wanted, target=spec.display))
     taken = {n for n in names.values() if n is not None}
     hints = {c: h for c in CONTRACT_NAMES if names[c] is None
-             for h in [did_you_mean(c, namespace, taken)] if h}
+             for h in [did_you_mean(c, namespace, taken) or _local_state_hint(c, namespace)] if h}
     return names, hints
+
+
+def _local_state_hint(contract: str, namespace: dict[str, object]) -> str:
+    stage = next((st for st in STAGES.values() if contract in st.names), None)
+    return local_state_hint(contract, stage.state_names, namespace) if stage is not None else ""
 
 
 def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:

@@ -191,6 +191,20 @@ def _loader_in_a_class() -> tuple[str, ...]:
     return tuple(cells)
 
 
+def _loader_indented_into_dataset() -> tuple[str, ...]:
+    """The loader typed in the dataset's cell one indentation level too deep: a plain function in
+    GPTDatasetV1's body (no ``self``), which the demo then calls through the class."""
+    cells = list(chapter())
+    ds = next(i for i, c in enumerate(cells) if isinstance(c, str) and "class GPTDatasetV1(" in c)
+    ld = next(i for i, c in enumerate(cells) if isinstance(c, str) and "def create_dataloader_v1" in c)
+    head, found, rest = cells[ld].partition("def create_dataloader_v1")
+    body = "".join("    " + line if line.strip() else line for line in (found + rest).splitlines(True))
+    cells[ds] = head + cells[ds].rstrip("\n") + "\n\n" + body
+    del cells[ld]
+    cells[-1] = cells[-1].replace("create_dataloader_v1(", "GPTDatasetV1.create_dataloader_v1(")
+    return tuple(cells)
+
+
 def _mixed_edition_tokenizers() -> tuple[str, ...]:
     """V1 typed from the MEAP edition (no ':' ';' in its regex), V2 from the print edition."""
     cells = list(chapter())
@@ -291,6 +305,8 @@ ENTRIES: tuple[Entry, ...] = (
               '"the-verdict.txt"', '"data/the-verdict.txt"'),)), expected=dict(NO_EMBEDDINGS)),
     Entry("loader_static_method", "create_dataloader_v1 written as a @staticmethod of the learner's class",
           _loader_in_a_class(), expected=dict(NO_EMBEDDINGS)),
+    Entry("loader_indented_into_dataset", "create_dataloader_v1 indented into GPTDatasetV1's body (no self), "
+          "called through the class", _loader_indented_into_dataset(), expected=dict(NO_EMBEDDINGS)),
     Entry("mixed_edition_tokenizers", "V1 with the MEAP regex, V2 with the print regex: auto takes V1's "
           "edition, V2 fails naming both", _mixed_edition_tokenizers(),
           expected={"tokenizer_v2": FAIL, **NO_EMBEDDINGS}, says={"tokenizer_v2": "different editions' regex"}),

@@ -1,0 +1,126 @@
+"""Replaying the reference's Hypothesis examples in every trusted child (``llmspec/grading/replay.py``)
+is a cache: it must give exactly the verdicts and the reports Hypothesis itself gives.
+
+* The premise, checked directly: a submission that passes a property is handed exactly the examples
+  the reference was (recorded on both, compared example by example).
+* Graded with and without the warm parent (which records), a class with bugs in every stage gets
+  the same status, score and report for every test.
+* A submission whose state the replay changes (it fails only on its first call) still fails.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+VARIANTS = Path(__file__).parent / "variants"
+sys.path.insert(0, str(VARIANTS))
+from make_buggy import ensure_generated  # noqa: E402  (the bug zoo's generator; tests/ is not a package)
+
+RECORD_BOTH = textwrap.dedent("""
+    import json, sys
+    import pytest
+    from llmspec.grading import replay
+    from llmspec.grading.config import load_config
+    from llmspec.grading.runner import base_args, pytest_args, warm_up
+
+    warm_up()
+    config = load_config()
+    out = {}
+    for name, args in (("reference", base_args(config)), ("submission", pytest_args(sys.argv[1], config))):
+        replay.RECORDED.clear()
+        pytest.main(args + ["-p", "no:faulthandler"], plugins=[replay.Recorder()])
+        out[name] = {"|".join(key): examples for key, examples in replay.RECORDED.items()}
+    print("RECORDS " + json.dumps(out))
+""")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, LLMSPEC_DATA=os.environ.get("LLMSPEC_DATA", "/work/shared/data"))
+    env.pop("LLMSPEC_GRADE_NO_WARM", None)
+    return env
+
+
+def test_a_passing_submission_is_handed_the_reference_examples(tmp_path: Path) -> None:
+    """Recorded through the isolated worker on a correct learner file, every property gets the very
+    examples, in the very order, that it got on the reference in process."""
+    proc = subprocess.run([sys.executable, "-c", RECORD_BOTH, str(VARIANTS / "correct" / "typed_classes.py")],
+                          cwd=tmp_path, env=_env(), text=True, capture_output=True, timeout=300)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RECORDS ")), None)
+    assert line is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
+    records = json.loads(line[len("RECORDS "):])
+    assert len(records["reference"]) >= 15, records["reference"].keys()  # most properties qualify
+    draws = [k for k in records["reference"] if k.startswith("print|")]  # st.data() properties, per edition
+    assert "print|test_tokenizer_v1.py::test_encode_is_the_book_split" in draws, draws
+    assert records["submission"] == records["reference"]
+
+
+def grade(cls: Path, out: Path, warm: bool) -> dict[str, list[tuple[str, str, float, str]]]:
+    env = _env()
+    if not warm:
+        env["LLMSPEC_GRADE_NO_WARM"] = "1"
+    proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(cls), "--out", str(out), "--jobs", "2",
+                           "-q"], cwd=cls.parent, env=env, text=True, capture_output=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {p.parent.name: [(t["name"], t["status"], t["score"], t.get("output", ""))
+                            for t in json.loads(p.read_text())["tests"]]
+            for p in sorted(out.glob("*/results.json"))}
+
+
+def test_replayed_class_gets_hypothesis_own_verdicts_and_reports(tmp_path: Path) -> None:
+    cls = tmp_path / "class"
+    cls.mkdir()
+    ensure_generated()
+    for rel in ("correct/book_style.py", "buggy/v1_lowercases.py", "buggy/v2_no_unk.py", "buggy/bpe_encode_ordinary.py",
+                "buggy/ds_stride_ignored.py", "buggy/dl_batch_size_ignored.py", "buggy/emb_pos_frozen.py"):
+        (cls / Path(rel).name).write_text((VARIANTS / rel).read_text())
+    warm = grade(cls, tmp_path / "warm", warm=True)
+    cold = grade(cls, tmp_path / "cold", warm=False)
+    assert len(warm) == 7
+    assert warm == cold
+    failed = {name for name, tests in warm.items() if any(s == "failed" for _, s, _, _ in tests)}
+    assert failed >= {"v1_lowercases", "v2_no_unk", "bpe_encode_ordinary", "ds_stride_ignored",
+                      "dl_batch_size_ignored", "emb_pos_frozen"}, failed
+    assert "book_style" not in failed
+
+
+STATEFUL = textwrap.dedent("""
+    import os
+    from hypothesis import given, settings, strategies as st
+
+    calls = {"n": 0}
+
+
+    @settings(derandomize=True, database=None, max_examples=20)
+    @given(st.integers(0, 100))
+    def test_property(n):
+        calls["n"] += 1
+        # the 'submission' errs on its third call only: state the replay's calls change
+        assert not (os.environ.get("GLITCH") and calls["n"] == 3), "wrong on the third call"
+""")
+RECORD_THEN_REPLAY = textwrap.dedent("""
+    import os, sys
+    import pytest
+    from llmspec.grading import replay
+
+    pytest.main([sys.argv[1], "-q", "-p", "no:cacheprovider"], plugins=[replay.Recorder()])
+    print("RECORDED", sum(len(v) for v in replay.RECORDED.values()))
+    os.environ["GLITCH"] = "1"
+    sys.modules.pop("test_stateful", None)
+    code = pytest.main([sys.argv[1], "-q", "-p", "no:cacheprovider"], plugins=[replay.Replayer()])
+    print("EXIT", int(code))
+""")
+
+
+def test_a_failure_the_replay_met_stands_when_the_rerun_passes(tmp_path: Path) -> None:
+    """The replay meets the failure on the third example; Hypothesis, run afterwards on an
+    implementation whose state has moved on, passes; the property still fails, with the replay's
+    failure, because Hypothesis starting fresh would have met that same example first."""
+    (tmp_path / "test_stateful.py").write_text(STATEFUL)
+    proc = subprocess.run([sys.executable, "-c", RECORD_THEN_REPLAY, str(tmp_path / "test_stateful.py")],
+                          cwd=tmp_path, env=_env(), text=True, capture_output=True, timeout=120)
+    assert "RECORDED 20" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "EXIT 1" in proc.stdout and "wrong on the third call" in proc.stdout, proc.stdout[-3000:]
