@@ -289,6 +289,11 @@ class InProcessAdapter(Adapter):
         spec = _target.resolve(target or "reference")
         return cls(_target.load(spec, impl_map, scratch, strict_names))
 
+    def settle(self) -> None:
+        """This process runs this target and no other until it exits (the worker): put the call
+        conditions in force once instead of around every call (:meth:`LoadedTarget.settle`)."""
+        self.loaded.settle()
+
     # --- helpers ---------------------------------------------------------------------------------
     def _need(self, stage: str) -> list[Any]:
         """The target's objects for ``stage``'s names, or :class:`StageMissing`."""

@@ -277,6 +277,9 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
         if config.get("strict_names") and "strict_names" in params:
             extra["strict_names"] = True
         adapter = factory(config["target"], config.get("impl_map"), **extra)
+        settle = getattr(adapter, "settle", None)
+        if callable(settle):  # one target per worker: its call conditions hold from here on
+            settle()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
