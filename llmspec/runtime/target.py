@@ -427,8 +427,10 @@ class _Renewal:
 
     def __exit__(self, *exc_info: object) -> None:
         if self.home is not None:
-            with contextlib.suppress(ValueError):
+            try:
                 sys.path.remove(str(self.home))
+            except ValueError:
+                pass
             _drop_modules_from(self.home, _imported_since(self.marks))
 
 
