@@ -412,7 +412,7 @@ class _Renewal:
 
     def __init__(self, scratch: Path | None, home: Path | None):
         self.scratch, self.home = scratch, home
-        self.marks: frozenset[str] = frozenset()
+        self.marks: Marks = (0, ())
 
     def __enter__(self) -> None:
         if self.scratch is not None:
@@ -449,25 +449,31 @@ def _unique_name(stem: str) -> str:
 
 # How many of the newest ``sys.modules`` names mark where a call's imports begin (see _imported_since).
 _MARKS = 4
+Marks = tuple[int, tuple[str, ...]]
 
 
-def _module_marks() -> frozenset[str]:
-    """The newest names in ``sys.modules`` now: a dict keeps insertion order, so every module
-    imported after this point comes after them (a full snapshot of 2000+ names with torch loaded
-    would cost 10 us, more than a short call into the target)."""
-    return frozenset(itertools.islice(reversed(sys.modules), _MARKS))
+def _module_marks() -> Marks:
+    """How many modules there are now, and the newest names: a dict keeps insertion order, so every
+    module imported after this point comes after them (a full snapshot of 2000+ names with torch
+    loaded costs 10 us, more than a short call into the target)."""
+    return len(sys.modules), tuple(itertools.islice(reversed(sys.modules), _MARKS))
 
 
-def _imported_since(marks: frozenset[str]) -> list[str]:
-    """The names put into ``sys.modules`` after :func:`_module_marks` returned ``marks`` (a module
-    deleted and imported again counts: it was loaded again).  Should every mark be gone, all names
-    are returned: the caller's test of where each module lives still decides."""
+def _imported_since(marks: Marks) -> list[str]:
+    """The names put into ``sys.modules`` after :func:`_module_marks` returned ``marks``.
+
+    Exact unless code deleted modules imported before the marks (or a mark itself, found again
+    out of place): then every name is returned, and the caller's test of where each module lives
+    decides alone."""
+    count, newest = marks
     names = []
     for name in reversed(sys.modules):
-        if name in marks:
+        if name in newest:
+            if len(sys.modules) - len(names) == count - newest.index(name):
+                return names
             break
         names.append(name)
-    return names
+    return list(sys.modules)
 
 
 @contextlib.contextmanager
