@@ -53,6 +53,7 @@ DTYPES: dict[str, torch.dtype] = {
     "float64": torch.float64,
 }
 _DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+_ITEMSIZES = {v: torch.empty(0, dtype=v).element_size() for v in DTYPES.values()}  # bytes per element
 
 if sys.byteorder != "little":  # pragma: no cover - every platform torch ships CPU wheels for
     raise ImportError("llmspec.runtime.wire assumes a little-endian host (raw tensor bytes are sent as-is)")
@@ -144,7 +145,7 @@ def _tensor_from_json(spec: Any) -> torch.Tensor:
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise WireError(f"tensor data is not valid base64: {exc}") from None
     numel = math.prod(shape)
-    itemsize = torch.empty(0, dtype=dtype).element_size()
+    itemsize = _ITEMSIZES[dtype]
     if len(data) != numel * itemsize:
         raise WireError(
             f"tensor of shape {shape} and dtype {spec['dtype']} needs {numel * itemsize} bytes, got {len(data)}"
