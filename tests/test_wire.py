@@ -178,3 +178,22 @@ def test_subclasses_of_plain_types_cross_as_the_plain_type() -> None:
     assert [type(i) for i in value["ids"]] == [int, int] and type(value["n"]) is int
     with pytest.raises(wire.WireError, match="non-finite"):  # a float literal JSON reads as inf
         wire.decode(b'{"ids": [1, 1e400]}')
+
+
+def test_a_sequence_subclass_is_read_once_item_by_item() -> None:
+    """A list subclass may hand out other items each time it is iterated: what is sent is what was
+    checked, and a non-wire item is a WireError (never json's TypeError)."""
+    class Shifty(list):
+        def __init__(self) -> None:
+            super().__init__([1, 2])
+            self.rounds = 0
+
+        def __iter__(self):
+            self.rounds += 1
+            return iter([1, 2] if self.rounds == 1 else [object()])
+
+    assert wire.decode(wire.encode(Shifty())) == [1, 2]  # iterated once: the items that were checked
+    shifty = Shifty()
+    shifty.rounds = 1  # from now on it hands out an object
+    with pytest.raises(wire.WireError, match="not a wire value"):
+        wire.encode(shifty)

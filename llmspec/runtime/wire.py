@@ -109,7 +109,8 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, torch.Tensor):
         return _tensor_to_json(value)
     if isinstance(value, (list, tuple)):
-        if _depth < MAX_DEPTH and _PLAIN.issuperset(map(type, value)):
+        # exact types only: a subclass's own __iter__ could hand out other items the second time
+        if type(value) in (list, tuple) and _depth < MAX_DEPTH and _PLAIN.issuperset(map(type, value)):
             return list(value)
         return [to_jsonable(v, _depth + 1) for v in value]
     if isinstance(value, dict):
