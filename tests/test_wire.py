@@ -146,3 +146,54 @@ def test_recv_deadline_and_closed_peer() -> None:
         a.close()
         with pytest.raises(wire.WireClosed):
             wire.recv(b.fileno(), deadline=time.monotonic() + 5)
+
+
+@pytest.mark.parametrize("inner", [[1, "x", None, True], [], {"k": 1}])
+def test_nesting_limit_holds_for_lists_and_dicts_of_plain_values(inner: object) -> None:
+    """Plain scalars in a list or dict are taken whole (no call per item), and the nesting limit
+    still counts their level: a value MAX_DEPTH levels deep passes, one level more is refused."""
+    def nested(levels: int) -> object:
+        value = inner
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    empty = inner in ([], {})
+    deepest = wire.MAX_DEPTH if empty else wire.MAX_DEPTH - 1  # containers around the scalars
+    ok, too_deep = nested(deepest), nested(deepest + 1)
+    assert wire.decode(wire.encode(ok)) == ok
+    with pytest.raises(wire.WireError, match="nested deeper"):
+        wire.encode(too_deep)
+    with pytest.raises(wire.WireError, match="nested deeper"):
+        wire.decode(json.dumps(too_deep).encode())
+
+
+def test_subclasses_of_plain_types_cross_as_the_plain_type() -> None:
+    class Id(int):
+        def __repr__(self) -> str:
+            return "forged"
+
+    value = wire.decode(wire.encode({"ids": [Id(3), 4], "n": Id(5)}))
+    assert value == {"ids": [3, 4], "n": 5}
+    assert [type(i) for i in value["ids"]] == [int, int] and type(value["n"]) is int
+    with pytest.raises(wire.WireError, match="non-finite"):  # a float literal JSON reads as inf
+        wire.decode(b'{"ids": [1, 1e400]}')
+
+
+def test_a_sequence_subclass_is_read_once_item_by_item() -> None:
+    """A list subclass may hand out other items each time it is iterated: what is sent is what was
+    checked, and a non-wire item is a WireError (never json's TypeError)."""
+    class Shifty(list):
+        def __init__(self) -> None:
+            super().__init__([1, 2])
+            self.rounds = 0
+
+        def __iter__(self):
+            self.rounds += 1
+            return iter([1, 2] if self.rounds == 1 else [object()])
+
+    assert wire.decode(wire.encode(Shifty())) == [1, 2]  # iterated once: the items that were checked
+    shifty = Shifty()
+    shifty.rounds = 1  # from now on it hands out an object
+    with pytest.raises(wire.WireError, match="not a wire value"):
+        wire.encode(shifty)

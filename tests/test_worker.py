@@ -487,3 +487,81 @@ def test_a_release_needs_no_round_trip_and_reaches_the_worker_with_the_next_call
     assert proxy.tokenizer_encode(second, "x") == [1]  # freed in the worker before this answer
     with pytest.raises(HarnessError, match="unknown handle"):
         proxy.tokenizer_encode(first, "x")
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_every_call_in_a_worker_starts_under_the_targets_conditions(proxies, tmp_path: Path, start: str) -> None:
+    """A worker puts its one target's call conditions in force once (not around every call); each
+    call still starts in the scratch directory, with an empty stdin, the network blocked and the
+    target's directory first on sys.path, whatever the call before it changed, and a sibling module
+    a call imports is dropped after it, as in process."""
+    (tmp_path / "helpers.py").write_text("import builtins\nbuiltins.HELPER_RUNS = getattr(builtins, 'HELPER_RUNS', 0) + 1\n")
+    target = submission(tmp_path, """
+        import gc, io, json, socket
+        from llmspec.runtime.target import LoadedTarget
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text): return []
+            def decode(self, ids):
+                try:
+                    socket.getaddrinfo("example.com", 80)
+                    net = "resolved"
+                except OSError as exc:
+                    net = type(exc).__name__
+                fresh = "helpers" not in sys.modules
+                import helpers
+                seen = {"cwd": os.getcwd(), "verdict": os.path.isfile("the-verdict.txt"), "stdin": sys.stdin.read(),
+                        "mpl": os.environ.get("MPLBACKEND"), "net": net, "path0": sys.path[0], "fresh": fresh,
+                        "helper_runs": builtins.HELPER_RUNS,
+                        "settled": any(isinstance(o, LoadedTarget) and o.resident for o in gc.get_objects())}
+                # what a careless (or wilful) call leaves behind
+                from llmspec.sandbox import netblock
+                os.chdir("/")
+                sys.stdin = io.StringIO("typed ahead")
+                os.environ["MPLBACKEND"] = "TkAgg"
+                netblock._depth = 0
+                sys.path.remove(sys.path[0])
+                return json.dumps(seen)
+        """)
+    proxy = proxies(target, start=start)
+    handle = proxy.tokenizer_new(1, VOCAB)
+    import json
+
+    first, second = (json.loads(proxy.tokenizer_decode(handle, [])) for _ in range(2))
+    assert first["settled"]
+    assert first["verdict"] and first["cwd"] != "/" and first["stdin"] == ""
+    assert first["mpl"] == "Agg" and first["net"] == "NetworkBlocked" and first["path0"] == str(tmp_path)
+    assert first["fresh"] and first["helper_runs"] == 1
+    assert second == {**first, "helper_runs": 2}  # the same conditions; helpers was imported afresh
+
+
+def test_the_proxys_methods_bind_arguments_as_the_adapters_signatures_do() -> None:
+    """The proxy binds a call's arguments by hand (``inspect`` costs more than the rest of a short
+    call): the same names, values and defaults as ``Signature.bind``, and the same TypeErrors."""
+    import inspect
+
+    from llmspec.runtime.adapter import OPS, Adapter
+    from llmspec.runtime.worker import _forwarder
+
+    class Recorder:
+        def _call(self, op, kwargs):
+            return op, kwargs
+
+    shapes = [((), {}), ((1,), {}), ((1, 2), {}), ((1, 2, 3), {}), ((1,), {"text": "t"}), ((), {"handle": 1}),
+              ((), {"text": "x", "handle": 2}), ((1,), {"handle": 2}), ((), {"bogus": 1}), ((1, 2, 3, 4, 5, 6, 7), {}),
+              (("x",), {"allowed_special": "all"}), (("x", None, 2, 3), {}), ((1, 2, 3, 4, 5, 6), {"seed": 7}),
+              ((), {"names": ["inputs"]}), ((1, 2, 3), {"vocab_size": 9})]
+    for op in OPS:
+        method, sig = _forwarder(op), inspect.signature(getattr(Adapter, op))
+        for args, kwargs in shapes:
+            try:
+                bound = sig.bind(None, *args, **kwargs)
+            except TypeError as exc:
+                with pytest.raises(TypeError, match=str(exc)):
+                    method(Recorder(), *args, **kwargs)
+                continue
+            bound.apply_defaults()
+            expected = dict(bound.arguments)
+            del expected["self"]
+            got = method(Recorder(), *args, **kwargs)
+            assert got == (op, expected) and list(got[1]) == list(expected), (op, args, kwargs)

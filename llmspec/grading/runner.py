@@ -75,7 +75,8 @@ def warm_up() -> None:
 
     register_profiles()
     settings.load_profile(PROFILE)
-    for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.worker", "llmspec.explain",
+    for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.worker",
+                 "llmspec.runtime.faults", "llmspec.grading.replay", "llmspec.explain",
                  "reference", "spec_tests.conftest", "spec_tests.strategies"):
         try:
             importlib.import_module(name)

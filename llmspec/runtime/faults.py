@@ -20,7 +20,7 @@ from typing import Any
 from llmspec.errors import CallTimeout, HarnessError, ImplError, WorkerDied
 from llmspec.i18n import _
 from llmspec.runtime.adapter import OPS, Adapter
-from llmspec.runtime.worker import _forwarder  # the proxy's own: same signatures, calls self._call
+from llmspec.runtime.worker import _ProxyBase, _forwarder  # the proxy's own: same signatures, calls self._call
 
 # The book's name for what each operation runs (chapter 2's listings), for the fault's reason.
 BOOK_CALLS: dict[str, str] = {
@@ -83,6 +83,9 @@ class StageGuard(Adapter):
     def __init__(self, inner: Adapter, budgets: dict[str, float] | None = None,
                  default_budget: float | None = None) -> None:
         self.inner = inner
+        # the proxy takes the arguments as this guard's forwarder bound them (complete, by name),
+        # so they are not bound a second time
+        self._forward = inner._call if isinstance(inner, _ProxyBase) else None
         self.budgets = dict(budgets or {})
         self.default_budget = default_budget
         self.stage: str | None = None
@@ -115,7 +118,8 @@ class StageGuard(Adapter):
         if refused is not None and op != "release":
             raise StageFault(refused)
         try:
-            result = getattr(self.inner, op)(**kwargs)
+            result = (self._forward(op, kwargs) if self._forward is not None
+                      else getattr(self.inner, op)(**kwargs))
         except (CallTimeout, WorkerDied) as exc:
             call = book_call(op, self.stage)
             if self.stage is not None and self.fault is None:

@@ -38,6 +38,7 @@ from llmspec.runtime.wire import DTYPES
 from llmspec.i18n import _
 
 _WIRE_DTYPES = frozenset(DTYPES.values())
+_ONLY_INT = frozenset({int})
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -135,6 +136,8 @@ def wire_ids(value: object, what: str) -> list[int]:
     if not isinstance(value, (list, tuple)):
         raise _wire_error(_("{what} returned {type}; expected token ids (a list of ints)").format(
             what=what, type=_type_name(value)))
+    if type(value) in (list, tuple) and _ONLY_INT.issuperset(map(type, value)):
+        return list(value)  # plain ints already (the book's lists): no check per item needed
     ids = []
     for i, x in enumerate(value):
         if isinstance(x, bool) or not hasattr(type(x), "__index__"):
@@ -288,6 +291,11 @@ class InProcessAdapter(Adapter):
         ``strict_names`` refuses near names (see :func:`llmspec.runtime.target.load`)."""
         spec = _target.resolve(target or "reference")
         return cls(_target.load(spec, impl_map, scratch, strict_names))
+
+    def settle(self) -> None:
+        """This process runs this target and no other until it exits (the worker): put the call
+        conditions in force once instead of around every call (:meth:`LoadedTarget.settle`)."""
+        self.loaded.settle()
 
     # --- helpers ---------------------------------------------------------------------------------
     def _need(self, stage: str) -> list[Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -83,18 +84,44 @@ class LoadedTarget:
     owns_scratch: bool = True  # False when the caller (the worker) provided the directory
     hints: dict[str, str] = field(default_factory=dict)  # missing contract name -> "did you mean ..."
 
-    @contextlib.contextmanager
-    def running(self) -> Iterator[None]:
+    resident: bool = False  # set by settle(): this process runs this target and no other
+
+    def running(self) -> contextlib.AbstractContextManager[None]:
         """Conditions for a call into the target: those of :func:`running_in`, plus the target's
-        directory on ``sys.path`` (a function may import a sibling module lazily)."""
-        home = (None if self.spec.kind in ("module", "namespace") else Path(self.spec.location)
-                if self.spec.kind == "directory" else Path(self.spec.location).parent)
+        directory on ``sys.path`` (a function may import a sibling module lazily).  After
+        :meth:`settle` the conditions are already in force, and each call only sets again what an
+        earlier call may have changed (:class:`_Renewal`)."""
+        if self.resident:
+            return _Renewal(self.scratch, self.home)
+        return self._entered()
+
+    @contextlib.contextmanager
+    def _entered(self) -> Iterator[None]:
         with running_in(self.scratch):
-            if home is None:
+            if self.home is None:
                 yield
             else:
-                with _on_sys_path(home):
+                with _on_sys_path(self.home):
                     yield
+
+    @functools.cached_property
+    def home(self) -> Path | None:
+        """The target's own directory (its sibling modules), ``None`` for a module or a namespace."""
+        if self.spec.kind in ("module", "namespace"):
+            return None
+        location = Path(self.spec.location)
+        return location if self.spec.kind == "directory" else location.parent
+
+    def settle(self) -> None:
+        """Put :func:`running_in`'s conditions in force for the rest of this process, for a worker:
+        it runs this one target and exits, so entering and leaving them around each of its calls
+        (hundreds per submission) buys nothing.  Several targets sharing a process (``llmspec
+        check``, a kernel) keep :meth:`running`'s per-call conditions."""
+        if self.scratch is not None:
+            os.chdir(self.scratch)
+        os.environ["MPLBACKEND"] = "Agg"
+        netblock.hold()
+        self.resident = True
 
     def get(self, contract: str) -> object | None:
         """The target's object for a contract name, or ``None``."""
@@ -380,6 +407,38 @@ def running_in(scratch: Path | None) -> Iterator[None]:
             os.environ["MPLBACKEND"] = old_backend
 
 
+class _Renewal:
+    """One call's conditions in a process :meth:`LoadedTarget.settle` settled: what the previous
+    call may have changed is set again (cwd = scratch, an empty stdin, the backend, the network
+    block), and the target's directory is first on ``sys.path`` during the call only, with the
+    modules imported from it dropped afterwards, as :func:`_on_sys_path` does."""
+
+    __slots__ = ("scratch", "home", "marks")
+
+    def __init__(self, scratch: Path | None, home: Path | None):
+        self.scratch, self.home = scratch, home
+        self.marks: Marks = (0, ())
+
+    def __enter__(self) -> None:
+        if self.scratch is not None:
+            os.chdir(self.scratch)
+        sys.stdin = io.StringIO("")
+        if os.environ.get("MPLBACKEND") != "Agg":
+            os.environ["MPLBACKEND"] = "Agg"
+        netblock.hold()
+        if self.home is not None:
+            self.marks = _module_marks()
+            sys.path.insert(0, str(self.home))
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.home is not None:
+            try:
+                sys.path.remove(str(self.home))
+            except ValueError:
+                pass
+            _drop_modules_from(self.home, _imported_since(self.marks))
+
+
 @contextlib.contextmanager
 def _captured() -> Iterator[io.StringIO]:
     """Capture what loading prints (notebooks print a lot); kept on the LoadedTarget, not shown."""
@@ -393,23 +452,57 @@ def _unique_name(stem: str) -> str:
     return f"llmspec_target_{next(_counter)}_{safe}"
 
 
+# How many of the newest ``sys.modules`` names mark where a call's imports begin (see _imported_since).
+_MARKS = 4
+Marks = tuple[int, tuple[str, ...]]
+
+
+def _module_marks() -> Marks:
+    """How many modules there are now, and the newest names: a dict keeps insertion order, so every
+    module imported after this point comes after them (a full snapshot of 2000+ names with torch
+    loaded costs 10 us, more than a short call into the target)."""
+    return len(sys.modules), tuple(itertools.islice(reversed(sys.modules), _MARKS))
+
+
+def _imported_since(marks: Marks) -> list[str]:
+    """The names put into ``sys.modules`` after :func:`_module_marks` returned ``marks``.
+
+    Exact unless code deleted modules imported before the marks (or a mark itself, found again
+    out of place): then every name is returned, and the caller's test of where each module lives
+    decides alone."""
+    count, newest = marks
+    names = []
+    for name in reversed(sys.modules):
+        if name in newest:
+            if len(sys.modules) - len(names) == count - newest.index(name):
+                return names
+            break
+        names.append(name)
+    return list(sys.modules)
+
+
 @contextlib.contextmanager
 def _on_sys_path(directory: Path) -> Iterator[None]:
     """Put ``directory`` first on ``sys.path``, then drop the modules imported from it (never
     llmspec's own) so another submission's ``helpers.py`` is not mistaken for this one's."""
-    before = set(sys.modules)
+    marks = _module_marks()
     sys.path.insert(0, str(directory))
     try:
         yield
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(str(directory))
-        for name in set(sys.modules) - before:
-            if name.startswith("llmspec") or name not in sys.modules:
-                continue
-            file = getattr(sys.modules[name], "__file__", None) or ""
-            if file and Path(file).resolve().is_relative_to(directory):
-                del sys.modules[name]
+        _drop_modules_from(directory, _imported_since(marks))
+
+
+def _drop_modules_from(directory: Path, names: list[str]) -> None:
+    """Remove from ``sys.modules`` those of ``names`` whose file lies in ``directory`` (not llmspec's)."""
+    for name in names:
+        if name.startswith("llmspec") or name not in sys.modules:
+            continue
+        file = getattr(sys.modules[name], "__file__", None) or ""
+        if file and Path(file).resolve().is_relative_to(directory):
+            del sys.modules[name]
 
 
 def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:

@@ -53,6 +53,7 @@ DTYPES: dict[str, torch.dtype] = {
     "float64": torch.float64,
 }
 _DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+_ITEMSIZES = {v: torch.empty(0, dtype=v).element_size() for v in DTYPES.values()}  # bytes per element
 
 if sys.byteorder != "little":  # pragma: no cover - every platform torch ships CPU wheels for
     raise ImportError("llmspec.runtime.wire assumes a little-endian host (raw tensor bytes are sent as-is)")
@@ -84,11 +85,17 @@ def _tensor_to_json(t: torch.Tensor) -> dict[str, Any]:
     return {TENSOR_KEY: {"dtype": name, "shape": list(plain.shape), "data": base64.b64encode(data).decode("ascii")}}
 
 
+# Exact types that are JSON as they are, at any depth allowed (a subclass takes the long way: an int
+# subclass is sent as a plain int, a float must be finite).
+_PLAIN = frozenset({int, str, bool, type(None)})
+
+
 def to_jsonable(value: Any, _depth: int = 0) -> Any:
     """Turn a wire value into plain JSON data (tensors as ``__tensor__`` objects).
 
     Tuples become lists (the adapter speaks lists); anything else that is not a wire value raises
-    :class:`WireError` naming the offending type."""
+    :class:`WireError` naming the offending type.  A list of plain scalars (token ids, texts) is
+    taken whole: checking the element types in C costs a fraction of a call per element."""
     if _depth > MAX_DEPTH:
         raise WireError(f"value nested deeper than {MAX_DEPTH} levels")
     if value is None or isinstance(value, (bool, str)):
@@ -102,15 +109,19 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, torch.Tensor):
         return _tensor_to_json(value)
     if isinstance(value, (list, tuple)):
+        # exact types only: a subclass's own __iter__ could hand out other items the second time
+        if type(value) in (list, tuple) and _depth < MAX_DEPTH and _PLAIN.issuperset(map(type, value)):
+            return list(value)
         return [to_jsonable(v, _depth + 1) for v in value]
     if isinstance(value, dict):
         out = {}
+        plain = _depth < MAX_DEPTH
         for k, v in value.items():
             if not isinstance(k, str):
                 raise WireError(f"dict key {k!r} is not a str")
             if k == TENSOR_KEY:
                 raise WireError(f"dict key {TENSOR_KEY!r} is reserved for tensors")
-            out[k] = to_jsonable(v, _depth + 1)
+            out[k] = v if plain and type(v) in _PLAIN else to_jsonable(v, _depth + 1)
         return out
     raise WireError(f"{type(value).__module__}.{type(value).__qualname__} is not a wire value")
 
@@ -135,7 +146,7 @@ def _tensor_from_json(spec: Any) -> torch.Tensor:
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise WireError(f"tensor data is not valid base64: {exc}") from None
     numel = math.prod(shape)
-    itemsize = torch.empty(0, dtype=dtype).element_size()
+    itemsize = _ITEMSIZES[dtype]
     if len(data) != numel * itemsize:
         raise WireError(
             f"tensor of shape {shape} and dtype {spec['dtype']} needs {numel * itemsize} bytes, got {len(data)}"
@@ -159,13 +170,16 @@ def from_jsonable(obj: Any, _depth: int = 0) -> Any:
             raise WireError("non-finite float outside a tensor")
         return obj
     if isinstance(obj, list):
+        if _depth < MAX_DEPTH and _PLAIN.issuperset(map(type, obj)):
+            return obj
         return [from_jsonable(v, _depth + 1) for v in obj]
     if isinstance(obj, dict):
         if TENSOR_KEY in obj:
             if len(obj) != 1:
                 raise WireError(f"{TENSOR_KEY!r} object has extra keys {sorted(set(obj) - {TENSOR_KEY})}")
             return _tensor_from_json(obj[TENSOR_KEY])
-        return {k: from_jsonable(v, _depth + 1) for k, v in obj.items()}
+        plain = _depth < MAX_DEPTH
+        return {k: v if plain and type(v) in _PLAIN else from_jsonable(v, _depth + 1) for k, v in obj.items()}
     raise WireError(f"unexpected JSON value of type {type(obj).__name__}")  # pragma: no cover
 
 
@@ -174,18 +188,24 @@ def _no_constants(name: str) -> Any:
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise WireError(f"duplicate key {k!r}")
-        out[k] = v
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _v in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise WireError(f"duplicate key {duplicate!r}")
     return out
+
+
+# Made once: json.dumps/json.loads with options build a new encoder/decoder on every call.
+# No circular check: to_jsonable returns a tree of new containers, at most MAX_DEPTH deep.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False)
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_no_constants)
 
 
 def encode(value: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """Serialise a wire value to bytes (UTF-8 JSON); too big -> :class:`WireError`."""
     try:
-        text = json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = _ENCODER.encode(to_jsonable(value))
     except RecursionError:
         raise WireError("value nested too deeply") from None
     data = text.encode("utf-8", "surrogatepass")  # lone surrogates in a str survive the trip
@@ -200,7 +220,7 @@ def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
         raise WireError(f"message of {len(data)} bytes exceeds the cap of {max_bytes} bytes")
     try:
         text = bytes(data).decode("utf-8", "surrogatepass")
-        obj = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constants)
+        obj = _DECODER.decode(text)
     except WireError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -218,9 +238,17 @@ def _remaining(deadline: float | None) -> float | None:
     return left
 
 
+# One poll object per (descriptor, events), made on first use: a frame is read and written with
+# three waits, and making and registering a new object each time costs more than the poll itself.
+# A descriptor number closed and reused later is polled as the new file, which is what is asked.
+_POLLERS: dict[tuple[int, int], Any] = {}
+
+
 def _wait(fd: int, events: int, deadline: float | None) -> None:
-    poller = select.poll()
-    poller.register(fd, events)
+    poller = _POLLERS.get((fd, events))
+    if poller is None:
+        poller = _POLLERS[fd, events] = select.poll()
+        poller.register(fd, events)
     while True:
         left = _remaining(deadline)
         ready = poller.poll(None if left is None else max(1, int(left * 1000)))
@@ -228,13 +256,18 @@ def _wait(fd: int, events: int, deadline: float | None) -> None:
             return
 
 
+# Without a deadline (the worker's side) a descriptor is not polled before each read or write:
+# a blocking one waits in the read or write itself, a non-blocking one is polled when it would block.
 def _write_all(fd: int, data: bytes, deadline: float | None) -> None:
     view = memoryview(data)
     while view:
-        _wait(fd, select.POLLOUT, deadline)
+        if deadline is not None:
+            _wait(fd, select.POLLOUT, deadline)
         try:
             n = os.write(fd, view[: 1 << 20])
         except BlockingIOError:
+            if deadline is None:
+                _wait(fd, select.POLLOUT, None)
             continue
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise WireClosed(f"connection closed while writing ({exc.strerror})") from None
@@ -244,10 +277,13 @@ def _write_all(fd: int, data: bytes, deadline: float | None) -> None:
 def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
     chunks: list[bytes] = []
     while n:
-        _wait(fd, select.POLLIN, deadline)
+        if deadline is not None:
+            _wait(fd, select.POLLIN, deadline)
         try:
             chunk = os.read(fd, min(n, 1 << 20))
         except BlockingIOError:
+            if deadline is None:
+                _wait(fd, select.POLLIN, None)
             continue
         except OSError as exc:
             if exc.errno in (errno.ECONNRESET, errno.EPIPE):

@@ -277,6 +277,9 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
         if config.get("strict_names") and "strict_names" in params:
             extra["strict_names"] = True
         adapter = factory(config["target"], config.get("impl_map"), **extra)
+        settle = getattr(adapter, "settle", None)
+        if callable(settle):  # one target per worker: its call conditions hold from here on
+            settle()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
@@ -361,6 +364,8 @@ class _Worker:
     def __init__(self, pid: int, sock: socket.socket, run: isolation.RunDir, log_fd: int, popen: Any):
         self.pid, self.sock, self.run, self.log_fd, self.popen = pid, sock, run, log_fd, popen
         self.fd = sock.fileno()
+        self.readable = select.poll()  # made once: _wait_or_stall asks it on every call
+        self.readable.register(self.fd, select.POLLIN)
         self.info: dict[str, Any] = {}
         self.status: int | None = None
 
@@ -691,8 +696,7 @@ class _ProxyBase(Adapter):
         after = self.limits.get("stall_after")
         if self.on_stall is None or not after or after >= budget:
             return
-        poller = select.poll()
-        poller.register(worker.fd, select.POLLIN)
+        poller = worker.readable
         if poller.poll(int(after * 1000)):
             return
         # 10 steps, not to the very lowest: a slow but honest call must still finish within its budget
@@ -743,10 +747,28 @@ class _Unexpected(Exception):
 
 
 def _forwarder(op: str) -> Any:
-    """A method with the Adapter's own signature and defaults that forwards ``op`` by keyword."""
+    """A method with the Adapter's own signature and defaults that forwards ``op`` by keyword.
+
+    The arguments are bound by hand when every parameter is an ordinary one (all of the
+    Adapter's are): ``inspect.Signature.bind`` costs more than the rest of the trusted side of a
+    short call.  Anything unusual (a missing or unknown argument) goes to ``bind``, which raises
+    the TypeError Python would."""
     sig = inspect.signature(getattr(Adapter, op))
+    params = list(sig.parameters.values())[1:]
+    names = tuple(p.name for p in params)
+    defaults = {p.name: p.default for p in params if p.default is not p.empty}
+    required = frozenset(names) - defaults.keys()
+    after = [frozenset(names[i:]) for i in range(len(names) + 1)]  # what may come by keyword
+    plain = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
 
     def method(self: _ProxyBase, *args: Any, **kwargs: Any) -> Any:
+        if plain and len(args) <= len(names) and after[len(args)].issuperset(kwargs):
+            given = dict(zip(names, args))
+            given.update(kwargs)
+            if len(given) == len(names):
+                return self._call(op, given if not kwargs else {n: given[n] for n in names})
+            if required.issubset(given):
+                return self._call(op, {n: given[n] if n in given else defaults[n] for n in names})
         bound = sig.bind(self, *args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
