@@ -127,7 +127,7 @@ class Recorder:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function):
         hyp = getattr(pyfuncitem.obj, "hypothesis", None)
-        if hyp is None:
+        if hyp is None or not _seed_pinned(pyfuncitem.obj):
             yield
             return
         inner, fixtures = hyp.inner_test, set(pyfuncitem._fixtureinfo.argnames)
@@ -194,6 +194,21 @@ class Replayer:
             return True
         pyfuncitem.obj(**fixtures)  # Hypothesis for real: its failure, shrunk, is the report
         raise failure
+
+
+def _seed_pinned(test: Any) -> bool:
+    """Whether Hypothesis's random source for this run is fixed apart from the body it calls: the
+    suite's plugin hands a derandomized property the seed Hypothesis derives from the body's source
+    (:func:`llmspec.plugin.known_seed`, outermost), or ``--hypothesis-seed`` fixes it.  Otherwise
+    the recorder's stand-in body would seed the run from its own source, and the recorded examples
+    would not be the ones a real run draws: nothing is recorded then."""
+    if getattr(test, "_hypothesis_internal_use_seed", None) is not None:
+        return True
+    try:
+        from hypothesis import core
+    except ImportError:
+        return False
+    return getattr(core, "global_force_seed", None) is not None
 
 
 def _plain(value: Any) -> bool:
