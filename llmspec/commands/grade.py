@@ -114,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         def done(g, log):
             results[g.name] = output.write_submission(out, g, config, log)
 
-        runner.run(to_run, done, progress)
+        # re-grading (--force, a changed config): what took longest last time goes first
+        runner.run([to_run[i] for i in output.longest_first(out, [s.name for s in to_run])], done, progress)
         if progress:
             print(file=sys.stderr)
         ordered = [results[s.name] for s in subs]
