@@ -1,7 +1,7 @@
 """Replay, for every submission, the examples Hypothesis generated for a property on the reference.
 
 Why: in a grading run the Hypothesis engine itself (drawing, tracking, seeding every example) costs
-about a tenth of each submission's time, and it generates the same examples for every submission
+about a fifth of each submission's time, and it generates the same examples for every submission
 that passes.  The suite is derandomized and keeps no database, and a property whose arguments all
 come from its ``@given`` strategies (no ``st.data()`` draws, no ``assume``) is handed a sequence of
 examples that depends only on whether each earlier example passed.  A property that draws inside
