@@ -23,7 +23,7 @@ import torch
 from llmspec.runtime.adapter import Adapter
 from llmspec.errors import ImplError, StageMissing
 from llmspec.explain import gpt2_pieces
-from llmspec.stages import STAGES
+from llmspec.stages import EMBEDDINGS_STATE, STAGES
 
 FORMAT = 1
 META = "meta.json"
@@ -142,9 +142,7 @@ def _embeddings(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
 
 
 # Judged from state (the book's inline 2.7-2.8 cells): the variables those cells leave, read, never called.
-STATE_NAMES = ("embedding_layer", "token_embedding_layer", "pos_embedding_layer", "vocab_size", "output_dim",
-               "context_length", "max_length", "inputs", "x", "token_embeddings", "pos_embeddings",
-               "input_embeddings")
+STATE_NAMES = EMBEDDINGS_STATE
 STATE_KEEP = 64  # weights and tensors up to this many elements are kept whole; bigger ones by shape
 
 

@@ -20,6 +20,13 @@ class Stage:
     state_names: tuple[str, ...] = ()
 
 
+# Every variable of the book's inline 2.7-2.8 cells that the embeddings stage reads when it is judged
+# from state (``inputs`` is the chapter's batch, ``inputs, targets = next(data_iter)``; the book
+# repository's dataloader notebook calls it ``x``): the spec tests and ``llmspec record`` read these.
+EMBEDDINGS_STATE: tuple[str, ...] = (
+    "embedding_layer", "token_embedding_layer", "pos_embedding_layer", "vocab_size", "output_dim",
+    "context_length", "max_length", "inputs", "x", "token_embeddings", "pos_embeddings", "input_embeddings")
+
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in (

@@ -16,6 +16,7 @@ from llmspec import explain
 from llmspec.i18n import _
 from llmspec.errors import ImplError
 from llmspec.runtime.adapter import each_result
+from llmspec.stages import EMBEDDINGS_STATE, STAGES
 from spec_tests import strategies as S
 
 pytestmark = pytest.mark.embeddings
@@ -185,9 +186,8 @@ def test_both_layers_are_trainable(impl):
 # The book's variable names, read from the namespace the target's code left (a notebook after its
 # cells ran, a module after import).  ``inputs`` is the chapter's batch (``inputs, targets =
 # next(data_iter)``); the book repository's dataloader notebook calls it ``x``.
-REQUIRED_STATE = ("token_embedding_layer", "pos_embedding_layer")
-BOOK_STATE = ("embedding_layer", *REQUIRED_STATE, "vocab_size", "output_dim", "context_length", "max_length",
-              "inputs", "x", "token_embeddings", "pos_embeddings", "input_embeddings")
+REQUIRED_STATE = STAGES[STAGE].state_names  # token_embedding_layer, pos_embedding_layer
+BOOK_STATE = EMBEDDINGS_STATE
 SETUP = _("the book's 2.8 cells: token_embedding_layer = torch.nn.Embedding(vocab_size, output_dim), "
           "pos_embedding_layer = torch.nn.Embedding(context_length, output_dim)")
 

@@ -117,10 +117,7 @@ class LoadedTarget:
         it runs this one target and exits, so entering and leaving them around each of its calls
         (hundreds per submission) buys nothing.  Several targets sharing a process (``llmspec
         check``, a kernel) keep :meth:`running`'s per-call conditions."""
-        if self.scratch is not None:
-            os.chdir(self.scratch)
-        os.environ["MPLBACKEND"] = "Agg"
-        netblock.hold()
+        _impose(self.scratch)
         self.resident = True
 
     def get(self, contract: str) -> object | None:
@@ -407,6 +404,16 @@ def running_in(scratch: Path | None) -> Iterator[None]:
             os.environ["MPLBACKEND"] = old_backend
 
 
+def _impose(scratch: Path | None) -> None:
+    """:func:`running_in`'s conditions, set for good (a settled worker's; undone by nothing)."""
+    if scratch is not None:
+        os.chdir(scratch)
+    sys.stdin = io.StringIO("")
+    if os.environ.get("MPLBACKEND") != "Agg":
+        os.environ["MPLBACKEND"] = "Agg"
+    netblock.hold()
+
+
 class _Renewal:
     """One call's conditions in a process :meth:`LoadedTarget.settle` settled: what the previous
     call may have changed is set again (cwd = scratch, an empty stdin, the backend, the network
@@ -420,12 +427,7 @@ class _Renewal:
         self.marks: Marks = (0, ())
 
     def __enter__(self) -> None:
-        if self.scratch is not None:
-            os.chdir(self.scratch)
-        sys.stdin = io.StringIO("")
-        if os.environ.get("MPLBACKEND") != "Agg":
-            os.environ["MPLBACKEND"] = "Agg"
-        netblock.hold()
+        _impose(self.scratch)
         if self.home is not None:
             self.marks = _module_marks()
             sys.path.insert(0, str(self.home))
