@@ -379,9 +379,13 @@ class Runner:
         try:
             for edition, pid, events, log in collecting:
                 self.canonicals[edition] = self._collected(pid, events, log)
-        finally:
+        finally:  # a failed collection leaves none of the others running
             for _edition, pid, _events, _log in collecting:
                 _kill_group(pid)
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass  # reaped already
         self.canonical = self.canonicals[collecting[0][0]]
         return self.canonical
 
