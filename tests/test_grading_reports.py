@@ -281,19 +281,3 @@ def test_every_stage_has_its_own_budget_and_the_outer_cap_covers_them_all():
     for bad in ('[limits]\nstage_timeout=0', '[stages.bpe]\ntimeout="long"'):
         with pytest.raises(ValueError, match="timeout"):
             parse_config(tomllib.loads(bad))
-
-
-def test_regrading_starts_with_what_took_longest(tmp_path: Path) -> None:
-    """Re-grading into the same directory, the submissions that took longest last time (a hang
-    waits out its call budget) go first, so they run beside the rest instead of after them; one
-    never graded there counts as the median."""
-    from llmspec.grading import output
-
-    for name, seconds in (("quick", 0.5), ("hangs", 21.0), ("median", 1.0), ("slow", 3.0)):
-        d = tmp_path / name
-        d.mkdir()
-        (d / "results.json").write_text(json.dumps({
-            "score": 1.0, "tests": [], "execution_time": seconds,
-            "extra_data": {"llmspec": {"complete": True, "config": "x"}}}))
-    names = ["quick", "new", "hangs", "median", "slow"]
-    assert [names[i] for i in output.longest_first(tmp_path, names)] == ["hangs", "slow", "new", "median", "quick"]

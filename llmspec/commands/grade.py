@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from llmspec.errors import DataError, HarnessError
-    from llmspec.grading import atomic, output, shard
+    from llmspec.grading import atomic, order, output, shard
     from llmspec.grading.config import load_config
     from llmspec.grading.runner import Runner, warm_suite, warm_up
     from llmspec.grading.submissions import discover
@@ -114,8 +114,10 @@ def run(args: argparse.Namespace) -> int:
         def done(g, log):
             results[g.name] = output.write_submission(out, g, config, log)
 
-        # re-grading (--force, a changed config): what took longest last time goes first
-        runner.run([to_run[i] for i in output.longest_first(out, [s.name for s in to_run])], done, progress)
+        # what will take longest goes first: the longest last time (re-grading), else a file with a loop
+        # that cannot end (llmspec.grading.order)
+        first = order.grading_order(out, [s.name for s in to_run], [s.target for s in to_run], config.call_timeout)
+        runner.run([to_run[i] for i in first], done, progress)
         if progress:
             print(file=sys.stderr)
         ordered = [results[s.name] for s in subs]

@@ -41,16 +41,6 @@ def previous_seconds(out: Path, name: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def longest_first(out: Path, names: list[str]) -> list[int]:
-    """Indexes of ``names`` in the order to grade them: the longest last time first (a hang known to
-    wait out its budget then runs beside the others instead of after them), one never graded here
-    as if it took the median time, ties in the given order.  The order changes no score."""
-    times = [previous_seconds(out, n) for n in names]
-    known = sorted(t for t in times if t is not None)
-    median = known[(len(known) - 1) // 2] if known else 0.0
-    return sorted(range(len(names)), key=lambda i: -(median if times[i] is None else times[i]))
-
-
 def write_class(out: Path, results: list[dict], title: str) -> None:
     atomic.write_text(out / "gradebook.csv", gradebook_csv(results))
     atomic.write_text(out / "report.html", report_html(results, title))
