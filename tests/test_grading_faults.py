@@ -26,27 +26,48 @@ FAULTS = {  # hostile file -> (faulted stage, words its first failing test must 
     "exit_in_call": ("dataloader", "exited with code 0"),
 }
 CALL_TIMEOUT = 3
+# honest but slow once: its first GPTDatasetV1 answers after the stall mark (2 s) and within the budget
+SLOW_FIRST_DATASET = """
+
+import time as _time
+
+_book_init = GPTDatasetV1.__init__
+_slept = []
+
+
+def _slow_first_init(self, *args, **kwargs):
+    if not _slept:
+        _slept.append(_time.sleep(2.4))
+    _book_init(self, *args, **kwargs)
+
+
+GPTDatasetV1.__init__ = _slow_first_init
+"""
+
+
+def _grade(root: Path, out: str, **env: str) -> dict:
+    cls = root / "class"
+    if not cls.exists():
+        cls.mkdir()
+        for name in FAULTS:
+            (cls / f"{name}.py").write_text(submission_text(HOSTILE / f"{name}.py", root / "marker"))
+        (cls / "correct.py").write_text(BOOK_STYLE.read_text())
+        (cls / "slow_first_dataset.py").write_text(BOOK_STYLE.read_text() + SLOW_FIRST_DATASET)
+        (root / "c.toml").write_text(default_config_text()
+                                     .replace("call_timeout = 10 ", f"call_timeout = {CALL_TIMEOUT} ")
+                                     .replace("memory_mb = 2048 ", "memory_mb = 300 "))
+    env = dict(os.environ, LLMSPEC_DATA=os.environ.get("LLMSPEC_DATA", "/work/shared/data"), **env)
+    proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(cls), "--out", str(root / out),
+                           "--config", str(root / "c.toml"), "--jobs", "2", "-q"], cwd=root, env=env, text=True,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = {p.parent.name: json.loads(p.read_text()) for p in (root / out).glob("*/results.json")}
+    return {"out": root / out, "results": results, "config": load_config(root / "c.toml")}
 
 
 @pytest.fixture(scope="module")
 def faulty_class(tmp_path_factory):
-    root = tmp_path_factory.mktemp("faults")
-    cls = root / "class"
-    cls.mkdir()
-    for name in FAULTS:
-        (cls / f"{name}.py").write_text(submission_text(HOSTILE / f"{name}.py", root / "marker"))
-    (cls / "correct.py").write_text(BOOK_STYLE.read_text())
-    cfg = root / "c.toml"
-    cfg.write_text(default_config_text()
-                   .replace("call_timeout = 10 ", f"call_timeout = {CALL_TIMEOUT} ")
-                   .replace("memory_mb = 2048 ", "memory_mb = 300 "))
-    env = dict(os.environ, LLMSPEC_DATA=os.environ.get("LLMSPEC_DATA", "/work/shared/data"))
-    proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(cls), "--out", str(root / "out"),
-                           "--config", str(cfg), "--jobs", "2", "-q"], cwd=root, env=env, text=True,
-                          capture_output=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    results = {p.parent.name: json.loads(p.read_text()) for p in (root / "out").glob("*/results.json")}
-    return {"out": root / "out", "results": results, "config": load_config(cfg)}
+    return _grade(tmp_path_factory.mktemp("faults"), "out")
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
@@ -81,3 +102,26 @@ def test_the_dataloader_that_builds_a_hanging_dataset_is_stopped_in_its_own_stag
 def test_a_correct_submission_shows_full_marks_everywhere(faulty_class):
     assert faulty_class["results"]["correct"]["score"] == 100
     assert short_of_full_marks(faulty_class["out"], "correct", 100) == []
+
+
+def test_the_stages_after_a_stall_graded_by_a_copy_get_the_same_reports(faulty_class):
+    """While a stalled call waits out its budget, a copy of the grading child grades the later stages
+    (llmspec.grading.runahead): the hanging GPTDatasetV1 then costs about one budget, not two.  The
+    reports must be exactly those the child makes alone (LLMSPEC_GRADE_NO_RUNAHEAD=1)."""
+    alone = _grade(faulty_class["out"].parent, "out-alone", LLMSPEC_GRADE_NO_RUNAHEAD="1")
+    def verdicts(data: dict) -> list:
+        return [(t["name"], t["score"], t["max_score"], t["status"], t.get("output")) for t in data["tests"]]
+
+    for name in [*FAULTS, "correct", "slow_first_dataset"]:
+        ours, theirs = faulty_class["results"][name], alone["results"][name]
+        assert verdicts(ours) == verdicts(theirs), name
+        assert ours["score"] == theirs["score"]
+        assert ours["extra_data"]["llmspec"]["stages"] == theirs["extra_data"]["llmspec"]["stages"], name
+    line = "and the stages after it were graded while"
+    assert line in (faulty_class["out"] / "dataset_init_loops" / "pytest.log").read_text()  # the copy did
+    assert line not in (alone["out"] / "dataset_init_loops" / "pytest.log").read_text()
+    # a slow call that answers in time: its worker lives on into the next stage, so the copy is
+    # stopped and the child grades that stage itself, in that worker
+    assert faulty_class["results"]["slow_first_dataset"]["score"] == 100
+    assert line not in (faulty_class["out"] / "slow_first_dataset" / "pytest.log").read_text()
+

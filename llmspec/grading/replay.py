@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 from hypothesis.errors import StopTest
 
+from llmspec.errors import LeaveTest
+
 # (edition or "*", test id ``test_x.py::test_y[params]``) -> the keyword arguments of each example, in
 # Hypothesis's order; a ``data`` argument is recorded as its draws, ``[(label, value), ...]``
 RECORDED: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -97,7 +99,7 @@ def replay(inner: Any, fixtures: dict[str, Any], examples: list[dict[str, Any]])
         try:
             with deterministic_PRNG():
                 inner(**fixtures, **given)
-        except (KeyboardInterrupt, SystemExit, _Mismatch):
+        except (KeyboardInterrupt, SystemExit, _Mismatch, LeaveTest):
             raise
         except BaseException as exc:  # noqa: BLE001 - pytest's Failed is a BaseException
             return exc

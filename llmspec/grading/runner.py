@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -139,8 +139,11 @@ class Collector:
 
     def __init__(self, events: Path) -> None:
         self.fh = open(events, "a", encoding="utf-8", buffering=1)
+        self.only_stalls = False  # in a copy of the child (llmspec.grading.runahead): its reports go there
 
     def emit(self, **obj) -> None:
+        if self.only_stalls and obj.get("event") != "stall":
+            return
         self.fh.write(json.dumps(obj) + "\n")
         self.fh.flush()
 
@@ -215,14 +218,17 @@ def _child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
         import pytest
 
         collector = Collector(events)
+        from llmspec.grading.runahead import Runahead
         from llmspec.runtime.worker import ProxyAdapter
 
-        # a call that hangs frees its core: the parent starts another submission meanwhile
-        ProxyAdapter.on_stall = staticmethod(lambda on: collector.emit(event="stall", on=bool(on)))
+        # a call that hangs frees its core (the parent starts another submission meanwhile), and a
+        # copy of this process grades the later stages while it waits out its budget
+        runahead = Runahead(collector, events.parent)
+        ProxyAdapter.on_stall = staticmethod(runahead.on_stall)
         try:
             from llmspec.grading.replay import Replayer
 
-            pytest.main(args, plugins=[collector, Replayer()])
+            pytest.main(args, plugins=[collector, runahead, Replayer()])
             code = 0
         except BaseException as exc:  # noqa: BLE001 - report anything, then leave
             collector.emit(event="internal", message=f"{type(exc).__name__}: {exc}")
@@ -239,10 +245,12 @@ class Job:
     events: Path
     log: Path
     stalled: bool = False
+    waiting: dict[int, bool] = field(default_factory=dict)  # pid -> waits (the child, its copies)
     _read: int = 0  # bytes of ``events`` already scanned for stall events
 
     def poll_stall(self) -> bool:
-        """Whether the submission is now waiting in a hung call (its last stall event says so)."""
+        """Whether every process of the submission now waits (in a hung call, or for its copy that
+        grades the later stages: llmspec.grading.runahead), as their last stall events say."""
         try:
             with open(self.events, "rb") as f:
                 f.seek(self._read)
@@ -253,7 +261,12 @@ class Job:
         self._read += end
         for line in chunk[:end].splitlines():
             if b'"stall"' in line:
-                self.stalled = b'"on": true' in line
+                try:
+                    event = json.loads(line)
+                    self.waiting[int(event.get("pid", self.pid))] = bool(event["on"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+        self.stalled = bool(self.waiting) and all(self.waiting.values())
         return self.stalled
 
 

@@ -598,6 +598,23 @@ class _ProxyBase(Adapter):
                 pass
         isolation.remove_run_dir(worker.run)
 
+    def detach(self) -> None:
+        """Forget the live worker without stopping it: in a forked copy of this process, the worker
+        stays the original's (it kills it and removes its run dir); the copy starts its own on the
+        next call.  Its handles die with it here, as after a restart."""
+        worker, self._worker = self._worker, None
+        self._released = []
+        if worker is None:
+            return
+        worker.sock.detach()  # the original's socket: this copy only closes its own descriptor
+        for fd in (worker.fd, worker.log_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if worker.popen is not None:
+            worker.popen.returncode = -1  # not this copy's child to wait for
+
     def close(self) -> None:
         """Kill the worker, its children and any daemon it left; remove its scratch dir."""
         if not self._closed:
