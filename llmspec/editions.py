@@ -4,8 +4,10 @@ words, the MEAP edition's (the transcript 002_7f7806e88e8c52a4.txt, section 2.2)
 ``--edition auto`` (the default of ``llmspec check``) asks the target's own ``SimpleTokenizerV1``
 (else ``SimpleTokenizerV2``) to encode one short probe text holding both characters, with a tiny
 vocabulary built here, on the trusted side, that holds the pieces of *both* splits, so neither
-edition's tokenizer can raise on it.  The ids it returns say which split it made.  Only the adapter is
-used, so the probe runs the same in process and isolated.
+edition's tokenizer can raise on it.  The ids it returns say which split it made.  A target without
+a tokenizer (the dataloader notebook typed alone) is judged by the other difference of the editions,
+Listing 2.5's ``tokenizer.encode(txt)`` call.  Only the adapter is used, so the probe runs the same
+in process and isolated.
 """
 from __future__ import annotations
 
@@ -40,16 +42,20 @@ def probe_vocab(version: int) -> dict[str, int]:
 def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
     """``(edition, one line saying which, why and how to override)`` for ``--edition auto``.
 
-    A target with no tokenizer (or whose tokenizer fails the probe) is judged as print."""
+    A target whose tokenizer (else dataset) follows neither edition, or that has neither, is judged
+    as print."""
     edition, why = probe(adapter, description)
     return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
         edition=edition or "print", why=why, override=_override())
 
 
 def probe(adapter: Any, description: dict[str, Any]) -> tuple[str | None, str]:
-    """``(the edition whose split the target's tokenizer makes, or None; why)``."""
+    """``(the edition whose split the target's tokenizer makes, or None; why)``; a target without a
+    tokenizer is asked how its ``GPTDatasetV1`` calls ``tokenizer.encode`` instead."""
     versions = _versions(description)
     if not versions:
+        if description.get("names", {}).get("GPTDatasetV1"):
+            return probe_dataset(adapter)
         return None, _("no SimpleTokenizerV1 or SimpleTokenizerV2 to probe")
     why = ""
     for version in versions:  # V1 first; V2 when V1's split is like neither edition
@@ -57,6 +63,28 @@ def probe(adapter: Any, description: dict[str, Any]) -> tuple[str | None, str]:
         if edition is not None:
             return edition, why
     return None, why
+
+
+def probe_dataset(adapter: Any) -> tuple[str | None, str]:
+    """``(the edition whose Listing 2.5 the target's GPTDatasetV1 follows, or None; why)``: the print
+    edition's encodes the text with ``allowed_special={"<|endoftext|>"}``, the MEAP edition's
+    (002_7f7806e88e8c52a4.txt, section 2.6) with plain ``tokenizer.encode(txt)``.  Asked with a
+    recording tokenizer on a short text, as the dataset tests ask it."""
+    try:
+        handle = adapter.dataset_new("the text", 2, 1, {"fake_ids": list(range(10))})
+        calls = adapter.dataset_tokenizer_calls(handle)
+        adapter.release(handle)
+    except (ImplError, HarnessError) as err:
+        return None, _("no tokenizer to probe, and GPTDatasetV1(...) raised {error}").format(error=err)
+    encodes = [c for c in calls if isinstance(c, dict) and c.get("method") == "encode"]
+    if len(encodes) != 1:
+        return None, _("no tokenizer to probe, and GPTDatasetV1 called tokenizer.encode {count} times").format(
+            count=len(encodes))
+    if encodes[0].get("allowed_special") is None:
+        return "meap", _("no tokenizer to probe, and GPTDatasetV1 calls plain tokenizer.encode(txt), as the "
+                         "MEAP edition's Listing 2.5 does")
+    return "print", _("no tokenizer to probe, and GPTDatasetV1 passes allowed_special to tokenizer.encode, as "
+                      "the print edition's Listing 2.5 does")
 
 
 def _versions(description: dict[str, Any]) -> list[int]:

@@ -29,7 +29,7 @@ def meap_listing() -> str:
     """Why a MEAP-edition dataset fails P19 under the print edition, and what to do."""
     return _("the MEAP edition's Listing 2.5 calls plain tokenizer.encode(txt), without allowed_special "
              "(002_7f7806e88e8c52a4.txt): if you followed it, run with --edition meap (--edition auto "
-             "decides by your SimpleTokenizerV1/V2, and judges code without one by the print edition)")
+             "decides by your SimpleTokenizerV1/V2, and by your GPTDatasetV1 where there is none)")
 
 
 def build(impl, txt, max_length, stride, tokenizer="gpt2"):

@@ -32,6 +32,32 @@ ODD = ("class SimpleTokenizerV1:\n    def __init__(self, vocab):\n        self.v
        "    def encode(self, text):\n        return [0]\n")
 
 
+# No tokenizer: the dataset's Listing 2.5 tells the edition (the MEAP one calls plain encode(txt)).
+DATASET = """
+import torch
+from torch.utils.data import Dataset
+
+
+class GPTDatasetV1(Dataset):
+    def __init__(self, txt, tokenizer, max_length, stride):
+        self.input_ids, self.target_ids = [], []
+        token_ids = tokenizer.encode(txt@ALLOWED@)
+        for i in range(0, len(token_ids) - max_length, stride):
+            self.input_ids.append(torch.tensor(token_ids[i:i + max_length]))
+            self.target_ids.append(torch.tensor(token_ids[i + 1:i + max_length + 1]))
+
+    def __len__(self):
+        return len(self.input_ids)
+
+    def __getitem__(self, idx):
+        return self.input_ids[idx], self.target_ids[idx]
+"""
+MEAP_DATASET = DATASET.replace("@ALLOWED@", "")
+PRINT_DATASET = DATASET.replace("@ALLOWED@", ', allowed_special={"<|endoftext|>"}')
+BROKEN_DATASET = DATASET.replace("@ALLOWED@", "").replace("self.input_ids, self.target_ids = [], []",
+                                                          "raise RuntimeError('not yet')")
+
+
 def _detect(tmp_path: Path, source: str | None) -> tuple[str, str]:
     target = "reference"
     if source is not None:
@@ -52,6 +78,10 @@ def _detect(tmp_path: Path, source: str | None) -> tuple[str, str]:
     (BROKEN, "print", "raised RuntimeError: not yet"),
     (ODD, "print", "like neither edition"),
     (FIRST_ATTEMPT_V1, "meap", "SimpleTokenizerV2 keeps ':' and ';' attached"),
+    (MEAP_DATASET, "meap", "GPTDatasetV1 calls plain tokenizer.encode(txt), as the MEAP edition's Listing 2.5"),
+    (PRINT_DATASET, "print", "GPTDatasetV1 passes allowed_special to tokenizer.encode"),
+    (BROKEN_DATASET, "print", "GPTDatasetV1(...) raised RuntimeError: not yet"),
+    (T.MEAP_FILE.replace("SimpleTokenizer", "Tokenizer") + PRINT_DATASET, "print", "passes allowed_special"),
 ])
 def test_auto_probes_the_targets_tokenizer(tmp_path, source, edition, why):
     got, line = _detect(tmp_path, source)

@@ -27,8 +27,8 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
                    "(default: the reference implementation)")
     add_target_options(p)
     p.add_argument("--edition", choices=EDITION_CHOICES, default=AUTO,
-                   help="book edition (default: auto: probed from your SimpleTokenizerV1/V2; print when "
-                   "there is none)")
+                   help="book edition (default: auto: probed from your SimpleTokenizerV1/V2, else from how your "
+                   "GPTDatasetV1 calls tokenizer.encode; print when neither tells)")
     p.add_argument("--strict-names", action="store_true",
                    help="accept only the book's exact names (default: a name differing only in letter case, "
                    "or the book repository's earlier create_dataloader, is accepted with a note)")

@@ -220,6 +220,12 @@ ENTRIES: tuple[Entry, ...] = (
           (p.VERSIONS, "\n\n\n".join([p.dataset(), p.loader(), p.READ_VERDICT]), p.DATALOADER_SUMMARY,
            p.DATALOADER_LOOP),
           fmt="ipynb", expected=dict(TOKENIZERS_ONLY_MISSING)),
+    # No tokenizer to tell the edition by: --edition auto asks the dataset how it calls encode.
+    Entry("meap_dataloader_notebook", "the dataloader notebook typed from the MEAP transcript: Listing 2.5 "
+          "with plain tokenizer.encode(txt), the loader without num_workers, no tokenizer classes",
+          (p.VERSIONS, "\n\n\n".join([p.dataset(allowed_special=False), p.loader(signature="meap"), p.READ_VERDICT]),
+           p.DATALOADER_SUMMARY, p.DATALOADER_LOOP),
+          fmt="ipynb", expected=dict(TOKENIZERS_ONLY_MISSING)),
     Entry("meap_notebook", "the MEAP-era notebook: regex without : ;, dataset without allowed_special, "
           "create_dataloader(..., shuffle=True) without drop_last", (*MEAP_CHAPTER, p.SEEDED_EMBEDDING,
                                                                      *p.inline_embeddings(loader_name="create_dataloader")),
