@@ -33,29 +33,12 @@ ODD = ("class SimpleTokenizerV1:\n    def __init__(self, vocab):\n        self.v
 
 
 # No tokenizer: the dataset's Listing 2.5 tells the edition (the MEAP one calls plain encode(txt)).
-DATASET = """
-import torch
-from torch.utils.data import Dataset
-
-
-class GPTDatasetV1(Dataset):
-    def __init__(self, txt, tokenizer, max_length, stride):
-        self.input_ids, self.target_ids = [], []
-        token_ids = tokenizer.encode(txt@ALLOWED@)
-        for i in range(0, len(token_ids) - max_length, stride):
-            self.input_ids.append(torch.tensor(token_ids[i:i + max_length]))
-            self.target_ids.append(torch.tensor(token_ids[i + 1:i + max_length + 1]))
-
-    def __len__(self):
-        return len(self.input_ids)
-
-    def __getitem__(self, idx):
-        return self.input_ids[idx], self.target_ids[idx]
-"""
-MEAP_DATASET = DATASET.replace("@ALLOWED@", "")
-PRINT_DATASET = DATASET.replace("@ALLOWED@", ', allowed_special={"<|endoftext|>"}')
-BROKEN_DATASET = DATASET.replace("@ALLOWED@", "").replace("self.input_ids, self.target_ids = [], []",
-                                                          "raise RuntimeError('not yet')")
+PRINT_DATASET = T.LOADER
+MEAP_DATASET = T.LOADER.replace('tokenizer.encode(txt, allowed_special={"<|endoftext|>"})', "tokenizer.encode(txt)")
+BROKEN_DATASET = T.LOADER.replace("def __init__(self, txt, tokenizer, max_length, stride):\n",
+                                  "def __init__(self, txt, tokenizer, max_length, stride):\n"
+                                  "        raise RuntimeError('not yet')\n")
+assert MEAP_DATASET != PRINT_DATASET != BROKEN_DATASET
 
 
 def _detect(tmp_path: Path, source: str | None) -> tuple[str, str]:
