@@ -16,7 +16,7 @@ from llmspec.grading.config import load_config, parse_config
 from llmspec.grading.gradebook import gradebook_csv
 from llmspec.grading.html import report_html
 from llmspec.grading.results import classroom_result, clean, gradescope, junit_xml, load_valid
-from llmspec.grading.scoring import HIDDEN_FAILED, Outcome, score, summary
+from llmspec.grading.scoring import Outcome, score, summary
 from llmspec.grading.submissions import discover
 
 CANON = [("test_a.py::t1", "tokenizer_v1"), ("test_a.py::t2", "tokenizer_v1"),
@@ -90,7 +90,7 @@ def test_gradescope_schema_and_hidden_feedback():
         assert t["status"] in ("passed", "failed") and t["visibility"] in ("visible", "after_due_date")
         assert t["tags"] in (["tokenizer_v1"], ["embeddings"])
     hidden = next(t for t in data["tests"] if t["name"] == "test_a.py::t3")
-    assert hidden["output"] == HIDDEN_FAILED and "secret" not in json.dumps(data)
+    assert hidden["output"] == "hidden test failed" and "secret" not in json.dumps(data)
     assert "All visible tests passed" in data["output"]
     assert load_valid_dict(data, c.fingerprint())
 

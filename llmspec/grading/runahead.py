@@ -59,7 +59,6 @@ class Runahead:
         self.sink: Any = None  # a copy's report file
         self.copy: _Copy | None = None
         self.taken: dict[str, list[dict[str, Any]]] | None = None  # the copy's reports, once accepted
-        self.handed: tuple[str, str] | None = None  # (the stalled stage, the copy's first), for the log
 
     # --- the hooks ---------------------------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -102,11 +101,11 @@ class Runahead:
             self.sink.write(json.dumps({"report": data}, default=str) + "\n")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.handed:  # the log tells why its progress line jumps
+        if self.copy is not None and self.taken is not None:  # the log tells why its progress line jumps
             terminalreporter.write_line(_(
                 "{first} and the stages after it were graded while {stalled} waited out a call budget, by a "
                 "copy of this process (the same tests, examples and order)").format(
-                    first=self.handed[1], stalled=self.handed[0]))
+                    first=self.stages[self.copy.start], stalled=self.stages[self.copy.start - 1]))
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -149,8 +148,7 @@ class Runahead:
             from llmspec.sandbox import isolation
 
             isolation.set_child_subreaper()  # not inherited: orphans of its own workers come to it
-            guard = self._guard()
-            proxy = getattr(guard, "inner", guard)
+            proxy = self._proxy()
             proxy.detach()
             # stopped by the original (its worker survived the stall): its own copy and worker too
             signal.signal(signal.SIGTERM, lambda *_: (self._stop_copy(), proxy.close(), os._exit(0)))
@@ -173,8 +171,7 @@ class Runahead:
         starts a fresh one, as the copy's did) and the copy finished."""
         assert self.copy is not None
         guard = self._guard()
-        proxy = getattr(guard, "inner", guard)
-        if getattr(proxy, "worker_pid", None) is not None:
+        if getattr(self._proxy(), "worker_pid", None) is not None:
             self._stop_copy()
             return
         self.emit(event="stall", pid=os.getpid(), on=True)  # waiting, not working
@@ -183,19 +180,17 @@ class Runahead:
         except ChildProcessError:
             status = -1
         self.emit(event="stall", pid=os.getpid(), on=False)
-        copy, self.copy = self.copy, None
-        lines = _read_lines(copy.reports)
+        lines = _read_lines(self.copy.reports)
         if status != 0 or not lines or lines[-1] != {"done": True}:
-            return  # the copy did not finish: the original grades the rest
+            self.copy = None  # it did not finish: the original grades the rest
+            return
         taken: dict[str, list[dict[str, Any]]] = {}
         for line in lines:
             if "report" in line:
                 taken.setdefault(line["report"].get("nodeid", ""), []).append(line["report"])
             elif "faults" in line and hasattr(guard, "faults"):
                 guard.faults.update(line["faults"])
-        self.taken = taken
-        self.copy = copy  # its items stay the copy's
-        self.handed = (self.stages[copy.start - 1], self.stages[copy.start])
+        self.taken = taken  # the copy stays: its items are handed on
 
     def _hand_on(self, item: pytest.Item) -> None:
         """Give pytest the copy's reports of ``item`` as if it had just run here."""
@@ -208,14 +203,20 @@ class Runahead:
         hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
 
     def _stop_copy(self) -> None:
-        copy, self.copy = self.copy, None
-        if copy is None or self.taken is not None:
+        """Stop a copy whose reports were not taken (it kills its worker and its own copy)."""
+        if self.copy is None or self.taken is not None:
             return
         try:
-            os.kill(copy.pid, signal.SIGTERM)
-            os.waitpid(copy.pid, 0)
+            os.kill(self.copy.pid, signal.SIGTERM)
+            os.waitpid(self.copy.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+        self.copy = None
+
+    def _proxy(self) -> Any:
+        """The isolated adapter under the stage guard: the one that owns the worker."""
+        guard = self._guard()
+        return getattr(guard, "inner", guard)
 
     def _guard(self) -> Any:
         from llmspec.plugin import get_run

@@ -244,7 +244,6 @@ class Job:
     started: float
     events: Path
     log: Path
-    stalled: bool = False
     waiting: dict[int, bool] = field(default_factory=dict)  # pid -> waits (the child, its copies)
     _read: int = 0  # bytes of ``events`` already scanned for stall events
 
@@ -256,7 +255,7 @@ class Job:
                 f.seek(self._read)
                 chunk = f.read()
         except OSError:
-            return self.stalled
+            chunk = b""
         end = chunk.rfind(b"\n") + 1
         self._read += end
         for line in chunk[:end].splitlines():
@@ -266,8 +265,7 @@ class Job:
                     self.waiting[int(event.get("pid", self.pid))] = bool(event["on"])
                 except (ValueError, KeyError, TypeError):
                     continue
-        self.stalled = bool(self.waiting) and all(self.waiting.values())
-        return self.stalled
+        return bool(self.waiting) and all(self.waiting.values())
 
 
 def read_events(path: Path) -> list[dict]:

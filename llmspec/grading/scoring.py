@@ -13,9 +13,6 @@ from llmspec.i18n import _
 from llmspec.stages import STAGES, judged_from_state
 from llmspec.verdict import stage_title
 
-HIDDEN_FAILED = "hidden test failed"  # the English text of hidden_failed()
-
-
 def hidden_failed() -> str:
     """All a student learns of a failed hidden test, in the class language."""
     return _("hidden test failed")
