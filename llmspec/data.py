@@ -54,6 +54,10 @@ class DataFiles:
     encoder_json: Path
     vocab_bpe: Path
 
+    def path_of(self, name: str) -> Path:
+        """The path of book file ``name`` (``"the-verdict.txt"``, ``"gpt2/encoder.json"``, ...)."""
+        return getattr(self, _FIELD[name])
+
 
 _FIELD = {"the-verdict.txt": "verdict", "gpt2/encoder.json": "encoder_json", "gpt2/vocab.bpe": "vocab_bpe"}
 _verified: dict[tuple[str, int, int], bool] = {}  # (path, size, mtime_ns) -> sha256 ok; once per process

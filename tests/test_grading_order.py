@@ -59,8 +59,11 @@ def test_notebooks_and_directories_are_read(tmp_path: Path) -> None:
         {"cell_type": "markdown", "source": ["while True:\n", "    pass\n"]},
         {"cell_type": "code", "source": ["while True:\n", "    pass\n"]}], "nbformat": 4}))
     assert estimated_seconds(str(nb), 10) == 10  # the code cell, not the markdown one
-    (tmp_path / "listing.py").write_text("while True:\n    pass\n")
-    assert estimated_seconds(str(tmp_path), 10) == 20
+    split = tmp_path / "split"  # a chapter kept as one file per listing: every file is read
+    split.mkdir()
+    (split / "listing_2_5.py").write_text("while True:\n    pass\n")
+    (split / "listing_2_6.py").write_text("while 1:\n    pass\n")
+    assert estimated_seconds(str(split), 10) == 20
     (tmp_path / "broken.ipynb").write_text("{not json")
     assert estimated_seconds(str(tmp_path / "broken.ipynb"), 10) == 0
     assert estimated_seconds(None, 10) == 0

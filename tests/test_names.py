@@ -222,3 +222,24 @@ def test_layers_built_inside_a_function_get_a_hint_not_just_missing(tmp_path: Pa
     assert described["stages"]["embeddings"] == ["InputEmbeddings"]
     hint = described["hints"]["InputEmbeddings"]
     assert "local variables of embed()" in hint and "top level" in hint
+
+
+def test_a_split_chapter_gets_the_same_name_rules(tmp_path: Path) -> None:
+    """A chapter kept as one file per listing (a ``directory`` target) is held to the same name rules
+    as one file: its classes come from its submodules, and still count as the learner's own."""
+    from llmspec.runtime.connect import open_adapter
+
+    split = tmp_path / "split"
+    split.mkdir()
+    (split / "listing_2_6.py").write_text(IN_A_CLASS)
+    (split / "listing_2_8.py").write_text(
+        "import torch\n\ndef embed(inputs):\n    token_embedding_layer = torch.nn.Embedding(10, 4)\n"
+        "    pos_embedding_layer = torch.nn.Embedding(4, 4)\n    return token_embedding_layer(inputs)\n")
+    impl = open_adapter(str(split))
+    try:
+        described = impl.describe()
+    finally:
+        impl.close()
+    assert described["names"]["create_dataloader_v1"] == "Runner.create_dataloader_v1", described["names"]
+    assert "local variables of embed()" in described["hints"].get("InputEmbeddings", ""), described["hints"]
+

@@ -300,6 +300,23 @@ def test_the_books_text_is_where_the_source_reads_it(tmp_path: Path) -> None:
         loaded.close()
 
 
+def test_the_books_text_is_where_a_notebook_reads_it(tmp_path: Path) -> None:
+    """The same for a notebook, whose JSON escapes the quotes of every literal: its code cells are
+    read, and ``Path("folder") / "the-verdict.txt"`` counts as joined literals."""
+    nb = tmp_path / "ch02.ipynb"
+    nb.write_text(json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": [
+        "from pathlib import Path\n",
+        "raw_text = open(\"data/the-verdict.txt\", encoding=\"utf-8\").read()\n",
+        "again = (Path(\"texts\") / \"the-verdict.txt\").read_text(encoding=\"utf-8\")\n"]}]}))
+    loaded = load(resolve(str(nb)))
+    try:
+        assert not loaded.notes, loaded.notes  # no cell skipped for a missing file
+        assert loaded.namespace["raw_text"] == loaded.namespace["again"]
+        assert loaded.namespace["raw_text"].startswith("I HAD always thought Jack Gisburn")
+    finally:
+        loaded.close()
+
+
 def test_a_settled_target_renews_each_calls_conditions(tmp_path: Path, monkeypatch) -> None:
     """``settle`` (a worker's: one target per process) puts the call conditions in force for good;
     each ``running()`` sets again what the call before changed, and still drops the sibling

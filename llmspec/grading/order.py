@@ -17,8 +17,6 @@ from pathlib import Path
 
 from llmspec.grading.output import previous_seconds
 
-MAX_SOURCE_BYTES = 2_000_000  # larger files are not read for the estimate (they are graded as usual)
-MAX_FILES = 50  # a directory submission: its first source files, sorted by path
 
 # Calls that leave a loop for good (an exit is an exit even inside ``while True``).
 _EXIT_CALLS = {"exit", "quit", "_exit", "abort"}
@@ -85,33 +83,16 @@ def endless_loops(source: str) -> int:
     return sum(1 for node in ast.walk(tree) if isinstance(node, ast.While) and _never_ends(node))
 
 
-def _sources(target: str) -> list[str]:
-    """The code of a target as text: a ``.py`` file, a notebook's code cells, or the ``.py`` files
-    and notebooks of a directory (its first :data:`MAX_FILES`)."""
-    from llmspec.errors import TargetError
-    from llmspec.runtime.target import read_code_cells
-
-    p = Path(target)
-    files = sorted(f for f in p.rglob("*") if f.suffix in (".py", ".ipynb"))[:MAX_FILES] if p.is_dir() else [p]
-    texts = []
-    for f in files:
-        try:
-            if not f.is_file() or f.stat().st_size > MAX_SOURCE_BYTES:
-                continue
-            if f.suffix == ".ipynb":
-                texts.extend(src for _n, src in read_code_cells(f, f.name))
-            else:
-                texts.append(f.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, TargetError):
-            continue
-    return texts
-
-
 def estimated_seconds(target: str | None, call_timeout: float) -> float:
     """A first grading's estimate beyond the usual: a call budget per loop that cannot end."""
-    if not target:
+    from llmspec.errors import TargetError
+    from llmspec.runtime.target import resolve, source_texts
+
+    try:
+        texts = source_texts(resolve(target)) if target else []
+    except TargetError:
         return 0.0
-    return call_timeout * sum(endless_loops(text) for text in _sources(target))
+    return call_timeout * sum(endless_loops(text) for text in texts)
 
 
 def grading_order(out: Path, names: list[str], targets: list[str | None], call_timeout: float) -> list[int]:

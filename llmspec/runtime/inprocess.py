@@ -35,7 +35,6 @@ from llmspec.runtime.names import call_as_the_book, side_by_side
 from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES, stage_modes
 from llmspec.runtime.wire import DTYPES
-from llmspec.i18n import _
 
 _WIRE_DTYPES = frozenset(DTYPES.values())
 _ONLY_INT = frozenset({int})
@@ -217,14 +216,16 @@ class FakeTokenizer:
         return list(self._ids)
 
 
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    """Whether ``fn`` takes the keyword ``name`` (or ``**kwargs``); True when it cannot be told."""
+def _accepts(fn: Callable[..., Any], *names: str) -> list[bool]:
+    """For each of ``names``, whether ``fn`` takes that keyword (or ``**kwargs``); True when it cannot
+    be told.  One signature read for them all."""
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
-        return True
-    return any(p.kind is p.VAR_KEYWORD or (p.name == name and p.kind is not p.POSITIONAL_ONLY)
-               for p in params)
+        return [True] * len(names)
+    anything = any(p.kind is p.VAR_KEYWORD for p in params)
+    keywords = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
+    return [anything or name in keywords for name in names]
 
 
 # Tensors (and layer weights) up to this many elements cross whole; bigger ones (the 50257 x 256
@@ -456,20 +457,19 @@ class InProcessAdapter(Adapter):
         # DataLoader's defaults (shuffle=False, drop_last=False, no workers), so only the keywords it
         # accepts are passed; asking it to shuffle is the one thing it cannot do.
         kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride)
-        if _accepts(create, "shuffle"):
+        name = self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1"
+        takes_shuffle, takes_drop_last, takes_workers = _accepts(create, "shuffle", "drop_last", "num_workers")
+        if takes_shuffle:
             kwargs["shuffle"] = shuffle
         elif shuffle:
             raise _wire_error(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
                               "shuffle=True on to the DataLoader); {signatures}").format(
-                name=self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1",
-                signatures=side_by_side("create_dataloader_v1",
-                                        self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1",
-                                        create)))
-        if _accepts(create, "drop_last"):
+                name=name, signatures=side_by_side("create_dataloader_v1", name, create)))
+        if takes_drop_last:
             kwargs["drop_last"] = drop_last
         else:
             drop_last = False
-        if _accepts(create, "num_workers"):
+        if takes_workers:
             kwargs["num_workers"] = num_workers
         elif num_workers:
             raise _wire_error(_("create_dataloader_v1 has no num_workers parameter (asked for {count})").format(

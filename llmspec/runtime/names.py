@@ -36,6 +36,14 @@ def near_name(contract: str, namespace: dict[str, Any]) -> tuple[str, str] | Non
         name=name, contract=contract, why=why)
 
 
+def defined_by_target(obj: Any, namespace: dict[str, Any]) -> bool:
+    """Whether ``obj`` was defined by the target whose namespace this is (its module, or a submodule
+    of its package or split chapter), not imported from torch, tiktoken or elsewhere."""
+    own = namespace.get("__name__")
+    module = getattr(obj, "__module__", None) or ""
+    return not own or module == own or module.startswith(own + ".")
+
+
 def static_method_name(contract: str, namespace: dict[str, Any]) -> tuple[str, Any, str] | None:
     """``(Class.name, the function, note)`` when exactly one class the target defines holds the book's
     function as a static or class method (``TorchRunner.create_dataloader_v1``), or as a plain
@@ -43,9 +51,8 @@ def static_method_name(contract: str, namespace: dict[str, Any]) -> tuple[str, A
     as ``Class.name(...)`` either is the book's function.  Methods that take ``self`` do not count."""
     if contract not in BOOK_SIGNATURES or contract[0].isupper():
         return None
-    own = namespace.get("__name__")
     found = [(f"{name}.{contract}", getattr(obj, contract), kind) for name, obj in sorted(namespace.items())
-             if inspect.isclass(obj) and getattr(obj, "__module__", None) == own
+             if inspect.isclass(obj) and defined_by_target(obj, namespace)
              for kind in [_nested_kind(inspect.getattr_static(obj, contract, None))] if kind]
     if len(found) != 1:
         return None
@@ -79,15 +86,13 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limi
     book = BOOK_SIGNATURES.get(contract)
     if book is None:
         return ""
-    own = namespace.get("__name__")
     want_class = contract[0].isupper()
     want_arity = _book_arity(book)
     scored = []
     for name, obj in namespace.items():
         if name.startswith("_") or name in taken or not _is_code(obj):
             continue
-        module = getattr(obj, "__module__", None) or ""
-        if own and not (module == own or module.startswith(own + ".")):
+        if not defined_by_target(obj, namespace):
             continue  # imported (torch's Dataset, tiktoken's functions): not the learner's
         similarity = difflib.SequenceMatcher(None, contract.lower(), name.lower()).ratio()
         arity = _arity(obj)
@@ -108,10 +113,9 @@ def local_state_hint(contract: str, state_names: tuple[str, ...], namespace: dic
     functions' code objects (their local names), so nothing of the target is called."""
     if not state_names or any(n in namespace for n in state_names):
         return ""
-    own = namespace.get("__name__")
     holders = []
     for name, obj in sorted(namespace.items()):
-        if getattr(obj, "__module__", None) != own:
+        if not defined_by_target(obj, namespace):
             continue
         fns = [(name, obj)] if inspect.isfunction(obj) else \
             [(f"{name}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)] if inspect.isclass(obj) else []

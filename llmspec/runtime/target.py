@@ -52,10 +52,10 @@ _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _OUTPUT_KEEP = 20_000  # characters of captured output kept for `llmspec check -v`
 # Where a learner keeps the book's text, relative to the directory they run from: a path literal
-# ("data/the-verdict.txt") or two literals joined (os.path.join("data", "the-verdict.txt"), "data" /
-# "the-verdict.txt").  Only plain relative directories; a URL or an absolute path never matches.
+# ("data/the-verdict.txt") or two literals joined (os.path.join("data", "the-verdict.txt"),
+# Path("data") / "the-verdict.txt").  Only plain relative directories; a URL or an absolute path never matches.
 _VERDICT_PATHS = (re.compile(r"""["']((?:[\w-][\w.-]*/)+)the-verdict\.txt["']"""),
-                  re.compile(r"""["']([\w-][\w.-]*)["']\s*[,/]\s*["']the-verdict\.txt["']"""))
+                  re.compile(r"""["']([\w-][\w.-]*)["']\s*\)?\s*[,/]\s*["']the-verdict\.txt["']"""))
 
 _counter = itertools.count(1)
 
@@ -197,10 +197,9 @@ def _resolve_path(path: Path, display: str) -> TargetSpec:
     if candidates and all(p.suffix == ".py" for p in candidates):
         return TargetSpec("directory", str(path), display)
     listed = ", ".join(p.name for p in candidates) or "none"
-    raise TargetError(
-        f"{display}: a directory without __init__.py must hold .py files only, or exactly one .py or "
-        f".ipynb entry point (found {listed}); pass the file itself"
-    )
+    raise TargetError(_(
+        "{target}: a directory without __init__.py must hold .py files only, or exactly one .py or "
+        ".ipynb entry point (found {listed}); pass the file itself").format(target=display, listed=listed))
 
 
 # --- load ----------------------------------------------------------------------------------------
@@ -285,7 +284,12 @@ def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[st
     notes: list[str] = []
     lazy: dict[str, object] = {}
     names, hints = _find_names(spec, snapshot, impl_map, notes, lazy, strict_names)
-    scratch = make_scratch(Path(tempfile.mkdtemp(prefix="llmspec-kernel-")))
+    made = Path(tempfile.mkdtemp(prefix="llmspec-kernel-"))
+    try:
+        scratch = make_scratch(made)
+    except BaseException:  # the data missing or corrupt: nothing is left behind in /tmp
+        shutil.rmtree(made, ignore_errors=True)
+        raise
     return LoadedTarget(spec, snapshot, names, notes, scratch, "", lazy, owns_scratch=True, hints=hints)
 
 
@@ -353,23 +357,35 @@ def make_scratch(scratch: Path | None = None) -> Path:
     return scratch
 
 
+def source_texts(spec: TargetSpec, max_bytes: int = 2_000_000) -> list[str]:
+    """The code of a target as text, read and never run: a file, a notebook's code cells, or the
+    ``.py`` files of a package or split chapter (none for an importable module).  Files larger than
+    ``max_bytes`` or unreadable are left out: the callers only look for hints in the text."""
+    if spec.kind in ("module", "namespace"):
+        return []
+    path = Path(spec.location)
+    files = sorted(path.glob("*.py")) if spec.kind in ("package", "directory") else [path]
+    texts: list[str] = []
+    for file in files:
+        try:
+            if file.stat().st_size > max_bytes:
+                continue
+            if spec.kind == "notebook":
+                texts.extend(source for _number, source in read_code_cells(file, spec.display))
+            else:
+                texts.append(file.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, TargetError):
+            continue
+    return texts
+
+
 def _place_book_text(spec: TargetSpec, scratch: Path) -> None:
     """Copy ``the-verdict.txt`` to every relative directory the target's source reads it from
     (``open("data/the-verdict.txt")``: the learner runs from a folder that keeps the book's text in
     ``data/``), inside the scratch directory only.  The source is read as text, never run."""
     from llmspec import data
 
-    if spec.kind == "module":
-        return
-    path = Path(spec.location)
-    files = sorted(path.glob("*.py")) if spec.kind in ("package", "directory") else [path]
-    texts = []
-    for file in files:
-        try:
-            texts.append(file.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            continue
-    source = "\n".join(texts)
+    source = "\n".join(source_texts(spec))
     folders = {m.group(1).strip("/") for pattern in _VERDICT_PATHS for m in pattern.finditer(source)}
     for folder in sorted(folders):
         parts = Path(folder).parts

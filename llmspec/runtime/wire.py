@@ -244,14 +244,20 @@ def _remaining(deadline: float | None) -> float | None:
 _POLLERS: dict[tuple[int, int], Any] = {}
 
 
+def poller(fd: int, events: int = select.POLLIN) -> Any:
+    """The poll object of ``fd`` for ``events``, made and registered once."""
+    found = _POLLERS.get((fd, events))
+    if found is None:
+        found = _POLLERS[fd, events] = select.poll()
+        found.register(fd, events)
+    return found
+
+
 def _wait(fd: int, events: int, deadline: float | None) -> None:
-    poller = _POLLERS.get((fd, events))
-    if poller is None:
-        poller = _POLLERS[fd, events] = select.poll()
-        poller.register(fd, events)
+    poller_ = poller(fd, events)
     while True:
         left = _remaining(deadline)
-        ready = poller.poll(None if left is None else max(1, int(left * 1000)))
+        ready = poller_.poll(None if left is None else max(1, int(left * 1000)))
         if ready:
             return
 

@@ -36,7 +36,6 @@ import atexit
 import inspect
 import io
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -364,10 +363,19 @@ class _Worker:
     def __init__(self, pid: int, sock: socket.socket, run: isolation.RunDir, log_fd: int, popen: Any):
         self.pid, self.sock, self.run, self.log_fd, self.popen = pid, sock, run, log_fd, popen
         self.fd = sock.fileno()
-        self.readable = select.poll()  # made once: _wait_or_stall asks it on every call
-        self.readable.register(self.fd, select.POLLIN)
         self.info: dict[str, Any] = {}
         self.status: int | None = None
+
+    def let_go(self) -> None:
+        """Close this process's descriptors of the worker; its process is waited for elsewhere (it
+        was reaped, or it belongs to the process this one was forked from)."""
+        if self.popen is not None:
+            self.popen.returncode = -1  # keep Popen.__del__ from waiting for it
+        for closer in (self.sock.close, lambda: os.close(self.log_fd)):
+            try:
+                closer()
+            except OSError:
+                pass
 
     def output_tail(self, max_bytes: int = 2048, lines: int = 12) -> str:
         """Last lines the worker wrote, read through our own descriptor (a symlink the submission
@@ -589,13 +597,7 @@ class _ProxyBase(Adapter):
         if status is None:
             status = isolation.reap(worker.pid, timeout=5.0)
         worker.status = status
-        if worker.popen is not None:
-            worker.popen.returncode = -1  # already reaped; keep Popen.__del__ quiet
-        for closer in (worker.sock.close, lambda: os.close(worker.log_fd)):
-            try:
-                closer()
-            except OSError:
-                pass
+        worker.let_go()
         isolation.remove_run_dir(worker.run)
 
     def detach(self) -> None:
@@ -604,16 +606,8 @@ class _ProxyBase(Adapter):
         next call.  Its handles die with it here, as after a restart."""
         worker, self._worker = self._worker, None
         self._released = []
-        if worker is None:
-            return
-        worker.sock.detach()  # the original's socket: this copy only closes its own descriptor
-        for fd in (worker.fd, worker.log_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        if worker.popen is not None:
-            worker.popen.returncode = -1  # not this copy's child to wait for
+        if worker is not None:
+            worker.let_go()  # closing this process's descriptors shuts nothing down for the original
 
     def close(self) -> None:
         """Kill the worker, its children and any daemon it left; remove its scratch dir."""
@@ -713,7 +707,7 @@ class _ProxyBase(Adapter):
         after = self.limits.get("stall_after")
         if self.on_stall is None or not after or after >= budget:
             return
-        poller = worker.readable
+        poller = wire.poller(worker.fd)
         if poller.poll(int(after * 1000)):
             return
         # 10 steps, not to the very lowest: a slow but honest call must still finish within its budget

@@ -80,10 +80,7 @@ def local_bytes(name: str) -> bytes:
     """The verified bytes of book file ``name`` (raises :class:`~llmspec.errors.DataError`)."""
     from llmspec import data
 
-    files = data.locate()
-    path = {"the-verdict.txt": files.verdict, "gpt2/encoder.json": files.encoder_json,
-            "gpt2/vocab.bpe": files.vocab_bpe}[name]
-    return path.read_bytes()
+    return data.locate().path_of(name).read_bytes()
 
 
 def _headers(name: str, size: int) -> dict[str, str]:

@@ -208,7 +208,8 @@ def unshare_network() -> bool:
 
 
 def _under_world_writable(path: str) -> bool:
-    return any(path == d or path.startswith(d + "/") for d in WORLD_WRITABLE)
+    """Strictly below /tmp, /var/tmp or /dev/shm (the directories a private mount hides)."""
+    return any(path.startswith(d + "/") for d in WORLD_WRITABLE)
 
 
 def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
@@ -229,7 +230,7 @@ def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
         if not os.path.isdir(real):
             spelled, real = os.path.dirname(spelled), os.path.dirname(real)
         for point in (spelled, real):
-            if _under_world_writable(point) and point not in WORLD_WRITABLE:
+            if _under_world_writable(point):
                 wanted.setdefault(point, real)
     out: list[tuple[str, str]] = []
     for point in sorted(wanted):
