@@ -25,6 +25,14 @@ PROBE = 'Hello, world: do you like "tea" (or coffee)? Yes; it\'s --good_!'
 
 
 
+def check_edition(edition: str) -> str:
+    """``edition`` if it is one of :data:`EDITION_CHOICES`; else ValueError saying which are."""
+    if edition not in EDITION_CHOICES:
+        raise ValueError(_("edition must be one of {choices}, not {edition!r}").format(
+            choices=", ".join(EDITION_CHOICES), edition=edition))
+    return edition
+
+
 def _override() -> str:
     return _("override with --edition print|meap")
 

@@ -30,7 +30,7 @@ from typing import Any
 from llmspec import i18n
 from llmspec.errors import HarnessError
 from llmspec.i18n import _
-from llmspec.editions import AUTO, EDITION_CHOICES
+from llmspec.editions import AUTO, EDITION_CHOICES, check_edition
 from llmspec.stages import parse_stages
 from llmspec.verdict import CheckResult
 
@@ -53,9 +53,7 @@ def check(*stages: str, edition: str = AUTO, impl_map: dict[str, str] | None = N
     table elsewhere).  Raises ``ValueError`` for an unknown stage or edition."""
     selection = ",".join(s for part in stages for s in str(part).replace(" ", ",").split(",") if s)
     parse_stages(selection or None)  # ValueError names the valid stages
-    if edition not in EDITION_CHOICES:
-        raise ValueError(_("edition must be one of {choices}, not {edition!r}").format(
-            choices=", ".join(EDITION_CHOICES), edition=edition))
+    check_edition(edition)
     with i18n.switched(lang) as chosen:
         if namespace is None:
             namespace, display = _caller_namespace()
@@ -184,12 +182,13 @@ def _restore_hypothesis(hyp_settings: Any, profile: str | None, saved: dict[str,
 
 
 def _magic_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="%llmspec", add_help=False,
-                                     description=_("check this kernel's definitions against the spec"))
+    from llmspec.commands import add_language_option
+
+    parser = argparse.ArgumentParser(prog="%llmspec", add_help=False)  # a usage error prints the usage only
     parser.add_argument("stages", nargs="*")
     parser.add_argument("--edition", choices=EDITION_CHOICES, default=AUTO)
     parser.add_argument("--strict-names", action="store_true")
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=None)
+    add_language_option(parser)
     parser.add_argument("--impl-map", action="append", default=[])
     return parser
 

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from llmspec.editions import AUTO, EDITION_CHOICES
+from llmspec.editions import AUTO, EDITION_CHOICES, check_edition
 from llmspec.i18n import _
 from llmspec.stages import CORE_STAGES, STAGES, judged_from_state, parse_stages
 from llmspec.runtime.target import parse_impl_map
@@ -119,9 +119,10 @@ def resolve_settings(config: pytest.Config) -> Settings:
         stage_sel = parse_stages(stages)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    edition = str(pick("edition") or AUTO)
-    if edition not in EDITION_CHOICES:
-        raise pytest.UsageError(f"--edition must be one of {', '.join(EDITION_CHOICES)}, got {edition!r}")
+    try:
+        edition = check_edition(str(pick("edition") or AUTO))
+    except ValueError as exc:
+        raise pytest.UsageError("--" + str(exc)) from None
     isolate, strict = pick("isolate"), pick("strict_names")
     isolate, strict = (v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else v
                        for v in (isolate, strict))
@@ -509,8 +510,11 @@ def failure_message(report: pytest.TestReport) -> str:
         message = str(longrepr[-1])
     else:
         message = str(longrepr or "")
+    example = getattr(report, "llmspec_example", "")  # translated, fixtures hidden (Reporter)
     text = getattr(report, "longreprtext", "") or ""
-    if "Falsifying example" in text and "Falsifying example" not in message:
+    if example:
+        message += "\n" + example
+    elif "Falsifying example" in text and "Falsifying example" not in message:
         start = text.index("Falsifying example")
         message += "\n" + text[start:start + 800].split("\n\n")[0]
     if report.when != "call":
@@ -729,4 +733,5 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     target = config.getoption("llmspec_impl", default=None)
     if not target:
         return None
-    return [f"llmspec: target {target}, edition {config.getoption('llmspec_edition') or AUTO}"]
+    return [_("llmspec: target {target}, edition {edition}").format(
+        target=target, edition=config.getoption("llmspec_edition") or AUTO)]

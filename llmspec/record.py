@@ -142,7 +142,6 @@ def _embeddings(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
 
 
 # Judged from state (the book's inline 2.7-2.8 cells): the variables those cells leave, read, never called.
-STATE_NAMES = EMBEDDINGS_STATE
 STATE_KEEP = 64  # weights and tensors up to this many elements are kept whole; bigger ones by shape
 
 
@@ -150,11 +149,11 @@ def _embeddings_state(impl: Adapter) -> Iterator[dict[str, Any]]:
     """One case per book variable the target defines: its type and shape, whether a layer is
     trainable, and the value itself when small (the seeded 6 x 3 ``embedding_layer`` of 2.7, the
     scalars); the 50257 x 256 token layer is kept by shape, with its first row."""
-    state = _call(impl.state_read, list(STATE_NAMES), {"token_embedding_layer": [0], "pos_embedding_layer": [0]})
+    state = _call(impl.state_read, list(EMBEDDINGS_STATE), {n: [0] for n in STAGES["embeddings"].state_names})
     if not isinstance(state, dict) or "error" in state:
         yield {"id": "state", "call": "state", "output": state}
         return
-    for name in STATE_NAMES:
+    for name in EMBEDDINGS_STATE:
         if name not in state:
             continue
         value = dict(state[name])

@@ -109,7 +109,8 @@ def parse_stages(text: str | None) -> tuple[str, ...] | None:
     names = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
     unknown = [n for n in names if n not in STAGES]
     if unknown:
-        raise ValueError(
-            f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)} or 'all'"
-        )
+        from llmspec.i18n import _
+
+        raise ValueError(_("unknown stage(s) {names}; choose from {stages} or 'all'").format(
+            names=", ".join(unknown), stages=", ".join(STAGES)))
     return names

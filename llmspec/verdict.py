@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmspec.i18n import _, language, switched
+from llmspec.i18n import _, language, switched, translated
 from llmspec.stages import STAGES
 
 MAX_MESSAGE_LINES = 14  # of a first failure, in the text table (the HTML shows all, folded)
@@ -42,12 +42,7 @@ def status_text(row: dict[str, Any]) -> str:
 def stage_title(stage: str) -> str:
     """The stage's title (:data:`llmspec.stages.STAGES`) in the learner's language; titles that are
     the book's names (``SimpleTokenizerV1``, ``GPTDatasetV1``) stay as they are."""
-    titles = {
-        "bpe": _("GPT-2 byte pair encoding (tiktoken)"),
-        "embeddings": _("token + positional embeddings"),
-        "bpe_scratch": _("byte-level BPE from scratch (bonus)"),
-    }
-    return titles.get(stage) or (STAGES[stage].title if stage in STAGES else stage)
+    return translated(STAGES[stage].title) if stage in STAGES else stage  # the catalogs hold the titles
 
 
 def section_label(section: str) -> str:

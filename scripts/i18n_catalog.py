@@ -42,7 +42,8 @@ LANGUAGE_NOTES = {
 def messages(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
     """``({msgid: ["path", ...]}, [problems])``; a problem is a ``_()`` call whose argument is
     not one string literal (an f-string or a variable cannot be looked up in a catalog).  The
-    sections of the seed documents that the fixtures cite are msgids too (shown in explanations)."""
+    sections of the seed documents that the fixtures cite are msgids too (shown in explanations),
+    and the stage titles of :data:`llmspec.stages.STAGES`."""
     found: dict[str, list[str]] = {}
     problems: list[str] = []
     for top in SOURCES:
@@ -66,6 +67,13 @@ def messages(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
             where = found.setdefault(section, [])
             if rel not in where:
                 where.append(rel)
+    from llmspec.stages import CONTRACT_NAMES, STAGES  # the stage titles (llmspec.verdict.stage_title)
+
+    for stage in STAGES.values():
+        if stage.title not in CONTRACT_NAMES:  # a book name (GPTDatasetV1) stays as it is
+            where = found.setdefault(stage.title, [])
+            if "llmspec/stages.py" not in where:
+                where.append("llmspec/stages.py")
     return found, problems
 
 
@@ -130,7 +138,8 @@ def update(root: Path = ROOT) -> None:
 
 
 def check(root: Path = ROOT) -> list[str]:
-    """Every problem the catalog test reports: untranslated, stale or placeholder-changing entries."""
+    """Every problem of the catalogs: untranslated, stale or placeholder-changing entries, and
+    translations that are not valid templates (``tests/test_i18n.py`` asserts there are none)."""
     found, problems = messages(root)
     for lang in LANGUAGES:
         if lang == "en":
@@ -144,6 +153,11 @@ def check(root: Path = ROOT) -> list[str]:
                 problems.append(f"{lang}: placeholders {fields(catalog[msgid])} instead of "
                                 f"{fields(msgid)} in the translation of {msgid!r}")
         problems += [f"{lang}: stale entry {m!r} (no longer in the sources)" for m in catalog if m not in found]
+        for msgid, msgstr in catalog.items():  # every translation is a valid template for its msgid
+            try:
+                msgstr.format(**{name: "x" for name in fields(msgid)})
+            except (KeyError, IndexError, ValueError) as exc:
+                problems.append(f"{lang}: the translation of {msgid!r} is not a valid template ({exc})")
     return problems
 
 

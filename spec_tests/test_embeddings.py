@@ -187,7 +187,6 @@ def test_both_layers_are_trainable(impl):
 # cells ran, a module after import).  ``inputs`` is the chapter's batch (``inputs, targets =
 # next(data_iter)``); the book repository's dataloader notebook calls it ``x``.
 REQUIRED_STATE = STAGES[STAGE].state_names  # token_embedding_layer, pos_embedding_layer
-BOOK_STATE = EMBEDDINGS_STATE
 SETUP = _("the book's 2.8 cells: token_embedding_layer = torch.nn.Embedding(vocab_size, output_dim), "
           "pos_embedding_layer = torch.nn.Embedding(context_length, output_dim)")
 
@@ -212,7 +211,7 @@ def read_state(impl):
     rows for the batch's ids, the positional layer's rows 0..T-1 (T: the batch's width, else
     ``max_length``, else ``context_length``)."""
     __tracebackhide__ = True
-    state = call(_("reading the variables your code left"), impl.state_read, list(BOOK_STATE))
+    state = call(_("reading the variables your code left"), impl.state_read, list(EMBEDDINGS_STATE))
     for name in REQUIRED_STATE:
         layer = state.get(name)
         explain.expect(layer is not None, _("{name} is not defined; judged from state, the stage needs "

@@ -55,7 +55,7 @@ def test_endoftext_separates_segments(objects, impl, vocab_v2, split, edition, v
         a, b = "the last", "Hello again"
     else:
         a = data.draw(S.tricky_text(15), label="a")
-        b = data.draw(st.one_of(S.vocab_text(list(vocab_v2), edition, 5), S.tricky_text(15)), label="b")
+        b = data.draw(S.known_or_tricky(list(vocab_v2), edition, 5, 15), label="b")
     text = f"{a} <|endoftext|> {b}"
     try:
         ids = impl.tokenizer_encode(objects.tokenizer(2), text)

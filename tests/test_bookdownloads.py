@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -69,10 +68,9 @@ def test_urllib_answers_book_files_only_while_blocked(tmp_path: Path) -> None:
             assert resp.status == 200 and sha(resp.read()) == data.EXPECTED["gpt2/vocab.bpe"]
         opener = urllib.request.build_opener()  # a learner's own opener is answered too
         assert sha(opener.open(VERDICT_URL).read()) == data.EXPECTED["the-verdict.txt"]
-        start = time.monotonic()
+        # refused by the block itself: a real attempt would fail otherwise (no route, a timeout)
         with pytest.raises(urllib.error.URLError, match="network access is blocked"):
-            urllib.request.urlopen("https://example.com/the-verdict.txt", timeout=30)
-        assert time.monotonic() - start < 1
+            urllib.request.urlopen("https://example.com/the-verdict.txt", timeout=5)
     assert not netblock.is_blocked()
 
 

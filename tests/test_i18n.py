@@ -42,18 +42,12 @@ def test_every_message_is_one_literal() -> None:
 
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_catalog_translates_every_message_with_the_same_placeholders(lang: str) -> None:
+    """Untranslated, placeholder-changing, stale or invalid entries (the maintainers' own check,
+    ``python scripts/i18n_catalog.py``)."""
     found, _problems = catalog_tool.messages()
-    catalog = i18n.read_po(i18n.catalog_path(lang))
-    catalog.pop("", None)
-    untranslated = [m for m in found if not catalog.get(m)]
-    assert not untranslated, f"{lang}: {len(untranslated)} untranslated, e.g. {untranslated[:3]}"
-    changed = [(m, catalog[m]) for m in found if catalog_tool.fields(catalog[m]) != catalog_tool.fields(m)]
-    assert not changed, f"{lang}: placeholders dropped or added: {changed[:3]}"
-    stale = [m for m in catalog if m not in found]
-    assert not stale, f"{lang}: entries no source uses any more: {stale[:3]}"
-    for msgid, msgstr in catalog.items():  # every translation is a valid template for its msgid
-        names = {name: "x" for name in catalog_tool.fields(msgid)}
-        msgstr.format(**names)
+    assert len(i18n.read_po(i18n.catalog_path(lang))) > len(found) / 2  # the catalog is read at all
+    problems = [p for p in catalog_tool.check() if p.startswith(f"{lang}: ")]
+    assert not problems, f"{len(problems)} problems, e.g. {problems[:3]}"
 
 
 def test_fields_sees_conversions_and_format_specs() -> None:
@@ -111,6 +105,9 @@ def test_stage_titles_in_english_are_the_stage_table() -> None:
 
     i18n.set_language("en")
     assert {name: stage_title(name) for name in STAGES} == {name: s.title for name, s in STAGES.items()}
+    with i18n.switched("zh"):  # the titles that are not the book's names are translated
+        assert stage_title("embeddings") != STAGES["embeddings"].title
+        assert stage_title("dataset") == "GPTDatasetV1"
 
 
 def test_switched_is_temporary() -> None:

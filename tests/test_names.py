@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ EARLY_NO_SHUFFLE = T._edit(
 # The loader written as a static method of the learner's own class (called Runner.create_dataloader_v1).
 _LOADER = T.BASE[T.BASE.index("def create_dataloader_v1"):T.BASE.index("class InputEmbeddings")]
 IN_A_CLASS = (T.BASE[:T.BASE.index("def create_dataloader_v1")] + "class Runner:\n    @staticmethod\n"
-              + "".join("    " + line if line.strip() else line for line in _LOADER.splitlines(True)))
+              + textwrap.indent(_LOADER, "    "))
 RENAMED = (T.MEAP_FILE.replace("class SimpleTokenizerV1", "class WordTokenizer")
            .replace("batch_size=4, max_length=256,", "batch_size=4, window_size=256,"))
 

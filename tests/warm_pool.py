@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,27 @@ from pathlib import Path
 from typing import Any
 
 OUTPUT_KEEP = 200_000
+REPO = Path(__file__).resolve().parent.parent
+JOBS = max(1, min(2, os.cpu_count() or 1))  # the machine has 2 cores; each child is one process
+
+
+def child_env(importable: bool = False) -> dict[str, str]:
+    """The environment of a child run: none of the caller's ``LLMSPEC_IMPL*`` (each job names its
+    target), the data beside the checkout unless ``LLMSPEC_DATA`` says where, and (``importable``)
+    this checkout first on ``PYTHONPATH``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMSPEC_IMPL")}
+    env.setdefault("LLMSPEC_DATA", str(REPO.parent / "shared" / "data"))
+    if importable:
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def read_report(path: Path) -> dict | None:
+    """A suite's JSON report, or None when it was not written (or was cut short)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def serve(jobs_file: Path, call: Callable[[list[str]], Any]) -> int:

@@ -16,7 +16,7 @@ from llmspec.commands import add_language_option, add_target_options
 from llmspec.editions import AUTO, EDITION_CHOICES
 from llmspec.i18n import _, set_language
 from llmspec.stages import parse_stages
-from llmspec.verdict import render_text as render
+from llmspec.verdict import CheckResult, render_text as render
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -75,5 +75,4 @@ def run(args: argparse.Namespace) -> int:
     print(render(report))
     if report.get("error"):
         return EXIT_USAGE
-    chosen = [r for r in report["stages"].values() if r["status"] != "not_selected"]
-    return EXIT_OK if chosen and all(r["status"] == "pass" for r in chosen) else EXIT_FAILED
+    return EXIT_OK if CheckResult(report).ok else EXIT_FAILED

@@ -34,15 +34,9 @@ from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score
 from llmspec.grading.submissions import Submission
 from llmspec.i18n import _
+from llmspec.suite import spec_dir
 
 PR_SET_CHILD_SUBREAPER = 36
-
-
-def spec_dir() -> Path:
-    import spec_tests
-
-    # __file__ is None when an older editable install maps it as a namespace package
-    return Path(spec_tests.__file__ or list(spec_tests.__path__)[0]).resolve().parent
 
 
 def test_id(nodeid: str) -> str:
@@ -368,15 +362,10 @@ class Runner:
             _child(args, events, log, scratch)
         return pid, events, log
 
-    def collect_canonical(self) -> list[tuple[str, str]]:
-        """The test list every submission is scored against (collected on the reference); under
-        ``edition = "auto"`` one list per edition."""
-        self.start_canonical()
-        return self.finish_canonical()
-
     def start_canonical(self) -> None:
-        """Fork the collections (one per edition) and return at once: the parent can warm up
-        meanwhile (:func:`warm_suite`), the collections running on another core."""
+        """Fork the collections of the test list every submission is scored against (collected on
+        the reference; under ``edition = "auto"`` one list per edition) and return at once: the parent
+        can warm up meanwhile (:func:`warm_suite`), the collections running on another core."""
         from llmspec.editions import AUTO
         from llmspec.stages import EDITIONS
 

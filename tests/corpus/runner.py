@@ -35,7 +35,7 @@ from corpus_build import ensure_built  # noqa: E402
 from corpus_manifest import FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
 
 REPO = HERE.parent.parent
-JOBS = max(1, min(2, os.cpu_count() or 1))
+JOBS = warm_pool.JOBS
 TIMEOUT = 900  # seconds for a whole mode: a hang must fail the run, not stall it
 MODES = ("inprocess", "isolated", "grading")
 GRADING_CONFIG = HERE / "grading.toml"
@@ -56,13 +56,6 @@ class Result:
 
 def expected_code(entry: Entry) -> str:
     return "".join(LETTER[entry.verdict(s)] for s in STAGES)
-
-
-def _child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMSPEC_IMPL")}
-    env.setdefault("LLMSPEC_DATA", str(REPO.parent / "shared" / "data"))
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
 
 
 def from_check_report(report: dict | None, output: str) -> Result:
@@ -97,19 +90,16 @@ def run_checks(selected: list[Entry], paths: dict[str, Path], isolate: bool, wor
         return ["check", str(paths[e.name]), "--report", str(reports[e.name]), *(["--isolate"] if isolate else [])]
 
     rows = warm_pool.run(Path(__file__).resolve(), [(e.name, argv(e)) for e in selected], workdir, tag=mode,
-                         processes=JOBS, timeout=TIMEOUT, env=_child_env(), cwd=workdir)
+                         processes=JOBS, timeout=TIMEOUT, env=warm_pool.child_env(importable=True), cwd=workdir)
     outputs = {name: row["output"] for name, row in rows.items()}
     out = {}
     for e in selected:
         if e.name not in outputs:  # the warm worker died on an earlier entry: run this one alone
-            done = subprocess.run([sys.executable, "-m", "llmspec", *argv(e)], cwd=workdir, env=_child_env(),
+            done = subprocess.run([sys.executable, "-m", "llmspec", *argv(e)], cwd=workdir,
+                                  env=warm_pool.child_env(importable=True),
                                   capture_output=True, text=True, timeout=300)
             outputs[e.name] = done.stdout + done.stderr
-        try:
-            report = json.loads(reports[e.name].read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            report = None
-        out[e.name] = from_check_report(report, outputs[e.name])
+        out[e.name] = from_check_report(warm_pool.read_report(reports[e.name]), outputs[e.name])
     return out
 
 
@@ -144,7 +134,8 @@ def run_grading(selected: list[Entry], workdir: Path) -> dict[str, Result]:
     out_dir = workdir / "grades"
     cmd = [sys.executable, "-m", "llmspec", "grade", str(submissions), "--out", str(out_dir), "--jobs", str(JOBS),
            "--force", "-q", "--config", str(GRADING_CONFIG)]
-    done = subprocess.run(cmd, cwd=workdir, env=_child_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    done = subprocess.run(cmd, cwd=workdir, env=warm_pool.child_env(importable=True), capture_output=True, text=True,
+                          timeout=TIMEOUT)
     out = {}
     for e in selected:
         result = Result(output=(done.stdout + done.stderr)[-20_000:])

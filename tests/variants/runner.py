@@ -15,8 +15,6 @@ timeout) is re-run alone in its own ``python -m pytest`` subprocess, the way a l
 """
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +34,7 @@ from manifest import ANY, CORE_STAGES, KNOWN_GAPS, Variant, variants  # noqa: E4
 
 REPO = HERE.parent.parent
 SPEC_TESTS = REPO / "spec_tests"
-JOBS = max(1, min(2, os.cpu_count() or 1))  # the machine has 2 cores; each suite is one process
+JOBS = warm_pool.JOBS
 TIMEOUT = 300  # seconds per suite run: a hung variant must fail the meta-test, not stall it
 PYTEST_FLAGS = ("-q", "-p", "no:cacheprovider", "-p", "no:randomly")
 
@@ -65,21 +63,8 @@ def _suite_args(variant: Variant, stages: tuple[str, ...], report_path: Path) ->
             "--llmspec-report", str(report_path), *PYTEST_FLAGS]
 
 
-def _child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMSPEC_IMPL")}
-    env.setdefault("LLMSPEC_DATA", str(REPO.parent / "shared" / "data"))
-    return env
-
-
 def _report_path(workdir: Path, variant: Variant) -> Path:
     return workdir / f"{variant.kind}-{variant.name}.json"
-
-
-def _read_report(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def run_suite(variant: Variant, stages: tuple[str, ...], workdir: Path) -> Outcome:
@@ -87,12 +72,12 @@ def run_suite(variant: Variant, stages: tuple[str, ...], workdir: Path) -> Outco
     report_path = _report_path(workdir, variant)
     cmd = [sys.executable, "-m", "pytest", *_suite_args(variant, stages, report_path)]
     try:
-        proc = subprocess.run(cmd, cwd=REPO, env=_child_env(), capture_output=True, text=True,
+        proc = subprocess.run(cmd, cwd=REPO, env=warm_pool.child_env(), capture_output=True, text=True,
                               timeout=TIMEOUT)
         code, out = proc.returncode, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
         code, out = -1, f"timed out after {TIMEOUT}s\n{exc.stdout or ''}"
-    return Outcome(variant, stages, code, _read_report(report_path), out[-200_000:])
+    return Outcome(variant, stages, code, warm_pool.read_report(report_path), out[-200_000:])
 
 
 def worker(jobs_file: Path) -> int:
@@ -110,12 +95,12 @@ def run_batch(selected: list[tuple[Variant, tuple[str, ...]]], workdir: Path, jo
     order = sorted(selected, key=lambda vs: -len(vs[1]))
     rows = warm_pool.run(Path(__file__).resolve(),
                          [(v.id, _suite_args(v, st, _report_path(workdir, v))) for v, st in order],
-                         workdir, tag="zoo", processes=jobs, env=_child_env(), cwd=REPO,
+                         workdir, tag="zoo", processes=jobs, env=warm_pool.child_env(), cwd=REPO,
                          timeout=TIMEOUT * max(1, len(selected) // jobs // 4 + 1))
     outcomes: dict[str, Outcome] = {}
     for vid, row in rows.items():
         v, stages = by_id[vid]
-        report = _read_report(_report_path(workdir, v))
+        report = warm_pool.read_report(_report_path(workdir, v))
         if report is not None:
             outcomes[v.id] = Outcome(v, stages, row["returncode"], report, row["output"])
     left = [by_id[vid] for vid in by_id if vid not in outcomes]
