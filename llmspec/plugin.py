@@ -210,6 +210,7 @@ class Run:
     started: float = field(default_factory=time.perf_counter)
     edition: str = "print"  # the edition judged (``--edition auto`` resolved by open())
     edition_reason: str = ""  # the one line ``auto`` prints: which edition, why, how to override
+    report: dict[str, Any] | None = None  # the --llmspec-report dict, built once at the session's end
 
     def open(self) -> None:
         """Open the adapter once; a target that cannot load fails every test with one message."""
@@ -641,8 +642,10 @@ class Reporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         run = self.run
         try:
-            if run.settings.report and run.item_stage and not session.config.option.collectonly:
-                write_json(Path(run.settings.report), build_report(run))
+            if run.item_stage and not session.config.option.collectonly:
+                run.report = build_report(run)  # before the close: it reads the adapter
+                if run.settings.report:
+                    write_json(Path(run.settings.report), run.report)
         finally:
             run.close()
 

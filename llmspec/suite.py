@@ -35,16 +35,18 @@ class Preset:
 
 
 class _ReportCatcher:
-    """Builds the JSON report of the run (the ``--llmspec-report`` dict) before the plugin closes it."""
+    """Keeps the JSON report of the run (the ``--llmspec-report`` dict the plugin builds at the end)."""
 
     def __init__(self) -> None:
         self.report: dict[str, Any] | None = None
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        run = plugin.get_run(session.config)
-        if run is not None and run.item_stage and not session.config.option.collectonly:
-            self.report = plugin.build_report(run)
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Any:
+        try:
+            return (yield)
+        finally:
+            run = plugin.get_run(session.config)
+            self.report = run.report if run is not None else None
 
 
 def run_suite(args: list[str], preset: Preset | None = None) -> tuple[int, dict[str, Any] | None]:

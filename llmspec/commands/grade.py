@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 to_run.append(s)
         # For one submission the warm-up costs what it saves.  LLMSPEC_GRADE_NO_WARM=1 turns it off
-        # (a diagnostic: verdicts must be identical either way; tests/test_grading_warm.py checks it).
+        # (a diagnostic: verdicts must be identical either way; tests/test_replay.py checks it).
         if len(to_run) > 1 and not os.environ.get("LLMSPEC_GRADE_NO_WARM"):
             warm_suite(config)  # once, on the reference: first-call costs leave every child's bill
         try:

@@ -196,10 +196,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
     # llmspec/reference checkout itself (an editable install may live under /tmp, as in a CI clone),
     # target and data
-    project = PROJECT_ROOT
-    environment = [*sys.path, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    keep = [Path(config["run_root"]), project, *map(Path, config.get("sys_path") or []),
-            *(Path(p) for p in environment if p)]
+    environment = [*sys.path, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]  # sys_path too
+    keep = [Path(config["run_root"]), PROJECT_ROOT, *(Path(p) for p in environment if p)]
     if os.environ.get("LLMSPEC_DATA") and os.path.exists(os.environ["LLMSPEC_DATA"]):
         # a symlink under /tmp would vanish with the private mount: use the resolved directory
         os.environ["LLMSPEC_DATA"] = str(Path(os.environ["LLMSPEC_DATA"]).resolve())
@@ -217,8 +215,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         file_mb=limits["file_mb"],
     )
     if drop:
-        needed = [sys.prefix, sys.base_prefix, str(PROJECT_ROOT), *keep]
-        info["read_all"] = not all(isolation.world_readable(p) for p in needed if os.path.exists(p))
+        info["read_all"] = not all(isolation.world_readable(p) for p in keep if os.path.exists(p))
         info["dropped"] = isolation.drop_privileges(*drop, keep_read_all=info["read_all"])
     else:
         info["dropped"] = False
