@@ -404,10 +404,7 @@ def running_in(scratch: Path | None) -> Iterator[None]:
     old_cwd = os.getcwd()
     old_stdin = sys.stdin
     old_backend = os.environ.get("MPLBACKEND")
-    if scratch is not None:
-        os.chdir(scratch)
-    sys.stdin = io.StringIO("")
-    os.environ["MPLBACKEND"] = "Agg"
+    _set_conditions(scratch)
     try:
         with netblock.blocked():
             yield
@@ -420,13 +417,18 @@ def running_in(scratch: Path | None) -> Iterator[None]:
             os.environ["MPLBACKEND"] = old_backend
 
 
-def _impose(scratch: Path | None) -> None:
-    """:func:`running_in`'s conditions, set for good (a settled worker's; undone by nothing)."""
+def _set_conditions(scratch: Path | None) -> None:
+    """cwd = scratch, an empty stdin, the non-interactive matplotlib backend."""
     if scratch is not None:
         os.chdir(scratch)
     sys.stdin = io.StringIO("")
     if os.environ.get("MPLBACKEND") != "Agg":
         os.environ["MPLBACKEND"] = "Agg"
+
+
+def _impose(scratch: Path | None) -> None:
+    """:func:`running_in`'s conditions, set for good (a settled worker's; undone by nothing)."""
+    _set_conditions(scratch)
     netblock.hold()
 
 
@@ -450,11 +452,7 @@ class _Renewal:
 
     def __exit__(self, *exc_info: object) -> None:
         if self.home is not None:
-            try:
-                sys.path.remove(str(self.home))
-            except ValueError:
-                pass
-            _drop_modules_from(self.home, _imported_since(self.marks))
+            _leave_sys_path(self.home, self.marks)
 
 
 @contextlib.contextmanager
@@ -508,9 +506,15 @@ def _on_sys_path(directory: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(directory))
-        _drop_modules_from(directory, _imported_since(marks))
+        _leave_sys_path(directory, marks)
+
+
+def _leave_sys_path(directory: Path, marks: Marks) -> None:
+    """Undo :func:`_on_sys_path`: ``directory`` off ``sys.path``, the modules imported from it since
+    ``marks`` out of ``sys.modules``."""
+    with contextlib.suppress(ValueError):
+        sys.path.remove(str(directory))
+    _drop_modules_from(directory, _imported_since(marks))
 
 
 def _drop_modules_from(directory: Path, names: list[str]) -> None:
