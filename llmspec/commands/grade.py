@@ -8,6 +8,7 @@ crashes, hangs or exhausts memory is *graded* (score 0 for what it could not ear
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from llmspec.grading.runner import Runner, warm_suite, warm_up
     from llmspec.grading.submissions import discover
     from llmspec.i18n import set_language
+    from llmspec.sandbox import readrules
 
     t0 = time.perf_counter()
     config = load_config(args.config)
@@ -71,14 +73,20 @@ def run(args: argparse.Namespace) -> int:
         print("llmspec grade: --gradescope-out takes exactly one submission", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="llmspec-grade-"))
+    server = None
     try:
         subs = shard.select(discover(args.submissions, work / "unpacked", single=single), shard_spec)
         out.mkdir(parents=True, exist_ok=True)
         atomic.clean_stale(out)
-        try:
-            warm_up()
-        except DataError:
-            raise
+        # what no submission may read (kernel rules in every worker; see llmspec.sandbox.readrules)
+        os.environ[readrules.PRIVATE_ENV] = json.dumps({
+            "submissions": [str(Path(p).resolve()) for p in args.submissions] + [str(work)],
+            "reports": [str(out)], "config": [str(Path(args.config).resolve())] if args.config else []})
+        server = _start_fork_server()  # imports torch on the other core while this process warms up
+        warm_up()
+        if server is not None:
+            server.wait_ready()
+            server.install()
         runner = Runner(config, args.jobs, work / "runs")
         runner.start_canonical()  # collected on another core while this process warms up
         results: dict[str, dict] = {}
@@ -123,8 +131,6 @@ def run(args: argparse.Namespace) -> int:
         ordered = [results[s.name] for s in subs]
         output.write_class(out, ordered, config.name)
         if args.gradescope_out and ordered:
-            import json
-
             atomic.write_text(args.gradescope_out, json.dumps(ordered[0], indent=1) + "\n")
         wall = time.perf_counter() - t0
         mean = sum(r["score"] for r in ordered) / len(ordered) if ordered else 0.0
@@ -132,7 +138,23 @@ def run(args: argparse.Namespace) -> int:
               f"mean score {mean:.2f}/{config.max_score:g}; reports in {out}")
         return 0
     finally:
+        if server is not None:
+            server.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _start_fork_server():
+    """The clean process workers are forked from (:mod:`llmspec.sandbox.forkserver`), or None: then
+    every worker is a fresh interpreter (slower, as clean), never a fork of a process that holds
+    the grader's answers."""
+    from llmspec.sandbox import forkserver
+    from llmspec.runtime.worker import PROJECT_ROOT
+
+    try:
+        return forkserver.ForkServer.start(str(PROJECT_ROOT))
+    except OSError as exc:
+        print(f"llmspec grade: {exc}; workers start as fresh interpreters", file=sys.stderr)
+        return None
 
 
 def _progress(total: int, t0: float):

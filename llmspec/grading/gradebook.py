@@ -37,6 +37,7 @@ def row_for(data: dict, stages: list[str]) -> dict:
         "tests_total": len(tests),
         "execution_time": data.get("execution_time", 0.0),
         "feedback": feedback[:300],
+        "flags": " ".join(sorted({str(f.get("kind")) for f in data["extra_data"].get("flags") or []})),
     })
     return row
 
@@ -54,7 +55,7 @@ def gradebook_csv(results: list[dict]) -> str:
     stages = stages_of(results)
     rows = [row_for(d, stages) for d in sorted(results, key=lambda d: d["extra_data"]["llmspec"]["submission"])]
     fields = ["submission", "source", "status", "score", "max_score", "percent", *stages,
-              "tests_passed", "tests_total", "execution_time", "feedback"]
+              "tests_passed", "tests_total", "execution_time", "feedback", "flags"]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()

@@ -67,7 +67,9 @@ def gradescope(g: Graded, config_fingerprint: str, max_chars: int = 2000, assign
                 "reason": g.reason,
                 "max_score": g.max_score,
                 "stages": g.stage_totals(),
-            }
+            },
+            # attempts on what a submission may not see (llmspec.sandbox.attempts), for the instructor
+            "flags": g.flags,
         },
     }
 

@@ -34,6 +34,7 @@ from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score
 from llmspec.grading.submissions import Submission
 from llmspec.i18n import _
+from llmspec.sandbox import attempts
 from llmspec.suite import spec_dir
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -134,6 +135,7 @@ class Collector:
     def __init__(self, events: Path) -> None:
         self.fh = open(events, "a", encoding="utf-8", buffering=1)
         self.only_stalls = False  # in a copy of the child (llmspec.grading.runahead): its reports go there
+        self.flags_sent = 0
 
     def emit(self, **obj) -> None:
         if self.only_stalls and obj.get("event") != "stall":
@@ -160,6 +162,11 @@ class Collector:
         msg = msg[len("Failed: "):] if msg.startswith("Failed: ") else msg
         self.emit(event="report", test=test_id(report.nodeid), when=report.when, outcome=report.outcome,
                   message=msg, duration=report.duration)
+        from llmspec.runtime.worker import FLAGS_SEEN
+
+        if len(FLAGS_SEEN) > self.flags_sent:  # what the workers saw the submission attempt
+            self.emit(event="flags", flags=FLAGS_SEEN[self.flags_sent:])
+            self.flags_sent = len(FLAGS_SEEN)
 
     def pytest_sessionfinish(self, session, exitstatus) -> None:
         self.emit(event="finished", exitstatus=int(exitstatus))
@@ -191,8 +198,12 @@ def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = 
     args = base_args(config, edition)
     if collect_only:
         return args + ["--collect-only"]
+    from llmspec.sandbox import forkserver
+
+    # a worker is forked only from the clean fork server, never from a process holding the answers
+    start = "fork" if forkserver.current() is not None else "spawn"
     return args + ["--impl", str(target), "--isolate",
-                   "--llmspec-limit", "start=fork",
+                   "--llmspec-limit", f"start={start}",
                    "--llmspec-limit", f"call_timeout={config.call_timeout:g}",
                    "--llmspec-limit", f"stage_timeout={config.stage_timeout:g}",
                    *[a for s, t in sorted(config.stage_timeouts.items())
@@ -316,7 +327,11 @@ def _kill_group(pid: int) -> None:
 
 def reap_orphans(keep: set[int]) -> None:
     """Kill and reap any child of ours that is not a running trusted child: workers or daemons of
-    finished submissions re-parented to us (we are their subreaper)."""
+    finished submissions re-parented to us (we are their subreaper).  The fork server lives on."""
+    from llmspec.sandbox import forkserver
+
+    server = forkserver.current()
+    keep = keep | ({server.pid} if server is not None else set())
     me = str(os.getpid())
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -407,7 +422,7 @@ class Runner:
 
     def problem(self, sub: Submission) -> Graded:
         return score(sub.name, sub.source, self.canonical, {}, self.config, missing_reason=sub.problem or "",
-                     status="problem", reason=sub.problem or "")
+                     status="problem", reason=sub.problem or "", flags=sub.flags)
 
     def run(self, subs: list[Submission], on_done: Callable[[Graded, Path], None],
             progress: Callable[[int, int, int], None] | None = None) -> None:
@@ -492,7 +507,8 @@ class Runner:
         collected = next((e for e in events if e["event"] == "collected"), {})
         canonical = self.canonicals.get(collected.get("edition") or "", self.canonical)
         notes[:0] = [collected["edition_reason"]] if collected.get("edition_reason") else []
-        notes += [_("note: {note}").format(note=n) for n in collected.get("notes") or []]
+        notes += [_("note: {note}").format(note=n) for n in [*job.sub.notes, *(collected.get("notes") or [])]]
+        flags = attempts.merge(job.sub.flags, *(e["flags"] for e in events if e["event"] == "flags"))
         return score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
                      missing_reason=reason or _("this test did not run (see the collection errors)"),
-                     status=st, reason=reason, execution_time=elapsed, notes=notes)
+                     status=st, reason=reason, execution_time=elapsed, notes=notes, flags=flags)

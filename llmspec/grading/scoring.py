@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from llmspec.grading.config import GradingConfig
 from llmspec.i18n import _
+from llmspec.sandbox import attempts
 from llmspec.stages import STAGES, judged_from_state
 from llmspec.verdict import stage_title
 
@@ -55,6 +56,9 @@ class Graded:
     execution_time: float
     reason: str = ""  # one line for problem/timeout/crashed
     notes: list[str] = field(default_factory=list)
+    # attempts on what a submission may not see (llmspec.sandbox.attempts): blocked by the kernel,
+    # shown to the student and in every class report
+    flags: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -122,6 +126,7 @@ def score(
     reason: str = "",
     execution_time: float = 0.0,
     notes: list[str] | None = None,
+    flags: list[dict[str, str]] | None = None,
 ) -> Graded:
     """Score ``outcomes`` against ``canonical`` ``[(test_id, stage)]``; absent tests fail with
     ``missing_reason``.  A stage with no canonical test gets one placeholder test so its points stay
@@ -151,7 +156,7 @@ def score(
                 visibility=config.visibility(test_id, stage), message=message or "",
                 duration=round(got.duration, 4) if got else 0.0,
             ))
-    return Graded(name, source, status, tests, round(execution_time, 3), reason, notes)
+    return Graded(name, source, status, tests, round(execution_time, 3), reason, notes, list(flags or []))
 
 
 def _judged_kind(ids: list[str], outcomes: dict[str, Outcome]) -> list[str]:
@@ -185,6 +190,7 @@ def student_message(t: GradedTest) -> str:
 def summary(g: Graded) -> str:
     """The submission-level feedback: the actionable line first, then one line per stage."""
     lines = [_("Score: {score}/{max_score}").format(score=fmt_points(g.score), max_score=fmt_points(g.max_score))]
+    lines += attempts.lines(g.flags)
     if g.status != "graded":
         lines.insert(0, g.reason)
     visible = [t for t in g.tests if t.shown]

@@ -6,16 +6,24 @@ Gradescope's ``/autograder/submission``, or the directory is itself a package). 
 (missing path, syntax error, notebook that is not JSON, zip without Python) do not stop the grader:
 the submission carries a one-line ``problem`` and is graded 0 without running anything.
 Syntax is checked with :func:`compile`, which parses but never executes submission code.
+
+Every submission is graded from a copy of its own regular files (:func:`_copy_own`): a symbolic
+link, a device or a pipe is never followed nor read by this trusted process (a link to
+``/proc/self/environ`` would otherwise carry the grader's environment into the student's feedback),
+and the worker may read only that copy (:mod:`llmspec.sandbox.readrules`).
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmspec.sandbox import attempts
 from llmspec.stages import CONTRACT_NAMES
 from llmspec.i18n import _
 
@@ -34,6 +42,7 @@ class Submission:
     target: str | None = None  # what the suite is pointed at
     problem: str | None = None  # one line: why it cannot be run (graded 0)
     notes: tuple[str, ...] = ()
+    flags: list[dict[str, str]] = field(default_factory=list)  # attempts on private places (attempts.py)
 
 
 def safe_name(text: str) -> str:
@@ -61,7 +70,8 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
         used.add(name)
         sub = Submission(name=name, source=raw)
         try:
-            sub.target = _resolve(p, work_dir / name)
+            sub.target = _resolve(p, work_dir / name, sub)
+            sub.flags = attempts.merge(sub.flags, _imports_of_grader(sub.target))
         except _Problem as exc:
             sub.problem = str(exc)
         subs.append(sub)
@@ -72,17 +82,96 @@ class _Problem(Exception):
     pass
 
 
-def _resolve(p: Path, scratch: Path) -> str:
+def _resolve(p: Path, scratch: Path, sub: Submission) -> str:
+    if p.is_symlink():
+        raise _Problem(_("{name}: a symbolic link; links are not followed, submit the file itself").format(name=p.name))
     if not p.exists():
         raise _Problem(_("{target}: no such file or directory").format(target=p))
-    if p.is_dir():
-        return _entry_in_dir(p)
+    if p.is_dir():  # under its own name, inside a folder of its own (a package is imported from its parent)
+        return _entry_in_dir(_copy_own(p, scratch, sub) / p.name)
     if p.suffix == ".zip":
         return _entry_in_dir(_unzip(p, scratch))
     if p.suffix in SOURCE_SUFFIXES:
-        _check_source(p)
-        return str(p.resolve())
+        copy = _copy_own(p, scratch, sub) / p.name
+        _check_source(copy)
+        return str(copy)
     raise _Problem(_("{name}: not a .py file, .ipynb notebook, .zip archive or directory").format(name=p.name))
+
+
+def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
+    """Copy the submission's regular files (a file, or a directory's tree without the entries
+    :data:`IGNORED` names) into ``scratch``, never following a link: each link is left out with
+    one line of feedback, and flagged when it points outside the submission.  Bounded like a zip."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    os.chmod(scratch.parent, 0o711)  # the worker (nobody, as root) may reach its own copy, list none
+    count, size = 0, 0
+    pending = [(p, scratch / p.name)] if p.is_dir() else []
+    if not pending:
+        _copy_file(p, scratch / p.name)
+    while pending:
+        src, dst = pending.pop()
+        dst.mkdir(exist_ok=True)
+        with os.scandir(src) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                rel = (Path(entry.path).relative_to(p)).as_posix()
+                if IGNORED.search(rel):
+                    continue
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if stat.S_ISLNK(mode):
+                    _left_out_link(Path(entry.path), p, rel, sub)
+                elif stat.S_ISDIR(mode):
+                    pending.append((Path(entry.path), dst / entry.name))
+                elif stat.S_ISREG(mode):
+                    count, size = count + 1, size + entry.stat(follow_symlinks=False).st_size
+                    if count > MAX_ZIP_FILES or size > MAX_ZIP_BYTES:
+                        raise _Problem(_("{name}: submission too large (limit {mb} MB, {files} files)").format(
+                            name=p.name, mb=MAX_ZIP_BYTES // 2**20, files=MAX_ZIP_FILES))
+                    _copy_file(Path(entry.path), dst / entry.name)
+    for root, dirs, files in os.walk(scratch):  # readable by the worker, writable by none
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    os.chmod(scratch, 0o755)
+    return scratch
+
+
+def _copy_file(src: Path, dst: Path) -> None:
+    """Copy one regular file, opened without following a link (a file swapped for a link between
+    the listing and the copy is refused by the kernel)."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        with os.fdopen(os.dup(fd), "rb") as fin, open(dst, "xb") as fout:
+            shutil.copyfileobj(fin, fout)
+    finally:
+        os.close(fd)
+
+
+def _left_out_link(link: Path, root: Path, rel: str, sub: Submission) -> None:
+    target = os.readlink(link)
+    inside = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(link)), target))
+    sub.notes += (_("{path}: a symbolic link, left out (links are not followed; only your own files are "
+                    "graded)").format(path=rel),)
+    if not (inside + "/").startswith(os.path.abspath(root) + "/"):
+        sub.flags = attempts.merge(sub.flags, [{"kind": "links", "detail": f"{rel} -> {target}"}])
+
+
+def _imports_of_grader(target: str) -> list[dict[str, str]]:
+    """Imports of the grader's packages in the submission's copy, read and never run."""
+    from llmspec.errors import TargetError
+    from llmspec.runtime.target import resolve, source_texts
+
+    try:
+        spec = resolve(target)
+    except TargetError:
+        return []
+    root = Path(target) if Path(target).is_dir() else Path(target).parent
+    own = {e.name.partition(".")[0] for e in root.iterdir()} if root.is_dir() else set()
+    return attempts.scan_sources(source_texts(spec), own)
 
 
 def _unzip(p: Path, scratch: Path) -> Path:

@@ -35,6 +35,7 @@ import abc
 import atexit
 import inspect
 import io
+import json
 import os
 import signal
 import socket
@@ -46,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspec.runtime import wire
-from llmspec.sandbox import isolation, landlock
+from llmspec.sandbox import attempts, forkserver, isolation, landlock, readrules
 from llmspec.runtime.adapter import OPS, Adapter
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
 from llmspec.i18n import _
@@ -161,6 +162,11 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     sys.stderr = _CappedText(2, cap, "stderr")
     _pin_data_dir()
     os.chdir(scratch)
+    confine = config.get("read_rules")
+    if confine:  # the grader's environment (tokens, secrets) is not the submission's to read
+        kept = forkserver.clean_environment()
+        os.environ.clear()
+        os.environ.update(kept)
     os.environ.update(HOME=scratch, TMPDIR=os.path.join(scratch, "tmp"), OMP_NUM_THREADS="1")
     os.environ.pop("PYTHONSTARTUP", None)
     import tempfile
@@ -205,7 +211,14 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         if candidate and os.path.exists(candidate):
             path = Path(candidate).resolve()
             keep.append(path if path.is_dir() else path.parent)
-    info["private_tmp"] = bool(config["isolate_fs_net"]) and isolation.private_world_writable(keep)
+    rules, own = None, []
+    if confine:
+        # what a submission may read: its own copy, the run dir, the book's data, the Python it runs
+        own = [str(Path(p).resolve()) for p in [config["run_root"], *confine["own"], os.environ.get("LLMSPEC_DATA"),
+                                                *(config.get("sys_path") or [])] if p and os.path.exists(p)]
+        rules = readrules.for_worker(own, confine.get("private"))
+    hidden = [p for paths in (rules.private.values() if rules else ()) for p in paths]
+    info["private_tmp"] = bool(config["isolate_fs_net"]) and isolation.private_world_writable(keep, hidden, own)
     drop = config.get("drop")
     info["limits"] = isolation.apply_limits(
         memory_mb=limits["memory_mb"],
@@ -221,11 +234,24 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         info["dropped"] = False
         isolation.set_no_new_privs()
     # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
-    info["landlock"] = landlock.restrict([scratch])
+    info["landlock"] = landlock.restrict([scratch], rules)
+    if rules is not None:  # a witness of attempts on private places (the kernel has refused them)
+        own_modules = {name.partition(".")[0] for d in confine["own"] if os.path.isdir(d) for name in os.listdir(d)}
+        _WATCH.append(attempts.Watch(rules, own, own_modules))
+        _WATCH[0].install()
     info["uid"] = os.getuid()
     isolation.die_with_parent(parent_pid)
     info["setup_seconds"] = round(time.monotonic() - t0, 3)
     return {"factory": factory, "info": info}
+
+
+_WATCH: list[attempts.Watch] = []  # the worker's witness, once installed
+
+
+def _with_flags(message: dict[str, Any]) -> dict[str, Any]:
+    """``message`` plus the attempts seen since the last one (see :mod:`llmspec.sandbox.attempts`)."""
+    new = _WATCH[0].take_new() if _WATCH else []
+    return {**message, "flags": new} if new else message
 
 
 def _memory_hint(err: ImplError, limits: dict[str, Any]) -> ImplError:
@@ -280,9 +306,9 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
         raise
     except BaseException as exc:
         reason = str(exc) if isinstance(exc, TargetError) else f"{type(exc).__name__}: {exc}"
-        wire.send(fd, {"target_error": reason}, max_bytes=max_bytes)
+        wire.send(fd, _with_flags({"target_error": reason}), max_bytes=max_bytes)
         return
-    wire.send(fd, {"loaded": {"seconds": round(time.monotonic() - t0, 3)}}, max_bytes=max_bytes)
+    wire.send(fd, _with_flags({"loaded": {"seconds": round(time.monotonic() - t0, 3)}}), max_bytes=max_bytes)
     while True:
         try:
             request = wire.recv(fd, max_bytes=max_bytes)
@@ -292,7 +318,7 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
         for handle in released if isinstance(released, list) else []:  # releases the proxy deferred
             if isinstance(handle, int):
                 adapter.release(handle)
-        response = _answer(adapter, request, config["limits"])
+        response = _with_flags(_answer(adapter, request, config["limits"]))
         response["id"] = request.get("id") if isinstance(request, dict) else None
         try:
             payload = wire.encode(response, max_bytes)
@@ -305,6 +331,21 @@ def _child_main(fd: int, parent_pid: int) -> None:
     """Entry point of a worker process (spawned or forked): read the config frame, then serve."""
     config = wire.recv(fd, max_bytes=64 * 1024 * 1024)
     serve(fd, config, parent_pid)
+
+
+def run_forked(fd: int, parent_pid: int) -> None:
+    """Entry point of a worker forked by :mod:`llmspec.sandbox.forkserver` (stdio already set)."""
+    _close_inherited_fds({0, 1, 2, fd})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        _child_main(fd, parent_pid)
+    except wire.WireClosed:
+        pass
+    except BaseException as exc:
+        os.write(2, f"\nllmspec worker crashed: {type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
+        os._exit(WORKER_CRASH)
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.runtime.worker FD PARENT_PID``
@@ -322,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.runtime.w
 
 # --- trusted side ----------------------------------------------------------------------------------
 _LIVE: "weakref.WeakSet[_ProxyBase]" = weakref.WeakSet()
+# Every attempt on a private place reported by any worker of this process (one submission's grading).
+FLAGS_SEEN: list[attempts.Flag] = []
 
 
 def _close_all() -> None:
@@ -357,17 +400,28 @@ def _describe_status(status: int | None, limits: dict[str, Any], we_killed: bool
 class _Worker:
     """One live worker process as the proxy sees it (pid, socket, run dir, log)."""
 
-    def __init__(self, pid: int, sock: socket.socket, run: isolation.RunDir, log_fd: int, popen: Any):
+    def __init__(self, pid: int, sock: socket.socket, run: isolation.RunDir, log_fd: int, popen: Any,
+                 forked: forkserver.ForkedWorker | None = None):
         self.pid, self.sock, self.run, self.log_fd, self.popen = pid, sock, run, log_fd, popen
+        self.forked = forked  # forked by the fork server: not our child, its status comes by pipe
         self.fd = sock.fileno()
         self.info: dict[str, Any] = {}
         self.status: int | None = None
+
+    def reap(self, timeout: float) -> int | None:
+        """The worker's raw wait status once it is gone (None if still running after ``timeout``)."""
+        if self.forked is not None:
+            status = self.forked.wait(timeout)
+            return None if status is None or status < 0 else status
+        return isolation.reap(self.pid, timeout)
 
     def let_go(self) -> None:
         """Close this process's descriptors of the worker; its process is waited for elsewhere (it
         was reaped, or it belongs to the process this one was forked from)."""
         if self.popen is not None:
             self.popen.returncode = -1  # keep Popen.__del__ from waiting for it
+        if self.forked is not None:
+            self.forked.close()
         for closer in (self.sock.close, lambda: os.close(self.log_fd)):
             try:
                 closer()
@@ -402,6 +456,7 @@ class _ProxyBase(Adapter):
         isolate_fs_net: bool | None = None,
         scratch_base: str | None = None,
         strict_names: bool = False,
+        confine_reads: bool = True,
         **limits: Any,
     ):
         unknown = set(limits) - set(DEFAULT_LIMITS)
@@ -418,6 +473,8 @@ class _ProxyBase(Adapter):
         self.isolate_fs_net = root if isolate_fs_net is None else isolate_fs_net
         self.scratch_base = scratch_base
         self.strict_names = bool(strict_names)
+        self.confine_reads = bool(confine_reads)
+        self.flags: list[attempts.Flag] = []  # attempts on private places the worker reported
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
         self.subreaper = isolation.set_child_subreaper()
         self._worker: _Worker | None = None
@@ -448,11 +505,25 @@ class _ProxyBase(Adapter):
             "drop": list(isolation.nobody_ids()) if self.drop else None,
             "isolate_fs_net": self.isolate_fs_net,
             "limits": self.limits,
+            "read_rules": self._read_rules(),
         }
+
+    def _read_rules(self) -> dict[str, Any] | None:
+        """The grading read rules for the worker (None: it reads what the user running it may).
+        Its own: the directory of the target (a file's folder, a split chapter's directory)."""
+        if not self.confine_reads:
+            return None
+        target = Path(self.target)
+        if not target.exists():  # a module name: the environment already holds it
+            own: list[str] = []
+        else:
+            own = [str(target if target.is_dir() and not (target / "__init__.py").exists() else target.parent)]
+        private = json.loads(os.environ.get(readrules.PRIVATE_ENV) or "{}")
+        return {"own": own, "private": private if isinstance(private, dict) else {}}
 
     def _spawn(self, run: isolation.RunDir, child: socket.socket, log_fd: int) -> tuple[int, Any]:
         pkg_parent = str(PROJECT_ROOT)
-        env = dict(os.environ)
+        env = forkserver.clean_environment() if self.confine_reads else dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([pkg_parent] + [p for p in [env.get("PYTHONPATH")] if p])
         env["MALLOC_ARENA_MAX"] = "2"  # glibc reserves 64 MB of address space per arena otherwise
         popen = subprocess.Popen(
@@ -514,12 +585,16 @@ class _ProxyBase(Adapter):
         log_fd = os.open(run.log, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         parent_sock, child = socket.socketpair()
         child.set_inheritable(True)
+        server, forked = forkserver.current(), None
         if self.start == "spawn":
             pid, popen = self._spawn(run, child, log_fd)
+        elif server is not None:  # a clean process to fork from: nothing of ours in the worker's memory
+            forked, popen = server.fork_worker(child.fileno(), log_fd), None
+            pid = forked.pid
         else:
             pid, popen = self._fork(child, parent_sock, log_fd), None
         child.close()
-        worker = _Worker(pid, parent_sock, run, log_fd, popen)
+        worker = _Worker(pid, parent_sock, run, log_fd, popen, forked)
         self._worker = worker
         self._generation += 1
         deadline = t0 + self._budget(self.limits["load_timeout"])
@@ -544,8 +619,17 @@ class _ProxyBase(Adapter):
         )
         return worker
 
+    def _take_flags(self, msg: Any) -> Any:
+        """Keep the attempts the worker reports with ``msg`` (see :mod:`llmspec.sandbox.attempts`)."""
+        if isinstance(msg, dict) and "flags" in msg:
+            flags = msg.pop("flags")
+            new = attempts.merge(self.flags, flags if isinstance(flags, list) else [])
+            FLAGS_SEEN[:] = attempts.merge(FLAGS_SEEN, new)
+            self.flags = new
+        return msg
+
     def _expect(self, worker: _Worker, deadline: float, key: str) -> dict[str, Any]:
-        msg = wire.recv(worker.fd, deadline, self.max_bytes)
+        msg = self._take_flags(wire.recv(worker.fd, deadline, self.max_bytes))
         if isinstance(msg, dict) and "target_error" in msg:
             raise _Unexpected(str(msg["target_error"]), target_error=True)
         if not isinstance(msg, dict) or set(msg) != {key} or not isinstance(msg[key], dict):
@@ -561,7 +645,7 @@ class _ProxyBase(Adapter):
             self._stop()
             self._target_error = str(exc)
             return self._target_error, ""
-        status = isolation.reap(worker.pid, timeout=2.0) if isinstance(exc, wire.WireClosed) else None
+        status = worker.reap(timeout=2.0) if isinstance(exc, wire.WireClosed) else None
         tail = worker.output_tail()  # after the reap: a dying worker's last words are written
         tail = "\n" + _("--- last output of the worker ---") + "\n" + tail if tail else ""
         where = _("loading the target") if during == "loading the target" else during
@@ -592,7 +676,7 @@ class _ProxyBase(Adapter):
         others = {p._worker.pid for p in _LIVE if p is not self and p._worker is not None}
         isolation.kill_tree(worker.pid, os.getpid() if self.subreaper else None, others)
         if status is None:
-            status = isolation.reap(worker.pid, timeout=5.0)
+            status = worker.reap(timeout=5.0)
         worker.status = status
         worker.let_go()
         isolation.remove_run_dir(worker.run)
@@ -678,7 +762,7 @@ class _ProxyBase(Adapter):
         try:
             wire.send(worker.fd, request, t0 + budget, self.max_bytes)
             self._wait_or_stall(worker, t0, budget)
-            msg = wire.recv(worker.fd, t0 + budget, self.max_bytes)
+            msg = self._take_flags(wire.recv(worker.fd, t0 + budget, self.max_bytes))
             if not isinstance(msg, dict) or msg.get("id") != request_id or len(msg) != 2:
                 raise _Unexpected(f"protocol violation: unexpected answer {str(msg)[:200]}")
         except wire.WireTimeout:

@@ -47,7 +47,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
-MS_REC, MS_PRIVATE, MS_BIND, MS_NOSUID, MS_NODEV = 0x4000, 1 << 18, 0x1000, 0x2, 0x4
+MS_RDONLY, MS_REC, MS_PRIVATE, MS_BIND, MS_NOSUID, MS_NODEV = 0x1, 0x4000, 1 << 18, 0x1000, 0x2, 0x4
 NOBODY = "nobody"
 # Directories any user may write to; a submission gets private empty ones (root only).
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
@@ -239,7 +239,7 @@ def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def private_world_writable(keep: list[Path] | list[str]) -> bool:
+def private_world_writable(keep: list[Path] | list[str], hide: list[str] = (), own: list[str] = ()) -> bool:
     """Give this process private, empty tmpfs mounts over ``/tmp``, ``/var/tmp``, ``/dev/shm``.
 
     Why: dropping to ``nobody`` protects root-owned directories, but world-writable ones stay
@@ -247,8 +247,10 @@ def private_world_writable(keep: list[Path] | list[str]) -> bool:
     Each path in ``keep`` (the run dir, the submission's directory, every ``sys.path`` entry and
     ``sys.prefix``, the data ... which may live under ``/tmp``) is bind-mounted back at its own
     path (see :func:`bind_points`) so it stays reachable: a venv under ``/tmp`` must still import
-    the modules it has not imported yet.  Root only; False if the kernel refused (nothing is
-    half-done that matters: the mounts are private to us)."""
+    the modules it has not imported yet.  Each path in ``hide`` (the grader's own directories and
+    files, the class's reports and config) is then covered by an empty read-only mount, unless it
+    holds one of ``own`` (the submission's own copy).  Root only; False if the kernel refused
+    (nothing is half-done that matters: the mounts are private to us)."""
     if not is_root():
         return False
     points = bind_points(keep)
@@ -276,6 +278,24 @@ def private_world_writable(keep: list[Path] | list[str]) -> bool:
     finally:
         for fd in fds.values():
             os.close(fd)
+    return _hide(hide, own)
+
+
+def _hide(paths: list[str], own: list[str]) -> bool:
+    """Cover each of ``paths`` in this mount namespace: a directory by an empty read-only tmpfs, a
+    file by ``/dev/null``; a path holding something of ``own`` is left to the read rules."""
+    c = libc()
+    for path in paths:
+        if any(o == path or o.startswith(path.rstrip("/") + "/") for o in own) or os.path.islink(path):
+            continue
+        if os.path.isdir(path):
+            ok = c.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, b"size=4k,mode=0555")
+        elif os.path.isfile(path):
+            ok = c.mount(b"/dev/null", path.encode(), None, MS_BIND, None)
+        else:
+            continue
+        if ok != 0:
+            return False
     return True
 
 

@@ -9,8 +9,10 @@ starts afterwards, and they can never be lifted.
 The worker applies :func:`restrict` after its set-up and before it loads the submission:
 
 * writes (create, write, truncate, remove, rename, make nodes or links) only beneath the scratch
-  directory, plus ``/dev/null``; reading and executing stay open (the interpreter, torch, the
-  book's data, the submission itself);
+  directory, plus ``/dev/null``;
+* under the grading read rules (:mod:`llmspec.sandbox.readrules`) reads and execution only of the
+  Python installation, the system's libraries, the book's data, the run directory and the
+  submission's own copy; otherwise (a learner's own check) reads stay open;
 * no TCP ``connect`` or ``bind`` on any port (ABI >= 4);
 * no signals to, and no abstract Unix sockets of, processes outside the sandbox (ABI >= 6).
 
@@ -27,6 +29,7 @@ from typing import Any
 
 from llmspec.i18n import _
 from llmspec.sandbox import isolation
+from llmspec.sandbox.readrules import ReadRules
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
 CREATE_RULESET_VERSION = 1 << 0
@@ -44,6 +47,7 @@ SCOPE_SIGNAL = 1 << 1  # ABI 6
 WRITE_RIGHTS_V1 = (FS_WRITE_FILE | FS_REMOVE_DIR | FS_REMOVE_FILE | FS_MAKE_CHAR | FS_MAKE_DIR
                    | FS_MAKE_REG | FS_MAKE_SOCK | FS_MAKE_FIFO | FS_MAKE_BLOCK | FS_MAKE_SYM)
 FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE  # what a rule on a file may grant
+READ_RIGHTS = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR  # handled only under the grading read rules
 WRITABLE_FILES = ("/dev/null",)
 
 
@@ -96,9 +100,11 @@ def _add_path_rule(ruleset: int, path: str, allowed: int) -> bool:
         os.close(fd)
 
 
-def restrict(writable: list[str]) -> dict[str, Any]:
+def restrict(writable: list[str], readable: ReadRules | None = None) -> dict[str, Any]:
     """Restrict this process and all its future children: writes only beneath ``writable`` (and
     ``/dev/null``), no TCP connect/bind, no signals or abstract sockets outside.  Irreversible.
+    With ``readable`` (the grading rules), reads and execution too: files only beneath
+    ``readable.files`` (and ``writable``), directory listings also of ``readable.listable``.
 
     Returns what was enforced, e.g. ``{"abi": 7, "fs": True, "tcp": True, "scoped": True}``, or
     ``{"abi": 0, "error": ...}`` when the kernel offers no Landlock (nothing changed then)."""
@@ -106,7 +112,8 @@ def restrict(writable: list[str]) -> dict[str, Any]:
     if abi < 1:
         return {"abi": 0, "error": "this kernel offers no Landlock"}
     rights = write_rights(abi)
-    attr = _RulesetAttr(rights, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
+    handled = rights | (READ_RIGHTS if readable is not None else 0)
+    attr = _RulesetAttr(handled, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
                         SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
     # the kernel checks the struct's size against what it knows: older ABIs get the shorter form
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
@@ -114,15 +121,21 @@ def restrict(writable: list[str]) -> dict[str, Any]:
     if ruleset < 0:
         return {"abi": abi, "error": f"landlock_create_ruleset failed: {os.strerror(ctypes.get_errno())}"}
     try:
-        allowed = [p for p in writable if _add_path_rule(ruleset, p, rights)]
+        allowed = [p for p in writable if _add_path_rule(ruleset, p, handled)]
         for f in WRITABLE_FILES:
-            _add_path_rule(ruleset, f, rights)
+            _add_path_rule(ruleset, f, handled)
+        if readable is not None:
+            for p in readable.files:
+                _add_path_rule(ruleset, p, READ_RIGHTS)
+            for p in readable.listable:
+                _add_path_rule(ruleset, p, FS_READ_DIR)
         isolation.set_no_new_privs()  # required of an unprivileged caller (and wise for root)
         if _syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
             return {"abi": abi, "error": f"landlock_restrict_self failed: {os.strerror(ctypes.get_errno())}"}
     finally:
         os.close(ruleset)
-    return {"abi": abi, "fs": True, "writable": allowed, "tcp": abi >= 4, "scoped": abi >= 6}
+    return {"abi": abi, "fs": True, "writable": allowed, "tcp": abi >= 4, "scoped": abi >= 6,
+            "reads": readable is not None}
 
 
 def coverage(root: bool, abi: int | None = None) -> str | None:

@@ -1,0 +1,257 @@
+"""A clean process to fork grading workers from: nothing of the grader is in a worker's memory.
+
+Why: forking a worker is cheap (torch is already imported), but a fork copies the whole memory of
+the process it is forked from.  Forked from a trusted grading child, a worker would hold the
+child's modules (``reference``, the golden fixtures, the spec suite: ``import reference`` would
+succeed without reading a file), its pytest session, the grading config and the grader's
+environment, all reachable from Python (``sys.modules``, ``gc.get_objects()``, ``os.environ``).
+No rule of the kernel can take back what is already in a process's memory.
+
+So the grader starts this server once per run, as a fresh interpreter (``python -m
+llmspec.sandbox.forkserver``) with a minimal environment (:func:`clean_environment`), and it
+imports only what every worker needs: torch, tiktoken, numpy where installed, and the worker's own
+runtime.  A trusted child asks it for a worker by sending, over one ``SOCK_SEQPACKET`` socket, its
+pid and three descriptors: the worker's end of the request socket, the worker's log, and a pipe
+for news.  The server forks a *shepherd* per worker, which forks the worker and then:
+
+* writes the worker's pid, then (when the worker is gone) its raw wait status, into the pipe, so
+  the trusted side learns how its worker died although the worker is not its child;
+* is a child subreaper, so what the submission starts and abandons comes back to it and dies with
+  the worker (:func:`llmspec.sandbox.isolation.kill_tree` given the shepherd as orphan parent);
+* kills everything when the trusted child that asked dies, so no worker outlives its grader.
+"""
+from __future__ import annotations
+
+import array
+import json
+import os
+import select
+import socket
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+# What a worker inherits of the grader's environment: locale and language (messages), where the
+# book's data is, and the Python path that finds llmspec.  Nothing else (no tokens, no secrets).
+KEEP_ENV = ("PATH", "HOME", "XDG_CACHE_HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "LLMSPEC_DATA", "LLMSPEC_LANG",
+            "PYTHONPATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+_STATUS = struct.Struct("=i")
+_current: "ForkServer | None" = None
+
+
+def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a worker starts from: :data:`KEEP_ENV` of ours, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
+    env.update(extra or {})
+    return env
+
+
+def current() -> "ForkServer | None":
+    """The server of this grading run (inherited by the trusted children forked after it started)."""
+    return _current
+
+
+@dataclass
+class ForkedWorker:
+    """A worker forked by the server, as its trusted side sees it: pid and the news pipe."""
+
+    pid: int
+    shepherd: int
+    news_fd: int
+
+    def wait(self, timeout: float) -> int | None:
+        """The worker's raw wait status once it is gone, or None if it still runs after ``timeout``."""
+        ready, _w, _x = select.select([self.news_fd], [], [], max(0.0, timeout))
+        if not ready:
+            return None
+        data = os.read(self.news_fd, _STATUS.size)
+        return _STATUS.unpack(data)[0] if len(data) == _STATUS.size else None
+
+    def close(self) -> None:
+        try:
+            os.close(self.news_fd)
+        except OSError:
+            pass
+
+
+class ForkServer:
+    """The trusted side's handle on the server process."""
+
+    def __init__(self, pid: int, control: socket.socket):
+        self.pid, self.control = pid, control
+
+    @classmethod
+    def start(cls, project_root: str) -> "ForkServer":
+        """Start the server (in ``/``, with :func:`clean_environment`); :meth:`wait_ready` waits
+        until it has imported what workers need."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = clean_environment()
+        env["PYTHONPATH"] = os.pathsep.join([project_root] + [p for p in [env.get("PYTHONPATH")] if p])
+        env["MALLOC_ARENA_MAX"] = "2"  # glibc reserves 64 MB of address space per arena otherwise
+        try:
+            popen = subprocess.Popen([sys.executable, "-m", "llmspec.sandbox.forkserver", str(theirs.fileno())],
+                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, cwd="/", env=env,
+                                     start_new_session=True)
+        finally:
+            theirs.close()
+        popen.returncode = 0  # reaped by close(), not by Popen.__del__
+        return cls(popen.pid, ours)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Raises OSError if the server did not come up within ``timeout`` seconds."""
+        self.control.settimeout(timeout)
+        try:
+            if self.control.recv(16) != b"ready":
+                raise OSError("it ended")
+        except (OSError, socket.timeout) as exc:
+            self.close()
+            raise OSError(f"the fork server did not start ({exc})") from None
+        self.control.settimeout(None)
+
+    def install(self) -> None:
+        """Make this the server that :class:`~llmspec.runtime.worker.ProxyAdapter` forks from, here and
+        in every process forked from here on."""
+        global _current
+        _current = self
+
+    def fork_worker(self, sock_fd: int, log_fd: int) -> ForkedWorker:
+        """A new worker serving ``sock_fd`` (its log on ``log_fd``); it runs the worker loop of
+        :mod:`llmspec.runtime.worker` and reads its config from the socket as a spawned one does."""
+        news_r, news_w = os.pipe()
+        try:
+            header = json.dumps({"requester": os.getpid()}).encode()
+            fds = array.array("i", [sock_fd, log_fd, news_w])
+            self.control.sendmsg([header], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+        finally:
+            os.close(news_w)
+        ready, _w, _x = select.select([news_r], [], [], 30.0)
+        data = os.read(news_r, 2 * _STATUS.size) if ready else b""
+        if len(data) != 2 * _STATUS.size:
+            os.close(news_r)
+            raise OSError("the fork server did not start a worker")
+        shepherd, pid = struct.unpack("=ii", data)
+        return ForkedWorker(pid, shepherd, news_r)
+
+    def close(self) -> None:
+        global _current
+        if _current is self:
+            _current = None
+        self.control.close()
+        from llmspec.sandbox import isolation
+
+        isolation.kill_tree(self.pid)
+        isolation.reap(self.pid, timeout=2.0)
+
+
+# --- the server process ----------------------------------------------------------------------------
+def _preload() -> None:
+    """Import, once, what every worker needs, and nothing that holds the grader's answers."""
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        import numpy  # noqa: F401 - learners import it; torch uses it for .numpy()
+    except ImportError:
+        pass
+    import tiktoken  # noqa: F401
+
+    from llmspec.runtime import inprocess, worker  # noqa: F401 - the worker loop and its adapter
+
+
+def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:
+    """Runs in a child of the server; forks the worker, reports on it, never returns."""
+    from llmspec.runtime import worker
+    from llmspec.sandbox import isolation
+
+    isolation.set_child_subreaper()
+    me = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(log_fd, 1)
+            os.dup2(log_fd, 2)
+            worker.run_forked(sock_fd, me)
+        finally:
+            os._exit(worker.WORKER_CRASH)
+    os.close(sock_fd)
+    os.close(log_fd)
+    os.write(news_w, struct.pack("=ii", me, pid))
+    try:
+        asker = os.pidfd_open(requester)
+    except OSError:  # already gone
+        asker = None
+    mine = os.pidfd_open(pid)
+    waiting = [mine] + ([asker] if asker is not None else [])
+    ready, _w, _x = select.select(waiting, [], [])
+    status = None
+    if mine in ready:
+        status = os.waitpid(pid, 0)[1]
+    isolation.kill_tree(pid, orphan_parent=me)  # the worker (if the asker died) and what it left
+    if status is None:
+        status = isolation.reap(pid, timeout=5.0)
+    try:
+        os.write(news_w, _STATUS.pack(-1 if status is None else status))
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def serve(control_fd: int) -> None:
+    """The server loop: one shepherd per request, reaped as they finish."""
+    control = socket.socket(fileno=control_fd)
+    if sys.path and sys.path[0] in ("/", os.getcwd()):  # ``-m`` put the start directory first
+        del sys.path[0]
+    _preload()
+    control.send(b"ready")
+    while True:
+        ready, _w, _x = select.select([control], [], [], 1.0)
+        while True:  # reap finished shepherds
+            try:
+                done, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if not done:
+                break
+        if not ready:
+            continue
+        fds = array.array("i")
+        try:
+            data, ancdata, _flags, _addr = control.recvmsg(4096, socket.CMSG_SPACE(3 * fds.itemsize))
+        except OSError:
+            return
+        if not data:
+            return  # the grader closed its end: the run is over
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            continue
+        requester = int(json.loads(data).get("requester", 0))
+        if os.fork() == 0:
+            control.close()
+            try:
+                _shepherd(requester, *fds)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        serve(int(args[0]))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""What a grading worker may read, and what it is flagged for trying to read.
+
+Why an allow-list: a submission must see only itself.  The grader's own implementation
+(``reference``), its tests (``spec_tests``), the golden values (``llmspec._fixtures``), the other
+submissions, the reports already written and the grading config all live on the same machine as
+the worker, often under the same directories as the Python packages a submission may import.
+Listing what is *allowed* (the Python installation, the system's libraries, the book's data, the
+worker's run directory and the submission's own copy) keeps an editable checkout and a wheel
+install equally closed, whatever else the machine holds.
+
+The allowance is enforced by the kernel: Landlock's read rules (:func:`llmspec.sandbox.landlock.restrict`)
+for every worker, and as root also a mount namespace that hides the grader's directories
+(:func:`llmspec.sandbox.isolation.hide`).  :func:`classify` names what an attempt was after, so the
+worker can report it (:mod:`llmspec.sandbox.attempts`); it decides nothing about access.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The system's own libraries and configuration (no user data lives here).
+SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/dev")
+# The grader's packages: importable by the grader, never by a submission.
+GRADER_MODULES = ("reference", "spec_tests", "llmspec._fixtures")
+# Harmless facts about the machine that libraries read from /proc (not flagged when denied).
+BENIGN_PROC = ("/proc/cpuinfo", "/proc/meminfo", "/proc/self/status", "/proc/self/stat", "/proc/self/maps",
+               "/proc/self/cgroup", "/proc/self/mountinfo", "/proc/stat", "/proc/sys/")
+# The directory holding the llmspec package: a source checkout (pyproject.toml beside it) or site-packages.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Set by ``llmspec grade`` in the trusted processes: the class's private places, as JSON
+# ``{"submissions": [...], "reports": [...], "config": [...]}`` (read by the proxy, never by a worker).
+PRIVATE_ENV = "LLMSPEC_GRADING_PRIVATE"
+
+
+def module_dir(name: str) -> Path | None:
+    """Where package ``name`` lives, found without importing (or running) it."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return Path(spec.origin).resolve().parent if spec.origin else None
+
+
+def grader_dirs() -> list[Path]:
+    """The grader's own directories: its packages, and in a source checkout everything beside
+    the llmspec package (tests with correct solutions, fixtures, benchmarks)."""
+    from llmspec.fixtures import REPO_FIXTURES
+
+    found = [d for d in map(module_dir, GRADER_MODULES) if d is not None]
+    found += [REPO_FIXTURES] if REPO_FIXTURES.is_dir() else []
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        found += [c for c in PROJECT_ROOT.iterdir() if c.name != "llmspec"]
+    return sorted(set(found))
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+@dataclass
+class ReadRules:
+    """``files``: readable with everything beneath; ``listable``: their names may be listed only
+    (a directory holding both allowed and forbidden entries, such as site-packages beside
+    ``reference``); ``private``: kind -> paths, what an attempt is named by."""
+
+    files: list[str] = field(default_factory=list)
+    listable: list[str] = field(default_factory=list)
+    private: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _expand(root: str, forbidden: list[str], files: list[str], listable: list[str]) -> None:
+    """Allow ``root`` but nothing of ``forbidden`` beneath it: where a forbidden path lies inside,
+    allow the entries of ``root`` one by one (recursing into the one that holds it)."""
+    inside = [f for f in forbidden if _within(f, root)]
+    if not inside:
+        files.append(root)
+        return
+    if root in inside or not os.path.isdir(root):
+        return
+    listable.append(root)
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return
+    for name in names:
+        _expand(os.path.join(root, name), inside, files, listable)
+
+
+def python_roots() -> list[str]:
+    """The Python installation this worker runs: prefixes, every import path, and llmspec itself."""
+    roots = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable),
+             str(PROJECT_ROOT / "llmspec")]
+    roots += sys.path
+    return [r for r in roots if r and os.path.abspath(r) != "/"]
+
+
+def for_worker(own: list[str], private: dict[str, list[str]] | None = None) -> ReadRules:
+    """The read rules of a grading worker whose own places (run directory, submission copy, the
+    book's data) are ``own``; ``private`` adds the class's private places (see :data:`PRIVATE_ENV`)."""
+    private = {k: [str(Path(p).resolve()) for p in v] for k, v in (private or {}).items()}
+    private["grader"] = [str(d) for d in grader_dirs()]
+    forbidden = sorted({p for paths in private.values() for p in paths})
+    rules = ReadRules(private=private)
+    seen: set[str] = set()
+    for raw in [*SYSTEM_DIRS, *python_roots(), *own]:
+        root = str(Path(raw).resolve()) if raw else ""
+        if not root or root in seen or not os.path.exists(root):
+            continue
+        seen.add(root)
+        _expand(root, forbidden, rules.files, rules.listable)
+    # what the submission owns is readable even inside a private place (its own copy in the class)
+    rules.files += [str(Path(o).resolve()) for o in own if os.path.exists(o)]
+    rules.files = sorted(set(rules.files))
+    return rules
+
+
+def classify(path: str, rules: ReadRules, own: list[str]) -> str | None:
+    """Which private place ``path`` (absolute) belongs to: ``grader``, ``submissions``, ``reports``,
+    ``config`` or ``processes``; None for anything else (a submission's own files, the
+    environment, a path that simply does not exist)."""
+    if any(_within(path, o) for o in own):
+        return None
+    if path.startswith("/proc/") and not path.startswith(BENIGN_PROC):
+        return "processes"
+    for kind in ("config", "reports", "submissions", "grader"):
+        if any(_within(path, p) for p in rules.private.get(kind, ())):
+            return kind
+    return None
