@@ -142,3 +142,31 @@ def test_as_nobody_a_submission_sees_only_itself(open_tmp):
                           capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     check_class(out, want)
+
+
+def test_no_honest_submission_is_flagged(open_tmp):
+    """The bug zoo, the partial submissions and the correct variants (a notebook among them),
+    graded as one class: none carries a flag.  Each file is loaded whole (what it reads at import
+    is seen); one stage's calls keep the run short (the corpus, graded on every stage by
+    tests/test_corpus.py, carries no flag either)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "variants"))
+    try:
+        from manifest import variants
+    finally:
+        sys.path.pop(0)
+    cls = open_tmp / "class"
+    cls.mkdir()
+    for v in variants():
+        shutil.copy(v.path, cls / f"{v.kind}-{v.name}{v.path.suffix}")
+    env = dict(os.environ, LLMSPEC_DATA=os.environ.get("LLMSPEC_DATA", "/work/shared/data"))
+    (open_tmp / "c.toml").write_text(CONFIG)
+    proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(cls), "--out", str(open_tmp / "out"),
+                           "--config", str(open_tmp / "c.toml"), "-q"],
+                          cwd=open_tmp, env=env, text=True, capture_output=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(open_tmp / "out" / "gradebook.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(variants()) > 60
+    assert [r["submission"] for r in rows if r["flags"]] == []
+    correct = [r for r in rows if r["submission"].startswith("correct-")]
+    assert correct and all(float(r["score"]) == float(r["max_score"]) == 15 for r in correct)

@@ -487,6 +487,8 @@ class Runner:
         elapsed = time.monotonic() - job.started
         events = read_events(job.events)
         outcomes = outcomes_from(events)
+        for o in outcomes.values():
+            o.message = job.sub.shown(o.message)
         finished = any(e["event"] == "finished" for e in events)
         internal = [e["message"] for e in events if e["event"] == "internal"]
         if timed_out:
@@ -511,4 +513,5 @@ class Runner:
         flags = attempts.merge(job.sub.flags, *(e["flags"] for e in events if e["event"] == "flags"))
         return score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
                      missing_reason=reason or _("this test did not run (see the collection errors)"),
-                     status=st, reason=reason, execution_time=elapsed, notes=notes, flags=flags)
+                     status=st, reason=job.sub.shown(reason), execution_time=elapsed,
+                     notes=[job.sub.shown(n) for n in notes], flags=flags)

@@ -510,14 +510,13 @@ class _ProxyBase(Adapter):
 
     def _read_rules(self) -> dict[str, Any] | None:
         """The grading read rules for the worker (None: it reads what the user running it may).
-        Its own: the directory of the target (a file's folder, a split chapter's directory)."""
-        if not self.confine_reads:
-            return None
+        Its own: the directory of the target (a file's folder, a split chapter's directory).  A
+        module name (``reference``, a maintainer's installed port) is part of the environment the
+        grader trusts, so it is not confined: submissions are always files or directories."""
         target = Path(self.target)
-        if not target.exists():  # a module name: the environment already holds it
-            own: list[str] = []
-        else:
-            own = [str(target if target.is_dir() and not (target / "__init__.py").exists() else target.parent)]
+        if not self.confine_reads or not target.is_absolute() or not target.exists():
+            return None  # open_adapter made every file target absolute; a bare name is a module
+        own = [str(target if target.is_dir() and not (target / "__init__.py").exists() else target.parent)]
         private = json.loads(os.environ.get(readrules.PRIVATE_ENV) or "{}")
         return {"own": own, "private": private if isinstance(private, dict) else {}}
 

@@ -35,7 +35,7 @@ from typing import Any
 
 # What a worker inherits of the grader's environment: locale and language (messages), where the
 # book's data is, and the Python path that finds llmspec.  Nothing else (no tokens, no secrets).
-KEEP_ENV = ("PATH", "HOME", "XDG_CACHE_HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "LLMSPEC_DATA", "LLMSPEC_LANG",
+KEEP_ENV = ("PATH", "HOME", "XDG_CACHE_HOME", "TIKTOKEN_CACHE_DIR", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "LLMSPEC_DATA", "LLMSPEC_LANG",
             "PYTHONPATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _STATUS = struct.Struct("=i")
 _current: "ForkServer | None" = None
@@ -147,7 +147,9 @@ class ForkServer:
 
 # --- the server process ----------------------------------------------------------------------------
 def _preload() -> None:
-    """Import, once, what every worker needs, and nothing that holds the grader's answers."""
+    """Import, once, what every worker needs, and nothing that holds the grader's answers; then pay
+    torch's first-call costs (layer set-up, the first backward pass, a DataLoader) with calls of
+    our own, so no worker pays them again."""
     import torch
 
     torch.set_num_threads(1)
@@ -155,9 +157,23 @@ def _preload() -> None:
         import numpy  # noqa: F401 - learners import it; torch uses it for .numpy()
     except ImportError:
         pass
-    import tiktoken  # noqa: F401
+    import tiktoken
+    from torch.utils.data import DataLoader, TensorDataset
 
+    from llmspec import data
     from llmspec.runtime import inprocess, worker  # noqa: F401 - the worker loop and its adapter
+
+    try:
+        data.ensure_tiktoken_cache()
+        tiktoken.get_encoding("gpt2")  # parsed once here: every worker finds it in tiktoken's registry
+    except Exception:  # noqa: BLE001 - a worker reports a missing encoding itself
+        pass
+    torch.manual_seed(0)
+    ids = torch.randint(0, 50257, (2, 4))
+    layer, positions = torch.nn.Embedding(50257, 256), torch.nn.Embedding(4, 256)
+    (layer(ids) + positions(torch.arange(4))).sum().backward()
+    for _batch in DataLoader(TensorDataset(ids, ids), batch_size=1, shuffle=True, drop_last=True):
+        pass
 
 
 def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:

@@ -148,4 +148,5 @@ def coverage(root: bool, abi: int | None = None) -> str | None:
         return _("sandbox: this kernel's Landlock (ABI {abi}) confines writes to the scratch directory but "
                  "cannot block TCP (needs ABI 4, Linux 6.7); run as root for a network namespace").format(abi=abi)
     return _("sandbox: NOT enforced: without root and without Landlock (Linux >= 5.13) submission code can "
-             "write wherever you can and use the network; run the grader as root or in a container").format()
+             "read and write wherever you can (the other submissions and the reports too) and use the network; "
+             "run the grader as root or in a container").format()

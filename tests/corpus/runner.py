@@ -49,6 +49,7 @@ class Result:
     stages: dict[str, str] = field(default_factory=dict)
     messages: dict[str, list[str]] = field(default_factory=dict)
     output: str = ""
+    flags: list[dict] = field(default_factory=list)  # attempts on private places (grading only)
 
     def code(self) -> str:
         return "".join(LETTER.get(self.stages.get(s, "?"), "?") for s in STAGES)
@@ -145,6 +146,7 @@ def run_grading(selected: list[Entry], workdir: Path) -> dict[str, Result]:
             out[e.name] = result
             continue
         result.stages, result.messages = grading_stage_verdicts(data)
+        result.flags = data.get("extra_data", {}).get("flags") or []
         result.output = str(data.get("output", ""))[-20_000:]
         out[e.name] = result
     return out
@@ -163,6 +165,8 @@ def problems(entry: Entry, result: Result | None, mode: str) -> list[str]:
     for stage, text in entry.says.items():
         if not any(text in m for m in result.messages.get(stage, [])):
             out.append(f"{mode}: no {stage} failure names {text!r}")
+    if result.flags:  # an honest learner's file is never taken for an attempt on the grader
+        out.append(f"{mode}: flagged {result.flags}")
     return out
 
 
