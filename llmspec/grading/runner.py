@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from llmspec.grading.config import GradingConfig
-from llmspec.grading.scoring import Graded, Outcome, score
+from llmspec.grading.scoring import Graded, Outcome, score, with_listing_hints
 from llmspec.grading.submissions import Submission
 from llmspec.i18n import _
 from llmspec.suite import spec_dir
@@ -493,6 +493,7 @@ class Runner:
         canonical = self.canonicals.get(collected.get("edition") or "", self.canonical)
         notes[:0] = [collected["edition_reason"]] if collected.get("edition_reason") else []
         notes += [_("note: {note}").format(note=n) for n in collected.get("notes") or []]
-        return score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
-                     missing_reason=reason or _("this test did not run (see the collection errors)"),
-                     status=st, reason=reason, execution_time=elapsed, notes=notes)
+        graded = score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
+                       missing_reason=reason or _("this test did not run (see the collection errors)"),
+                       status=st, reason=reason, execution_time=elapsed, notes=notes)
+        return with_listing_hints(graded, job.sub.target, collected.get("edition") or "print", self.config.strict_names)
