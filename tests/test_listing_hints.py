@@ -9,7 +9,6 @@ hints that name a wrong line): here it must name every edit a listing covers, an
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import subprocess
@@ -24,23 +23,13 @@ from llmspec.hints import listings, target_hints
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = ROOT / "tests" / "variants"
 BOOK_STYLE = VARIANTS / "correct" / "book_style.py"
-for _path in (ROOT / "tests", ROOT / "tests" / "corpus"):
+for _path in (ROOT / "tests", ROOT / "tests" / "corpus", VARIANTS):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
 import book_targets as T  # noqa: E402
+import hints as zoo  # noqa: E402  (tests/variants/hints.py: the bug zoo's measure)
 
-
-def _zoo_module() -> Any:
-    """``tests/variants/hints.py`` under its own name (``hints`` alone would shadow nothing, but says little)."""
-    spec = importlib.util.spec_from_file_location("zoo_hints", VARIANTS / "hints.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["zoo_hints"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-zoo = _zoo_module()
 ALL_STAGES = list(listings.LISTINGS)
 
 

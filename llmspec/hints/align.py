@@ -106,10 +106,9 @@ def flatten(body: list[ast.stmt], scope: Scope, depth: int = 0) -> list[Stmt]:
 
 def _assigned(stmt: Stmt) -> tuple[str, str] | None:
     """The renamable name a plain ``name = value`` (or ``self.name = value``) statement sets."""
-    node = stmt.node
-    if isinstance(node, ast.Assign) and len(node.targets) == 1:
-        target = stmt.tree.children[0].children[0]
-        return target.name
+    tree = stmt.tree
+    if tree.kind == "Assign" and len(tree.children) == 2 and len(tree.children[0].children) == 1:
+        return tree.children[0].children[0].name
     return None
 
 

@@ -215,6 +215,9 @@ def _call(node: ast.Call, scope: Scope, make) -> Node:
         del keywords["dtype"]
     kws = [Node("kw:" + name, [canon(k.value, scope)], k.lineno, k.end_lineno or k.lineno)
            for name, k in sorted(keywords.items())]
+    for kw in kws:  # GPT-2 has one special token: allowed_special="all" is {"<|endoftext|>"}
+        if kw.kind == "kw:allowed_special" and kw.children[0].kind == "Const:'all'":
+            kw.children = [Node("Set", [Node("list", [Node("Const:'<|endoftext|>'")])], kw.line, kw.end)]
     starred = [make("**", [canon(k.value, scope)]) for k in node.keywords if k.arg is None]
     return make("Call", [callee, make("list", [canon(a, scope) for a in args]), make("keywords", kws + starred)])
 

@@ -34,8 +34,10 @@ def _listing(hint: dict[str, Any]) -> str:
 
 
 def _rows(hint: dict[str, Any]) -> list[tuple[str, list[tuple[str, str, bool]]]]:
-    """Per function: its header line, then ``(label, code, is the learner's)`` rows."""
+    """Per function: its header line, then ``(label, code, is the learner's)`` rows (the book's rows
+    labelled with the listing, or the section for the book's inline code)."""
     listing = _listing(hint)
+    label = section_label(hint["listing"]) if hint["listing"] else hint["section"]
     out = []
     for function, diffs in groupby(hint["differences"], key=lambda d: d["function"]):
         head = _("your {function} beside {listing} ({section}):").format(
@@ -43,7 +45,7 @@ def _rows(hint: dict[str, Any]) -> list[tuple[str, list[tuple[str, str, bool]]]]
         rows = []
         for d in diffs:
             rows.append((location(d), d["yours"] if d["yours"] is not None else _("(missing after this line)"), True))
-            rows.append((listing, d["listing"] if d["listing"] is not None else _("(not in the book's code)"), False))
+            rows.append((label, d["listing"] if d["listing"] is not None else _("(not in the book's code)"), False))
         out.append((head, rows))
     return out
 

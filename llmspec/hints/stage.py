@@ -162,8 +162,10 @@ def signature(label: str, mine: ast.FunctionDef, book: ast.FunctionDef, names: R
 
     paired: list[tuple[int, int]] = []
     for j, (b_arg, _d) in enumerate(theirs):
-        i = our_names.index(b_arg.arg) if by_name and b_arg.arg in our_names else None if by_name else \
-            (j if j < len(ours) else None)
+        if by_name:
+            i = our_names.index(b_arg.arg) if b_arg.arg in our_names else None
+        else:
+            i = j if j < len(ours) else None
         if i is None:
             if by_keyword and b_arg.arg in optional:
                 dropped.add(b_arg.arg)
