@@ -248,6 +248,20 @@ def test_a_notebook_hint_says_cell_and_line(tmp_path: Path) -> None:
     assert beside["marked"] == [14] and beside["listing"][beside["listing_marked"][0] - 1].strip() == STRIDE
 
 
+def test_a_package_hint_names_the_module_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package (one module per section): the file inside it, as the learner finds it."""
+    from corpus_build import contents
+    from corpus_manifest import entries
+
+    for rel, text in contents(entries(["package_dir"])[0]).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text.replace("i + max_length + 1]", "i + max_length]"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # "package_dir" as typed: a directory here, not an import
+    (difference,) = _hints(Path("package_dir"), "print", ["dataset"])["dataset"]["differences"]
+    text = (tmp_path / "package_dir" / "data.py").read_text(encoding="utf-8").splitlines()
+    assert difference["file"] == "package_dir/data.py" and text[difference["line"] - 1].strip() == difference["yours"]
+
+
 MEAP_TARGET_SHIFTED = T._edit(T.MEAP_FILE, ("target_chunk = token_ids[i + 1: i + max_length + 1]",
                                             "target_chunk = token_ids[i + 2: i + max_length + 2]"))
 

@@ -58,10 +58,8 @@ def report_hints(report: dict[str, Any], description: dict[str, Any], loaded: An
 def target_hints(target: str, edition: str, stages: list[str], state: set[str], strict: bool) -> dict[str, dict[str, Any]]:
     """``{stage: hint}`` for a submission the grader judged (read from disk, names found in the code
     as the loader finds them), for the ``stages`` that failed."""
-    from llmspec.runtime.target import resolve as resolve_target
-
     try:
-        spec = resolve_target(target)
+        spec = _on_disk(target)
         units = read_target(spec.kind, spec.location, Path(spec.location).name)
         names = {listings.LISTINGS[s].contract: resolve(units, listings.LISTINGS[s].contract, strict)
                  for s in stages if s in listings.LISTINGS}
@@ -74,21 +72,24 @@ def target_hints(target: str, edition: str, stages: list[str], state: set[str], 
 def _units(loaded: Any, target: str | None) -> tuple[list[Unit], dict[str, Any] | None]:
     """The learner's code units, and the live namespace when the target is one (a kernel's)."""
     spec = getattr(loaded, "spec", None)
-    if spec is not None and spec.kind == "namespace":
-        objects = [loaded.get(c) for c in loaded.names]
-        return read_namespace(loaded.namespace, [o for o in objects if o is not None]), loaded.namespace
-    if spec is not None and spec.kind == "module":
-        file = loaded.namespace.get("__file__")
-        return (read_target("file", file, Path(file).name) if file else []), None
+    if spec is not None and spec.kind in ("namespace", "module"):  # the files its objects come from
+        objects = [o for o in (loaded.get(c) for c in loaded.names) if o is not None]
+        return read_namespace(loaded.namespace, objects), loaded.namespace if spec.kind == "namespace" else None
     if spec is None and target:
-        from llmspec.runtime.target import resolve as resolve_target
-
-        if not (target.endswith((".py", ".ipynb")) or "/" in target or Path(target).exists()):
+        if not Path(target).exists():
             return [], None  # a dotted module name: finding its file could import its parents
-        spec = resolve_target(target)
-    if spec is None:
-        return [], None
-    return read_target(spec.kind, spec.location, spec.display), None
+        spec = _on_disk(target)
+    return (read_target(spec.kind, spec.location, spec.display) if spec is not None else []), None
+
+
+def _on_disk(target: str) -> Any:
+    """The target spec of a path (a directory named like a module is a package here, not an import)."""
+    from llmspec.runtime.target import TargetSpec, resolve as resolve_target
+
+    if "/" in target or target.endswith((".py", ".ipynb")):
+        return resolve_target(target)
+    spec = resolve_target(f"./{target}")
+    return TargetSpec(spec.kind, spec.location, spec.display.removeprefix("./"))
 
 
 def stage_hint(stage: str, edition: str, units: list[Unit], names: dict[str, Any], state: bool,

@@ -95,10 +95,18 @@ def read_namespace(namespace: dict[str, Any], objects: list[Any]) -> list[Unit]:
     out: list[Unit] = []
     for name in dict.fromkeys(filename for obj in objects for filename in [_filename(obj)] if filename):
         text = "".join(linecache.getlines(name))
-        unit = _parse(text, file=Path(name).name) if text else None
+        unit = _parse(text, file=_shown(Path(name))) if text else None
         if unit:
             out.append(unit)
     return out
+
+
+def _shown(path: Path) -> str:
+    """A file as the learner finds it: relative to the working directory when it is below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def kernel_cell(obj: Any) -> str | None:
