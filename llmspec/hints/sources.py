@@ -87,17 +87,18 @@ def read_target(kind: str, location: str, display: str) -> list[Unit]:
 
 
 def read_namespace(namespace: dict[str, Any], objects: list[Any]) -> list[Unit]:
-    """The units behind a live namespace: IPython's input history when there is one (each entry
-    labelled ``In[n]``), else the files that define ``objects`` (a script's own globals)."""
-    history = namespace.get("In")
-    if isinstance(history, list) and all(isinstance(s, str) for s in history):
-        return [u for n, src in enumerate(history) if src.strip() for u in [_parse(src, cell=f"In[{n}]")] if u]
+    """The units behind a live namespace: the files that define ``objects`` (a script's globals, a
+    module the notebook imported), then IPython's input history when there is one (each entry
+    labelled ``In[n]``: a cell's definitions are not in any file)."""
     out: list[Unit] = []
     for name in dict.fromkeys(filename for obj in objects for filename in [_filename(obj)] if filename):
-        text = "".join(linecache.getlines(name))
+        text = "".join(linecache.getlines(name)) if Path(name).is_file() else ""
         unit = _parse(text, file=_shown(Path(name))) if text else None
         if unit:
             out.append(unit)
+    history = namespace.get("In")
+    if isinstance(history, list) and all(isinstance(s, str) for s in history):
+        out += [u for n, src in enumerate(history) if src.strip() for u in [_parse(src, cell=f"In[{n}]")] if u]
     return out
 
 
