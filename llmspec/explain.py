@@ -25,18 +25,24 @@ MAX_TEXT = 160  # characters of decoded text / repr shown
 
 
 def book(stage: str, source: dict[str, Any] | None = None) -> str:
-    """``"2.6, Listing 2.5"`` for a stage, plus the seed document a golden value comes from."""
+    """``"2.6, Listing 2.5"`` for a stage, plus the document a golden value comes from, named as a
+    reader knows it (:mod:`llmspec.documents`)."""
     from llmspec.verdict import section_label
+
+    from llmspec.documents import described
 
     section = STAGES[stage].section if stage in STAGES else stage
     where = section_label(section)
     if source:
         doc = source.get("document")
         sec = source.get("section")
-        if sec and sec != section:
-            where = f"{where}; {translated(sec)}"
-        if doc:
-            where = _("{where}; golden value from {document}").format(where=where, document=doc)
+        cited = translated(sec) if sec and sec != section else ""
+        if doc:  # the document as a reader knows it; its file name is in the report's "documents"
+            document = _("{document}, {section}").format(document=described(doc), section=cited) if cited \
+                else described(doc)
+            where = _("{where}; {document}").format(where=where, document=document)
+        elif cited:
+            where = f"{where}; {cited}"
     return where
 
 

@@ -27,7 +27,7 @@ from llmspec.editions import AUTO, EDITION_CHOICES, check_edition
 from llmspec.i18n import _
 from llmspec.stages import CORE_STAGES, STAGES, judged_from_state, parse_stages
 from llmspec.runtime.target import parse_impl_map
-from llmspec.verdict import missing_lines, not_implemented, status_text, table_header, table_row
+from llmspec.verdict import annotate, missing_lines, not_implemented, status_text, table_header, table_row
 
 ENV = {
     "impl": "LLMSPEC_IMPL",
@@ -688,7 +688,7 @@ def stage_table(run: Run) -> dict[str, dict[str, Any]]:
 def build_report(run: Run) -> dict[str, Any]:
     """The ``--llmspec-report`` JSON (the grader and the variant corpus read it)."""
     s = run.settings
-    return {
+    return annotate({  # + the learner's code beside the listing, for failing stages (llmspec.hints)
         "target": s.target or "reference",
         "edition": run.edition,
         "edition_reason": run.edition_reason,
@@ -698,7 +698,7 @@ def build_report(run: Run) -> dict[str, Any]:
         "stages": stage_table(run),
         "tests": list(run.results.values()),
         "duration": round(time.perf_counter() - run.started, 3),
-    }
+    }, run.description, getattr(run.adapter, "loaded", None))
 
 
 def write_table(run: Run, tr: Any) -> None:

@@ -92,7 +92,9 @@ def table_row(name: str, row: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class StageResult:
     """One stage of a check: ``status`` is ``pass``, ``fail``, ``not_implemented`` or
-    ``not_selected``; ``failures`` are ``{"name", "message"}`` of its failed tests, in order."""
+    ``not_selected``; ``failures`` are ``{"name", "message"}`` of its failed tests, in order;
+    ``listing_hint`` (a failing stage only, when there is one) points at the learner's line that differs
+    from the book's listing."""
 
     name: str
     status: str
@@ -100,6 +102,7 @@ class StageResult:
     total: int
     missing: tuple[str, ...] = ()
     failures: tuple[dict[str, str], ...] = ()
+    listing_hint: dict[str, Any] | None = None  # the learner's code beside the book's listing (llmspec.hints)
 
     @property
     def ok(self) -> bool:
@@ -127,7 +130,8 @@ class CheckResult:
             name: StageResult(
                 name, row["status"], row["passed"], row["total"], tuple(row.get("missing", [])),
                 tuple({"name": t["name"], "message": t["message"]} for t in tests
-                      if t["stage"] == name and t["outcome"] == "failed"))
+                      if t["stage"] == name and t["outcome"] == "failed"),
+                self.report.get("listing_hints", {}).get(name))
             for name, row in self.report["stages"].items() if row["status"] != "not_selected"
         }
 
@@ -148,6 +152,26 @@ class CheckResult:
     def _repr_html_(self) -> str:
         with switched(self.lang):
             return render_html(self.report)
+
+
+def annotate(report: dict[str, Any], description: dict[str, Any], loaded: Any = None) -> dict[str, Any]:
+    """``report`` with what a learner's verdict adds to the tests' outcomes: for each failing stage,
+    the learner's code beside the book's listing (``listing_hints``, :mod:`llmspec.hints`: read with ast,
+    only when a stage failed); for each failed test, the documents its message cites, by the file
+    names of the fixtures (``documents``: for maintainers, the message names them as readers do).
+    ``description`` is the adapter's, ``loaded`` the in-process target (``None`` when isolated)."""
+    failed = [t for t in report.get("tests", []) if t.get("outcome") == "failed"]
+    if not failed:  # a passing check pays nothing here
+        return report
+    from llmspec.documents import cited
+    from llmspec.hints import report_hints
+
+    for test in failed:
+        documents = cited(test.get("message", ""))
+        if documents:
+            test["documents"] = documents
+    report["listing_hints"] = report_hints(report, description, loaded)
+    return report
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -173,6 +197,11 @@ def render_text(report: dict[str, Any]) -> str:
         if first:
             lines += ["", _("{stage}: first failure ({test})").format(stage=name, test=first["name"])]
             lines += ["  " + ln for ln in first["message"].splitlines()[:MAX_MESSAGE_LINES]]
+        hint = report.get("listing_hints", {}).get(name)
+        if hint:
+            from llmspec.hints.render import text
+
+            lines += ["  " + ln for ln in text(hint).splitlines()]
     passed = [n for n, r in report["stages"].items() if r["status"] == "pass"]
     lines += ["", _("{count} stage(s) pass: {stages}").format(count=len(passed), stages=", ".join(passed) or "-")]
     return "\n".join(lines)
@@ -229,4 +258,8 @@ def _failure_cell(stage: StageResult) -> str:
                     "</summary><ul>" + "".join(f"<li><code>{e(f['name'])}</code></li>" for f in rest)
                     + "</ul></details>")
     body.append("</details>")
+    if stage.listing_hint:
+        from llmspec.hints.render import html_block
+
+        body.append(html_block(stage.listing_hint))
     return "".join(body)

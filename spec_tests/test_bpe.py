@@ -11,6 +11,7 @@ import pytest
 from hypothesis import example, given
 
 from llmspec import explain
+from llmspec.documents import TIKTOKEN_GOLDENS
 from llmspec.errors import ImplError
 from llmspec.runtime.adapter import each_result
 from llmspec.i18n import _
@@ -138,7 +139,7 @@ P13_GOLDENS = [
 @pytest.mark.parametrize("text, kw, ids", P13_GOLDENS, ids=["hello-world", "eot-as-text", "book-cell-74"])
 def test_golden_p13(impl, gpt2, text, kw, ids):
     """P13 goldens: "hello world", the literal ``<|endoftext|>`` as plain text, the book's sentence."""
-    src = {"document": "research/spec-suites.md P13 (tiktoken tests, book cell 74)"}
+    src = {"document": TIKTOKEN_GOLDENS}
     trusted = gpt2.encode(text, **{k: set(v) for k, v in kw.items()})
     explain.expect(trusted == ids, _("trusted tiktoken gives {trusted}, the golden says {ids}").format(
         trusted=trusted, ids=ids), stage=STAGE)

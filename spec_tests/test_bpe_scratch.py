@@ -23,7 +23,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from llmspec import explain
+from llmspec import documents, explain
 from llmspec.errors import ImplError
 from llmspec.i18n import _
 from spec_tests import strategies as S
@@ -31,7 +31,7 @@ from spec_tests import strategies as S
 pytestmark = pytest.mark.bpe_scratch
 STAGE = "bpe_scratch"
 EOT = S.EOT
-BONUS_TESTS = {"document": "rasbt/LLMs-from-scratch ch02/05_bpe-from-scratch/tests/tests.py",
+BONUS_TESTS = {"document": documents.BONUS_TESTS,
                "section": "bonus: bpe-from-scratch"}
 TRAIN_VOCAB = 512  # small on purpose: a naive learner training loop must finish in a second or two
 

@@ -28,7 +28,7 @@ STAGE = "dataset"
 def meap_listing() -> str:
     """Why a MEAP-edition dataset fails P19 under the print edition, and what to do."""
     return _("the MEAP edition's Listing 2.5 calls plain tokenizer.encode(txt), without allowed_special "
-             "(002_7f7806e88e8c52a4.txt): if you followed it, run with --edition meap (--edition auto "
+             "(printed in the book's chapter 2 (MEAP edition), 2.6): if you followed it, run with --edition meap (--edition auto "
              "decides by your SimpleTokenizerV1/V2, and by your GPTDatasetV1 where there is none)")
 
 

@@ -163,15 +163,15 @@ def test_english_output_is_unchanged_by_the_catalogs(buggy: str) -> None:
 
 @pytest.mark.parametrize("lang, words", [
     ("zh", ["阶段", "失败", "第一个失败", "第一处差异在位置 0:应为 1807,实际为 367", "应有的标记 ID", "代码清单 2.5",
-            "标准值出自 002_7f7806e88e8c52a4.txt", "1 个阶段通过"]),
+            "印在书的第 2 章(MEAP 版)", "1 个阶段通过", "你的 GPTDatasetV1.__init__ 与代码清单 2.5(2.6)对照:"]),
     ("ko", ["단계", "실패", "첫 번째 실패", "첫 번째 차이는 위치 0: 기대값 1807, 실제값 367", "기대 토큰 ID", "예제 2.5",
-            "기준값 출처 002_7f7806e88e8c52a4.txt", "통과한 단계 1개"]),
+            "책 2장(MEAP 판)에 실린 값", "통과한 단계 1개", "내 GPTDatasetV1.__init__ / 예제 2.5 (2.6) 비교:"]),
 ])
 def test_the_explanation_is_printed_in_the_language(lang: str, words: list[str], buggy: str) -> None:
     out = _check(lang, buggy, "dataset,embeddings")
     for word in words:
         assert word in out, f"{word!r} not in:\n{out}"
-    for english in ("first failure", "first difference", "expected ids", "stage(s) pass", "golden value"):
+    for english in ("first failure", "first difference", "expected ids", "stage(s) pass", "printed in", "beside"):
         assert english not in out, f"{english!r} left untranslated in:\n{out}"
 
 

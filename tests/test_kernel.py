@@ -38,6 +38,7 @@ print(json.dumps({
     "stages": {n: [s.status, s.passed, s.total] for n, s in result.stages.items()},
     "ok": result.ok,
     "first": result["dataset"].first_failure and result["dataset"].first_failure["message"],
+    "hint": result["dataset"].listing_hint and result["dataset"].listing_hint["differences"],
     "rng": [torch.rand(1).item(), random.random()],
     "same_cwd": os.getcwd() == cwd_before,
     "new_names": sorted(k for k in set(globals()) - names_before  # IPython's output history aside
@@ -110,6 +111,23 @@ def test_the_notebook_shows_its_own_failing_verdict(executed: Any) -> None:
     assert report["stages"]["dataset"][0] == "fail" and not report["ok"]
     assert report["stages"]["dataset"][1] < report["stages"]["dataset"][2]
     assert "2.6, Listing 2.5" in report["first"]  # --lang was for that one check: English again
+
+
+def test_the_verdict_points_at_the_changed_line_of_its_cell(executed: Any) -> None:
+    """The learner's line beside Listing 2.5's, located as IPython's tracebacks locate it (``cell
+    In[n], line m``), in the HTML of ``%llmspec`` (the line marked) and in ``llmspec.check()``."""
+    n = len(executed.cells)
+    cell = next(c for c in executed.cells if BUGGY_LOOP in c.source)
+    line = cell.source.splitlines().index(BUGGY_LOOP.join(("    " * 2, ""))) + 1
+    html = _html_of(executed, n - 6)  # %llmspec dataset dataloader --lang zh
+    assert f"你的 GPTDatasetV1.__init__ 与代码清单 2.5(2.6)对照:" in html
+    assert f"<code>单元格 In[{cell.execution_count}],第 {line} 行</code>" in html
+    assert f'<mark style="background:#ffebe9">{line:>4}      {BUGGY_LOOP}</mark>' in html
+    assert f'<mark style="background:#dafbe1">    {CORRECT_LOOP}</mark>' in html
+    (difference,) = _report_of(executed, n - 5)["hint"]  # llmspec.check() in the kernel
+    assert (difference["cell"], difference["line"]) == (f"In[{cell.execution_count}]", line)
+    assert (difference["yours"], difference["listing"]) == (BUGGY_LOOP, CORRECT_LOOP)
+    assert _report_of(executed, n - 1)["hint"] is None  # fixed: nothing to point at
 
 
 def test_a_typo_in_the_magic_is_one_line(executed: Any) -> None:

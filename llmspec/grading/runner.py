@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from llmspec.grading.config import GradingConfig
-from llmspec.grading.scoring import Graded, Outcome, score
+from llmspec.grading.scoring import Graded, Outcome, score, with_listing_hints
 from llmspec.grading.submissions import Submission
 from llmspec.i18n import _
 from llmspec.sandbox import attempts
@@ -511,7 +511,8 @@ class Runner:
         notes[:0] = [collected["edition_reason"]] if collected.get("edition_reason") else []
         notes += [_("note: {note}").format(note=n) for n in [*job.sub.notes, *(collected.get("notes") or [])]]
         flags = attempts.merge(job.sub.flags, *(e["flags"] for e in events if e["event"] == "flags"))
-        return score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
-                     missing_reason=reason or _("this test did not run (see the collection errors)"),
-                     status=st, reason=job.sub.shown(reason), execution_time=elapsed,
-                     notes=[job.sub.shown(n) for n in notes], flags=flags)
+        graded = score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
+                       missing_reason=reason or _("this test did not run (see the collection errors)"),
+                       status=st, reason=job.sub.shown(reason), execution_time=elapsed,
+                       notes=[job.sub.shown(n) for n in notes], flags=flags)
+        return with_listing_hints(graded, job.sub.target, collected.get("edition") or "print", self.config.strict_names)

@@ -187,6 +187,26 @@ def student_message(t: GradedTest) -> str:
     return "" if t.passed else t.message
 
 
+def with_listing_hints(g: Graded, target: str | None, edition: str, strict_names: bool) -> Graded:
+    """``g`` with the book's listing beside the student's code (:mod:`llmspec.hints`) in the feedback
+    of the first failing *visible* test of each failing stage.  A stage whose failures are all hidden
+    gets none: the listing's text would tell what a hidden test checks.  The submission is read with
+    ast in this trusted process, never run."""
+    failing: dict[str, GradedTest] = {}
+    for t in g.tests:
+        if not t.passed and t.shown and t.stage not in failing:
+            failing[t.stage] = t
+    if g.status != "graded" or not target or not failing:
+        return g
+    from llmspec.hints import target_hints
+    from llmspec.hints.render import text
+
+    state = {t.stage for t in g.tests if judged_from_state(t.test_id)}
+    for stage, hint in target_hints(target, edition, list(failing), state, strict_names).items():
+        failing[stage].message = f"{failing[stage].message}\n{text(hint)}"
+    return g
+
+
 def summary(g: Graded) -> str:
     """The submission-level feedback: the actionable line first, then one line per stage."""
     lines = [_("Score: {score}/{max_score}").format(score=fmt_points(g.score), max_score=fmt_points(g.max_score))]

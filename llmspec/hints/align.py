@@ -1,0 +1,350 @@
+"""A learner's function aligned with the book listing's, statement by statement.
+
+The statements of both bodies (a compound statement's header, then its body one level deeper) are
+aligned on their shape with every renamable name blanked (``difflib``), then each aligned pair is
+compared as code (:mod:`llmspec.hints.compare`).  What is left over comes in *hunks*: statements of
+the learner's with no counterpart, of the book's with none, or pairs that differ.
+
+Some differences are no difference: an extra ``print``, ``assert`` or ``super().__init__()``, an
+attribute the learner sets and the book never uses (or the book sets and never reads), a
+``name = value`` returned on the next line where the other side returns ``value`` itself, and the
+parameters CONTRACT.md leaves open.  And code that is *not a version of the listing* (vectorised,
+lazy, another structure) gets no pointer at all: a stage is only pointed at when most of the
+listing's statements are found equal in the learner's code and what differs is a hunk or two.
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+from dataclasses import dataclass, field
+
+from llmspec.hints.compare import Node, Renaming, Scope, bound_names, canon, differ
+
+MIN_MATCHED = 0.6  # of the listing's statements found equal, for the code to be a version of it
+MAX_HUNKS = 2
+MAX_DIFFERENCES = 4
+_SILENT_CALLS = {"Global:print", "Global:display", "Global:torch.manual_seed", "Global:super"}
+
+
+@dataclass
+class Stmt:
+    """A statement (or a compound statement's header) of one side, ``line``-``end`` in its source."""
+
+    tree: Node
+    depth: int
+    line: int
+    end: int
+    node: ast.AST
+    weight: int = 1  # how many statements of the code it stands for (after merging)
+
+    def key(self) -> str:
+        return f"{self.depth}|{self.tree.key()}"
+
+
+@dataclass
+class Difference:
+    """One place where the learner's code differs from the listing: ``mine``/``book`` are
+    ``(first line, last line, the node that differs)``, ``None`` on the side that has nothing there
+    (then ``anchor`` is the learner's line it would follow)."""
+
+    function: str
+    mine: tuple[int, int, Node] | None
+    book: tuple[int, int, Node] | None
+    anchor: int = 0
+
+
+@dataclass
+class Outcome:
+    """The comparison of one stage's functions: how many listing statements were found equal, of
+    how many, and the hunks of differences."""
+
+    matched: int = 0
+    total: int = 0
+    hunks: list[list[Difference]] = field(default_factory=list)
+
+    def pointed(self) -> list[Difference] | None:
+        """The differences to show, or ``None`` when the code is not a version of the listing."""
+        found = [d for hunk in self.hunks for d in hunk]
+        if not found or self.total == 0 or self.matched < MIN_MATCHED * self.total:
+            return None
+        if len(self.hunks) > MAX_HUNKS or len(found) > MAX_DIFFERENCES:
+            return None
+        return found
+
+
+def flatten(body: list[ast.stmt], scope: Scope, depth: int = 0) -> list[Stmt]:
+    """The statements of ``body`` in order, compound statements as a header then their bodies."""
+    out: list[Stmt] = []
+    for i, stmt in enumerate(body):
+        if i == 0 and isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant) \
+                and isinstance(stmt.value.value, str):
+            continue  # a docstring
+        parts: list[ast.AST]
+        if isinstance(stmt, (ast.For, ast.AsyncFor)):
+            parts, blocks = [stmt.target, stmt.iter], [stmt.body, stmt.orelse]
+        elif isinstance(stmt, (ast.While, ast.If)):
+            parts, blocks = [stmt.test], [stmt.body, stmt.orelse]
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            parts, blocks = list(stmt.items), [stmt.body]
+        elif isinstance(stmt, ast.Try):
+            parts, blocks = [], [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            parts, blocks = [], []
+        else:
+            out.append(Stmt(canon(stmt, scope), depth, stmt.lineno, stmt.end_lineno or stmt.lineno, stmt))
+            continue
+        header = Node(type(stmt).__name__ + getattr(stmt, "name", ""), [canon(p, scope) for p in parts],
+                      stmt.lineno, max([stmt.lineno] + [getattr(p, "end_lineno", 0) or 0 for p in parts]))
+        out.append(Stmt(header, depth, header.line, header.end, stmt))
+        for block in blocks:
+            if block:
+                if block is not blocks[0]:
+                    out.append(Stmt(Node("else"), depth, block[0].lineno, block[0].lineno, stmt))
+                out += flatten(block, scope, depth + 1)
+    return out
+
+
+def _assigned(stmt: Stmt) -> tuple[str, str] | None:
+    """The renamable name a plain ``name = value`` (or ``self.name = value``) statement sets."""
+    tree = stmt.tree
+    if tree.kind == "Assign" and len(tree.children) == 2 and len(tree.children[0].children) == 1:
+        return tree.children[0].children[0].name
+    return None
+
+
+def _silent_call(tree: Node) -> bool:
+    """A call made for its output or set-up only: ``print``, ``display``, ``torch.manual_seed``,
+    ``super().__init__()`` (and a bare string or constant as a statement)."""
+    if tree.kind != "Expr" or not tree.children:
+        return False
+    call = tree.children[0]
+    if call.kind != "Call":
+        return call.kind.startswith("Const:")
+    callee = call.children[0]
+    if callee.kind in _SILENT_CALLS:
+        return True
+    inner = callee.children[0] if callee.kind.startswith("Attr:") and callee.children else None
+    return inner is not None and inner.kind == "Call" and inner.children[0].kind == "Global:super"
+
+
+def silent(stmt: Stmt, attrs_paired: set[str]) -> bool:
+    """A statement of the learner's that cannot change what the book's code computes: a print, an
+    assert, ``super().__init__()``, a guard that only raises or prints, an attribute the book's code
+    has no counterpart of (``attrs_paired`` are the learner's attributes paired with the book's)."""
+    node = stmt.node
+    if isinstance(node, (ast.Assert, ast.Pass)) or _silent_call(stmt.tree):
+        return True
+    if isinstance(node, ast.If) and stmt.tree.kind == "If" and not node.orelse:  # a guard
+        return all(isinstance(s, (ast.Raise, ast.Assert, ast.Pass)) or
+                   (isinstance(s, ast.Expr) and _silent_call(canon(s, Scope()))) for s in node.body)
+    name = _assigned(stmt)
+    return name is not None and name[0] == "attr" and name[1] not in attrs_paired
+
+
+def drop_silent(stmts: list[Stmt], attrs_paired: set[str]) -> list[Stmt]:
+    """``stmts`` without the silent ones (a silent guard goes with its body)."""
+    out, skip_below = [], None
+    for stmt in stmts:
+        if skip_below is not None and stmt.depth > skip_below:
+            continue
+        skip_below = None
+        if silent(stmt, attrs_paired):
+            skip_below = stmt.depth if isinstance(stmt.node, ast.If) else None
+            continue
+        out.append(stmt)
+    return out
+
+
+def book_aside(stmt: Stmt, book_reads: set[str]) -> bool:
+    """A listing statement that sets an attribute the listing never reads (MEAP's
+    ``self.tokenizer = tokenizer``): leaving it out is no difference."""
+    name = _assigned(stmt)
+    return name is not None and name[0] == "attr" and name[1] not in book_reads
+
+
+def _similarity(a: Stmt, b: Stmt) -> float:
+    return difflib.SequenceMatcher(None, a.key().split("("), b.key().split("("), autojunk=False).ratio()
+
+
+def _pairs(mine: list[Stmt], book: list[Stmt]) -> list[tuple[int | None, int | None]]:
+    """The hunk's statements paired in order where they look alike (a small dynamic program);
+    ``(i, None)`` is an extra statement of the learner's, ``(None, j)`` one missing."""
+    n, m = len(mine), len(book)
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            sim = _similarity(mine[i], book[j])
+            best[i][j] = max(best[i + 1][j], best[i][j + 1], sim + best[i + 1][j + 1] if sim >= 0.5 else 0.0)
+    out: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    while i < n or j < m:
+        if i < n and j < m and best[i][j] == _similarity(mine[i], book[j]) + best[i + 1][j + 1] \
+                and _similarity(mine[i], book[j]) >= 0.5:
+            out.append((i, j))
+            i, j = i + 1, j + 1
+        elif i < n and (j == m or best[i][j] == best[i + 1][j]):
+            out.append((i, None))
+            i += 1
+        else:
+            out.append((None, j))
+            j += 1
+    return out
+
+
+def merge_returns(stmts: list[Stmt]) -> list[Stmt]:
+    """``name = value`` followed by ``return name`` as one ``return value``."""
+    out: list[Stmt] = []
+    for stmt in stmts:
+        prev = out[-1] if out else None
+        returned = stmt.tree.children[0] if stmt.tree.kind == "Return" and stmt.tree.children else None
+        if prev is not None and returned is not None and returned.name and _assigned(prev) == returned.name \
+                and prev.depth == stmt.depth:
+            value = prev.tree.children[1]
+            out[-1] = Stmt(Node("Return", [value], prev.line, stmt.end), stmt.depth, prev.line, stmt.end,
+                           stmt.node, prev.weight + stmt.weight)
+        else:
+            out.append(stmt)
+    return out
+
+
+def temporaries(fn: ast.AST) -> set[str]:
+    """Local names a function sets once and reads once (``seq_len = x.shape[1]``): writing the
+    value where it is read is the same code."""
+    stores: dict[str, int] = {}
+    loads: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name):
+            into = stores if isinstance(node.ctx, ast.Store) else loads
+            into[node.id] = into.get(node.id, 0) + 1
+    return {n for n, count in stores.items() if count == 1 and loads.get(n) == 1}
+
+
+def inline(stmts: list[Stmt], temps: set[str]) -> list[Stmt]:
+    """``stmts`` with each single-use temporary written where it is read (same block and depth)."""
+    out = list(stmts)
+    k = 0
+    while k < len(out):
+        name = _assigned(out[k])
+        user = next((u for u in out[k + 1:] if name and any(n.name == name for n in u.tree.walk())), None)
+        if name is None or name[0] != "local" or name[1] not in temps or user is None \
+                or user.depth != out[k].depth:
+            k += 1
+            continue
+        value, at = out[k].tree.children[1], out.index(user)
+        out[at] = Stmt(_substitute(user.tree, name, value), user.depth, out[k].line, user.end, user.node,
+                       user.weight + out[k].weight)
+        del out[k]
+    return out
+
+
+def _substitute(tree: Node, name: tuple[str, str], value: Node) -> Node:
+    if tree.name == name:
+        return value
+    return Node(tree.kind, [_substitute(c, name, value) for c in tree.children], tree.line, tree.end, tree.name)
+
+
+class FunctionPair:
+    """One learner function beside the listing's.  The first pass (the constructor) pairs names
+    on the statements that align; :meth:`hunks` then explains what is left, once every name pairing
+    of the stage is known (an attribute the learner only sets is silent unless paired)."""
+
+    def __init__(self, label: str, start: int, mine: list[Stmt], book: list[Stmt], names: Renaming,
+                 temps: tuple[set[str], set[str]] = (set(), set())) -> None:
+        self.label, self.mine, self.book, self.temps = label, mine, book, temps
+        self.matched = 0
+        # (learner statements, listing statements, the learner line before them, a known difference)
+        self.pending: list[tuple[list[Stmt], list[Stmt], int, tuple[Node, Node] | None]] = []
+        matcher = difflib.SequenceMatcher(None, [s.key() for s in mine], [s.key() for s in book], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            before = mine[i1 - 1].end if i1 else start
+            if tag != "equal":
+                self.pending.append((mine[i1:i2], book[j1:j2], before, None))
+                continue
+            for a, b in zip(mine[i1:i2], book[j1:j2]):
+                found = compare(a, b, names)
+                if found is None:
+                    self.matched += b.weight
+                else:
+                    self.pending.append(([a], [b], before, found))
+        self.locals = names.snapshot()
+
+    def hunks(self, names: Renaming, book_reads: set[str]) -> list[list[Difference]]:
+        attrs = {k: v for k, v in names.fwd.items() if k[0] == "attr"}
+        fwd = {**{k: v for k, v in self.locals[0].items() if k[0] != "attr"}, **attrs}
+        names.restore((fwd, {v: k for k, v in fwd.items()}))
+        paired = {k[1] for k in attrs}
+        out = []
+        for mine, book, before, found in self.pending:
+            if found is not None:
+                out.append([self._difference(mine[0], book[0], found)])
+                continue
+            mine = drop_silent(mine, paired)
+            book = [s for s in book if not book_aside(s, book_reads)]
+            variants = ((mine, book), (merge_returns(mine), merge_returns(book)),
+                        (merge_returns(inline(mine, self.temps[0])), merge_returns(inline(book, self.temps[1]))))
+            tries = [self._explain(m, b, before, names) for m, b in variants]
+            hunk, matched = min(tries, key=lambda t: len(t[0]))
+            self.matched += matched
+            if hunk:
+                out.append(hunk)
+        return out
+
+    def _explain(self, mine: list[Stmt], book: list[Stmt], before: int,
+                 names: Renaming) -> tuple[list[Difference], int]:
+        """The hunk's differences and how many of its listing statements are equal after all."""
+        saved = names.snapshot()
+        out, matched = [], 0
+        for i, j in _pairs(mine, book):
+            if i is not None and j is not None:
+                found = compare(mine[i], book[j], names)
+                if found is None:
+                    matched += book[j].weight
+                else:
+                    out.append(self._difference(mine[i], book[j], found))
+            elif i is not None:
+                out.append(Difference(self.label, (mine[i].line, mine[i].end, mine[i].tree), None))
+            else:
+                out.append(Difference(self.label, None, (book[j].line, book[j].end, book[j].tree), anchor=before))
+            if i is not None:
+                before = mine[i].end
+        names.restore(saved)
+        return out, matched
+
+    def _difference(self, mine: Stmt, book: Stmt, found: tuple[Node, Node]) -> Difference:
+        a, b = found
+        whole = a.line == 0 or a is mine.tree
+        return Difference(self.label, (mine.line, mine.end, a) if whole else (a.line, a.end, a),
+                          (b.line or book.line, b.end or book.end, b))
+
+
+def compare(mine: Stmt, book: Stmt, names: Renaming) -> tuple[Node, Node] | None:
+    """Compare two statements; a difference undoes the pairings it made, except the name the
+    statement assigns (so the statements after it still line up)."""
+    if mine.depth != book.depth:
+        return mine.tree, book.tree
+    saved = names.snapshot()
+    found = differ(mine.tree, book.tree, names)
+    if found is not None:
+        names.restore(saved)
+        a, b = _assigned(mine), _assigned(book)
+        if a and b:
+            names.bind(a, b)
+    return found
+
+
+def local_scope(fn: ast.AST, imports: dict[str, str], defined: dict[str, tuple[str, ...]]) -> Scope:
+    """The names of one function: its parameters and assignments are local, ``self`` is the first
+    parameter of a method, ``defined`` the module's own classes and functions."""
+    args = fn.args.args if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    selves = frozenset({args[0].arg}) if args and args[0].arg in ("self", "this", "cls") else frozenset()
+    local = bound_names([fn]) - selves
+    return Scope(local, imports, selves or frozenset({"self"}), {k: v for k, v in defined.items() if k not in local})
+
+
+def module_scope(trees: list[ast.AST], imports: dict[str, str]) -> Scope:
+    """Top-level code (the book's inline cells): every name it binds or reads is the learner's to
+    choose, except imports and builtins."""
+    import builtins
+
+    names = {n.id for t in trees for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return Scope(names - set(imports) - set(dir(builtins)), imports, frozenset())

@@ -1,0 +1,322 @@
+"""Two statements compared as code, not as text: the learner's and the book listing's.
+
+Why trees and a renaming: a learner types the book's code by hand and is free to call things
+their own way (``tokens`` for ``token_ids``, ``window`` for ``max_length``, ``self.inputs`` for
+``self.input_ids``), to format it, to comment it and to add type hints.  None of that is a
+difference.  What *is* one is a name used where the book uses another (``max_length`` as the
+step where the book has ``stride``): so local names and ``self`` attributes are matched as a
+one-to-one renaming, built up statement by statement, and a statement that breaks it differs.
+
+A statement becomes a :class:`Node` tree (:func:`canon`): annotations and ``ctx`` dropped,
+keyword arguments sorted, imported names spelled out (``nn.Embedding`` is ``torch.nn.Embedding``),
+and a few spellings the book's code does not care about made equal (``x.size(1)`` and
+``x.shape[1]``, ``torch.tensor(ids, dtype=torch.long)`` and ``torch.tensor(ids)``, ``\\'`` and
+``'`` in a regex, the decode regex with or without ``:;``, which CONTRACT.md leaves open).
+:func:`differ` walks two trees in step and returns the first pair of nodes that differ, so a
+difference is reported on the line where it is, not on the first line of a long statement.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+from typing import Iterator
+
+# Regex spellings that mean the same to the book's code: the decode pattern with and without ':;'
+# (CONTRACT.md: "decode may or may not remove the space before : and ;").
+_SAME_STRINGS = {r"""\s+([,.:;?!"()'])""": r"""\s+([,.?!"()'])"""}  # quotes unescaped (see canon)
+_DTYPE_DEFAULT = {"torch.long", "torch.int64"}  # torch.tensor of ints is int64 without saying so
+# Book calls whose arguments a learner may pass by position or by keyword (the parameters the
+# book's code passes, in order).
+_PARAMS = {
+    "torch.utils.data.DataLoader": ("dataset", "batch_size", "shuffle"),
+    "torch.nn.Embedding": ("num_embeddings", "embedding_dim"),
+}
+_SCOPES = {"ListComp", "SetComp", "DictComp", "GeneratorExp", "Lambda"}
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass
+class Node:
+    """A canonical node: ``kind`` says what it is (``Call``, ``Const:1``, ``Global:torch.arange``,
+    ``kw:shuffle``), ``name`` is set for a renamable name (``("local", "ids")``, ``("attr",
+    "input_ids")``), ``line``/``end`` are the source lines it came from."""
+
+    kind: str
+    children: list[Node] = field(default_factory=list)
+    line: int = 0
+    end: int = 0
+    name: tuple[str, str] | None = None
+
+    def key(self) -> str:
+        """The node with every renamable name blanked: what statements are aligned by."""
+        own = self.kind + (f"<{self.name[0]}>" if self.name else "")
+        return own + ("(" + ",".join(c.key() for c in self.children) + ")" if self.children else "")
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class Scope:
+    """What a name means inside one function: ``local`` names (parameters, assignments, loop and
+    comprehension variables) are renamable, and so are the names of the module's own classes and
+    functions (``defined``, with the parameters a call passes by position: ``GPTDataset`` may be the
+    learner's ``GPTDatasetV1``); ``imports`` spell module aliases out; ``selves`` are the names of the
+    instance (``self``)."""
+
+    local: set[str] = field(default_factory=set)
+    imports: dict[str, str] = field(default_factory=dict)
+    selves: frozenset[str] = frozenset({"self"})
+    defined: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def parameters(definitions: list[ast.AST]) -> dict[str, tuple[str, ...]]:
+    """``{name: parameters}`` of top-level classes (their ``__init__``'s, after ``self``) and functions."""
+    out: dict[str, tuple[str, ...]] = {}
+    for node in definitions:
+        fn = node if isinstance(node, ast.FunctionDef) else next(
+            (n for n in getattr(node, "body", []) if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            args = [a.arg for a in (fn.args.posonlyargs + fn.args.args)] if fn else []
+            out[node.name] = tuple(args[1:] if isinstance(node, ast.ClassDef) else args)
+    return out
+
+
+def bound_names(nodes: list[ast.AST]) -> set[str]:
+    """Every name a function body (or a block of top-level code) binds."""
+    out: set[str] = set()
+    for top in nodes:
+        for node in ast.walk(top):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                out.add(node.id)
+            elif isinstance(node, ast.arg):
+                out.add(node.arg)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                out.add(node.name)
+    return out
+
+
+def module_imports(trees: list[ast.AST]) -> dict[str, str]:
+    """``{alias: dotted name}`` of the imports in ``trees`` (``nn`` -> ``torch.nn``, ``DataLoader``
+    -> ``torch.utils.data.DataLoader``); ``torch.utils.data.dataloader.DataLoader`` is the same."""
+    out: dict[str, str] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def _dotted(node: ast.AST, scope: Scope) -> str | None:
+    """``torch.nn.Embedding`` for an attribute chain rooted at an imported (or unbound global) name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id in scope.local or node.id in scope.selves or node.id in scope.defined:
+        return None
+    root = scope.imports.get(node.id, node.id)
+    dotted = ".".join([root, *reversed(parts)])
+    return dotted.replace("torch.utils.data.dataloader.", "torch.utils.data.")
+
+
+def canon(node: ast.AST, scope: Scope) -> Node:
+    """The canonical tree of one statement (or expression) under ``scope``."""
+    line, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0) or getattr(node, "lineno", 0)
+
+    def make(kind: str, children: list[Node] | None = None, name: tuple[str, str] | None = None) -> Node:
+        return Node(kind, children or [], line, end, name)
+
+    if isinstance(node, ast.Name):
+        if node.id in scope.local:
+            return make("Name", name=("local", node.id))
+        if node.id in scope.defined:
+            return make("Name", name=("def", node.id))
+        return make("Global:" + (_dotted(node, scope) or node.id))
+    if isinstance(node, ast.Attribute):
+        if isinstance(node.value, ast.Name) and node.value.id in scope.selves:
+            return make("SelfAttr", name=("attr", node.attr))
+        dotted = _dotted(node, scope)
+        if dotted is not None and dotted.split(".")[0] not in _BUILTINS:
+            return make("Global:" + dotted)
+        return make("Attr:" + node.attr, [canon(node.value, scope)])
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, str):
+            value = value.replace("\\'", "'").replace('\\"', '"')
+            value = _SAME_STRINGS.get(value, value)
+        return make(f"Const:{value!r}")
+    if isinstance(node, ast.Call):
+        return _call(node, scope, make)
+    if isinstance(node, ast.AnnAssign):  # ``x: int = 1`` is ``x = 1``; a bare annotation is nothing
+        return make("Assign", [make("list", [canon(node.target, scope)]), canon(node.value, scope)]
+                    if node.value else [make("Pass")])
+    if isinstance(node, ast.arguments):
+        return make("arguments")  # signatures are compared by their own rules (align.py)
+    if isinstance(node, ast.comprehension):  # the target first: it binds what the element uses
+        return make("for", [canon(node.target, scope), canon(node.iter, scope),
+                            make("list", [canon(i, scope) for i in node.ifs])])
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        return make(type(node).__name__, [*(canon(g, scope) for g in node.generators), canon(node.elt, scope)])
+    if isinstance(node, ast.DictComp):
+        return make("DictComp", [*(canon(g, scope) for g in node.generators), canon(node.key, scope),
+                                 canon(node.value, scope)])
+    if isinstance(node, ast.Subscript) and _is_negative_one(node.slice) and _is_shape(node.value):
+        return make("Subscript", [canon(node.value, scope), make("Const:1")])  # x.shape[-1] of [B, T]
+    children: list[Node] = []
+    for name, value in ast.iter_fields(node):
+        if name in ("ctx", "type_comment", "annotation", "returns", "type_params", "decorator_list",
+                    "kind"):
+            continue
+        if isinstance(value, ast.AST):
+            children.append(canon(value, scope))
+        elif isinstance(value, list):
+            children.append(make("list", [canon(v, scope) for v in value if isinstance(v, ast.AST)]))
+        elif value is not None and name not in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            children.append(make(f"{name}={value!r}"))
+    return make(type(node).__name__, children)
+
+
+def _is_negative_one(node: ast.AST) -> bool:
+    return (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant) and node.operand.value == 1)
+
+
+def _is_shape(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "shape"
+
+
+def _call(node: ast.Call, scope: Scope, make) -> Node:
+    func = node.func
+    # ``x.size(1)`` is ``x.shape[1]`` (and ``x.size(-1)`` of a [B, T] batch too)
+    if isinstance(func, ast.Attribute) and func.attr == "size" and len(node.args) == 1 and not node.keywords:
+        index = make("Const:1") if _is_negative_one(node.args[0]) else canon(node.args[0], scope)
+        shape = make("Attr:shape", [canon(func.value, scope)])
+        return make("Subscript", [shape, index])
+    if isinstance(func, ast.Name) and func.id == "super":  # super(Class, self) is super()
+        return make("Call", [make("Global:super"), make("list"), make("list")])
+    callee = canon(func, scope)
+    args = list(node.args)
+    keywords = {k.arg: k for k in node.keywords if k.arg is not None}
+    params = scope.defined.get(callee.name[1], ()) if callee.name and callee.name[0] == "def" \
+        else _PARAMS.get(callee.kind.removeprefix("Global:"), ())
+    for i, param in enumerate(params):  # a book parameter passed by keyword, in the book's place
+        if i == len(args) and param in keywords:
+            args.append(keywords.pop(param).value)
+    if callee.kind == "Global:torch.tensor" and "dtype" in keywords \
+            and _dotted(keywords["dtype"].value, scope) in _DTYPE_DEFAULT:
+        del keywords["dtype"]
+    kws = [Node("kw:" + name, [canon(k.value, scope)], k.lineno, k.end_lineno or k.lineno)
+           for name, k in sorted(keywords.items())]
+    for kw in kws:  # GPT-2 has one special token: allowed_special="all" is {"<|endoftext|>"}
+        if kw.kind == "kw:allowed_special" and kw.children[0].kind == "Const:'all'":
+            kw.children = [Node("Set", [Node("list", [Node("Const:'<|endoftext|>'")])], kw.line, kw.end)]
+    starred = [make("**", [canon(k.value, scope)]) for k in node.keywords if k.arg is None]
+    return make("Call", [callee, make("list", [canon(a, scope) for a in args]), make("keywords", kws + starred)])
+
+
+class Renaming:
+    """A one-to-one map between the learner's names and the listing's, per kind (``local`` names
+    of the function being compared, ``attr``ibutes of the instance, ``def``: the module's own
+    classes and functions); ``extra_keywords`` are keyword
+    arguments the learner may pass where the listing does not (``device=`` of a tensor, and under
+    the MEAP edition the print edition's ``allowed_special=`` and ``num_workers=``, which pass too)."""
+
+    def __init__(self, extra_keywords: frozenset[str] = frozenset({"device"})) -> None:
+        self.fwd: dict[tuple[str, str], tuple[str, str]] = {}
+        self.bwd: dict[tuple[str, str], tuple[str, str]] = {}
+        self.extra_keywords = extra_keywords
+
+    def bind(self, mine: tuple[str, str], book: tuple[str, str]) -> bool:
+        """Pair two names; ``False`` when either is already paired with another."""
+        if mine[0] != book[0]:
+            return False
+        if mine in self.fwd or book in self.bwd:
+            return self.fwd.get(mine) == book
+        self.fwd[mine], self.bwd[book] = book, mine
+        return True
+
+    def snapshot(self) -> tuple[dict, dict]:
+        return dict(self.fwd), dict(self.bwd)
+
+    def restore(self, saved: tuple[dict, dict]) -> None:
+        self.fwd, self.bwd = dict(saved[0]), dict(saved[1])
+
+    def enter(self, mine: set[tuple[str, str]], book: set[tuple[str, str]]) -> tuple:
+        """Into a comprehension: its variables shadow any outer pairing of the same names."""
+        saved = (self.snapshot(), mine, book)
+        for name in mine:
+            self.bwd.pop(self.fwd.pop(name, None), None)
+        for name in book:
+            self.fwd.pop(self.bwd.pop(name, None), None)
+        return saved
+
+    def leave(self, saved: tuple) -> None:
+        """Out of a comprehension: the outer pairings come back; names paired inside stay paired,
+        except the comprehension's own variables."""
+        (fwd, bwd), mine, book = saved
+        fwd, bwd = dict(fwd), dict(bwd)
+        for k, v in self.fwd.items():
+            if k not in mine and v not in book and k not in fwd and v not in bwd:
+                fwd[k], bwd[v] = v, k
+        self.fwd, self.bwd = fwd, bwd
+
+    def forget_locals(self) -> None:
+        """A new function: its local names start unpaired (attributes stay paired)."""
+        self.restore(({k: v for k, v in self.fwd.items() if k[0] != "local"},
+                      {k: v for k, v in self.bwd.items() if k[0] != "local"}))
+
+
+def differ(mine: Node, book: Node, names: Renaming) -> tuple[Node, Node] | None:
+    """The first pair of nodes where ``mine`` and ``book`` differ, pairing names on the way
+    (``None``: the same code)."""
+    if mine.name or book.name:
+        if mine.name and book.name and names.bind(mine.name, book.name):
+            return None
+        return mine, book
+    if mine.kind != book.kind:
+        return mine, book
+    if mine.kind == "keywords":
+        return _keywords(mine, book, names)
+    if len(mine.children) != len(book.children):
+        return mine, book
+    saved = names.enter(_targets(mine), _targets(book)) if mine.kind in _SCOPES else None
+    try:
+        for a, b in zip(mine.children, book.children):
+            found = differ(a, b, names)
+            if found:
+                return found
+    finally:
+        if saved is not None:
+            names.leave(saved)
+    return None
+
+
+def _targets(node: Node) -> set[tuple[str, str]]:
+    """The names a comprehension's ``for`` clauses bind (its own, shadowing any outer ones)."""
+    return {n.name for g in node.children if g.kind == "for" for n in g.children[0].walk() if n.name}
+
+
+def _keywords(mine: Node, book: Node, names: Renaming) -> tuple[Node, Node] | None:
+    """Keyword arguments by name: a missing one is reported at the call, an extra one where it is."""
+    theirs = {k.kind: k for k in book.children}
+    ours = {k.kind: k for k in mine.children}
+    for kind, node in ours.items():
+        if kind not in theirs:
+            if kind.removeprefix("kw:") in names.extra_keywords:
+                continue
+            return node, book
+        found = differ(node, theirs[kind], names)
+        if found:
+            return found
+    for kind in theirs:
+        if kind not in ours:
+            return mine, book
+    return None

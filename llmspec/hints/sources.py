@@ -1,0 +1,190 @@
+"""The learner's code as text and syntax trees, read and never run, with where each line is.
+
+A target is a file, a package or a directory of files, a notebook (its code cells, numbered as the
+loader numbers them in its notes: every cell counts, from 1), or a live namespace (a Jupyter
+kernel's: the cells are IPython's input history, labelled ``In[14]`` as IPython's own tracebacks
+say).  The trusted grader reads a submission here too: parsing is safe, nothing is executed.
+"""
+from __future__ import annotations
+
+import ast
+import linecache
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmspec.stages import BOOK_ALIASES
+
+MAX_BYTES = 2_000_000  # a file larger than this is not a chapter-2 solution typed by hand
+Definition = ast.ClassDef | ast.FunctionDef
+
+
+@dataclass
+class Unit:
+    """One piece of the learner's code: a file (``file`` is its path as the learner knows it) or a
+    notebook cell (``cell`` is ``"14"`` or ``"In[14]"``)."""
+
+    text: str
+    tree: ast.Module
+    file: str = ""
+    cell: str = ""
+    lines: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.splitlines()
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    def where(self, line: int) -> dict[str, Any]:
+        """The report's location of ``line``: ``{"file", "cell", "line"}``."""
+        return {"file": self.file or None, "cell": self.cell or None, "line": line}
+
+
+def _parse(text: str, **where: str) -> Unit | None:
+    try:
+        return Unit(text, ast.parse(text), **where)
+    except (SyntaxError, ValueError):  # a cell that does not parse did not run either
+        return None
+
+
+def _cell_runs(source: str) -> bool:
+    """The loader skips a cell with IPython syntax (``!pip``, ``%matplotlib``): so do we."""
+    return bool(source.strip()) and not any(ln.lstrip().startswith(("!", "%", "?")) for ln in source.splitlines())
+
+
+def read_target(kind: str, location: str, display: str) -> list[Unit]:
+    """The units of a target on disk (``kind`` as :class:`llmspec.runtime.target.TargetSpec` says)."""
+    path = Path(location)
+    if kind == "notebook":
+        from llmspec.runtime.target import read_code_cells
+
+        try:
+            cells = read_code_cells(path, display)
+        except Exception:  # noqa: BLE001 - an unreadable notebook gets no hint, its verdict says why
+            return []
+        return [u for number, src in cells if _cell_runs(src) for u in [_parse(src, cell=str(number))] if u]
+    if kind in ("package", "directory"):
+        files = sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+        base = display.rstrip("/")
+        named = [(f, f"{base}/{f.relative_to(path).as_posix()}") for f in files]
+    elif kind == "file":
+        named = [(path, display)]
+    else:
+        return []
+    out = []
+    for file, shown in named:
+        try:
+            if file.stat().st_size > MAX_BYTES:
+                continue
+            unit = _parse(file.read_text(encoding="utf-8", errors="replace"), file=shown)
+        except OSError:
+            continue
+        if unit:
+            out.append(unit)
+    return out
+
+
+def read_namespace(namespace: dict[str, Any], objects: list[Any]) -> list[Unit]:
+    """The units behind a live namespace: the files that define ``objects`` (a script's globals, a
+    module the notebook imported), then IPython's input history when there is one (each entry
+    labelled ``In[n]``: a cell's definitions are not in any file)."""
+    out: list[Unit] = []
+    for name in dict.fromkeys(filename for obj in objects for filename in [_filename(obj)] if filename):
+        text = "".join(linecache.getlines(name)) if Path(name).is_file() else ""
+        unit = _parse(text, file=_shown(Path(name))) if text else None
+        if unit:
+            out.append(unit)
+    history = namespace.get("In")
+    if isinstance(history, list) and all(isinstance(s, str) for s in history):
+        out += [u for n, src in enumerate(history) if src.strip() for u in [_parse(src, cell=f"In[{n}]")] if u]
+    return out
+
+
+def _shown(path: Path) -> str:
+    """A file as the learner finds it: relative to the working directory when it is below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def kernel_cell(obj: Any) -> str | None:
+    """``In[n]`` for an object a Jupyter cell defined (from IPython's map of cell file names to
+    execution counts), ``None`` outside IPython."""
+    filename = _filename(obj)
+    shell = _ipython()
+    number = getattr(getattr(shell, "compile", None), "_filename_map", {}).get(filename) if filename else None
+    return f"In[{number}]" if isinstance(number, int) else None
+
+
+def _ipython() -> Any:
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def _filename(obj: Any) -> str | None:
+    """The file (or IPython cell name) a function or class was compiled from."""
+    candidates = [obj] if callable(obj) and hasattr(obj, "__code__") else list(vars(obj).values()) \
+        if isinstance(obj, type) else []
+    for candidate in candidates:
+        fn = getattr(candidate, "__func__", candidate)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            return code.co_filename
+    return None
+
+
+def definitions(units: list[Unit]) -> dict[str, tuple[Unit, Definition]]:
+    """Every top-level class and function, by name; a later definition wins (a notebook cell run
+    later, a file later in the package), as it would when the code runs."""
+    out: dict[str, tuple[Unit, Definition]] = {}
+    for unit in units:
+        for node in unit.tree.body:
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+                out[node.name] = (unit, node)
+    return out
+
+
+def find(units: list[Unit], name: str, prefer: str | None = None) -> tuple[Unit, Definition] | None:
+    """The definition of ``name`` (``Class.method`` for one nested in a class); ``prefer`` is the
+    cell label the live object came from, when known."""
+    outer, _, inner = name.partition(".")
+    pool = [u for u in units if u.cell == prefer] or units if prefer else units
+    found = definitions(pool).get(outer) or definitions(units).get(outer)
+    if found is None or not inner:
+        return found
+    unit, cls = found
+    member = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == inner), None)
+    return (unit, member) if member is not None else None
+
+
+def resolve(units: list[Unit], contract: str, strict: bool = False) -> str | None:
+    """The learner's name for a book name, read from the code as the loader finds it in the
+    namespace (:mod:`llmspec.runtime.names`): the exact name; unless ``strict``, the one name in
+    another letter case or an earlier book name; else a class's static (or mis-indented) method."""
+    defined = definitions(units)
+    if contract in defined:
+        return contract
+    if strict:
+        return None
+    wanted = {contract.lower(), *(a.lower() for a in BOOK_ALIASES.get(contract, ()))}
+    near = [n for n in defined if n.lower() in wanted]
+    if len(near) == 1:
+        return near[0]
+    if contract[0].isupper():
+        return None
+    nested = [f"{name}.{contract}" for name, (_unit, node) in defined.items() if isinstance(node, ast.ClassDef)
+              for member in node.body if isinstance(member, ast.FunctionDef) and member.name == contract
+              and _not_a_method(member)]
+    return nested[0] if len(nested) == 1 else None
+
+
+def _not_a_method(fn: ast.FunctionDef) -> bool:
+    static = any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in fn.decorator_list)
+    first = fn.args.args[0].arg if fn.args.args else None
+    return static or first not in ("self", "cls")
