@@ -42,13 +42,52 @@ def test_default_points_are_the_issue_defaults():
     assert c.max_score == 100
 
 
-@pytest.mark.parametrize("bad", ['[stages.nope]\npoints=1', '[assignment]\nedition="x"',
-                                 '[[tests]]\nweight=1', '[stages.bpe]\nvisibility="secret"', "[oops]"])
-def test_bad_config_is_one_clear_error(bad):
+@pytest.mark.parametrize("bad, named", [
+    ('[stages.nope]\npoints=1', "stages.nope"), ('[assignment]\nedition="x"', "assignment.edition"),
+    ('[[tests]]\nweight=1', "tests[0]"), ('[stages.bpe]\nvisibility="secret"', "stages.bpe.visibility"),
+    ("[oops]", "[oops]"), ('[assignment]\nnmae="x"', "assignment.nmae"), ("[limits]\ncall_timout=3", "limits.call_timout"),
+    ("[stages.dataset]\npionts=30", "stages.dataset.pionts"), ('[[tests]]\nmatch="*"\nwieght=2', "tests[0].wieght"),
+    ("[stages.bpe_scratch]\ntimeout=30", "stage bpe_scratch has no points"),
+    ('[assignment]\nstages=["dataset", "bpe_scratch"]', "stage bpe_scratch has no points"),
+    ("[stages.dataset]\npoints=true", "stages.dataset.points"), ("[limits]\nmemory_mb=0", "limits.memory_mb"),
+])
+def test_bad_config_is_one_line_that_names_the_key(bad, named):
     import tomllib
 
-    with pytest.raises(ValueError, match="grading config"):
-        parse_config(tomllib.loads(bad))
+    with pytest.raises(ValueError) as caught:
+        parse_config(tomllib.loads(bad), where="my.toml")
+    message = str(caught.value)
+    assert message.startswith("grading config my.toml: ") and named in message and "\n" not in message
+
+
+def test_a_config_says_only_what_it_changes():
+    """A config with one assignment key and one [[tests]] rule (no [stages.*] table) grades every
+    stage out of its default points: left-out keys keep the packaged defaults, stage points too."""
+    import tomllib
+
+    default = load_config()
+    partial = parse_config(tomllib.loads('[assignment]\nhidden_visibility = "hidden"\n'
+                                         '[[tests]]\nmatch = "test_dataset.py::*"\nvisibility = "hidden"\n'))
+    assert partial.stages == default.stages and partial.points == default.points and partial.max_score == 100
+    assert (partial.hypothesis_seed, partial.call_timeout, partial.edition) == (
+        default.hypothesis_seed, default.call_timeout, default.edition)
+    assert partial.visibility("test_dataset.py::test_x", "dataset") == "hidden"
+    one = parse_config(tomllib.loads("[stages.dataset]\npoints = 30\n"))
+    assert one.points == {**default.points, "dataset": 30} and one.max_score == 105
+    bonus = parse_config(tomllib.loads("[stages.bpe_scratch]\npoints = 10\n"))
+    assert bonus.stages == (*default.stages, "bpe_scratch") and bonus.max_score == 110
+    assert parse_config({}).fingerprint() == default.fingerprint()
+
+
+def test_a_config_error_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "c.toml").write_text("[stages.dataset]\npionts = 30\n")
+    proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(tmp_path / "missing.py"),
+                           "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "stages.dataset.pionts" in proc.stderr
 
 
 def test_stage_points_split_by_weight_and_missing_tests_fail_with_reason():
