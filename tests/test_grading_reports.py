@@ -247,8 +247,8 @@ def test_gradescope_bundle_has_executable_entry_points(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
         data[rel] = tmp_path / rel
-    blob = build_bundle(None, data, package="llmspec==0.1.0")
-    assert blob == build_bundle(None, data, package="llmspec==0.1.0")  # reproducible
+    blob = build_bundle(None, data, package="llmspec-ch02==0.1.0")
+    assert blob == build_bundle(None, data, package="llmspec-ch02==0.1.0")  # reproducible
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
         names = zf.namelist()
         assert {"setup.sh", "run_autograder", "grading.toml", "data/the-verdict.txt"} <= set(names)
@@ -256,7 +256,13 @@ def test_gradescope_bundle_has_executable_entry_points(tmp_path):
             assert zf.getinfo(exe).external_attr >> 16 & 0o111
         run = zf.read("run_autograder").decode()
         assert "/autograder/submission" in run and "--gradescope-out /autograder/results/results.json" in run
-        assert "torch==2.13.0" in zf.read("setup.sh").decode()
+        setup = zf.read("setup.sh").decode()
+        assert "torch==2.13.0" in setup and "pip install -q llmspec-ch02==0.1.0\n" in setup
+    with zipfile.ZipFile(io.BytesIO(build_bundle(None, data, package="llmspec-ch02>=0.1"))) as zf:
+        assert "pip install -q 'llmspec-ch02>=0.1'\n" in zf.read("setup.sh").decode()  # not a shell redirect
+    for unrelated in ("llmspec", "llmspec==0.3.18", " LLMSpec>=0.1"):  # the package index's other project
+        with pytest.raises(ValueError, match="unrelated project"):
+            build_bundle(None, data, package=unrelated)
 
 
 # --- exact points -------------------------------------------------------------------------------
