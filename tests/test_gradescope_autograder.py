@@ -45,13 +45,16 @@ cp /autograder/results/results.json "$WORK/results.json"
 """
 
 
-def run_as_gradescope(work: Path, submission: Path) -> dict:
+def run_as_gradescope(work: Path, submission: Path, config: str | None = None) -> dict:
     if os.geteuid() != 0 or not shutil.which("unshare"):
         prerequisite_missing("needs root and unshare(1) for a private mount namespace",
                              ci_must="CI must run the Gradescope autograder test (needs root and unshare)")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LLMSPEC_DATA", "TIKTOKEN_CACHE_DIR")}
-    proc = subprocess.run([sys.executable, "-m", "llmspec", "gradescope-bundle", "--out", str(work / "autograder.zip")],
-                          cwd=ROOT, env={**os.environ}, capture_output=True, text=True, timeout=120)
+    bundle = [sys.executable, "-m", "llmspec", "gradescope-bundle", "--out", str(work / "autograder.zip")]
+    if config is not None:
+        (work / "grading.toml").write_text(config)
+        bundle += ["--config", str(work / "grading.toml")]
+    proc = subprocess.run(bundle, cwd=ROOT, env={**os.environ}, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     shutil.copy(submission, work / submission.name)
     made = not os.path.exists("/autograder")
@@ -95,3 +98,29 @@ def test_run_autograder_writes_results_for_a_submission_that_exits_at_import(tmp
     assert first == {**data, "execution_time": first["execution_time"]}
     assert data["score"] == 0 and data["tests"] and all(t["status"] == "failed" for t in data["tests"])
     assert "exited" in data["tests"][0]["output"]
+
+
+def test_a_hidden_stage_stays_hidden_in_what_the_student_sees(tmp_path):
+    """A buggy dataset stage marked hidden, strict form: read the autograder's results.json as
+    Gradescope shows it to a student (tests/test_gradescope_view.py), before and after publication."""
+    from test_gradescope_view import student_view
+
+    sys.path.insert(0, str(ROOT / "tests" / "variants"))
+    try:
+        import make_buggy
+    finally:
+        sys.path.remove(str(ROOT / "tests" / "variants"))
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "ch02.py").write_text((make_buggy.ensure_generated() / "ds_stride_ignored.py").read_text())
+    data = run_as_gradescope(tmp_path, sub / "ch02.py", config='[assignment]\nhidden_visibility = "hidden"\n'
+                                                                '[stages.dataset]\nvisibility = "hidden"\n')
+    stage = data["extra_data"]["llmspec"]["stages"]["dataset"]
+    assert 0 < stage["score"] < 25 and 0 < data["score"] < 100  # both distinctive: 9.62 and 76.54 here
+    before = student_view(data, due_date_passed=True)
+    text = json.dumps(before, ensure_ascii=False)
+    assert "score" not in before and str(data["score"]) not in text and f"{stage['score']}" not in text
+    assert "Score:" not in before["output"] and not [t for t in before["tests"] if "dataset" in t["tags"]]
+    published = student_view(data, published=True)
+    assert published["score"] == data["score"]
+    assert any(t["output"].startswith(f"Score: {data['score']}/100") for t in published["tests"])

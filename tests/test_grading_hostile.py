@@ -117,7 +117,7 @@ def test_fake_output_and_files_do_not_reach_the_reports(graded_class):
     fake = json.loads((out / "fake_reports" / "results.json").read_text())
     assert fake["extra_data"]["llmspec"]["complete"] is True and fake["score"] < 15
     assert sorted(p.name for p in (out / "fake_reports").iterdir()) == [
-        "classroom_result.b64", "junit.xml", "pytest.log", "results.json"]
+        "classroom.env", "junit.xml", "pytest.log", "results.json"]
 
 
 def test_class_reports_exist_and_list_everyone(graded_class):

@@ -2,11 +2,9 @@
 shards, submission discovery, the Gradescope bundle.  Fast: nothing here runs the suite."""
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
-import xml.etree.ElementTree as ET
 import zipfile
 
 import pytest
@@ -15,7 +13,7 @@ from llmspec.grading import atomic, shard
 from llmspec.grading.config import load_config, parse_config
 from llmspec.grading.gradebook import gradebook_csv
 from llmspec.grading.html import report_html
-from llmspec.grading.results import classroom_result, clean, gradescope, junit_xml, load_valid
+from llmspec.grading.results import clean, gradescope, graded_tests, junit_xml, load_valid
 from llmspec.grading.scoring import Outcome, score, summary
 from llmspec.grading.submissions import discover
 
@@ -42,13 +40,52 @@ def test_default_points_are_the_issue_defaults():
     assert c.max_score == 100
 
 
-@pytest.mark.parametrize("bad", ['[stages.nope]\npoints=1', '[assignment]\nedition="x"',
-                                 '[[tests]]\nweight=1', '[stages.bpe]\nvisibility="secret"', "[oops]"])
-def test_bad_config_is_one_clear_error(bad):
+@pytest.mark.parametrize("bad, named", [
+    ('[stages.nope]\npoints=1', "stages.nope"), ('[assignment]\nedition="x"', "assignment.edition"),
+    ('[[tests]]\nweight=1', "tests[0]"), ('[stages.bpe]\nvisibility="secret"', "stages.bpe.visibility"),
+    ("[oops]", "[oops]"), ('[assignment]\nnmae="x"', "assignment.nmae"), ("[limits]\ncall_timout=3", "limits.call_timout"),
+    ("[stages.dataset]\npionts=30", "stages.dataset.pionts"), ('[[tests]]\nmatch="*"\nwieght=2', "tests[0].wieght"),
+    ("[stages.bpe_scratch]\ntimeout=30", "stage bpe_scratch has no points"),
+    ('[assignment]\nstages=["dataset", "bpe_scratch"]', "stage bpe_scratch has no points"),
+    ("[stages.dataset]\npoints=true", "stages.dataset.points"), ("[limits]\nmemory_mb=0", "limits.memory_mb"),
+])
+def test_bad_config_is_one_line_that_names_the_key(bad, named):
     import tomllib
 
-    with pytest.raises(ValueError, match="grading config"):
-        parse_config(tomllib.loads(bad))
+    with pytest.raises(ValueError) as caught:
+        parse_config(tomllib.loads(bad), where="my.toml")
+    message = str(caught.value)
+    assert message.startswith("grading config my.toml: ") and named in message and "\n" not in message
+
+
+def test_a_config_says_only_what_it_changes():
+    """A config with one assignment key and one [[tests]] rule (no [stages.*] table) grades every
+    stage out of its default points: left-out keys keep the packaged defaults, stage points too."""
+    import tomllib
+
+    default = load_config()
+    partial = parse_config(tomllib.loads('[assignment]\nhidden_visibility = "hidden"\n'
+                                         '[[tests]]\nmatch = "test_dataset.py::*"\nvisibility = "hidden"\n'))
+    assert partial.stages == default.stages and partial.points == default.points and partial.max_score == 100
+    assert (partial.hypothesis_seed, partial.call_timeout, partial.edition) == (
+        default.hypothesis_seed, default.call_timeout, default.edition)
+    assert partial.visibility("test_dataset.py::test_x", "dataset") == "hidden"
+    one = parse_config(tomllib.loads("[stages.dataset]\npoints = 30\n"))
+    assert one.points == {**default.points, "dataset": 30} and one.max_score == 105
+    bonus = parse_config(tomllib.loads("[stages.bpe_scratch]\npoints = 10\n"))
+    assert bonus.stages == (*default.stages, "bpe_scratch") and bonus.max_score == 110
+    assert parse_config({}).fingerprint() == default.fingerprint()
+
+
+def test_a_config_error_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "c.toml").write_text("[stages.dataset]\npionts = 30\n")
+    proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(tmp_path / "missing.py"),
+                           "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "stages.dataset.pionts" in proc.stderr
 
 
 def test_stage_points_split_by_weight_and_missing_tests_fail_with_reason():
@@ -84,7 +121,10 @@ def test_gradescope_schema_and_hidden_feedback():
     assert set(data) <= {"score", "execution_time", "output", "output_format", "visibility",
                          "stdout_visibility", "extra_data", "tests", "leaderboard"}
     assert isinstance(data["execution_time"], float) and data["score"] == g.score
-    for t in data["tests"]:
+    summary_test, *tests = data["tests"]  # a test is hidden: the summary waits for it (test_gradescope_view.py)
+    assert graded_tests(data) == tests and len(tests) == len(g.tests)
+    assert (summary_test["score"], summary_test["max_score"], summary_test["visibility"]) == (0, 0, "after_due_date")
+    for t in tests:
         assert set(t) == {"name", "number", "score", "max_score", "status", "output", "output_format",
                           "visibility", "tags"}
         assert t["status"] in ("passed", "failed") and t["visibility"] in ("visible", "after_due_date")
@@ -110,19 +150,43 @@ def test_outputs_are_truncated_and_control_chars_removed():
     assert len(out) <= 100 and "truncated" in out and "\x00" not in out
 
 
-def test_classroom_payload_v3():
-    g = graded({t: Outcome(t, s, True) for t, s in CANON})
-    payload = json.loads(base64.b64decode(classroom_result(g)))
-    assert payload["version"] == 3 and payload["status"] == "pass" and payload["max_score"] == 35
-    assert {"name", "status", "score", "message", "duration"} <= set(payload["tests"][0])
+def read_junit(g, tmp_path):
+    """The JUnit report as a real parser reads it (junitparser, a test dependency)."""
+    from junitparser import JUnitXml
+
+    (tmp_path / "junit.xml").write_text(junit_xml(g), encoding="utf-8")
+    suite = next(iter(JUnitXml.fromfile(str(tmp_path / "junit.xml"))))
+    return suite, {case.name.split("::")[-1]: [type(r).__name__ for r in case.result] for case in suite}
 
 
-def test_junit_xml_counts_failures():
-    g = graded({"test_a.py::t1": Outcome("test_a.py::t1", "tokenizer_v1", True)})
-    root = ET.fromstring(junit_xml(g))
-    suite = root.find("testsuite")
-    assert suite.get("tests") == "4" and suite.get("failures") == "3"
-    assert len(suite.findall("testcase/failure")) == 3
+def test_junit_counts_wrong_answers_as_failures_and_unjudged_tests_as_errors(tmp_path):
+    """A wrong answer is a <failure>; a test that never judged an answer is an <error>: one that did
+    not run (absent: t2, and the embeddings stage's only test), and every test of a stage whose tests
+    all failed with the one reason the plugin gives a stage that cannot run."""
+    loaded = {"test_a.py::t1": Outcome("test_a.py::t1", "tokenizer_v1", True),
+              "test_a.py::t3": Outcome("test_a.py::t3", "tokenizer_v1", False, "expected [1], got [2]")}
+    suite, results = read_junit(graded(loaded), tmp_path)
+    assert (suite.tests, suite.failures, suite.errors) == (4, 1, 2)
+    assert results == {"t1": [], "t2": ["Error"], "t3": ["Failure"], "e1": ["Error"]}
+    cannot_load = {t: Outcome(t, s, False, "cannot load alice.py: NameError: name 'torch' is not defined")
+                   for t, s in CANON}
+    suite, results = read_junit(graded(cannot_load), tmp_path)
+    assert (suite.tests, suite.failures, suite.errors) == (4, 0, 4)
+    flagged = {"test_a.py::t1": Outcome("test_a.py::t1", "tokenizer_v1", False, "error in test setup: boom", error=True),
+               "test_a.py::t2": Outcome("test_a.py::t2", "tokenizer_v1", False, "wrong"),
+               "test_a.py::t3": Outcome("test_a.py::t3", "tokenizer_v1", True),
+               "test_b.py::e1": Outcome("test_b.py::e1", "embeddings", False, "wrong")}
+    suite, results = read_junit(graded(flagged), tmp_path)
+    assert results == {"t1": ["Error"], "t2": ["Failure"], "t3": [], "e1": ["Failure"]}
+    error = next(c for c in suite if c.name.endswith("::t1")).result[0]
+    assert error.message == "error in test setup: boom" and suite.time >= 0
+
+
+def test_junit_a_submission_that_cannot_load_is_all_errors(tmp_path):
+    """The syntax error found before grading (status "problem"): every test an error, none a failure."""
+    suite, results = read_junit(graded({}, status="problem", reason="alice.py:3: syntax error"), tmp_path)
+    assert (suite.tests, suite.failures, suite.errors) == (4, 0, 4)
+    assert all(r == ["Error"] for r in results.values())
 
 
 def _results(n_pass: int, name: str):
@@ -208,8 +272,8 @@ def test_gradescope_bundle_has_executable_entry_points(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
         data[rel] = tmp_path / rel
-    blob = build_bundle(None, data, package="llmspec==0.1.0")
-    assert blob == build_bundle(None, data, package="llmspec==0.1.0")  # reproducible
+    blob = build_bundle(None, data, package="llmspec-ch02==0.1.0")
+    assert blob == build_bundle(None, data, package="llmspec-ch02==0.1.0")  # reproducible
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
         names = zf.namelist()
         assert {"setup.sh", "run_autograder", "grading.toml", "data/the-verdict.txt"} <= set(names)
@@ -217,27 +281,37 @@ def test_gradescope_bundle_has_executable_entry_points(tmp_path):
             assert zf.getinfo(exe).external_attr >> 16 & 0o111
         run = zf.read("run_autograder").decode()
         assert "/autograder/submission" in run and "--gradescope-out /autograder/results/results.json" in run
-        assert "torch==2.13.0" in zf.read("setup.sh").decode()
+        setup = zf.read("setup.sh").decode()
+        assert "torch==2.13.0" in setup and "pip install -q llmspec-ch02==0.1.0\n" in setup
+    with zipfile.ZipFile(io.BytesIO(build_bundle(None, data, package="llmspec-ch02>=0.1"))) as zf:
+        assert "pip install -q 'llmspec-ch02>=0.1'\n" in zf.read("setup.sh").decode()  # not a shell redirect
+    for unrelated in ("llmspec", "llmspec==0.3.18", " LLMSpec>=0.1"):  # the package index's other project
+        with pytest.raises(ValueError, match="unrelated project"):
+            build_bundle(None, data, package=unrelated)
 
 
 # --- exact points -------------------------------------------------------------------------------
-def test_largest_remainder_shares_sum_exactly_to_the_stage_points():
-    """Every test count a stage can have (1..80), equal and unequal weights, each stage's points of
-    the default config plus awkward ones: the shares are whole cents and add up to the points."""
+def test_stage_shares_are_whole_cents_that_add_up_to_the_stage_points():
+    """Every test count a stage can have (1..80), equal and unequal weights, all, none or every
+    other test passed, each stage's points of the default config plus awkward ones: the shares are
+    whole cents, add up to the points, and the passed tests' shares to what the stage earned."""
     from decimal import Decimal
 
-    from llmspec.grading.scoring import split_points
+    from llmspec.grading.scoring import earned_cents, stage_shares
 
     for points in (15, 10, 25, 20, 12.5, 33.33, 0.01, 7):
         for n in range(1, 81):
             for weights in ([1.0] * n, [float(1 + i % 3) for i in range(n)]):
-                shares = split_points(points, weights)
-                assert len(shares) == n
-                assert sum(Decimal(str(s)) for s in shares) == Decimal(str(points)), (points, n)
-                assert all(Decimal(str(s)) == Decimal(str(s)).quantize(Decimal("0.01")) for s in shares)
-                assert max(shares) - min(shares) <= points * 2 / sum(weights) + 0.01
-    assert split_points(15, [1.0] * 7) == [2.15, 2.15, 2.14, 2.14, 2.14, 2.14, 2.14]
-    assert split_points(10, [0.0, 0.0]) == [0.0, 0.0]
+                for passed in ([True] * n, [False] * n, [i % 2 == 0 for i in range(n)]):
+                    shares = stage_shares(points, weights, passed)
+                    assert len(shares) == n
+                    assert sum(Decimal(str(s)) for s in shares) == Decimal(str(points)), (points, n)
+                    assert all(Decimal(str(s)) == Decimal(str(s)).quantize(Decimal("0.01")) for s in shares)
+                    won = sum(Decimal(str(s)) for s, ok in zip(shares, passed) if ok)
+                    assert won * 100 == earned_cents(points, weights, passed)
+                    assert max(shares) - min(shares) <= points * 2 / sum(weights) + 0.02
+    assert stage_shares(15, [1.0] * 7, [True] * 7) == [2.15, 2.15, 2.14, 2.14, 2.14, 2.14, 2.14]
+    assert stage_shares(10, [0.0, 0.0], [True, False]) == [0.0, 0.0]
 
 
 def test_a_correct_submission_shows_full_marks_in_every_format(tmp_path):

@@ -19,8 +19,8 @@ from pathlib import Path
 from llmspec.commands import add_language_option
 
 EPILOG = """\
-reports: DIR/<submission>/results.json (Gradescope), junit.xml, classroom_result.b64 (GitHub
-Classroom runner 'result'), DIR/gradebook.csv, DIR/report.html.  Re-running resumes: submissions
+reports: DIR/<submission>/results.json (Gradescope), junit.xml, classroom.env (GitHub Classroom:
+a runner result per stage, for $GITHUB_ENV), DIR/gradebook.csv, DIR/report.html.  Re-running resumes: submissions
 whose results exist (same config) are skipped unless --force; the rest are graded longest-last-time first.
 exit codes: 0 all submissions graded, 2 bad usage/config, 3 book data missing, 4 internal error"""
 

@@ -1,6 +1,7 @@
 """``llmspec gradescope-bundle --out autograder.zip``: write the zip Gradescope's autograder runs.
 
-It holds ``setup.sh`` (installs torch 2.13.0 CPU, tiktoken and llmspec into a venv), ``run_autograder``
+It holds ``setup.sh`` (installs torch 2.13.0 CPU, then this project with tiktoken, pytest and Hypothesis,
+into a venv), ``run_autograder``
 (``llmspec grade /autograder/submission --gradescope-out /autograder/results/results.json``), the
 grading config and the book's data.  Exit codes: 0 written, 2 bad usage/config, 3 data missing.
 """
@@ -16,7 +17,9 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--out", default="autograder.zip", help="zip to write (default: autograder.zip)")
     p.add_argument("--config", default=None, help="grading TOML to ship (default: the packaged defaults)")
     p.add_argument("--package", default=None, metavar="REQUIREMENT",
-                   help="pip requirement for llmspec (default: bundle this source tree)")
+                   help="what setup.sh pip-installs for this project: a wheel's URL, or llmspec-ch02==VERSION "
+                        "once released (default: bundle this source tree and install it; not 'llmspec', "
+                        "an unrelated project on the package index)")
     p.set_defaults(func=run)
 
 

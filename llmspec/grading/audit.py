@@ -1,14 +1,14 @@
 """Read one submission's score back from every report format we write.
 
 Why: a student's total is seen in several tools (Gradescope adds the tests' ``score`` values, GitHub
-Classroom reads its payload, CI dashboards read JUnit, instructors the CSV and the HTML page).  A
+Classroom's reporter adds its runners' test scores, CI dashboards read JUnit, instructors the CSV and
+the HTML page).  A
 correct submission must show full marks in every one of them, so the tests and the grading
 benchmark check the written files, not the in-memory numbers.  Values are added as decimals (the
 way a spreadsheet shows them), so 2.14 + 2.14 + ... is compared exactly.
 """
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 from html import escape
 from pathlib import Path
+
+from llmspec.grading.classroom import js_number, notice, read_env, runner_points, to_fixed2
 
 
 def _dec(x: object) -> Decimal:
@@ -37,9 +39,12 @@ def shown_scores(out: Path, name: str) -> dict[str, tuple[Decimal, Decimal]]:
                                     sum((_dec(s["max_score"]) for s in meta["stages"].values()), Decimal(0)))
     props = {p.get("name"): p.get("value") for p in ET.parse(d / "junit.xml").iter("property")}
     found["junit.xml"] = (_dec(props["score"]), _dec(props["max_score"]))
-    payload = json.loads(base64.b64decode((d / "classroom_result.b64").read_text().strip()))
-    found["classroom payload"] = (sum((_dec(t["score"]) for t in payload["tests"]), Decimal(0)),
-                                  _dec(payload["max_score"]))
+    # the notice Classroom records, added in doubles as its reporter adds them, and its console lines
+    runners = read_env((d / "classroom.env").read_text("utf-8"))
+    total, maximum = notice(runners)
+    found["classroom notice"] = (_dec(js_number(total)), _dec(js_number(maximum)))
+    found["classroom console"] = (sum((_dec(to_fixed2(runner_points(r))) for r in runners.values()), Decimal(0)),
+                                  sum((_dec(js_number(r["max_score"])) for r in runners.values()), Decimal(0)))
     csv_path = out / "gradebook.csv"
     if csv_path.exists():
         for row in csv.DictReader(io.StringIO(csv_path.read_text("utf-8"))):

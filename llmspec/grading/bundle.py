@@ -10,6 +10,8 @@ the student's files in ``/autograder/submission``; the results must land in
 from __future__ import annotations
 
 import io
+import re
+import shlex
 import zipfile
 from pathlib import Path
 
@@ -44,6 +46,17 @@ fi
 """
 
 PROJECT_PARTS = ("pyproject.toml", "README.md", "llmspec", "spec_tests", "reference", "fixtures")
+DISTRIBUTION = "llmspec-ch02"  # pyproject.toml's name: the package index's "llmspec" is another project
+
+
+def check_requirement(package: str) -> str:
+    """``package`` unless it names the package index's unrelated "llmspec" project (which would
+    install an LLM client library and no ``llmspec grade``)."""
+    name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", package)
+    if name and re.sub(r"[-_.]+", "-", name.group(1)).lower() == "llmspec" and "/" not in package:
+        raise ValueError(f"--package {package}: the package index's 'llmspec' is an unrelated project; this one is "
+                         f"'{DISTRIBUTION}' (or give the path or URL of its wheel)")
+    return package
 
 
 def project_root() -> Path | None:
@@ -53,14 +66,15 @@ def project_root() -> Path | None:
 
 
 def build_bundle(config_text: str | None, data: dict[str, Path], package: str | None = None) -> bytes:
-    """The zip's bytes.  ``package`` is a pip requirement for llmspec; when None the source tree is
-    bundled and installed from ``/autograder/source/llmspec-src``; ``data`` maps
+    """The zip's bytes.  ``package`` is a pip requirement for this project (a wheel's path or URL, or
+    ``llmspec-ch02==VERSION`` once released); when None the source tree is bundled and installed from
+    ``/autograder/source/llmspec-src``; ``data`` maps
     ``the-verdict.txt``, ``gpt2/encoder.json``, ``gpt2/vocab.bpe`` to their files."""
     buf = io.BytesIO()
     root = project_root()
     if package is None and root is None:
         raise ValueError("llmspec is not running from a source checkout: pass --package REQUIREMENT")
-    install = package or "/autograder/source/llmspec-src"
+    install = shlex.quote(check_requirement(package)) if package else "/autograder/source/llmspec-src"
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         _add(zf, "setup.sh", SETUP_SH.format(install=install).encode(), 0o755)
         _add(zf, "run_autograder", RUN_AUTOGRADER.format().encode(), 0o755)

@@ -21,11 +21,12 @@ from llmspec.i18n import LANGUAGES
 from llmspec.stages import CORE_STAGES, STAGES
 
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
-# What a test written as ``hidden`` becomes in Gradescope's results.json.  Gradescope hides the
-# student's *total score* while any test with points is ``hidden``; ``after_due_date`` keeps the
-# total visible and still hides the test's details until the due date, which is what an instructor
-# writing "hidden" almost always means.  ``[assignment] hidden_visibility = "hidden"`` restores the
-# strict form.
+# What a test written as ``hidden`` becomes in Gradescope's results.json.  ``after_due_date`` (the
+# default) shows the tests, and Gradescope the student's total, after the due date: what an
+# instructor writing "hidden" almost always means.  ``hidden``: the tests are never shown; since
+# Gradescope would still show the total ("Test cases with visibility set to hidden don't affect
+# this", autograder docs/specs.md), the results hold a zero-point summary test released when the
+# grades are published, which keeps the total hidden until then (llmspec.grading.results).
 HIDDEN_AS: tuple[str, ...] = ("after_due_date", "after_published", "hidden")
 DEFAULT_HIDDEN_AS = "after_due_date"
 
@@ -99,6 +100,17 @@ def default_config_text() -> str:
     return resources.files("llmspec.grading").joinpath("default_points.toml").read_text("utf-8")
 
 
+# Every key a grading config may hold, per table: anything else is a typo that would otherwise be
+# ignored in silence (an instructor's `pionts = 10` must not grade a stage out of its default).
+KEYS: dict[str, tuple[str, ...]] = {
+    "assignment": ("name", "edition", "stages", "hypothesis_seed", "hidden_visibility", "language",
+                   "strict_names"),
+    "limits": ("stage_timeout", "call_timeout", "submission_timeout", "memory_mb", "max_output_chars"),
+    "stages": ("points", "visibility", "timeout"),
+    "tests": ("match", "weight", "visibility"),
+}
+
+
 def load_config(path: str | Path | None = None) -> GradingConfig:
     """Load ``path`` (or the packaged defaults); a bad file raises ``ValueError`` with one clear line."""
     text = default_config_text() if path is None else Path(path).read_text("utf-8")
@@ -109,84 +121,132 @@ def load_config(path: str | Path | None = None) -> GradingConfig:
     return parse_config(data, where=str(path or "default_points.toml"))
 
 
+def with_defaults(data: dict[str, Any], bad) -> dict[str, Any]:
+    """``data`` laid over the packaged defaults, key by key: a config says only what it changes, so
+    a file holding one ``[[tests]]`` rule still grades every stage out of its default points.  A
+    key the defaults do not know is refused by name (``bad`` builds the error)."""
+    for table in data:
+        if table not in KEYS:
+            raise bad(f"unknown table [{table}]; a config holds {', '.join(f'[{t}]' for t in KEYS)}")
+    defaults = tomllib.loads(default_config_text())
+    merged: dict[str, Any] = {}
+    for table in ("assignment", "limits"):
+        given = _table(data.get(table, {}), table, bad)
+        _known(given, table, table, bad)
+        merged[table] = {**defaults[table], **given}
+    given_stages = _table(data.get("stages", {}), "stages", bad)
+    merged["stages"] = {name: dict(table) for name, table in defaults["stages"].items()}
+    for name, table in given_stages.items():
+        if name not in STAGES:
+            raise bad(f"unknown stage [stages.{name}]; stages are {', '.join(STAGES)}")
+        table = _table(table, f"stages.{name}", bad)
+        _known(table, "stages", f"stages.{name}", bad)
+        merged["stages"][name] = {**merged["stages"].get(name, {}), **table}
+    rules = data.get("tests", [])
+    if not isinstance(rules, list):
+        raise bad("tests must be written as [[tests]] entries")
+    for i, rule in enumerate(rules):
+        _known(_table(rule, f"tests[{i}]", bad), "tests", f"tests[{i}]", bad)
+    merged["tests"] = rules
+    # optional stages (the bonus) are graded when the config gives them points
+    merged["optional"] = [n for n in given_stages if STAGES[n].optional]
+    return merged
+
+
+def _table(value: Any, where: str, bad) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad(f"{where} must be a table")
+    return value
+
+
+def _known(table: dict[str, Any], kind: str, where: str, bad) -> None:
+    for key in table:
+        if key not in KEYS[kind]:
+            table_name = "a [[tests]] entry" if kind == "tests" else f"[{where}]"
+            raise bad(f"unknown key {where}.{key}; {table_name} takes {', '.join(KEYS[kind])}")
+
+
+def _number(value: Any, where: str, bad, *, minimum: float = 0.0, strict: bool = False) -> float:
+    """A number (not a bool) >= ``minimum`` (> with ``strict``)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
+        value > minimum if strict else value >= minimum)
+    if not ok:
+        raise bad(f"{where} must be a number {'>' if strict else '>='} {minimum:g}, not {value!r}")
+    return float(value)
+
+
 def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
     def bad(msg: str) -> ValueError:
         return ValueError(f"grading config {where}: {msg}")
 
-    unknown = set(data) - {"assignment", "limits", "stages", "tests"}
-    if unknown:
-        raise bad(f"unknown table(s) {sorted(unknown)}")
-    assignment = data.get("assignment", {})
-    limits = data.get("limits", {})
-    stage_tables = data.get("stages", {})
-    edition = str(assignment.get("edition", "print"))
+    merged = with_defaults(data, bad)
+    assignment, limits, stage_tables = merged["assignment"], merged["limits"], merged["stages"]
+    edition = str(assignment["edition"])
     if edition not in EDITION_CHOICES:
-        raise bad(f"edition must be one of {EDITION_CHOICES}, not {edition!r}")
-    for name in stage_tables:
-        if name not in STAGES:
-            raise bad(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")
-    stages = tuple(assignment.get("stages") or [s for s in CORE_STAGES if s in stage_tables] or CORE_STAGES)
+        raise bad(f"assignment.edition must be one of {EDITION_CHOICES}, not {edition!r}")
+    listed = assignment.get("stages")
+    if listed is not None and (not isinstance(listed, list) or not listed
+                               or not all(isinstance(s, str) for s in listed)):
+        raise bad("assignment.stages must be a non-empty list of stage names")
+    stages = tuple(dict.fromkeys(listed or [*CORE_STAGES, *merged["optional"]]))
     for name in stages:
         if name not in STAGES:
-            raise bad(f"unknown stage {name!r} in assignment.stages")
+            raise bad(f"unknown stage {name!r} in assignment.stages; stages are {', '.join(STAGES)}")
     points: dict[str, float] = {}
     stage_vis: dict[str, str] = {}
     stage_timeouts: dict[str, float] = {}
     for name in stages:
         table = stage_tables.get(name, {})
-        pts = table.get("points", 0)
-        if not isinstance(pts, (int, float)) or pts < 0:
-            raise bad(f"stages.{name}.points must be a number >= 0")
-        points[name] = float(pts)
+        if "points" not in table:
+            raise bad(f"stage {name} has no points: add [stages.{name}] points = N")
+        points[name] = _number(table["points"], f"stages.{name}.points", bad)
         vis = table.get("visibility", "visible")
         if vis not in VISIBILITIES:
             raise bad(f"stages.{name}.visibility must be one of {VISIBILITIES}")
         stage_vis[name] = vis
         if "timeout" in table:
-            if not isinstance(table["timeout"], (int, float)) or table["timeout"] <= 0:
-                raise bad(f"stages.{name}.timeout must be a number of seconds > 0")
-            stage_timeouts[name] = float(table["timeout"])
+            stage_timeouts[name] = _number(table["timeout"], f"stages.{name}.timeout", bad, strict=True)
     rules = []
-    for i, t in enumerate(data.get("tests", [])):
+    for i, t in enumerate(merged["tests"]):
         if "match" not in t:
             raise bad(f"tests[{i}] needs a 'match' pattern")
         w = t.get("weight")
-        if w is not None and (not isinstance(w, (int, float)) or w < 0):
-            raise bad(f"tests[{i}].weight must be a number >= 0")
+        if w is not None:
+            w = _number(w, f"tests[{i}].weight", bad)
         vis = t.get("visibility")
         if vis is not None and vis not in VISIBILITIES:
             raise bad(f"tests[{i}].visibility must be one of {VISIBILITIES}")
-        rules.append(TestRule(str(t["match"]), None if w is None else float(w), vis))
-    strict = assignment.get("strict_names", False)
+        rules.append(TestRule(str(t["match"]), w, vis))
+    strict = assignment["strict_names"]
     if not isinstance(strict, bool):
         raise bad("assignment.strict_names must be true or false")
     seed = assignment.get("hypothesis_seed")
-    stage_timeout = limits.get("stage_timeout", 60)
-    if not isinstance(stage_timeout, (int, float)) or stage_timeout <= 0:
-        raise bad("limits.stage_timeout must be a number of seconds > 0")
-    stage_timeout = float(stage_timeout)
-    hidden_as = assignment.get("hidden_visibility", DEFAULT_HIDDEN_AS)
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise bad(f"assignment.hypothesis_seed must be a whole number, not {seed!r}")
+    stage_timeout = _number(limits["stage_timeout"], "limits.stage_timeout", bad, strict=True)
+    hidden_as = assignment["hidden_visibility"]
     if hidden_as not in HIDDEN_AS:
         raise bad(f"assignment.hidden_visibility must be one of {HIDDEN_AS}")
     language = assignment.get("language")
     if language is not None and language not in LANGUAGES:
         raise bad(f"assignment.language must be one of {LANGUAGES}, not {language!r}")
+    submission_timeout = limits.get("submission_timeout")
     return GradingConfig(
-        name=str(assignment.get("name", "llmspec")),
+        name=str(assignment["name"]),
         edition=edition,
         stages=stages,
         points=points,
         stage_visibility=stage_vis,
         rules=tuple(rules),
-        hypothesis_seed=None if seed is None else int(seed),
+        hypothesis_seed=seed,
         # the outer safety net: by default every stage's budget plus two minutes of start-up
-        submission_timeout=float(limits.get("submission_timeout", sum(
-            stage_timeouts.get(s, stage_timeout) for s in stages) + 120)),
-        call_timeout=float(limits.get("call_timeout", 10)),
+        submission_timeout=sum(stage_timeouts.get(s, stage_timeout) for s in stages) + 120
+        if submission_timeout is None else _number(submission_timeout, "limits.submission_timeout", bad, strict=True),
+        call_timeout=_number(limits["call_timeout"], "limits.call_timeout", bad, strict=True),
         stage_timeout=stage_timeout,
         stage_timeouts=stage_timeouts,
-        memory_mb=int(limits.get("memory_mb", 2048)),
-        max_output_chars=int(limits.get("max_output_chars", 2000)),
+        memory_mb=int(_number(limits["memory_mb"], "limits.memory_mb", bad, strict=True)),
+        max_output_chars=int(_number(limits["max_output_chars"], "limits.max_output_chars", bad, strict=True)),
         hidden_visibility=str(hidden_as),
         language=None if language is None else str(language),
         strict_names=strict,

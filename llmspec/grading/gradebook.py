@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+from llmspec.grading.results import graded_tests
 from llmspec.grading.scoring import first_line
 
 
@@ -18,7 +19,7 @@ def _cell(value: object) -> object:
 
 def row_for(data: dict, stages: list[str]) -> dict:
     meta = data["extra_data"]["llmspec"]
-    tests = data["tests"]
+    tests = graded_tests(data)
     max_score = meta["max_score"]
     failed = [t for t in tests if t["status"] != "passed"]
     feedback = meta.get("reason") or (f"{failed[0]['tags'][0]}: {first_line(failed[0]['output'])}" if failed else "")

@@ -11,6 +11,7 @@ import statistics
 from html import escape
 
 from llmspec.grading.gradebook import row_for, stages_of
+from llmspec.grading.results import graded_tests
 from llmspec.grading.scoring import add_points, fmt_points
 from llmspec.i18n import _, language
 from llmspec.stages import STAGES
@@ -78,7 +79,7 @@ def report_html(results: list[dict], title: str | None = None) -> str:
     # per-test pass rates, in the suite's order (number), with their stage
     tests: dict[str, dict] = {}
     for d in results:
-        for t in d["tests"]:
+        for t in graded_tests(d):
             e = tests.setdefault(t["name"], {"stage": t["tags"][0], "number": t.get("number", ""), "passed": 0, "n": 0})
             e["passed"] += t["status"] == "passed"
             e["n"] += 1

@@ -1,4 +1,4 @@
-"""Writing the report tree: ``DIR/<name>/{results.json,junit.xml,classroom_result.b64}``,
+"""Writing the report tree: ``DIR/<name>/{results.json,junit.xml,classroom.env}``,
 ``DIR/gradebook.csv`` and ``DIR/report.html``.
 
 A submission's directory is assembled in a staging directory and renamed into place, with
@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 
 from llmspec.grading import atomic
+from llmspec.grading.classroom import classroom_env
 from llmspec.grading.config import GradingConfig
 from llmspec.grading.gradebook import gradebook_csv
 from llmspec.grading.html import report_html
-from llmspec.grading.results import classroom_result, gradescope, junit_xml, load_valid
+from llmspec.grading.results import gradescope, junit_xml, load_valid
 from llmspec.grading.scoring import Graded
 
 
@@ -22,7 +23,7 @@ def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | No
     data = gradescope(g, config.fingerprint(), config.max_output_chars, config.name)
     stage = atomic.staging_dir(out, g.name)
     (stage / "junit.xml").write_text(junit_xml(g), encoding="utf-8")
-    (stage / "classroom_result.b64").write_text(classroom_result(g) + "\n", encoding="utf-8")
+    (stage / "classroom.env").write_text(classroom_env(g), encoding="utf-8")
     if log is not None and log.is_file():
         (stage / "pytest.log").write_bytes(log.read_bytes()[-200_000:])
     (stage / "results.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

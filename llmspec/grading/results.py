@@ -5,21 +5,25 @@
   ``extra_data``, ``tests[]`` with ``name``, ``number``, ``score``, ``max_score``, ``status``
   (``passed|failed``), ``output`` (truncated), ``visibility``, ``tags``.  The spec has no top-level
   ``max_score``; ours is in ``extra_data.llmspec`` with the stage totals.
-* GitHub Classroom runner payload: ``result`` = base64 of ``{"version": 3, "status", "max_score",
-  "tests": [{"name", "status", "score", "message", "duration", ...}]}`` (classroom-resources
-  autograding-python-grader); its reporter scores pass-count/test-count, ignoring per-test ``score``.
-* JUnit XML for CI dashboards (the instructor's view: hidden tests keep their details).
+  While a test is concealed from the student (visibility other than ``visible``), the top-level
+  ``output``, which Gradescope always shows, carries neither the total nor the points of a stage
+  holding a concealed test; the whole summary goes into a zero-point test released with them
+  (:func:`summary_test`).
+* GitHub Classroom runner results: :mod:`llmspec.grading.classroom`.
+* JUnit XML for CI dashboards (the instructor's view: hidden tests keep their details); a test that
+  did not judge an answer (the submission could not load, the test did not run) is an ``<error>``,
+  a wrong answer a ``<failure>``.
 """
 from __future__ import annotations
 
-import base64
 import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from llmspec import __version__
-from llmspec.grading.scoring import Graded, student_message, summary
+from llmspec.grading.scoring import Graded, GradedTest, release_of, student_message, summary
+from llmspec.i18n import _
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -34,27 +38,31 @@ def clean(text: str, limit: int) -> str:
 
 
 def gradescope(g: Graded, config_fingerprint: str, max_chars: int = 2000, assignment: str = "") -> dict:
+    concealed = [t for t in g.tests if not t.shown]
+    tests = [
+        {
+            "name": t.test_id,
+            "number": t.number,
+            "score": t.score,
+            "max_score": t.max_score,
+            "status": "passed" if t.passed else "failed",
+            "output": clean(student_message(t), max_chars),
+            "output_format": "text",
+            "visibility": t.visibility,
+            "tags": [t.stage],
+        }
+        for t in g.tests
+    ]
+    if concealed:
+        tests.insert(0, summary_test(g, concealed, max_chars))
     return {
         "score": g.score,
         "execution_time": float(g.execution_time),
-        "output": clean(summary(g), max_chars * 4),
+        "output": clean(summary(g, student=True), max_chars * 4),
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [
-            {
-                "name": t.test_id,
-                "number": t.number,
-                "score": t.score,
-                "max_score": t.max_score,
-                "status": "passed" if t.passed else "failed",
-                "output": clean(student_message(t), max_chars),
-                "output_format": "text",
-                "visibility": t.visibility,
-                "tags": [t.stage],
-            }
-            for t in g.tests
-        ],
+        "tests": tests,
         "extra_data": {
             "llmspec": {
                 "version": __version__,
@@ -74,39 +82,39 @@ def gradescope(g: Graded, config_fingerprint: str, max_chars: int = 2000, assign
     }
 
 
-def classroom_payload(g: Graded) -> dict:
-    status = "pass" if all(t.passed for t in g.tests) else ("fail" if g.status == "graded" else "error")
+def summary_test(g: Graded, concealed: list[GradedTest], max_chars: int) -> dict:
+    """The whole summary (total, every stage's points) as a zero-point test, shown when the concealed
+    tests are: after the due date, or (``after_published``, ``hidden``) when the grades are published.
+
+    Why a test: Gradescope shows the top-level ``output`` at once, and hides a student's total while a
+    test is not yet shown, except a ``hidden`` one ("Test cases with visibility set to hidden don't
+    affect this", gradescope/autograder_samples docs/specs.md).  A test with points marked ``hidden``
+    would leave the total, hence what the hidden tests earned, in view; this test keeps it hidden."""
     return {
-        "version": 3,
-        "status": status,
-        "max_score": g.max_score,
-        "tests": [
-            {
-                "name": t.test_id,
-                "status": "pass" if t.passed else "fail",
-                "score": t.score,
-                "message": clean(student_message(t), 500),
-                "test_code": "",
-                "filename": "",
-                "line_no": 0,
-                "duration": t.duration,
-            }
-            for t in g.tests
-        ],
+        "name": _("Total score and points per stage"),
+        "number": "0",
+        "score": 0.0,
+        "max_score": 0.0,
+        "status": "passed",
+        "output": clean(summary(g), max_chars * 4),
+        "output_format": "text",
+        "visibility": release_of(concealed),
+        "tags": [],
+        "extra_data": {"llmspec_summary": True},
     }
 
 
-def classroom_result(g: Graded) -> str:
-    """The value of the runner step's ``result`` output."""
-    return base64.b64encode(json.dumps(classroom_payload(g)).encode()).decode()
+def graded_tests(data: dict) -> list[dict]:
+    """The graded tests of a ``results.json`` (without :func:`summary_test`)."""
+    return [t for t in data["tests"] if not (t.get("extra_data") or {}).get("llmspec_summary")]
 
 
 def junit_xml(g: Graded, max_chars: int = 20000) -> str:
-    failures = sum(not t.passed for t in g.tests)
-    suites = ET.Element("testsuites", name="llmspec", tests=str(len(g.tests)),
-                        failures=str(failures), errors="0", time=f"{g.execution_time:.3f}")
-    suite = ET.SubElement(suites, "testsuite", name=g.name, tests=str(len(g.tests)),
-                          failures=str(failures), errors="0", skipped="0", time=f"{g.execution_time:.3f}")
+    errors = sum(not t.passed and t.error for t in g.tests)
+    failures = sum(not t.passed for t in g.tests) - errors
+    counts = {"tests": str(len(g.tests)), "failures": str(failures), "errors": str(errors)}
+    suites = ET.Element("testsuites", name="llmspec", **counts, time=f"{g.execution_time:.3f}")
+    suite = ET.SubElement(suites, "testsuite", name=g.name, **counts, skipped="0", time=f"{g.execution_time:.3f}")
     props = ET.SubElement(suite, "properties")
     for key, value in (("score", g.score), ("max_score", g.max_score), ("status", g.status), ("source", g.source)):
         ET.SubElement(props, "property", name=key, value=clean(str(value), 1000))
@@ -116,7 +124,8 @@ def junit_xml(g: Graded, max_chars: int = 20000) -> str:
         if not t.passed:
             msg = clean(t.message, max_chars)
             first = msg.splitlines()[0] if msg.strip() else "failed"
-            fail = ET.SubElement(case, "failure", message=first[:500], type="AssertionError")
+            fail = ET.SubElement(case, "error" if t.error else "failure", message=first[:500],
+                                 type="NotJudged" if t.error else "AssertionError")
             fail.text = msg
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -7,6 +7,7 @@ with the reason, never a dropped one; the maximum score is the same for the whol
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from llmspec.grading.config import GradingConfig
 from llmspec.i18n import _
@@ -28,6 +29,7 @@ class Outcome:
     passed: bool
     message: str = ""
     duration: float = 0.0
+    error: bool = False  # it stopped before judging an answer (a set-up error), where the runner knows
 
 
 @dataclass
@@ -41,6 +43,7 @@ class GradedTest:
     visibility: str
     message: str
     duration: float
+    error: bool = False  # not judged (could not load, did not run): JUnit's <error>, Classroom's "error"
 
     @property
     def shown(self) -> bool:
@@ -95,23 +98,63 @@ def add_points(values) -> float:
     return sum(cents(v) for v in values) / 100
 
 
-def split_points(total: float, weights: list[float]) -> list[float]:
-    """Split ``total`` points over ``weights`` at two decimals by the largest-remainder method: each
-    share is rounded down to the cent, and the cents left over go to the largest remainders (ties:
-    the earlier test), so the shares sum to exactly ``total``; a zero weight gets zero."""
-    whole = cents(total)
+def split_cents(whole: int, weights: list[float]) -> list[int]:
+    """Split ``whole`` cents over ``weights`` by the largest-remainder method: each share is rounded
+    down to the cent, and the cents left over go to the largest remainders (ties: the earlier test),
+    so the shares sum to exactly ``whole``; a zero weight gets zero."""
     weight_sum = sum(weights)
     if not weights:
         return []
     if weight_sum <= 0:
-        return [0.0] * len(weights)
+        return [0] * len(weights)
     exact = [whole * w / weight_sum for w in weights]
     floors = [int(x) for x in exact]
     left = whole - sum(floors)
     order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:left]:
         floors[i] += 1
-    return [c / 100 for c in floors]
+    return floors
+
+
+def earned_cents(points: float, weights: list[float], passed: list[bool]) -> int:
+    """What a stage earns, in cents: ``points`` x the passed share of its tests' weight, rounded half
+    up from the double ``passed / total * points``.
+
+    Why this double: GitHub Classroom's reporter prints each runner's (here: each stage's) points as
+    ``(passed / tests.length * max_score).toFixed(2)`` (autograding-grading-reporter v1,
+    ConsoleResults), and toFixed rounds the double's exact value half up.  Computed the same way,
+    the stage's score and the line a student reads there agree to the cent (when every weight is 1,
+    as the reporter assumes)."""
+    total = sum(weights)
+    if total <= 0:
+        return 0
+    return half_up_cents(sum(w for w, ok in zip(weights, passed) if ok) / total * points)
+
+
+def half_up_cents(x: float) -> int:
+    """``x`` in cents, rounded half up from the double's exact value (JavaScript's ``toFixed(2)``)."""
+    return int(Decimal(x).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
+
+
+def stage_shares(points: float, weights: list[float], passed: list[bool]) -> list[float]:
+    """Each test's points in a stage: the cents the stage earned (:func:`earned_cents`) split over
+    its passed tests and the rest over the others, each by weight and largest remainder, so the
+    shares add up to exactly ``points`` and the passed tests' shares to exactly the stage's score."""
+    won = split_cents(earned_cents(points, weights, passed), [w for w, ok in zip(weights, passed) if ok])
+    lost = split_cents(cents(points) - sum(won), [w for w, ok in zip(weights, passed) if not ok])
+    won_it, lost_it = iter(won), iter(lost)
+    return [(next(won_it) if ok else next(lost_it)) / 100 for ok in passed]
+
+
+def one_reason(got: list[Outcome | None]) -> bool:
+    """Whether these tests (two or more) all failed with one and the same message.
+
+    That is how tests that cannot run fail, so they are errors (JUnit's ``<error>``, Classroom's
+    "error"), not failures: before a test calls anything, the plugin fails every test of a target
+    that did not load with its load error, and every test of a stage whose names are missing with
+    "not implemented".  A test that did not run at all, or one the runner reports as an error, is
+    an error too (:func:`score`); a wrong answer is a failure."""
+    return len(got) > 1 and all(o is not None and not o.passed for o in got) and len({o.message for o in got}) == 1
 
 
 def score(
@@ -130,31 +173,35 @@ def score(
 ) -> Graded:
     """Score ``outcomes`` against ``canonical`` ``[(test_id, stage)]``; absent tests fail with
     ``missing_reason``.  A stage with no canonical test gets one placeholder test so its points stay
-    in the maximum."""
+    in the maximum.  A stage earns its points x the passed share of its tests' weight, to the cent
+    (:func:`earned_cents`); each test's share of it is :func:`stage_shares`."""
     by_stage: dict[str, list[str]] = {s: [] for s in config.stages}
     for test_id, stage in canonical:
         if stage in by_stage:
             by_stage[stage].append(test_id)
+    by_stage = {stage: _judged_kind(ids, outcomes) for stage, ids in by_stage.items()}
+    # the target did not load: every test of every stage failed with that one reason
+    not_loaded = one_reason([outcomes.get(t) for ids in by_stage.values() for t in ids])
     tests: list[GradedTest] = []
     notes = list(notes or [])
     for s_index, stage in enumerate(config.stages, start=1):
-        by_stage[stage] = _judged_kind(by_stage[stage], outcomes)
         if any(judged_from_state(t) for t in by_stage[stage]):
             notes.append(_("{stage}: judged from state (the variables your code left, as in the book's "
                            "inline cells of {section}), not through {names}").format(
                                stage=stage, section=STAGES[stage].section, names=", ".join(STAGES[stage].names)))
         ids = by_stage[stage] or [f"{stage}::(no tests collected)"]
-        shares = split_points(config.points[stage], [config.weight(t) for t in ids])
-        for t_index, (test_id, share) in enumerate(zip(ids, shares), start=1):
-            got = outcomes.get(test_id)
-            passed = bool(got and got.passed)
-            message = got.message if got else (
+        got = [outcomes.get(t) for t in ids]
+        passed = [bool(o and o.passed) for o in got]
+        shares = stage_shares(config.points[stage], [config.weight(t) for t in ids], passed)
+        stopped = not_loaded or one_reason(got)
+        for t_index, (test_id, o, ok, share) in enumerate(zip(ids, got, passed, shares), start=1):
+            message = o.message if o else (
                 missing_reason if by_stage[stage] else _("no test of this stage was collected by the suite"))
             tests.append(GradedTest(
                 test_id=test_id, stage=stage, number=f"{s_index}.{t_index}",
-                score=share if passed else 0.0, max_score=share, passed=passed,
+                score=share if ok else 0.0, max_score=share, passed=ok,
                 visibility=config.visibility(test_id, stage), message=message or "",
-                duration=round(got.duration, 4) if got else 0.0,
+                duration=round(o.duration, 4) if o else 0.0, error=not ok and (o is None or o.error or stopped),
             ))
     return Graded(name, source, status, tests, round(execution_time, 3), reason, notes, list(flags or []))
 
@@ -207,9 +254,22 @@ def with_listing_hints(g: Graded, target: str | None, edition: str, strict_names
     return g
 
 
-def summary(g: Graded) -> str:
-    """The submission-level feedback: the actionable line first, then one line per stage."""
-    lines = [_("Score: {score}/{max_score}").format(score=fmt_points(g.score), max_score=fmt_points(g.max_score))]
+def release_of(concealed: list[GradedTest]) -> str:
+    """When a student may see what these concealed tests hide (the total, their stages' points):
+    after the due date when all of them are shown then, else once the grades are published (a
+    ``hidden`` test is never shown: its points wait for the publication)."""
+    return "after_due_date" if all(t.visibility == "after_due_date" for t in concealed) else "after_published"
+
+
+def summary(g: Graded, student: bool = False) -> str:
+    """The submission-level feedback: the actionable line first, then one line per stage.
+
+    ``student``: what a student may read while hidden tests are concealed (Gradescope's top-level
+    ``output`` is always shown): no total, and no line for a stage that holds a hidden test, whose
+    points would tell what the hidden tests earned."""
+    concealed = {t.stage for t in g.tests if not t.shown} if student else set()
+    lines = [] if concealed else [_("Score: {score}/{max_score}").format(
+        score=fmt_points(g.score), max_score=fmt_points(g.max_score))]
     lines += attempts.lines(g.flags)
     if g.status != "graded":
         lines.insert(0, g.reason)
@@ -225,10 +285,18 @@ def summary(g: Graded) -> str:
         lines.append(_("First failure ({stage}): {message}").format(
             stage=failed_visible[0].stage, message=first_line(failed_visible[0].message)))
     for stage, tot in g.stage_totals().items():
+        if stage in concealed:
+            continue
         vis = [t for t in visible if t.stage == stage]
         title = stage_title(stage)
         lines.append(f"  {stage:<13} {fmt_points(tot['score']):>6}/{fmt_points(tot['max_score']):<4} " + _(
             "pts  {passed}/{total} visible tests passed  ({title})").format(
             passed=sum(t.passed for t in vis), total=len(vis), title=title))
+    if concealed:
+        stages = ", ".join(s for s in g.stage_totals() if s in concealed)
+        lines.append(_("Your total and the points of {stages} are shown after the due date.").format(stages=stages)
+                     if release_of(hidden) == "after_due_date" else
+                     _("Your total and the points of {stages} are shown when the grades are published.").format(
+                         stages=stages))
     lines.extend(g.notes)
     return "\n".join(lines)
