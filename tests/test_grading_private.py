@@ -86,6 +86,8 @@ def check_class(out: Path, want: dict[str, tuple[set[str], float | None]]) -> No
         # what it was after is named (an import also opens the grader's directory: both may show)
         assert flags <= seen and bool(seen) == bool(flags), (name, r.get("extra_data"), r["output"][:600])
         assert set(rows[name]["flags"].split()) == seen, (name, rows[name])
+        runners = (out / name / "classroom.env").read_text().splitlines()[0].partition("=")[2].split(",")
+        assert ("attempts" in runners) == bool(flags), (name, runners)  # what a Classroom student reads
         if flags:
             assert "not allowed" in r["output"] or "links are not followed" in r["output"], r["output"]
     report = (out / "report.html").read_text()

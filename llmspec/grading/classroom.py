@@ -27,6 +27,7 @@ import json
 import math
 
 from llmspec.grading.results import clean
+from llmspec.sandbox import attempts
 from llmspec.grading.scoring import Graded, GradedTest, cents, first_line, half_up_cents, student_message
 
 RUNNERS_VAR = "LLMSPEC_RUNNERS"
@@ -91,6 +92,11 @@ def runner_results(g: Graded) -> dict[str, dict]:
         status = ("fail" if "fail" in statuses else "error" if "error" in statuses or g.status != "graded"
                   else "pass")
         out[stage] = {"version": 3, "status": status, "max_score": totals["max_score"], "tests": tests}
+    if g.flags:  # attempts on what a submission may not see: a runner of no points, one line each
+        lines = attempts.lines(g.flags)
+        out["attempts"] = {"version": 3, "status": "fail", "max_score": 0, "tests": [
+            {"name": "attempts", "status": "fail", "score": 0, "message": lines[0],
+             "test_code": clean("\n".join(lines), EXPLANATION_CHARS), "filename": "", "line_no": 0, "duration": 0}]}
     return out
 
 
