@@ -16,10 +16,9 @@ import json
 import os
 import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -27,7 +26,7 @@ from llmspec.editions import AUTO, EDITION_CHOICES, check_edition
 from llmspec.i18n import _
 from llmspec.stages import CORE_STAGES, STAGES, judged_from_state, parse_stages
 from llmspec.runtime.target import parse_impl_map
-from llmspec.verdict import missing_lines, not_implemented, status_text, table_header, table_row
+from llmspec.verdict import missing_lines, not_implemented, table_header, table_row
 
 ENV = {
     "impl": "LLMSPEC_IMPL",
@@ -238,15 +237,11 @@ class Run:
 
         limits = dict(s.limits)
         budgets = {k.partition(".")[2]: float(limits.pop(k)) for k in list(limits) if k.startswith("stage_timeout.")}
-        default_budget = limits.pop("stage_timeout", None)
+        if budgets:
+            limits["stage_timeouts"] = budgets
         try:
             self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate,
                                         strict_names=s.strict_names, **limits)
-            if s.isolate:  # a fault inside one stage costs that stage only (see llmspec.runtime.faults)
-                from llmspec.runtime.faults import StageGuard
-
-                self.adapter = StageGuard(self.adapter, budgets,
-                                          None if default_budget is None else float(default_budget))
             self.description = self.adapter.describe()
         except DataError:
             raise
@@ -260,7 +255,7 @@ class Run:
 
     def close(self) -> None:
         if self.adapter is not None:
-            self.faults = dict(getattr(self.adapter, "faults", {}))  # for the summary, after the close
+            self.faults = dict(self.adapter.faults)  # for the summary, after the close
             if self.adapter is not self.settings.preset:  # the caller's (llmspec.suite.Preset) stays open
                 self.adapter.close()
             self.adapter = None
@@ -292,7 +287,6 @@ def activate(config: pytest.Config) -> None:
     run = Run(settings)
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(Reporter(run), "llmspec-reporter")
-    _cheap_final_gc(config)
 
 
 def _no_local_constants() -> None:
@@ -324,17 +318,6 @@ def _hypothesis_storage_outside_cwd() -> None:
         set_hypothesis_home_dir(str(user_cache_root() / "hypothesis"))
     except (ImportError, OSError):
         pass
-
-
-def _cheap_final_gc(config: pytest.Config) -> None:
-    """pytest's unraisable-exception check runs ``gc.collect()`` five times at exit; with torch's
-    object graph loaded that alone cost ~1 s per run.  The suite freezes the imported heap after
-    collection (:func:`_freeze_heap`), so one collection still finds every cycle the tests made."""
-    try:
-        from _pytest.unraisableexception import gc_collect_iterations_key
-    except ImportError:  # a pytest without the knob: correct, only slower
-        return
-    config.stash[gc_collect_iterations_key] = 1
 
 
 def _freeze_heap() -> None:
@@ -407,7 +390,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
         pytest.fail(run.load_error, pytrace=False)
     if stage in run.missing:
         pytest.fail(not_implemented(stage, run.missing[stage], run.description.get("hints", {})), pytrace=False)
-    refused = getattr(run.adapter, "not_run", lambda: None)()
+    refused = run.adapter.not_run()
     if refused:  # an earlier test of this stage timed out or killed the worker
         pytest.fail(refused, pytrace=False)
 
@@ -417,7 +400,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tell a stage-guarded adapter which stage the coming calls (fixtures included) belong to."""
     run = get_run(item.config)
     stage = run.item_stage.get(item.nodeid) if run is not None else None
-    if stage and stage != "?" and hasattr(run.adapter, "begin_stage"):
+    if stage and stage != "?" and run.adapter is not None:
         run.adapter.begin_stage(stage)
 
 
@@ -528,49 +511,6 @@ def failure_message(report: pytest.TestReport) -> str:
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
 
 
-_DIGESTS: dict[Any, bytes] = {}  # a property's function -> the digest Hypothesis derives its seed from
-
-
-@contextmanager
-def known_seed(test: Any) -> Iterator[None]:
-    """Run a derandomized Hypothesis property with the seed Hypothesis itself would derive.
-
-    Derandomized, Hypothesis seeds each run from a digest of the test's source (``inspect.getsource``,
-    tokenize, sha384), recomputed on every run: about a millisecond a property, in every submission's
-    trusted child.  The function and its source do not change within a process, so the digest is
-    taken once (in a grader, during the warm-up run every forked child inherits) and handed over as
-    the seed Hypothesis would have computed: the same random source, hence the same examples.  Only
-    while the test runs, so a later randomized profile in the same process is not pinned."""
-    handle = getattr(test, "hypothesis", None)
-    inner = getattr(handle, "inner_test", None)
-    used = getattr(test, "_hypothesis_internal_use_settings", None)
-    if inner is None or used is None or not getattr(used, "derandomize", False) \
-            or getattr(test, "_hypothesis_internal_use_seed", None) is not None:
-        yield
-        return
-    digest = _DIGESTS.get(inner)
-    try:  # private API: on a Hypothesis without it, Hypothesis computes the digest itself
-        from hypothesis import core
-        from hypothesis.internal.compat import int_from_bytes
-        from hypothesis.internal.reflection import function_digest
-    except ImportError:
-        yield
-        return
-    if digest is None:
-        digest = _DIGESTS[inner] = function_digest(inner)
-    # the run's database key is the same digest (None under --hypothesis-seed), as Hypothesis has it
-    keyed = not hasattr(test, "_hypothesis_internal_database_key")
-    test._hypothesis_internal_use_seed = int_from_bytes(digest)
-    if keyed:
-        test._hypothesis_internal_database_key = digest if core.global_force_seed is None else None
-    try:
-        yield
-    finally:
-        test._hypothesis_internal_use_seed = None
-        if keyed:
-            del test._hypothesis_internal_database_key
-
-
 class Reporter:
     """Per-session hooks, registered by :func:`activate` only when the spec suite is collected."""
 
@@ -602,13 +542,6 @@ class Reporter:
             report.llmspec_example = example
             if hasattr(report.longrepr, "addsection"):
                 report.longrepr.addsection("Hypothesis' minimal example", example)
-
-    # Outermost (tryfirst): it must read the property's own body before any other wrapper stands in
-    # for it (the grader's example recorder swaps ``inner_test`` while it runs).
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Any:
-        with known_seed(pyfuncitem.obj):
-            return (yield)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         run = self.run
@@ -726,7 +659,7 @@ def write_table(run: Run, tr: Any) -> None:
             tr.write_line(table_row(name, row), green=row["status"] == "pass", red=row["status"] != "pass")
     for line in missing_lines(table):
         tr.write_line(line, red=True)
-    for stage, reason in (run.faults or getattr(run.adapter, "faults", {})).items():  # once, not per test
+    for stage, reason in (run.faults or (run.adapter.faults if run.adapter is not None else {})).items():
         tr.write_line(_("{stage}: stopped after {reason}; its later tests did not run").format(
             stage=stage, reason=reason), red=True)
 

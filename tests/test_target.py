@@ -317,31 +317,31 @@ def test_the_books_text_is_where_a_notebook_reads_it(tmp_path: Path) -> None:
         loaded.close()
 
 
-def test_a_settled_target_renews_each_calls_conditions(tmp_path: Path, monkeypatch) -> None:
-    """``settle`` (a worker's: one target per process) puts the call conditions in force for good;
-    each ``running()`` sets again what the call before changed, and still drops the sibling
-    modules a call imported."""
+def test_each_call_gets_its_conditions_and_what_it_changed_is_undone(tmp_path: Path, monkeypatch) -> None:
+    """``running()`` sets a call's conditions (scratch cwd, empty stdin, the Agg backend, the network
+    blocked, the target's directory first on sys.path) whatever the call before it changed, and
+    afterwards puts back what was there, dropping the sibling modules the call imported."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "stdin", sys.stdin)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setattr(netblock, "_depth", netblock._depth)
     monkeypatch.setenv("MPLBACKEND", "before")
     (tmp_path / "helpers.py").write_text("WHO = 'helper'\n")
     (tmp_path / "main.py").write_text("def who():\n    from helpers import WHO\n    return WHO\n")
     t = loaded(tmp_path / "main.py")
+    stdin = sys.stdin
     try:
-        t.settle()
-        assert Path.cwd() == t.scratch and netblock.is_blocked() and os.environ["MPLBACKEND"] == "Agg"
         for _ in range(2):
             with t.running():
                 assert Path.cwd() == t.scratch and sys.stdin.read() == "" and sys.path[0] == str(tmp_path)
                 assert netblock.is_blocked() and os.environ["MPLBACKEND"] == "Agg"
                 assert t.namespace["who"]() == "helper"
-                os.chdir(tmp_path)
+                os.chdir("/")
                 sys.stdin = io.StringIO("typed ahead")
                 os.environ["MPLBACKEND"] = "TkAgg"
                 netblock._depth = 0
             assert "helpers" not in sys.modules and str(tmp_path) not in sys.path
+            assert Path.cwd() == tmp_path and sys.stdin is stdin and os.environ["MPLBACKEND"] == "before"
+            assert not netblock.is_blocked()
     finally:
         t.close()
 

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -70,7 +70,7 @@ def warm_up() -> None:
     register_profiles()
     settings.load_profile(PROFILE)
     for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.worker",
-                 "llmspec.runtime.faults", "llmspec.grading.replay", "llmspec.explain",
+                 "llmspec.runtime.faults", "llmspec.explain",
                  "reference", "spec_tests.conftest", "spec_tests.strategies"):
         try:
             importlib.import_module(name)
@@ -95,8 +95,6 @@ def warm_suite(config: GradingConfig) -> None:
     helpers).  Paid here once, every forked trusted child and every worker forked from it inherits
     them warm.  Only the reference runs here (never submission code), and the examples a
     submission is asked do not depend on this run: the suite is derandomized and keeps no database.
-    The same run records the examples Hypothesis generates for each property
-    (:mod:`llmspec.grading.replay`), which every child then replays instead of generating them again.
     ``gc.freeze()`` afterwards moves the whole warm heap out of the collector's reach, so no child
     walks (and thereby copies, page by page) the parent's objects in a garbage collection.
     Best effort: a failure here only costs speed; the children report real problems."""
@@ -111,9 +109,7 @@ def warm_suite(config: GradingConfig) -> None:
     try:
         os.dup2(null, 1)
         os.dup2(null, 2)
-        from llmspec.grading.replay import Recorder
-
-        pytest.main(base_args(config) + ["-p", "no:faulthandler"], plugins=[Recorder()])
+        pytest.main(base_args(config) + ["-p", "no:faulthandler"])
     except Exception:  # noqa: BLE001 - a cache, not a verdict
         pass
     finally:
@@ -133,11 +129,8 @@ class Collector:
 
     def __init__(self, events: Path) -> None:
         self.fh = open(events, "a", encoding="utf-8", buffering=1)
-        self.only_stalls = False  # in a copy of the child (llmspec.grading.runahead): its reports go there
 
     def emit(self, **obj) -> None:
-        if self.only_stalls and obj.get("event") != "stall":
-            return
         self.fh.write(json.dumps(obj) + "\n")
         self.fh.flush()
 
@@ -212,17 +205,8 @@ def _child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
         import pytest
 
         collector = Collector(events)
-        from llmspec.grading.runahead import Runahead
-        from llmspec.runtime.worker import ProxyAdapter
-
-        # a call that hangs frees its core (the parent starts another submission meanwhile), and a
-        # copy of this process grades the later stages while it waits out its budget
-        runahead = Runahead(collector, events.parent)
-        ProxyAdapter.on_stall = staticmethod(runahead.on_stall)
         try:
-            from llmspec.grading.replay import Replayer
-
-            pytest.main(args, plugins=[collector, runahead, Replayer()])
+            pytest.main(args, plugins=[collector])
             code = 0
         except BaseException as exc:  # noqa: BLE001 - report anything, then leave
             collector.emit(event="internal", message=f"{type(exc).__name__}: {exc}")
@@ -238,28 +222,6 @@ class Job:
     started: float
     events: Path
     log: Path
-    waiting: dict[int, bool] = field(default_factory=dict)  # pid -> waits (the child, its copies)
-    _read: int = 0  # bytes of ``events`` already scanned for stall events
-
-    def poll_stall(self) -> bool:
-        """Whether every process of the submission now waits (in a hung call, or for its copy that
-        grades the later stages: llmspec.grading.runahead), as their last stall events say."""
-        try:
-            with open(self.events, "rb") as f:
-                f.seek(self._read)
-                chunk = f.read()
-        except OSError:
-            chunk = b""
-        end = chunk.rfind(b"\n") + 1
-        self._read += end
-        for line in chunk[:end].splitlines():
-            if b'"stall"' in line:
-                try:
-                    event = json.loads(line)
-                    self.waiting[int(event.get("pid", self.pid))] = bool(event["on"])
-                except (ValueError, KeyError, TypeError):
-                    continue
-        return bool(self.waiting) and all(self.waiting.values())
 
 
 def read_events(path: Path) -> list[dict]:
@@ -416,10 +378,7 @@ class Runner:
         done = 0
         try:
             while pending or running:
-                # a job stalled in a hung call runs at a lower priority and does not hold a core
-                # (up to twice --jobs processes at once)
-                stalled = sum(job.poll_stall() for job in running.values())
-                while pending and len(running) - stalled < self.jobs and len(running) < 2 * self.jobs:
+                while pending and len(running) < self.jobs:
                     sub = pending.popleft()
                     pid, events, log = self._fork(sub.name, pytest_args(sub.target, self.config))
                     running[pid] = Job(sub, pid, time.monotonic(), events, log)
@@ -454,9 +413,7 @@ class Runner:
         line).  A pidfd wakes us the moment a child exits, so a free core gets its next submission
         at once instead of after a polling interval; without pidfds (old kernels), poll every 30 ms."""
         next_deadline = min(j.started for j in running.values()) + self.config.submission_timeout
-        # at capacity, look again soon: a job that stalls (its events file says so) frees a core
-        tick = 0.1 if len(running) >= self.jobs else 0.5
-        timeout = max(0.0, min(tick, next_deadline - time.monotonic()))
+        timeout = max(0.0, min(0.5, next_deadline - time.monotonic()))
         fds = []
         try:
             for pid in running:

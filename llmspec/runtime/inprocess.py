@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import torch
 
 from llmspec.runtime import target as _target
-from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet, run_chain, run_each
+from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
 from llmspec.i18n import _
 from llmspec.runtime.names import call_as_the_book, side_by_side
 from llmspec.errors import HarnessError, ImplError, StageMissing
@@ -42,37 +42,10 @@ _ONLY_INT = frozenset({int})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _LazyTracebackError(ImplError):
-    """An :class:`ImplError` whose ``tb`` text is formatted on first read.
-
-    Most implementation exceptions are *expected* (V1's ``KeyError`` on an unknown word, a dataset
-    over too short a text) and their traceback is never shown; formatting it reads source lines for
-    every frame.  The frames are summarised at once without source lines (no frame or submission
-    object is kept alive), and turned into text only when a failure message or the worker's wire
-    format asks for ``tb``."""
-
-    def __init__(self, exc: BaseException, mro: list[str]):
-        self._pending: traceback.TracebackException | None = traceback.TracebackException(
-            type(exc), exc, exc.__traceback__, lookup_lines=False)
-        super().__init__(type(exc).__name__, str(exc), mro)
-
-    @property  # type: ignore[override]
-    def tb(self) -> str:
-        if self._tb is None:
-            pending, self._pending = self._pending, None
-            self._tb = "".join(pending.format()) if pending is not None else ""
-        return self._tb
-
-    @tb.setter
-    def tb(self, value: str) -> None:
-        self._tb = value or None  # ImplError.__init__ sets "" = "not formatted yet"
-
-
 def to_impl_error(exc: BaseException) -> ImplError:
-    """Names and text of an implementation's exception (never the object itself); the traceback
-    text is formatted lazily (see :class:`_LazyTracebackError`)."""
+    """Names and text of an implementation's exception (never the object itself)."""
     mro = [c.__name__ for c in type(exc).__mro__ if c is not object]
-    return _LazyTracebackError(exc, mro)
+    return ImplError(type(exc).__name__, str(exc), mro, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
 
 def _wire_error(message: str) -> ImplError:
@@ -82,35 +55,18 @@ def _wire_error(message: str) -> ImplError:
 def _op(method: F) -> F:
     """Run an adapter operation under the target's conditions (scratch cwd, network blocked) and
     turn anything the implementation raises into :class:`ImplError`."""
-    convert = _converting(method)
 
     @functools.wraps(method)
     def wrapper(self: "InProcessAdapter", *args: Any, **kwargs: Any) -> Any:
         with self.loaded.running():
-            return convert(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except (HarnessError, ImplError, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # SystemExit from submission code is its failure too
+                raise to_impl_error(exc) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _converting(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` with anything the implementation raises turned into :class:`ImplError`."""
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (HarnessError, ImplError, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # SystemExit from submission code is its failure too
-            raise to_impl_error(exc) from None
-
-    return call
-
-
-def _unwrapped(self: "InProcessAdapter", method: Any, handle: int) -> Callable[[Any], Any]:
-    """``method`` without its :func:`_op` wrapper, for inputs run inside one ``running()``; what
-    the implementation raises still becomes :class:`ImplError`, input by input."""
-    convert = _converting(method.__wrapped__)
-    return lambda item: convert(self, handle, item)
 
 
 # --- wire normalisation --------------------------------------------------------------------------
@@ -293,11 +249,6 @@ class InProcessAdapter(Adapter):
         spec = _target.resolve(target or "reference")
         return cls(_target.load(spec, impl_map, scratch, strict_names))
 
-    def settle(self) -> None:
-        """This process runs this target and no other until it exits (the worker): put the call
-        conditions in force once instead of around every call (:meth:`LoadedTarget.settle`)."""
-        self.loaded.settle()
-
     # --- helpers ---------------------------------------------------------------------------------
     def _need(self, stage: str) -> list[Any]:
         """The target's objects for ``stage``'s names, or :class:`StageMissing`."""
@@ -366,21 +317,6 @@ class InProcessAdapter(Adapter):
     def tokenizer_decode(self, handle: int, ids: list[int]) -> str:
         tok = self._handle(handle, "tokenizer")
         return wire_str(tok.decode(list(ids)), "decode")
-
-    # One ``running()`` for the whole list: entering it (cwd, stdin, network block, a sys.modules
-    # snapshot) costs more than one short encode.  Each input still fails on its own (Adapter).
-    @_op
-    def tokenizer_encode_many(self, handle: int, texts: list[str]) -> dict[str, Any]:
-        return run_each(_unwrapped(self, InProcessAdapter.tokenizer_encode, handle), texts)
-
-    @_op
-    def tokenizer_decode_many(self, handle: int, ids_list: list[list[int]]) -> dict[str, Any]:
-        return run_each(_unwrapped(self, InProcessAdapter.tokenizer_decode, handle), ids_list)
-
-    @_op
-    def tokenizer_chain_many(self, handle: int, start: Any, steps: list[str]) -> dict[str, Any]:
-        return run_chain({"encode": _unwrapped(self, InProcessAdapter.tokenizer_encode, handle),
-                          "decode": _unwrapped(self, InProcessAdapter.tokenizer_decode, handle)}, start, steps)
 
     # --- 2.5 -------------------------------------------------------------------------------------
     @_op

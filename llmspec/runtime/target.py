@@ -84,19 +84,10 @@ class LoadedTarget:
     owns_scratch: bool = True  # False when the caller (the worker) provided the directory
     hints: dict[str, str] = field(default_factory=dict)  # missing contract name -> "did you mean ..."
 
-    resident: bool = False  # set by settle(): this process runs this target and no other
-
-    def running(self) -> contextlib.AbstractContextManager[None]:
-        """Conditions for a call into the target: those of :func:`running_in`, plus the target's
-        directory on ``sys.path`` (a function may import a sibling module lazily).  After
-        :meth:`settle` the conditions are already in force, and each call only sets again what an
-        earlier call may have changed (:class:`_Renewal`)."""
-        if self.resident:
-            return _Renewal(self.scratch, self.home)
-        return self._entered()
-
     @contextlib.contextmanager
-    def _entered(self) -> Iterator[None]:
+    def running(self) -> Iterator[None]:
+        """Conditions for a call into the target: those of :func:`running_in`, plus the target's
+        directory on ``sys.path`` (a function may import a sibling module lazily)."""
         with running_in(self.scratch):
             if self.home is None:
                 yield
@@ -111,14 +102,6 @@ class LoadedTarget:
             return None
         location = Path(self.spec.location)
         return location if self.spec.kind == "directory" else location.parent
-
-    def settle(self) -> None:
-        """Put :func:`running_in`'s conditions in force for the rest of this process, for a worker:
-        it runs this one target and exits, so entering and leaving them around each of its calls
-        (hundreds per submission) buys nothing.  Several targets sharing a process (``llmspec
-        check``, a kernel) keep :meth:`running`'s per-call conditions."""
-        _impose(self.scratch)
-        self.resident = True
 
     def get(self, contract: str) -> object | None:
         """The target's object for a contract name, or ``None``."""
@@ -404,7 +387,10 @@ def running_in(scratch: Path | None) -> Iterator[None]:
     old_cwd = os.getcwd()
     old_stdin = sys.stdin
     old_backend = os.environ.get("MPLBACKEND")
-    _set_conditions(scratch)
+    if scratch is not None:
+        os.chdir(scratch)
+    sys.stdin = io.StringIO("")
+    os.environ["MPLBACKEND"] = "Agg"
     try:
         with netblock.blocked():
             yield
@@ -415,44 +401,6 @@ def running_in(scratch: Path | None) -> Iterator[None]:
             os.environ.pop("MPLBACKEND", None)
         else:
             os.environ["MPLBACKEND"] = old_backend
-
-
-def _set_conditions(scratch: Path | None) -> None:
-    """cwd = scratch, an empty stdin, the non-interactive matplotlib backend."""
-    if scratch is not None:
-        os.chdir(scratch)
-    sys.stdin = io.StringIO("")
-    if os.environ.get("MPLBACKEND") != "Agg":
-        os.environ["MPLBACKEND"] = "Agg"
-
-
-def _impose(scratch: Path | None) -> None:
-    """:func:`running_in`'s conditions, set for good (a settled worker's; undone by nothing)."""
-    _set_conditions(scratch)
-    netblock.hold()
-
-
-class _Renewal:
-    """One call's conditions in a process :meth:`LoadedTarget.settle` settled: what the previous
-    call may have changed is set again (cwd = scratch, an empty stdin, the backend, the network
-    block), and the target's directory is first on ``sys.path`` during the call only, with the
-    modules imported from it dropped afterwards, as :func:`_on_sys_path` does."""
-
-    __slots__ = ("scratch", "home", "marks")
-
-    def __init__(self, scratch: Path | None, home: Path | None):
-        self.scratch, self.home = scratch, home
-        self.marks: Marks = (0, ())
-
-    def __enter__(self) -> None:
-        _impose(self.scratch)
-        if self.home is not None:
-            self.marks = _module_marks()
-            sys.path.insert(0, str(self.home))
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.home is not None:
-            _leave_sys_path(self.home, self.marks)
 
 
 @contextlib.contextmanager
@@ -506,15 +454,9 @@ def _on_sys_path(directory: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        _leave_sys_path(directory, marks)
-
-
-def _leave_sys_path(directory: Path, marks: Marks) -> None:
-    """Undo :func:`_on_sys_path`: ``directory`` off ``sys.path``, the modules imported from it since
-    ``marks`` out of ``sys.modules``."""
-    with contextlib.suppress(ValueError):
-        sys.path.remove(str(directory))
-    _drop_modules_from(directory, _imported_since(marks))
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(directory))
+        _drop_modules_from(directory, _imported_since(marks))
 
 
 def _drop_modules_from(directory: Path, names: list[str]) -> None:

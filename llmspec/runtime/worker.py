@@ -31,7 +31,6 @@ target that cannot be loaded (syntax error, ``os._exit`` at import, a hang at im
 """
 from __future__ import annotations
 
-import abc
 import atexit
 import inspect
 import io
@@ -43,13 +42,17 @@ import sys
 import time
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmspec.runtime import wire
 from llmspec.sandbox import isolation, landlock
-from llmspec.runtime.adapter import OPS, Adapter
+from llmspec.runtime.adapter import OPS, Adapter, DatasetTokenizer, SpecialSet
+from llmspec.runtime.faults import StageGuard
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
 from llmspec.i18n import _
+
+if TYPE_CHECKING:
+    import torch
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 # The directory that holds the ``llmspec`` package (and, in a checkout, ``reference``): a spawned worker
@@ -58,11 +61,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
-    # seconds after which a running call is reported as stalled (see on_stall): 2 s is 3x the slowest
-    # honest call measured on a loaded 2-core machine (a whole enumeration in one call, 0.7 s); a
-    # stalled honest call still finishes (only at a lower priority), while a hang holds a full core
-    # for this long on every call it makes
-    "stall_after": 2.0,
     "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
     "submission_timeout": None,  # wall-clock seconds for everything this proxy runs (None: no cap)
     "memory_mb": 2048,  # new address space on top of the worker's baseline (see apply_limits)
@@ -240,7 +238,7 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
         return {"harness_error": f"malformed request {str(request)[:200]}"}
     try:
         value = getattr(adapter, request["op"])(**request["kwargs"])
-        if request["op"].endswith("_many") and isinstance(value, dict) and isinstance(value.get("error"), dict):
+        if isinstance(value, dict) and isinstance(value.get("error"), dict):  # a *_many map stopped there
             value["error"] = _memory_hint(ImplError.from_wire(value["error"]), limits).to_wire()
         return {"ok": value}
     except ImplError as exc:
@@ -273,9 +271,6 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
         if config.get("strict_names") and "strict_names" in params:
             extra["strict_names"] = True
         adapter = factory(config["target"], config.get("impl_map"), **extra)
-        settle = getattr(adapter, "settle", None)
-        if callable(settle):  # one target per worker: its call conditions hold from here on
-            settle()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
@@ -321,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.runtime.w
 
 
 # --- trusted side ----------------------------------------------------------------------------------
-_LIVE: "weakref.WeakSet[_ProxyBase]" = weakref.WeakSet()
+_LIVE: "weakref.WeakSet[ProxyAdapter]" = weakref.WeakSet()
 
 
 def _close_all() -> None:
@@ -387,8 +382,13 @@ class _Worker:
         return "\n".join(text.strip().splitlines()[-lines:])
 
 
-class _ProxyBase(Adapter):
-    """Trusted-side machinery; the op methods are generated from :class:`Adapter` below."""
+class ProxyAdapter(Adapter):
+    """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.
+
+    ``ProxyAdapter(target, impl_map, start="spawn"|"fork", call_timeout=60, load_timeout=120,
+    submission_timeout=None, memory_mb=2048, cpu_seconds=None, ...)``; see the module docstring.
+    ``stage_timeout`` (seconds, for every stage) and ``stage_timeouts`` (``{stage: seconds}``) give
+    each stage its own budget, and a fault costs only its stage (:mod:`llmspec.runtime.faults`)."""
 
     def __init__(
         self,
@@ -402,6 +402,8 @@ class _ProxyBase(Adapter):
         isolate_fs_net: bool | None = None,
         scratch_base: str | None = None,
         strict_names: bool = False,
+        stage_timeout: float | None = None,
+        stage_timeouts: dict[str, float] | None = None,
         **limits: Any,
     ):
         unknown = set(limits) - set(DEFAULT_LIMITS)
@@ -431,6 +433,7 @@ class _ProxyBase(Adapter):
         self._closed = False
         self.last_death: str | None = None
         self.startups: list[dict[str, Any]] = []  # timing of every worker start (benchmarks)
+        self.guard = StageGuard(stage_timeouts, stage_timeout)
         _LIVE.add(self)
         self._ensure_worker()
 
@@ -597,15 +600,6 @@ class _ProxyBase(Adapter):
         worker.let_go()
         isolation.remove_run_dir(worker.run)
 
-    def detach(self) -> None:
-        """Forget the live worker without stopping it: in a forked copy of this process, the worker
-        stays the original's (it kills it and removes its run dir); the copy starts its own on the
-        next call.  Its handles die with it here, as after a restart."""
-        worker, self._worker = self._worker, None
-        self._released = []
-        if worker is not None:
-            worker.let_go()  # closing this process's descriptors shuts nothing down for the original
-
     def close(self) -> None:
         """Kill the worker, its children and any daemon it left; remove its scratch dir."""
         if not self._closed:
@@ -659,7 +653,24 @@ class _ProxyBase(Adapter):
             )
         return {**kwargs, "handle": worker_handle}
 
+    # --- stages (llmspec.runtime.faults) -----------------------------------------------------------
+    def begin_stage(self, stage: str) -> None:
+        if self.guard.begin_stage(stage):
+            budget = self.guard.budget(stage)
+            if budget is not None:  # none given: the proxy's own limits hold
+                self.start_budget(budget)
+
+    def not_run(self) -> str | None:
+        return self.guard.not_run()
+
+    @property
+    def faults(self) -> dict[str, str]:
+        return self.guard.faults
+
     def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
+        return self.guard.call(op, lambda: self._request(op, kwargs))
+
+    def _request(self, op: str, kwargs: dict[str, Any]) -> Any:
         if op == "release":  # no round trip of its own: the worker frees it before the next call
             entry = self._handles.pop(kwargs.get("handle"), None)  # type: ignore[arg-type]
             if entry is not None and entry[0] == self._generation and self._worker is not None:
@@ -677,7 +688,6 @@ class _ProxyBase(Adapter):
         t0 = time.monotonic()
         try:
             wire.send(worker.fd, request, t0 + budget, self.max_bytes)
-            self._wait_or_stall(worker, t0, budget)
             msg = wire.recv(worker.fd, t0 + budget, self.max_bytes)
             if not isinstance(msg, dict) or msg.get("id") != request_id or len(msg) != 2:
                 raise _Unexpected(f"protocol violation: unexpected answer {str(msg)[:200]}")
@@ -692,30 +702,6 @@ class _ProxyBase(Adapter):
             raise WorkerDied(why + _("; the worker restarts on the next call") + tail) from None
         self._used += time.monotonic() - t0
         return self._result(op, msg)
-
-    # Called with True when a call has run for ``stall_after`` seconds and with False when it ends:
-    # the grader then lets another submission use the core (see llmspec.grading.runner).
-    on_stall: Any = None
-
-    def _wait_or_stall(self, worker: _Worker, t0: float, budget: float) -> None:
-        """Wait up to ``stall_after`` seconds for the answer; a call still running then (many times
-        an honest call) is reported through :attr:`on_stall` and its worker runs at a CPU priority 10
-        steps lower until the call ends, so a hang does not take a core from honest submissions."""
-        after = self.limits.get("stall_after")
-        if self.on_stall is None or not after or after >= budget:
-            return
-        poller = wire.poller(worker.fd)
-        if poller.poll(int(after * 1000)):
-            return
-        # 10 steps, not to the very lowest: a slow but honest call must still finish within its budget
-        before = isolation.set_priority(worker.pid, lower_by=10)
-        self.on_stall(True)
-        try:
-            poller.poll(max(0, int((t0 + budget - time.monotonic()) * 1000)))
-        finally:
-            if before is not None:
-                isolation.set_priority(worker.pid, before)  # best effort: only root may raise it again
-            self.on_stall(False)
 
     def _result(self, op: str, msg: dict[str, Any]) -> Any:
         if "ok" in msg:
@@ -743,6 +729,95 @@ class _ProxyBase(Adapter):
             raise HarnessError(f"{op}: {msg['harness_error']}")
         raise HarnessError(f"{op}: malformed answer from the worker")
 
+    # --- the operations: each one round trip (see llmspec.runtime.adapter for what they mean) ------
+    def describe(self) -> dict[str, Any]:
+        return self._call("describe", {})
+
+    def tokenizer_new(self, version: int, vocab: dict[str, int]) -> int:
+        return self._call("tokenizer_new", {"version": version, "vocab": vocab})
+
+    def tokenizer_encode(self, handle: int, text: str) -> list[int]:
+        return self._call("tokenizer_encode", {"handle": handle, "text": text})
+
+    def tokenizer_decode(self, handle: int, ids: list[int]) -> str:
+        return self._call("tokenizer_decode", {"handle": handle, "ids": ids})
+
+    def tokenizer_encode_many(self, handle: int, texts: list[str]) -> dict[str, Any]:
+        return self._call("tokenizer_encode_many", {"handle": handle, "texts": texts})
+
+    def tokenizer_decode_many(self, handle: int, ids_list: list[list[int]]) -> dict[str, Any]:
+        return self._call("tokenizer_decode_many", {"handle": handle, "ids_list": ids_list})
+
+    def bpe_encode(self, text: str, allowed_special: SpecialSet = None,
+                   disallowed_special: SpecialSet = None) -> list[int]:
+        return self._call("bpe_encode", {"text": text, "allowed_special": allowed_special,
+                                         "disallowed_special": disallowed_special})
+
+    def bpe_decode(self, ids: list[int]) -> str:
+        return self._call("bpe_decode", {"ids": ids})
+
+    def bpe_info(self) -> dict[str, Any]:
+        return self._call("bpe_info", {})
+
+    def dataset_new(self, txt: str, max_length: int, stride: int, tokenizer: DatasetTokenizer = "gpt2") -> int:
+        return self._call("dataset_new", {"txt": txt, "max_length": max_length, "stride": stride,
+                                          "tokenizer": tokenizer})
+
+    def dataset_len(self, handle: int) -> int:
+        return self._call("dataset_len", {"handle": handle})
+
+    def dataset_items(self, handle: int, indices: list[int]) -> list[list[torch.Tensor]]:
+        return self._call("dataset_items", {"handle": handle, "indices": indices})
+
+    def dataset_tokenizer_calls(self, handle: int) -> list[dict[str, Any]]:
+        return self._call("dataset_tokenizer_calls", {"handle": handle})
+
+    def dataloader_batches(self, txt: str, batch_size: int, max_length: int, stride: int, shuffle: bool,
+                           drop_last: bool, num_workers: int = 0, seed: int | None = None,
+                           max_batches: int | None = None) -> dict[str, Any]:
+        return self._call("dataloader_batches", {
+            "txt": txt, "batch_size": batch_size, "max_length": max_length, "stride": stride, "shuffle": shuffle,
+            "drop_last": drop_last, "num_workers": num_workers, "seed": seed, "max_batches": max_batches})
+
+    def dataloader_signature(self) -> list[dict[str, Any]]:
+        return self._call("dataloader_signature", {})
+
+    def embeddings_new(self, vocab_size: int, output_dim: int, context_length: int, seed: int | None = None) -> int:
+        return self._call("embeddings_new", {"vocab_size": vocab_size, "output_dim": output_dim,
+                                             "context_length": context_length, "seed": seed})
+
+    def embeddings_state(self, handle: int) -> dict[str, Any]:
+        return self._call("embeddings_state", {"handle": handle})
+
+    def embeddings_forward(self, handle: int, ids: torch.Tensor) -> torch.Tensor:
+        return self._call("embeddings_forward", {"handle": handle, "ids": ids})
+
+    def embeddings_backward(self, handle: int, ids: torch.Tensor,
+                            grad_output: torch.Tensor) -> dict[str, torch.Tensor | None]:
+        return self._call("embeddings_backward", {"handle": handle, "ids": ids, "grad_output": grad_output})
+
+    def state_read(self, names: list[str], rows: dict[str, list[int]] | None = None) -> dict[str, Any]:
+        return self._call("state_read", {"names": names, "rows": rows})
+
+    def bpe_scratch_new(self, encoder_json: str | None, vocab_bpe: str | None) -> int:
+        return self._call("bpe_scratch_new", {"encoder_json": encoder_json, "vocab_bpe": vocab_bpe})
+
+    def bpe_scratch_encode(self, handle: int, text: str, allowed_special: SpecialSet = None) -> list[int]:
+        return self._call("bpe_scratch_encode", {"handle": handle, "text": text, "allowed_special": allowed_special})
+
+    def bpe_scratch_decode(self, handle: int, ids: list[int]) -> str:
+        return self._call("bpe_scratch_decode", {"handle": handle, "ids": ids})
+
+    def bpe_scratch_train(self, handle: int, text: str, vocab_size: int, allowed_special: SpecialSet = None) -> None:
+        return self._call("bpe_scratch_train", {"handle": handle, "text": text, "vocab_size": vocab_size,
+                                                "allowed_special": allowed_special})
+
+    def bpe_scratch_state(self, handle: int) -> dict[str, Any]:
+        return self._call("bpe_scratch_state", {"handle": handle})
+
+    def release(self, handle: int) -> None:
+        return self._call("release", {"handle": handle})
+
 
 def _raise(exc: BaseException) -> Any:
     raise exc
@@ -752,53 +827,6 @@ class _Unexpected(Exception):
     def __init__(self, text: str, target_error: bool = False):
         super().__init__(text)
         self.target_error = target_error
-
-
-def _forwarder(op: str) -> Any:
-    """A method with the Adapter's own signature and defaults that forwards ``op`` by keyword.
-
-    The arguments are bound by hand when every parameter is an ordinary one (all of the
-    Adapter's are): ``inspect.Signature.bind`` costs more than the rest of the trusted side of a
-    short call.  Anything unusual (a missing or unknown argument) goes to ``bind``, which raises
-    the TypeError Python would."""
-    sig = inspect.signature(getattr(Adapter, op))
-    params = list(sig.parameters.values())[1:]
-    names = tuple(p.name for p in params)
-    defaults = {p.name: p.default for p in params if p.default is not p.empty}
-    required = frozenset(names) - defaults.keys()
-    after = [frozenset(names[i:]) for i in range(len(names) + 1)]  # what may come by keyword
-    plain = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
-
-    def method(self: _ProxyBase, *args: Any, **kwargs: Any) -> Any:
-        if plain and len(args) <= len(names) and after[len(args)].issuperset(kwargs):
-            given = dict(zip(names, args))
-            given.update(kwargs)
-            if len(given) == len(names):
-                return self._call(op, given if not kwargs else {n: given[n] for n in names})
-            if required.issubset(given):
-                return self._call(op, {n: given[n] if n in given else defaults[n] for n in names})
-        bound = sig.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        arguments = dict(bound.arguments)
-        del arguments["self"]
-        return self._call(op, arguments)
-
-    method.__name__ = method.__qualname__ = op
-    method.__doc__ = getattr(Adapter, op).__doc__
-    method.__signature__ = sig  # type: ignore[attr-defined]
-    return method
-
-
-class ProxyAdapter(_ProxyBase):
-    """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.
-
-    ``ProxyAdapter(target, impl_map, start="spawn"|"fork", call_timeout=60, load_timeout=120,
-    submission_timeout=None, memory_mb=2048, cpu_seconds=None, ...)``; see the module docstring."""
-
-
-for _op in OPS:
-    setattr(ProxyAdapter, _op, _forwarder(_op))
-abc.update_abstractmethods(ProxyAdapter)
 
 
 if __name__ == "__main__":
