@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from llmspec.spec import profiles
 from llmspec.editions import AUTO, EDITION_CHOICES, check_edition
 from llmspec.i18n import _
 from llmspec.stages import CORE_STAGES, STAGES, judged_from_state, parse_stages
@@ -37,7 +38,6 @@ ENV = {
     "report": "LLMSPEC_REPORT",
     "strict_names": "LLMSPEC_STRICT_NAMES",
 }
-PROFILE, DEEP_PROFILE = "llmspec", "llmspec-deep"
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -165,31 +165,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for stage in STAGES.values():
         config.addinivalue_line("markers", f"{stage.name}: llmspec stage '{stage.title}' ({stage.section})")
     config.addinivalue_line("markers", "golden(name, **where): llmspec golden cases of fixtures/<name>.json")
-    register_profiles()
-
-
-def register_profiles() -> None:
-    """Register the suite's Hypothesis profiles (loading one is :func:`activate`'s job).
-
-    ``llmspec`` is derandomized so every run and every student sees the same examples, has no
-    deadline (the first torch call is slow), few examples (the whole suite must stay within a few
-    seconds) and no database (nothing written next to a submission)."""
-    from hypothesis import HealthCheck, Phase, settings
-
-    quiet = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
-             HealthCheck.large_base_example]
-    # No "explain" phase: on a failure it imports libcst (a second or more, plus deprecation
-    # warnings) to annotate which parts of the example mattered; the shrunk example says enough.
-    phases = [p for p in Phase if p.name != "explain"]
-    # 20 examples per property: measured against the bug zoo (tests/variants, tests/bpe_variants),
-    # 20 kills every variant that 30 did, in the stage it names; boundaries are pinned with @example,
-    # so no kill depends on volume.  A grading run pays this per submission (the suite's speed target, see benchmarks/);
-    # `--hypothesis-profile llmspec-deep` searches far deeper.
-    settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=20,
-                              database=None, print_blob=False, suppress_health_check=quiet,
-                              phases=phases)
-    settings.register_profile(DEEP_PROFILE, derandomize=False, deadline=None, max_examples=1000,
-                              database=None, print_blob=True, suppress_health_check=quiet)
+    profiles.register()
 
 
 # --- the run state (only once the suite is active) ------------------------------------------------
@@ -210,6 +186,7 @@ class Run:
     edition: str = "print"  # the edition judged (``--edition auto`` resolved by open())
     edition_reason: str = ""  # the one line ``auto`` prints: which edition, why, how to override
     report: dict[str, Any] | None = None  # the --llmspec-report dict, built once at the session's end
+    undo_profiles: Any = None  # puts Hypothesis back as it was before the run (profiles.configure)
 
     def open(self) -> None:
         """Open the adapter once; a target that cannot load fails every test with one message."""
@@ -265,59 +242,18 @@ RUN_KEY = pytest.StashKey[Run]()
 
 
 def activate(config: pytest.Config) -> None:
-    """Called by ``spec_tests/conftest.py``: the spec suite is being collected, so take charge.
-
-    Loads the ``llmspec`` Hypothesis profile unless the user chose one with ``--hypothesis-profile``
-    (Hypothesis loads its own ``ci`` profile when ``CI`` is set; this overrides it on purpose: the
-    same examples for every student on every machine)."""
+    """Called by ``spec_tests/conftest.py``: the spec suite is being collected, so take charge
+    (Hypothesis configured by :func:`llmspec.spec.profiles.configure`, undone at the end)."""
     if RUN_KEY in config.stash:
         return
-    from hypothesis import settings
-
-    register_profiles()
-    if not config.getoption("hypothesis_profile", default=None):
-        settings.load_profile(PROFILE)
-    _no_local_constants()
-    _hypothesis_storage_outside_cwd()
     settings = resolve_settings(config)
     preset = next((p for p in config.pluginmanager.get_plugins() if getattr(p, "llmspec_preset", False)),
                   None)
     if preset is not None:  # llmspec.suite.Preset: a live namespace the caller already opened
         settings.target, settings.preset = preset.display, preset.adapter
-    run = Run(settings)
+    run = Run(settings, undo_profiles=profiles.configure(config))
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(Reporter(run), "llmspec-reporter")
-
-
-def _no_local_constants() -> None:
-    """Hypothesis (6.1xx) seeds some draws with constants parsed from every *local* module's source,
-    i.e. from the submission under test, and caches them in ``.hypothesis/constants`` in the cwd.  In
-    the suite that would make the examples depend on the learner's code (two students would not see
-    the same inputs) and write into their directory, so the suite turns it off.  Private API: on a
-    Hypothesis without it nothing changes."""
-    try:
-        from hypothesis.internal.conjecture import providers
-
-        empty = providers.Constants()
-        providers._get_local_constants = lambda: empty
-    except (ImportError, AttributeError):
-        pass
-
-
-def _hypothesis_storage_outside_cwd() -> None:
-    """Hypothesis caches Unicode tables under ``./.hypothesis``; the suite runs in a learner's (or a
-    grader's) directory, so keep that cache in llmspec's user cache instead (unless the user chose a
-    place with ``HYPOTHESIS_STORAGE_DIRECTORY``)."""
-    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
-        return
-    try:
-        from hypothesis.configuration import set_hypothesis_home_dir
-
-        from llmspec.data import user_cache_root
-
-        set_hypothesis_home_dir(str(user_cache_root() / "hypothesis"))
-    except (ImportError, OSError):
-        pass
 
 
 def _freeze_heap() -> None:
@@ -327,6 +263,12 @@ def _freeze_heap() -> None:
     import gc
 
     gc.freeze()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = get_run(config)
+    if run is not None and run.undo_profiles is not None:
+        run.undo_profiles()
 
 
 def get_run(config: pytest.Config) -> Run | None:
@@ -527,9 +469,6 @@ class Reporter:
         report = outcome.get_result()
         if item.nodeid not in self.run.item_stage:
             return
-        # Hypothesis would turn the failing examples into a patch file: it imports libcst (slow,
-        # warnings) and writes .hypothesis/patches/ into the learner's directory.  Not here.
-        item.__dict__.pop("_hypothesis_failing_examples", None)
         if not report.failed or call.excinfo is None:
             return
         from llmspec.explain import hypothesis_example

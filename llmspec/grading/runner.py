@@ -63,12 +63,9 @@ def warm_up() -> None:
     # The suite's profile must be the default BEFORE its modules are imported here: a @settings(...)
     # decorator inherits the default profile at import time (derandomize, no deadline), and the child
     # reuses these module objects.  Without this, graded examples would be random: unfair.
-    from hypothesis import settings
+    from llmspec.spec import profiles
 
-    from llmspec.plugin import PROFILE, register_profiles
-
-    register_profiles()
-    settings.load_profile(PROFILE)
+    profiles.load()
     for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.worker",
                  "llmspec.runtime.faults", "llmspec.explain",
                  "reference", "spec_tests.conftest", "spec_tests.strategies"):
@@ -175,7 +172,7 @@ def named_plugins() -> list[str]:
     needs are loaded, by module: a plugin the grading machine happens to have (pytest-randomly
     reorders tests and reseeds) must not change a grade, nor cost every submission its start-up."""
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return ["-p", "llmspec.plugin", "-p", "_hypothesis_pytestplugin"]
+        return ["-p", "llmspec.plugin", "-p", "hypothesis.extra.pytestplugin"]
     return []  # installed plugins load themselves (these two among them)
 
 
