@@ -488,18 +488,9 @@ class Reporter:
             return
         entry = run.results.setdefault(report.nodeid, {
             "nodeid": report.nodeid, "name": report.nodeid.split("::", 1)[-1],
-            "stage": run.item_stage[report.nodeid], "outcome": "passed", "message": "",
-            "duration": 0.0,
+            "stage": run.item_stage[report.nodeid], "outcome": RUNNING, "message": "", "duration": 0.0,
         })
-        entry["duration"] = round(entry["duration"] + report.duration, 4)
-        if entry["outcome"] == "failed":
-            return
-        if report.failed:
-            entry["outcome"], entry["message"] = "failed", failure_message(report)
-        elif report.skipped:
-            # The suite never skips; a skip (e.g. an assumption that always fails) counts as failed.
-            entry["outcome"], entry["message"] = "failed", _("skipped: {reason}").format(
-                reason=failure_message(report))
+        fold(entry, report)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> Any:
@@ -520,6 +511,35 @@ class Reporter:
                     write_json(Path(run.settings.report), run.report)
         finally:
             run.close()
+
+
+RUNNING = "running"  # a test whose call has not passed yet: counted as failed if the run ends there
+
+
+def fold(entry: dict[str, Any], report: pytest.TestReport) -> None:
+    """The one pass/fail rule, for ``llmspec check``, the in-kernel check and the grader alike:
+    fold one phase's report (setup, call, teardown) into the test's ``entry``.  A test passes when
+    its call passed and no phase failed; the first failure's message is the one kept.  The suite
+    never skips: a skip (an assumption that always fails) counts as a failure."""
+    entry["duration"] = round(entry["duration"] + report.duration, 4)
+    if entry["outcome"] == "failed":
+        return
+    if report.failed:
+        entry["outcome"] = "failed"
+        entry["message"] = failure_message(report) or f"{report.outcome} in {report.when}"
+    elif report.skipped:
+        entry["outcome"] = "failed"
+        entry["message"] = _("skipped: {reason}").format(reason=failure_message(report))
+    elif report.when == "call":
+        entry["outcome"] = "passed"
+
+
+def finished(entry: dict[str, Any]) -> dict[str, Any]:
+    """A test's entry as the report gives it: one whose call never passed nor failed (the run
+    ended inside it) is a failure."""
+    if entry["outcome"] != RUNNING:
+        return entry
+    return {**entry, "outcome": "failed", "message": entry["message"] or _("this test did not finish")}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -568,7 +588,7 @@ def build_report(run: Run) -> dict[str, Any]:
         "error": run.load_error,
         "notes": list(run.description.get("notes", [])),
         "stages": stage_table(run),
-        "tests": list(run.results.values()),
+        "tests": [finished(r) for r in run.results.values()],
         "duration": round(time.perf_counter() - run.started, 3),
     }
 

@@ -28,7 +28,9 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
+
+import pytest
 
 from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score
@@ -52,7 +54,6 @@ def warm_up() -> None:
 
     torch.set_num_threads(1)
     import hypothesis  # noqa: F401
-    import pytest  # noqa: F401
 
     from llmspec.data import ensure_tiktoken_cache
 
@@ -122,36 +123,40 @@ def warm_suite(config: GradingConfig) -> None:
 
 # --- the trusted child --------------------------------------------------------------------------
 class Collector:
-    """A pytest plugin object: one JSON line per event, flushed at once (survives a kill)."""
+    """A pytest plugin object for the trusted child: one JSON line per event, flushed at once (a
+    child killed for its time budget still leaves the tests it finished).  Each finished test is
+    sent as the suite's own plugin judged it (its entry of the ``--llmspec-report`` tests, by
+    :func:`llmspec.plugin.fold`): the grader decides nothing about a test the plugin has not."""
 
     def __init__(self, events: Path) -> None:
         self.fh = open(events, "a", encoding="utf-8", buffering=1)
+        self.run: Any = None
 
-    def emit(self, **obj) -> None:
+    def emit(self, **obj: Any) -> None:
         self.fh.write(json.dumps(obj) + "\n")
         self.fh.flush()
 
-    def pytest_collectreport(self, report) -> None:
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.emit(event="collect_error", nodeid=report.nodeid, message=str(report.longreprtext)[-2000:])
 
-    def pytest_collection_finish(self, session) -> None:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
         from llmspec.plugin import get_run, stage_of
 
-        run = get_run(session.config)
+        run = self.run = get_run(session.config)
         self.emit(event="collected", tests=[[test_id(i.nodeid), stage_of(i) or "?"] for i in session.items],
                   edition=run.edition if run else None, edition_reason=run.edition_reason if run else "",
                   notes=[str(n)[:300] for n in (run.description.get("notes", []) if run else [])][:20])
 
-    def pytest_runtest_logreport(self, report) -> None:
-        from llmspec.plugin import failure_message
+    @pytest.hookimpl(trylast=True)  # after the plugin folded the test's last report
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        from llmspec.plugin import finished
 
-        msg = failure_message(report) if (report.failed or report.skipped) else ""
-        msg = msg[len("Failed: "):] if msg.startswith("Failed: ") else msg
-        self.emit(event="report", test=test_id(report.nodeid), when=report.when, outcome=report.outcome,
-                  message=msg, duration=report.duration)
+        entry = self.run.results.get(nodeid) if self.run is not None else None
+        if entry is not None:
+            self.emit(event="test", test=test_id(nodeid), **finished(entry))
 
-    def pytest_sessionfinish(self, session, exitstatus) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.emit(event="finished", exitstatus=int(exitstatus))
 
 
@@ -236,25 +241,9 @@ def read_events(path: Path) -> list[dict]:
 
 
 def outcomes_from(events: list[dict]) -> dict[str, Outcome]:
-    """Fold setup/call/teardown reports: a test passes only if no phase failed and its call ran."""
-    stages: dict[str, str] = {}
-    for e in events:
-        if e["event"] == "collected":
-            stages.update({t: s for t, s in e["tests"]})
-    out: dict[str, Outcome] = {}
-    for e in events:
-        if e["event"] != "report":
-            continue
-        o = out.setdefault(e["test"], Outcome(e["test"], stages.get(e["test"], "?"), False, "", 0.0))
-        o.duration += float(e["duration"])
-        bad = e["outcome"] in ("failed", "skipped")
-        if bad and (o.passed or not o.message):
-            o.passed, o.message = False, (e["message"] or f"{e['outcome']} in {e['when']}")
-            if e["outcome"] == "skipped":
-                o.message = "skipped: " + o.message
-        elif e["when"] == "call" and e["outcome"] == "passed" and not o.message:
-            o.passed = True
-    return out
+    """The tests the child finished, as the suite's plugin judged them."""
+    return {e["test"]: Outcome(e["test"], e["stage"], e["outcome"] == "passed", e["message"], float(e["duration"]))
+            for e in events if e["event"] == "test"}
 
 
 def log_tail(log: Path, lines: int = 3) -> str:
