@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
     from llmspec.runtime.inprocess import InProcessAdapter
-    from llmspec.runtime.worker import ProxyAdapter
+    from llmspec.runtime.proxy import ProxyAdapter
 
     local = InProcessAdapter.from_target(str(TARGET))
     proxy = ProxyAdapter(str(TARGET), start="fork")

@@ -35,6 +35,7 @@ ENV = {
     "stages": "LLMSPEC_STAGES",
     "edition": "LLMSPEC_EDITION",
     "isolate": "LLMSPEC_ISOLATE",
+    "worker": "LLMSPEC_WORKER",
     "report": "LLMSPEC_REPORT",
     "strict_names": "LLMSPEC_STRICT_NAMES",
 }
@@ -49,7 +50,8 @@ class Settings:
     impl_map: dict[str, str] = field(default_factory=dict)
     stages: tuple[str, ...] | None = None  # None: core stages (+ bpe_scratch when defined)
     edition: str = "auto"  # auto: probed from the target's tokenizer (llmspec.editions)
-    isolate: bool = False
+    isolate: bool = False  # a sandboxed worker (grading)
+    worker: bool = False  # a worker with the learner's own permissions (llmspec check)
     report: str | None = None
     limits: dict[str, Any] = field(default_factory=dict)
     preset: Any = None  # an adapter the caller opened (the in-kernel check): judged instead of target
@@ -122,15 +124,15 @@ def resolve_settings(config: pytest.Config) -> Settings:
         edition = check_edition(str(pick("edition") or AUTO))
     except ValueError as exc:
         raise pytest.UsageError("--" + str(exc)) from None
-    isolate, strict = pick("isolate"), pick("strict_names")
-    isolate, strict = (v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else v
-                       for v in (isolate, strict))
+    isolate, worker, strict = (v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else v
+                               for v in (pick("isolate"), pick("worker"), pick("strict_names")))
     return Settings(
         target=str(target) if target else None,
         impl_map=parse_map(pick("impl_map")),
         stages=stage_sel,
         edition=edition,
         isolate=bool(isolate),
+        worker=bool(worker),
         strict_names=bool(strict),
         report=pick("report"),
         limits=_parse_limits(getattr(opt, "llmspec_limit", None)) or dict(table.get("limits", {})),
@@ -151,14 +153,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="which edition's regex the expectations use (default: auto, probed from the "
                     "target's SimpleTokenizerV1/V2; print when it has none)")
     group.addoption("--isolate", dest="llmspec_isolate", action="store_true", default=False,
-                    help="run the implementation in a worker process (the grading mode)")
+                    help="run the implementation in a sandboxed worker process (the grading mode)")
+    group.addoption("--worker", dest="llmspec_worker", action="store_true", default=False,
+                    help="run the implementation in a worker process with your own permissions: a hang, "
+                    "a crash or os._exit in it is reported (llmspec check's default)")
     group.addoption("--strict-names", dest="llmspec_strict_names", action="store_true", default=False,
                     help="accept only the book's exact names (by default SimpletokenizerV2 or the "
                     "earlier create_dataloader are accepted with a note)")
     group.addoption("--llmspec-report", dest="llmspec_report", metavar="PATH",
                     help="write a JSON report of stages and tests to PATH")
     group.addoption("--llmspec-limit", dest="llmspec_limit", action="append", metavar="KEY=VALUE",
-                    help="pass a limit to the adapter, e.g. call_timeout=10 (repeatable; --isolate)")
+                    help="pass a limit to the adapter, e.g. call_timeout=10 (repeatable; --isolate, --worker)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -181,7 +186,7 @@ class Run:
     missing: dict[str, list[str]] = field(default_factory=dict)
     item_stage: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
-    faults: dict[str, str] = field(default_factory=dict)  # stage -> why it stopped early (isolated runs)
+    faults: dict[str, str] = field(default_factory=dict)  # stage -> why it stopped early (worker runs)
     started: float = field(default_factory=time.perf_counter)
     edition: str = "print"  # the edition judged (``--edition auto`` resolved by open())
     edition_reason: str = ""  # the one line ``auto`` prints: which edition, why, how to override
@@ -208,7 +213,7 @@ class Run:
                 self.edition, self.edition_reason = detect(self.adapter, self.description)
 
     def _open(self, s: Settings) -> None:
-        """Load the target (in process or isolated); a failure becomes :attr:`load_error`."""
+        """Load the target (in process or in a worker); a failure becomes :attr:`load_error`."""
         from llmspec.runtime.connect import open_adapter
         from llmspec.errors import DataError, HarnessError
 
@@ -217,7 +222,7 @@ class Run:
         if budgets:
             limits["stage_timeouts"] = budgets
         try:
-            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate,
+            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, worker=s.worker,
                                         strict_names=s.strict_names, **limits)
             self.description = self.adapter.describe()
         except DataError:
@@ -585,6 +590,7 @@ def build_report(run: Run) -> dict[str, Any]:
         "edition": run.edition,
         "edition_reason": run.edition_reason,
         "isolate": s.isolate,
+        "worker": s.worker,
         "error": run.load_error,
         "notes": list(run.description.get("notes", [])),
         "stages": stage_table(run),
@@ -598,7 +604,8 @@ def write_table(run: Run, tr: Any) -> None:
     tr.section(_("llmspec: verdict per stage"))
     tr.write_line(_("target: {target}    edition: {edition}").format(
         target=run.settings.target or "reference", edition=run.edition)
-                  + ("    " + _("(isolated)") if run.settings.isolate else ""))
+                  + ("    " + _("(isolated)") if run.settings.isolate else "")
+                  + ("    " + _("(in a worker)") if run.settings.worker and not run.settings.isolate else ""))
     if run.edition_reason:
         tr.write_line(run.edition_reason)
     if run.settings.isolate:

@@ -23,7 +23,7 @@ from llmspec.grading.config import default_config_text, load_config
 FAULTS = {  # hostile file -> (faulted stage, words its first failing test must say)
     "dataset_init_loops": ("dataset", "did not answer within"),
     "encode_memory_hog": ("tokenizer_v1", "memory"),
-    "exit_in_call": ("dataloader", "exited with code 0"),
+    "exit_in_call": ("dataloader", "ended the process (`os._exit(0)`"),
 }
 CALL_TIMEOUT = 4  # the slow file answers 1.7 s before it: room for a loaded machine
 # honest but slow once: its first GPTDatasetV1 answers 2.3 s late, within the budget

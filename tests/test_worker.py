@@ -17,7 +17,7 @@ from prerequisites import missing as prerequisite_missing
 from llmspec.sandbox import isolation
 from llmspec.errors import CallTimeout, HarnessError, ImplError, TargetError, WorkerDied
 from llmspec.runtime.inprocess import InProcessAdapter
-from llmspec.runtime.worker import ProxyAdapter
+from llmspec.runtime.proxy import ProxyAdapter
 
 VOCAB = {"hello": 0, ",": 1, "world": 2, "!": 3}
 HEADER = "import os, sys, time, threading, builtins\nimport torch\n"
@@ -142,20 +142,36 @@ def test_sabotaging_the_worker_protocol_is_a_clean_failure(tmp_path: Path) -> No
         ProxyAdapter(target, start="fork", load_timeout=20)
 
 
-def test_os_exit_at_import_is_a_clear_target_error_without_hanging(tmp_path: Path) -> None:
-    target = submission(tmp_path, "os._exit(0)\n")
+def test_os_exit_at_import_names_the_call_and_its_line(tmp_path: Path) -> None:
+    target = submission(tmp_path, "os.write(2, b'12 passed')\nos._exit(0)\n")  # line 4: after the two of HEADER
     t0 = time.monotonic()
-    with pytest.raises(TargetError, match="exited with code 0"):
+    with pytest.raises(TargetError) as exc:
         ProxyAdapter(target, start="fork", load_timeout=20)
+    assert str(exc.value).startswith("your code ended the process (`os._exit(0)`, line 4)"), str(exc.value)
+    assert "12 passed" in str(exc.value)  # its own last words, after the reason
     assert time.monotonic() - t0 < 15
 
 
-def test_hang_at_import_is_a_target_error_within_the_load_budget(tmp_path: Path) -> None:
-    target = submission(tmp_path, "while True: pass\n")
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_hang_at_import_ends_within_the_load_budget_and_names_its_line(tmp_path: Path, start: str) -> None:
+    target = submission(tmp_path, "x = 0\nwhile True:\n    x += 1\n")
     t0 = time.monotonic()
-    with pytest.raises(TargetError, match="did not finish within 3 s"):
-        ProxyAdapter(target, start="fork", load_timeout=3)
-    assert time.monotonic() - t0 < 10
+    with pytest.raises(TargetError, match="did not finish within 8 s") as exc:
+        ProxyAdapter(target, start=start, load_timeout=8)
+    assert time.monotonic() - t0 < 15
+    assert "; your code was at line " in str(exc.value) and "x += 1" in str(exc.value), str(exc.value)
+
+
+def test_the_workers_start_up_output_is_never_the_targets_last_words(tmp_path: Path) -> None:
+    """What the worker printed before the target started (torch's "Failed to initialize NumPy"
+    warning at import, in a spawned worker) is not quoted as the reason a target failed."""
+    (tmp_path / "noisy_factory.py").write_text(
+        "import sys\nprint('UserWarning: Failed to initialize NumPy: _ARRAY_API not found', file=sys.stderr)\n"
+        "from llmspec.runtime.inprocess import InProcessAdapter\nmake = InProcessAdapter.from_target\n")
+    target = submission(tmp_path, "os.write(1, b'loading...')\nos._exit(0)\n")
+    with pytest.raises(TargetError) as exc:
+        ProxyAdapter(target, start="spawn", load_timeout=60, factory="noisy_factory:make", sys_path=[str(tmp_path)])
+    assert "loading..." in str(exc.value) and "NumPy" not in str(exc.value), str(exc.value)
 
 
 def test_infinite_loop_times_out_then_the_worker_restarts(proxies, tmp_path: Path) -> None:
@@ -172,8 +188,9 @@ def test_infinite_loop_times_out_then_the_worker_restarts(proxies, tmp_path: Pat
     h = proxy.tokenizer_new(1, VOCAB)
     first_pid = proxy.worker_pid
     t0 = time.monotonic()
-    with pytest.raises(CallTimeout, match="did not answer within 2 s"):
+    with pytest.raises(CallTimeout, match="did not answer within 2 s") as exc:
         proxy.tokenizer_encode(h, "loop")
+    assert "; your code was at line 8 (`while True: pass`)" in str(exc.value), str(exc.value)
     assert time.monotonic() - t0 < 6
     assert gone(first_pid)
     with pytest.raises(HarnessError, match="restarted"):  # objects did not survive the restart
@@ -235,7 +252,7 @@ def test_death_in_a_call_is_worker_died_with_reason_and_output(proxies, tmp_path
         """)
     proxy = proxies(target)
     h = proxy.tokenizer_new(1, VOCAB)
-    with pytest.raises(WorkerDied, match="exited with code 3") as exc:
+    with pytest.raises(WorkerDied, match=r"your code ended the process \(`os._exit\(3\)`, line 9\) during tokenizer_encode") as exc:
         proxy.tokenizer_encode(h, "die")
     assert "about to leave" in str(exc.value)
     assert proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "world") == [2]
@@ -426,7 +443,7 @@ def test_a_venv_under_tmp_keeps_its_modules_in_the_worker(tmp_path: Path) -> Non
     target = submission(tmp_path / "sub", LAZY_SUBMISSION)
     script = textwrap.dedent(f"""
         import sys
-        from llmspec.runtime.worker import ProxyAdapter
+        from llmspec.runtime.proxy import ProxyAdapter
         p = ProxyAdapter({target!r}, start="spawn", call_timeout=10, load_timeout=60)
         try:
             print(sys.prefix.startswith("/tmp/"), p.worker_info["private_tmp"],

@@ -67,7 +67,7 @@ def warm_up() -> None:
     from llmspec.spec import profiles
 
     profiles.load()
-    for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.worker",
+    for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.proxy",
                  "llmspec.runtime.faults", "llmspec.explain",
                  "reference", "spec_tests.conftest", "spec_tests.strategies"):
         try:

@@ -6,7 +6,7 @@ string keys, and plain ``torch.Tensor``), so the very same tests run against
 
 * :class:`InProcessAdapter` - the implementation is imported into the pytest process (fast, the
   learner's own tracebacks), and
-* ``llmspec.runtime.worker.ProxyAdapter`` - the implementation runs in a worker subprocess and answers over
+* ``llmspec.runtime.proxy.ProxyAdapter`` - the implementation runs in a worker subprocess and answers over
   a pipe; the pytest process (which holds the expected values) never imports submission code.
 
 Objects the implementation creates (tokenizers, datasets, embedding modules) stay on its side and are

@@ -1,6 +1,6 @@
 """Stages graded independently: a fault inside one stage costs that stage only.
 
-:class:`StageGuard` is part of the isolated adapter (:class:`~llmspec.runtime.worker.ProxyAdapter`)
+:class:`StageGuard` is part of the isolated adapter (:class:`~llmspec.runtime.proxy.ProxyAdapter`)
 on the trusted side.  The plugin tells the adapter which stage the next test belongs to
 (``begin_stage``); each stage gets its own wall-clock budget for the time spent in submission code.
 When a call into the submission times out, kills the worker (``os._exit``, a crash) or exceeds the
