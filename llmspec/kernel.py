@@ -169,7 +169,7 @@ def _magic_parser() -> argparse.ArgumentParser:
 def magic(line: str) -> CheckResult | None:
     """``%llmspec [STAGE ...] [--edition meap] [--lang zh] [--impl-map a=b]``; a usage error is
     printed as one line (a notebook cell should not show a traceback for a typo)."""
-    from llmspec.runtime.target import parse_impl_map
+    from llmspec.runtime.names import parse_impl_map
 
     try:
         args, unknown = _magic_parser().parse_known_args(shlex.split(line))

@@ -1,169 +1,31 @@
-"""The pytest plugin that turns ``spec_tests`` into a verdict per stage.
+"""The pytest plugin that turns ``spec_tests`` into a verdict per stage: its hooks and fixtures.
 
 Registered through the ``pytest11`` entry point ``llmspec``, so it is loaded in *every* pytest run of an
 environment where llmspec is installed.  It therefore stays inert unless the spec suite is collected:
 options and markers are registered (harmless), but the Hypothesis profile, the adapter, the stage
 selection, the per-stage table and the JSON report only happen once ``spec_tests/conftest.py`` calls
-:func:`activate` and items carrying a stage marker exist.
-
-Where each setting comes from (first wins): the command line, an environment variable, the
-``[tool.llmspec]`` table of ``pyproject.toml`` in the rootdir (then the cwd), the default.
+:func:`activate` and items carrying a stage marker exist.  Its parts live in :mod:`llmspec.spec`:
+the settings, the Hypothesis profiles, the run state and the report.
 """
 from __future__ import annotations
 
 import functools
-import json
-import os
-import re
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from llmspec.spec import profiles
-from llmspec.editions import AUTO, EDITION_CHOICES, check_edition
+from llmspec.editions import AUTO
 from llmspec.i18n import _
-from llmspec.stages import CORE_STAGES, STAGES, judged_from_state, parse_stages
-from llmspec.runtime.target import parse_impl_map
-from llmspec.verdict import missing_lines, not_implemented, table_header, table_row
-
-ENV = {
-    "impl": "LLMSPEC_IMPL",
-    "impl_map": "LLMSPEC_IMPL_MAP",
-    "stages": "LLMSPEC_STAGES",
-    "edition": "LLMSPEC_EDITION",
-    "isolate": "LLMSPEC_ISOLATE",
-    "worker": "LLMSPEC_WORKER",
-    "report": "LLMSPEC_REPORT",
-    "strict_names": "LLMSPEC_STRICT_NAMES",
-}
-
-
-# --- settings -------------------------------------------------------------------------------------
-@dataclass
-class Settings:
-    """The resolved options of one run (what is judged, how, and where the report goes)."""
-
-    target: str | None = None  # None: the reference package
-    impl_map: dict[str, str] = field(default_factory=dict)
-    stages: tuple[str, ...] | None = None  # None: core stages (+ bpe_scratch when defined)
-    edition: str = "auto"  # auto: probed from the target's tokenizer (llmspec.editions)
-    isolate: bool = False  # a sandboxed worker (grading)
-    worker: bool = False  # a worker with the learner's own permissions (llmspec check)
-    report: str | None = None
-    limits: dict[str, Any] = field(default_factory=dict)
-    preset: Any = None  # an adapter the caller opened (the in-kernel check): judged instead of target
-    strict_names: bool = False  # refuse book names in another letter case and earlier book names
-
-
-def parse_map(items: list[str] | str | dict | None) -> dict[str, str]:
-    """``--impl-map`` values (or a pyproject table), as a pytest usage error when malformed."""
-    try:
-        return parse_impl_map(items)
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-def _parse_limits(items: list[str] | None) -> dict[str, Any]:
-    """``--llmspec-limit call_timeout=10`` -> ``{"call_timeout": 10}`` (numbers parsed, rest kept)."""
-    out: dict[str, Any] = {}
-    for key, value in parse_map(items or []).items():
-        for cast in (int, float):
-            try:
-                out[key] = cast(value)
-                break
-            except ValueError:
-                continue
-        else:
-            out[key] = value
-    return out
-
-
-def _pyproject_table(config: pytest.Config) -> tuple[dict[str, Any], Path | None]:
-    from llmspec import _toml as tomllib
-
-    for base in (config.rootpath, Path.cwd()):
-        path = base / "pyproject.toml"
-        if path.is_file():
-            try:
-                table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("llmspec")
-            except (OSError, tomllib.TOMLDecodeError):
-                continue
-            if table:
-                return dict(table), path.parent
-    return {}, None
-
-
-def resolve_settings(config: pytest.Config) -> Settings:
-    """Merge command line, environment and ``[tool.llmspec]`` into one :class:`Settings`."""
-    table, table_dir = _pyproject_table(config)
-    opt = config.option
-
-    def pick(name: str, key: str | None = None) -> Any:
-        value = getattr(opt, "llmspec_" + name, None)
-        if value not in (None, [], False):
-            return value
-        if os.environ.get(ENV.get(name, "")):
-            return os.environ[ENV[name]]
-        return table.get(key or name.replace("_", "-"), table.get(key or name))
-
-    target = pick("impl")
-    if target and table_dir is not None and target == table.get("impl"):
-        candidate = table_dir / str(target)  # a path in pyproject is relative to that pyproject
-        target = str(candidate) if candidate.exists() else target
-    stages = pick("stages")
-    if isinstance(stages, list):
-        stages = ",".join(stages)
-    try:
-        stage_sel = parse_stages(stages)
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    try:
-        edition = check_edition(str(pick("edition") or AUTO))
-    except ValueError as exc:
-        raise pytest.UsageError("--" + str(exc)) from None
-    isolate, worker, strict = (v.strip().lower() in ("1", "true", "yes", "on") if isinstance(v, str) else v
-                               for v in (pick("isolate"), pick("worker"), pick("strict_names")))
-    return Settings(
-        target=str(target) if target else None,
-        impl_map=parse_map(pick("impl_map")),
-        stages=stage_sel,
-        edition=edition,
-        isolate=bool(isolate),
-        worker=bool(worker),
-        strict_names=bool(strict),
-        report=pick("report"),
-        limits=_parse_limits(getattr(opt, "llmspec_limit", None)) or dict(table.get("limits", {})),
-    )
+from llmspec.spec import profiles, settings
+from llmspec.spec.report import Reporter
+from llmspec.spec.run import RUN_KEY, Run, get_run
+from llmspec.stages import CORE_STAGES, STAGES, judged_from_state
+from llmspec.verdict import not_implemented
 
 
 # --- hooks: options, markers, profiles (always; harmless) -----------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("llmspec", "llmspec: the chapter-2 specification suite")
-    group.addoption("--impl", dest="llmspec_impl", metavar="TARGET",
-                    help="implementation under test: .py file, package dir, dotted module or .ipynb "
-                    f"(env {ENV['impl']}; default: the reference)")
-    group.addoption("--impl-map", dest="llmspec_impl_map", action="append", metavar="NAME=OTHER",
-                    help="accept other names, e.g. create_dataloader_v1=make_loader (repeatable)")
-    group.addoption("--stages", dest="llmspec_stages", metavar="A,B",
-                    help=f"stages to run ({', '.join(STAGES)} or 'all'; default: the core stages)")
-    group.addoption("--edition", dest="llmspec_edition", choices=EDITION_CHOICES,
-                    help="which edition's regex the expectations use (default: auto, probed from the "
-                    "target's SimpleTokenizerV1/V2; print when it has none)")
-    group.addoption("--isolate", dest="llmspec_isolate", action="store_true", default=False,
-                    help="run the implementation in a sandboxed worker process (the grading mode)")
-    group.addoption("--worker", dest="llmspec_worker", action="store_true", default=False,
-                    help="run the implementation in a worker process with your own permissions: a hang, "
-                    "a crash or os._exit in it is reported (llmspec check's default)")
-    group.addoption("--strict-names", dest="llmspec_strict_names", action="store_true", default=False,
-                    help="accept only the book's exact names (by default SimpletokenizerV2 or the "
-                    "earlier create_dataloader are accepted with a note)")
-    group.addoption("--llmspec-report", dest="llmspec_report", metavar="PATH",
-                    help="write a JSON report of stages and tests to PATH")
-    group.addoption("--llmspec-limit", dest="llmspec_limit", action="append", metavar="KEY=VALUE",
-                    help="pass a limit to the adapter, e.g. call_timeout=10 (repeatable; --isolate, --worker)")
+    settings.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -173,90 +35,17 @@ def pytest_configure(config: pytest.Config) -> None:
     profiles.register()
 
 
-# --- the run state (only once the suite is active) ------------------------------------------------
-@dataclass
-class Run:
-    """Everything one pytest session knows about the implementation under test."""
-
-    settings: Settings
-    adapter: Any = None
-    load_error: str | None = None
-    description: dict[str, Any] = field(default_factory=dict)
-    selected: tuple[str, ...] = ()
-    missing: dict[str, list[str]] = field(default_factory=dict)
-    item_stage: dict[str, str] = field(default_factory=dict)
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
-    faults: dict[str, str] = field(default_factory=dict)  # stage -> why it stopped early (worker runs)
-    started: float = field(default_factory=time.perf_counter)
-    edition: str = "print"  # the edition judged (``--edition auto`` resolved by open())
-    edition_reason: str = ""  # the one line ``auto`` prints: which edition, why, how to override
-    report: dict[str, Any] | None = None  # the --llmspec-report dict, built once at the session's end
-    undo_profiles: Any = None  # puts Hypothesis back as it was before the run (profiles.configure)
-
-    def open(self) -> None:
-        """Open the adapter once; a target that cannot load fails every test with one message."""
-        if self.adapter is not None or self.load_error is not None:
-            return
-        s = self.settings
-        if s.preset is not None:  # an adapter the caller opened (llmspec.suite.Preset)
-            self.adapter = s.preset
-            self.description = self.adapter.describe()
-        else:
-            self._open(s)
-        self.edition = s.edition
-        if s.edition == AUTO:
-            from llmspec.editions import detect
-
-            if self.adapter is None:
-                self.edition = "print"
-            else:
-                self.edition, self.edition_reason = detect(self.adapter, self.description)
-
-    def _open(self, s: Settings) -> None:
-        """Load the target (in process or in a worker); a failure becomes :attr:`load_error`."""
-        from llmspec.runtime.connect import open_adapter
-        from llmspec.errors import DataError, HarnessError
-
-        limits = dict(s.limits)
-        budgets = {k.partition(".")[2]: float(limits.pop(k)) for k in list(limits) if k.startswith("stage_timeout.")}
-        if budgets:
-            limits["stage_timeouts"] = budgets
-        try:
-            self.adapter = open_adapter(s.target, s.impl_map or None, isolate=s.isolate, worker=s.worker,
-                                        strict_names=s.strict_names, **limits)
-            self.description = self.adapter.describe()
-        except DataError:
-            raise
-        except (HarnessError, OSError, ValueError) as exc:
-            name, text = s.target or "reference", " ".join(str(exc).split())
-            # the loader's reasons usually start with the target's own name (the worker's with its
-            # absolute path): say it once
-            said = next((p for p in (name, os.path.abspath(name)) if text.startswith(p + ":")), None)
-            self.load_error = (_("cannot load {target}{rest}").format(target=name, rest=text[len(said):])
-                               if said is not None else _("cannot load {target}: {error}").format(target=name, error=text))
-
-    def close(self) -> None:
-        if self.adapter is not None:
-            self.faults = dict(self.adapter.faults)  # for the summary, after the close
-            if self.adapter is not self.settings.preset:  # the caller's (llmspec.suite.Preset) stays open
-                self.adapter.close()
-            self.adapter = None
-
-
-RUN_KEY = pytest.StashKey[Run]()
-
-
 def activate(config: pytest.Config) -> None:
     """Called by ``spec_tests/conftest.py``: the spec suite is being collected, so take charge
     (Hypothesis configured by :func:`llmspec.spec.profiles.configure`, undone at the end)."""
     if RUN_KEY in config.stash:
         return
-    settings = resolve_settings(config)
+    chosen = settings.resolve_settings(config)
     preset = next((p for p in config.pluginmanager.get_plugins() if getattr(p, "llmspec_preset", False)),
                   None)
     if preset is not None:  # llmspec.suite.Preset: a live namespace the caller already opened
-        settings.target, settings.preset = preset.display, preset.adapter
-    run = Run(settings, undo_profiles=profiles.configure(config))
+        chosen.target, chosen.preset = preset.display, preset.adapter
+    run = Run(chosen, undo_profiles=profiles.configure(config))
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(Reporter(run), "llmspec-reporter")
 
@@ -274,10 +63,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run = get_run(config)
     if run is not None and run.undo_profiles is not None:
         run.undo_profiles()
-
-
-def get_run(config: pytest.Config) -> Run | None:
-    return config.stash.get(RUN_KEY, None)
 
 
 def stage_of(item: pytest.Item) -> str | None:
@@ -423,211 +208,6 @@ def gpt2():
     from llmspec.data import gpt2_encoding
 
     return gpt2_encoding()
-
-
-# --- results, summary table, JSON report ----------------------------------------------------------
-def failure_message(report: pytest.TestReport) -> str:
-    """Actionable text first: the failure's own message, then Hypothesis' minimal example."""
-    if getattr(report, "llmspec_message", None) is not None:  # set by Reporter.pytest_runtest_makereport
-        message = report.llmspec_message
-        example = getattr(report, "llmspec_example", "")
-        return (message + ("\n" + example if example else "")).strip()
-    longrepr = report.longrepr
-    crash = getattr(longrepr, "reprcrash", None)
-    if crash is not None:
-        message = crash.message
-        message = message[len("Failed: "):] if message.startswith("Failed: ") else message
-    elif isinstance(longrepr, tuple):  # skip reports: (path, line, reason)
-        message = str(longrepr[-1])
-    else:
-        message = str(longrepr or "")
-    example = getattr(report, "llmspec_example", "")  # translated, fixtures hidden (Reporter)
-    text = getattr(report, "longreprtext", "") or ""
-    if example:
-        message += "\n" + example
-    elif "Falsifying example" in text and "Falsifying example" not in message:
-        start = text.index("Falsifying example")
-        message += "\n" + text[start:start + 800].split("\n\n")[0]
-    if report.when != "call":
-        message = _("error in test {phase}: {message}").format(phase=report.when, message=message)
-    # Object reprs in Hypothesis' report ("<...ProxyAdapter object at 0x7f...>") differ per process:
-    # drop the address so the same submission gets the same feedback on every run (grading).
-    return _ADDRESS.sub(">", message).strip()
-
-
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
-
-
-class Reporter:
-    """Per-session hooks, registered by :func:`activate` only when the spec suite is collected."""
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
-        """Put Hypothesis' minimal example (its drawn arguments only, no fixtures) under the failure.
-
-        ``pytest.fail(..., pytrace=False)`` shows the message alone, and Hypothesis keeps its example
-        in exception notes that this style drops; the learner needs the example right there."""
-        outcome = yield
-        report = outcome.get_result()
-        if item.nodeid not in self.run.item_stage:
-            return
-        if not report.failed or call.excinfo is None:
-            return
-        from llmspec.explain import hypothesis_example
-
-        exc = call.excinfo.value
-        example = hypothesis_example(getattr(exc, "__notes__", None), hide=set(item.fixturenames))
-        if isinstance(exc, pytest.fail.Exception):
-            report.llmspec_message = str(exc.msg)  # the teaching message, without the raw notes
-        if example:
-            report.llmspec_example = example
-            if hasattr(report.longrepr, "addsection"):
-                report.longrepr.addsection("Hypothesis' minimal example", example)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        run = self.run
-        if report.nodeid not in run.item_stage:
-            return
-        entry = run.results.setdefault(report.nodeid, {
-            "nodeid": report.nodeid, "name": report.nodeid.split("::", 1)[-1],
-            "stage": run.item_stage[report.nodeid], "outcome": RUNNING, "message": "", "duration": 0.0,
-        })
-        fold(entry, report)
-
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_terminal_summary(self, terminalreporter: Any) -> Any:
-        """The verdict comes last, after pytest's "short test summary" (the outermost wrapper's code
-        after ``yield`` runs after every other summary), right above the "N failed" line."""
-        result = yield
-        if self.run.item_stage and not terminalreporter.config.option.collectonly:
-            write_table(self.run, terminalreporter)  # nothing ran under --collect-only: no "0/0 fail"
-        return result
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        run = self.run
-        try:
-            if run.item_stage and not session.config.option.collectonly:
-                run.report = build_report(run)  # before the close: it reads the adapter
-                if run.settings.report:
-                    write_json(Path(run.settings.report), run.report)
-        finally:
-            run.close()
-
-
-RUNNING = "running"  # a test whose call has not passed yet: counted as failed if the run ends there
-
-
-def fold(entry: dict[str, Any], report: pytest.TestReport) -> None:
-    """The one pass/fail rule, for ``llmspec check``, the in-kernel check and the grader alike:
-    fold one phase's report (setup, call, teardown) into the test's ``entry``.  A test passes when
-    its call passed and no phase failed; the first failure's message is the one kept.  The suite
-    never skips: a skip (an assumption that always fails) counts as a failure."""
-    entry["duration"] = round(entry["duration"] + report.duration, 4)
-    if entry["outcome"] == "failed":
-        return
-    if report.failed:
-        entry["outcome"] = "failed"
-        entry["message"] = failure_message(report) or f"{report.outcome} in {report.when}"
-    elif report.skipped:
-        entry["outcome"] = "failed"
-        entry["message"] = _("skipped: {reason}").format(reason=failure_message(report))
-    elif report.when == "call":
-        entry["outcome"] = "passed"
-
-
-def finished(entry: dict[str, Any]) -> dict[str, Any]:
-    """A test's entry as the report gives it: one whose call never passed nor failed (the run
-    ended inside it) is a failure."""
-    if entry["outcome"] != RUNNING:
-        return entry
-    return {**entry, "outcome": "failed", "message": entry["message"] or _("this test did not finish")}
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Atomic write: a reader (the grader) never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    tmp.replace(path)
-
-
-def stage_table(run: Run) -> dict[str, dict[str, Any]]:
-    """``{stage: {"status", "passed", "total", "missing"}}`` for every stage of the table."""
-    out: dict[str, dict[str, Any]] = {}
-    collected = set(run.item_stage.values())  # a collected stage that did not run (crash, -x) fails
-    for name in STAGES:
-        tests = [r for r in run.results.values() if r["stage"] == name]
-        passed = sum(r["outcome"] == "passed" for r in tests)
-        missing = run.missing.get(name, [])
-        if name not in run.selected:
-            status = "not_selected"
-        elif missing:
-            status = "not_implemented"
-        elif name not in collected:  # deselected by -k / node ids, or an optional stage not defined
-            status = "not_selected"
-        elif tests and passed == len(tests):
-            status = "pass"
-        else:
-            status = "fail"
-        out[name] = {"status": status, "passed": passed, "total": len(tests), "missing": missing}
-        hints = {n: h for n, h in run.description.get("hints", {}).items() if n in missing}
-        if hints and status == "not_implemented":
-            out[name]["hints"] = hints
-        if run.description.get("judged", {}).get(name) == "state" and status != "not_selected":
-            out[name]["judged"] = "state"
-    return out
-
-
-def build_report(run: Run) -> dict[str, Any]:
-    """The ``--llmspec-report`` JSON (the grader and the variant corpus read it)."""
-    s = run.settings
-    return {
-        "target": s.target or "reference",
-        "edition": run.edition,
-        "edition_reason": run.edition_reason,
-        "isolate": s.isolate,
-        "worker": s.worker,
-        "error": run.load_error,
-        "notes": list(run.description.get("notes", [])),
-        "stages": stage_table(run),
-        "tests": [finished(r) for r in run.results.values()],
-        "duration": round(time.perf_counter() - run.started, 3),
-    }
-
-
-def write_table(run: Run, tr: Any) -> None:
-    """The per-stage table at the end of the terminal output (``stage  passed/total  status``)."""
-    tr.section(_("llmspec: verdict per stage"))
-    tr.write_line(_("target: {target}    edition: {edition}").format(
-        target=run.settings.target or "reference", edition=run.edition)
-                  + ("    " + _("(isolated)") if run.settings.isolate else "")
-                  + ("    " + _("(in a worker)") if run.settings.worker and not run.settings.isolate else ""))
-    if run.edition_reason:
-        tr.write_line(run.edition_reason)
-    if run.settings.isolate:
-        from llmspec.sandbox import isolation, landlock
-
-        gap = landlock.coverage(isolation.is_root())
-        if gap:
-            tr.write_line(gap, yellow=True)
-    if run.load_error:
-        tr.write_line(run.load_error, red=True)
-    for note in run.description.get("notes", []):
-        tr.write_line(_("note: {note}").format(note=note))
-    tr.write_line(table_header())
-    table = stage_table(run)
-    for name, row in table.items():
-        if row["status"] != "not_selected":
-            tr.write_line(table_row(name, row), green=row["status"] == "pass", red=row["status"] != "pass")
-    for line in missing_lines(table):
-        tr.write_line(line, red=True)
-    for stage, reason in (run.faults or (run.adapter.faults if run.adapter is not None else {})).items():
-        tr.write_line(_("{stage}: stopped after {reason}; its later tests did not run").format(
-            stage=stage, reason=reason), red=True)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

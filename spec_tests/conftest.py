@@ -10,6 +10,7 @@ from typing import Any, Callable, NoReturn
 import pytest
 
 from llmspec import explain, plugin
+from llmspec.spec.run import get_run
 from llmspec.errors import ImplError
 from llmspec.i18n import _
 
@@ -29,7 +30,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     from llmspec import fixtures
 
-    run = plugin.get_run(metafunc.config)
+    run = get_run(metafunc.config)
     if run is not None:
         run.open()  # --edition auto asks the target's tokenizer which edition it follows
     edition = run.edition if run else "print"

@@ -349,32 +349,32 @@ def test_each_call_gets_its_conditions_and_what_it_changed_is_undone(tmp_path: P
 def test_the_modules_a_call_imported_are_found_from_the_newest_names(tmp_path: Path, monkeypatch) -> None:
     """Modules imported after the marks are the newest in ``sys.modules``; once code deleted a
     module imported before them (or a mark), every name is a candidate."""
-    from llmspec.runtime import target
+    from llmspec.runtime import conditions
 
     monkeypatch.syspath_prepend(str(tmp_path))
-    names = [f"llmspec_test_marks_{i}_{id(tmp_path)}" for i in range(target._MARKS + 3)]
+    names = [f"llmspec_test_marks_{i}_{id(tmp_path)}" for i in range(conditions._MARKS + 3)]
     for name in names:
         (tmp_path / f"{name}.py").write_text("X = 1\n")
     try:
-        for name in names[:target._MARKS]:
+        for name in names[:conditions._MARKS]:
             __import__(name)
-        marks = target._module_marks()
-        assert target._imported_since(marks) == []
+        marks = conditions._module_marks()
+        assert conditions._imported_since(marks) == []
         __import__(names[-3])
         __import__(names[-2])
-        assert target._imported_since(marks) == [names[-2], names[-3]]
+        assert conditions._imported_since(marks) == [names[-2], names[-3]]
         del sys.modules[names[-2]]  # imported and deleted by the call: nothing to drop
-        assert target._imported_since(marks) == [names[-3]]
+        assert conditions._imported_since(marks) == [names[-3]]
         sys.modules[names[1]] = sys.modules.pop(names[1])  # a mark deleted and imported again
-        assert target._imported_since(marks) == list(sys.modules)
-        marks = target._module_marks()
+        assert conditions._imported_since(marks) == list(sys.modules)
+        marks = conditions._module_marks()
         sys.modules[names[0]] = sys.modules.pop(names[0])  # older than the marks
-        assert target._imported_since(marks) == list(sys.modules)
-        marks = target._module_marks()
+        assert conditions._imported_since(marks) == list(sys.modules)
+        marks = conditions._module_marks()
         for name in marks[1]:
             del sys.modules[name]
         __import__(names[-1])
-        assert target._imported_since(marks) == list(sys.modules)
+        assert conditions._imported_since(marks) == list(sys.modules)
     finally:
         for name in names:
             sys.modules.pop(name, None)

@@ -530,3 +530,24 @@ def test_every_call_in_a_worker_starts_under_the_targets_conditions(proxies, tmp
     assert first["mpl"] == "Agg" and first["net"] == "NetworkBlocked" and first["path0"] == str(tmp_path)
     assert first["fresh"] and first["helper_runs"] == 1
     assert second == {**first, "helper_runs": 2}  # the same conditions; helpers was imported afresh
+
+
+def test_every_operation_travels_as_one_message_with_the_adapters_parameter_names() -> None:
+    """The proxy's side of the protocol (``llmspec.runtime.messages``): each operation of the
+    Adapter, and only those, as ``(op, kwargs)`` with exactly the Adapter's parameter names, so the
+    worker can call the in-process adapter's method of that name with those keywords."""
+    import inspect
+
+    from llmspec.runtime.adapter import OPS, Adapter
+    from llmspec.runtime.messages import MessageAdapter
+
+    class Recorder(MessageAdapter):
+        def _call(self, op, kwargs):
+            return op, kwargs
+
+    recorder = Recorder()
+    for op in OPS:
+        params = list(inspect.signature(getattr(Adapter, op)).parameters)[1:]
+        args = [object() for _ in params]
+        assert recorder.__getattribute__(op)(*args) == (op, dict(zip(params, args))), op
+    assert set(OPS) == {name for name in vars(MessageAdapter) if not name.startswith("_")}

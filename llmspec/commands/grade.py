@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from llmspec.errors import DataError, HarnessError
     from llmspec.grading import atomic, output, shard
     from llmspec.grading.config import load_config
-    from llmspec.grading.runner import Runner, warm_suite, warm_up
+    from llmspec.grading.runner import Runner
+    from llmspec.grading.warm import warm_suite, warm_up
     from llmspec.grading.submissions import discover
     from llmspec.i18n import set_language
 

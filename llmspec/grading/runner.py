@@ -1,23 +1,14 @@
 """Grade many submissions: one warm parent, one forked *trusted* pytest process per submission.
 
-Why this shape:
-* The parent imports torch, tiktoken, pytest, Hypothesis and the suite once (~1.5 s); each submission
-  is graded by a child forked from it, so start-up is paid once per run, not once per submission.
-  It also runs the suite once on the reference and freezes its heap (:func:`warm_suite`), so the
-  first-call costs of torch, Hypothesis and the suite are paid once too (measured: about a third
-  of each submission's time), and no child's garbage collection walks the parent's objects.
-* The child runs ``pytest.main([spec_tests, "--impl", SUB, "--isolate", ...])``: submission code runs
-  only in the worker that the proxy forks from the child, so the process that decides the verdict
-  never imports it.  The child streams one JSON line per test report to a file in a private
-  directory, so a child killed for its time budget still leaves the tests it finished.
-* The parent enforces the per-submission wall clock, kills the child's whole tree, reaps orphans (it
-  is a child subreaper, so daemonised grandchildren come back to it) and writes every report itself,
-  after the child is dead.
+Why this shape: the parent imports and warms everything once (:mod:`llmspec.grading.warm`), so a
+child forked from it starts at once; each child judges one submission through the suite's plugin
+(:mod:`llmspec.grading.child`), submission code running only in the sandboxed worker the child's
+proxy forks.  The parent enforces the per-submission wall clock, kills the child's whole tree, reaps
+orphans (it is a child subreaper, so daemonised grandchildren come back to it) and writes every
+report itself, after the child is dead, from the tests the child reported as the plugin judged them.
 """
 from __future__ import annotations
 
-import ctypes
-import importlib
 import json
 import os
 import select
@@ -28,192 +19,15 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-import pytest
 
+from llmspec.grading.child import pytest_args, run_child
 from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score
 from llmspec.grading.submissions import Submission
 from llmspec.i18n import _
-from llmspec.suite import spec_dir
-
-PR_SET_CHILD_SUBREAPER = 36
-
-
-def test_id(nodeid: str) -> str:
-    """``spec_tests/test_x.py::test_y[a]`` -> ``test_x.py::test_y[a]`` (independent of install path)."""
-    path, sep, rest = nodeid.partition("::")
-    return Path(path).name + sep + rest
-
-
-def warm_up() -> None:
-    """Import everything a trusted child needs, once, before forking."""
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see named_plugins
-    import torch
-
-    torch.set_num_threads(1)
-    import hypothesis  # noqa: F401
-
-    from llmspec.data import ensure_tiktoken_cache
-
-    ensure_tiktoken_cache()
-    import tiktoken
-
-    tiktoken.get_encoding("gpt2")  # parsed once here; forked children and workers inherit it
-    # The suite's profile must be the default BEFORE its modules are imported here: a @settings(...)
-    # decorator inherits the default profile at import time (derandomize, no deadline), and the child
-    # reuses these module objects.  Without this, graded examples would be random: unfair.
-    from llmspec.spec import profiles
-
-    profiles.load()
-    for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.proxy",
-                 "llmspec.runtime.faults", "llmspec.explain",
-                 "reference", "spec_tests.conftest", "spec_tests.strategies"):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the child reports real problems; this is only a cache
-            pass
-    for f in sorted(spec_dir().glob("test_*.py")):
-        try:
-            importlib.import_module("spec_tests." + f.stem)
-        except Exception:  # noqa: BLE001
-            pass
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def warm_suite(config: GradingConfig) -> None:
-    """Run the suite once, in this process, on the trusted reference, then freeze the heap.
-
-    Why: a fresh process pays ~1 s of first-call costs (torch's first autograd backward ~0.25 s,
-    lazily built dispatch and regex tables, Hypothesis' strategy and engine caches, the explain
-    helpers).  Paid here once, every forked trusted child and every worker forked from it inherits
-    them warm.  Only the reference runs here (never submission code), and the examples a
-    submission is asked do not depend on this run: the suite is derandomized and keeps no database.
-    ``gc.freeze()`` afterwards moves the whole warm heap out of the collector's reach, so no child
-    walks (and thereby copies, page by page) the parent's objects in a garbage collection.
-    Best effort: a failure here only costs speed; the children report real problems."""
-    import gc
-
-    import pytest
-
-    saved = [os.dup(1), os.dup(2)]
-    null = os.open(os.devnull, os.O_WRONLY)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        pytest.main(base_args(config) + ["-p", "no:faulthandler"])
-    except Exception:  # noqa: BLE001 - a cache, not a verdict
-        pass
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, null):
-            os.close(fd)
-    gc.collect()
-    gc.freeze()
-
-
-# --- the trusted child --------------------------------------------------------------------------
-class Collector:
-    """A pytest plugin object for the trusted child: one JSON line per event, flushed at once (a
-    child killed for its time budget still leaves the tests it finished).  Each finished test is
-    sent as the suite's own plugin judged it (its entry of the ``--llmspec-report`` tests, by
-    :func:`llmspec.plugin.fold`): the grader decides nothing about a test the plugin has not."""
-
-    def __init__(self, events: Path) -> None:
-        self.fh = open(events, "a", encoding="utf-8", buffering=1)
-        self.run: Any = None
-
-    def emit(self, **obj: Any) -> None:
-        self.fh.write(json.dumps(obj) + "\n")
-        self.fh.flush()
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self.emit(event="collect_error", nodeid=report.nodeid, message=str(report.longreprtext)[-2000:])
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from llmspec.plugin import get_run, stage_of
-
-        run = self.run = get_run(session.config)
-        self.emit(event="collected", tests=[[test_id(i.nodeid), stage_of(i) or "?"] for i in session.items],
-                  edition=run.edition if run else None, edition_reason=run.edition_reason if run else "",
-                  notes=[str(n)[:300] for n in (run.description.get("notes", []) if run else [])][:20])
-
-    @pytest.hookimpl(trylast=True)  # after the plugin folded the test's last report
-    def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        from llmspec.plugin import finished
-
-        entry = self.run.results.get(nodeid) if self.run is not None else None
-        if entry is not None:
-            self.emit(event="test", test=test_id(nodeid), **finished(entry))
-
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        self.emit(event="finished", exitstatus=int(exitstatus))
-
-
-def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
-    """The suite with this assignment's edition (or ``edition``), stages and seed (no target: the
-    reference)."""
-    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=", *named_plugins(),
-            "--edition", edition or config.edition, "--stages", ",".join(config.stages)]
-    if config.hypothesis_seed is not None:
-        args += ["--hypothesis-seed", str(config.hypothesis_seed)]
-    if config.strict_names:
-        args.append("--strict-names")
-    return args
-
-
-def named_plugins() -> list[str]:
-    """Under ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` (set by :func:`warm_up`) only the plugins the suite
-    needs are loaded, by module: a plugin the grading machine happens to have (pytest-randomly
-    reorders tests and reseeds) must not change a grade, nor cost every submission its start-up."""
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return ["-p", "llmspec.plugin", "-p", "hypothesis.extra.pytestplugin"]
-    return []  # installed plugins load themselves (these two among them)
-
-
-def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False,
-                edition: str | None = None) -> list[str]:
-    args = base_args(config, edition)
-    if collect_only:
-        return args + ["--collect-only"]
-    return args + ["--impl", str(target), "--isolate",
-                   "--llmspec-limit", "start=fork",
-                   "--llmspec-limit", f"call_timeout={config.call_timeout:g}",
-                   "--llmspec-limit", f"stage_timeout={config.stage_timeout:g}",
-                   *[a for s, t in sorted(config.stage_timeouts.items())
-                     for a in ("--llmspec-limit", f"stage_timeout.{s}={t:g}")],
-                   "--llmspec-limit", f"memory_mb={config.memory_mb}"]
-
-
-def _child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
-    """Runs in the forked child; never returns."""
-    code = 70
-    try:
-        os.setpgid(0, 0)
-        os.chdir(scratch)
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        import pytest
-
-        collector = Collector(events)
-        try:
-            pytest.main(args, plugins=[collector])
-            code = 0
-        except BaseException as exc:  # noqa: BLE001 - report anything, then leave
-            collector.emit(event="internal", message=f"{type(exc).__name__}: {exc}")
-    finally:
-        os._exit(code)
+from llmspec.sandbox import isolation
 
 
 # --- the parent ---------------------------------------------------------------------------------
@@ -265,20 +79,15 @@ def _kill_group(pid: int) -> None:
 def reap_orphans(keep: set[int]) -> None:
     """Kill and reap any child of ours that is not a running trusted child: workers or daemons of
     finished submissions re-parented to us (we are their subreaper)."""
-    me = str(os.getpid())
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+    me, group = os.getpid(), os.getpgrp()
+    for proc in isolation.processes():
+        if proc.ppid != me or proc.pid in keep:
             continue
-        pid, pgid = int(stat.parent.name), int(fields[2])
-        if fields[1] != me or pid in keep:
-            continue
-        if pgid != os.getpgrp():
-            _kill_group(pgid)
-        _kill_group(pid)
+        if proc.pgid not in (-1, group):  # -1: a zombie, already dead
+            _kill_group(proc.pgid)
+        _kill_group(proc.pid)
         try:
-            os.waitpid(pid, 0)  # only this pid: never steal a running child's exit status
+            os.waitpid(proc.pid, 0)  # only this pid: never steal a running child's exit status
         except ChildProcessError:
             pass
 
@@ -307,7 +116,7 @@ class Runner:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _child(args, events, log, scratch)
+            run_child(args, events, log, scratch)
         return pid, events, log
 
     def start_canonical(self) -> None:
