@@ -145,7 +145,9 @@ def _session_kept() -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved_env)
         os.chdir(saved_cwd)
-        sys.path[:], sys.meta_path[:] = saved_path, saved_meta
+        # llmspec's own import hooks stay, as its modules do (the book-download answers, installed once)
+        ours = [f for f in sys.meta_path if f not in saved_meta and type(f).__module__.startswith("llmspec.")]
+        sys.path[:], sys.meta_path[:] = saved_path, ours + saved_meta
         for name, module in saved_modules.items():
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
