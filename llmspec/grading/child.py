@@ -17,6 +17,7 @@ import pytest
 from llmspec.grading.config import GradingConfig
 from llmspec.suite import spec_dir
 
+
 def test_id(nodeid: str) -> str:
     """``spec_tests/test_x.py::test_y[a]`` -> ``test_x.py::test_y[a]`` (independent of install path)."""
     path, sep, rest = nodeid.partition("::")

@@ -15,6 +15,7 @@ from llmspec.grading.config import GradingConfig
 from llmspec.sandbox import isolation
 from llmspec.suite import spec_dir
 
+
 def warm_up() -> None:
     """Import everything a trusted child needs, once, before forking."""
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see llmspec.grading.child.named_plugins

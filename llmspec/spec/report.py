@@ -21,6 +21,7 @@ from llmspec.spec.run import Run
 from llmspec.stages import STAGES
 from llmspec.verdict import missing_lines, table_header, table_row
 
+
 # --- results, summary table, JSON report ----------------------------------------------------------
 def failure_message(report: pytest.TestReport) -> str:
     """Actionable text first: the failure's own message, then Hypothesis' minimal example."""

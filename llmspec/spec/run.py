@@ -17,6 +17,7 @@ from llmspec.editions import AUTO
 from llmspec.i18n import _
 from llmspec.spec.settings import Settings
 
+
 # --- the run state (only once the suite is active) ------------------------------------------------
 @dataclass
 class Run:
