@@ -16,8 +16,9 @@ setup:
 check: setup
 	$(PYTHON) -m llmspec check
 
+# the project's own tests, then their line coverage of llmspec/ and reference/ (pytest-cov)
 test: setup
-	@$(PYTHON) -m pytest; rc=$$?; \
+	@$(PYTHON) -m pytest --cov=llmspec --cov=reference --cov-report=term; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; exit 1; fi; exit $$rc
 
 bench: setup

@@ -13,8 +13,8 @@ hostile submission earned for its honest stages (goal: all of them), the wall ti
 whether any correct submission shows less than full marks in any report format (goal: none).  With
 --repeat N the class is graded N times, each time under a different shuffled order of names, and
 every submission must get the same score every time.
-With --regrade the last class is graded again into the same report directory, as an instructor
-re-grades: the submissions that took longest last time then go first.
+With --regrade the last class is graded again (--force) into the same report directory, as an instructor
+re-grades.
 usage: LLMSPEC_DATA=... python benchmarks/bench_grade.py [--case honest|faults|all] [--n 40]
        [--honest 46] [--repeat 1] [--regrade] [--jobs N] [--keep DIR]
 """
@@ -182,11 +182,11 @@ def faults_case(args: argparse.Namespace, work: Path) -> bool:
         print(f"honest attempts: {honest_times[0]:.1f}-{honest_times[-1]:.1f} s each "
               f"(median {honest_times[len(honest_times) // 2]:.1f} s); call budget {config.call_timeout:g} s, "
               f"stage budget {config.stage_timeout:g} s")
-    if args.regrade:  # the last class again, into the same report directory: longest-last-time first
+    if args.regrade:  # the last class again, into the same report directory
         again = timed_grade(cls, out, args.jobs)
         data = {kind: json.loads((out / name / "results.json").read_text()) for kind, name in names.items()}
         runs.append({kind: d["score"] for kind, d in data.items()})
-        print(f"re-grade of run {len(runs) - 1} into its report directory (the longest last time first): "
+        print(f"re-grade of run {len(runs) - 1} into its report directory: "
               f"{again.wall:.1f} s; {again.ratios()}")
     same = all(run == runs[0] for run in runs)
     ok &= same

@@ -39,7 +39,7 @@ def torch_import_seconds() -> tuple[float, float]:
 def notebook_namespace() -> dict[str, Any]:
     """The notebook's code cells executed top to bottom into one dict, skipping what only IPython
     runs and the cell that raises on purpose (as a learner's kernel would hold them)."""
-    from llmspec.runtime.target import read_code_cells
+    from llmspec.runtime.resolve import read_code_cells
 
     namespace: dict[str, Any] = {"__name__": "__main__"}
     cwd = os.getcwd()

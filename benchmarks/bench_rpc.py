@@ -4,8 +4,7 @@ measured in the same run.
 A grade makes about 700 adapter calls per submission, each a round trip trusted side -> worker ->
 trusted side (the proxy, the stage guard, the wire format, the worker's loop and the target's call
 conditions).  The target is a learner-style file (``tests/variants/correct/book_style.py``), judged
-as a submission is: a forked worker, the stage guard, the stall report switched on as the grader
-does.  Two calls: a short ``SimpleTokenizerV1.encode`` and an [8, 4] batch through
+as a submission is: a forked worker with its stage guard.  Two calls: a short ``SimpleTokenizerV1.encode`` and an [8, 4] batch through
 ``InputEmbeddings`` (vocabulary 50, 16 dimensions).  The trusted side's CPU is this process's, the
 worker's is read from ``/proc/<pid>/schedstat`` (nanoseconds on a CPU); the baseline is the target's
 own method called directly, and the same call on an in-process adapter (its per-call conditions
@@ -67,17 +66,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
-    from llmspec.runtime.faults import StageGuard
     from llmspec.runtime.inprocess import InProcessAdapter
-    from llmspec.runtime.worker import ProxyAdapter
+    from llmspec.runtime.proxy import ProxyAdapter
 
-    ProxyAdapter.on_stall = staticmethod(lambda on: None)  # as the grader: the stall poll runs on every call
     local = InProcessAdapter.from_target(str(TARGET))
     proxy = ProxyAdapter(str(TARGET), start="fork")
-    guard = StageGuard(proxy)
-    guard.begin_stage("embeddings")
+    proxy.begin_stage("embeddings")
     try:
-        bare_calls, local_calls, proxy_calls = calls_of(local, bare=True), calls_of(local), calls_of(guard)
+        bare_calls, local_calls, proxy_calls = calls_of(local, bare=True), calls_of(local), calls_of(proxy)
         for name in local_calls:
             bare = statistics.median(per_call(bare_calls[name], args.calls)[0] for _ in range(args.repeat))
             local_us = statistics.median(per_call(local_calls[name], args.calls)[0] for _ in range(args.repeat))
@@ -88,7 +84,7 @@ def main() -> None:
                   f"({local_us / bare:.1f}x); isolated {trusted:.0f} us trusted + {worker:.0f} us worker "
                   f"({(trusted + worker) / bare:.1f}x)")
     finally:
-        guard.close()
+        proxy.close()
         local.close()
 
 

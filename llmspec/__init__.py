@@ -1,6 +1,6 @@
 """llmspec: the trusted harness (data location, target loading, the adapter, the pytest plugin, the
-CLI, grading and reports).  ``check`` and ``%llmspec`` judge a learner's own code in its own process, as
-``llmspec check`` does; a *grade* is never decided in a process where submission code ran."""
+CLI, grading and reports).  ``check`` and ``%llmspec`` judge the definitions a kernel (or script)
+holds, in its own process; a *grade* is never decided in a process where submission code ran."""
 __version__ = "0.1.0"
 
 

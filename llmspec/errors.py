@@ -39,12 +39,6 @@ class CallTimeout(HarnessError):
     """A call into the implementation took longer than its wall-clock budget."""
 
 
-class LeaveTest(BaseException):
-    """Raised in a trusted process that must leave the running test at once and without a verdict
-    (a grading child's forked copy, see :mod:`llmspec.grading.runahead`).  A BaseException: no
-    ``except Exception`` on the way up may take it for the test's own failure."""
-
-
 class ImplError(Exception):
     """The implementation raised while answering a call.
 

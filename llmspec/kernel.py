@@ -10,7 +10,8 @@ This is a learner's self-check, not grading: a grade is never decided in a proce
 code runs (``llmspec grade`` isolates every submission).  What the check may not do is disturb the
 learner's session, so :func:`_session_kept` puts back everything a run touches: the namespace (the
 target is a snapshot), the working directory, ``sys.path``, the RNG states of ``random``, torch and
-numpy, the environment, warning filters, the Hypothesis profile and the garbage collector's freeze.
+numpy, the environment, warning filters and the garbage collector's freeze (the plugin itself puts
+Hypothesis' settings back: :func:`llmspec.spec.profiles.configure`).
 The trusted side stays loaded between checks (pytest, Hypothesis, the suite's modules, tiktoken's
 GPT-2 table): that is what makes a warm check fast (``benchmarks/bench_kernel.py``).
 """
@@ -114,7 +115,6 @@ def _session_kept() -> Iterator[None]:
     Modules the learner had stay the very same objects; modules first imported by the check (the
     trusted side: pytest, Hypothesis, the suite) stay loaded, as a cache for the next check."""
     import torch
-    from hypothesis import settings as hyp_settings
 
     saved_modules = dict(sys.modules)
     saved_path, saved_meta = list(sys.path), list(sys.meta_path)
@@ -126,8 +126,6 @@ def _session_kept() -> Iterator[None]:
     numpy = sys.modules.get("numpy")
     saved_numpy = numpy.random.get_state() if numpy is not None else None
     saved_warnings = (list(warnings.filters), warnings.showwarning)
-    saved_profile = getattr(hyp_settings, "_current_profile", None)
-    hypothesis_globals = _hypothesis_globals()
     frozen = gc.get_freeze_count()
     recursion = sys.getrecursionlimit()
     try:
@@ -136,7 +134,6 @@ def _session_kept() -> Iterator[None]:
         if not frozen:  # the plugin froze the heap for its own run (counting it again costs ~20 ms)
             gc.unfreeze()
         sys.setrecursionlimit(recursion)
-        _restore_hypothesis(hyp_settings, saved_profile, hypothesis_globals)
         warnings.filters[:], warnings.showwarning = saved_warnings
         if numpy is not None:
             numpy.random.set_state(saved_numpy)
@@ -148,34 +145,12 @@ def _session_kept() -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved_env)
         os.chdir(saved_cwd)
-        sys.path[:], sys.meta_path[:] = saved_path, saved_meta
+        # llmspec's own import hooks stay, as its modules do (the book-download answers, installed once)
+        ours = [f for f in sys.meta_path if f not in saved_meta and type(f).__module__.startswith("llmspec.")]
+        sys.path[:], sys.meta_path[:] = saved_path, ours + saved_meta
         for name, module in saved_modules.items():
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
-
-
-def _hypothesis_globals() -> dict[str, Any]:
-    """Hypothesis state the plugin changes besides the profile: its storage directory and the hook
-    that mines constants from local source files (:func:`llmspec.plugin._no_local_constants`)."""
-    saved: dict[str, Any] = {}
-    with contextlib.suppress(ImportError):
-        from hypothesis import configuration
-
-        saved["home"] = (configuration, "__hypothesis_home_directory",
-                         vars(configuration).get("__hypothesis_home_directory"))
-    with contextlib.suppress(ImportError):
-        from hypothesis.internal.conjecture import providers
-
-        if hasattr(providers, "_get_local_constants"):
-            saved["constants"] = (providers, "_get_local_constants", providers._get_local_constants)
-    return saved
-
-
-def _restore_hypothesis(hyp_settings: Any, profile: str | None, saved: dict[str, Any]) -> None:
-    if profile is not None and getattr(hyp_settings, "_current_profile", None) != profile:
-        hyp_settings.load_profile(profile)
-    for module, name, value in saved.values():
-        setattr(module, name, value)
 
 
 # --- IPython: %load_ext llmspec, %llmspec ----------------------------------------------------------
@@ -196,7 +171,7 @@ def _magic_parser() -> argparse.ArgumentParser:
 def magic(line: str) -> CheckResult | None:
     """``%llmspec [STAGE ...] [--edition meap] [--lang zh] [--impl-map a=b]``; a usage error is
     printed as one line (a notebook cell should not show a traceback for a typo)."""
-    from llmspec.runtime.target import parse_impl_map
+    from llmspec.runtime.names import parse_impl_map
 
     try:
         args, unknown = _magic_parser().parse_known_args(shlex.split(line))

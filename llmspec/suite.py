@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from llmspec import plugin
+from llmspec.spec.run import get_run
 
 
 def spec_dir() -> Path:
@@ -25,7 +25,7 @@ def spec_dir() -> Path:
 
 class Preset:
     """A pytest plugin object carrying an adapter the caller opened: the run judges it instead of
-    loading ``--impl`` (see :meth:`llmspec.plugin.Run.open`).  The caller closes it."""
+    loading ``--impl`` (see :meth:`llmspec.spec.run.Run.open`).  The caller closes it."""
 
     llmspec_preset = True  # how :func:`llmspec.plugin.activate` finds it among the plugins
 
@@ -45,7 +45,7 @@ class _ReportCatcher:
         try:
             return (yield)
         finally:
-            run = plugin.get_run(session.config)
+            run = get_run(session.config)
             self.report = run.report if run is not None else None
 
 

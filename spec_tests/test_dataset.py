@@ -17,7 +17,6 @@ from hypothesis import example, given
 from llmspec import explain
 from llmspec.i18n import _
 from llmspec.errors import ImplError
-from llmspec.runtime.adapter import each_result
 from spec_tests import strategies as S
 from spec_tests._expect import book_windows
 
@@ -45,29 +44,31 @@ def build(impl, txt, max_length, stride, tokenizer="gpt2"):
 
 
 def probe(impl, txt, max_length, stride, tokenizer="gpt2", max_items=0):
-    """``(len, answers)`` of a dataset made, asked and dropped in one call, or ``(error, None)``
-    when the constructor raised; with ``max_items``, :func:`read_items` reads ``dataset[k]`` for k below
-    ``min(len, max_items)`` from ``answers``.  A step that raises fails as it does called alone."""
+    """``(len, items)`` of a dataset made, asked and released, or ``(error, None)`` when the
+    constructor raised; with ``max_items``, ``dataset[k]`` is read for k below ``min(len, max_items)``
+    (:func:`read_items` gives the windows, or fails as that read did)."""
     __tracebackhide__ = True
-    answers = each_result(impl.dataset_windows_many(txt, max_length, stride, tokenizer, max_items),
-                          3 if max_items > 0 else 2)
+    handle, n = build(impl, txt, max_length, stride, tokenizer)
+    if handle is None:
+        return n, None
     try:
-        next(answers)
-    except ImplError as err:
-        return err, None
-    try:
-        return next(answers), answers
-    except ImplError as err:
-        explain.impl_raised("len(GPTDatasetV1(...))", err, stage=STAGE)
+        if max_items <= 0:
+            return n, ([], None)
+        try:
+            return n, (impl.dataset_items(handle, list(range(min(n, max_items)))), None)
+        except ImplError as err:
+            return n, (None, err)
+    finally:
+        impl.release(handle)
 
 
-def read_items(answers, *, source=None):
+def read_items(items, *, source=None):
     """The windows a :func:`probe` with ``max_items`` read (as ``GPTDatasetV1.__getitem__`` gave them)."""
     __tracebackhide__ = True
-    try:
-        return next(answers)
-    except ImplError as err:
-        explain.impl_raised("GPTDatasetV1.__getitem__", err, stage=STAGE, source=source)
+    windows, error = items
+    if error is not None:
+        explain.impl_raised("GPTDatasetV1.__getitem__", error, stage=STAGE, source=source)
+    return windows
 
 
 def half(name):
@@ -125,13 +126,13 @@ def test_golden_windows(impl, gpt2, verdict_text, case):
     inp, exp, src = case["input"], case["expected"], case.get("source")
     txt = verdict_text if inp.get("text_file") == "the-verdict.txt" else inp["text"]
     rows = [(x, y) for bx, by in exp["batches"] for x, y in zip(bx, by)]
-    n, answers = probe(impl, txt, inp["max_length"], inp["stride"], max_items=len(rows))
+    n, items = probe(impl, txt, inp["max_length"], inp["stride"], max_items=len(rows))
     if isinstance(n, ImplError):
         explain.impl_raised("GPTDatasetV1(txt, tokenizer, max_length, stride)", n, stage=STAGE, source=src)
     explain.expect(n >= len(rows), _("len(dataset) is {n}; the book's first {count} windows must exist").format(
                        n=n, count=len(rows)),
                    stage=STAGE, source=src)
-    windows = read_items(answers, source=src)
+    windows = read_items(items, source=src)
     given = _("max_length={max_length}, stride={stride}: window k starts at token k*{stride}, its target one "
               "token later").format(max_length=inp["max_length"], stride=inp["stride"])
     for k, ((want_x, want_y), (x, y)) in enumerate(zip(rows, windows)):
@@ -152,7 +153,7 @@ def _ids(t):
 def test_golden_len(impl, case):
     """The blog's cat text: ``len(GPTDatasetV1(text, gpt2, max_length=10, stride=5)) == 7``."""
     inp, src = case["input"], case.get("source")
-    n, _answers = probe(impl, inp["text"], inp["max_length"], inp["stride"])
+    n, _items = probe(impl, inp["text"], inp["max_length"], inp["stride"])
     if isinstance(n, ImplError):
         explain.impl_raised("GPTDatasetV1(...)", n, stage=STAGE, source=src)
     explain.expect(n == case["expected"]["len"], _("len(dataset) is {n}, expected {expected}").format(
@@ -218,7 +219,7 @@ def test_window_count(impl, ids, params):
     """P14: ``len == max(0, ceil((n - max_length) / stride))``; a text with n <= max_length tokens
     may give an empty dataset or raise (both occur in copies of the book)."""
     max_length, stride = params
-    n, _answers = probe(impl, "ignored", max_length, stride, {"fake_ids": ids})
+    n, _items = probe(impl, "ignored", max_length, stride, {"fake_ids": ids})
     want = max(0, math.ceil((len(ids) - max_length) / stride))
     if isinstance(n, ImplError):
         explain.expect(len(ids) <= max_length, _("GPTDatasetV1 raised {error} for {count} ids, max_length="
@@ -248,10 +249,10 @@ def test_windows_are_shifted_slices(impl, ids, params):
     target, a missing one is test_window_count's verdict)."""
     max_length, stride = params
     count = len(range(0, len(ids) - max_length, stride))  # the book's windows (Listing 2.5's loop)
-    n, answers = probe(impl, "ignored", max_length, stride, {"fake_ids": ids}, max_items=count + 1)
+    n, items = probe(impl, "ignored", max_length, stride, {"fake_ids": ids}, max_items=count + 1)
     if isinstance(n, ImplError):
         return  # raising is allowed only for n <= max_length: test_window_count's verdict
-    check_windows(read_items(answers), ids, max_length, stride)
+    check_windows(read_items(items), ids, max_length, stride)
 
 
 def test_tokenizer_called_once_with_endoftext_allowed(impl, edition):

@@ -15,7 +15,6 @@ from hypothesis import example, given
 from llmspec import explain
 from llmspec.i18n import _
 from llmspec.errors import ImplError
-from llmspec.runtime.adapter import each_result
 from llmspec.stages import EMBEDDINGS_STATE, STAGES
 from spec_tests import strategies as S
 
@@ -45,15 +44,28 @@ def layers(state, source=None):
 
 def probe(impl, vocab_size, output_dim, context_length, seed, ids, state=True, source=None):
     """``InputEmbeddings(vocab_size, output_dim, context_length)`` made right after
-    ``torch.manual_seed(seed)``, its layers read (``state``) and ``forward(ids)`` run, in one call:
-    ``(W, P, output)`` (``W, P`` None without ``state``); each step that raises fails as it does
-    when called alone."""
+    ``torch.manual_seed(seed)``, its layers read (``state``) and ``forward(ids)`` run, then released:
+    ``(W, P, forward)`` (``W, P`` None without ``state``); ``forward()`` gives the output, or raises
+    what the forward pass raised (read it with :func:`call`)."""
     __tracebackhide__ = True
-    answers = each_result(impl.embeddings_probe_many(vocab_size, output_dim, context_length, seed, ids, state),
-                          3 if state else 2)
-    call(f"InputEmbeddings({vocab_size}, {output_dim}, {context_length})", next, answers)
-    W, P = layers(call(_("reading InputEmbeddings' layers"), next, answers), source) if state else (None, None)
-    return W, P, answers
+    handle = call(f"InputEmbeddings({vocab_size}, {output_dim}, {context_length})", impl.embeddings_new,
+                  vocab_size, output_dim, context_length, seed)
+    try:
+        W, P = (layers(call(_("reading InputEmbeddings' layers"), impl.embeddings_state, handle), source)
+                if state else (None, None))
+        try:
+            out = impl.embeddings_forward(handle, ids)
+        except ImplError as err:
+            out = err
+    finally:
+        impl.release(handle)
+
+    def forward():
+        if isinstance(out, ImplError):
+            raise out
+        return out
+
+    return W, P, forward
 
 
 @pytest.mark.golden("embeddings", id=r"^seed(123|42-weight|42-onehot)")
@@ -62,12 +74,12 @@ def test_golden_seeded(impl, case):
     Embedding(3, 4) and its one-hot @ W equivalent)."""
     inp, exp, src, atol = case["input"], case["expected"], case.get("source"), case.get("atol", 1e-4)
     ids = inp.get("ids", [0])
-    W, P, answers = probe(impl, inp["vocab_size"], inp["output_dim"], max(len(ids), 4), inp["seed"],
+    W, P, forward = probe(impl, inp["vocab_size"], inp["output_dim"], max(len(ids), 4), inp["seed"],
                           torch.tensor([ids]), source=src)
     if "weight" in exp:
         explain.check_tensor(_("token_embedding_layer.weight after torch.manual_seed({seed})").format(seed=inp["seed"]),
                              torch.tensor(exp["weight"]), W, stage=STAGE, atol=atol, source=src)
-    out = call("InputEmbeddings.forward", next, answers)
+    out = call("InputEmbeddings.forward", forward)
     explain.expect(list(out.shape) == [1, len(ids), inp["output_dim"]],
                    _("forward([ids]) has shape {shape}, expected [1, {T}, {dim}]").format(
                        shape=list(out.shape), T=len(ids), dim=inp["output_dim"]),
@@ -86,8 +98,8 @@ def test_golden_shapes(impl, gpt2, verdict_text):
 
     exp = fixtures.case("embeddings", "shapes-8x4-256")["expected"]
     ids = gpt2.encode(verdict_text, allowed_special={S.EOT})[:32]
-    _W, _P, answers = probe(impl, 50257, 256, 4, 123, torch.tensor(ids).view(8, 4), state=False)
-    out = call("InputEmbeddings.forward", next, answers)
+    _W, _P, forward = probe(impl, 50257, 256, 4, 123, torch.tensor(ids).view(8, 4), state=False)
+    out = call("InputEmbeddings.forward", forward)
     explain.expect(list(out.shape) == exp["input_embeddings_shape"],
                    _("forward(inputs [8, 4]) has shape {shape}, expected {expected}").format(
                        shape=list(out.shape), expected=exp["input_embeddings_shape"]),
@@ -102,14 +114,14 @@ def test_forward_is_token_plus_position(impl, case):
     batch row."""
     v, d, c, b, t = (case[k] for k in ("vocab_size", "output_dim", "context_length", "batch", "T"))
     ids = torch.randint(0, v, (b, t), generator=torch.Generator().manual_seed(case["seed"]))
-    W, P, answers = probe(impl, v, d, c, case["seed"], ids)
+    W, P, forward = probe(impl, v, d, c, case["seed"], ids)
     explain.expect(list(W.shape) == [v, d], _("token_embedding_layer.weight has shape {shape}, expected "
                                               "(vocab_size, output_dim) = [{v}, {d}]").format(
                                                   shape=list(W.shape), v=v, d=d), stage=STAGE)
     explain.expect(list(P.shape) == [c, d], _("pos_embedding_layer.weight has shape {shape}, expected "
                                               "(context_length, output_dim) = [{c}, {d}]").format(
                                                   shape=list(P.shape), c=c, d=d), stage=STAGE)
-    out = call("InputEmbeddings.forward", next, answers)
+    out = call("InputEmbeddings.forward", forward)
     onehot = torch.nn.functional.one_hot(ids, v).to(W.dtype) @ W
     explain.check_tensor(_("forward(ids of shape [{b}, {t}]) = one_hot(ids) @ W + P[:T]").format(b=b, t=t),
                          onehot + P[:t], out, stage=STAGE, atol=1e-5)

@@ -17,7 +17,7 @@ import pytest
 
 from llmspec import data
 from llmspec.runtime import target as target_mod
-from llmspec.runtime.worker import ProxyAdapter
+from llmspec.runtime.proxy import ProxyAdapter
 from llmspec.sandbox import bookdownloads, netblock
 
 VERDICT_URL = data.ORIGINS["the-verdict.txt"]

@@ -1,5 +1,6 @@
 """Every corpus entry (``tests/corpus/corpus_manifest.py``) gets its expected verdict on every stage through
-``llmspec check`` in process, through ``llmspec check --isolate``, and through ``llmspec grade``.
+``llmspec check`` (a worker with the learner's permissions), through ``llmspec check --isolate``, and through
+``llmspec grade``.
 
 The three runs happen once for the whole corpus (``tests/corpus/runner.py``: two warm processes for
 the ``check`` runs, one ``llmspec grade`` over a directory holding every entry); each test then
@@ -58,4 +59,4 @@ def test_expected_verdict(results, entry, mode: str) -> None:
 def test_grading_agrees_with_check_stage_by_stage(results) -> None:
     for entry in ENTRIES:
         verdicts = {m: results[m][entry.name].stages for m in runner.MODES}
-        assert verdicts["grading"] == verdicts["isolated"] == verdicts["inprocess"], entry.name
+        assert verdicts["grading"] == verdicts["isolated"] == verdicts["check"], entry.name

@@ -7,24 +7,22 @@ from llmspec.errors import CallTimeout, ImplError, WorkerDied
 from llmspec.runtime.faults import StageFault, StageGuard
 
 
-class FakeProxy:
-    """Answers like a ProxyAdapter; ``fail`` maps an op to the exception it raises once."""
+class FakeWorker:
+    """Answers like the worker behind a proxy; ``fail`` maps an op to the exception it raises once,
+    ``answers`` an op to what it returns (default 1)."""
 
-    def __init__(self, fail: dict[str, Exception]) -> None:
+    def __init__(self, fail: dict[str, Exception], answers: dict[str, object] | None = None) -> None:
         self.fail = dict(fail)
+        self.answers = dict(answers or {})
         self.calls: list[str] = []
-        self.budgets: list[float | None] = []
 
-    def start_budget(self, seconds):
-        self.budgets.append(seconds)
-
-    def __getattr__(self, op):
-        def call(**kwargs):
+    def send(self, op: str):
+        def answer():
             self.calls.append(op)
             if op in self.fail:
                 raise self.fail.pop(op)
-            return 1
-        return call
+            return self.answers.get(op, 1)
+        return answer
 
 
 @pytest.mark.parametrize("exc, reason", [
@@ -35,51 +33,50 @@ class FakeProxy:
     (ImplError("MemoryError", "", ["MemoryError", "Exception"]), "after a memory kill in GPTDatasetV1(...): not run"),
 ])
 def test_a_fault_refuses_the_rest_of_its_stage_and_the_next_stage_starts_afresh(exc, reason):
-    inner = FakeProxy({"dataset_new": exc})
-    guard = StageGuard(inner, {"dataset": 30.0}, default_budget=60.0)
-    guard.begin_stage("dataset")
+    worker = FakeWorker({"dataset_new": exc})
+    guard = StageGuard({"dataset": 30.0}, default_budget=60.0)
+    assert guard.begin_stage("dataset") and not guard.begin_stage("dataset")  # new once
     with pytest.raises(type(exc)):
-        guard.dataset_new(txt="x", max_length=4, stride=4, tokenizer="gpt2")
+        guard.call("dataset_new", worker.send("dataset_new"))
     assert guard.not_run() == reason
     with pytest.raises(StageFault, match="not run"):
-        guard.dataset_len(handle=1)  # refused without reaching the worker
-    assert inner.calls == ["dataset_new"]
-    guard.begin_stage("dataloader")
-    assert guard.not_run() is None and guard.dataloader_batches(
-        txt="x", batch_size=1, max_length=4, stride=4, shuffle=False, drop_last=True) == 1
-    assert inner.budgets == [30.0, 60.0] and guard.faults == {"dataset": reason.removeprefix("after ")
-                                                               .removesuffix(": not run")}
+        guard.call("dataset_len", worker.send("dataset_len"))  # refused without reaching the worker
+    assert guard.call("release", worker.send("release")) == 1  # a release is never refused
+    assert worker.calls == ["dataset_new", "release"]
+    assert guard.begin_stage("dataloader")
+    assert guard.not_run() is None and guard.call("dataloader_batches", worker.send("dataloader_batches")) == 1
+    assert (guard.budget("dataset"), guard.budget("dataloader")) == (30.0, 60.0)
+    assert guard.faults == {"dataset": reason.removeprefix("after ").removesuffix(": not run")}
 
 
 def test_an_ordinary_exception_of_the_submission_is_no_fault():
-    guard = StageGuard(FakeProxy({"tokenizer_encode": ImplError("KeyError", "'x'", ["KeyError"])}))
+    worker = FakeWorker({"tokenizer_encode": ImplError("KeyError", "'x'", ["KeyError"])})
+    guard = StageGuard()
     guard.begin_stage("tokenizer_v1")
     with pytest.raises(ImplError):
-        guard.tokenizer_encode(handle=1, text="x")
-    assert guard.not_run() is None and guard.tokenizer_encode(handle=1, text="x") == 1
+        guard.call("tokenizer_encode", worker.send("tokenizer_encode"))
+    assert guard.not_run() is None and guard.call("tokenizer_encode", worker.send("tokenizer_encode")) == 1
 
 
 def test_the_tokenizer_version_is_named_from_the_stage():
-    guard = StageGuard(FakeProxy({"tokenizer_encode": CallTimeout("slow")}))
+    worker = FakeWorker({"tokenizer_encode": CallTimeout("slow")})
+    guard = StageGuard()
     guard.begin_stage("tokenizer_v2")
     with pytest.raises(CallTimeout, match=r"^SimpleTokenizerV2\.encode\(\.\.\.\): slow"):
-        guard.tokenizer_encode(handle=1, text="x")
+        guard.call("tokenizer_encode", worker.send("tokenizer_encode"))
     assert guard.not_run() == "after a timeout in SimpleTokenizerV2.encode(...): not run"
 
 
 def test_a_batch_that_stopped_at_a_memory_error_refuses_the_rest_of_its_stage():
-    class Batch(FakeProxy):
-        def tokenizer_encode_many(self, **kwargs):
-            self.calls.append("tokenizer_encode_many")
-            error = ImplError("MemoryError", "", ["MemoryError", "Exception"]).to_wire()
-            return {"values": [[1]], "error": error}
-
-    guard = StageGuard(Batch({}))
+    memory = ImplError("MemoryError", "", ["MemoryError", "Exception"]).to_wire()
+    worker = FakeWorker({}, {"tokenizer_encode_many": {"values": [[1]], "error": memory}})
+    guard = StageGuard()
     guard.begin_stage("tokenizer_v1")
-    assert guard.tokenizer_encode_many(handle=1, texts=["a", "b"])["values"] == [[1]]
+    assert guard.call("tokenizer_encode_many", worker.send("tokenizer_encode_many"))["values"] == [[1]]
     assert guard.not_run() == "after a memory kill in SimpleTokenizerV1.encode(...): not run"
-    guard = StageGuard(Batch({}))  # an ordinary error inside a batch is no fault
+    key_error = ImplError("KeyError", "'b'").to_wire()  # an ordinary error inside a batch is no fault
+    worker = FakeWorker({}, {"tokenizer_encode_many": {"values": [], "error": key_error}})
+    guard = StageGuard()
     guard.begin_stage("tokenizer_v1")
-    Batch.tokenizer_encode_many = lambda self, **kw: {"values": [], "error": ImplError("KeyError", "'b'").to_wire()}
-    guard.tokenizer_encode_many(handle=1, texts=["b"])
+    guard.call("tokenizer_encode_many", worker.send("tokenizer_encode_many"))
     assert guard.not_run() is None

@@ -97,7 +97,7 @@ def test_run_autograder_writes_results_for_a_submission_that_exits_at_import(tmp
     data = run_as_gradescope(tmp_path, sub / "ch02.py")  # a regrade, never an earlier run's report
     assert first == {**data, "execution_time": first["execution_time"]}
     assert data["score"] == 0 and data["tests"] and all(t["status"] == "failed" for t in data["tests"])
-    assert "exited" in data["tests"][0]["output"]
+    assert "your code ended the process (`os._exit(0)`" in data["tests"][0]["output"]
 
 
 def test_a_hidden_stage_stays_hidden_in_what_the_student_sees(tmp_path):

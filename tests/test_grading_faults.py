@@ -23,10 +23,10 @@ from llmspec.grading.config import default_config_text, load_config
 FAULTS = {  # hostile file -> (faulted stage, words its first failing test must say)
     "dataset_init_loops": ("dataset", "did not answer within"),
     "encode_memory_hog": ("tokenizer_v1", "memory"),
-    "exit_in_call": ("dataloader", "exited with code 0"),
+    "exit_in_call": ("dataloader", "ended the process (`os._exit(0)`"),
 }
 CALL_TIMEOUT = 4  # the slow file answers 1.7 s before it: room for a loaded machine
-# honest but slow once: its first GPTDatasetV1 answers after the stall mark (2 s) and within the budget
+# honest but slow once: its first GPTDatasetV1 answers 2.3 s late, within the budget
 SLOW_FIRST_DATASET = """
 
 import time as _time
@@ -104,24 +104,6 @@ def test_a_correct_submission_shows_full_marks_everywhere(faulty_class):
     assert short_of_full_marks(faulty_class["out"], "correct", 100) == []
 
 
-def test_the_stages_after_a_stall_graded_by_a_copy_get_the_same_reports(faulty_class):
-    """While a stalled call waits out its budget, a copy of the grading child grades the later stages
-    (llmspec.grading.runahead): the hanging GPTDatasetV1 then costs about one budget, not two.  The
-    reports must be exactly those the child makes alone (LLMSPEC_GRADE_NO_RUNAHEAD=1)."""
-    alone = _grade(faulty_class["out"].parent, "out-alone", LLMSPEC_GRADE_NO_RUNAHEAD="1")
-    def verdicts(data: dict) -> list:
-        return [(t["name"], t["score"], t["max_score"], t["status"], t.get("output")) for t in data["tests"]]
-
-    for name in [*FAULTS, "correct", "slow_first_dataset"]:
-        ours, theirs = faulty_class["results"][name], alone["results"][name]
-        assert verdicts(ours) == verdicts(theirs), name
-        assert ours["score"] == theirs["score"]
-        assert ours["extra_data"]["llmspec"]["stages"] == theirs["extra_data"]["llmspec"]["stages"], name
-    line = "and the stages after it were graded while"
-    assert line in (faulty_class["out"] / "dataset_init_loops" / "pytest.log").read_text()  # the copy did
-    assert line not in (alone["out"] / "dataset_init_loops" / "pytest.log").read_text()
-    # a slow call that answers in time: its worker lives on into the next stage, so the copy is
-    # stopped and the child grades that stage itself, in that worker
+def test_a_slow_but_honest_call_inside_its_budget_costs_nothing(faulty_class):
+    """A call that answers late, but within its budget, is an honest answer: full marks."""
     assert faulty_class["results"]["slow_first_dataset"]["score"] == 100
-    assert line not in (faulty_class["out"] / "slow_first_dataset" / "pytest.log").read_text()
-

@@ -94,7 +94,7 @@ def test_cheating_earns_exactly_what_the_real_code_earns(graded_class):
 
 def test_crashes_hangs_and_memory_are_failed_tests_with_a_reason(graded_class):
     r = graded_class["results"]
-    for name, words in (("exit_at_import", "exited"), ("infinite_loop", "within"),
+    for name, words in (("exit_at_import", "ended the process (`os._exit(0)`"), ("infinite_loop", "within"),
                         ("memory_hog", "memory")):
         data = r[name]
         assert data["score"] == 0 and len(data["tests"]) == len(r["honest_good"]["tests"])

@@ -341,7 +341,7 @@ def test_a_correct_submission_shows_full_marks_in_every_format(tmp_path):
 def test_every_stage_has_its_own_budget_and_the_outer_cap_covers_them_all():
     import tomllib
 
-    from llmspec.grading.runner import pytest_args
+    from llmspec.grading.child import pytest_args
 
     c = load_config()
     assert c.stage_timeout == 60 and c.submission_timeout == 6 * 60 + 120

@@ -117,35 +117,6 @@ def test_tokenizer_roundtrip_and_impl_error(tmp_path: Path) -> None:
     a.close()
 
 
-def test_a_probe_answers_like_its_single_calls_and_drops_what_it_made(tmp_path: Path) -> None:
-    import torch
-
-    a = InProcessAdapter.from_target("reference", scratch=tmp_path)
-    ids = torch.tensor([[1, 2, 3]])
-    h = a.embeddings_new(20, 3, 4, 7)
-    single = [None, a.embeddings_state(h), a.embeddings_forward(h, ids)]
-    a.release(h)
-    probe = a.embeddings_probe_many(20, 3, 4, 7, ids)
-    assert probe["error"] is None and probe["values"][0] is None
-    assert torch.equal(probe["values"][2], single[2])
-    assert torch.equal(probe["values"][1]["token_embedding_layer"], single[1]["token_embedding_layer"])
-    stopped = a.embeddings_probe_many(20, 3, 4, 7, torch.tensor([[1, 25]]), state=False)  # id 25 >= vocab_size
-    assert stopped["values"] == [None] and stopped["error"]["exc_type"] == "IndexError"
-    fake = {"fake_ids": list(range(12))}
-    d = a.dataset_new("x", 4, 3, fake)
-    n = a.dataset_len(d)
-    items = a.dataset_items(d, list(range(min(n, 2))))
-    windows = a.dataset_windows_many("x", 4, 3, fake, max_items=2)
-    assert windows["values"][:2] == [None, n] and [[x.tolist() for x in i] for i in windows["values"][2]] == \
-        [[x.tolist() for x in i] for i in items]
-    assert a.dataset_windows_many("x", 4, 3, fake) == {"values": [None, n], "error": None}
-    assert a.dataset_windows_many("x", 0, 3, fake)["values"] == []  # the constructor raised
-    assert a.bpe_chain_many("Hello world", ["encode", "decode"])["values"] == [[15496, 995], "Hello world"]
-    a.release(d)
-    assert not a._handles  # every probe released what it made
-    a.close()
-
-
 def test_a_batch_answers_like_single_calls_and_stops_where_a_loop_would(tmp_path: Path) -> None:
     a = adapter_for(tmp_path)
     h = a.tokenizer_new(1, {"Hello": 0, "world": 1})
@@ -158,15 +129,6 @@ def test_a_batch_answers_like_single_calls_and_stops_where_a_loop_would(tmp_path
         next(answers)
     assert info.value.is_a("LookupError") and "'unknown'" in info.value.message and "submission.py" in info.value.tb
     assert list(each_result(a.tokenizer_decode_many(h, [[1, 0], []]), 2)) == ["world Hello", ""]
-    chain = a.tokenizer_chain_many(h, "world Hello", ["encode", "decode", "encode"])  # each step on the last's result
-    assert chain == {"values": [[1, 0], "world Hello", [1, 0]], "error": None}
-    from_ids = a.tokenizer_chain_many(h, [1, 0], ["decode", "encode", "decode"])
-    assert from_ids["values"] == ["world Hello", [1, 0], "world Hello"]
-    broken = a.tokenizer_chain_many(h, "unknown Hello", ["encode", "decode"])
-    assert broken["values"] == [] and broken["error"]["exc_type"] == "KeyError"
-    with pytest.raises(ImplError) as info:
-        list(each_result(broken, 2))
-    assert "'unknown'" in info.value.message
     for malformed in ({"values": [[0]], "error": None}, {"values": [[0]] * 3, "error": None}, [[0], [1]]):
         with pytest.raises(HarnessError, match="malformed"):
             list(each_result(malformed, 2))  # a broken worker's answer never passes as results

@@ -40,6 +40,9 @@ class SimpleTokenizerV1:
 '''
 # A learner's classic slip: decode without the re.sub (spaces before punctuation stay).
 NO_SUB = PARTIAL.rsplit("return re.sub", 1)[0] + "return text\n"
+# encode never returns for a text with a comma (line 8: the loop)
+HANGS_IN_ENCODE = PARTIAL.replace("    def encode(self, text):\n", "    def encode(self, text):\n"
+                                  "        while ',' in text: pass\n", 1)
 
 
 @dataclass
@@ -68,6 +71,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
     (tmp / "partial.py").write_text(PARTIAL)
     (tmp / "renamed.py").write_text(PARTIAL.replace("class SimpleTokenizerV1", "class WordTokenizer"))
     (tmp / "no_sub.py").write_text(NO_SUB)
+    (tmp / "exits.py").write_text("import os\nos._exit(0)\n")
+    (tmp / "hangs.py").write_text(HANGS_IN_ENCODE)
     pytest_cmd = [sys.executable, "-m", "pytest", str(SPEC), "-q", "-p", "no:cacheprovider"]
     check_cmd = [sys.executable, "-m", "llmspec", "check"]
     jobs: dict[str, tuple[list[str], Path | None, dict[str, str]]] = {}
@@ -90,6 +95,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
           "--stages", "tokenizer_v1")
     suite("no_sub", "--impl", str(tmp / "no_sub.py"), "--stages", "tokenizer_v1")
     suite("collect_only", "--collect-only")
+    check("partial_in_process", str(tmp / "partial.py"), "--in-process")
+    check("exits", str(tmp / "exits.py"))
+    suite("hangs", "--impl", str(tmp / "hangs.py"), "--worker", "--llmspec-limit", "call_timeout=3",
+          "--stages", "tokenizer_v1")
     check("missing_file", str(tmp / "missing.py"))
     check("bad_stage", "--stages", "nope")
     check("no_data", env=_env(LLMSPEC_DATA=str(tmp / "nodata"), XDG_CACHE_HOME=str(tmp / "cache")))
@@ -169,3 +178,27 @@ def test_check_exit_codes(runs):
     assert runs["missing_file"].rc == 2, runs["missing_file"].stdout
     assert runs["bad_stage"].rc == 2, runs["bad_stage"].stdout
     assert runs["no_data"].rc == 3, runs["no_data"].stdout
+
+
+def test_check_runs_the_learners_code_in_a_worker_and_in_process_alike(runs):
+    default, in_process = runs["partial"], runs["partial_in_process"]
+    assert default.report["worker"] and not in_process.report["worker"]
+    assert default.rc == in_process.rc == 1
+    assert default.report["stages"] == in_process.report["stages"]
+    assert [(t["name"], t["outcome"], t["message"]) for t in default.report["tests"]] == \
+        [(t["name"], t["outcome"], t["message"]) for t in in_process.report["tests"]]
+
+
+def test_check_never_passes_a_file_that_ends_the_process(runs):
+    r = runs["exits"]
+    assert r.rc == 2, r.stdout[-2000:]
+    assert "exits.py: your code ended the process (`os._exit(0)`, line 2)" in r.stdout, r.stdout[-2000:]
+
+
+def test_a_hang_in_a_call_ends_within_its_budget_and_names_its_line(runs):
+    r = runs["hangs"]
+    tests = r.report["tests"]
+    stuck = [t for t in tests if "did not answer within 3 s" in t["message"]]
+    assert len(stuck) == 1, [t["message"][:200] for t in tests]
+    assert "your code was at line 8 (`while ',' in text: pass`)" in stuck[0]["message"], stuck[0]["message"]
+    assert r.report["stages"]["tokenizer_v1"]["status"] == "fail"

@@ -317,31 +317,31 @@ def test_the_books_text_is_where_a_notebook_reads_it(tmp_path: Path) -> None:
         loaded.close()
 
 
-def test_a_settled_target_renews_each_calls_conditions(tmp_path: Path, monkeypatch) -> None:
-    """``settle`` (a worker's: one target per process) puts the call conditions in force for good;
-    each ``running()`` sets again what the call before changed, and still drops the sibling
-    modules a call imported."""
+def test_each_call_gets_its_conditions_and_what_it_changed_is_undone(tmp_path: Path, monkeypatch) -> None:
+    """``running()`` sets a call's conditions (scratch cwd, empty stdin, the Agg backend, the network
+    blocked, the target's directory first on sys.path) whatever the call before it changed, and
+    afterwards puts back what was there, dropping the sibling modules the call imported."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "stdin", sys.stdin)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setattr(netblock, "_depth", netblock._depth)
     monkeypatch.setenv("MPLBACKEND", "before")
     (tmp_path / "helpers.py").write_text("WHO = 'helper'\n")
     (tmp_path / "main.py").write_text("def who():\n    from helpers import WHO\n    return WHO\n")
     t = loaded(tmp_path / "main.py")
+    stdin = sys.stdin
     try:
-        t.settle()
-        assert Path.cwd() == t.scratch and netblock.is_blocked() and os.environ["MPLBACKEND"] == "Agg"
         for _ in range(2):
             with t.running():
                 assert Path.cwd() == t.scratch and sys.stdin.read() == "" and sys.path[0] == str(tmp_path)
                 assert netblock.is_blocked() and os.environ["MPLBACKEND"] == "Agg"
                 assert t.namespace["who"]() == "helper"
-                os.chdir(tmp_path)
+                os.chdir("/")
                 sys.stdin = io.StringIO("typed ahead")
                 os.environ["MPLBACKEND"] = "TkAgg"
                 netblock._depth = 0
             assert "helpers" not in sys.modules and str(tmp_path) not in sys.path
+            assert Path.cwd() == tmp_path and sys.stdin is stdin and os.environ["MPLBACKEND"] == "before"
+            assert not netblock.is_blocked()
     finally:
         t.close()
 
@@ -349,32 +349,32 @@ def test_a_settled_target_renews_each_calls_conditions(tmp_path: Path, monkeypat
 def test_the_modules_a_call_imported_are_found_from_the_newest_names(tmp_path: Path, monkeypatch) -> None:
     """Modules imported after the marks are the newest in ``sys.modules``; once code deleted a
     module imported before them (or a mark), every name is a candidate."""
-    from llmspec.runtime import target
+    from llmspec.runtime import conditions
 
     monkeypatch.syspath_prepend(str(tmp_path))
-    names = [f"llmspec_test_marks_{i}_{id(tmp_path)}" for i in range(target._MARKS + 3)]
+    names = [f"llmspec_test_marks_{i}_{id(tmp_path)}" for i in range(conditions._MARKS + 3)]
     for name in names:
         (tmp_path / f"{name}.py").write_text("X = 1\n")
     try:
-        for name in names[:target._MARKS]:
+        for name in names[:conditions._MARKS]:
             __import__(name)
-        marks = target._module_marks()
-        assert target._imported_since(marks) == []
+        marks = conditions._module_marks()
+        assert conditions._imported_since(marks) == []
         __import__(names[-3])
         __import__(names[-2])
-        assert target._imported_since(marks) == [names[-2], names[-3]]
+        assert conditions._imported_since(marks) == [names[-2], names[-3]]
         del sys.modules[names[-2]]  # imported and deleted by the call: nothing to drop
-        assert target._imported_since(marks) == [names[-3]]
+        assert conditions._imported_since(marks) == [names[-3]]
         sys.modules[names[1]] = sys.modules.pop(names[1])  # a mark deleted and imported again
-        assert target._imported_since(marks) == list(sys.modules)
-        marks = target._module_marks()
+        assert conditions._imported_since(marks) == list(sys.modules)
+        marks = conditions._module_marks()
         sys.modules[names[0]] = sys.modules.pop(names[0])  # older than the marks
-        assert target._imported_since(marks) == list(sys.modules)
-        marks = target._module_marks()
+        assert conditions._imported_since(marks) == list(sys.modules)
+        marks = conditions._module_marks()
         for name in marks[1]:
             del sys.modules[name]
         __import__(names[-1])
-        assert target._imported_since(marks) == list(sys.modules)
+        assert conditions._imported_since(marks) == list(sys.modules)
     finally:
         for name in names:
             sys.modules.pop(name, None)

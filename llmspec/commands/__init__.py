@@ -16,7 +16,8 @@ def add_target_options(
                         help="accept other names, e.g. create_dataloader_v1=make_loader (repeatable)")
     parser.add_argument("--stages", default=None,
                         help=f"comma-separated stages ({', '.join(STAGES)}) or 'all' (default: {stages_default})")
-    parser.add_argument("--isolate", action="store_true", help="run the implementation in a worker process")
+    parser.add_argument("--isolate", action="store_true",
+                        help="run the implementation in the graders' sandbox (a worker process without your permissions)")
 
 
 def add_language_option(parser: argparse.ArgumentParser) -> None:

@@ -1,9 +1,13 @@
 """``llmspec check [TARGET]``: the learner's front door.
 
-Runs the very same spec suite (``pytest spec_tests``) in this process, quietly, then prints the
-per-stage table and, for each failing stage, its first failure explained.  Exit code 0 only when
-every selected stage passes; 1 when some test failed; 2 for bad input (missing path, a target that
-cannot load, unknown stage); 3 when the book's data is missing or corrupt.
+Runs the very same spec suite (``pytest spec_tests``) quietly, then prints the per-stage table and,
+for each failing stage, its first failure explained.  The learner's code runs in a worker process
+with their own permissions, so a hang, a crash or ``os._exit`` in it is reported with the line it
+happened at instead of ending or stalling the check; ``--in-process`` runs it in this process, for
+debugging with a debugger (a ``breakpoint()`` in your code), and ``--isolate`` in the graders'
+sandbox.  Exit code 0 only when every selected stage passes; 1 when some test failed; 2 for bad
+input (missing path, a target that cannot load, unknown stage); 3 when the book's data is missing
+or corrupt.
 """
 from __future__ import annotations
 
@@ -32,6 +36,9 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--strict-names", action="store_true",
                    help="accept only the book's exact names (default: a name differing only in letter case, "
                    "or the book repository's earlier create_dataloader, is accepted with a note)")
+    p.add_argument("--in-process", action="store_true",
+                   help="run your code in this process, for debugging with a debugger (breakpoint()); a hang, "
+                   "a crash or os._exit in your code then stops the check itself")
     p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
     add_language_option(p)
@@ -49,6 +56,8 @@ def pytest_args(args: argparse.Namespace, report: Path | None = None) -> list[st
         out += ["--impl-map", m]
     if args.isolate:
         out.append("--isolate")
+    elif not getattr(args, "in_process", False):
+        out.append("--worker")
     if getattr(args, "strict_names", False):
         out.append("--strict-names")
     return out

@@ -10,7 +10,7 @@ import argparse
 
 from llmspec.commands import add_target_options
 from llmspec.stages import parse_stages
-from llmspec.runtime.target import parse_impl_map
+from llmspec.runtime.names import parse_impl_map
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ from llmspec.commands import add_language_option
 EPILOG = """\
 reports: DIR/<submission>/results.json (Gradescope), junit.xml, classroom.env (GitHub Classroom:
 a runner result per stage, for $GITHUB_ENV), DIR/gradebook.csv, DIR/report.html.  Re-running resumes: submissions
-whose results exist (same config) are skipped unless --force; the rest are graded longest-last-time first.
+whose results exist (same config) are skipped unless --force.
 exit codes: 0 all submissions graded, 2 bad usage/config, 3 book data missing, 4 internal error"""
 
 
@@ -50,9 +50,10 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from llmspec.errors import DataError, HarnessError
-    from llmspec.grading import atomic, order, output, shard
+    from llmspec.grading import atomic, output, shard
     from llmspec.grading.config import load_config
-    from llmspec.grading.runner import Runner, warm_suite, warm_up
+    from llmspec.grading.runner import Runner
+    from llmspec.grading.warm import warm_suite, warm_up
     from llmspec.grading.submissions import discover
     from llmspec.i18n import set_language
     from llmspec.sandbox import readrules
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 to_run.append(s)
         # For one submission the warm-up costs what it saves.  LLMSPEC_GRADE_NO_WARM=1 turns it off
-        # (a diagnostic: verdicts must be identical either way; tests/test_replay.py checks it).
+        # (a diagnostic: verdicts must be identical either way).
         if len(to_run) > 1 and not os.environ.get("LLMSPEC_GRADE_NO_WARM"):
             warm_suite(config)  # once, on the reference: first-call costs leave every child's bill
         try:
@@ -122,10 +123,7 @@ def run(args: argparse.Namespace) -> int:
         def done(g, log):
             results[g.name] = output.write_submission(out, g, config, log)
 
-        # what will take longest goes first: the longest last time (re-grading), else a file with a loop
-        # that cannot end (llmspec.grading.order)
-        first = order.grading_order(out, [s.name for s in to_run], [s.target for s in to_run], config.call_timeout)
-        runner.run([to_run[i] for i in first], done, progress)
+        runner.run(to_run, done, progress)
         if progress:
             print(file=sys.stderr)
         ordered = [results[s.name] for s in subs]

@@ -35,13 +35,6 @@ def already_graded(out: Path, name: str, config: GradingConfig) -> dict | None:
     return load_valid(out / name / "results.json", config.fingerprint())
 
 
-def previous_seconds(out: Path, name: str) -> float | None:
-    """How long the submission took the last time it was graded into ``out`` (any config), or None."""
-    data = load_valid(out / name / "results.json")
-    value = data.get("execution_time") if isinstance(data, dict) else None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def write_class(out: Path, results: list[dict], title: str) -> None:
     atomic.write_text(out / "gradebook.csv", gradebook_csv(results))
     atomic.write_text(out / "report.html", report_html(results, title))

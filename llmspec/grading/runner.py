@@ -1,23 +1,14 @@
 """Grade many submissions: one warm parent, one forked *trusted* pytest process per submission.
 
-Why this shape:
-* The parent imports torch, tiktoken, pytest, Hypothesis and the suite once (~1.5 s); each submission
-  is graded by a child forked from it, so start-up is paid once per run, not once per submission.
-  It also runs the suite once on the reference and freezes its heap (:func:`warm_suite`), so the
-  first-call costs of torch, Hypothesis and the suite are paid once too (measured: about a third
-  of each submission's time), and no child's garbage collection walks the parent's objects.
-* The child runs ``pytest.main([spec_tests, "--impl", SUB, "--isolate", ...])``: submission code runs
-  only in the worker that the proxy forks from the child, so the process that decides the verdict
-  never imports it.  The child streams one JSON line per test report to a file in a private
-  directory, so a child killed for its time budget still leaves the tests it finished.
-* The parent enforces the per-submission wall clock, kills the child's whole tree, reaps orphans (it
-  is a child subreaper, so daemonised grandchildren come back to it) and writes every report itself,
-  after the child is dead.
+Why this shape: the parent imports and warms everything once (:mod:`llmspec.grading.warm`), so a
+child forked from it starts at once; each child judges one submission through the suite's plugin
+(:mod:`llmspec.grading.child`), submission code running only in the sandboxed worker the child's
+proxy forks.  The parent enforces the per-submission wall clock, kills the child's whole tree, reaps
+orphans (it is a child subreaper, so daemonised grandchildren come back to it) and writes every
+report itself, after the child is dead, from the tests the child reported as the plugin judged them.
 """
 from __future__ import annotations
 
-import ctypes
-import importlib
 import json
 import os
 import select
@@ -26,219 +17,17 @@ import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+
+from llmspec.grading.child import pytest_args, run_child
 from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score, with_listing_hints
 from llmspec.grading.submissions import Submission
 from llmspec.i18n import _
-from llmspec.sandbox import attempts
-from llmspec.suite import spec_dir
-
-PR_SET_CHILD_SUBREAPER = 36
-
-
-def test_id(nodeid: str) -> str:
-    """``spec_tests/test_x.py::test_y[a]`` -> ``test_x.py::test_y[a]`` (independent of install path)."""
-    path, sep, rest = nodeid.partition("::")
-    return Path(path).name + sep + rest
-
-
-def warm_up() -> None:
-    """Import everything a trusted child needs, once, before forking."""
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see named_plugins
-    import torch
-
-    torch.set_num_threads(1)
-    import hypothesis  # noqa: F401
-    import pytest  # noqa: F401
-
-    from llmspec.data import ensure_tiktoken_cache
-
-    ensure_tiktoken_cache()
-    import tiktoken
-
-    tiktoken.get_encoding("gpt2")  # parsed once here; forked children and workers inherit it
-    # The suite's profile must be the default BEFORE its modules are imported here: a @settings(...)
-    # decorator inherits the default profile at import time (derandomize, no deadline), and the child
-    # reuses these module objects.  Without this, graded examples would be random: unfair.
-    from hypothesis import settings
-
-    from llmspec.plugin import PROFILE, register_profiles
-
-    register_profiles()
-    settings.load_profile(PROFILE)
-    for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.worker",
-                 "llmspec.runtime.faults", "llmspec.grading.replay", "llmspec.explain",
-                 "reference", "spec_tests.conftest", "spec_tests.strategies"):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the child reports real problems; this is only a cache
-            pass
-    for f in sorted(spec_dir().glob("test_*.py")):
-        try:
-            importlib.import_module("spec_tests." + f.stem)
-        except Exception:  # noqa: BLE001
-            pass
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def warm_suite(config: GradingConfig) -> None:
-    """Run the suite once, in this process, on the trusted reference, then freeze the heap.
-
-    Why: a fresh process pays ~1 s of first-call costs (torch's first autograd backward ~0.25 s,
-    lazily built dispatch and regex tables, Hypothesis' strategy and engine caches, the explain
-    helpers).  Paid here once, every forked trusted child and every worker forked from it inherits
-    them warm.  Only the reference runs here (never submission code), and the examples a
-    submission is asked do not depend on this run: the suite is derandomized and keeps no database.
-    The same run records the examples Hypothesis generates for each property
-    (:mod:`llmspec.grading.replay`), which every child then replays instead of generating them again.
-    ``gc.freeze()`` afterwards moves the whole warm heap out of the collector's reach, so no child
-    walks (and thereby copies, page by page) the parent's objects in a garbage collection.
-    Best effort: a failure here only costs speed; the children report real problems."""
-    import gc
-
-    import pytest
-
-    saved = [os.dup(1), os.dup(2)]
-    null = os.open(os.devnull, os.O_WRONLY)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        from llmspec.grading.replay import Recorder
-
-        pytest.main(base_args(config) + ["-p", "no:faulthandler"], plugins=[Recorder()])
-    except Exception:  # noqa: BLE001 - a cache, not a verdict
-        pass
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, null):
-            os.close(fd)
-    gc.collect()
-    gc.freeze()
-
-
-# --- the trusted child --------------------------------------------------------------------------
-class Collector:
-    """A pytest plugin object: one JSON line per event, flushed at once (survives a kill)."""
-
-    def __init__(self, events: Path) -> None:
-        self.fh = open(events, "a", encoding="utf-8", buffering=1)
-        self.only_stalls = False  # in a copy of the child (llmspec.grading.runahead): its reports go there
-        self.flags_sent = 0
-
-    def emit(self, **obj) -> None:
-        if self.only_stalls and obj.get("event") != "stall":
-            return
-        self.fh.write(json.dumps(obj) + "\n")
-        self.fh.flush()
-
-    def pytest_collectreport(self, report) -> None:
-        if report.failed:
-            self.emit(event="collect_error", nodeid=report.nodeid, message=str(report.longreprtext)[-2000:])
-
-    def pytest_collection_finish(self, session) -> None:
-        from llmspec.plugin import get_run, stage_of
-
-        run = get_run(session.config)
-        self.emit(event="collected", tests=[[test_id(i.nodeid), stage_of(i) or "?"] for i in session.items],
-                  edition=run.edition if run else None, edition_reason=run.edition_reason if run else "",
-                  notes=[str(n)[:300] for n in (run.description.get("notes", []) if run else [])][:20])
-
-    def pytest_runtest_logreport(self, report) -> None:
-        from llmspec.plugin import failure_message
-
-        msg = failure_message(report) if (report.failed or report.skipped) else ""
-        msg = msg[len("Failed: "):] if msg.startswith("Failed: ") else msg
-        self.emit(event="report", test=test_id(report.nodeid), when=report.when, outcome=report.outcome,
-                  message=msg, duration=report.duration)
-        from llmspec.runtime.worker import FLAGS_SEEN
-
-        if len(FLAGS_SEEN) > self.flags_sent:  # what the workers saw the submission attempt
-            self.emit(event="flags", flags=FLAGS_SEEN[self.flags_sent:])
-            self.flags_sent = len(FLAGS_SEEN)
-
-    def pytest_sessionfinish(self, session, exitstatus) -> None:
-        self.emit(event="finished", exitstatus=int(exitstatus))
-
-
-def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
-    """The suite with this assignment's edition (or ``edition``), stages and seed (no target: the
-    reference)."""
-    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=", *named_plugins(),
-            "--edition", edition or config.edition, "--stages", ",".join(config.stages)]
-    if config.hypothesis_seed is not None:
-        args += ["--hypothesis-seed", str(config.hypothesis_seed)]
-    if config.strict_names:
-        args.append("--strict-names")
-    return args
-
-
-def named_plugins() -> list[str]:
-    """Under ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` (set by :func:`warm_up`) only the plugins the suite
-    needs are loaded, by module: a plugin the grading machine happens to have (pytest-randomly
-    reorders tests and reseeds) must not change a grade, nor cost every submission its start-up."""
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return ["-p", "llmspec.plugin", "-p", "_hypothesis_pytestplugin"]
-    return []  # installed plugins load themselves (these two among them)
-
-
-def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False,
-                edition: str | None = None) -> list[str]:
-    args = base_args(config, edition)
-    if collect_only:
-        return args + ["--collect-only"]
-    from llmspec.sandbox import forkserver
-
-    # a worker is forked only from the clean fork server, never from a process holding the answers
-    start = "fork" if forkserver.current() is not None else "spawn"
-    return args + ["--impl", str(target), "--isolate",
-                   "--llmspec-limit", f"start={start}",
-                   "--llmspec-limit", f"call_timeout={config.call_timeout:g}",
-                   "--llmspec-limit", f"stage_timeout={config.stage_timeout:g}",
-                   *[a for s, t in sorted(config.stage_timeouts.items())
-                     for a in ("--llmspec-limit", f"stage_timeout.{s}={t:g}")],
-                   "--llmspec-limit", f"memory_mb={config.memory_mb}"]
-
-
-def _child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
-    """Runs in the forked child; never returns."""
-    code = 70
-    try:
-        os.setpgid(0, 0)
-        os.chdir(scratch)
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        import pytest
-
-        collector = Collector(events)
-        from llmspec.grading.runahead import Runahead
-        from llmspec.runtime.worker import ProxyAdapter
-
-        # a call that hangs frees its core (the parent starts another submission meanwhile), and a
-        # copy of this process grades the later stages while it waits out its budget
-        runahead = Runahead(collector, events.parent)
-        ProxyAdapter.on_stall = staticmethod(runahead.on_stall)
-        try:
-            from llmspec.grading.replay import Replayer
-
-            pytest.main(args, plugins=[collector, runahead, Replayer()])
-            code = 0
-        except BaseException as exc:  # noqa: BLE001 - report anything, then leave
-            collector.emit(event="internal", message=f"{type(exc).__name__}: {exc}")
-    finally:
-        os._exit(code)
+from llmspec.sandbox import attempts, isolation
 
 
 # --- the parent ---------------------------------------------------------------------------------
@@ -249,28 +38,6 @@ class Job:
     started: float
     events: Path
     log: Path
-    waiting: dict[int, bool] = field(default_factory=dict)  # pid -> waits (the child, its copies)
-    _read: int = 0  # bytes of ``events`` already scanned for stall events
-
-    def poll_stall(self) -> bool:
-        """Whether every process of the submission now waits (in a hung call, or for its copy that
-        grades the later stages: llmspec.grading.runahead), as their last stall events say."""
-        try:
-            with open(self.events, "rb") as f:
-                f.seek(self._read)
-                chunk = f.read()
-        except OSError:
-            chunk = b""
-        end = chunk.rfind(b"\n") + 1
-        self._read += end
-        for line in chunk[:end].splitlines():
-            if b'"stall"' in line:
-                try:
-                    event = json.loads(line)
-                    self.waiting[int(event.get("pid", self.pid))] = bool(event["on"])
-                except (ValueError, KeyError, TypeError):
-                    continue
-        return bool(self.waiting) and all(self.waiting.values())
 
 
 def read_events(path: Path) -> list[dict]:
@@ -288,25 +55,9 @@ def read_events(path: Path) -> list[dict]:
 
 
 def outcomes_from(events: list[dict]) -> dict[str, Outcome]:
-    """Fold setup/call/teardown reports: a test passes only if no phase failed and its call ran."""
-    stages: dict[str, str] = {}
-    for e in events:
-        if e["event"] == "collected":
-            stages.update({t: s for t, s in e["tests"]})
-    out: dict[str, Outcome] = {}
-    for e in events:
-        if e["event"] != "report":
-            continue
-        o = out.setdefault(e["test"], Outcome(e["test"], stages.get(e["test"], "?"), False, "", 0.0))
-        o.duration += float(e["duration"])
-        bad = e["outcome"] in ("failed", "skipped")
-        if bad and (o.passed or not o.message):
-            o.passed, o.message = False, (e["message"] or f"{e['outcome']} in {e['when']}")
-            if e["outcome"] == "skipped":
-                o.message = "skipped: " + o.message
-        elif e["when"] == "call" and e["outcome"] == "passed" and not o.message:
-            o.passed = True
-    return out
+    """The tests the child finished, as the suite's plugin judged them."""
+    return {e["test"]: Outcome(e["test"], e["stage"], e["outcome"] == "passed", e["message"], float(e["duration"]))
+            for e in events if e["event"] == "test"}
 
 
 def log_tail(log: Path, lines: int = 3) -> str:
@@ -332,20 +83,15 @@ def reap_orphans(keep: set[int]) -> None:
 
     server = forkserver.current()
     keep = keep | ({server.pid} if server is not None else set())
-    me = str(os.getpid())
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+    me, group = os.getpid(), os.getpgrp()
+    for proc in isolation.processes():
+        if proc.ppid != me or proc.pid in keep:
             continue
-        pid, pgid = int(stat.parent.name), int(fields[2])
-        if fields[1] != me or pid in keep:
-            continue
-        if pgid != os.getpgrp():
-            _kill_group(pgid)
-        _kill_group(pid)
+        if proc.pgid not in (-1, group):  # -1: a zombie, already dead
+            _kill_group(proc.pgid)
+        _kill_group(proc.pid)
         try:
-            os.waitpid(pid, 0)  # only this pid: never steal a running child's exit status
+            os.waitpid(proc.pid, 0)  # only this pid: never steal a running child's exit status
         except ChildProcessError:
             pass
 
@@ -374,7 +120,7 @@ class Runner:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _child(args, events, log, scratch)
+            run_child(args, events, log, scratch)
         return pid, events, log
 
     def start_canonical(self) -> None:
@@ -431,10 +177,7 @@ class Runner:
         done = 0
         try:
             while pending or running:
-                # a job stalled in a hung call runs at a lower priority and does not hold a core
-                # (up to twice --jobs processes at once)
-                stalled = sum(job.poll_stall() for job in running.values())
-                while pending and len(running) - stalled < self.jobs and len(running) < 2 * self.jobs:
+                while pending and len(running) < self.jobs:
                     sub = pending.popleft()
                     pid, events, log = self._fork(sub.name, pytest_args(sub.target, self.config))
                     running[pid] = Job(sub, pid, time.monotonic(), events, log)
@@ -469,9 +212,7 @@ class Runner:
         line).  A pidfd wakes us the moment a child exits, so a free core gets its next submission
         at once instead of after a polling interval; without pidfds (old kernels), poll every 30 ms."""
         next_deadline = min(j.started for j in running.values()) + self.config.submission_timeout
-        # at capacity, look again soon: a job that stalls (its events file says so) frees a core
-        tick = 0.1 if len(running) >= self.jobs else 0.5
-        timeout = max(0.0, min(tick, next_deadline - time.monotonic()))
+        timeout = max(0.0, min(0.5, next_deadline - time.monotonic()))
         fds = []
         try:
             for pid in running:

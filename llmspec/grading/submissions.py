@@ -170,7 +170,7 @@ def _left_out_link(link: Path, root: Path, rel: str, sub: Submission) -> None:
 def _imports_of_grader(target: str) -> list[dict[str, str]]:
     """Imports of the grader's packages in the submission's copy, read and never run."""
     from llmspec.errors import TargetError
-    from llmspec.runtime.target import resolve, source_texts
+    from llmspec.runtime.resolve import resolve, source_texts
 
     try:
         spec = resolve(target)

@@ -58,7 +58,7 @@ def read_target(kind: str, location: str, display: str) -> list[Unit]:
     """The units of a target on disk (``kind`` as :class:`llmspec.runtime.target.TargetSpec` says)."""
     path = Path(location)
     if kind == "notebook":
-        from llmspec.runtime.target import read_code_cells
+        from llmspec.runtime.resolve import read_code_cells
 
         try:
             cells = read_code_cells(path, display)

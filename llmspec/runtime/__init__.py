@@ -1,8 +1,11 @@
 """The runtime: everything that loads an implementation and talks to it.
 
-``target`` finds and loads a learner's file, package, module or notebook; ``adapter`` is the one
-narrow door the spec tests use; ``inprocess`` answers through it in this process, ``worker`` in an
-isolated subprocess, and ``wire`` is the only format that crosses between the two.  ``connect``
-chooses between them.  Code in this package may run beside submission code (in the worker); the
-grade itself is decided outside it.
+A target is found (``resolve``), loaded by the loader of its kind (``loaders``, ``notebook``) under
+the conditions learners' code expects (``conditions``), and its names looked up (``names``):
+``target`` holds the result.  ``adapter`` is the one narrow door the spec tests use; ``inprocess``
+answers through it in this process (results made wire values by ``normalise``); ``proxy`` answers
+from a worker process (``process`` starts and watches it, ``messages`` turns each call into one
+message, ``wire`` is the only format that crosses, ``faults`` keeps a fault within its stage), and
+``worker`` is the loop on the far side, where submission code runs.  ``connect`` chooses between
+them.  The grade itself is decided outside the worker.
 """

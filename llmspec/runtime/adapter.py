@@ -6,7 +6,7 @@ string keys, and plain ``torch.Tensor``), so the very same tests run against
 
 * :class:`InProcessAdapter` - the implementation is imported into the pytest process (fast, the
   learner's own tracebacks), and
-* ``llmspec.runtime.worker.ProxyAdapter`` - the implementation runs in a worker subprocess and answers over
+* ``llmspec.runtime.proxy.ProxyAdapter`` - the implementation runs in a worker subprocess and answers over
   a pipe; the pytest process (which holds the expected values) never imports submission code.
 
 Objects the implementation creates (tokenizers, datasets, embedding modules) stay on its side and are
@@ -37,23 +37,19 @@ OPS: tuple[str, ...] = (
     "tokenizer_decode",
     "tokenizer_encode_many",
     "tokenizer_decode_many",
-    "tokenizer_chain_many",
     "bpe_encode",
     "bpe_decode",
-    "bpe_chain_many",
     "bpe_info",
     "dataset_new",
     "dataset_len",
     "dataset_items",
     "dataset_tokenizer_calls",
-    "dataset_windows_many",
     "dataloader_batches",
     "dataloader_signature",
     "embeddings_new",
     "embeddings_state",
     "embeddings_forward",
     "embeddings_backward",
-    "embeddings_probe_many",
     "state_read",
     "bpe_scratch_new",
     "bpe_scratch_encode",
@@ -86,10 +82,9 @@ class Adapter(abc.ABC):
     def tokenizer_decode(self, handle: int, ids: list[int]) -> str: ...
 
     # An enumeration asks hundreds of short texts of one tokenizer; through a worker each call is a
-    # round trip (two context switches, more on a loaded machine), so these run a whole list in one
-    # call.  They stop at the first input that raises, exactly as a loop of single calls would:
-    # ``{"values": [results of inputs 0..k-1], "error": the ImplError wire of input k, or None}``.
-    # Read the answer with :func:`each_result`.  The verdict stays with the caller.
+    # round trip, so these map a whole list in one call.  They stop at the first input that raises,
+    # exactly as a loop of single calls would: ``{"values": [results of inputs 0..k-1], "error": the
+    # ImplError wire of input k, or None}``.  Read the answer with :func:`each_result`.
     def tokenizer_encode_many(self, handle: int, texts: list[str]) -> dict[str, Any]:
         """``tokenizer_encode(handle, t)`` for each ``t`` of ``texts`` in order (see above)."""
         return run_each(lambda text: self.tokenizer_encode(handle, text), texts)
@@ -97,13 +92,6 @@ class Adapter(abc.ABC):
     def tokenizer_decode_many(self, handle: int, ids_list: list[list[int]]) -> dict[str, Any]:
         """``tokenizer_decode(handle, ids)`` for each ``ids`` of ``ids_list`` in order (see above)."""
         return run_each(lambda ids: self.tokenizer_decode(handle, ids), ids_list)
-
-    def tokenizer_chain_many(self, handle: int, start: Any, steps: list[str]) -> dict[str, Any]:
-        """``encode`` / ``decode`` (each of ``steps`` in order), each applied to what the previous
-        step returned, the first to ``start`` (a text or a list of ids): a round trip such as
-        ``decode(encode(t))`` in one call.  Answered and read as the ``*_many`` operations above."""
-        return run_chain({"encode": lambda text: self.tokenizer_encode(handle, text),
-                          "decode": lambda ids: self.tokenizer_decode(handle, ids)}, start, steps)
 
     # --- 2.5: GPT-2 BPE (tiktoken) -------------------------------------------------------------
     @abc.abstractmethod
@@ -114,11 +102,6 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     def bpe_decode(self, ids: list[int]) -> str: ...
-
-    def bpe_chain_many(self, start: Any, steps: list[str]) -> dict[str, Any]:
-        """``tokenizer.encode`` (no keywords) / ``tokenizer.decode`` steps, each on the previous
-        step's result, the first on ``start``: as :meth:`tokenizer_chain_many`."""
-        return run_chain({"encode": lambda text: self.bpe_encode(text), "decode": self.bpe_decode}, start, steps)
 
     @abc.abstractmethod
     def bpe_info(self) -> dict[str, Any]:
@@ -145,23 +128,6 @@ class Adapter(abc.ABC):
     def dataset_tokenizer_calls(self, handle: int) -> list[dict[str, Any]]:
         """Calls the fake tokenizer saw: ``[{"method": "encode", "text": str,
         "allowed_special": list | "all" | None}, ...]``."""
-
-    # A property asks a fresh object a few questions and drops it; through a worker every question
-    # is a round trip.  These ask them in one call, in the order the single calls would (each on the
-    # object the first step made, released at the end), answered and read as the ``*_many``
-    # operations: ``values`` holds ``None`` for the constructor, then each answer.
-    def dataset_windows_many(self, txt: str, max_length: int, stride: int,
-                             tokenizer: DatasetTokenizer = "gpt2", max_items: int = 0) -> dict[str, Any]:
-        """``dataset_new(...)``, ``dataset_len``, then (``max_items > 0``) ``dataset_items`` of
-        ``range(min(len, max_items))``."""
-        def steps(values: list[Any], made: list[int]) -> None:
-            made.append(self.dataset_new(txt, max_length, stride, tokenizer))
-            values.append(None)
-            values.append(self.dataset_len(made[0]))
-            if max_items > 0:
-                values.append(self.dataset_items(made[0], list(range(min(values[1], max_items)))))
-
-        return run_steps(steps, self.release)
 
     @abc.abstractmethod
     def dataloader_batches(
@@ -216,19 +182,6 @@ class Adapter(abc.ABC):
         """Zero grads, ``forward(ids).backward(grad_output)``; returns the two layers' weight grads
         as ``{"token_embedding_layer": g, "pos_embedding_layer": g}``."""
 
-    def embeddings_probe_many(self, vocab_size: int, output_dim: int, context_length: int,
-                              seed: int | None, ids: torch.Tensor, state: bool = True) -> dict[str, Any]:
-        """``embeddings_new(...)``, then (``state``) ``embeddings_state`` and
-        ``embeddings_forward(ids)``."""
-        def steps(values: list[Any], made: list[int]) -> None:
-            made.append(self.embeddings_new(vocab_size, output_dim, context_length, seed))
-            values.append(None)
-            if state:
-                values.append(self.embeddings_state(made[0]))
-            values.append(self.embeddings_forward(made[0], ids))
-
-        return run_steps(steps, self.release)
-
     # --- the state the target's code left (inline notebook cells, a module's globals) -----------
     @abc.abstractmethod
     def state_read(self, names: list[str], rows: dict[str, list[int]] | None = None) -> dict[str, Any]:
@@ -272,6 +225,20 @@ class Adapter(abc.ABC):
     def close(self) -> None:
         """Release every resource (the worker process, for a proxy)."""
 
+    # --- stages (an isolated adapter contains a fault within its stage: llmspec.runtime.faults) ---
+    def begin_stage(self, stage: str) -> None:
+        """The next calls belong to ``stage``."""
+
+    def not_run(self) -> str | None:
+        """Why a test of the current stage must not run (an earlier call of it timed out or killed
+        the worker), or None."""
+        return None
+
+    @property
+    def faults(self) -> dict[str, str]:
+        """Every stage that stopped early, with its reason."""
+        return {}
+
 
 def run_each(call: Callable[[Any], Any], inputs: list[Any]) -> dict[str, Any]:
     """The loop behind the ``*_many`` operations (it runs where the implementation runs)."""
@@ -284,40 +251,6 @@ def run_each(call: Callable[[Any], Any], inputs: list[Any]) -> dict[str, Any]:
         except ImplError as exc:
             return {"values": values, "error": exc.to_wire()}
     return {"values": values, "error": None}
-
-
-def run_steps(steps: Callable[[list[Any], list[int]], None], release: Callable[[int], None]) -> dict[str, Any]:
-    """The loop behind the probe operations: ``steps(values, made)`` appends each answer to
-    ``values`` and the handle it makes to ``made`` (released at the end); the first
-    :class:`~llmspec.errors.ImplError` stops it there, answered as :func:`run_each` answers."""
-    from llmspec.errors import ImplError
-
-    values: list[Any] = []
-    made: list[int] = []
-    try:
-        steps(values, made)
-    except ImplError as exc:
-        return {"values": values, "error": exc.to_wire()}
-    finally:
-        for handle in made:
-            release(handle)
-    return {"values": values, "error": None}
-
-
-def run_chain(calls: dict[str, Callable[[Any], Any]], start: Any, steps: list[str]) -> dict[str, Any]:
-    """The loop behind the ``*_chain_many`` operations: each step's call gets the previous step's
-    result (the first gets ``start``); answered as :func:`run_each` answers."""
-    from llmspec.errors import HarnessError
-
-    state = [start]
-
-    def step(name: str) -> Any:
-        if name not in calls:
-            raise HarnessError(f"a chain step must be one of {sorted(calls)}, not {name!r}")
-        state[0] = calls[name](state[0])
-        return state[0]
-
-    return run_each(step, steps)
 
 
 def each_result(batch: Any, n: int) -> Iterator[Any]:

@@ -1,26 +1,24 @@
 """Stages graded independently: a fault inside one stage costs that stage only.
 
-:class:`StageGuard` wraps the isolated adapter (:class:`~llmspec.runtime.worker.ProxyAdapter`) on the
-trusted side.  The plugin tells it which stage the next test belongs to (:meth:`StageGuard.begin_stage`);
-each stage gets its own wall-clock budget for the time spent in submission code.  When a call into
-the submission times out, kills the worker (``os._exit``, a crash) or exceeds the memory limit, the
-guard remembers the reason (a ``MemoryError`` raised under the worker's cap counts as a memory kill:
-the next call would only hog again), and every later call of that stage, Hypothesis' replays and shrinking
-included, fails at once with "after <reason>: not run" instead of waiting out another call budget.
-The next stage starts with a fresh budget and a fresh worker (the proxy restarts it on demand).
+:class:`StageGuard` is part of the isolated adapter (:class:`~llmspec.runtime.proxy.ProxyAdapter`)
+on the trusted side.  The plugin tells the adapter which stage the next test belongs to
+(``begin_stage``); each stage gets its own wall-clock budget for the time spent in submission code.
+When a call into the submission times out, kills the worker (``os._exit``, a crash) or exceeds the
+memory limit, the guard remembers the reason (a ``MemoryError`` raised under the worker's cap counts
+as a memory kill: the next call would only hog again), and every later call of that stage,
+Hypothesis' shrinking included, fails at once with "after <reason>: not run" instead of waiting out
+another call budget.  The next stage starts with a fresh budget and a fresh worker (the proxy
+restarts it on demand).
 
 Why here and not in the worker: the worker is where submission code runs; what it has cost and
 what may still run is decided by the trusted process.
 """
 from __future__ import annotations
 
-import abc
-from typing import Any
+from typing import Any, Callable
 
 from llmspec.errors import CallTimeout, HarnessError, ImplError, WorkerDied
 from llmspec.i18n import _
-from llmspec.runtime.adapter import OPS, Adapter
-from llmspec.runtime.worker import _ProxyBase, _forwarder  # the proxy's own: same signatures, calls self._call
 
 # The book's name for what each operation runs (chapter 2's listings), for the fault's reason.
 BOOK_CALLS: dict[str, str] = {
@@ -30,22 +28,18 @@ BOOK_CALLS: dict[str, str] = {
     "tokenizer_decode": "SimpleTokenizer{v}.decode(...)",
     "tokenizer_encode_many": "SimpleTokenizer{v}.encode(...)",
     "tokenizer_decode_many": "SimpleTokenizer{v}.decode(...)",
-    "tokenizer_chain_many": "SimpleTokenizer{v}.encode/decode(...)",
     "bpe_encode": "tokenizer.encode(...) (tiktoken, section 2.5)",
     "bpe_decode": "tokenizer.decode(...) (tiktoken, section 2.5)",
-    "bpe_chain_many": "tokenizer.encode/decode(...) (tiktoken, section 2.5)",
     "bpe_info": "tiktoken.get_encoding(\"gpt2\")",
     "dataset_new": "GPTDatasetV1(...)",
     "dataset_len": "len(GPTDatasetV1)",
     "dataset_items": "GPTDatasetV1[i]",
     "dataset_tokenizer_calls": "GPTDatasetV1(...)",
-    "dataset_windows_many": "GPTDatasetV1(...)",
     "dataloader_batches": "create_dataloader_v1(...)",
     "embeddings_new": "torch.nn.Embedding(...) (section 2.7)",
     "embeddings_state": "torch.nn.Embedding(...) (section 2.7)",
     "embeddings_forward": "the embedding layers' forward pass (section 2.8)",
     "embeddings_backward": "the embedding layers' backward pass (section 2.8)",
-    "embeddings_probe_many": "the embedding layers' forward pass (section 2.8)",
     "state_read": "the embedding layers the notebook made inline (section 2.8)",
     "bpe_scratch_new": "the byte-level BPE tokenizer",
     "bpe_scratch_encode": "the byte-level BPE tokenizer's encode(...)",
@@ -74,38 +68,28 @@ def fault_reason(call: str, exc: HarnessError) -> str:
     return _("a crash in {call}").format(call=call)
 
 
-class StageGuard(Adapter):
-    """An :class:`Adapter` that forwards to ``inner`` and contains faults within their stage.
+class StageGuard:
+    """The stage bookkeeping of one isolated adapter: which stage runs, its budget, its fault.
 
     ``budgets`` maps a stage to its wall-clock seconds in submission code; ``default_budget`` is used
     for stages not listed (``None``: no stage budget, only the per-call one)."""
 
-    def __init__(self, inner: Adapter, budgets: dict[str, float] | None = None,
-                 default_budget: float | None = None) -> None:
-        self.inner = inner
-        # the proxy takes the arguments as this guard's forwarder bound them (complete, by name),
-        # so they are not bound a second time
-        self._forward = inner._call if isinstance(inner, _ProxyBase) else None
+    def __init__(self, budgets: dict[str, float] | None = None, default_budget: float | None = None) -> None:
         self.budgets = dict(budgets or {})
         self.default_budget = default_budget
         self.stage: str | None = None
         self.fault: str | None = None  # why the current stage stopped, once it has
         self.faults: dict[str, str] = {}  # every stage that stopped early, with its reason
 
-    def __getattr__(self, name: str) -> Any:  # worker_pid, startups, ...: the proxy's own
-        return getattr(self.inner, name)
-
     def budget(self, stage: str) -> float | None:
         return self.budgets.get(stage, self.default_budget)
 
-    def begin_stage(self, stage: str) -> None:
-        """The next calls belong to ``stage``: a new stage gets a fresh budget and no fault."""
+    def begin_stage(self, stage: str) -> bool:
+        """The next calls belong to ``stage``; True when that is a new stage (a fresh budget, no fault)."""
         if stage == self.stage:
-            return
+            return False
         self.stage, self.fault = stage, None
-        start, budget = getattr(self.inner, "start_budget", None), self.budget(stage)
-        if start is not None and budget is not None:  # none given: the proxy's own limits hold
-            start(budget)
+        return True
 
     def not_run(self) -> str | None:
         """The message for a test of the current stage that must not run, or None."""
@@ -113,13 +97,14 @@ class StageGuard(Adapter):
             return None
         return _("after {reason}: not run").format(reason=self.fault)
 
-    def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
+    def call(self, op: str, send: Callable[[], Any]) -> Any:
+        """``send()`` (one call of ``op`` into the submission), refused after a fault of this stage;
+        a timeout or a dead worker becomes the stage's fault and is raised in the book's words."""
         refused = self.not_run()
         if refused is not None and op != "release":
             raise StageFault(refused)
         try:
-            result = (self._forward(op, kwargs) if self._forward is not None
-                      else getattr(self.inner, op)(**kwargs))
+            result = send()
         except (CallTimeout, WorkerDied) as exc:
             call = book_call(op, self.stage)
             if self.stage is not None and self.fault is None:
@@ -139,11 +124,3 @@ class StageGuard(Adapter):
         if exc.is_a("MemoryError") and self.stage is not None and self.fault is None:
             self.fault = _("a memory kill in {call}").format(call=book_call(op, self.stage))
             self.faults[self.stage] = self.fault
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-for _op in OPS:
-    setattr(StageGuard, _op, _forwarder(_op))
-abc.update_abstractmethods(StageGuard)

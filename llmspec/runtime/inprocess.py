@@ -18,10 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import math
 import operator
-import reprlib
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,152 +26,33 @@ from typing import Any, TypeVar
 import torch
 
 from llmspec.runtime import target as _target
-from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet, run_chain, run_each
+from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
 from llmspec.i18n import _
-from llmspec.runtime.names import call_as_the_book, side_by_side
+from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side
+from llmspec.runtime.normalise import (FakeTokenizer, state_value, to_impl_error, type_name, wire_error, wire_ids,
+                                        wire_pair, wire_parameter, wire_str, wire_tensor)
 from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES, stage_modes
-from llmspec.runtime.wire import DTYPES
 
-_WIRE_DTYPES = frozenset(DTYPES.values())
-_ONLY_INT = frozenset({int})
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _LazyTracebackError(ImplError):
-    """An :class:`ImplError` whose ``tb`` text is formatted on first read.
-
-    Most implementation exceptions are *expected* (V1's ``KeyError`` on an unknown word, a dataset
-    over too short a text) and their traceback is never shown; formatting it reads source lines for
-    every frame.  The frames are summarised at once without source lines (no frame or submission
-    object is kept alive), and turned into text only when a failure message or the worker's wire
-    format asks for ``tb``."""
-
-    def __init__(self, exc: BaseException, mro: list[str]):
-        self._pending: traceback.TracebackException | None = traceback.TracebackException(
-            type(exc), exc, exc.__traceback__, lookup_lines=False)
-        super().__init__(type(exc).__name__, str(exc), mro)
-
-    @property  # type: ignore[override]
-    def tb(self) -> str:
-        if self._tb is None:
-            pending, self._pending = self._pending, None
-            self._tb = "".join(pending.format()) if pending is not None else ""
-        return self._tb
-
-    @tb.setter
-    def tb(self, value: str) -> None:
-        self._tb = value or None  # ImplError.__init__ sets "" = "not formatted yet"
-
-
-def to_impl_error(exc: BaseException) -> ImplError:
-    """Names and text of an implementation's exception (never the object itself); the traceback
-    text is formatted lazily (see :class:`_LazyTracebackError`)."""
-    mro = [c.__name__ for c in type(exc).__mro__ if c is not object]
-    return _LazyTracebackError(exc, mro)
-
-
-def _wire_error(message: str) -> ImplError:
-    return ImplError("TypeError", message, ["TypeError", "Exception", "BaseException"], "")
 
 
 def _op(method: F) -> F:
     """Run an adapter operation under the target's conditions (scratch cwd, network blocked) and
     turn anything the implementation raises into :class:`ImplError`."""
-    convert = _converting(method)
 
     @functools.wraps(method)
     def wrapper(self: "InProcessAdapter", *args: Any, **kwargs: Any) -> Any:
         with self.loaded.running():
-            return convert(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except (HarnessError, ImplError, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # SystemExit from submission code is its failure too
+                raise to_impl_error(exc) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _converting(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` with anything the implementation raises turned into :class:`ImplError`."""
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (HarnessError, ImplError, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # SystemExit from submission code is its failure too
-            raise to_impl_error(exc) from None
-
-    return call
-
-
-def _unwrapped(self: "InProcessAdapter", method: Any, handle: int) -> Callable[[Any], Any]:
-    """``method`` without its :func:`_op` wrapper, for inputs run inside one ``running()``; what
-    the implementation raises still becomes :class:`ImplError`, input by input."""
-    convert = _converting(method.__wrapped__)
-    return lambda item: convert(self, handle, item)
-
-
-# --- wire normalisation --------------------------------------------------------------------------
-
-
-def _type_name(value: object) -> str:
-    t = type(value)
-    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-
-
-def wire_ids(value: object, what: str) -> list[int]:
-    """A list, tuple or 1-D integer tensor of token ids -> ``list[int]``; anything else (numpy
-    arrays included: the book returns lists) is a TypeError naming what returned it."""
-    if isinstance(value, torch.Tensor):
-        t = wire_tensor(value, what)
-        if t.dim() == 1 and t.numel() == 0:  # torch.tensor([]) is float32: still "no ids"
-            return []
-        if t.dtype.is_floating_point or t.dtype == torch.bool or t.dim() != 1:
-            raise _wire_error(_("{what} returned a {dtype} tensor of shape {shape}; expected token ids (a list of "
-                                "ints)").format(what=what, dtype=t.dtype, shape=list(t.shape)))
-        return [int(x) for x in t.reshape(-1).tolist()]
-    if not isinstance(value, (list, tuple)):
-        raise _wire_error(_("{what} returned {type}; expected token ids (a list of ints)").format(
-            what=what, type=_type_name(value)))
-    if type(value) in (list, tuple) and _ONLY_INT.issuperset(map(type, value)):
-        return list(value)  # plain ints already (the book's lists): no check per item needed
-    ids = []
-    for i, x in enumerate(value):
-        if isinstance(x, bool) or not hasattr(type(x), "__index__"):
-            raise _wire_error(_("{what} returned a sequence whose item {i} is {type} {value}; expected ints").format(
-                what=what, i=i, type=_type_name(x), value=f"{x!r:.40}"))
-        ids.append(operator.index(x))
-    return ids
-
-
-def wire_str(value: object, what: str) -> str:
-    """An exact ``str`` (a subclass is copied to a plain str)."""
-    if not isinstance(value, str):
-        raise _wire_error(_("{what} returned {type}; expected a str").format(what=what, type=_type_name(value)))
-    return str.__str__(value)
-
-
-def wire_tensor(value: object, what: str) -> torch.Tensor:
-    """A plain, detached, contiguous CPU copy of a tensor, same dtype and shape; never a subclass."""
-    if not isinstance(value, torch.Tensor):
-        raise _wire_error(_("{what} returned {type}; expected a torch.Tensor").format(what=what, type=_type_name(value)))
-    with torch._C.DisableTorchFunctionSubclass():  # a subclass's hooks never run on our side
-        # the worker can only send what llmspec.runtime.wire encodes: refuse the rest here too, so both
-        # modes agree
-        if value.layout != torch.strided or value.dtype not in _WIRE_DTYPES:
-            raise _wire_error(_("{what} returned a {layout} {dtype} tensor; expected a dense tensor of one of "
-                                "{dtypes}").format(what=what, layout=value.layout, dtype=value.dtype,
-                                                   dtypes=", ".join(DTYPES)))
-        t = value.detach().cpu().clone().contiguous()
-        t = t.as_subclass(torch.Tensor)
-    return t
-
-
-def wire_pair(value: object, what: str) -> list[torch.Tensor]:
-    """``(input, target)`` as returned by ``dataset[i]`` or one DataLoader batch."""
-    if isinstance(value, torch.Tensor) or not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise _wire_error(_("{what} returned {type}; expected a pair (input_ids, target_ids)").format(
-            what=what, type=_type_name(value)))
-    return [wire_tensor(value[0], what + "[0]"), wire_tensor(value[1], what + "[1]")]
 
 
 def _special(value: SpecialSet) -> Any:
@@ -194,87 +72,6 @@ def _tiktoken_like(obj: object) -> bool:
     return all(hasattr(obj, a) for a in ("encode", "decode", "n_vocab"))
 
 
-class FakeTokenizer:
-    """Given to ``GPTDatasetV1`` so windowing is judged apart from BPE: ``encode`` returns a copy of
-    fixed ids and records how it was called."""
-
-    def __init__(self, ids: list[int]):
-        self._ids = list(ids)
-        self.calls: list[dict[str, Any]] = []
-
-    def encode(self, text: Any, allowed_special: Any = None, disallowed_special: Any = None,
-               **kw: Any) -> list[int]:
-        if allowed_special is None or allowed_special == "all":
-            allowed = allowed_special
-        else:
-            allowed = sorted(str(s) for s in allowed_special)
-        self.calls.append({
-            "method": "encode",
-            "text": text if isinstance(text, str) else repr(text),
-            "allowed_special": allowed,
-        })
-        return list(self._ids)
-
-
-def _accepts(fn: Callable[..., Any], *names: str) -> list[bool]:
-    """For each of ``names``, whether ``fn`` takes that keyword (or ``**kwargs``); True when it cannot
-    be told.  One signature read for them all."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return [True] * len(names)
-    anything = any(p.kind is p.VAR_KEYWORD for p in params)
-    keywords = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
-    return [anything or name in keywords for name in names]
-
-
-# Tensors (and layer weights) up to this many elements cross whole; bigger ones (the 50257 x 256
-# token layer) only by shape and the rows the trusted side asks for.
-STATE_MAX_ELEMENTS = 1 << 20
-
-
-def _state_value(name: str, value: Any, rows: list[int] | None) -> dict[str, Any]:
-    """One namespace value as :meth:`Adapter.state_read` describes it (never the object itself)."""
-    kind = _type_name(value)
-    if type(value) in (bool, int, str) or (type(value) is float and math.isfinite(value)):
-        return {"type": kind, "value": value}
-    if isinstance(value, torch.Tensor):
-        with torch._C.DisableTorchFunctionSubclass():
-            small = value.numel() <= STATE_MAX_ELEMENTS
-            return {"type": kind, "shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", ""),
-                    "tensor": wire_tensor(value, name) if small else None}
-    weight = getattr(value, "weight", None)
-    if not isinstance(weight, torch.Tensor):
-        return {"type": kind}
-    with torch._C.DisableTorchFunctionSubclass():
-        out: dict[str, Any] = {
-            "type": kind,
-            "is_embedding": isinstance(value, torch.nn.Embedding),
-            "shape": list(weight.shape),
-            "trainable": bool(weight.requires_grad),
-            "weight": wire_tensor(weight, f"{name}.weight") if weight.numel() <= STATE_MAX_ELEMENTS else None,
-        }
-        if rows is not None and weight.dim() >= 1:
-            index = torch.tensor([int(r) for r in rows if 0 <= int(r) < weight.shape[0]], dtype=torch.long)
-            out["rows"] = wire_tensor(weight.detach()[index], f"{name}.weight[rows]")
-    return out
-
-
-def _wire_parameter(p: inspect.Parameter) -> dict[str, Any]:
-    """One parameter of a signature as wire values; a default that is not a plain scalar is given
-    by its (short) repr only, so no submission object crosses the wire."""
-    has_default = p.default is not p.empty
-    default = p.default if has_default else None
-    plain = default is None or type(default) in (bool, int, float) or (type(default) is str and len(default) <= 80)
-    return {
-        "name": p.name,
-        "kind": p.kind.name.lower(),
-        "has_default": has_default,
-        "default": default if plain else None,
-        "default_repr": reprlib.repr(default)[:80] if has_default else None,
-    }
-
-
 class InProcessAdapter(Adapter):
     """Answers adapter calls by calling a :class:`~llmspec.runtime.target.LoadedTarget` directly."""
 
@@ -290,13 +87,7 @@ class InProcessAdapter(Adapter):
         """Resolve and load ``target`` (``None`` = the reference implementation); ``scratch`` is
         the working directory to run it in (default: a temporary one, removed by :meth:`close`);
         ``strict_names`` refuses near names (see :func:`llmspec.runtime.target.load`)."""
-        spec = _target.resolve(target or "reference")
-        return cls(_target.load(spec, impl_map, scratch, strict_names))
-
-    def settle(self) -> None:
-        """This process runs this target and no other until it exits (the worker): put the call
-        conditions in force once instead of around every call (:meth:`LoadedTarget.settle`)."""
-        self.loaded.settle()
+        return cls(_target.open_target(target or "reference", impl_map, scratch, strict_names))
 
     # --- helpers ---------------------------------------------------------------------------------
     def _need(self, stage: str) -> list[Any]:
@@ -367,21 +158,6 @@ class InProcessAdapter(Adapter):
         tok = self._handle(handle, "tokenizer")
         return wire_str(tok.decode(list(ids)), "decode")
 
-    # One ``running()`` for the whole list: entering it (cwd, stdin, network block, a sys.modules
-    # snapshot) costs more than one short encode.  Each input still fails on its own (Adapter).
-    @_op
-    def tokenizer_encode_many(self, handle: int, texts: list[str]) -> dict[str, Any]:
-        return run_each(_unwrapped(self, InProcessAdapter.tokenizer_encode, handle), texts)
-
-    @_op
-    def tokenizer_decode_many(self, handle: int, ids_list: list[list[int]]) -> dict[str, Any]:
-        return run_each(_unwrapped(self, InProcessAdapter.tokenizer_decode, handle), ids_list)
-
-    @_op
-    def tokenizer_chain_many(self, handle: int, start: Any, steps: list[str]) -> dict[str, Any]:
-        return run_chain({"encode": _unwrapped(self, InProcessAdapter.tokenizer_encode, handle),
-                          "decode": _unwrapped(self, InProcessAdapter.tokenizer_decode, handle)}, start, steps)
-
     # --- 2.5 -------------------------------------------------------------------------------------
     @_op
     def bpe_encode(self, text: str, allowed_special: SpecialSet = None,
@@ -405,7 +181,7 @@ class InProcessAdapter(Adapter):
         n_vocab = getattr(tok, "n_vocab", None)
         if n_vocab is not None:
             if isinstance(n_vocab, bool) or not hasattr(type(n_vocab), "__index__"):
-                raise _wire_error(_("tokenizer.n_vocab is {type}; expected an int").format(type=_type_name(n_vocab)))
+                raise wire_error(_("tokenizer.n_vocab is {type}; expected an int").format(type=type_name(n_vocab)))
             n_vocab = operator.index(n_vocab)
         return {"n_vocab": n_vocab, "source": source}
 
@@ -458,11 +234,11 @@ class InProcessAdapter(Adapter):
         # accepts are passed; asking it to shuffle is the one thing it cannot do.
         kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride)
         name = self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1"
-        takes_shuffle, takes_drop_last, takes_workers = _accepts(create, "shuffle", "drop_last", "num_workers")
+        takes_shuffle, takes_drop_last, takes_workers = accepts_keywords(create, "shuffle", "drop_last", "num_workers")
         if takes_shuffle:
             kwargs["shuffle"] = shuffle
         elif shuffle:
-            raise _wire_error(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
+            raise wire_error(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
                               "shuffle=True on to the DataLoader); {signatures}").format(
                 name=name, signatures=side_by_side("create_dataloader_v1", name, create)))
         if takes_drop_last:
@@ -472,7 +248,7 @@ class InProcessAdapter(Adapter):
         if takes_workers:
             kwargs["num_workers"] = num_workers
         elif num_workers:
-            raise _wire_error(_("create_dataloader_v1 has no num_workers parameter (asked for {count})").format(
+            raise wire_error(_("create_dataloader_v1 has no num_workers parameter (asked for {count})").format(
                 count=num_workers))
         if seed is not None:
             manual_seed(seed)
@@ -511,7 +287,7 @@ class InProcessAdapter(Adapter):
             params = inspect.signature(create).parameters.values()
         except (TypeError, ValueError):
             return []
-        return [_wire_parameter(p) for p in params]
+        return [wire_parameter(p) for p in params]
 
     # --- 2.7 / 2.8 -------------------------------------------------------------------------------
     @_op
@@ -553,8 +329,8 @@ class InProcessAdapter(Adapter):
         with torch.enable_grad():
             out = emb(ids.clone())
             if not isinstance(out, torch.Tensor):
-                raise _wire_error(_("{what} returned {type}; expected a torch.Tensor").format(
-                    what="InputEmbeddings.forward", type=_type_name(out)))
+                raise wire_error(_("{what} returned {type}; expected a torch.Tensor").format(
+                    what="InputEmbeddings.forward", type=type_name(out)))
             grad_output = grad_output.clone()
             if out.shape != grad_output.shape:  # what out.backward(grad_output) says, word for word
                 raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {grad_output.shape} and "
@@ -577,7 +353,7 @@ class InProcessAdapter(Adapter):
         for name in names:
             name = str(name)
             if name in namespace:
-                out[name] = _state_value(name, namespace[name], (rows or {}).get(name))
+                out[name] = state_value(name, namespace[name], (rows or {}).get(name))
         return out
 
     # --- bonus: BPE from scratch -----------------------------------------------------------------

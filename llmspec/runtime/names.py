@@ -10,10 +10,13 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+from collections.abc import Callable
 from typing import Any
 
+from llmspec.errors import TargetError
+from llmspec.runtime.resolve import TargetSpec
 from llmspec.i18n import _
-from llmspec.stages import BOOK_ALIASES, BOOK_SIGNATURES
+from llmspec.stages import BOOK_ALIASES, BOOK_SIGNATURES, CONTRACT_NAMES, STAGES
 
 _PARAMS = re.compile(r"\((.*)\)")
 
@@ -178,3 +181,96 @@ def _signature(name: str, obj: Any) -> str:
         return f"{name}{inspect.signature(obj)}"
     except (TypeError, ValueError):
         return f"{name}(...)"
+
+
+def accepts_keywords(fn: Callable[..., Any], *names: str) -> list[bool]:
+    """For each of ``names``, whether ``fn`` takes that keyword (or ``**kwargs``); True when it cannot
+    be told.  One signature read for them all."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return [True] * len(names)
+    anything = any(p.kind is p.VAR_KEYWORD for p in params)
+    keywords = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
+    return [anything or name in keywords for name in names]
+
+
+# --- the contract's names in a target's namespace -----------------------------------------------
+_IDENT = re.compile(r"^[A-Za-z_]\w*$")
+
+
+def parse_impl_map(items: list[str] | str | dict | None) -> dict[str, str]:
+    """``["a=b,c=d", "e=f"]`` (or a pyproject table) -> ``{"a": "b", "c": "d", "e": "f"}``;
+    ``ValueError`` on a malformed pair (validation of the names is :func:`check_impl_map`'s)."""
+    if not items:
+        return {}
+    if isinstance(items, dict):
+        return {str(k): str(v) for k, v in items.items()}
+    out: dict[str, str] = {}
+    for chunk in [items] if isinstance(items, str) else items:
+        for pair in filter(None, (p.strip() for p in str(chunk).split(","))):
+            if "=" not in pair:
+                raise ValueError(f"--impl-map expects NAME=OTHER pairs, got {pair!r}")
+            key, value = (s.strip() for s in pair.split("=", 1))
+            out[key] = value
+    return out
+
+
+def check_impl_map(impl_map: dict[str, str] | None) -> dict[str, str]:
+    """Validate ``--impl-map`` (contract name -> the target's name); unknown names are an error."""
+    impl_map = dict(impl_map or {})
+    unknown = sorted(k for k in impl_map if k not in CONTRACT_NAMES)
+    if unknown:
+        raise TargetError(
+            f"--impl-map: unknown contract name(s) {', '.join(unknown)}; valid: {', '.join(CONTRACT_NAMES)}"
+        )
+    bad = sorted(f"{k}={v}" for k, v in impl_map.items() if not _IDENT.match(str(v)))
+    if bad:
+        raise TargetError(_("--impl-map: not a Python identifier: {names}").format(names=", ".join(bad)))
+    return impl_map
+
+
+def find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[str, str],
+                notes: list[str], lazy: dict[str, object],
+                strict_names: bool) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each contract name (after ``impl_map``) -> the name found in ``namespace`` (or a near name,
+    with a note), or ``None``; and a did-you-mean hint for each name still missing."""
+    names: dict[str, str | None] = {}
+    for contract in CONTRACT_NAMES:
+        wanted = impl_map.get(contract, contract)
+        found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
+        near = None if found or strict_names or contract in impl_map else near_name(contract, namespace)
+        nested = None if found or near or strict_names or contract in impl_map else \
+            static_method_name(contract, namespace)
+        if nested is not None:  # reached through its class: kept beside the namespace
+            lazy[nested[0]] = nested[1]
+            near = nested[0], nested[2]
+        if near is not None:
+            (wanted, note), found = near, True
+            notes.append(note)
+        names[contract] = wanted if found else None
+        if contract in impl_map and not found:
+            notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
+                contract=contract, name=wanted, target=spec.display))
+    taken = {n for n in names.values() if n is not None}
+    hints = {c: h for c in CONTRACT_NAMES if names[c] is None
+             for h in [did_you_mean(c, namespace, taken) or _local_state_hint(c, namespace)] if h}
+    return names, hints
+
+
+def _local_state_hint(contract: str, namespace: dict[str, object]) -> str:
+    stage = next((st for st in STAGES.values() if contract in st.names), None)
+    return local_state_hint(contract, stage.state_names, namespace) if stage is not None else ""
+
+
+def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:
+    """PEP 562: a module may supply names lazily (the reference creates ``tokenizer`` on first
+    access).  Ask its ``__getattr__``; a name it cannot supply is simply missing."""
+    hook = namespace.get("__getattr__")
+    if not callable(hook):
+        return False
+    try:
+        lazy[name] = hook(name)
+    except Exception:
+        return False
+    return True

@@ -1,82 +1,51 @@
-"""The out-of-process adapter: submission code runs in a worker, verdicts stay in the trusted process.
+"""The worker: the process where submission code runs, answering a trusted proxy over a socket.
 
-:class:`ProxyAdapter` (trusted side) implements :class:`~llmspec.runtime.adapter.Adapter` by sending each
-call ``{"id", "op", "kwargs"}`` (plus ``"release"``: the handles released since the previous call, which
-need no round trip of their own) over a socket to a worker process and decoding the answer with the
-strict :mod:`llmspec.runtime.wire` format (never pickle).  The worker (:func:`serve`) loads the target with
-C1's ``InProcessAdapter.from_target`` and answers ``{"ok": value}``, ``{"error": ImplError wire}``,
-``{"stage_missing": ...}``, ``{"target_error": ...}`` or ``{"harness_error": ...}``.  Whatever a
-submission monkeypatches (``torch.equal``, ``builtins``, pytest, even this module) it patches in the
-worker only; the process that holds the expected values never imports submission code.
+Its loop (:func:`serve`) loads the target with ``InProcessAdapter.from_target`` and answers each
+request ``{"id", "op", "kwargs"}`` (plus ``"release"``: handles released since the previous call)
+with ``{"ok": value}``, ``{"error": ImplError wire}``, ``{"stage_missing": ...}``,
+``{"target_error": ...}`` or ``{"harness_error": ...}``, in the strict :mod:`llmspec.runtime.wire`
+format (never pickle).  Whatever a submission monkeypatches (``torch.equal``, ``builtins``, pytest,
+even this module) it patches here only; the process that holds the expected values
+(:mod:`llmspec.runtime.proxy`) never imports submission code.
 
-Worker set-up, in order (see :mod:`llmspec.sandbox.isolation` for what is enforced as root vs. a user):
+Set-up, in order (see :mod:`llmspec.sandbox.isolation` for what is enforced as root vs. a user):
 new session, every inherited descriptor closed except its socket, stdout/stderr to a log file in
 its run dir (capped: a submission printing megabytes or fake "42 passed" lines never reaches the
 grader's output), cwd/HOME/TMPDIR in a fresh scratch dir, torch imported with one thread, the GPT-2
-encoding pre-loaded from a private tiktoken cache, a private network namespace and private
-``/tmp`` (root), rlimits (memory = baseline + ``memory_mb``), uid ``nobody`` (root), then the
-target is loaded.
+encoding pre-loaded from a private tiktoken cache, rlimits (memory = baseline + ``memory_mb``), and,
+when sandboxed (grading, ``--isolate``), a private network namespace and private ``/tmp`` (root),
+uid ``nobody`` (root) and Landlock; then the target is loaded.  ``SIGUSR1`` makes the worker write
+every thread's stack to its log (the proxy asks before it kills a worker that hangs), and an
+``os._exit`` of submission code first tells the proxy where it was called.
 
-Start methods: ``start="spawn"`` runs ``python -m llmspec.runtime.worker`` (clean interpreter; pays the torch
-import each time) and ``start="fork"`` forks the current process (torch already imported: cheap).
-A forked worker can *read* whatever the trusted process held in memory at fork time, so fork
-before loading anything secret (hidden expected values), as the grader's warm parent does.
-
-Failures: a call over ``call_timeout`` kills the worker's whole tree and raises
-:class:`~llmspec.errors.CallTimeout`; a worker that dies raises :class:`~llmspec.errors.WorkerDied`
-with the exit code/signal, a memory-limit hint and its last output lines.  Either way the next call
-starts a fresh worker (objects created before are gone: their handles raise ``HarnessError``).  A
-target that cannot be loaded (syntax error, ``os._exit`` at import, a hang at import) raises
-:class:`~llmspec.errors.TargetError` from the constructor and from every call.
+Started as ``python -m llmspec.runtime.worker FD PARENT_PID`` (spawn) or forked from the trusted
+process (:func:`forked`).
 """
 from __future__ import annotations
 
-import abc
-import atexit
 import inspect
 import io
-import json
+import linecache
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
-import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from llmspec.errors import HarnessError, ImplError, StageMissing, TargetError
 from llmspec.runtime import wire
+from llmspec.runtime.adapter import OPS
 from llmspec.sandbox import attempts, forkserver, isolation, landlock, readrules
-from llmspec.runtime.adapter import OPS, Adapter
-from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
-from llmspec.i18n import _
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 # The directory that holds the ``llmspec`` package (and, in a checkout, ``reference``): a spawned worker
 # imports from it, and it must stay reachable under a private /tmp (a CI clone may live there).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
-DEFAULT_LIMITS: dict[str, Any] = {
-    "call_timeout": 60.0,  # wall-clock seconds per call
-    # seconds after which a running call is reported as stalled (see on_stall): 2 s is 3x the slowest
-    # honest call measured on a loaded 2-core machine (a whole enumeration in one call, 0.7 s); a
-    # stalled honest call still finishes (only at a lower priority), while a hang holds a full core
-    # for this long on every call it makes
-    "stall_after": 2.0,
-    "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
-    "submission_timeout": None,  # wall-clock seconds for everything this proxy runs (None: no cap)
-    "memory_mb": 2048,  # new address space on top of the worker's baseline (see apply_limits)
-    "cpu_seconds": None,
-    "nofile": 256,
-    "nproc": 256,  # only applied when the worker runs as nobody
-    "file_mb": 64,  # largest file the worker may write (its output log included)
-    "output_kb": 256,  # per stream (stdout, stderr) kept in the log
-    "max_message_mb": 256,
-}
+STACK_SIGNAL = signal.SIGUSR1  # asks a worker for every thread's stack, written to its log
+_exit = os._exit  # the real one: the worker's own exits never pass through the recorder below
 
 
-# --- worker side ---------------------------------------------------------------------------------
 class _CappedText(io.TextIOBase):
     """``sys.stdout``/``sys.stderr`` of the worker: keeps the first ``cap`` bytes, drops the rest
     silently (so honest code that prints a lot keeps working), and says once that it did."""
@@ -162,7 +131,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     sys.stderr = _CappedText(2, cap, "stderr")
     _pin_data_dir()
     os.chdir(scratch)
-    confine = config.get("read_rules")
+    confine = config.get("read_rules") if config.get("sandbox", True) else None
     if confine:  # the grader's environment (tokens, secrets) is not the submission's to read
         kept = forkserver.clean_environment()
         os.environ.clear()
@@ -178,6 +147,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     import faulthandler
 
     faulthandler.enable(file=2)  # a segfault leaves a traceback in the log, not in the grader
+    faulthandler.register(STACK_SIGNAL, file=2, all_threads=True)  # where a hang is, on request
     import torch
 
     torch.set_num_threads(1)
@@ -197,7 +167,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         except Exception as exc:  # the bpe stage will report it; other stages still run
             info["tiktoken_error"] = str(exc)
     factory = _load_factory(config["factory"])
-    info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
+    sandbox = bool(config.get("sandbox", True))
+    info["netns"] = sandbox and bool(config["isolate_fs_net"]) and isolation.unshare_network()
     # what must stay reachable under a private /tmp: the run dir, the Python environment (every
     # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
     # llmspec/reference checkout itself (an editable install may live under /tmp, as in a CI clone),
@@ -218,8 +189,9 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
                                                 *(config.get("sys_path") or [])] if p and os.path.exists(p)]
         rules = readrules.for_worker(own, confine.get("private"))
     hidden = [p for paths in (rules.private.values() if rules else ()) for p in paths]
-    info["private_tmp"] = bool(config["isolate_fs_net"]) and isolation.private_world_writable(keep, hidden, own)
-    drop = config.get("drop")
+    info["private_tmp"] = (sandbox and bool(config["isolate_fs_net"])
+                           and isolation.private_world_writable(keep, hidden, own))
+    drop = config.get("drop") if sandbox else None
     info["limits"] = isolation.apply_limits(
         memory_mb=limits["memory_mb"],
         cpu_seconds=limits["cpu_seconds"],
@@ -234,7 +206,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         info["dropped"] = False
         isolation.set_no_new_privs()
     # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
-    info["landlock"] = landlock.restrict([scratch], rules)
+    info["landlock"] = landlock.restrict([scratch], rules) if sandbox else {"enforced": False}
     if rules is not None:  # a witness of attempts on private places (the kernel has refused them)
         own_modules = {name.partition(".")[0] for d in confine["own"] if os.path.isdir(d) for name in os.listdir(d)}
         _WATCH.append(attempts.Watch(rules, own, own_modules))
@@ -266,7 +238,7 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
         return {"harness_error": f"malformed request {str(request)[:200]}"}
     try:
         value = getattr(adapter, request["op"])(**request["kwargs"])
-        if request["op"].endswith("_many") and isinstance(value, dict) and isinstance(value.get("error"), dict):
+        if isinstance(value, dict) and isinstance(value.get("error"), dict):  # a *_many map stopped there
             value["error"] = _memory_hint(ImplError.from_wire(value["error"]), limits).to_wire()
         return {"ok": value}
     except ImplError as exc:
@@ -291,6 +263,7 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
     max_bytes = int(config["limits"]["max_message_mb"]) * 1024 * 1024
     prepared = _prepare(fd, config, parent_pid)
     wire.send(fd, {"hello": prepared["info"]}, max_bytes=max_bytes)
+    os._exit = _exit_recorder(fd)
     t0 = time.monotonic()
     try:
         factory = prepared["factory"]
@@ -299,9 +272,6 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
         if config.get("strict_names") and "strict_names" in params:
             extra["strict_names"] = True
         adapter = factory(config["target"], config.get("impl_map"), **extra)
-        settle = getattr(adapter, "settle", None)
-        if callable(settle):  # one target per worker: its call conditions hold from here on
-            settle()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
@@ -327,25 +297,33 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
         wire.send_frame(fd, payload)
 
 
+def _exit_recorder(fd: int) -> Callable[[int], None]:
+    """``os._exit`` for submission code: first tells the proxy where it was called (file, line and
+    the line's text), so "the worker exited" can say which line of the learner's code ended it.
+    Best effort: code that calls ``posix._exit`` or kills itself is still reported by its status.
+    A process the submission forked exits quietly: the socket it inherited is the worker's."""
+    me = os.getpid()
+
+    def exit_(status: int) -> None:
+        if os.getpid() != me:
+            _exit(status)
+        try:
+            frame = sys._getframe(1)
+            where = frame.f_code.co_filename
+            text = linecache.getline(where, frame.f_lineno).strip()[:120]
+            wire.send(fd, {"exit": {"file": where, "line": frame.f_lineno, "text": text, "status": int(status)}},
+                      max_bytes=64 * 1024)
+        except BaseException:  # noqa: BLE001 - the exit goes ahead whatever happens
+            pass
+        _exit(status)
+
+    return exit_
+
+
 def _child_main(fd: int, parent_pid: int) -> None:
     """Entry point of a worker process (spawned or forked): read the config frame, then serve."""
     config = wire.recv(fd, max_bytes=64 * 1024 * 1024)
     serve(fd, config, parent_pid)
-
-
-def run_forked(fd: int, parent_pid: int) -> None:
-    """Entry point of a worker forked by :mod:`llmspec.sandbox.forkserver` (stdio already set)."""
-    _close_inherited_fds({0, 1, 2, fd})
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        _child_main(fd, parent_pid)
-    except wire.WireClosed:
-        pass
-    except BaseException as exc:
-        os.write(2, f"\nllmspec worker crashed: {type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
-        os._exit(WORKER_CRASH)
-    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.runtime.worker FD PARENT_PID``
@@ -357,531 +335,36 @@ def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.runtime.w
         pass
     except BaseException as exc:
         os.write(2, f"\nllmspec worker crashed: {type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
-        os._exit(WORKER_CRASH)
+        _exit(WORKER_CRASH)
     return 0
 
 
-# --- trusted side ----------------------------------------------------------------------------------
-_LIVE: "weakref.WeakSet[_ProxyBase]" = weakref.WeakSet()
-# Every attempt on a private place reported by any worker of this process (one submission's grading).
-FLAGS_SEEN: list[attempts.Flag] = []
-
-
-def _close_all() -> None:
-    for proxy in list(_LIVE):
-        proxy.close()
-
-
-atexit.register(_close_all)
-
-
-def _describe_status(status: int | None, limits: dict[str, Any], we_killed: bool) -> str:
-    if status is None:
-        return _("the worker vanished (exit status unknown)")
-    if os.WIFEXITED(status):
-        code = os.WEXITSTATUS(status)
-        if code == WORKER_CRASH:
-            return _("the worker's own loop crashed (exit code {code}; submission code broke the interpreter?)").format(
-                code=code)
-        return _("the worker exited with code {code} (os._exit/sys.exit or a crash in submission code?)").format(code=code)
-    sig = os.WTERMSIG(status)
-    name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-    text = _("the worker was killed by {signal}").format(signal=name)
-    if sig == signal.SIGKILL and not we_killed:
-        text += _(" (likely the memory limit of {mb} MB exceeded or the kernel's OOM killer)").format(
-            mb=limits["memory_mb"])
-    elif sig == signal.SIGXCPU:
-        text += _(" (CPU time limit of {seconds} s exceeded)").format(seconds=limits["cpu_seconds"])
-    elif sig == signal.SIGSEGV:
-        text += _(" (segmentation fault; often memory exhaustion inside a C extension)")
-    return text
-
-
-class _Worker:
-    """One live worker process as the proxy sees it (pid, socket, run dir, log)."""
-
-    def __init__(self, pid: int, sock: socket.socket, run: isolation.RunDir, log_fd: int, popen: Any,
-                 forked: forkserver.ForkedWorker | None = None):
-        self.pid, self.sock, self.run, self.log_fd, self.popen = pid, sock, run, log_fd, popen
-        self.forked = forked  # forked by the fork server: not our child, its status comes by pipe
-        self.fd = sock.fileno()
-        self.info: dict[str, Any] = {}
-        self.status: int | None = None
-
-    def reap(self, timeout: float) -> int | None:
-        """The worker's raw wait status once it is gone (None if still running after ``timeout``)."""
-        if self.forked is not None:
-            status = self.forked.wait(timeout)
-            return None if status is None or status < 0 else status
-        return isolation.reap(self.pid, timeout)
-
-    def let_go(self) -> None:
-        """Close this process's descriptors of the worker; its process is waited for elsewhere (it
-        was reaped, or it belongs to the process this one was forked from)."""
-        if self.popen is not None:
-            self.popen.returncode = -1  # keep Popen.__del__ from waiting for it
-        if self.forked is not None:
-            self.forked.close()
-        for closer in (self.sock.close, lambda: os.close(self.log_fd)):
-            try:
-                closer()
-            except OSError:
-                pass
-
-    def output_tail(self, max_bytes: int = 2048, lines: int = 12) -> str:
-        """Last lines the worker wrote, read through our own descriptor (a symlink the submission
-        plants in its dir cannot redirect this read)."""
+def forked(fd: int, log_fd: int, parent_pid: int) -> None:
+    """The worker's side of a fork from the trusted process: a session of its own, stdin empty,
+    stdout/stderr to ``log_fd``, every descriptor but its socket ``fd`` closed, then :func:`serve`;
+    never returns into the trusted process's code (pytest, the grader)."""
+    code = 0
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        _close_inherited_fds({fd})
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _child_main(fd, parent_pid)
+    except BaseException as exc:  # noqa: BLE001 - written to the log; the proxy reports the exit code
+        code = WORKER_CRASH
         try:
-            size = os.fstat(self.log_fd).st_size
-            data = os.pread(self.log_fd, max_bytes, max(0, size - max_bytes))
-        except OSError:
-            return ""
-        text = data.decode("utf-8", "replace")
-        text = "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
-        return "\n".join(text.strip().splitlines()[-lines:])
+            os.write(2, f"\nllmspec worker crashed: {type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
+            import traceback
 
-
-class _ProxyBase(Adapter):
-    """Trusted-side machinery; the op methods are generated from :class:`Adapter` below."""
-
-    def __init__(
-        self,
-        target: str | None = None,
-        impl_map: dict[str, str] | None = None,
-        *,
-        start: str = "spawn",
-        factory: str = DEFAULT_FACTORY,
-        sys_path: list[str] | None = None,
-        drop_privileges: bool | None = None,
-        isolate_fs_net: bool | None = None,
-        scratch_base: str | None = None,
-        strict_names: bool = False,
-        confine_reads: bool = True,
-        **limits: Any,
-    ):
-        unknown = set(limits) - set(DEFAULT_LIMITS)
-        if unknown:
-            raise TypeError(f"unknown limit(s) {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
-        if start not in ("spawn", "fork"):
-            raise ValueError(f"start must be 'spawn' or 'fork', not {start!r}")
-        self.target = target if target is not None else "reference"
-        self.impl_map = dict(impl_map or {})
-        self.start, self.factory, self.sys_path = start, factory, list(sys_path or [])
-        self.limits = {**DEFAULT_LIMITS, **limits}
-        root = isolation.is_root()
-        self.drop = (root if drop_privileges is None else drop_privileges) and root
-        self.isolate_fs_net = root if isolate_fs_net is None else isolate_fs_net
-        self.scratch_base = scratch_base
-        self.strict_names = bool(strict_names)
-        self.confine_reads = bool(confine_reads)
-        self.flags: list[attempts.Flag] = []  # attempts on private places the worker reported
-        self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
-        self.subreaper = isolation.set_child_subreaper()
-        self._worker: _Worker | None = None
-        self._generation = 0
-        self._handles: dict[int, tuple[int, int]] = {}  # proxy handle -> (generation, worker handle)
-        self._released: list[int] = []  # worker handles released since the last request (this generation)
-        self._next_handle = 1
-        self._next_id = 1
-        self._target_error: str | None = None
-        self._used = 0.0  # wall-clock seconds spent in the worker (load + calls)
-        self._closed = False
-        self.last_death: str | None = None
-        self.startups: list[dict[str, Any]] = []  # timing of every worker start (benchmarks)
-        _LIVE.add(self)
-        self._ensure_worker()
-
-    # --- process lifetime --------------------------------------------------------------------
-    def _config(self, run: isolation.RunDir) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "impl_map": self.impl_map or None,
-            "strict_names": self.strict_names,
-            "factory": self.factory,
-            "sys_path": self.sys_path,
-            "scratch": str(run.scratch),
-            "run_root": str(run.root),
-            "tiktoken_cache": str(run.tiktoken_cache),
-            "drop": list(isolation.nobody_ids()) if self.drop else None,
-            "isolate_fs_net": self.isolate_fs_net,
-            "limits": self.limits,
-            "read_rules": self._read_rules(),
-        }
-
-    def _read_rules(self) -> dict[str, Any] | None:
-        """The grading read rules for the worker (None: it reads what the user running it may).
-        Its own: the directory of the target (a file's folder, a split chapter's directory).  A
-        module name (``reference``, a maintainer's installed port) is part of the environment the
-        grader trusts, so it is not confined: submissions are always files or directories."""
-        target = Path(self.target)
-        if not self.confine_reads or not target.is_absolute() or not target.exists():
-            return None  # open_adapter made every file target absolute; a bare name is a module
-        own = [str(target if target.is_dir() and not (target / "__init__.py").exists() else target.parent)]
-        private = json.loads(os.environ.get(readrules.PRIVATE_ENV) or "{}")
-        return {"own": own, "private": private if isinstance(private, dict) else {}}
-
-    def _spawn(self, run: isolation.RunDir, child: socket.socket, log_fd: int) -> tuple[int, Any]:
-        pkg_parent = str(PROJECT_ROOT)
-        env = forkserver.clean_environment() if self.confine_reads else dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([pkg_parent] + [p for p in [env.get("PYTHONPATH")] if p])
-        env["MALLOC_ARENA_MAX"] = "2"  # glibc reserves 64 MB of address space per arena otherwise
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "llmspec.runtime.worker", str(child.fileno()), str(os.getpid())],
-            pass_fds=(child.fileno(),),
-            stdin=subprocess.DEVNULL,
-            stdout=log_fd,
-            stderr=log_fd,
-            cwd=run.scratch,
-            env=env,
-            start_new_session=True,
-        )
-        return popen.pid, popen
-
-    def _fork(self, child: socket.socket, parent_sock: socket.socket, log_fd: int) -> int:
-        parent_pid = os.getpid()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid:
-            return pid
-        code = 0
-        try:  # the child: never return into the trusted process's code (pytest, the grader)
-            os.setsid()
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            os.dup2(log_fd, 1)
-            os.dup2(log_fd, 2)
-            fd = child.fileno()
-            parent_sock.detach()  # its descriptor is closed below; the object must not close a reused number
-            _close_inherited_fds({fd})
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _child_main(fd, parent_pid)
-        except BaseException as exc:
-            code = WORKER_CRASH
-            try:
-                os.write(2, f"\nllmspec worker crashed: {type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
-                import traceback
-
-                os.write(2, traceback.format_exc().encode("utf-8", "replace"))
-            except BaseException:
-                pass
-        finally:
-            os._exit(code)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _ensure_worker(self) -> _Worker:
-        if self._closed:
-            raise HarnessError("this adapter was closed")
-        if self._target_error is not None:
-            raise TargetError(self._target_error)
-        if self._worker is not None:
-            return self._worker
-        self._check_budget("starting a worker")
-        t0 = time.monotonic()
-        owner = isolation.nobody_ids() if self.drop else None
-        run = isolation.make_run_dir(self.scratch_base, owner)
-        log_fd = os.open(run.log, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        parent_sock, child = socket.socketpair()
-        child.set_inheritable(True)
-        server, forked = forkserver.current(), None
-        if self.start == "spawn":
-            pid, popen = self._spawn(run, child, log_fd)
-        elif server is not None:  # a clean process to fork from: nothing of ours in the worker's memory
-            forked, popen = server.fork_worker(child.fileno(), log_fd), None
-            pid = forked.pid
-        else:
-            pid, popen = self._fork(child, parent_sock, log_fd), None
-        child.close()
-        worker = _Worker(pid, parent_sock, run, log_fd, popen, forked)
-        self._worker = worker
-        self._generation += 1
-        deadline = t0 + self._budget(self.limits["load_timeout"])
-        try:
-            wire.send(worker.fd, self._config(run), deadline)
-            hello = self._expect(worker, deadline, "hello")
-            worker.info = hello
-            t_hello = time.monotonic()
-            loaded = self._expect(worker, deadline, "loaded")
-        except (wire.WireError, _Unexpected) as exc:
-            why, tail = self._fail(exc, "loading the target")
-            self._used += time.monotonic() - t0
-            raise TargetError(why + tail) from None
-        self._used += time.monotonic() - t0
-        self.startups.append(
-            {
-                "start": self.start,
-                "hello_seconds": round(t_hello - t0, 3),
-                "ready_seconds": round(time.monotonic() - t0, 3),
-                "load_seconds": loaded.get("seconds"),
-            }
-        )
-        return worker
-
-    def _take_flags(self, msg: Any) -> Any:
-        """Keep the attempts the worker reports with ``msg`` (see :mod:`llmspec.sandbox.attempts`)."""
-        if isinstance(msg, dict) and "flags" in msg:
-            flags = msg.pop("flags")
-            new = attempts.merge(self.flags, flags if isinstance(flags, list) else [])
-            FLAGS_SEEN[:] = attempts.merge(FLAGS_SEEN, new)
-            self.flags = new
-        return msg
-
-    def _expect(self, worker: _Worker, deadline: float, key: str) -> dict[str, Any]:
-        msg = self._take_flags(wire.recv(worker.fd, deadline, self.max_bytes))
-        if isinstance(msg, dict) and "target_error" in msg:
-            raise _Unexpected(str(msg["target_error"]), target_error=True)
-        if not isinstance(msg, dict) or set(msg) != {key} or not isinstance(msg[key], dict):
-            raise _Unexpected(f"protocol violation: expected {key!r}, got {str(msg)[:200]}")
-        return msg[key]
-
-    def _fail(self, exc: Exception, during: str) -> tuple[str, str]:
-        """Stop the worker after ``exc``; return (one-line reason, its output tail or "").
-        A failure while loading becomes the target's permanent error."""
-        worker = self._worker
-        assert worker is not None
-        if isinstance(exc, _Unexpected) and exc.target_error:
-            self._stop()
-            self._target_error = str(exc)
-            return self._target_error, ""
-        status = worker.reap(timeout=2.0) if isinstance(exc, wire.WireClosed) else None
-        tail = worker.output_tail()  # after the reap: a dying worker's last words are written
-        tail = "\n" + _("--- last output of the worker ---") + "\n" + tail if tail else ""
-        where = _("loading the target") if during == "loading the target" else during
-        if isinstance(exc, wire.WireTimeout):
-            self._stop()
-            limit = self.limits["load_timeout"] if during == "loading the target" else self.limits["call_timeout"]
-            why = _("{during} did not finish within {limit} s (or the submission's budget); the worker was killed").format(
-                during=where, limit=f"{limit:g}")
-        elif isinstance(exc, wire.WireClosed):  # it closed the socket: dying or dead
-            self._stop(status)
-            why = _describe_status(worker.status, self.limits, we_killed=status is None)
-            why = _("{why} during {during}").format(why=why, during=where)
-        else:  # garbage on the wire: submission code broke (or forged) the worker's side
-            self._stop()
-            why = _("the worker sent an invalid message during {during} ({error}); it was killed").format(
-                during=where, error=exc)
-        if during == "loading the target":
-            self._target_error = why + tail
-        self.last_death = why
-        return why, tail
-
-    def _stop(self, status: int | None = None) -> None:
-        """Kill the worker and everything it started; remove its run dir."""
-        worker, self._worker = self._worker, None
-        self._released = []  # they die with this worker
-        if worker is None:
-            return
-        others = {p._worker.pid for p in _LIVE if p is not self and p._worker is not None}
-        isolation.kill_tree(worker.pid, os.getpid() if self.subreaper else None, others)
-        if status is None:
-            status = worker.reap(timeout=5.0)
-        worker.status = status
-        worker.let_go()
-        isolation.remove_run_dir(worker.run)
-
-    def detach(self) -> None:
-        """Forget the live worker without stopping it: in a forked copy of this process, the worker
-        stays the original's (it kills it and removes its run dir); the copy starts its own on the
-        next call.  Its handles die with it here, as after a restart."""
-        worker, self._worker = self._worker, None
-        self._released = []
-        if worker is not None:
-            worker.let_go()  # closing this process's descriptors shuts nothing down for the original
-
-    def close(self) -> None:
-        """Kill the worker, its children and any daemon it left; remove its scratch dir."""
-        if not self._closed:
-            self._stop()
-            self._closed = True
-            _LIVE.discard(self)
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
+            os.write(2, traceback.format_exc().encode("utf-8", "replace"))
+        except BaseException:  # noqa: BLE001
             pass
-
-    @property
-    def worker_pid(self) -> int | None:
-        return self._worker.pid if self._worker is not None else None
-
-    @property
-    def worker_info(self) -> dict[str, Any]:
-        return dict(self._worker.info) if self._worker is not None else {}
-
-    # --- calls --------------------------------------------------------------------------------
-    def _budget(self, per_call: float | None) -> float:
-        total = self.limits["submission_timeout"]
-        left = float("inf") if total is None else total - self._used
-        return min(float("inf") if per_call is None else per_call, left)
-
-    def start_budget(self, seconds: float | None) -> None:
-        """From now on, ``seconds`` of wall clock for everything this proxy runs (``None``: no cap).
-        The grader gives every stage its own budget, so a hang in one stage cannot spend another's."""
-        self.limits["submission_timeout"] = seconds
-        self._used = 0.0
-
-    def _check_budget(self, what: str) -> None:
-        if self._budget(None) <= 0:
-            raise CallTimeout(_("{what}: the submission's wall-clock budget of {seconds} s is used up").format(
-                what=what, seconds=self.limits["submission_timeout"]))
-
-    def _map_handles(self, op: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if "handle" not in kwargs:
-            return kwargs
-        handle = kwargs["handle"]
-        entry = self._handles.get(handle) if isinstance(handle, int) else None
-        if entry is None:
-            raise HarnessError(f"{op}: unknown handle {handle!r}")
-        generation, worker_handle = entry
-        if generation != self._generation or self._worker is None:
-            raise HarnessError(
-                f"{op}: handle {handle} belongs to a worker that has since been restarted "
-                f"({self.last_death or 'stopped'}); create the object again"
-            )
-        return {**kwargs, "handle": worker_handle}
-
-    def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
-        if op == "release":  # no round trip of its own: the worker frees it before the next call
-            entry = self._handles.pop(kwargs.get("handle"), None)  # type: ignore[arg-type]
-            if entry is not None and entry[0] == self._generation and self._worker is not None:
-                self._released.append(entry[1])
-            return None
-        self._check_budget(op)
-        worker = self._ensure_worker()
-        wire_kwargs = self._map_handles(op, kwargs)
-        request_id = self._next_id
-        self._next_id += 1
-        budget = self._budget(self.limits["call_timeout"])
-        request: dict[str, Any] = {"id": request_id, "op": op, "kwargs": wire_kwargs}
-        if self._released:
-            request["release"], self._released = self._released, []
-        t0 = time.monotonic()
-        try:
-            wire.send(worker.fd, request, t0 + budget, self.max_bytes)
-            self._wait_or_stall(worker, t0, budget)
-            msg = self._take_flags(wire.recv(worker.fd, t0 + budget, self.max_bytes))
-            if not isinstance(msg, dict) or msg.get("id") != request_id or len(msg) != 2:
-                raise _Unexpected(f"protocol violation: unexpected answer {str(msg)[:200]}")
-        except wire.WireTimeout:
-            self._used += time.monotonic() - t0
-            _why, tail = self._fail(wire.WireTimeout(), op)
-            raise CallTimeout(_("{op} did not answer within {seconds} s; the worker was killed (it restarts on the "
-                                "next call)").format(op=op, seconds=f"{budget:g}") + tail) from None
-        except (wire.WireError, _Unexpected) as exc:
-            self._used += time.monotonic() - t0
-            why, tail = self._fail(exc, op)
-            raise WorkerDied(why + _("; the worker restarts on the next call") + tail) from None
-        self._used += time.monotonic() - t0
-        return self._result(op, msg)
-
-    # Called with True when a call has run for ``stall_after`` seconds and with False when it ends:
-    # the grader then lets another submission use the core (see llmspec.grading.runner).
-    on_stall: Any = None
-
-    def _wait_or_stall(self, worker: _Worker, t0: float, budget: float) -> None:
-        """Wait up to ``stall_after`` seconds for the answer; a call still running then (many times
-        an honest call) is reported through :attr:`on_stall` and its worker runs at a CPU priority 10
-        steps lower until the call ends, so a hang does not take a core from honest submissions."""
-        after = self.limits.get("stall_after")
-        if self.on_stall is None or not after or after >= budget:
-            return
-        poller = wire.poller(worker.fd)
-        if poller.poll(int(after * 1000)):
-            return
-        # 10 steps, not to the very lowest: a slow but honest call must still finish within its budget
-        before = isolation.set_priority(worker.pid, lower_by=10)
-        self.on_stall(True)
-        try:
-            poller.poll(max(0, int((t0 + budget - time.monotonic()) * 1000)))
-        finally:
-            if before is not None:
-                isolation.set_priority(worker.pid, before)  # best effort: only root may raise it again
-            self.on_stall(False)
-
-    def _result(self, op: str, msg: dict[str, Any]) -> Any:
-        if "ok" in msg:
-            value = msg["ok"]
-            if op.endswith("_new"):
-                if not isinstance(value, int) or isinstance(value, bool):
-                    raise HarnessError(f"{op}: the worker returned {value!r} instead of a handle")
-                handle = self._next_handle
-                self._next_handle += 1
-                self._handles[handle] = (self._generation, value)
-                return handle
-            return value
-        if "error" in msg:
-            try:
-                return _raise(ImplError.from_wire(msg["error"]))
-            except (KeyError, TypeError):
-                raise HarnessError(f"{op}: malformed error from the worker") from None
-        if "stage_missing" in msg:
-            sm = msg["stage_missing"]
-            if isinstance(sm, dict) and isinstance(sm.get("stage"), str) and isinstance(sm.get("missing"), list):
-                raise StageMissing(sm["stage"], [str(m) for m in sm["missing"]])
-        if "target_error" in msg:
-            raise TargetError(str(msg["target_error"]))
-        if "harness_error" in msg:
-            raise HarnessError(f"{op}: {msg['harness_error']}")
-        raise HarnessError(f"{op}: malformed answer from the worker")
-
-
-def _raise(exc: BaseException) -> Any:
-    raise exc
-
-
-class _Unexpected(Exception):
-    def __init__(self, text: str, target_error: bool = False):
-        super().__init__(text)
-        self.target_error = target_error
-
-
-def _forwarder(op: str) -> Any:
-    """A method with the Adapter's own signature and defaults that forwards ``op`` by keyword.
-
-    The arguments are bound by hand when every parameter is an ordinary one (all of the
-    Adapter's are): ``inspect.Signature.bind`` costs more than the rest of the trusted side of a
-    short call.  Anything unusual (a missing or unknown argument) goes to ``bind``, which raises
-    the TypeError Python would."""
-    sig = inspect.signature(getattr(Adapter, op))
-    params = list(sig.parameters.values())[1:]
-    names = tuple(p.name for p in params)
-    defaults = {p.name: p.default for p in params if p.default is not p.empty}
-    required = frozenset(names) - defaults.keys()
-    after = [frozenset(names[i:]) for i in range(len(names) + 1)]  # what may come by keyword
-    plain = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
-
-    def method(self: _ProxyBase, *args: Any, **kwargs: Any) -> Any:
-        if plain and len(args) <= len(names) and after[len(args)].issuperset(kwargs):
-            given = dict(zip(names, args))
-            given.update(kwargs)
-            if len(given) == len(names):
-                return self._call(op, given if not kwargs else {n: given[n] for n in names})
-            if required.issubset(given):
-                return self._call(op, {n: given[n] if n in given else defaults[n] for n in names})
-        bound = sig.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        arguments = dict(bound.arguments)
-        del arguments["self"]
-        return self._call(op, arguments)
-
-    method.__name__ = method.__qualname__ = op
-    method.__doc__ = getattr(Adapter, op).__doc__
-    method.__signature__ = sig  # type: ignore[attr-defined]
-    return method
-
-
-class ProxyAdapter(_ProxyBase):
-    """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.
-
-    ``ProxyAdapter(target, impl_map, start="spawn"|"fork", call_timeout=60, load_timeout=120,
-    submission_timeout=None, memory_mb=2048, cpu_seconds=None, ...)``; see the module docstring."""
-
-
-for _op in OPS:
-    setattr(ProxyAdapter, _op, _forwarder(_op))
-abc.update_abstractmethods(ProxyAdapter)
+    finally:
+        _exit(code)
 
 
 if __name__ == "__main__":

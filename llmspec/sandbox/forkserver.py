@@ -186,12 +186,7 @@ def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:
     pid = os.fork()
     if pid == 0:
         try:
-            os.setsid()
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            os.dup2(log_fd, 1)
-            os.dup2(log_fd, 2)
-            worker.run_forked(sock_fd, me)
+            worker.forked(sock_fd, log_fd, me)  # never returns
         finally:
             os._exit(worker.WORKER_CRASH)
     os.close(sock_fd)

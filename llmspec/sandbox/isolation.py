@@ -299,35 +299,6 @@ def _hide(paths: list[str], own: list[str]) -> bool:
     return True
 
 
-def set_priority(pid: int, nice: int | None = None, lower_by: int = 0) -> int | None:
-    """Set the CPU priority of process group ``pid`` (a worker and its children) to ``nice``, or
-    ``lower_by`` steps below its current one; returns the previous one, or None if refused (a normal
-    user may lower a priority but not raise it back).
-
-    A worker leads its own session (``setsid``), and where the kernel groups a session's processes
-    for scheduling (``sched_autogroup``, on by default in most distributions) a process's nice value
-    only orders it *within* its session: a reniced worker would still take a full share of a core
-    from every other session.  So the session's own priority (``/proc/PID/autogroup``) is set too."""
-    try:
-        before = os.getpriority(os.PRIO_PGRP, pid)
-        target = min(19, before + lower_by) if nice is None else nice
-        os.setpriority(os.PRIO_PGRP, pid, target)
-    except OSError:
-        return None
-    _set_autogroup_nice(pid, target)
-    return before
-
-
-def _set_autogroup_nice(pid: int, nice: int) -> None:
-    """Best effort: the file exists only with ``CONFIG_SCHED_AUTOGROUP``; a normal user may lower
-    the priority of its own processes' group but not raise it back."""
-    try:
-        with open(f"/proc/{pid}/autogroup", "w") as f:
-            f.write(str(nice))
-    except OSError:
-        pass
-
-
 def set_child_subreaper() -> bool:
     """Make this (supervising) process adopt orphaned descendants instead of init.
 

@@ -88,21 +88,15 @@ def is_blocked() -> bool:
     return _depth > 0
 
 
-def hold() -> None:
-    """Block network access from now on, for good (a worker, which runs one target and exits);
-    called again, it undoes code that lowered the block.  :func:`blocked` still nests inside."""
-    global _depth
-    install()
-    _depth = max(_depth, 1)
-
-
 @contextlib.contextmanager
 def blocked() -> Iterator[None]:
-    """Block network access for the duration of the ``with`` block (nestable)."""
+    """Block network access for the duration of the ``with`` block (nestable); afterwards the
+    block is as it was before, whatever the code inside did to it."""
     global _depth
     install()
-    _depth += 1
+    before = _depth
+    _depth = before + 1
     try:
         yield
     finally:
-        _depth -= 1
+        _depth = before

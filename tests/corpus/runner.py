@@ -1,7 +1,8 @@
-"""Run the corpus three ways and print the verdict table: ``llmspec check`` in process, ``llmspec check
---isolate``, and ``llmspec grade`` (one grading run for the whole corpus).
+"""Run the corpus three ways and print the verdict table: ``llmspec check`` (the learner's code in a
+worker with their own permissions), ``llmspec check --isolate``, and ``llmspec grade`` (one grading run
+for the whole corpus); ``--modes inprocess`` adds ``llmspec check --in-process``.
 
-    LLMSPEC_DATA=/work/shared/data python tests/corpus/runner.py [--modes inprocess,isolated,grading] [NAME ...]
+    LLMSPEC_DATA=/work/shared/data python tests/corpus/runner.py [--modes check,isolated,grading] [NAME ...]
 
 Exit code 0 when every entry got its expected verdict on every stage in every mode (and its failure
 messages name what ``says`` asks), 1 otherwise.  Used by ``tests/test_corpus.py``.
@@ -37,7 +38,8 @@ from corpus_manifest import FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries 
 REPO = HERE.parent.parent
 JOBS = warm_pool.JOBS
 TIMEOUT = 900  # seconds for a whole mode: a hang must fail the run, not stall it
-MODES = ("inprocess", "isolated", "grading")
+MODES = ("check", "isolated", "grading")
+CHECK_FLAGS = {"check": [], "inprocess": ["--in-process"], "isolated": ["--isolate"]}  # the check modes
 GRADING_CONFIG = HERE / "grading.toml"
 LETTER = {PASS: "P", FAIL: "F", NOT_IMPLEMENTED: "N"}
 
@@ -81,14 +83,13 @@ def worker(jobs_file: Path) -> int:
     return warm_pool.serve(jobs_file, cli.main)
 
 
-def run_checks(selected: list[Entry], paths: dict[str, Path], isolate: bool, workdir: Path) -> dict[str, Result]:
-    mode = "isolated" if isolate else "inprocess"
+def run_checks(selected: list[Entry], paths: dict[str, Path], mode: str, workdir: Path) -> dict[str, Result]:
     reports = {e.name: workdir / f"{mode}-{e.name}.json" for e in selected}
     for report in reports.values():
         report.unlink(missing_ok=True)
 
     def argv(e: Entry) -> list[str]:
-        return ["check", str(paths[e.name]), "--report", str(reports[e.name]), *(["--isolate"] if isolate else [])]
+        return ["check", str(paths[e.name]), "--report", str(reports[e.name]), *CHECK_FLAGS[mode]]
 
     rows = warm_pool.run(Path(__file__).resolve(), [(e.name, argv(e)) for e in selected], workdir, tag=mode,
                          processes=JOBS, timeout=TIMEOUT, env=warm_pool.child_env(importable=True), cwd=workdir)
@@ -173,10 +174,9 @@ def problems(entry: Entry, result: Result | None, mode: str) -> list[str]:
 def run(selected: list[Entry], modes: tuple[str, ...], workdir: Path) -> dict[str, dict[str, Result]]:
     paths = ensure_built(selected, workdir / "files")
     results: dict[str, dict[str, Result]] = {}
-    if "inprocess" in modes:
-        results["inprocess"] = run_checks(selected, paths, False, workdir)
-    if "isolated" in modes:
-        results["isolated"] = run_checks(selected, paths, True, workdir)
+    for mode in CHECK_FLAGS:
+        if mode in modes:
+            results[mode] = run_checks(selected, paths, mode, workdir)
     if "grading" in modes:
         results["grading"] = run_grading(selected, workdir)
     return results

@@ -1,0 +1,194 @@
+"""How each kind of target is loaded: one loader per kind (:data:`LOADERS`), each returning the
+target's namespace and notes for the learner (a skipped cell, a name found in a submodule).
+
+Files, packages and split chapters load under a unique module name, so two submissions loaded by
+one process never see each other's code; a file that imports its siblings relatively runs inside
+its package, as ``python -m pkg.file`` would.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import re
+import sys
+import types
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from llmspec.errors import TargetError
+from llmspec.i18n import _
+from llmspec.runtime.conditions import on_sys_path
+from llmspec.runtime.notebook import load_notebook
+from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, one_line, unique_name
+from llmspec.stages import CONTRACT_NAMES, STAGES
+
+Loaded = tuple[dict[str, object], list[str]]  # the namespace, notes for the learner
+
+_RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
+
+
+def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
+    if spec.kind == "directory":
+        return _load_directory(spec)
+    path = Path(spec.location)
+    is_package = spec.kind == "package"
+    name = unique_name(path.name if is_package else path.stem)
+    if not is_package and _uses_relative_imports(path):
+        # ``from .dataset import GPTDatasetV1``: run as ``python -m pkg.file`` would, inside its package
+        name = _load_parent_package(spec, path) + "." + re.sub(r"\W", "_", path.stem)
+    # a package's siblings live next to the package directory (absolute `import pkg.sub` works)
+    module = _exec_file(spec, name, path / "__init__.py" if is_package else path,
+                        package_dir=path if is_package else None, import_from=path.parent)
+    namespace = vars(module)
+    notes: list[str] = []
+    if is_package:
+        if not any(c in namespace for c in CONTRACT_NAMES) and not any(
+                n.startswith(name + ".") for n in sys.modules):
+            # an empty __init__.py: the chapter lives in files nothing imported yet
+            with on_sys_path(path.parent), on_sys_path(path):
+                notes += _load_submodules(name, path)
+        notes += _adopt_submodule_names(name, namespace)
+    return namespace, notes
+
+
+def _uses_relative_imports(path: Path) -> bool:
+    if not (path.parent / "__init__.py").is_file():
+        return False
+    try:
+        return _RELATIVE_IMPORT.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
+
+
+def _load_parent_package(spec: TargetSpec, path: Path) -> str:
+    """Import the package that holds ``path`` under a unique name; that name."""
+    name = unique_name(path.parent.name)
+    _exec_file(spec, name, path.parent / "__init__.py", package_dir=path.parent, import_from=path.parent.parent)
+    return name
+
+
+def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None = None,
+               import_from: Path | None = None) -> types.ModuleType:
+    """Run ``file`` as module ``name`` (a package's ``__init__`` when ``package_dir``), with
+    ``import_from`` first on ``sys.path``; a failure is :func:`_load_error`'s one line for ``spec``."""
+    module_spec = importlib.util.spec_from_file_location(
+        name, file, submodule_search_locations=[str(package_dir)] if package_dir else None)
+    if module_spec is None or module_spec.loader is None:
+        raise TargetError(_("{target}: cannot be imported").format(target=spec.display))
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    with on_sys_path(import_from) if import_from else contextlib.nullcontext():
+        try:
+            module_spec.loader.exec_module(module)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            sys.modules.pop(name, None)
+            raise _load_error(spec, exc) from None
+    return module
+
+
+def _load_directory(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
+    """A chapter split into files (``simple_tokenizer_v1.py``, ``gpt_dataset_v1.py``, ...), loaded
+    as a package with no ``__init__.py``: each file runs as its own module, as ``python FILE`` from
+    that directory would (siblings import each other by bare name), and the namespace gathers what
+    they define."""
+    path = Path(spec.location)
+    name = unique_name(path.name)
+    package = types.ModuleType(name)
+    package.__path__ = [str(path)]
+    package.__file__ = None
+    sys.modules[name] = package
+    with on_sys_path(path):
+        notes = _load_submodules(name, path)
+    notes += _adopt_submodule_names(name, vars(package))
+    return vars(package), notes
+
+
+def _load_submodules(package: str, directory: Path) -> list[str]:
+    """Run every ``.py`` file of ``directory`` (not tests, not ``__init__``) as a submodule of
+    ``package``; a file that fails is skipped with a note, as a failing notebook cell is."""
+    notes = []
+    for file in sorted(directory.glob("*.py")):
+        if file.name == "__init__.py" or NOT_ENTRY.match(file.name):
+            continue
+        modname = package + "." + re.sub(r"\W", "_", file.stem)
+        if modname in sys.modules:
+            continue  # the package's __init__ imported it already
+        try:
+            _exec_file(TargetSpec("file", str(file), file.name), modname, file)
+        except TargetError as error:
+            notes.append(_("{cell} skipped: {error}").format(cell=file.name, error=str(error).removeprefix(file.name + ": ")))
+    return notes
+
+
+def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[str]:
+    """A package that defines a contract name in a submodule it imported but did not re-export
+    still counts: learners split chapters into files.  Say where each name came from.
+
+    The file that defines a name wins over one that imports it; the classes and functions the
+    submodules define are adopted too (a near name or a "did you mean" hint may be among them), and
+    so are the variables of the first file that builds 2.7-2.8 inline (judged from state)."""
+    notes = []
+    prefix = package + "."
+    submodules = sorted((n, vars(m)) for n, m in list(sys.modules.items()) if n.startswith(prefix))
+    for contract in CONTRACT_NAMES:
+        if contract in namespace:
+            continue
+        found = [(n, ns) for n, ns in submodules if contract in ns]
+        own = [(n, ns) for n, ns in found if getattr(ns[contract], "__module__", None) == n]
+        for modname, ns in (own or found)[:1]:
+            namespace[contract] = ns[contract]
+            notes.append(_("{contract} found in submodule {module}").format(contract=contract,
+                                                                             module=modname[len(prefix):]))
+    for modname, ns in submodules:
+        for key, obj in ns.items():
+            if (not key.startswith("_") and key not in namespace
+                    and (inspect.isclass(obj) or inspect.isfunction(obj))
+                    and getattr(obj, "__module__", None) == modname):
+                namespace[key] = obj
+    state_names = {n for stage in STAGES.values() for n in stage.state_names}
+    for modname, ns in submodules:
+        if state_names & set(ns):
+            namespace.update({k: v for k, v in ns.items() if not k.startswith("_") and k not in namespace
+                              and not isinstance(v, types.ModuleType)})
+            break
+    return notes
+
+
+def _load_module(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
+    try:
+        module = importlib.import_module(spec.location)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        raise _load_error(spec, exc) from None
+    namespace = vars(module)
+    notes: list[str] = []
+    if hasattr(module, "__path__"):
+        notes += _adopt_submodule_names(spec.location, namespace)
+    return namespace, notes
+
+
+def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
+    """One line: ``file:line: SyntaxError: msg`` or ``target: importing failed at file:line: T: msg``."""
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.filename}:{exc.lineno}" if exc.filename else spec.display
+        return TargetError(f"{where}: {type(exc).__name__}: {exc.msg}")
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if "importlib" not in f.filename and "llmspec" not in Path(f.filename).parts]
+    where = _(" at {file}:{line}").format(file=own[-1].filename, line=own[-1].lineno) if own else ""
+    return TargetError(_("{target}: importing failed{where}: {error}").format(
+        target=spec.display, where=where, error=one_line(exc)))
+
+
+LOADERS: dict[Kind, Callable[[TargetSpec], Loaded]] = {
+    "file": _load_path,
+    "package": _load_path,
+    "directory": _load_directory,
+    "module": _load_module,
+    "notebook": load_notebook,
+}

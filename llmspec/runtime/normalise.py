@@ -1,0 +1,166 @@
+"""What an implementation returns, made into wire values on its own side of the adapter.
+
+Ids become ``list[int]``, text an exact ``str``, tensors plain detached contiguous CPU copies of a
+dtype :mod:`llmspec.runtime.wire` can carry; anything else is a ``TypeError`` (an
+:class:`~llmspec.errors.ImplError`) that names what returned it, in both modes alike.  Objects of the
+target (a layer, a default argument) never cross: only their shape, type name or short repr.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import operator
+import reprlib
+import traceback
+from typing import Any
+
+import torch
+
+from llmspec.errors import ImplError
+from llmspec.i18n import _
+from llmspec.runtime.wire import DTYPES
+
+_WIRE_DTYPES = frozenset(DTYPES.values())
+
+
+_ONLY_INT = frozenset({int})
+
+
+def wire_error(message: str) -> ImplError:
+    return ImplError("TypeError", message, ["TypeError", "Exception", "BaseException"], "")
+
+
+def type_name(value: object) -> str:
+    t = type(value)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def wire_ids(value: object, what: str) -> list[int]:
+    """A list, tuple or 1-D integer tensor of token ids -> ``list[int]``; anything else (numpy
+    arrays included: the book returns lists) is a TypeError naming what returned it."""
+    if isinstance(value, torch.Tensor):
+        t = wire_tensor(value, what)
+        if t.dim() == 1 and t.numel() == 0:  # torch.tensor([]) is float32: still "no ids"
+            return []
+        if t.dtype.is_floating_point or t.dtype == torch.bool or t.dim() != 1:
+            raise wire_error(_("{what} returned a {dtype} tensor of shape {shape}; expected token ids (a list of "
+                                "ints)").format(what=what, dtype=t.dtype, shape=list(t.shape)))
+        return [int(x) for x in t.reshape(-1).tolist()]
+    if not isinstance(value, (list, tuple)):
+        raise wire_error(_("{what} returned {type}; expected token ids (a list of ints)").format(
+            what=what, type=type_name(value)))
+    if type(value) in (list, tuple) and _ONLY_INT.issuperset(map(type, value)):
+        return list(value)  # plain ints already (the book's lists): no check per item needed
+    ids = []
+    for i, x in enumerate(value):
+        if isinstance(x, bool) or not hasattr(type(x), "__index__"):
+            raise wire_error(_("{what} returned a sequence whose item {i} is {type} {value}; expected ints").format(
+                what=what, i=i, type=type_name(x), value=f"{x!r:.40}"))
+        ids.append(operator.index(x))
+    return ids
+
+
+def wire_str(value: object, what: str) -> str:
+    """An exact ``str`` (a subclass is copied to a plain str)."""
+    if not isinstance(value, str):
+        raise wire_error(_("{what} returned {type}; expected a str").format(what=what, type=type_name(value)))
+    return str.__str__(value)
+
+
+def wire_tensor(value: object, what: str) -> torch.Tensor:
+    """A plain, detached, contiguous CPU copy of a tensor, same dtype and shape; never a subclass."""
+    if not isinstance(value, torch.Tensor):
+        raise wire_error(_("{what} returned {type}; expected a torch.Tensor").format(what=what, type=type_name(value)))
+    with torch._C.DisableTorchFunctionSubclass():  # a subclass's hooks never run on our side
+        # the worker can only send what llmspec.runtime.wire encodes: refuse the rest here too, so both
+        # modes agree
+        if value.layout != torch.strided or value.dtype not in _WIRE_DTYPES:
+            raise wire_error(_("{what} returned a {layout} {dtype} tensor; expected a dense tensor of one of "
+                                "{dtypes}").format(what=what, layout=value.layout, dtype=value.dtype,
+                                                   dtypes=", ".join(DTYPES)))
+        t = value.detach().cpu().clone().contiguous()
+        t = t.as_subclass(torch.Tensor)
+    return t
+
+
+def wire_pair(value: object, what: str) -> list[torch.Tensor]:
+    """``(input, target)`` as returned by ``dataset[i]`` or one DataLoader batch."""
+    if isinstance(value, torch.Tensor) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise wire_error(_("{what} returned {type}; expected a pair (input_ids, target_ids)").format(
+            what=what, type=type_name(value)))
+    return [wire_tensor(value[0], what + "[0]"), wire_tensor(value[1], what + "[1]")]
+
+
+class FakeTokenizer:
+    """Given to ``GPTDatasetV1`` so windowing is judged apart from BPE: ``encode`` returns a copy of
+    fixed ids and records how it was called."""
+
+    def __init__(self, ids: list[int]):
+        self._ids = list(ids)
+        self.calls: list[dict[str, Any]] = []
+
+    def encode(self, text: Any, allowed_special: Any = None, disallowed_special: Any = None,
+               **kw: Any) -> list[int]:
+        if allowed_special is None or allowed_special == "all":
+            allowed = allowed_special
+        else:
+            allowed = sorted(str(s) for s in allowed_special)
+        self.calls.append({
+            "method": "encode",
+            "text": text if isinstance(text, str) else repr(text),
+            "allowed_special": allowed,
+        })
+        return list(self._ids)
+
+
+# Tensors (and layer weights) up to this many elements cross whole; bigger ones (the 50257 x 256
+# token layer) only by shape and the rows the trusted side asks for.
+STATE_MAX_ELEMENTS = 1 << 20
+
+
+def state_value(name: str, value: Any, rows: list[int] | None) -> dict[str, Any]:
+    """One namespace value as :meth:`Adapter.state_read` describes it (never the object itself)."""
+    kind = type_name(value)
+    if type(value) in (bool, int, str) or (type(value) is float and math.isfinite(value)):
+        return {"type": kind, "value": value}
+    if isinstance(value, torch.Tensor):
+        with torch._C.DisableTorchFunctionSubclass():
+            small = value.numel() <= STATE_MAX_ELEMENTS
+            return {"type": kind, "shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", ""),
+                    "tensor": wire_tensor(value, name) if small else None}
+    weight = getattr(value, "weight", None)
+    if not isinstance(weight, torch.Tensor):
+        return {"type": kind}
+    with torch._C.DisableTorchFunctionSubclass():
+        out: dict[str, Any] = {
+            "type": kind,
+            "is_embedding": isinstance(value, torch.nn.Embedding),
+            "shape": list(weight.shape),
+            "trainable": bool(weight.requires_grad),
+            "weight": wire_tensor(weight, f"{name}.weight") if weight.numel() <= STATE_MAX_ELEMENTS else None,
+        }
+        if rows is not None and weight.dim() >= 1:
+            index = torch.tensor([int(r) for r in rows if 0 <= int(r) < weight.shape[0]], dtype=torch.long)
+            out["rows"] = wire_tensor(weight.detach()[index], f"{name}.weight[rows]")
+    return out
+
+
+def wire_parameter(p: inspect.Parameter) -> dict[str, Any]:
+    """One parameter of a signature as wire values; a default that is not a plain scalar is given
+    by its (short) repr only, so no submission object crosses the wire."""
+    has_default = p.default is not p.empty
+    default = p.default if has_default else None
+    plain = default is None or type(default) in (bool, int, float) or (type(default) is str and len(default) <= 80)
+    return {
+        "name": p.name,
+        "kind": p.kind.name.lower(),
+        "has_default": has_default,
+        "default": default if plain else None,
+        "default_repr": reprlib.repr(default)[:80] if has_default else None,
+    }
+
+
+def to_impl_error(exc: BaseException) -> ImplError:
+    """Names and text of an implementation's exception (never the object itself)."""
+    mro = [c.__name__ for c in type(exc).__mro__ if c is not object]
+    return ImplError(type(exc).__name__, str(exc), mro, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))

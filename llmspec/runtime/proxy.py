@@ -1,0 +1,404 @@
+"""The out-of-process adapter: submission code runs in a worker, verdicts stay in the trusted process.
+
+:class:`ProxyAdapter` implements :class:`~llmspec.runtime.adapter.Adapter` by sending each call to a
+worker process (:mod:`llmspec.runtime.worker`) and decoding the answer with the strict
+:mod:`llmspec.runtime.wire` format (never pickle).  Releases need no round trip of their own: they
+travel with the next call.
+
+Start methods: ``start="spawn"`` runs ``python -m llmspec.runtime.worker`` (clean interpreter; pays
+the torch import each time) and ``start="fork"`` forks the current process (torch already imported:
+cheap).  A forked worker can *read* whatever the trusted process held in memory at fork time, so
+fork before loading anything secret (hidden expected values), as the grader's warm parent does.
+``sandbox=False`` (``llmspec check``'s default) runs the worker with the learner's own permissions:
+limits and containment, but no private mounts, no other user and no Landlock.
+
+Failures: a call over ``call_timeout`` kills the worker's whole tree and raises
+:class:`~llmspec.errors.CallTimeout` naming where the submission's code was (the worker's stack,
+dumped on request); a worker that dies raises :class:`~llmspec.errors.WorkerDied` with the exit
+code/signal, a memory-limit hint and its last output lines.  Either way the next call starts a fresh
+worker (objects created before are gone: their handles raise ``HarnessError``).  A target that
+cannot be loaded (syntax error, ``os._exit`` at import, a hang at import) raises
+:class:`~llmspec.errors.TargetError` from the constructor and from every call.  Each stage gets its
+own budget, and a fault costs only its stage (:mod:`llmspec.runtime.faults`).
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
+from llmspec.i18n import _
+from llmspec.runtime import process, wire
+from llmspec.runtime.messages import MessageAdapter
+from llmspec.runtime.faults import StageGuard
+from llmspec.sandbox import attempts, isolation, readrules
+
+DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
+DEFAULT_LIMITS: dict[str, Any] = {
+    "call_timeout": 60.0,  # wall-clock seconds per call
+    "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
+    "submission_timeout": None,  # wall-clock seconds for everything this proxy runs (None: no cap)
+    "memory_mb": 2048,  # new address space on top of the worker's baseline (see apply_limits)
+    "cpu_seconds": None,
+    "nofile": 256,
+    "nproc": 256,  # only applied when the worker runs as nobody
+    "file_mb": 64,  # largest file the worker may write (its output log included)
+    "output_kb": 256,  # per stream (stdout, stderr) kept in the log
+    "max_message_mb": 256,
+}
+
+
+_LIVE: "weakref.WeakSet[ProxyAdapter]" = weakref.WeakSet()
+# Every attempt on a private place reported by any worker of this process (one submission's grading).
+FLAGS_SEEN: list[attempts.Flag] = []
+
+
+def _close_all() -> None:
+    for proxy in list(_LIVE):
+        proxy.close()
+
+
+atexit.register(_close_all)
+
+
+class ProxyAdapter(MessageAdapter):
+    """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.
+
+    ``ProxyAdapter(target, impl_map, start="spawn"|"fork", sandbox=True, call_timeout=60,
+    load_timeout=120, submission_timeout=None, memory_mb=2048, cpu_seconds=None, ...)``; see the
+    module docstring.
+    ``stage_timeout`` (seconds, for every stage) and ``stage_timeouts`` (``{stage: seconds}``) give
+    each stage its own budget, and a fault costs only its stage (:mod:`llmspec.runtime.faults`)."""
+
+    def __init__(
+        self,
+        target: str | None = None,
+        impl_map: dict[str, str] | None = None,
+        *,
+        start: str = "spawn",
+        factory: str = DEFAULT_FACTORY,
+        sys_path: list[str] | None = None,
+        drop_privileges: bool | None = None,
+        isolate_fs_net: bool | None = None,
+        scratch_base: str | None = None,
+        strict_names: bool = False,
+        sandbox: bool = True,
+        confine_reads: bool = True,
+        stage_timeout: float | None = None,
+        stage_timeouts: dict[str, float] | None = None,
+        **limits: Any,
+    ):
+        unknown = set(limits) - set(DEFAULT_LIMITS)
+        if unknown:
+            raise TypeError(f"unknown limit(s) {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
+        if start not in ("spawn", "fork"):
+            raise ValueError(f"start must be 'spawn' or 'fork', not {start!r}")
+        self.target = target if target is not None else "reference"
+        self.impl_map = dict(impl_map or {})
+        self.start, self.factory, self.sys_path = start, factory, list(sys_path or [])
+        self.limits = {**DEFAULT_LIMITS, **limits}
+        root = isolation.is_root()
+        self.sandbox = bool(sandbox)
+        self.drop = (root if drop_privileges is None else drop_privileges) and root and self.sandbox
+        self.isolate_fs_net = (root if isolate_fs_net is None else isolate_fs_net) and self.sandbox
+        self.scratch_base = scratch_base
+        self.strict_names = bool(strict_names)
+        self.confine_reads = bool(confine_reads) and self.sandbox
+        self.flags: list[attempts.Flag] = []  # attempts on private places the worker reported
+        self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
+        self.subreaper = isolation.set_child_subreaper()
+        self._worker: process.WorkerProcess | None = None
+        self._generation = 0
+        self._handles: dict[int, tuple[int, int]] = {}  # proxy handle -> (generation, worker handle)
+        self._released: list[int] = []  # worker handles released since the last request (this generation)
+        self._next_handle = 1
+        self._next_id = 1
+        self._target_error: str | None = None
+        self._used = 0.0  # wall-clock seconds spent in the worker (load + calls)
+        self._closed = False
+        self.last_death: str | None = None
+        self.startups: list[dict[str, Any]] = []  # timing of every worker start (benchmarks)
+        self.guard = StageGuard(stage_timeouts, stage_timeout)
+        self._stuck = ""  # where the last call that timed out found the submission's code
+        _LIVE.add(self)
+        self._ensure_worker()
+
+    # --- process lifetime --------------------------------------------------------------------
+    def _config(self, run: isolation.RunDir) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "impl_map": self.impl_map or None,
+            "strict_names": self.strict_names,
+            "factory": self.factory,
+            "sys_path": self.sys_path,
+            "scratch": str(run.scratch),
+            "run_root": str(run.root),
+            "tiktoken_cache": str(run.tiktoken_cache),
+            "drop": list(isolation.nobody_ids()) if self.drop else None,
+            "isolate_fs_net": self.isolate_fs_net,
+            "sandbox": self.sandbox,
+            "limits": self.limits,
+            "read_rules": self._read_rules(),
+        }
+
+    def _read_rules(self) -> dict[str, Any] | None:
+        """The grading read rules for the worker (None: it reads what the user running it may).
+        Its own: the directory of the target (a file's folder, a split chapter's directory).  A
+        module name (``reference``, a maintainer's installed port) is part of the environment the
+        grader trusts, so it is not confined: submissions are always files or directories."""
+        target = Path(self.target)
+        if not self.confine_reads or not target.is_absolute() or not target.exists():
+            return None  # open_adapter made every file target absolute; a bare name is a module
+        own = [str(target if target.is_dir() and not (target / "__init__.py").exists() else target.parent)]
+        private = json.loads(os.environ.get(readrules.PRIVATE_ENV) or "{}")
+        return {"own": own, "private": private if isinstance(private, dict) else {}}
+
+    def _take_flags(self, msg: Any) -> Any:
+        """Keep the attempts the worker reports with ``msg`` (see :mod:`llmspec.sandbox.attempts`)."""
+        if isinstance(msg, dict) and "flags" in msg:
+            flags = msg.pop("flags")
+            self.flags = attempts.merge(self.flags, flags if isinstance(flags, list) else [])
+            FLAGS_SEEN[:] = attempts.merge(FLAGS_SEEN, self.flags)
+        return msg
+
+    def _ensure_worker(self) -> process.WorkerProcess:
+        if self._closed:
+            raise HarnessError("this adapter was closed")
+        if self._target_error is not None:
+            raise TargetError(self._target_error)
+        if self._worker is not None:
+            return self._worker
+        self._check_budget("starting a worker")
+        t0 = time.monotonic()
+        owner = isolation.nobody_ids() if self.drop else None
+        run = isolation.make_run_dir(self.scratch_base, owner)
+        worker = self._worker = process.start(run, self.start, clean_env=self.confine_reads)
+        self._generation += 1
+        deadline = t0 + self._budget(self.limits["load_timeout"])
+        try:
+            wire.send(worker.fd, self._config(run), deadline)
+            hello = self._expect(worker, deadline, "hello")
+            worker.info, worker.log_start = hello, worker.log_size()
+            t_hello = time.monotonic()
+            loaded = self._expect(worker, deadline, "loaded")
+        except (wire.WireError, _Unexpected, process.Exited) as exc:
+            why, tail = self._fail(exc, "loading the target")
+            self._used += time.monotonic() - t0
+            raise TargetError(why + tail) from None
+        self._used += time.monotonic() - t0
+        self.startups.append(
+            {
+                "start": self.start,
+                "hello_seconds": round(t_hello - t0, 3),
+                "ready_seconds": round(time.monotonic() - t0, 3),
+                "load_seconds": loaded.get("seconds"),
+            }
+        )
+        return worker
+
+    def _expect(self, worker: process.WorkerProcess, deadline: float, key: str) -> dict[str, Any]:
+        msg = self._take_flags(wire.recv(worker.fd, deadline, self.max_bytes))
+        process.check_exit(msg)
+        if isinstance(msg, dict) and "target_error" in msg:
+            raise _Unexpected(str(msg["target_error"]), target_error=True)
+        if not isinstance(msg, dict) or set(msg) != {key} or not isinstance(msg[key], dict):
+            raise _Unexpected(f"protocol violation: expected {key!r}, got {str(msg)[:200]}")
+        return msg[key]
+
+    def _fail(self, exc: Exception, during: str) -> tuple[str, str]:
+        """Stop the worker after ``exc``; return (one-line reason, its output tail or "").
+        A failure while loading becomes the target's permanent error."""
+        worker = self._worker
+        assert worker is not None
+        if isinstance(exc, _Unexpected) and exc.target_error:
+            self._stop()
+            self._target_error = str(exc)
+            return self._target_error, ""
+        loading = during == "loading the target"
+        where = _("loading the target") if loading else during
+        self._stuck = ""
+        if isinstance(exc, wire.WireTimeout):  # where the code is, before anything of it is gone
+            end = worker.log_size()
+            self._stuck = process.where_stuck(worker.stack_dump(end), self.target)
+            tail = worker.output_tail(end=end)
+        else:
+            status = worker.reap(timeout=2.0) if isinstance(exc, (wire.WireClosed, process.Exited)) else None
+            tail = worker.output_tail()  # after the reap: a dying worker's last words are written
+        tail = "\n" + _("--- last output of the worker ---") + "\n" + tail if tail else ""
+        if isinstance(exc, wire.WireTimeout):
+            self._stop()
+            limit = self.limits["load_timeout"] if loading else self.limits["call_timeout"]
+            why = _("{during} did not finish within {limit} s (or the submission's budget); the worker was killed").format(
+                during=where, limit=f"{limit:g}") + (self._stuck if loading else "")
+        elif isinstance(exc, process.Exited):  # it said where it called os._exit, then left
+            self._stop(status)
+            why = process.ended(exc.info, self.target)
+            why = why if loading else _("{why} during {during}").format(why=why, during=where)
+        elif isinstance(exc, wire.WireClosed):  # it closed the socket: dying or dead
+            self._stop(status)
+            why = process.describe_status(worker.status, self.limits, we_killed=status is None)
+            why = _("{why} during {during}").format(why=why, during=where)
+        else:  # garbage on the wire: submission code broke (or forged) the worker's side
+            self._stop()
+            why = _("the worker sent an invalid message during {during} ({error}); it was killed").format(
+                during=where, error=exc)
+        if loading:
+            self._target_error = why + tail
+        self.last_death = why
+        return why, tail
+
+    def _stop(self, status: int | None = None) -> None:
+        """Kill the worker and everything it started; remove its run dir."""
+        worker, self._worker = self._worker, None
+        self._released = []  # they die with this worker
+        if worker is None:
+            return
+        others = {p._worker.pid for p in _LIVE if p is not self and p._worker is not None}
+        worker.stop(os.getpid() if self.subreaper else None, others, status)
+
+    def close(self) -> None:
+        """Kill the worker, its children and any daemon it left; remove its scratch dir."""
+        if not self._closed:
+            self._stop()
+            self._closed = True
+            _LIVE.discard(self)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._worker.pid if self._worker is not None else None
+
+    @property
+    def worker_info(self) -> dict[str, Any]:
+        return dict(self._worker.info) if self._worker is not None else {}
+
+    # --- calls --------------------------------------------------------------------------------
+    def _budget(self, per_call: float | None) -> float:
+        total = self.limits["submission_timeout"]
+        left = float("inf") if total is None else total - self._used
+        return min(float("inf") if per_call is None else per_call, left)
+
+    def start_budget(self, seconds: float | None) -> None:
+        """From now on, ``seconds`` of wall clock for everything this proxy runs (``None``: no cap).
+        The grader gives every stage its own budget, so a hang in one stage cannot spend another's."""
+        self.limits["submission_timeout"] = seconds
+        self._used = 0.0
+
+    def _check_budget(self, what: str) -> None:
+        if self._budget(None) <= 0:
+            raise CallTimeout(_("{what}: the submission's wall-clock budget of {seconds} s is used up").format(
+                what=what, seconds=self.limits["submission_timeout"]))
+
+    def _map_handles(self, op: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if "handle" not in kwargs:
+            return kwargs
+        handle = kwargs["handle"]
+        entry = self._handles.get(handle) if isinstance(handle, int) else None
+        if entry is None:
+            raise HarnessError(f"{op}: unknown handle {handle!r}")
+        generation, worker_handle = entry
+        if generation != self._generation or self._worker is None:
+            raise HarnessError(
+                f"{op}: handle {handle} belongs to a worker that has since been restarted "
+                f"({self.last_death or 'stopped'}); create the object again"
+            )
+        return {**kwargs, "handle": worker_handle}
+
+    # --- stages (llmspec.runtime.faults) -----------------------------------------------------------
+    def begin_stage(self, stage: str) -> None:
+        if self.guard.begin_stage(stage):
+            budget = self.guard.budget(stage)
+            if budget is not None:  # none given: the proxy's own limits hold
+                self.start_budget(budget)
+
+    def not_run(self) -> str | None:
+        return self.guard.not_run()
+
+    @property
+    def faults(self) -> dict[str, str]:
+        return self.guard.faults
+
+    def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
+        return self.guard.call(op, lambda: self._request(op, kwargs))
+
+    def _request(self, op: str, kwargs: dict[str, Any]) -> Any:
+        if op == "release":  # no round trip of its own: the worker frees it before the next call
+            entry = self._handles.pop(kwargs.get("handle"), None)  # type: ignore[arg-type]
+            if entry is not None and entry[0] == self._generation and self._worker is not None:
+                self._released.append(entry[1])
+            return None
+        self._check_budget(op)
+        worker = self._ensure_worker()
+        wire_kwargs = self._map_handles(op, kwargs)
+        request_id = self._next_id
+        self._next_id += 1
+        budget = self._budget(self.limits["call_timeout"])
+        request: dict[str, Any] = {"id": request_id, "op": op, "kwargs": wire_kwargs}
+        if self._released:
+            request["release"], self._released = self._released, []
+        t0 = time.monotonic()
+        try:
+            wire.send(worker.fd, request, t0 + budget, self.max_bytes)
+            msg = self._take_flags(wire.recv(worker.fd, t0 + budget, self.max_bytes))
+            process.check_exit(msg)
+            if not isinstance(msg, dict) or msg.get("id") != request_id or len(msg) != 2:
+                raise _Unexpected(f"protocol violation: unexpected answer {str(msg)[:200]}")
+        except wire.WireTimeout:
+            self._used += time.monotonic() - t0
+            _why, tail = self._fail(wire.WireTimeout(), op)
+            raise CallTimeout(_("{op} did not answer within {seconds} s; the worker was killed (it restarts on the "
+                                "next call)").format(op=op, seconds=f"{budget:g}") + self._stuck + tail) from None
+        except (wire.WireError, _Unexpected, process.Exited) as exc:
+            self._used += time.monotonic() - t0
+            why, tail = self._fail(exc, op)
+            raise WorkerDied(why + _("; the worker restarts on the next call") + tail) from None
+        self._used += time.monotonic() - t0
+        return self._result(op, msg)
+
+    def _result(self, op: str, msg: dict[str, Any]) -> Any:
+        if "ok" in msg:
+            value = msg["ok"]
+            if op.endswith("_new"):
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise HarnessError(f"{op}: the worker returned {value!r} instead of a handle")
+                handle = self._next_handle
+                self._next_handle += 1
+                self._handles[handle] = (self._generation, value)
+                return handle
+            return value
+        if "error" in msg:
+            try:
+                return _raise(ImplError.from_wire(msg["error"]))
+            except (KeyError, TypeError):
+                raise HarnessError(f"{op}: malformed error from the worker") from None
+        if "stage_missing" in msg:
+            sm = msg["stage_missing"]
+            if isinstance(sm, dict) and isinstance(sm.get("stage"), str) and isinstance(sm.get("missing"), list):
+                raise StageMissing(sm["stage"], [str(m) for m in sm["missing"]])
+        if "target_error" in msg:
+            raise TargetError(str(msg["target_error"]))
+        if "harness_error" in msg:
+            raise HarnessError(f"{op}: {msg['harness_error']}")
+        raise HarnessError(f"{op}: malformed answer from the worker")
+
+
+def _raise(exc: BaseException) -> Any:
+    raise exc
+
+
+class _Unexpected(Exception):
+    def __init__(self, text: str, target_error: bool = False):
+        super().__init__(text)
+        self.target_error = target_error
+
+

@@ -1,0 +1,164 @@
+"""What a target is: a ``.py`` file, a package directory, a dotted module name, a Jupyter notebook or
+a chapter split into files; and its code as text, read and never run.
+
+Every way a target cannot be found becomes one :class:`~llmspec.errors.TargetError` whose message is
+a single line a learner can act on.
+"""
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from llmspec.errors import TargetError
+from llmspec.i18n import _
+
+# "directory": a plain directory of several .py files (a chapter split into one file per listing);
+# "namespace": a live dict of definitions (a Jupyter kernel's), judged where it is (llmspec.kernel)
+Kind = Literal["file", "package", "module", "notebook", "directory", "namespace"]
+
+
+# Files in a plain directory that are never the entry point.
+NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
+
+
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """Where an implementation is: ``location`` is an absolute path, or the dotted name for modules."""
+
+    kind: Kind
+    location: str
+    display: str
+
+
+def resolve(target: str) -> TargetSpec:
+    """Decide what kind of target ``target`` names.
+
+    Paths win when the text looks like one (ends in ``.py``/``.ipynb`` or contains a separator);
+    a bare dotted name is a module when Python can import it, otherwise a path relative to the cwd.
+    A directory without ``__init__.py`` that holds one candidate entry point (a ``.py`` or ``.ipynb``
+    file that is not a test, ``setup.py`` or ``conftest.py``) is that file; one that holds several
+    ``.py`` files (and no notebook) is a chapter split into files, loaded together (``directory``).
+    """
+    text = str(target).strip()
+    if not text:
+        raise TargetError(_("empty target: pass a .py file, a package directory, a module name or a .ipynb"))
+    looks_like_path = (
+        text.endswith((".py", ".ipynb"))
+        or os.sep in text
+        or "/" in text
+        or text.startswith((".", "~"))
+    )
+    if not looks_like_path and _DOTTED.match(text):
+        if _module_exists(text):
+            return TargetSpec("module", text, text)
+        if not Path(text).exists():
+            raise TargetError(_("{target}: no such file, directory or importable module").format(target=text))
+    return _resolve_path(Path(text).expanduser(), text)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+    except Exception as exc:  # a parent package that fails to import
+        raise TargetError(_("{target}: importing its parent package failed: {error}").format(
+            target=name, error=one_line(exc))) from None
+
+
+def _resolve_path(path: Path, display: str) -> TargetSpec:
+    if not path.exists():
+        raise TargetError(_("{target}: no such file or directory").format(target=display))
+    path = path.resolve()
+    if path.is_file():
+        if path.suffix == ".py":
+            return TargetSpec("file", str(path), display)
+        if path.suffix == ".ipynb":
+            return TargetSpec("notebook", str(path), display)
+        raise TargetError(_("{target}: not a .py file or .ipynb notebook").format(target=display))
+    if (path / "__init__.py").is_file():
+        return TargetSpec("package", str(path), display)
+    candidates = sorted(
+        p for p in path.iterdir()
+        if p.is_file() and p.suffix in (".py", ".ipynb") and not NOT_ENTRY.match(p.name)
+    )
+    if len(candidates) == 1:
+        entry = candidates[0]
+        kind: Kind = "file" if entry.suffix == ".py" else "notebook"
+        return TargetSpec(kind, str(entry), f"{display.rstrip('/')}/{entry.name}")
+    if candidates and all(p.suffix == ".py" for p in candidates):
+        return TargetSpec("directory", str(path), display)
+    listed = ", ".join(p.name for p in candidates) or "none"
+    raise TargetError(_(
+        "{target}: a directory without __init__.py must hold .py files only, or exactly one .py or "
+        ".ipynb entry point (found {listed}); pass the file itself").format(target=display, listed=listed))
+
+
+def source_texts(spec: TargetSpec, max_bytes: int = 2_000_000) -> list[str]:
+    """The code of a target as text, read and never run: a file, a notebook's code cells, or the
+    ``.py`` files of a package or split chapter (none for an importable module).  Files larger than
+    ``max_bytes`` or unreadable are left out: the callers only look for hints in the text."""
+    if spec.kind in ("module", "namespace"):
+        return []
+    path = Path(spec.location)
+    files = sorted(path.glob("*.py")) if spec.kind in ("package", "directory") else [path]
+    texts: list[str] = []
+    for file in files:
+        try:
+            if file.stat().st_size > max_bytes:
+                continue
+            if spec.kind == "notebook":
+                texts.extend(source for _number, source in read_code_cells(file, spec.display))
+            else:
+                texts.append(file.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, TargetError):
+            continue
+    return texts
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def read_code_cells(path: Path, display: str) -> list[tuple[int, str]]:
+    """``[(cell number counting all cells from 1, source), ...]`` for the code cells of a notebook,
+    parsed as plain JSON (nbformat 4, and the ``worksheets`` layout of nbformat 3)."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TargetError(_("{target}: not a Jupyter notebook (invalid JSON: {error})").format(
+            target=display, error=one_line(exc))) from None
+    if not isinstance(nb, dict):
+        raise TargetError(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=display))
+    cells = nb.get("cells")
+    if cells is None and isinstance(nb.get("worksheets"), list):
+        cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])]
+    if not isinstance(cells, list):
+        raise TargetError(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=display))
+    out = []
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", cell.get("input", ""))
+        if isinstance(source, list):
+            source = "".join(str(s) for s in source)
+        out.append((number, str(source)))
+    return out
+
+
+_counter = itertools.count(1)
+
+
+def unique_name(stem: str) -> str:
+    safe = re.sub(r"\W", "_", stem) or "target"
+    return f"llmspec_target_{next(_counter)}_{safe}"
