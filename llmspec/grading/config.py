@@ -1,6 +1,6 @@
 """Grading configuration: points per stage and per test, visibility, per-submission limits.
 
-Read from TOML with :mod:`tomllib` (stdlib; ``tomli`` on Python 3.10).  Points live per *stage* (the instructor thinks in book
+Read from TOML with :mod:`tomllib` (stdlib).  Points live per *stage* (the instructor thinks in book
 sections) and are split over that stage's tests by weight, so a class's maximum score never depends on
 how many tests the suite happens to have.  A fingerprint of the effective config is stored in every
 ``results.json`` so a resumed run never reuses a result graded under different rules.
@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from llmspec import _toml as tomllib
+import tomllib
 from llmspec.editions import EDITION_CHOICES
 from llmspec.i18n import LANGUAGES
 from llmspec.stages import CORE_STAGES, STAGES

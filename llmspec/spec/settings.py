@@ -70,7 +70,7 @@ def _parse_limits(items: list[str] | None) -> dict[str, Any]:
 
 
 def _pyproject_table(config: pytest.Config) -> tuple[dict[str, Any], Path | None]:
-    from llmspec import _toml as tomllib
+    import tomllib
 
     for base in (config.rootpath, Path.cwd()):
         path = base / "pyproject.toml"
