@@ -162,15 +162,16 @@ def test_hang_at_import_ends_within_the_load_budget_and_names_its_line(tmp_path:
     assert "; your code was at line " in str(exc.value) and "x += 1" in str(exc.value), str(exc.value)
 
 
-def test_the_workers_start_up_output_is_never_the_targets_last_words(tmp_path: Path) -> None:
+def test_the_workers_start_up_output_is_never_the_targets_last_words(tmp_path: Path, monkeypatch) -> None:
     """What the worker printed before the target started (torch's "Failed to initialize NumPy"
     warning at import, in a spawned worker) is not quoted as the reason a target failed."""
-    (tmp_path / "noisy_factory.py").write_text(
-        "import sys\nprint('UserWarning: Failed to initialize NumPy: _ARRAY_API not found', file=sys.stderr)\n"
-        "from llmspec.runtime.inprocess import InProcessAdapter\nmake = InProcessAdapter.from_target\n")
+    (tmp_path / "startup").mkdir()  # a spawned interpreter runs sitecustomize first
+    (tmp_path / "startup" / "sitecustomize.py").write_text(
+        "import sys\nprint('UserWarning: Failed to initialize NumPy: _ARRAY_API not found', file=sys.stderr)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "startup"), os.environ.get("PYTHONPATH", "")]))
     target = submission(tmp_path, "os.write(1, b'loading...')\nos._exit(0)\n")
     with pytest.raises(TargetError) as exc:
-        ProxyAdapter(target, start="spawn", load_timeout=60, factory="noisy_factory:make", sys_path=[str(tmp_path)])
+        ProxyAdapter(target, start="spawn", load_timeout=60)
     assert "loading..." in str(exc.value) and "NumPy" not in str(exc.value), str(exc.value)
 
 

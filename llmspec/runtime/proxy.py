@@ -36,7 +36,6 @@ from llmspec.runtime.messages import MessageAdapter
 from llmspec.runtime.faults import StageGuard
 from llmspec.sandbox import isolation
 
-DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
     "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
@@ -77,8 +76,6 @@ class ProxyAdapter(MessageAdapter):
         impl_map: dict[str, str] | None = None,
         *,
         start: str = "spawn",
-        factory: str = DEFAULT_FACTORY,
-        sys_path: list[str] | None = None,
         drop_privileges: bool | None = None,
         isolate_fs_net: bool | None = None,
         scratch_base: str | None = None,
@@ -95,7 +92,7 @@ class ProxyAdapter(MessageAdapter):
             raise ValueError(f"start must be 'spawn' or 'fork', not {start!r}")
         self.target = target if target is not None else "reference"
         self.impl_map = dict(impl_map or {})
-        self.start, self.factory, self.sys_path = start, factory, list(sys_path or [])
+        self.start = start
         self.limits = {**DEFAULT_LIMITS, **limits}
         root = isolation.is_root()
         self.sandbox = bool(sandbox)
@@ -127,8 +124,6 @@ class ProxyAdapter(MessageAdapter):
             "target": self.target,
             "impl_map": self.impl_map or None,
             "strict_names": self.strict_names,
-            "factory": self.factory,
-            "sys_path": self.sys_path,
             "scratch": str(run.scratch),
             "run_root": str(run.root),
             "tiktoken_cache": str(run.tiktoken_cache),
@@ -155,7 +150,8 @@ class ProxyAdapter(MessageAdapter):
         try:
             wire.send(worker.fd, self._config(run), deadline)
             hello = self._expect(worker, deadline, "hello")
-            worker.info, worker.log_start = hello, worker.log_size()
+            start = hello.get("log_start")
+            worker.info, worker.log_start = hello, start if type(start) is int else worker.log_size()
             t_hello = time.monotonic()
             loaded = self._expect(worker, deadline, "loaded")
         except (wire.WireError, _Unexpected, process.Exited) as exc:
