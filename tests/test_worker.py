@@ -552,3 +552,23 @@ def test_every_operation_travels_as_one_message_with_the_adapters_parameter_name
         args = [object() for _ in params]
         assert recorder.__getattribute__(op)(*args) == (op, dict(zip(params, args))), op
     assert set(OPS) == {name for name in vars(MessageAdapter) if not name.startswith("_")}
+
+
+def test_the_learners_own_worker_keeps_their_permissions(proxies, tmp_path: Path) -> None:
+    """``sandbox=False`` (``llmspec check``'s worker): the limits and the containment of a worker,
+    but the learner's own user, files and /tmp: no other user, no private mounts, no Landlock."""
+    outside = tmp_path / "written-by-the-learner.txt"
+    target = submission(tmp_path, f"""
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text): return []
+            def decode(self, ids):
+                with open({str(outside)!r}, "w") as f:
+                    f.write("mine")
+                return str(os.getuid())
+        """)
+    proxy = proxies(target, sandbox=False)
+    assert proxy.tokenizer_decode(proxy.tokenizer_new(1, VOCAB), []) == str(os.getuid())
+    assert outside.read_text() == "mine"
+    info = proxy.worker_info
+    assert not info["dropped"] and not info["private_tmp"] and not info["netns"] and "fs" not in info["landlock"]

@@ -76,9 +76,6 @@ class ProxyAdapter(MessageAdapter):
         impl_map: dict[str, str] | None = None,
         *,
         start: str = "spawn",
-        drop_privileges: bool | None = None,
-        isolate_fs_net: bool | None = None,
-        scratch_base: str | None = None,
         strict_names: bool = False,
         sandbox: bool = True,
         stage_timeout: float | None = None,
@@ -94,11 +91,8 @@ class ProxyAdapter(MessageAdapter):
         self.impl_map = dict(impl_map or {})
         self.start = start
         self.limits = {**DEFAULT_LIMITS, **limits}
-        root = isolation.is_root()
         self.sandbox = bool(sandbox)
-        self.drop = (root if drop_privileges is None else drop_privileges) and root and self.sandbox
-        self.isolate_fs_net = (root if isolate_fs_net is None else isolate_fs_net) and self.sandbox
-        self.scratch_base = scratch_base
+        self.drop = self.isolate_fs_net = self.sandbox and isolation.is_root()  # nobody, private mounts
         self.strict_names = bool(strict_names)
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
         self.subreaper = isolation.set_child_subreaper()
@@ -143,7 +137,7 @@ class ProxyAdapter(MessageAdapter):
         self._check_budget("starting a worker")
         t0 = time.monotonic()
         owner = isolation.nobody_ids() if self.drop else None
-        run = isolation.make_run_dir(self.scratch_base, owner)
+        run = isolation.make_run_dir(None, owner)
         worker = self._worker = process.start(run, self.start)
         self._generation += 1
         deadline = t0 + self._budget(self.limits["load_timeout"])

@@ -151,8 +151,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         except Exception as exc:  # the bpe stage will report it; other stages still run
             info["tiktoken_error"] = str(exc)
     from llmspec.runtime.inprocess import InProcessAdapter  # imported before the sandbox closes
-    sandbox = bool(config.get("sandbox", True))
-    info["netns"] = sandbox and bool(config["isolate_fs_net"]) and isolation.unshare_network()
+    info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
     # what must stay reachable under a private /tmp: the run dir, the Python environment (every
     # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
     # llmspec/reference checkout itself (an editable install may live under /tmp, as in a CI clone),
@@ -166,8 +165,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         if candidate and os.path.exists(candidate):
             path = Path(candidate).resolve()
             keep.append(path if path.is_dir() else path.parent)
-    info["private_tmp"] = sandbox and bool(config["isolate_fs_net"]) and isolation.private_world_writable(keep)
-    drop = config.get("drop") if sandbox else None
+    info["private_tmp"] = bool(config["isolate_fs_net"]) and isolation.private_world_writable(keep)
+    drop = config.get("drop")
     info["limits"] = isolation.apply_limits(
         memory_mb=limits["memory_mb"],
         cpu_seconds=limits["cpu_seconds"],
@@ -182,7 +181,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         info["dropped"] = False
         isolation.set_no_new_privs()
     # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
-    info["landlock"] = landlock.restrict([scratch]) if sandbox else {"enforced": False}
+    unsandboxed = {"abi": 0, "error": "not sandboxed (the learner's own check)"}
+    info["landlock"] = landlock.restrict([scratch]) if config.get("sandbox", True) else unsandboxed
     info["uid"] = os.getuid()
     isolation.die_with_parent(parent_pid)
     info["setup_seconds"] = round(time.monotonic() - t0, 3)
