@@ -162,15 +162,16 @@ def test_hang_at_import_ends_within_the_load_budget_and_names_its_line(tmp_path:
     assert "; your code was at line " in str(exc.value) and "x += 1" in str(exc.value), str(exc.value)
 
 
-def test_the_workers_start_up_output_is_never_the_targets_last_words(tmp_path: Path) -> None:
+def test_the_workers_start_up_output_is_never_the_targets_last_words(tmp_path: Path, monkeypatch) -> None:
     """What the worker printed before the target started (torch's "Failed to initialize NumPy"
     warning at import, in a spawned worker) is not quoted as the reason a target failed."""
-    (tmp_path / "noisy_factory.py").write_text(
-        "import sys\nprint('UserWarning: Failed to initialize NumPy: _ARRAY_API not found', file=sys.stderr)\n"
-        "from llmspec.runtime.inprocess import InProcessAdapter\nmake = InProcessAdapter.from_target\n")
+    (tmp_path / "startup").mkdir()  # a spawned interpreter runs sitecustomize first
+    (tmp_path / "startup" / "sitecustomize.py").write_text(
+        "import sys\nprint('UserWarning: Failed to initialize NumPy: _ARRAY_API not found', file=sys.stderr)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "startup"), os.environ.get("PYTHONPATH", "")]))
     target = submission(tmp_path, "os.write(1, b'loading...')\nos._exit(0)\n")
     with pytest.raises(TargetError) as exc:
-        ProxyAdapter(target, start="spawn", load_timeout=60, factory="noisy_factory:make", sys_path=[str(tmp_path)])
+        ProxyAdapter(target, start="spawn", load_timeout=60)
     assert "loading..." in str(exc.value) and "NumPy" not in str(exc.value), str(exc.value)
 
 
@@ -551,3 +552,23 @@ def test_every_operation_travels_as_one_message_with_the_adapters_parameter_name
         args = [object() for _ in params]
         assert recorder.__getattribute__(op)(*args) == (op, dict(zip(params, args))), op
     assert set(OPS) == {name for name in vars(MessageAdapter) if not name.startswith("_")}
+
+
+def test_the_learners_own_worker_keeps_their_permissions(proxies, tmp_path: Path) -> None:
+    """``sandbox=False`` (``llmspec check``'s worker): the limits and the containment of a worker,
+    but the learner's own user, files and /tmp: no other user, no private mounts, no Landlock."""
+    outside = tmp_path / "written-by-the-learner.txt"
+    target = submission(tmp_path, f"""
+        class SimpleTokenizerV1:
+            def __init__(self, vocab): pass
+            def encode(self, text): return []
+            def decode(self, ids):
+                with open({str(outside)!r}, "w") as f:
+                    f.write("mine")
+                return str(os.getuid())
+        """)
+    proxy = proxies(target, sandbox=False)
+    assert proxy.tokenizer_decode(proxy.tokenizer_new(1, VOCAB), []) == str(os.getuid())
+    assert outside.read_text() == "mine"
+    info = proxy.worker_info
+    assert not info["dropped"] and not info["private_tmp"] and not info["netns"] and "fs" not in info["landlock"]

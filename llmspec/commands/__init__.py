@@ -17,7 +17,8 @@ def add_target_options(
     parser.add_argument("--stages", default=None,
                         help=f"comma-separated stages ({', '.join(STAGES)}) or 'all' (default: {stages_default})")
     parser.add_argument("--isolate", action="store_true",
-                        help="run the implementation in the graders' sandbox (a worker process without your permissions)")
+                        help="run the implementation in the graders' sandbox (a worker process without your "
+                        "permissions)")
 
 
 def add_language_option(parser: argparse.ArgumentParser) -> None:

@@ -163,4 +163,5 @@ def wire_parameter(p: inspect.Parameter) -> dict[str, Any]:
 def to_impl_error(exc: BaseException) -> ImplError:
     """Names and text of an implementation's exception (never the object itself)."""
     mro = [c.__name__ for c in type(exc).__mro__ if c is not object]
-    return ImplError(type(exc).__name__, str(exc), mro, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return ImplError(type(exc).__name__, str(exc), mro, text)

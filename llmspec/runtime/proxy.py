@@ -38,7 +38,6 @@ from llmspec.runtime.messages import MessageAdapter
 from llmspec.runtime.faults import StageGuard
 from llmspec.sandbox import attempts, isolation, readrules
 
-DEFAULT_FACTORY = "llmspec.runtime.inprocess:InProcessAdapter.from_target"
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
     "load_timeout": 120.0,  # wall-clock seconds to start the worker and load the target
@@ -81,11 +80,6 @@ class ProxyAdapter(MessageAdapter):
         impl_map: dict[str, str] | None = None,
         *,
         start: str = "spawn",
-        factory: str = DEFAULT_FACTORY,
-        sys_path: list[str] | None = None,
-        drop_privileges: bool | None = None,
-        isolate_fs_net: bool | None = None,
-        scratch_base: str | None = None,
         strict_names: bool = False,
         sandbox: bool = True,
         confine_reads: bool = True,
@@ -100,13 +94,10 @@ class ProxyAdapter(MessageAdapter):
             raise ValueError(f"start must be 'spawn' or 'fork', not {start!r}")
         self.target = target if target is not None else "reference"
         self.impl_map = dict(impl_map or {})
-        self.start, self.factory, self.sys_path = start, factory, list(sys_path or [])
+        self.start = start
         self.limits = {**DEFAULT_LIMITS, **limits}
-        root = isolation.is_root()
         self.sandbox = bool(sandbox)
-        self.drop = (root if drop_privileges is None else drop_privileges) and root and self.sandbox
-        self.isolate_fs_net = (root if isolate_fs_net is None else isolate_fs_net) and self.sandbox
-        self.scratch_base = scratch_base
+        self.drop = self.isolate_fs_net = self.sandbox and isolation.is_root()  # nobody, private mounts
         self.strict_names = bool(strict_names)
         self.confine_reads = bool(confine_reads) and self.sandbox
         self.flags: list[attempts.Flag] = []  # attempts on private places the worker reported
@@ -134,8 +125,6 @@ class ProxyAdapter(MessageAdapter):
             "target": self.target,
             "impl_map": self.impl_map or None,
             "strict_names": self.strict_names,
-            "factory": self.factory,
-            "sys_path": self.sys_path,
             "scratch": str(run.scratch),
             "run_root": str(run.root),
             "tiktoken_cache": str(run.tiktoken_cache),
@@ -176,14 +165,15 @@ class ProxyAdapter(MessageAdapter):
         self._check_budget("starting a worker")
         t0 = time.monotonic()
         owner = isolation.nobody_ids() if self.drop else None
-        run = isolation.make_run_dir(self.scratch_base, owner)
+        run = isolation.make_run_dir(None, owner)
         worker = self._worker = process.start(run, self.start, clean_env=self.confine_reads)
         self._generation += 1
         deadline = t0 + self._budget(self.limits["load_timeout"])
         try:
             wire.send(worker.fd, self._config(run), deadline)
             hello = self._expect(worker, deadline, "hello")
-            worker.info, worker.log_start = hello, worker.log_size()
+            start = hello.get("log_start")
+            worker.info, worker.log_start = hello, start if type(start) is int else worker.log_size()
             t_hello = time.monotonic()
             loaded = self._expect(worker, deadline, "loaded")
         except (wire.WireError, _Unexpected, process.Exited) as exc:

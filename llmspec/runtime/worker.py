@@ -23,7 +23,6 @@ process (:func:`forked`).
 """
 from __future__ import annotations
 
-import inspect
 import io
 import linecache
 import os
@@ -97,14 +96,6 @@ def _close_inherited_fds(keep: set[int]) -> None:
                 pass
 
 
-def _load_factory(spec: str) -> Any:
-    module_name, _sep, attr = spec.partition(":")
-    obj: Any = __import__(module_name, fromlist=["_"])
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def _pin_data_dir() -> None:
     """Point ``$LLMSPEC_DATA`` at the verified data wherever it was found (e.g. the user cache).
 
@@ -141,8 +132,6 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     import tempfile
 
     tempfile.tempdir = None  # re-read TMPDIR
-    for p in reversed(config.get("sys_path") or []):
-        sys.path.insert(0, p)
 
     import faulthandler
 
@@ -166,14 +155,13 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
             tiktoken.get_encoding("gpt2")
         except Exception as exc:  # the bpe stage will report it; other stages still run
             info["tiktoken_error"] = str(exc)
-    factory = _load_factory(config["factory"])
-    sandbox = bool(config.get("sandbox", True))
-    info["netns"] = sandbox and bool(config["isolate_fs_net"]) and isolation.unshare_network()
+    from llmspec.runtime.inprocess import InProcessAdapter  # imported before the sandbox closes
+    info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
     # what must stay reachable under a private /tmp: the run dir, the Python environment (every
     # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
     # llmspec/reference checkout itself (an editable install may live under /tmp, as in a CI clone),
     # target and data
-    environment = [*sys.path, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]  # sys_path too
+    environment = [*sys.path, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
     keep = [Path(config["run_root"]), PROJECT_ROOT, *(Path(p) for p in environment if p)]
     if os.environ.get("LLMSPEC_DATA") and os.path.exists(os.environ["LLMSPEC_DATA"]):
         # a symlink under /tmp would vanish with the private mount: use the resolved directory
@@ -185,13 +173,12 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     rules, own = None, []
     if confine:
         # what a submission may read: its own copy, the run dir, the book's data, the Python it runs
-        own = [str(Path(p).resolve()) for p in [config["run_root"], *confine["own"], os.environ.get("LLMSPEC_DATA"),
-                                                *(config.get("sys_path") or [])] if p and os.path.exists(p)]
+        own = [str(Path(p).resolve()) for p in [config["run_root"], *confine["own"], os.environ.get("LLMSPEC_DATA")]
+               if p and os.path.exists(p)]
         rules = readrules.for_worker(own, confine.get("private"))
     hidden = [p for paths in (rules.private.values() if rules else ()) for p in paths]
-    info["private_tmp"] = (sandbox and bool(config["isolate_fs_net"])
-                           and isolation.private_world_writable(keep, hidden, own))
-    drop = config.get("drop") if sandbox else None
+    info["private_tmp"] = bool(config["isolate_fs_net"]) and isolation.private_world_writable(keep, hidden, own)
+    drop = config.get("drop")
     info["limits"] = isolation.apply_limits(
         memory_mb=limits["memory_mb"],
         cpu_seconds=limits["cpu_seconds"],
@@ -206,7 +193,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         info["dropped"] = False
         isolation.set_no_new_privs()
     # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
-    info["landlock"] = landlock.restrict([scratch], rules) if sandbox else {"enforced": False}
+    unsandboxed = {"abi": 0, "error": "not sandboxed (the learner's own check)"}
+    info["landlock"] = landlock.restrict([scratch], rules) if config.get("sandbox", True) else unsandboxed
     if rules is not None:  # a witness of attempts on private places (the kernel has refused them)
         own_modules = {name.partition(".")[0] for d in confine["own"] if os.path.isdir(d) for name in os.listdir(d)}
         _WATCH.append(attempts.Watch(rules, own, own_modules))
@@ -214,7 +202,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
     info["uid"] = os.getuid()
     isolation.die_with_parent(parent_pid)
     info["setup_seconds"] = round(time.monotonic() - t0, 3)
-    return {"factory": factory, "info": info}
+    return {"adapter": InProcessAdapter, "info": info}
 
 
 _WATCH: list[attempts.Watch] = []  # the worker's witness, once installed
@@ -262,16 +250,14 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
     """The worker loop: set up, load the target, answer requests until the socket closes."""
     max_bytes = int(config["limits"]["max_message_mb"]) * 1024 * 1024
     prepared = _prepare(fd, config, parent_pid)
+    prepared["info"]["log_start"] = os.fstat(2).st_size  # what the target writes comes after this
     wire.send(fd, {"hello": prepared["info"]}, max_bytes=max_bytes)
     os._exit = _exit_recorder(fd)
     t0 = time.monotonic()
     try:
-        factory = prepared["factory"]
-        params = inspect.signature(factory).parameters
-        extra: dict[str, Any] = {"scratch": Path(config["scratch"])} if "scratch" in params else {}
-        if config.get("strict_names") and "strict_names" in params:
-            extra["strict_names"] = True
-        adapter = factory(config["target"], config.get("impl_map"), **extra)
+        adapter = prepared["adapter"].from_target(config["target"], config.get("impl_map"),
+                                                  scratch=Path(config["scratch"]),
+                                                  strict_names=bool(config.get("strict_names")))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
