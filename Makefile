@@ -1,7 +1,7 @@
 # The two jobs of the README's quick start. Each sets itself up first, so each works on a fresh machine.
 #   make check  - the main job: the spec suite against the reference, with a per-stage summary
 #   make test   - the project's own tests (what CI runs)
-#   make mutate - every first-order mutant of reference/ judged by the spec suite (tests/mutation/)
+#   make mutate - every first-order mutant of reference/ judged by the spec suite (tests/suite/mutation/)
 # The book's data is located through LLMSPEC_DATA (default: ../shared/data beside the project, if present).
 PYTHON ?= python3
 LLMSPEC_DATA ?= $(abspath $(CURDIR)/../shared/data)
@@ -25,6 +25,6 @@ bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PYTHON) $$b || exit 1; done
 
 # One mutant at a time, niced, each in a forked warm child with a wall-clock timeout; exits 1 when a
-# survivor is not on tests/mutation/equivalent.txt (or bpe_scratch.py scores under 98%).
+# survivor is not on tests/suite/mutation/equivalent.txt (or bpe_scratch.py scores under 98%).
 mutate: setup
-	nice -n 15 $(PYTHON) tests/mutation/mutate.py --timeout 30 $(MUTATE_ARGS)
+	nice -n 15 $(PYTHON) tests/suite/mutation/mutate.py --timeout 30 $(MUTATE_ARGS)

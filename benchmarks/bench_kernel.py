@@ -3,7 +3,7 @@ the cost of importing torch measured in the same run.
 
 The target: a warm check well under a torch import (goal: under 1 s).  The namespace judged is the
 book-style correct notebook of the variant corpus, its cells executed into a dict as a kernel holds
-them (``tests/variants/correct/notebook.ipynb``); "warm" means after one first check in the same
+them (``tests/suite/variants/correct/notebook.ipynb``); "warm" means after one first check in the same
 process (which imports pytest, Hypothesis and the suite: the trusted side stays cached).  A second
 figure is a namespace with one bug (``GPTDatasetV1`` ignoring ``stride``): failures cost more,
 because Hypothesis shrinks every failing example.  The torch import is timed in a fresh subprocess

@@ -3,7 +3,7 @@ measured in the same run.
 
 A grade makes about 700 adapter calls per submission, each a round trip trusted side -> worker ->
 trusted side (the proxy, the stage guard, the wire format, the worker's loop and the target's call
-conditions).  The target is a learner-style file (``tests/variants/correct/book_style.py``), judged
+conditions).  The target is a learner-style file (``tests/suite/variants/correct/book_style.py``), judged
 as a submission is: a forked worker with its stage guard.  Two calls: a short ``SimpleTokenizerV1.encode`` and an [8, 4] batch through
 ``InputEmbeddings`` (vocabulary 50, 16 dimensions).  The trusted side's CPU is this process's, the
 worker's is read from ``/proc/<pid>/schedstat`` (nanoseconds on a CPU); the baseline is the target's

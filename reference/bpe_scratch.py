@@ -47,7 +47,7 @@ _WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u20
 # Letters (L*) and numbers (N*) that Unicode 15.0-16.0 added: tiktoken's regex engine (Rust) knows
 # them, Python 3.11's unicodedata (14.0) does not.  Found by classifying every code point with
 # tiktoken (is ``c + "'s"`` split before the apostrophe?) and splitting the extras into L / N with
-# the ``regex`` package's tables; tests/test_bpe_scratch.py re-checks samples against tiktoken.
+# the ``regex`` package's tables; tests/unit/reference/test_bpe_scratch.py re-checks samples against tiktoken.
 NEWER_LETTERS: tuple[tuple[int, int], ...] = (
     (0x1C89, 0x1C8A), (0xA7CB, 0xA7CD), (0xA7DA, 0xA7DC), (0x105C0, 0x105F3), (0x10D4A, 0x10D65),
     (0x10D6F, 0x10D85), (0x10EC2, 0x10EC4), (0x1123F, 0x11240), (0x11380, 0x11389), (0x1138B, 0x1138B),
@@ -394,7 +394,7 @@ def _learn(words: list[list[int]], freq: list[int], n_merges: int) -> list[tuple
 
 # --- \p{L} and \p{N} as committed tables ------------------------------------------------------------
 # Hex code point runs (``first-last`` or a single point), made by :func:`derive_ranges` under Python
-# 3.11 (unicodedata 14.0) + NEWER_LETTERS / NEWER_NUMBERS; tests/test_bpe_scratch.py re-derives them.
+# 3.11 (unicodedata 14.0) + NEWER_LETTERS / NEWER_NUMBERS; tests/unit/reference/test_bpe_scratch.py re-derives them.
 # Parsing them costs ~1 ms, walking every code point ~0.5 s per process.
 LETTER_RANGES = """
 41-5a 61-7a aa b5 ba c0-d6 d8-f6 f8-2c1 2c6-2d1 2e0-2e4 2ec 2ee 370-374 376-377 37a-37d 37f 386

@@ -1,6 +1,6 @@
 """The message catalogs' maintenance tool: every ``_("...")`` literal in the sources is a msgid.
 
-    python scripts/i18n_catalog.py check    # what tests/test_i18n.py checks, as a list
+    python scripts/i18n_catalog.py check    # what tests/unit/test_i18n.py checks, as a list
     python scripts/i18n_catalog.py update   # rewrite llmspec/locale/*/LC_MESSAGES/llmspec.po: new
                                             # msgids added untranslated, stale ones dropped,
                                             # existing translations kept
@@ -25,7 +25,7 @@ from llmspec.i18n import LANGUAGES, catalog_path, read_po  # noqa: E402
 HEADER = """# Messages of llmspec, the chapter-2 specification suite of "Build a Large Language Model (From
 # Scratch)", in {name}.  Terms follow {terms}.
 # Maintained with scripts/i18n_catalog.py; every msgid is a str.format template: keep its
-# {{placeholders}} (tests/test_i18n.py checks them).
+# {{placeholders}} (tests/unit/test_i18n.py checks them).
 msgid ""
 msgstr ""
 "Content-Type: text/plain; charset=UTF-8\\n"
@@ -139,7 +139,7 @@ def update(root: Path = ROOT) -> None:
 
 def check(root: Path = ROOT) -> list[str]:
     """Every problem of the catalogs: untranslated, stale or placeholder-changing entries, and
-    translations that are not valid templates (``tests/test_i18n.py`` asserts there are none)."""
+    translations that are not valid templates (``tests/unit/test_i18n.py`` asserts there are none)."""
     found, problems = messages(root)
     for lang in LANGUAGES:
         if lang == "en":

@@ -17,17 +17,17 @@ py="$venv/bin/python"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-good=$OLDPWD/tests/variants/correct/book_style.py
+good=$OLDPWD/tests/suite/variants/correct/book_style.py
 "$py" -m llmspec check "$good" > check-good.txt || { cat check-good.txt; echo "oldest: a correct file did not pass"; exit 1; }
-python3 "$OLDPWD/tests/variants/make_buggy.py" >/dev/null
+python3 "$OLDPWD/tests/suite/variants/make_buggy.py" >/dev/null
 set +e
-"$py" -m llmspec check "$OLDPWD/tests/variants/buggy/ds_stride_ignored.py" > check-bug.txt
+"$py" -m llmspec check "$OLDPWD/tests/suite/variants/buggy/ds_stride_ignored.py" > check-bug.txt
 rc=$?
 set -e
 [ "$rc" -eq 1 ] || { cat check-bug.txt; echo "oldest: a buggy file exited $rc, not 1"; exit 1; }
 mkdir class
 cp "$good" class/good.py
-cp "$OLDPWD/tests/variants/buggy/ds_stride_ignored.py" class/buggy.py
+cp "$OLDPWD/tests/suite/variants/buggy/ds_stride_ignored.py" class/buggy.py
 "$py" -m llmspec grade class --out grades -q
 "$py" - <<'PY'
 import csv

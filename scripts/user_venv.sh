@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An environment that users other than root can run: Debian's python3 (this machine's default
 # interpreter lives under /root, which no other user may read) with the packages llmspec needs.
-# Used by tests/test_sandbox_unprivileged.py, which grades hostile submissions as `nobody`.
+# Used by tests/e2e/test_sandbox_unprivileged.py, which grades hostile submissions as `nobody`.
 # Usage: scripts/user_venv.sh [DIR]   (default /opt/llmspec-venv; kept when it already works)
 set -euo pipefail
 venv="${1:-${LLMSPEC_USER_VENV:-/opt/llmspec-venv}}"

@@ -130,7 +130,7 @@ BPE_PIECES = (
 
 def bpe_mix(max_pieces: int = 8) -> st.SearchStrategy[str]:
     """Arbitrary unicode interleaved with :data:`BPE_PIECES`: the differential BPE tests here and in
-    the project's 10,000-string comparison (tests/test_bpe_scratch.py) draw from it."""
+    the project's 10,000-string comparison (tests/unit/reference/test_bpe_scratch.py) draw from it."""
     part = st.one_of(st.sampled_from(BPE_PIECES), st.text(max_size=6),
                      st.text(alphabet=" \n'sl0a1é😀", max_size=6))
     return st.lists(part, max_size=max_pieces).map("".join)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from paths import BOOK_STYLE
+
 # The bug zoo's book-style file (Listings 2.3-2.6 and an InputEmbeddings class) is the base: the
 # targets here are edits of it, never copies.
-BASE = (Path(__file__).resolve().parent / "variants" / "correct" / "book_style.py").read_text(encoding="utf-8")
+BASE = BOOK_STYLE.read_text(encoding="utf-8")
 _IMPORTS = "import re\n\nimport tiktoken\nimport torch\nfrom torch.utils.data import DataLoader, Dataset\n"
 
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from llmspec import data
+# the shared helpers (paths, prerequisites, hostile_corpus, book_targets, warm_pool) import from any
+# test directory (tests/ is not a package)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from llmspec import data  # noqa: E402
 
 
 @pytest.fixture(scope="session")

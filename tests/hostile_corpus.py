@@ -1,10 +1,10 @@
-"""The hostile submissions of ``tests/hostile/`` as the grader sees them (shared by the grading tests
+"""The hostile submissions of ``tests/e2e/hostile/`` as the grader sees them (shared by the grading tests
 and ``benchmarks/bench_grade.py``).
 
 An attack names the honest code it keeps instead of copying it, so each file holds only its attack:
 a line ``# @@HONEST_GOOD@@`` / ``# @@HONEST_WRONG@@`` becomes the whole of ``honest_good.py`` /
 ``honest_wrong.py`` (a SimpleTokenizerV1), a line ``# @@BOOK_STYLE@@`` the whole of
-``tests/variants/correct/book_style.py`` (every listing of chapter 2, written as the book does),
+``tests/suite/variants/correct/book_style.py`` (every listing of chapter 2, written as the book does),
 ``@@MARKER_DIR@@`` the directory the attack tries to write into, and ``@@REPORT_DIR@@``,
 ``@@HOME_DIR@@``, ``@@PORT@@`` (a local TCP listener), ``@@TAG@@`` (a name unique to the run) what
 the caller gives (by default the marker directory, the discard port 9 and "hostile").  A line
@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-HOSTILE = Path(__file__).resolve().parent / "hostile"
-BOOK_STYLE = Path(__file__).resolve().parent / "variants" / "correct" / "book_style.py"
+from paths import BOOK_STYLE, HOSTILE
 _PASTE = re.compile(r"^# @@(HONEST_GOOD|HONEST_WRONG|BOOK_STYLE)@@.*$", re.MULTILINE)
 
 

@@ -3,7 +3,7 @@
 Every setting goes through Hypothesis' public switches (profiles, ``derandomize``,
 ``database=None``, :func:`hypothesis.configuration.set_hypothesis_home_dir`), except one that has
 none: :func:`local_constants_off`, the one place llmspec touches a Hypothesis internal (with a test,
-``tests/test_profiles.py``, that fails when it moves).
+``tests/unit/spec/test_profiles.py``, that fails when it moves).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def register() -> None:
     # No "explain" phase: on a failure it imports libcst (a second or more, plus deprecation
     # warnings) to annotate which parts of the example mattered; the shrunk example says enough.
     phases = [p for p in Phase if p.name != "explain"]
-    # 20 examples per property: measured against the bug zoo (tests/variants, tests/bpe_variants),
+    # 20 examples per property: measured against the bug zoo (tests/suite/variants, tests/suite/bpe_variants),
     # 20 kills every variant that 30 did, in the stage it names; boundaries are pinned with @example,
     # so no kill depends on volume.  `--hypothesis-profile llmspec-deep` searches far deeper.
     settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=20,
@@ -98,7 +98,7 @@ def local_constants_off() -> Callable[[], None]:
     Since 6.131.1 Hypothesis seeds some draws with constants from the source of every *local*
     module, which in an in-process run (``llmspec check --in-process``) includes the submission
     under test: two students would not see the same examples.  There is no public switch, so this
-    replaces the private function Hypothesis asks (``tests/test_profiles.py`` fails loudly when it
+    replaces the private function Hypothesis asks (``tests/unit/spec/test_profiles.py`` fails loudly when it
     moves); a Hypothesis without the feature needs nothing."""
     try:
         from hypothesis.internal.conjecture import providers

@@ -1,0 +1,227 @@
+"""Project tests for ``reference.bpe_scratch``: it must be *exactly* GPT-2 (tiktoken is the oracle),
+train reproducibly, and the ``bpe_scratch`` stage must pass good code and catch realistic bugs.
+
+The big differential run (10,000 derandomized examples) lives here, not in the spec suite, whose
+default must stay at a few seconds."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from llmspec.data import gpt2_encoding, locate, read_verdict
+from reference.bpe_scratch import ENDOFTEXT, BPETokenizerSimple
+from spec_tests.strategies import bpe_mix
+
+from paths import BPE_VARIANTS as VARIANTS, ROOT
+
+
+@pytest.fixture(scope="module")
+def ref() -> BPETokenizerSimple:
+    files = locate()
+    tok = BPETokenizerSimple()
+    tok.load_vocab_and_merges_from_openai(str(files.encoder_json), str(files.vocab_bpe))
+    return tok
+
+
+@pytest.fixture(scope="module")
+def gpt2():
+    return gpt2_encoding()
+
+
+def test_the_verdict_is_identical(ref, gpt2):
+    text = read_verdict()
+    ids = ref.encode(text)
+    assert len(ids) == 5145
+    assert ids == gpt2.encode(text)
+    assert ref.decode(ids) == text
+
+
+def test_vocabulary_is_gpt2s(ref, gpt2):
+    assert len(ref.vocab) == gpt2.n_vocab == 50257
+    assert ref.special_tokens == {ENDOFTEXT: 50256}
+    assert all(ref.decode_bytes([i]) == gpt2.decode_single_token_bytes(i) for i in range(0, 50257, 97))
+
+
+EXAMPLES, STRINGS_PER_EXAMPLE = 2000, 20  # at least 10,000 *distinct* strings compared
+
+
+def test_equals_tiktoken_on_10000_texts(ref, gpt2):
+    """Ordinary encoding, special handling (allowed / disallowed / as text) and lossless decoding,
+    on **10,000 strings** from :func:`spec_tests.strategies.bpe_mix`, derandomized.
+
+    What is counted is *distinct strings compared*, not Hypothesis examples: each example draws a
+    list of 20 different strings and compares them all, and the test asserts that at least 10,000
+    different strings were compared (Hypothesis repeats small strings across examples, so counting
+    examples or draws would overstate it).  Generating an example, not comparing it, is what costs;
+    a failure still shrinks to the shortest list and string."""
+    compared: set[str] = set()
+
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(texts=st.lists(bpe_mix(max_pieces=10), min_size=STRINGS_PER_EXAMPLE,
+                          max_size=STRINGS_PER_EXAMPLE, unique=True))
+    def compare(texts: list[str]) -> None:
+        for text in texts:
+            assert ref.encode_ordinary(text) == gpt2.encode_ordinary(text), text
+            assert ref.encode(text, allowed_special="all") == gpt2.encode(text, allowed_special="all"), text
+            assert ref.encode(text, disallowed_special=()) == gpt2.encode(text, disallowed_special=()), text
+            if ENDOFTEXT in text:
+                with pytest.raises(ValueError):
+                    ref.encode(text)
+                with pytest.raises(ValueError):
+                    gpt2.encode(text)
+            else:
+                assert ref.decode(ref.encode(text)) == text
+            compared.add(text)
+
+    compare()
+    assert len(compared) >= 10_000, len(compared)
+
+
+def test_unicode_16_letters_and_numbers(ref, gpt2):
+    """The Unicode 15-16 table: range ends and middles split exactly like tiktoken's engine."""
+    from reference.bpe_scratch import NEWER_LETTERS, NEWER_NUMBERS
+
+    for a, b in NEWER_LETTERS + NEWER_NUMBERS:
+        for cp in {a, (a + b) // 2, b}:
+            for text in (chr(cp) + "'s", "x" + chr(cp) + "1 ?", " " + chr(cp) * 2 + "é"):
+                assert ref.encode(text) == gpt2.encode(text), hex(cp)
+
+
+def test_committed_letter_number_tables_rederive():
+    """``LETTER_RANGES`` / ``NUMBER_RANGES`` (committed so no process walks 1.1M code points at
+    start-up) equal what unicodedata + the Unicode 15-16 tables give (~0.5 s).  A Python whose
+    Unicode database is newer than 16 may classify more code points: then the table must be
+    regenerated with :func:`derive_ranges`, after re-checking the new ones against tiktoken."""
+    import unicodedata
+
+    from reference import bpe_scratch as b
+
+    letters, numbers = b.derive_ranges()
+    assert b._parse_ranges(b.LETTER_RANGES) == letters, f"unicodedata {unicodedata.unidata_version}"
+    assert b._parse_ranges(b.NUMBER_RANGES) == numbers, f"unicodedata {unicodedata.unidata_version}"
+
+
+def test_table_edges_split_like_tiktoken(ref, gpt2):
+    """tiktoken is the oracle for the tables too: the first and last code point of every letter
+    and number run (and the one just past it) pre-tokenise exactly like tiktoken's engine."""
+    from reference import bpe_scratch as b
+
+    points = {cp for table in (b.LETTER_RANGES, b.NUMBER_RANGES) for a, z in b._parse_ranges(table)
+              for cp in (a, z, z + 1) if cp < 0x110000 and not 0xD800 <= cp < 0xE000}
+    texts = [chr(cp) + "'s" + chr(cp) + "1 " + chr(cp) for cp in sorted(points)]
+    assert [ref.encode(t) for t in texts] == [gpt2.encode(t) for t in texts]
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "x \ud83d"])
+def test_lone_surrogates_like_tiktoken(ref, gpt2, text):
+    assert ref.encode(text) == gpt2.encode(text)
+
+
+def test_decode_replaces_invalid_bytes_like_tiktoken(ref, gpt2):
+    ids = gpt2.encode("😀")[:1]  # a partial character
+    assert ref.decode(ids) == gpt2.decode(ids) == "\ufffd"
+    with pytest.raises(KeyError):
+        ref.decode([50257])
+
+
+# --- training ---------------------------------------------------------------------------------------
+def test_tie_break_is_documented_rule():
+    """Wikipedia's "aaabdaaabac": aa (4) first; then (a,b) and (aa,a) both occur twice and the
+    smaller id pair (a=64, b=65) wins; then aa+ab."""
+    tok = BPETokenizerSimple()
+    tok.train("aaabdaaabac", vocab_size=256 + 3 + 1)
+    assert list(tok.bpe_ranks) == [("a", "a"), ("a", "b"), ("aa", "ab")]
+    assert tok.encode("aaabdaaabac") == [258, 67, 258, 64, 66]
+    assert tok.special_tokens == {ENDOFTEXT: 259}
+
+
+def test_training_is_reproducible_and_lossless():
+    text = read_verdict()
+    a, b = BPETokenizerSimple(), BPETokenizerSimple()
+    a.train(text, vocab_size=1000, allowed_special={ENDOFTEXT})
+    b.train(text, vocab_size=1000, allowed_special={ENDOFTEXT})
+    assert len(a.vocab) == 1000
+    assert list(a.bpe_ranks) == list(b.bpe_ranks) and len(a.bpe_ranks) == 743
+    ids = a.encode(text)
+    assert ids == b.encode(text) and a.decode(ids) == text
+    assert len(ids) < len(text.encode()) / 2
+    probe = f"naïve 😀 {ENDOFTEXT} unseen ✓"
+    assert a.decode(a.encode(probe, allowed_special={ENDOFTEXT})) == probe
+    assert a.encode(ENDOFTEXT, allowed_special="all") == [999]
+
+
+def test_training_learns_gpt2_like_first_merges():
+    """On the story the first merges are the obvious English ones (" t", "he", ...): a smoke test
+    that pairs are counted inside pre-tokens, with GPT-2's "Ġ" for the space."""
+    tok = BPETokenizerSimple()
+    tok.train(read_verdict(), vocab_size=262, allowed_special=None)
+    assert ("Ġ", "t") in list(tok.bpe_ranks)[:3]
+    assert all(" " not in a + b for a, b in tok.bpe_ranks)
+
+
+# --- the stage against the variants ------------------------------------------------------------------
+# variant -> the spec test that must fail for it (the others may fail too)
+BUGGY = {
+    "merge_by_frequency": "test_encode_matches_gpt2",
+    "no_byte_to_unicode": "test_encode_matches_gpt2",
+    "no_contractions": "test_encode_matches_gpt2",
+    "special_split": "test_endoftext_is_one_token",
+    "decode_drops_bytes": "test_decode_gpt2_ids",
+    "greedy_whitespace": "test_encode_matches_gpt2",
+    "no_m_contraction": "test_every_pretokenizer_alternative",
+    "no_whitespace_run": "test_every_pretokenizer_alternative",
+    "stale_pair_counts": "test_training_learns_the_exact_merges",
+    "vocab_one_too_many": "test_trained_vocab_has_exactly_vocab_size_entries",
+    "specials_not_registered": "test_training_registers_every_special_once",
+    "surrogate_raises": "test_lone_surrogates",
+    "decode_strict": "test_decode_every_byte_token_and_partial_utf8",
+    "last_merge_dropped": "test_highest_and_lowest_ranked_merges",
+}
+
+
+def run_stage(target: Path | None, tmp_path: Path, only: str | None = None) -> tuple[int, dict, str]:
+    """The bpe_scratch stage on ``target`` (``only``: just that test, where one verdict is asked)."""
+    report = tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "pytest", str(ROOT / "spec_tests" / "test_bpe_scratch.py"), "-q",
+           "--stages", "bpe_scratch", "--llmspec-report", str(report), "-p", "no:cacheprovider"]
+    if target is not None:
+        cmd += ["--impl", str(target)]
+    if only is not None:
+        cmd += ["-k", only]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    data = json.loads(report.read_text()) if report.is_file() else {}
+    return proc.returncode, data, proc.stdout + proc.stderr
+
+
+def _outcomes(report: dict) -> dict[str, dict]:
+    tests = report.get("tests") or []
+    return {t["name"].split("[")[0]: t for t in tests if t["outcome"] == "failed"} | {
+        t["name"].split("[")[0] + "#ok": t for t in tests if t["outcome"] == "passed"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [None, "correct_independent"])
+def test_stage_passes_correct_code(target, tmp_path):
+    code, _, out = run_stage(None if target is None else VARIANTS / f"{target}.py", tmp_path)
+    assert code == 0, out[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", sorted(BUGGY))
+def test_stage_catches_buggy_variant(variant, tmp_path):
+    code, report, out = run_stage(VARIANTS / f"{variant}.py", tmp_path, only=BUGGY[variant])
+    assert code == 1, out[-3000:]
+    failed = _outcomes(report)
+    assert BUGGY[variant] in failed, out[-3000:]
+    message = failed[BUGGY[variant]]["message"]
+    # readable: the input, and either both tokenizations as pieces, the texts, or the exception
+    assert "input" in message
+    assert ("expected pieces" in message and "actual pieces" in message) or "expected" in message \
+        or "raised" in message

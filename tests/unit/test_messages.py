@@ -1,0 +1,81 @@
+"""Messages that teach: a word missing from the vocabulary is named with why (the MEAP regex keeps ';'
+attached: ``'up;'``) and which ``--edition`` to use; a target that cannot load gets its one-line
+reason and exit code 2 from ``llmspec check``, not a table of zeros."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+
+import book_targets as T  # noqa: E402
+from llmspec.errors import ImplError  # noqa: E402
+from spec_tests._expect import keyerror_word, why_not_in_vocabulary  # noqa: E402
+
+
+def test_the_keyerror_word_is_read_from_the_message():
+    assert keyerror_word(ImplError("KeyError", "'up;'", ["KeyError", "LookupError"])) == "up;"
+    assert keyerror_word(ImplError("KeyError", "not a literal", ["KeyError"])) is None
+    assert keyerror_word(ImplError("ValueError", "'up;'", ["ValueError"])) is None
+
+
+def test_why_a_word_is_not_in_the_vocabulary():
+    text = "the picture 'way up; but I don't"
+    meap_word = why_not_in_vocabulary("up;", "print", text)
+    assert "keeps ';' attached to 'up'" in meap_word and "MEAP edition's regex" in meap_word
+    assert "--edition meap" in meap_word and "'way up; but" in meap_word
+    print_piece = why_not_in_vocabulary(":", "meap")
+    assert "cuts ':' off the word before it" in print_piece and "--edition print" in print_piece
+    other = why_not_in_vocabulary("Hello,", "print")
+    assert "splits the text differently" in other and "re.split(r'([,.:;?_!\"()\\']|--|\\s)'" in other
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("messages")
+    (tmp / "meap_ch02.py").write_text(T.MEAP_FILE)
+    (tmp / "broken.py").write_text("import torch\nraise RuntimeError('boom at import')\n")
+    (tmp / "syntax.py").write_text("def f(:\n")
+    return T.run_suites({"meap_as_print": [str(tmp / "meap_ch02.py"), "--edition", "print", "--stages",
+                                           "tokenizer_v1,tokenizer_v2,dataset"],
+                         "broken": [str(tmp / "broken.py")],
+                         "broken_isolated": [str(tmp / "broken.py"), "--isolate"],
+                         "broken_isolated_relative": ["broken.py", "--isolate"],
+                         "syntax": [str(tmp / "syntax.py")]}, tmp)
+
+
+def _first_failure(report, stage):
+    return next(t["message"] for t in report["tests"] if t["stage"] == stage and t["outcome"] == "failed")
+
+
+def test_the_whole_story_names_the_missing_word_and_the_edition(runs):
+    code, out, report = runs["meap_as_print"]
+    story = next(t for t in report["tests"] if t["name"] == "test_encodes_the_whole_story")
+    assert "raised KeyError: 'up;'" in story["message"]
+    assert "your split keeps ';' attached to 'up', as the MEAP edition's regex" in story["message"]
+    assert "run with --edition meap" in story["message"]
+
+
+def test_v2_and_dataset_failures_point_at_the_edition(runs):
+    code, out, report = runs["meap_as_print"]
+    assert "hint: the suite judges the print edition, but SimpleTokenizerV1 keeps ':' and ';' attached" \
+        in _first_failure(report, "tokenizer_v2")
+    dataset = "\n".join(t["message"] for t in report["tests"] if t["stage"] == "dataset")
+    assert dataset.count("the MEAP edition's Listing 2.5 calls plain tokenizer.encode(txt)") == 2
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("broken", "importing failed at"),
+    ("broken_isolated", "importing failed at"),
+    ("broken_isolated_relative", "cannot load broken.py: importing failed at"),
+    ("syntax", "syntax.py:1: SyntaxError: invalid syntax"),
+])
+def test_a_target_that_cannot_load_gets_one_line_and_exit_2(runs, name, reason):
+    code, out, report = runs[name]
+    assert code == 2
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("llmspec check: cannot load ") and reason in lines[0], out
+    assert "passed/total" not in out
+    # the target named once ("cannot load X: importing failed ..."), isolated too
+    assert "importing failed" not in reason or lines[0].split(": importing failed")[0].count(": ") == 1, out
