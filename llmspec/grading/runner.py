@@ -27,7 +27,7 @@ from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score, with_listing_hints
 from llmspec.grading.submissions import Submission
 from llmspec.i18n import _
-from llmspec.sandbox import attempts, isolation
+from llmspec.sandbox import attempts, proctree
 
 
 # --- the parent ---------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def reap_orphans(keep: set[int]) -> None:
     server = forkserver.current()
     keep = keep | ({server.pid} if server is not None else set())
     me, group = os.getpid(), os.getpgrp()
-    for proc in isolation.processes():
+    for proc in proctree.processes():
         if proc.ppid != me or proc.pid in keep:
             continue
         if proc.pgid not in (-1, group):  # -1: a zombie, already dead

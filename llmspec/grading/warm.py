@@ -12,7 +12,7 @@ import sys
 
 from llmspec.grading.child import base_args
 from llmspec.grading.config import GradingConfig
-from llmspec.sandbox import isolation
+from llmspec.sandbox import proctree
 from llmspec.suite import spec_dir
 
 
@@ -48,7 +48,7 @@ def warm_up() -> None:
             importlib.import_module("spec_tests." + f.stem)
         except Exception:  # noqa: BLE001
             pass
-    isolation.set_child_subreaper()  # orphans of the children's workers come back to this process
+    proctree.set_child_subreaper()  # orphans of the children's workers come back to this process
 
 
 def warm_suite(config: GradingConfig) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from llmspec.i18n import _
 from llmspec.runtime.worker import PROJECT_ROOT, STACK_SIGNAL, WORKER_CRASH, forked
-from llmspec.sandbox import forkserver, isolation
+from llmspec.sandbox import forkserver, isolation, proctree
 
 
 class WorkerProcess:
@@ -54,7 +54,7 @@ class WorkerProcess:
         if self.forked is not None:
             status = self.forked.wait(timeout)
             return None if status is None or status < 0 else status
-        return isolation.reap(self.pid, timeout)
+        return proctree.reap(self.pid, timeout)
 
     def log_size(self) -> int:
         try:
@@ -98,7 +98,7 @@ class WorkerProcess:
     def stop(self, orphan_parent: int | None, others: set[int], status: int | None = None) -> None:
         """Kill the worker and everything it started (not ``others``: other proxies' workers);
         reap it, let go of its descriptors, remove its run dir."""
-        isolation.kill_tree(self.pid, orphan_parent, others)
+        proctree.kill_tree(self.pid, orphan_parent, others)
         self.status = self.reap(timeout=5.0) if status is None else status
         self.let_go()
         isolation.remove_run_dir(self.run)

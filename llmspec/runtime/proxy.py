@@ -36,7 +36,7 @@ from llmspec.i18n import _
 from llmspec.runtime import process, wire
 from llmspec.runtime.messages import MessageAdapter
 from llmspec.runtime.faults import StageGuard
-from llmspec.sandbox import attempts, isolation, readrules
+from llmspec.sandbox import attempts, isolation, proctree, readrules
 
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
@@ -102,7 +102,7 @@ class ProxyAdapter(MessageAdapter):
         self.confine_reads = bool(confine_reads) and self.sandbox
         self.flags: list[attempts.Flag] = []  # attempts on private places the worker reported
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
-        self.subreaper = isolation.set_child_subreaper()
+        self.subreaper = proctree.set_child_subreaper()
         self._worker: process.WorkerProcess | None = None
         self._generation = 0
         self._handles: dict[int, tuple[int, int]] = {}  # proxy handle -> (generation, worker handle)

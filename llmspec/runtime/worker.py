@@ -35,7 +35,7 @@ from typing import Any, Callable
 from llmspec.errors import HarnessError, ImplError, StageMissing, TargetError
 from llmspec.runtime import wire
 from llmspec.runtime.adapter import OPS
-from llmspec.sandbox import attempts, forkserver, isolation, landlock, readrules
+from llmspec.sandbox import attempts, forkserver, isolation, landlock, proctree, readrules
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 # The directory that holds the ``llmspec`` package (and, in a checkout, ``reference``): a spawned worker
@@ -200,7 +200,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         _WATCH.append(attempts.Watch(rules, own, own_modules))
         _WATCH[0].install()
     info["uid"] = os.getuid()
-    isolation.die_with_parent(parent_pid)
+    proctree.die_with_parent(parent_pid)
     info["setup_seconds"] = round(time.monotonic() - t0, 3)
     return {"adapter": InProcessAdapter, "info": info}
 

@@ -17,7 +17,7 @@ for news.  The server forks a *shepherd* per worker, which forks the worker and 
 * writes the worker's pid, then (when the worker is gone) its raw wait status, into the pipe, so
   the trusted side learns how its worker died although the worker is not its child;
 * is a child subreaper, so what the submission starts and abandons comes back to it and dies with
-  the worker (:func:`llmspec.sandbox.isolation.kill_tree` given the shepherd as orphan parent);
+  the worker (:func:`llmspec.sandbox.proctree.kill_tree` given the shepherd as orphan parent);
 * kills everything when the trusted child that asked dies, so no worker outlives its grader.
 """
 from __future__ import annotations
@@ -139,10 +139,10 @@ class ForkServer:
         if _current is self:
             _current = None
         self.control.close()
-        from llmspec.sandbox import isolation
+        from llmspec.sandbox import proctree
 
-        isolation.kill_tree(self.pid)
-        isolation.reap(self.pid, timeout=2.0)
+        proctree.kill_tree(self.pid)
+        proctree.reap(self.pid, timeout=2.0)
 
 
 # --- the server process ----------------------------------------------------------------------------
@@ -179,9 +179,9 @@ def _preload() -> None:
 def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:
     """Runs in a child of the server; forks the worker, reports on it, never returns."""
     from llmspec.runtime import worker
-    from llmspec.sandbox import isolation
+    from llmspec.sandbox import proctree
 
-    isolation.set_child_subreaper()
+    proctree.set_child_subreaper()
     me = os.getpid()
     pid = os.fork()
     if pid == 0:
@@ -202,9 +202,9 @@ def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:
     status = None
     if mine in ready:
         status = os.waitpid(pid, 0)[1]
-    isolation.kill_tree(pid, orphan_parent=me)  # the worker (if the asker died) and what it left
+    proctree.kill_tree(pid, orphan_parent=me)  # the worker (if the asker died) and what it left
     if status is None:
-        status = isolation.reap(pid, timeout=5.0)
+        status = proctree.reap(pid, timeout=5.0)
     try:
         os.write(news_w, _STATUS.pack(-1 if status is None else status))
     except OSError:

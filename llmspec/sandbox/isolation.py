@@ -1,6 +1,8 @@
-"""Process-isolation primitives shared by the worker (:mod:`llmspec.runtime.worker`) and the grader.
+"""Process-isolation primitives of the worker (:mod:`llmspec.runtime.worker`): limits, privileges,
+namespaces and run directories.
 
-What is enforced, and by whom:
+What is enforced, and by whom (the kernel's rules of :mod:`llmspec.sandbox.landlock` apply on top,
+for every user; :mod:`llmspec.sandbox.proctree` finds and kills what a run started):
 
 =============================  ===================================  =================================
 guarantee                      as root (CI container, Gradescope)   as a normal user
@@ -10,15 +12,14 @@ CPU seconds, open files,       ``RLIMIT_CPU/NOFILE/FSIZE/CORE``     same
 file size, no core dumps
 processes of the submission    ``RLIMIT_NPROC`` (uid ``nobody``)    not set (it would count all of
                                                                     the user's processes)
-nothing left running           process group + session kill, and    same
-                               a child *subreaper* so daemons that
-                               ``setsid()`` are found and killed
-no writes outside scratch      runs as ``nobody``: the report dir   NOT enforced: the submission runs
-                               and the project are root-owned;      as you and can write where you
-                               world-writable ``/tmp``, ``/dev/shm``  can (run graders as root or in a
-                               get private empty mounts             container)
-no network                     private network namespace (no        audit-hook block only
-                               interfaces at all)                   (:mod:`llmspec.sandbox.netblock`)
+no writes outside scratch      runs as ``nobody``, private empty    Landlock
+                               ``/tmp``, ``/var/tmp``, ``/dev/shm``;
+                               Landlock
+no reads of the grader's       the grader's directories hidden in   Landlock's read rules
+files (grading only)           a mount namespace (:func:`_hide`);
+                               Landlock's read rules
+no network                     private network namespace (no        Landlock (TCP)
+                               interfaces at all); Landlock
 no regaining privileges        ``PR_SET_NO_NEW_PRIVS`` (setuid       same
                                binaries do not elevate)
 =============================  ===================================  =================================
@@ -37,7 +38,6 @@ import shutil
 import signal
 import stat
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,139 +297,6 @@ def _hide(paths: list[str], own: list[str]) -> bool:
         if ok != 0:
             return False
     return True
-
-
-def set_child_subreaper() -> bool:
-    """Make this (supervising) process adopt orphaned descendants instead of init.
-
-    A submission that double-forks and calls ``setsid()`` leaves its process group and session;
-    without a subreaper the daemon is re-parented to init and can no longer be told apart from
-    any other process.  With this flag it becomes *our* child, and :func:`kill_tree` finds it."""
-    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies (set after changing uid, which
-    clears the setting); exit at once if the parent is already gone."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:
-        os._exit(70)
-
-
-# --- finding and killing processes ---------------------------------------------------------------
-@dataclass(frozen=True)
-class ProcInfo:
-    pid: int
-    ppid: int
-    pgid: int
-    sid: int
-    uid: int
-
-
-def _proc_info(pid: int) -> ProcInfo | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            raw = f.read()
-        uid = os.stat(f"/proc/{pid}").st_uid
-    except OSError:
-        return None
-    fields = raw[raw.rfind(b")") + 2 :].split()  # the command name may contain spaces and ')'
-    if fields[0] in (b"Z", b"X"):  # zombie / dead: nothing runs any more
-        return ProcInfo(pid, int(fields[1]), -1, -1, uid)
-    return ProcInfo(pid, int(fields[1]), int(fields[2]), int(fields[3]), uid)
-
-
-def processes() -> list[ProcInfo]:
-    """Every process visible in ``/proc`` (a snapshot)."""
-    out = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            info = _proc_info(int(name))
-            if info is not None:
-                out.append(info)
-    return out
-
-
-def _members(root: int, orphan_parent: int | None, exclude: set[int]) -> set[int]:
-    """The processes that belong to the run rooted at ``root``: its descendants, its session and
-    process group, and escaped orphans re-parented to ``orphan_parent`` (the subreaper)."""
-    snapshot = processes()
-    my_sid = os.getsid(0)
-    found = {root}
-    for p in snapshot:
-        if p.sid == root or p.pgid == root:
-            found.add(p.pid)
-        # An escapee adopted by the subreaper can never be in the subreaper's own session
-        # (setsid() always creates a new one), which tells it apart from the supervisor's own
-        # children; live workers of other proxies are excluded by the caller.
-        elif orphan_parent is not None and p.ppid == orphan_parent and p.sid != my_sid and p.pid not in exclude:
-            found.add(p.pid)
-    children: dict[int, list[int]] = {}
-    for p in snapshot:
-        children.setdefault(p.ppid, []).append(p.pid)
-    stack = list(found)
-    while stack:
-        for c in children.get(stack.pop(), ()):
-            if c not in found and c not in exclude:
-                found.add(c)
-                stack.append(c)
-    found.discard(os.getpid())
-    return found - exclude
-
-
-def kill_tree(root: int, orphan_parent: int | None = None, exclude: set[int] | frozenset[int] = frozenset()) -> set[int]:
-    """SIGKILL ``root`` and everything of its run (see :func:`_members`); return the pids killed.
-
-    Processes are first frozen with SIGSTOP, rescanning until no new member appears, so nothing
-    can fork faster than we kill; then all get SIGKILL.  Zombies that are our children are reaped.
-    ``orphan_parent`` should be ``os.getpid()`` when this process called
-    :func:`set_child_subreaper`."""
-    killed: set[int] = set()
-    excl = set(exclude)
-    for _ in range(50):
-        new = _members(root, orphan_parent, excl) - killed
-        if not new:
-            break
-        for pid in new:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except ProcessLookupError:
-                pass
-        killed |= new
-    for pid in killed:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for pid in killed:
-        if pid != root:  # the caller reaps the worker itself to learn its exit status
-            reap(pid, timeout=1.0)
-    return killed
-
-
-def reap(pid: int, timeout: float) -> int | None:
-    """``waitpid`` our child ``pid`` for up to ``timeout`` s; its raw status, or None."""
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if done:
-            return status
-        if time.monotonic() >= end:
-            return None
-        time.sleep(0.005)
-
-
-def alive(pids: set[int]) -> set[int]:
-    """Those of ``pids`` that still exist and are not zombies."""
-    out = set()
-    for pid in pids:
-        info = _proc_info(pid)
-        if info is not None and info.sid != -1:
-            out.add(pid)
-    return out
 
 
 # --- scratch directories --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 import torch
 from prerequisites import missing as prerequisite_missing
 
-from llmspec.sandbox import isolation
+from llmspec.sandbox import proctree
 from llmspec.errors import CallTimeout, HarnessError, ImplError, TargetError, WorkerDied
 from llmspec.runtime.inprocess import InProcessAdapter
 from llmspec.runtime.proxy import ProxyAdapter
@@ -40,7 +40,7 @@ def submission(tmp_path: Path, body: str, name: str = "sub.py") -> str:
 
 
 def gone(pid: int) -> bool:
-    return not isolation.alive({pid})
+    return not proctree.alive({pid})
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from llmspec.sandbox import isolation
+from llmspec.sandbox import isolation, proctree
 
 DAEMONIZE = textwrap.dedent("""
     import os, sys, time
@@ -24,22 +24,22 @@ DAEMONIZE = textwrap.dedent("""
 
 
 def test_kill_tree_finds_a_setsid_daemon_through_the_subreaper() -> None:
-    assert isolation.set_child_subreaper()
+    assert proctree.set_child_subreaper()
     proc = subprocess.Popen([sys.executable, "-c", DAEMONIZE], stdout=subprocess.PIPE, start_new_session=True, text=True)
     daemon = int(proc.stdout.readline())
     time.sleep(0.2)  # the middle process has exited: the daemon is now our (adopted) child
-    assert isolation.alive({daemon})
-    killed = isolation.kill_tree(proc.pid, orphan_parent=os.getpid())
+    assert proctree.alive({daemon})
+    killed = proctree.kill_tree(proc.pid, orphan_parent=os.getpid())
     proc.wait(timeout=5)
     assert {proc.pid, daemon} <= killed
-    assert not isolation.alive({proc.pid, daemon})
+    assert not proctree.alive({proc.pid, daemon})
 
 
 def test_kill_tree_leaves_unrelated_children_alone() -> None:
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
     try:
-        killed = isolation.kill_tree(victim.pid, orphan_parent=os.getpid(), exclude={bystander.pid})
+        killed = proctree.kill_tree(victim.pid, orphan_parent=os.getpid(), exclude={bystander.pid})
         victim.wait(timeout=5)
         assert bystander.pid not in killed and bystander.poll() is None
     finally:

@@ -1,0 +1,150 @@
+"""The processes of a run: adopt what a submission abandons, find everything it started, kill it
+all, reap it.
+
+Why a module of its own: a submission may fork, ``setsid()`` and double-fork to leave its process
+group and session; the supervisor is then a child *subreaper* (:func:`set_child_subreaper`) so such
+a daemon comes back to it, and :func:`kill_tree` finds the whole run from ``/proc`` (descendants,
+session, process group, adopted orphans), freezes it and kills it, so nothing forks faster than we
+kill.  Used by the proxy (a worker's tree), the grader (a trusted child's tree) and the fork server.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+from llmspec.sandbox.isolation import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, _prctl
+
+
+def set_child_subreaper() -> bool:
+    """Make this (supervising) process adopt orphaned descendants instead of init.
+
+    A submission that double-forks and calls ``setsid()`` leaves its process group and session;
+    without a subreaper the daemon is re-parented to init and can no longer be told apart from
+    any other process.  With this flag it becomes *our* child, and :func:`kill_tree` finds it."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (set after changing uid, which
+    clears the setting); exit at once if the parent is already gone."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(70)
+
+
+# --- finding and killing processes ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ProcInfo:
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    uid: int
+
+
+def _proc_info(pid: int) -> ProcInfo | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+        uid = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+    fields = raw[raw.rfind(b")") + 2 :].split()  # the command name may contain spaces and ')'
+    if fields[0] in (b"Z", b"X"):  # zombie / dead: nothing runs any more
+        return ProcInfo(pid, int(fields[1]), -1, -1, uid)
+    return ProcInfo(pid, int(fields[1]), int(fields[2]), int(fields[3]), uid)
+
+
+def processes() -> list[ProcInfo]:
+    """Every process visible in ``/proc`` (a snapshot)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            info = _proc_info(int(name))
+            if info is not None:
+                out.append(info)
+    return out
+
+
+def _members(root: int, orphan_parent: int | None, exclude: set[int]) -> set[int]:
+    """The processes that belong to the run rooted at ``root``: its descendants, its session and
+    process group, and escaped orphans re-parented to ``orphan_parent`` (the subreaper)."""
+    snapshot = processes()
+    my_sid = os.getsid(0)
+    found = {root}
+    for p in snapshot:
+        if p.sid == root or p.pgid == root:
+            found.add(p.pid)
+        # An escapee adopted by the subreaper can never be in the subreaper's own session
+        # (setsid() always creates a new one), which tells it apart from the supervisor's own
+        # children; live workers of other proxies are excluded by the caller.
+        elif orphan_parent is not None and p.ppid == orphan_parent and p.sid != my_sid and p.pid not in exclude:
+            found.add(p.pid)
+    children: dict[int, list[int]] = {}
+    for p in snapshot:
+        children.setdefault(p.ppid, []).append(p.pid)
+    stack = list(found)
+    while stack:
+        for c in children.get(stack.pop(), ()):
+            if c not in found and c not in exclude:
+                found.add(c)
+                stack.append(c)
+    found.discard(os.getpid())
+    return found - exclude
+
+
+def kill_tree(root: int, orphan_parent: int | None = None, exclude: set[int] | frozenset[int] = frozenset()) -> set[int]:
+    """SIGKILL ``root`` and everything of its run (see :func:`_members`); return the pids killed.
+
+    Processes are first frozen with SIGSTOP, rescanning until no new member appears, so nothing
+    can fork faster than we kill; then all get SIGKILL.  Zombies that are our children are reaped.
+    ``orphan_parent`` should be ``os.getpid()`` when this process called
+    :func:`set_child_subreaper`."""
+    killed: set[int] = set()
+    excl = set(exclude)
+    for _ in range(50):
+        new = _members(root, orphan_parent, excl) - killed
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        killed |= new
+    for pid in killed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in killed:
+        if pid != root:  # the caller reaps the worker itself to learn its exit status
+            reap(pid, timeout=1.0)
+    return killed
+
+
+def reap(pid: int, timeout: float) -> int | None:
+    """``waitpid`` our child ``pid`` for up to ``timeout`` s; its raw status, or None."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return status
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.005)
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` that still exist and are not zombies."""
+    out = set()
+    for pid in pids:
+        info = _proc_info(pid)
+        if info is not None and info.sid != -1:
+            out.add(pid)
+    return out
