@@ -11,6 +11,7 @@ does so before the tests.  Outside CI the test is skipped when that environment 
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -140,6 +141,7 @@ def test_an_unprivileged_grader_contains_every_escape(open_tmp):
     assert "sandbox:" not in proc.stderr
     assert results["escape_sandbox"]["score"] == 15  # its honest tokenizer, nothing more, nothing less
     assert listener.arrived == []
-    escaped = [str(p) for d in (out, home, marker, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
-               for p in d.rglob(f"llmspec-escaped-{tag}*")]
+    # glob, not rglob: other runs on the machine create and remove directories under /tmp meanwhile
+    escaped = [p for d in (out, home, marker, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+               for p in glob.glob(f"{d}/**/llmspec-escaped-{tag}*", recursive=True)]
     assert escaped == []
