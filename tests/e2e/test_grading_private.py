@@ -14,12 +14,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 from hostile_corpus import HOSTILE, submission_text
-from test_sandbox_unprivileged import copy_project, user_python
+from paths import VARIANTS
+from test_sandbox_unprivileged import copy_project, open_tmp, user_python  # noqa: F401 (open_tmp: a fixture)
 
 from llmspec.sandbox import isolation
 
@@ -99,14 +99,6 @@ def check_class(out: Path, want: dict[str, tuple[set[str], float | None]]) -> No
             data = path.read_bytes()
             assert SECRET.encode() not in data, path
             assert b"CI_DEPLOY_TOKEN" not in data, path
-
-
-@pytest.fixture
-def open_tmp():
-    root = Path(tempfile.mkdtemp(prefix="llmspec-private-"))
-    os.chmod(root, 0o755)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_as_root_a_submission_sees_only_itself(open_tmp):

@@ -35,7 +35,7 @@ import warm_pool  # noqa: E402
 from corpus_build import ensure_built  # noqa: E402
 from corpus_manifest import FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
 
-REPO = HERE.parent.parent
+REPO = HERE.parents[2]
 JOBS = warm_pool.JOBS
 TIMEOUT = 900  # seconds for a whole mode: a hang must fail the run, not stall it
 MODES = ("check", "isolated", "grading")

@@ -32,7 +32,7 @@ import warm_pool  # noqa: E402
 
 from manifest import ANY, CORE_STAGES, KNOWN_GAPS, Variant, variants  # noqa: E402
 
-REPO = HERE.parent.parent
+REPO = HERE.parents[2]
 SPEC_TESTS = REPO / "spec_tests"
 JOBS = warm_pool.JOBS
 TIMEOUT = 300  # seconds per suite run: a hung variant must fail the meta-test, not stall it
