@@ -86,8 +86,12 @@ def run(args: argparse.Namespace) -> int:
         server = _start_fork_server()  # imports torch on the other core while this process warms up
         warm_up()
         if server is not None:
-            server.wait_ready()
-            server.install()
+            try:
+                server.wait_ready()
+                server.install()
+            except OSError as exc:
+                print(f"llmspec grade: {exc}; workers start as fresh interpreters", file=sys.stderr)
+                server = None
         runner = Runner(config, args.jobs, work / "runs")
         runner.start_canonical()  # collected on another core while this process warms up
         results: dict[str, dict] = {}

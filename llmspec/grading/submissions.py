@@ -120,22 +120,28 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
     while pending:
         src, dst = pending.pop()
         dst.mkdir(exist_ok=True)
-        with os.scandir(src) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                rel = (Path(entry.path).relative_to(p)).as_posix()
-                if IGNORED.search(rel):
-                    continue
-                mode = entry.stat(follow_symlinks=False).st_mode
-                if stat.S_ISLNK(mode):
-                    _left_out_link(Path(entry.path), p, rel, sub)
-                elif stat.S_ISDIR(mode):
-                    pending.append((Path(entry.path), dst / entry.name))
-                elif stat.S_ISREG(mode):
-                    count, size = count + 1, size + entry.stat(follow_symlinks=False).st_size
-                    if count > MAX_ZIP_FILES or size > MAX_ZIP_BYTES:
-                        raise _Problem(_("{name}: submission too large (limit {mb} MB, {files} files)").format(
-                            name=p.name, mb=MAX_ZIP_BYTES // 2**20, files=MAX_ZIP_FILES))
-                    _copy_file(Path(entry.path), dst / entry.name)
+        try:
+            with os.scandir(src) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            raise _Problem(_("{name}: cannot be read ({error})").format(name=src.name, error=exc.strerror)) from None
+        for entry in entries:
+            rel = (Path(entry.path).relative_to(p)).as_posix()
+            if IGNORED.search(rel):
+                continue
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                _left_out_link(Path(entry.path), p, rel, sub)
+            elif stat.S_ISDIR(mode):
+                pending.append((Path(entry.path), dst / entry.name))
+            elif not stat.S_ISREG(mode):  # a device, a pipe, a socket: never read
+                sub.notes += (_("{path}: not a regular file, left out").format(path=rel),)
+            else:
+                count, size = count + 1, size + entry.stat(follow_symlinks=False).st_size
+                if count > MAX_ZIP_FILES or size > MAX_ZIP_BYTES:
+                    raise _Problem(_("{name}: submission too large (limit {mb} MB, {files} files)").format(
+                        name=p.name, mb=MAX_ZIP_BYTES // 2**20, files=MAX_ZIP_FILES))
+                _copy_file(Path(entry.path), dst / entry.name)
     for root, dirs, files in os.walk(scratch):  # readable by the worker, writable by none
         for name in dirs:
             os.chmod(os.path.join(root, name), 0o755)
@@ -147,8 +153,12 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
 
 def _copy_file(src: Path, dst: Path) -> None:
     """Copy one regular file, opened without following a link (a file swapped for a link between
-    the listing and the copy is refused by the kernel)."""
-    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    the listing and the copy is refused by the kernel); one the grader may not read is a problem
+    of this submission, not of the class."""
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise _Problem(_("{name}: cannot be read ({error})").format(name=src.name, error=exc.strerror)) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return
@@ -158,12 +168,19 @@ def _copy_file(src: Path, dst: Path) -> None:
         os.close(fd)
 
 
+# Where a link of a submission's points at the grader's machine rather than at a file of the
+# learner's (a link to the book's text on their own disk is honest, and only left out).
+PRIVATE_PLACES = ("/proc", "/sys", "/dev", "/etc", "/root", "/run", "/var")
+
+
 def _left_out_link(link: Path, root: Path, rel: str, sub: Submission) -> None:
     target = os.readlink(link)
-    inside = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(link)), target))
+    pointed = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(link)), target))
     sub.notes += (_("{path}: a symbolic link, left out (links are not followed; only your own files are "
                     "graded)").format(path=rel),)
-    if not (inside + "/").startswith(os.path.abspath(root) + "/"):
+    classmates = os.path.dirname(os.path.abspath(root))  # the class directory the submission sits in
+    if any(pointed == p or pointed.startswith(p + "/") for p in PRIVATE_PLACES) or (
+            pointed.startswith(classmates + "/") and not pointed.startswith(os.path.abspath(root) + "/")):
         sub.flags = attempts.merge(sub.flags, [{"kind": "links", "detail": f"{rel} -> {target}"}])
 
 

@@ -9,8 +9,8 @@ the process (:func:`ended`), or what its exit status means (:func:`describe_stat
 """
 from __future__ import annotations
 
-import linecache
 import os
+import stat
 import re
 import signal
 import socket
@@ -177,8 +177,27 @@ def where_stuck(dump: str, target: str) -> str:
     if frame is None:
         return ""
     file, line = frame
-    text = linecache.getline(file, line).strip()[:80] if os.path.isfile(file) else ""
+    text = _own_line(file, line, target)
     return _("; your code was at {place}").format(place=place(file, line, target) + (f" (`{text}`)" if text else ""))
+
+
+def _own_line(file: str, line: int, target: str) -> str:
+    """Line ``line`` of ``file`` when it is a regular file of the target's own (its folder, or the
+    directory it is), read without following a link; else "".  The dump comes from the worker, so
+    submission code may name any file in it: this trusted process must not read one for it."""
+    own = os.path.realpath(target if os.path.isdir(target) else os.path.dirname(target))
+    path = file.partition("#cell")[0]
+    if not os.path.realpath(path).startswith(own.rstrip("/") + "/"):
+        return ""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return ""
+        lines = f.read(4 * 2**20).decode("utf-8", "replace").splitlines()
+    return lines[line - 1].strip()[:80] if 0 < line <= len(lines) else ""
 
 
 def ended(info: dict[str, Any], target: str) -> str:

@@ -82,7 +82,6 @@ class ProxyAdapter(MessageAdapter):
         start: str = "spawn",
         strict_names: bool = False,
         sandbox: bool = True,
-        confine_reads: bool = True,
         stage_timeout: float | None = None,
         stage_timeouts: dict[str, float] | None = None,
         **limits: Any,
@@ -99,7 +98,6 @@ class ProxyAdapter(MessageAdapter):
         self.sandbox = bool(sandbox)
         self.drop = self.isolate_fs_net = self.sandbox and isolation.is_root()  # nobody, private mounts
         self.strict_names = bool(strict_names)
-        self.confine_reads = bool(confine_reads) and self.sandbox
         self.flags: list[attempts.Flag] = []  # attempts on private places the worker reported
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
         self.subreaper = proctree.set_child_subreaper()
@@ -141,7 +139,7 @@ class ProxyAdapter(MessageAdapter):
         module name (``reference``, a maintainer's installed port) is part of the environment the
         grader trusts, so it is not confined: submissions are always files or directories."""
         target = Path(self.target)
-        if not self.confine_reads or not target.is_absolute() or not target.exists():
+        if not self.sandbox or not target.is_absolute() or not target.exists():
             return None  # open_adapter made every file target absolute; a bare name is a module
         own = [str(target if target.is_dir() and not (target / "__init__.py").exists() else target.parent)]
         private = json.loads(os.environ.get(readrules.PRIVATE_ENV) or "{}")
@@ -166,7 +164,7 @@ class ProxyAdapter(MessageAdapter):
         t0 = time.monotonic()
         owner = isolation.nobody_ids() if self.drop else None
         run = isolation.make_run_dir(None, owner)
-        worker = self._worker = process.start(run, self.start, clean_env=self.confine_reads)
+        worker = self._worker = process.start(run, self.start, clean_env=self.sandbox)
         self._generation += 1
         deadline = t0 + self._budget(self.limits["load_timeout"])
         try:

@@ -40,7 +40,7 @@ from llmspec.sandbox import attempts, forkserver, isolation, landlock, proctree,
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 # The directory that holds the ``llmspec`` package (and, in a checkout, ``reference``): a spawned worker
 # imports from it, and it must stay reachable under a private /tmp (a CI clone may live there).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = readrules.PROJECT_ROOT
 STACK_SIGNAL = signal.SIGUSR1  # asks a worker for every thread's stack, written to its log
 _exit = os._exit  # the real one: the worker's own exits never pass through the recorder below
 
@@ -187,7 +187,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         file_mb=limits["file_mb"],
     )
     if drop:
-        info["read_all"] = not all(isolation.world_readable(p) for p in keep if os.path.exists(p))
+        # the capability only where the Python it runs is out of nobody's reach (pyenv under /root)
+        info["read_all"] = not all(isolation.world_readable(p) for p in readrules.python_roots() if os.path.exists(p))
         info["dropped"] = isolation.drop_privileges(*drop, keep_read_all=info["read_all"])
     else:
         info["dropped"] = False

@@ -142,6 +142,9 @@ def coverage(root: bool, abi: int | None = None) -> str | None:
     """One line saying what is NOT enforced for a worker, or None when writes and TCP are confined
     (by Landlock, or as root by ``nobody``, private mounts and a network namespace)."""
     abi = abi_version() if abi is None else abi
+    if root and abi < 1:
+        return _("sandbox: this kernel offers no Landlock: as root, reads of the grader's files and the network "
+                 "are confined only where the kernel lets the worker make its own namespaces").format()
     if root or abi >= 4:
         return None
     if abi >= 1:

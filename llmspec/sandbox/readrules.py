@@ -21,8 +21,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The system's own libraries and configuration (no user data lives here).
-SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/dev")
+# The system's own libraries, and of its configuration what a Python program reads (the dynamic
+# linker's cache, time zone, certificates, users and hosts by name); not /etc as a whole (shadow).
+SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/dev",
+               "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/timezone",
+               "/etc/ssl", "/etc/ca-certificates", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/hosts",
+               "/etc/host.conf", "/etc/resolv.conf", "/etc/gai.conf", "/etc/mime.types", "/etc/os-release",
+               "/etc/locale.alias")
 # The grader's packages: importable by the grader, never by a submission.
 GRADER_MODULES = ("reference", "spec_tests", "llmspec._fixtures")
 # Harmless facts about the machine that libraries read from /proc (not flagged when denied).
@@ -55,8 +60,11 @@ def grader_dirs() -> list[Path]:
 
     found = [d for d in map(module_dir, GRADER_MODULES) if d is not None]
     found += [REPO_FIXTURES] if REPO_FIXTURES.is_dir() else []
-    if (PROJECT_ROOT / "pyproject.toml").is_file():
-        found += [c for c in PROJECT_ROOT.iterdir() if c.name != "llmspec"]
+    found.append(PROJECT_ROOT / "llmspec" / "hints")  # the book's listings, as text
+    if (PROJECT_ROOT / "pyproject.toml").is_file():  # a checkout: not its venv, if one lives inside
+        environment = [Path(p).resolve() for p in python_roots() if p and Path(p).resolve() != PROJECT_ROOT]
+        found += [c for c in PROJECT_ROOT.iterdir()
+                  if c.name != "llmspec" and not any(e == c or c in e.parents for e in environment)]
     return sorted(set(found))
 
 
