@@ -32,7 +32,7 @@ for _path in (HERE, HERE.parent):  # siblings, and tests/warm_pool.py (tests/ is
 import warm_pool  # noqa: E402
 
 from corpus_build import ensure_built  # noqa: E402
-from corpus_manifest import FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
+from corpus_manifest import BONUS, FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
 
 REPO = HERE.parent.parent
 JOBS = warm_pool.JOBS
@@ -49,6 +49,8 @@ class Result:
     stages: dict[str, str] = field(default_factory=dict)
     messages: dict[str, list[str]] = field(default_factory=dict)
     output: str = ""
+    bonus: str = "?"  # the bonus stage's verdict (`llmspec check` only)
+    notes: list[str] = field(default_factory=list)
 
     def code(self) -> str:
         return "".join(LETTER.get(self.stages.get(s, "?"), "?") for s in STAGES)
@@ -64,6 +66,8 @@ def from_check_report(report: dict | None, output: str) -> Result:
         return result
     for stage in STAGES:
         result.stages[stage] = report["stages"].get(stage, {}).get("status", "?")
+    result.bonus = report["stages"].get(BONUS, {}).get("status", "?")
+    result.notes = list(report.get("notes", []))
     for test in report.get("tests", []):
         if test.get("outcome") != "passed":
             result.messages.setdefault(test.get("stage", "?"), []).append(str(test.get("message") or ""))
@@ -163,6 +167,10 @@ def problems(entry: Entry, result: Result | None, mode: str) -> list[str]:
     for stage, text in entry.says.items():
         if not any(text in m for m in result.messages.get(stage, [])):
             out.append(f"{mode}: no {stage} failure names {text!r}")
+    if mode != "grading" and BONUS in entry.expected:
+        if result.bonus != entry.expected[BONUS]:
+            out.append(f"{mode}: {BONUS} is {result.bonus}, expected {entry.expected[BONUS]}")
+        out += [f"{mode}: no note holds {text!r}" for text in entry.noted if not any(text in n for n in result.notes)]
     return out
 
 
