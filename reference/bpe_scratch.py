@@ -236,15 +236,14 @@ class BPETokenizerSimple:
         specials = sorted(self._resolve(allowed_special) if allowed_special else set())
         self._byte_map = _NOTEBOOK_MAP
         counts = Counter(self._symbols(w) for w in self._pretokenize(_clean(text)))
-        tokens = [*NOTEBOOK_BASE, *specials]  # id -> token string while training
-        ids_of = {c: i for i, c in enumerate(NOTEBOOK_BASE)}
+        first = len(NOTEBOOK_BASE) + len(specials)  # the id of the first merge
+        vocab = dict(enumerate(NOTEBOOK_BASE))  # id -> token string
+        ids_of = {c: i for i, c in vocab.items()}
         words = [[ids_of[c] for c in w] for w in counts]
         merges: list[tuple[str, str]] = []
-        for a, b in _learn(words, list(counts.values()), vocab_size - len(tokens), len(tokens)):
-            merges.append((tokens[a], tokens[b]))
-            tokens.append(tokens[a] + tokens[b])
-        first_merge = len(NOTEBOOK_BASE) + len(specials)
-        vocab = {i: t for i, t in enumerate(tokens) if not len(NOTEBOOK_BASE) <= i < first_merge}
+        for new, (a, b) in enumerate(_learn(words, list(counts.values()), vocab_size - first, first), first):
+            merges.append((vocab[a], vocab[b]))
+            vocab[new] = vocab[a] + vocab[b]
         self._install(vocab, merges, {t: len(NOTEBOOK_BASE) + k for k, t in enumerate(specials)})
 
     # --- encoding ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from typing import Iterable
+from typing import Callable, Iterable
 
 MARK = "Ġ"  # what a space before a word becomes in both notebooks (GPT-2's character for the space byte)
 BASE_CHARS = frozenset(map(chr, range(256)))
@@ -73,11 +73,23 @@ def simple_training_text(text: str) -> str:
     return text[1:].replace(" ", MARK) if text.startswith(" ") else text.replace(" ", MARK)
 
 
-def train(text: str, vocab_size: int, specials: Iterable[str], across_words: bool = False
-          ) -> tuple[list[tuple[str, str]], int]:
+def gpt2_words(text: str) -> list[str]:
+    """GPT-2's pre-tokens (tiktoken's own pattern, through the ``regex`` package tiktoken uses) with
+    each space written ``"Ġ"``: the words of a learner who trains inside GPT-2's pre-tokens, as the
+    reference does.  On text of letters and spaces they are the notebook's :func:`words`."""
+    import regex
+
+    from llmspec.data import gpt2_encoding
+
+    return [w.replace(" ", MARK) for w in regex.findall(gpt2_encoding()._pat_str, text)]
+
+
+def train(text: str, vocab_size: int, specials: Iterable[str], across_words: bool = False,
+          cut: Callable[[str], list[str]] = words) -> tuple[list[tuple[str, str]], int]:
     """``(merges, len(vocab))`` after the notebook's ``train`` (``across_words``: the simple
-    notebook's), each merge as its two tokens' text with ``"Ġ"`` written as a space."""
-    seqs = [simple_training_text(text)] if across_words else words(text)
+    notebook's; ``cut``: the words pairs are counted in), each merge as its two tokens' text with
+    ``"Ġ"`` written as a space."""
+    seqs = [simple_training_text(text)] if across_words else cut(text)
     extra = sorted({c for s in seqs for c in s} - BASE_CHARS)
     tokens = [*map(chr, range(256)), *extra, *([] if MARK in extra else [MARK])]
     tokens += sorted(set(specials) - set(tokens))
