@@ -5,7 +5,7 @@ are listed, each with a reason, in ``equivalent.txt`` beside this file.
 
 Operators: arithmetic, comparison and boolean operators swapped, constants moved by one or emptied,
 keyword arguments and statements dropped, conditions negated; and, for the bugs chapter 2 really
-has, one alternative or class item dropped from a regular expression (``regex_ops.py``),
+has, one alternative or class item dropped from a regular expression (``operators.py``),
 ``range()`` start/stop/step and slice bounds moved by one, two adjacent positional arguments
 swapped.  Every surviving mutant not on the equivalent list fails the run, in every file.
 
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import regex_ops  # noqa: E402  (sibling module; tests/ is not a package)
+import operators  # noqa: E402  (sibling module; tests/ is not a package)
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "reference"
@@ -108,11 +108,11 @@ def _skipped(tree: ast.AST) -> set[int]:
 
 def _edits(node: ast.AST, regex: str | None = None) -> Iterator[tuple[str, str]]:
     """``(operator, detail)`` for every first-order change of this one node (``regex``: the node is a
-    string used as a regular expression, :mod:`regex_ops`)."""
+    string used as a regular expression, :mod:`operators`)."""
     if regex is not None:
-        for detail, _new in regex_ops.variants(node, regex):
+        for detail, _new in operators.variants(node, regex):
             yield "regex", detail
-    yield from _call_edits(node)
+    yield from operators.call_edits(node)
     if isinstance(node, ast.BinOp) and type(node.op) in _SWAP_BIN:
         yield "binop", f"{type(node.op).__name__}->{_SWAP_BIN[type(node.op)].__name__}"
     elif isinstance(node, ast.AugAssign) and type(node.op) in _SWAP_BIN:
@@ -151,36 +151,6 @@ def _edits(node: ast.AST, regex: str | None = None) -> Iterator[tuple[str, str]]
         yield "if", "negate"
 
 
-def _int_const(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) is int
-
-
-def _call_edits(node: ast.AST) -> Iterator[tuple[str, str]]:
-    """Where off-by-one and argument-order bugs live: ``range()`` start/stop/step, slice bounds +-1,
-    and two adjacent positional arguments swapped.  A bound that is an int literal is left to the
-    ``const`` operator, which already moves it by one."""
-    if isinstance(node, ast.Call) and not any(isinstance(a, ast.Starred) for a in node.args):
-        args = node.args
-        if isinstance(node.func, ast.Name) and node.func.id == "range" and 1 <= len(args) <= 3:
-            if len(args) == 1:
-                yield "range", "start 1"
-            names = ("start", "stop", "step") if len(args) > 1 else ("stop",)
-            for name, arg in zip(names, args):
-                if not _int_const(arg):
-                    yield "range", f"{name}+1"
-                    yield "range", f"{name}-1"
-            if len(args) == 2:
-                yield "range", "step 2"
-        for i in range(len(args) - 1):
-            yield "swap", f"args {i},{i + 1}"
-    elif isinstance(node, ast.Slice):
-        for name in ("lower", "upper"):
-            bound = getattr(node, name)
-            if bound is not None and not _int_const(bound):
-                yield "slice", f"{name}+1"
-                yield "slice", f"{name}-1"
-
-
 def _walk(node: ast.AST, path: tuple, scope: str, skip: set[int]) -> Iterator[tuple[ast.AST, tuple, str]]:
     yield node, path, scope
     for field, value in ast.iter_fields(node):
@@ -210,7 +180,7 @@ def mutants(file: str) -> list[Mutant]:
     seen: dict[str, int] = {}
     out = []
     skip = _skipped(tree) | _not_mutated(tree, NOT_MUTATED.get(file, frozenset()))
-    regexes = regex_ops.regex_strings(tree)
+    regexes = operators.regex_strings(tree)
     for node, path, scope in _walk(tree, (), "<module>", skip):
         if any(f == "decorator_list" for f, _ in path):
             continue
@@ -256,32 +226,11 @@ def apply(m: Mutant) -> str:
     elif op == "if":
         node.test = ast.UnaryOp(op=ast.Not(), operand=node.test)
     elif op == "regex":
-        kind = regex_ops.regex_strings(tree)[id(node)]
-        _replace(tree, m.path, next(new for d, new in regex_ops.variants(node, kind) if d == detail))
-    elif op == "range":
-        _range_edit(node, detail)
-    elif op == "swap":
-        i = int(detail.split()[1].split(",")[0])
-        node.args[i], node.args[i + 1] = node.args[i + 1], node.args[i]
-    elif op == "slice":
-        name, sign = detail[:-2], detail[-2]
-        setattr(node, name, _plus(getattr(node, name), sign))
+        kind = operators.regex_strings(tree)[id(node)]
+        _replace(tree, m.path, next(new for d, new in operators.variants(node, kind) if d == detail))
+    elif op in ("range", "swap", "slice"):
+        operators.apply_call_edit(node, op, detail)
     return ast.unparse(ast.fix_missing_locations(tree))
-
-
-def _plus(expr: ast.expr, sign: str) -> ast.expr:
-    return ast.BinOp(expr, ast.Add() if sign == "+" else ast.Sub(), ast.Constant(1))
-
-
-def _range_edit(node: ast.Call, detail: str) -> None:
-    if detail == "start 1":
-        node.args.insert(0, ast.Constant(1))
-    elif detail == "step 2":
-        node.args.append(ast.Constant(2))
-    else:
-        names = ("start", "stop", "step") if len(node.args) > 1 else ("stop",)
-        i = names.index(detail[:-2])
-        node.args[i] = _plus(node.args[i], detail[-2])
 
 
 def _replace(tree: ast.AST, path: tuple, new: ast.AST) -> None:

@@ -1,5 +1,7 @@
-"""Mutation operators for regular expressions, where chapter 2's bugs live: drop one alternative, or
-one item of a character class, from a string the reference uses as a regular expression.
+"""Mutation operators aimed at the bugs chapter 2 really has, beside mutate.py's classic ones.
+
+**Regular expressions**: drop one alternative, or one item of a character class, from a string
+the reference uses as a regular expression.
 
 Which strings are regular expressions is traced, not guessed from their look (``"<|endoftext|>"``
 has bars too): a string reaching the pattern argument of a ``re`` function (``re.compile``,
@@ -10,11 +12,15 @@ an f-string pattern.  A field that sits inside ``[...]`` makes its string a clas
 loses one alternative of any group (``'(?:[sdmt]|ll|ve|re)`` -> ``'(?:[sdmt]|ve|re)``) or one class
 item (``[^{S}{L}{N}]`` -> ``[^{S}{L}]``).  A class of one item or a group of one alternative gives
 no mutant (dropping it changes what the pattern means wholesale, not one case).
+
+**Call sites**: ``range()`` start/stop/step and slice bounds moved by one (an int literal bound is
+left to mutate.py's ``const``, which already moves it), two adjacent positional arguments swapped.
 """
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 
 RE_FUNCTIONS = frozenset({"compile", "split", "findall", "finditer", "sub", "subn", "match", "fullmatch", "search"})
 FIELD = 0xF0000  # an f-string's k-th field is chr(FIELD + k) in its template (one class item each)
@@ -212,3 +218,52 @@ def _pattern_spans(p: str) -> list[tuple[int, int, str, int, int]]:
             lo, hi = edges[k] + 1, edges[k + 1]
             spans.append((lo, hi + 1, "alternative", lo, hi) if k == 0 else (lo - 1, hi, "alternative", lo, hi))
     return spans
+
+
+# --- call sites ---------------------------------------------------------------------------------------
+def _int_const(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def call_edits(node: ast.AST) -> Iterator[tuple[str, str]]:
+    """``(operator, detail)`` for the call-site variants of one node (see the module docstring)."""
+    if isinstance(node, ast.Call) and not any(isinstance(a, ast.Starred) for a in node.args):
+        args = node.args
+        if isinstance(node.func, ast.Name) and node.func.id == "range" and 1 <= len(args) <= 3:
+            if len(args) == 1:
+                yield "range", "start 1"
+            names = ("start", "stop", "step") if len(args) > 1 else ("stop",)
+            for name, arg in zip(names, args):
+                if not _int_const(arg):
+                    yield "range", f"{name}+1"
+                    yield "range", f"{name}-1"
+            if len(args) == 2:
+                yield "range", "step 2"
+        for i in range(len(args) - 1):
+            yield "swap", f"args {i},{i + 1}"
+    elif isinstance(node, ast.Slice):
+        for name in ("lower", "upper"):
+            bound = getattr(node, name)
+            if bound is not None and not _int_const(bound):
+                yield "slice", f"{name}+1"
+                yield "slice", f"{name}-1"
+
+
+def apply_call_edit(node: ast.AST, op: str, detail: str) -> None:
+    """Make the change ``(op, detail)`` of :func:`call_edits` to ``node``, in place."""
+    if op == "swap":
+        i = int(detail.split()[1].split(",")[0])
+        node.args[i], node.args[i + 1] = node.args[i + 1], node.args[i]
+    elif op == "slice":
+        setattr(node, detail[:-2], _plus(getattr(node, detail[:-2]), detail[-2]))
+    elif detail == "start 1":
+        node.args.insert(0, ast.Constant(1))
+    elif detail == "step 2":
+        node.args.append(ast.Constant(2))
+    else:
+        i = (("start", "stop", "step") if len(node.args) > 1 else ("stop",)).index(detail[:-2])
+        node.args[i] = _plus(node.args[i], detail[-2])
+
+
+def _plus(expr: ast.expr, sign: str) -> ast.expr:
+    return ast.BinOp(expr, ast.Add() if sign == "+" else ast.Sub(), ast.Constant(1))
