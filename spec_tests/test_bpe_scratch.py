@@ -263,6 +263,22 @@ def test_trained_round_trip_any_text(toks, text):
     judge_round_trip(toks, toks.trained(), text, _("decode(encode(text)) after training on the-verdict.txt"))
 
 
+@pytest.mark.parametrize("text,merges", [("", []), ("H", []), ("He", [("H", "e")])], ids=["empty", "H", "He"])
+def test_training_stops_when_no_pair_is_left(toks, text, merges):
+    """The simple notebook's own edge cases: ``train("")``, ``train("H")``, ``train("He")`` with
+    ``vocab_size=270`` learn what pairs there are and stop, without an error."""
+    got = toks.attempt(toks.impl.bpe_scratch_train, toks.impl.bpe_scratch_new(None, None), text, 270, [EOT])
+    if isinstance(got, ImplError):
+        explain.impl_raised(train_call(repr(text), 270, [EOT]), got, stage=STAGE, source=nb.SIMPLE_NOTEBOOK,
+                            hint=_("the book repository's notebooks stop when no pair is left to merge"))
+    h, state = toks.train(text, 270, [EOT])
+    learned = [(shown(toks.decode(h, [a])), shown(toks.decode(h, [b]))) for a, b, _m in state["merges"] or []]
+    explain.expect(learned == merges and state["vocab_len"] == 258 + len(merges), _(
+        "{call} learned {actual} with len(vocab) {size}; the bonus notebooks learn {expected}, {expected_size} "
+        "entries").format(call=train_call(repr(text), 270, [EOT]), actual=learned, size=state["vocab_len"],
+                          expected=merges, expected_size=258 + len(merges)), stage=STAGE, source=nb.SIMPLE_NOTEBOOK)
+
+
 # --- training, exactly ---------------------------------------------------------------------------------
 # The notebook's merges (spec_tests/_bpe_notebook.train), checked by hand where they say why:
 #  "cdab": every pair once -> (c, d), the first seen, not (a, b) with the smaller ids; then (cd, a).
@@ -320,22 +336,6 @@ def test_training_learns_the_exact_merges(toks, text, room):
                    "{expected} (257 base tokens: chr(0) to chr(255) and 'Ġ', 1 special token, {merges} merges)").format(
                        call=call, actual=state["vocab_len"], expected=matched[1], merges=len(matched[0])),
                    stage=STAGE, source=nb.NOTEBOOK)
-
-
-@pytest.mark.parametrize("text,merges", [("", []), ("H", []), ("He", [("H", "e")])], ids=["empty", "H", "He"])
-def test_training_stops_when_no_pair_is_left(toks, text, merges):
-    """The simple notebook's own edge cases: ``train("")``, ``train("H")``, ``train("He")`` with
-    ``vocab_size=270`` learn what pairs there are and stop, without an error."""
-    got = toks.attempt(toks.impl.bpe_scratch_train, toks.impl.bpe_scratch_new(None, None), text, 270, [EOT])
-    if isinstance(got, ImplError):
-        explain.impl_raised(train_call(repr(text), 270, [EOT]), got, stage=STAGE, source=nb.SIMPLE_NOTEBOOK,
-                            hint=_("the book repository's notebooks stop when no pair is left to merge"))
-    h, state = toks.train(text, 270, [EOT])
-    learned = [(shown(toks.decode(h, [a])), shown(toks.decode(h, [b]))) for a, b, _m in state["merges"] or []]
-    explain.expect(learned == merges and state["vocab_len"] == 258 + len(merges), _(
-        "{call} learned {actual} with len(vocab) {size}; the bonus notebooks learn {expected}, {expected_size} "
-        "entries").format(call=train_call(repr(text), 270, [EOT]), actual=learned, size=state["vocab_len"],
-                          expected=merges, expected_size=258 + len(merges)), stage=STAGE, source=nb.SIMPLE_NOTEBOOK)
 
 
 @pytest.mark.parametrize("vocab_size,merges", [(258, 0), (259, 1), (260, 2), (200, 0)])
