@@ -12,7 +12,7 @@ from llmspec.i18n import _
 
 PRINT_EDITION = "print edition of the book (not among the seeds; values computed by the reference from the verified data)"
 TIKTOKEN_GOLDENS = "research/spec-suites.md P13 (tiktoken tests, book cell 74)"
-BONUS_TESTS = "rasbt/LLMs-from-scratch ch02/05_bpe-from-scratch/tests/tests.py"
+BONUS_TESTS = "rasbt/LLMs-from-scratch ch02/05_bpe-from-scratch/tests.py"
 
 
 def described(document: str) -> str:

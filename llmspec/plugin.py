@@ -32,6 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for stage in STAGES.values():
         config.addinivalue_line("markers", f"{stage.name}: llmspec stage '{stage.title}' ({stage.section})")
     config.addinivalue_line("markers", "golden(name, **where): llmspec golden cases of fixtures/<name>.json")
+    config.addinivalue_line("markers", "part(name): needs an optional part of the stage's class (Stage.parts)")
     profiles.register()
 
 
@@ -91,6 +92,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # canonical list holds every test; its scoring picks the kind that ran).
     judged = run.description.get("judged", {}) if run.load_error is None else {}
     keep_both = config.option.collectonly
+    absent = {} if keep_both or run.load_error else run.description.get("absent", {})
+    unrun: dict[tuple[str, str], int] = {}  # (stage, absent part) -> its tests left out
     keep, drop = [], []
     for item in items:
         stage = stage_of(item)
@@ -101,8 +104,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 and judged_from_state(item.nodeid) != (judged.get(stage) == "state")):
             drop.append(item)
             continue
+        needs = {m.args[0] for m in item.iter_markers("part")}
+        lacking = [p for p in STAGES[stage].parts if p in needs and p in absent.get(stage, ())] if stage else []
+        if lacking:
+            unrun[stage, lacking[0]] = unrun.get((stage, lacking[0]), 0) + 1
+            drop.append(item)
+            continue
         run.item_stage[item.nodeid] = stage or "?"
         keep.append(item)
+    for (stage, part), count in unrun.items():  # reported once, not as a failure per test
+        run.description.setdefault("notes", []).append(_(
+            "{stage}: {name}.{part} is not implemented, so the tests that need it did not run ({count}); the "
+            "rest of the stage is judged").format(stage=stage, name=STAGES[stage].names[0], part=part, count=count))
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -23,13 +23,14 @@ The four ingredients, each a classic source of a subtle mismatch:
    text raises ``ValueError``, exactly like tiktoken's ``disallowed_special="all"``.
 
 Decoding joins the tokens' bytes and decodes them once (``errors="replace"``), so a multi-byte
-character split across tokens survives.  The public names follow the bonus notebook:
+character split across tokens survives.  Training follows the bonus notebook's rules (its base
+vocabulary, its pair order and tie-break; :meth:`BPETokenizerSimple.train`), still byte-level so a
+trained tokenizer encodes any text.  The public names follow the bonus notebook:
 ``BPETokenizerSimple``, ``load_vocab_and_merges_from_openai``, ``train``, ``encode``, ``decode``.
 """
 from __future__ import annotations
 
 import functools
-import heapq
 import json
 import re
 import unicodedata
@@ -77,6 +78,17 @@ def bytes_to_unicode() -> dict[int, str]:
             bs.append(b)
             cs.append(256 + len(cs) - 188)  # 188 printable bytes keep their own character
     return dict(zip(bs, map(chr, cs)))
+
+
+# The trained tokenizer's base, the bonus notebook's: chr(0)..chr(255), then "Ġ" (a space's mark).
+# Here chr(b) stands for the byte b (a text's UTF-8 bytes read as Latin-1), so every text encodes;
+# a space byte is written "Ġ", as the notebook writes the space before a word.
+NOTEBOOK_BASE: tuple[str, ...] = (*map(chr, range(256)), "Ġ")
+_NOTEBOOK_MAP = str.maketrans({" ": "Ġ"})
+_GPT2_MAP = str.maketrans({chr(b): c for b, c in bytes_to_unicode().items()})
+# Back from either alphabet to Latin-1 (one char per byte): GPT-2's characters above U+00FF to their
+# bytes; chr(0)..chr(255) are their own byte in both ("Ġ" is the space in both).
+_UNMAP = str.maketrans({c: chr(b) for b, c in bytes_to_unicode().items() if ord(c) > 0xFF})
 
 
 def _parse_ranges(table: str) -> list[tuple[int, int]]:
@@ -153,7 +165,7 @@ class BPETokenizerSimple:
     """GPT-2's byte-level BPE (load the OpenAI files) or a small one learned with :meth:`train`.
 
     Attributes mirror the bonus notebook: ``vocab`` (id -> token string in GPT-2's byte-unicode
-    alphabet), ``inverse_vocab`` (the reverse), ``bpe_ranks`` ((left, right) -> rank; lower merges
+    alphabet, or the notebook's after training), ``inverse_vocab`` (the reverse), ``bpe_ranks`` ((left, right) -> rank; lower merges
     first) and ``bpe_merges`` ((left id, right id) -> merged id), plus ``special_tokens``."""
 
     def __init__(self) -> None:
@@ -162,7 +174,7 @@ class BPETokenizerSimple:
         self.bpe_ranks: dict[tuple[str, str], int] = {}
         self.bpe_merges: dict[tuple[int, int], int] = {}
         self.special_tokens: dict[str, int] = {}
-        self._byte_map = str.maketrans({chr(b): c for b, c in bytes_to_unicode().items()})
+        self._byte_map = _GPT2_MAP
         self._cache: dict[str, list[int]] = {}  # pre-token (byte-unicode form) -> ids
         self._id_bytes: dict[int, bytes] = {}
 
@@ -187,6 +199,7 @@ class BPETokenizerSimple:
             list(zip(parts[0::2], parts[1::2])),
             specials,
         )
+        self._byte_map = _GPT2_MAP
 
     def _install(
         self, vocab: dict[int, str], merges: list[tuple[str, str]], specials: dict[str, int]
@@ -204,44 +217,34 @@ class BPETokenizerSimple:
         for tok, i in specials.items():
             self.vocab[i] = tok
             self.inverse_vocab[tok] = i
-        unmap = str.maketrans({c: chr(b) for b, c in bytes_to_unicode().items()})  # back to Latin-1
-        self._id_bytes = dict(zip(vocab, (t.translate(unmap).encode("latin-1") for t in vocab.values())))
+        self._id_bytes = dict(zip(vocab, (t.translate(_UNMAP).encode("latin-1") for t in vocab.values())))
         self._id_bytes.update({i: t.encode("utf-8") for t, i in specials.items()})
         self._cache = {}
 
     # --- training ------------------------------------------------------------------------------
     def train(self, text: str, vocab_size: int, allowed_special: Specials = frozenset({ENDOFTEXT})) -> None:
-        """Learn merges from ``text`` until the vocabulary (256 bytes + merges + specials) has
-        ``vocab_size`` entries or no adjacent pair is left to merge.
+        """Learn merges from ``text`` by the rules of the book repository's bonus notebook
+        (``bpe-from-scratch.ipynb``; spec_tests/CONTRACT.md states them).
 
-        Like GPT-2, pairs never cross pre-token boundaries and the 256 byte tokens take ids 0-255 in
-        :func:`bytes_to_unicode` order.  **Tie-breaking (documented, deterministic):** the most
-        frequent pair wins; among equally frequent pairs, the one whose (left id, right id) is
-        smallest.  It never depends on dict or set iteration order, so the merges are reproducible
-        across runs and Python versions.  Special tokens take the ids after the last merge (GPT-2
-        puts ``<|endoftext|>`` last too) and are cut out of the text before counting."""
+        The vocabulary starts with the notebook's 257 base tokens: ``chr(0)`` to ``chr(255)`` (here
+        the 256 byte values, so any text encodes) and ``"Ġ"``, the mark a space becomes; then the
+        allowed special tokens; then one token per merge until it has ``vocab_size`` entries or no
+        adjacent pair is left (a ``vocab_size`` at or below the base learns nothing, as the
+        notebook's ``range(len(vocab), vocab_size)`` does).  Pairs are counted inside pre-tokens;
+        the most frequent pair merges first and, among equally frequent pairs, the one that occurs
+        first in the text (see :func:`_learn`)."""
         specials = sorted(self._resolve(allowed_special) if allowed_special else set())
-        if vocab_size < 256 + len(specials):
-            raise ValueError(f"vocab_size must be at least {256 + len(specials)}")
-        base = list(bytes_to_unicode().values())
-        vocab = dict(enumerate(base))
-        tokens = list(base)  # id -> token string while training
-        chunks = re.split("|".join(map(re.escape, specials)), text) if specials else [text]
-        counts = Counter(
-            w.encode("utf-8").decode("latin-1").translate(self._byte_map)
-            for chunk in chunks
-            for w in self._pretokenize(_clean(chunk))
-        )
-        ids_of = {c: i for i, c in enumerate(base)}
+        self._byte_map = _NOTEBOOK_MAP
+        counts = Counter(self._symbols(w) for w in self._pretokenize(_clean(text)))
+        first = len(NOTEBOOK_BASE) + len(specials)  # the id of the first merge
+        vocab = dict(enumerate(NOTEBOOK_BASE))  # id -> token string
+        ids_of = {c: i for i, c in vocab.items()}
         words = [[ids_of[c] for c in w] for w in counts]
-        freq = list(counts.values())
         merges: list[tuple[str, str]] = []
-        for a, b in _learn(words, freq, vocab_size - 256 - len(specials)):
-            new = len(tokens)
-            tokens.append(tokens[a] + tokens[b])
-            vocab[new] = tokens[new]
-            merges.append((tokens[a], tokens[b]))
-        self._install(vocab, merges, {t: len(tokens) + k for k, t in enumerate(specials)})
+        for new, (a, b) in enumerate(_learn(words, list(counts.values()), vocab_size - first, first), first):
+            merges.append((vocab[a], vocab[b]))
+            vocab[new] = vocab[a] + vocab[b]
+        self._install(vocab, merges, {t: len(NOTEBOOK_BASE) + k for k, t in enumerate(specials)})
 
     # --- encoding ------------------------------------------------------------------------------
     def _resolve(self, which: Specials) -> set[str]:
@@ -285,14 +288,18 @@ class BPETokenizerSimple:
     def encode_ordinary(self, text: str) -> list[int]:
         """Ids for ``text`` with special tokens treated as plain text (tiktoken's name)."""
         cache, ids = self._cache, []
-        byte_map = self._byte_map
         for piece in self._pretokenize(_clean(text)):
-            word = piece.encode("utf-8").decode("latin-1").translate(byte_map)
+            word = self._symbols(piece)
             got = cache.get(word)
             if got is None:
                 got = cache[word] = self._bpe(word)
             ids.extend(got)
         return ids
+
+    def _symbols(self, piece: str) -> str:
+        """A pre-token as a string of base tokens: its UTF-8 bytes, one character each, in this
+        tokenizer's alphabet (GPT-2's byte-to-unicode table, or the notebook's)."""
+        return piece.encode("utf-8").decode("latin-1").translate(self._byte_map)
 
     def _pretokenize(self, text: str) -> list[str]:
         """GPT-2's pre-tokens of ``text``; merges never cross their borders (one method, so a test
@@ -341,33 +348,32 @@ class BPETokenizerSimple:
         return self.decode_bytes(token_ids).decode("utf-8", errors="replace")
 
 
-def _learn(words: list[list[int]], freq: list[int], n_merges: int) -> list[tuple[int, int]]:
-    """The merge loop of :meth:`BPETokenizerSimple.train`: incremental pair counts + a lazy heap.
+def _learn(words: list[list[int]], freq: list[int], n_merges: int, first_id: int) -> list[tuple[int, int]]:
+    """The merge loop of :meth:`BPETokenizerSimple.train`, with incremental pair counts.
 
-    ``words`` (symbol ids per distinct pre-token, mutated in place) weigh ``freq`` each.  Merged
-    pairs get new ids 256, 257, ... in order.  The heap holds ``(-count, left, right)``; stale
-    entries are skipped when popped, which gives "most frequent, then smallest ids" every round."""
+    ``words`` (symbol ids per distinct pre-token, in the order each first occurs in the text;
+    mutated in place) weigh ``freq`` each; merged pairs get the ids ``first_id``, ``first_id + 1``,
+    ...  Each round merges the most frequent pair; among equally frequent pairs, the one whose first
+    occurrence comes first (words in order, pairs left to right).  That is the bonus notebook's
+    ``max(Counter(pairs).items(), key=count)``: a Counter keeps its pairs in the order they were
+    first seen and ``max`` returns the first of equal counts."""
     pair_count: Counter[tuple[int, int]] = Counter()
     where: dict[tuple[int, int], set[int]] = {}
     for w, (syms, f) in enumerate(zip(words, freq)):
         for p in zip(syms, syms[1:]):
             pair_count[p] += f
             where.setdefault(p, set()).add(w)
-    heap = [(-c, a, b) for (a, b), c in pair_count.items()]
-    heapq.heapify(heap)
     merges: list[tuple[int, int]] = []
-    new_id = 256
-    while len(merges) < n_merges and heap:
-        neg, a, b = heapq.heappop(heap)
-        if pair_count.get((a, b), 0) != -neg or neg == 0:
-            continue  # stale entry
+    for new_id in range(first_id, first_id + n_merges):
+        if not pair_count:
+            break
+        best = max(pair_count.values())
+        a, b = next(p for syms in words for p in zip(syms, syms[1:]) if pair_count[p] == best)
         merges.append((a, b))
-        touched: set[tuple[int, int]] = set()
-        for w in sorted(where.pop((a, b), ())):
+        for w in where.pop((a, b)):
             syms, f = words[w], freq[w]
             for p in zip(syms, syms[1:]):
                 pair_count[p] -= f
-                touched.add(p)
             out, i = [], 0
             while i < len(syms):
                 if i < len(syms) - 1 and syms[i] == a and syms[i + 1] == b:
@@ -379,16 +385,9 @@ def _learn(words: list[list[int]], freq: list[int], n_merges: int) -> list[tuple
             words[w] = out
             for p in zip(out, out[1:]):
                 pair_count[p] += f
-                touched.add(p)
                 where.setdefault(p, set()).add(w)
-        for p in touched:
-            c = pair_count.get(p, 0)
-            if c <= 0:
-                pair_count.pop(p, None)
-            else:
-                heapq.heappush(heap, (-c, p[0], p[1]))
-        pair_count.pop((a, b), None)
-        new_id += 1
+        for p in [p for p, c in pair_count.items() if c <= 0]:
+            del pair_count[p]
     return merges
 
 

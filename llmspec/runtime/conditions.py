@@ -27,8 +27,20 @@ from llmspec.sandbox import netblock
 # Where a learner keeps the book's text, relative to the directory they run from: a path literal
 # ("data/the-verdict.txt") or two literals joined (os.path.join("data", "the-verdict.txt"),
 # Path("data") / "the-verdict.txt").  Only plain relative directories; a URL or an absolute path never matches.
-_VERDICT_PATHS = (re.compile(r"""["']((?:[\w-][\w.-]*/)+)the-verdict\.txt["']"""),
-                  re.compile(r"""["']([\w-][\w.-]*)["']\s*\)?\s*[,/]\s*["']the-verdict\.txt["']"""))
+# Where a learner's code reads the book's files, relative to the directory it runs from: a path literal
+# ("data/the-verdict.txt", "../01_main-chapter-code/the-verdict.txt") or two literals joined
+# (os.path.join("data", "the-verdict.txt"), Path("data") / "the-verdict.txt"), and a folder of the book
+# repository named alone, as the bonus notebooks search for their files ("../01_main-chapter-code/",
+# "../02_bonus_bytepair-encoder/gpt2_model/").  Only plain relative paths; a URL or an absolute path
+# never matches.
+_BOOK_FILES = {"the-verdict.txt": "the-verdict.txt", "encoder.json": "gpt2/encoder.json",
+               "vocab.bpe": "gpt2/vocab.bpe"}  # file name -> llmspec.data name
+_BOOK_FOLDERS = {"01_main-chapter-code": ("the-verdict.txt",), "gpt2_model": ("encoder.json", "vocab.bpe")}
+_NAME = r"(the-verdict\.txt|encoder\.json|vocab\.bpe)"
+_FILE_PATHS = (re.compile(r"""["']((?:\.\./)*(?:[\w-][\w.-]*/)*)""" + _NAME + """["']"""),
+               re.compile(r"""["']((?:\.\./)*[\w-][\w.-]*)["']\s*\)?\s*[,/]\s*["']""" + _NAME + """["']"""))
+_FOLDER_PATHS = re.compile(  # a whole argument or list item, not a piece of a URL split over literals
+    r"""["']((?:\.\./)*(?:[\w-][\w.-]*/)*(01_main-chapter-code|gpt2_model))/?["'](?=\s*[,)\]])""")
 
 
 def make_scratch(scratch: Path | None = None) -> Path:
@@ -49,22 +61,32 @@ def make_scratch(scratch: Path | None = None) -> Path:
     return scratch
 
 
-def place_book_text(spec: TargetSpec, scratch: Path) -> None:
-    """Copy ``the-verdict.txt`` to every relative directory the target's source reads it from
-    (``open("data/the-verdict.txt")``: the learner runs from a folder that keeps the book's text in
-    ``data/``), inside the scratch directory only.  The source is read as text, never run."""
+def place_book_files(spec: TargetSpec, scratch: Path) -> Path:
+    """Copy the book's files to every relative path the target's source reads them from, inside the
+    scratch directory only, and return the directory to run in: ``scratch``, or a folder inside it
+    deep enough that paths leaving the working directory land in ``scratch`` too (a bonus notebook
+    run in the book repository reads ``../01_main-chapter-code/the-verdict.txt``; the folder takes
+    the names of the target's own folders).  The source is read as text, never run."""
     from llmspec import data
 
     source = "\n".join(source_texts(spec))
-    folders = {m.group(1).strip("/") for pattern in _VERDICT_PATHS for m in pattern.finditer(source)}
-    for folder in sorted(folders):
-        parts = Path(folder).parts
-        if ".." in parts:
-            continue
-        copy = scratch.joinpath(*parts, "the-verdict.txt")
-        if not copy.exists():
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(data.locate().verdict, copy)
+    wanted = {(m.group(1).rstrip("/"), m.group(2)) for pattern in _FILE_PATHS for m in pattern.finditer(source)}
+    wanted |= {(m.group(1), name) for m in _FOLDER_PATHS.finditer(source) for name in _BOOK_FOLDERS[m.group(2)]}
+    # a bare name: the cwd has the text; ("the-verdict.txt", "encoder.json") is a list of names, not a path
+    wanted = {(folder, name) for folder, name in wanted if folder and Path(folder).name not in _BOOK_FILES}
+    depth = max((Path(folder).parts.count("..") for folder, _name in wanted), default=0)
+    home = Path(spec.location) if spec.kind in ("package", "directory") else Path(spec.location).parent
+    workdir = scratch.joinpath(*(["work"] * depth + list(home.parts[1:]))[-depth:]) if depth else scratch
+    for folder, name in sorted(wanted):
+        copy = Path(os.path.normpath(workdir / folder / name))
+        if copy.is_relative_to(scratch) and not copy.exists():
+            with contextlib.suppress(OSError):  # a folder name that is a file already: nothing to place
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(data.locate().path_of(_BOOK_FILES[name]), copy)
+    if workdir != scratch:  # Listing 2.1 reads the text by its bare name
+        workdir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(data.locate().verdict, workdir / "the-verdict.txt")
+    return workdir
 
 
 @contextlib.contextmanager

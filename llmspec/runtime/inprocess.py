@@ -72,6 +72,28 @@ def _tiktoken_like(obj: object) -> bool:
     return all(hasattr(obj, a) for a in ("encode", "decode", "n_vocab"))
 
 
+def absent_parts(cls: Any, parts: tuple[str, ...]) -> list[str]:
+    """The optional ``parts`` (``"method"`` or ``"method(param)"``, see
+    :attr:`llmspec.stages.Stage.parts`) that the class ``cls`` lacks; read from the class and its
+    signatures, nothing called.  A method taking ``**kwargs`` has every parameter."""
+    if cls is None:
+        return []
+    out = []
+    for part in parts:
+        method, _, param = part.rstrip(")").partition("(")
+        fn = inspect.getattr_static(cls, method, None)
+        if fn is None:
+            out.append(part)
+            continue
+        try:
+            params = inspect.signature(getattr(cls, method)).parameters.values()
+        except (TypeError, ValueError):  # no signature to read: assume the part is there
+            continue
+        if param and not any(p.name == param or p.kind is p.VAR_KEYWORD for p in params):
+            out.append(part)
+    return out
+
+
 class InProcessAdapter(Adapter):
     """Answers adapter calls by calling a :class:`~llmspec.runtime.target.LoadedTarget` directly."""
 
@@ -135,6 +157,8 @@ class InProcessAdapter(Adapter):
             "stages": {s: [] if s in modes else [n for n in st.names if names.get(n) is None]
                        for s, st in STAGES.items()},
             "judged": modes,
+            "absent": {s: absent for s, st in STAGES.items() if st.parts and st.names
+                       for absent in [absent_parts(self.loaded.get(st.names[0]), st.parts)] if absent},
             "hints": dict(self.loaded.hints),
             "notes": list(self.loaded.notes),
         }
@@ -369,8 +393,9 @@ class InProcessAdapter(Adapter):
     @_op
     def bpe_scratch_encode(self, handle: int, text: str, allowed_special: SpecialSet = None) -> list[int]:
         tok = self._handle(handle, "bpe_scratch")
-        return wire_ids(tok.encode(text, allowed_special=_special(allowed_special)),
-                        "BPETokenizerSimple.encode")
+        # only when asked: the simple bonus notebook's encode(text) has no allowed_special
+        kw = {} if allowed_special is None else {"allowed_special": _special(allowed_special)}
+        return wire_ids(tok.encode(text, **kw), "BPETokenizerSimple.encode")
 
     @_op
     def bpe_scratch_decode(self, handle: int, ids: list[int]) -> str:

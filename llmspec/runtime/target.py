@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llmspec.runtime.conditions import captured, make_scratch, on_sys_path, place_book_text, running_in
+from llmspec.runtime.conditions import captured, make_scratch, on_sys_path, place_book_files, running_in
 from llmspec.runtime.loaders import LOADERS
 from llmspec.runtime.names import check_impl_map, find_names
 from llmspec.runtime.resolve import TargetSpec, resolve
@@ -38,6 +38,7 @@ class LoadedTarget:
     lazy: dict[str, object] = field(default_factory=dict)  # names a module ``__getattr__`` supplied
     owns_scratch: bool = True  # False when the caller (the worker) provided the directory
     hints: dict[str, str] = field(default_factory=dict)  # missing contract name -> "did you mean ..."
+    root: Path | None = None  # the directory made for the target, when ``scratch`` is a folder inside it
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
@@ -69,7 +70,7 @@ class LoadedTarget:
         """Remove the scratch directory if we made it (loaded module objects stay alive while
         referenced)."""
         if self.scratch is not None and self.owns_scratch:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+            shutil.rmtree(self.root or self.scratch, ignore_errors=True)
         self.scratch = None
 
 
@@ -85,8 +86,8 @@ def load(
     :data:`~llmspec.stages.BOOK_ALIASES`) is accepted with a note."""
     impl_map = check_impl_map(impl_map)
     owns_scratch = scratch is None
-    scratch = make_scratch(scratch)
-    place_book_text(spec, scratch)
+    root = make_scratch(scratch)
+    scratch = place_book_files(spec, root)
     lazy: dict[str, object] = {}
     try:
         with running_in(scratch), captured() as out:
@@ -94,12 +95,12 @@ def load(
             names, hints = find_names(spec, namespace, impl_map, notes, lazy, strict_names)
     except BaseException:
         if owns_scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(root, ignore_errors=True)
         raise
     text = out.getvalue()
     if len(text) > _OUTPUT_KEEP:
         text = text[:_OUTPUT_KEEP] + f"\n... ({len(text) - _OUTPUT_KEEP} more characters)"
-    return LoadedTarget(spec, namespace, names, notes, scratch, text, lazy, owns_scratch, hints)
+    return LoadedTarget(spec, namespace, names, notes, scratch, text, lazy, owns_scratch, hints, root=root)
 
 
 def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[str, str] | None = None,

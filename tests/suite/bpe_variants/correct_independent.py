@@ -4,8 +4,8 @@ Why a second correct implementation: the stage must *pass* something that is not
 a test could silently depend on the reference's internals.  This one shares no code with it and
 differs on purpose in every layer: a hand-written pre-tokeniser (a scanner, no regex), ids instead
 of strings, and merges applied one position at a time (leftmost lowest rank) like tiktoken, instead
-of all occurrences per round like GPT-2's encoder.py.  Training uses the same documented
-tie-break as the reference (most frequent pair, then smallest ids) but a naive recount loop.
+of all occurrences per round like GPT-2's encoder.py.  Training follows the bonus notebook's rules
+as the reference does (most frequent pair, then the pair seen first) but with a naive recount loop.
 """
 from __future__ import annotations
 
@@ -101,29 +101,29 @@ class BPETokenizerSimple:
         self._whole = by_bytes
 
     def train(self, text, vocab_size, allowed_special={"<|endoftext|>"}):
-        order = _byte_alphabet()
-        self.vocab = {i: bytes([b]) for i, b in enumerate(order)}
-        self.byte_id = {b: i for i, b in enumerate(order)}
+        """The bonus notebook's rules: 257 base tokens (the 256 bytes, and the space before a word
+        as a token of its own, the notebook's "Ġ"), then the specials, then merges; ties go to the
+        pair seen first."""
+        self.vocab = {i: bytes([i]) for i in range(256)}
+        self.vocab[256] = b" "
+        self.byte_id = {b: 256 if b == 32 else b for b in range(256)}
         specials = sorted(allowed_special or ())
-        for s in specials:
-            text = text.replace(s, "\x00SPLIT\x00")
-        counts = Counter(w for chunk in text.split("\x00SPLIT\x00") for w in pretokenize(chunk))
+        self.special = {s: 257 + k for k, s in enumerate(specials)}
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # as tiktoken
+        counts = Counter(pretokenize(text))  # first appearance order
         words = {tuple(self.byte_id[b] for b in w.encode("utf-8")): c for w, c in counts.items()}
         self.ranks, self.merged = {}, {}
-        new = 256
-        while new < vocab_size - len(specials):
+        for new in range(257 + len(specials), vocab_size):
             pairs: Counter = Counter()
             for w, c in words.items():
                 for p in zip(w, w[1:]):
                     pairs[p] += c
             if not pairs:
                 break
-            best = min(pairs, key=lambda p: (-pairs[p], p))
+            best = max(pairs.items(), key=lambda kv: kv[1])[0]
             self.ranks[best], self.merged[best] = len(self.ranks), new
             self.vocab[new] = self.vocab[best[0]] + self.vocab[best[1]]
             words = {self._merge(w, best, new): c for w, c in words.items()}
-            new += 1
-        self.special = {s: new + k for k, s in enumerate(specials)}
         self.vocab.update({i: s.encode() for s, i in self.special.items()})
         self._whole = {}
 

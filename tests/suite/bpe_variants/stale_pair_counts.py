@@ -12,12 +12,12 @@ import reference.bpe_scratch as _ref
 from reference.bpe_scratch import BPETokenizerSimple as _Correct
 
 
-def _stale_learn(words, freq, n_merges):
+def _stale_learn(words, freq, n_merges, first_id):
     counts = Counter()
     for syms, f in zip(words, freq):
         for p in zip(syms, syms[1:]):
             counts[p] += f
-    return sorted(counts, key=lambda p: (-counts[p], p))[:n_merges]
+    return sorted(counts, key=lambda p: -counts[p])[:max(n_merges, 0)]  # ties: first seen, as a Counter keeps them
 
 
 class BPETokenizerSimple(_Correct):

@@ -1,4 +1,4 @@
-"""Bug: training runs one merge too many: ``vocab_size=512`` leaves 513 entries in ``vocab``."""
+"""Bug: training runs one merge too many: ``vocab_size=1000`` leaves 1001 entries in ``vocab``."""
 from __future__ import annotations
 
 from reference.bpe_scratch import ENDOFTEXT

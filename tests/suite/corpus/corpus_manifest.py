@@ -24,9 +24,13 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-import corpus_parts as p  # noqa: E402  (sibling module; tests/ is not a package)
+import corpus_bonus as bonus  # noqa: E402  (sibling modules; tests/ is not a package)
+import corpus_parts as p  # noqa: E402
 
 STAGES = ("tokenizer_v1", "tokenizer_v2", "bpe", "dataset", "dataloader", "embeddings")
+# The optional bonus stage: judged by `llmspec check` for an entry that expects a verdict on it (the
+# corpus's grading config, tests/corpus/grading.toml, grades the six chapter stages only).
+BONUS = "bpe_scratch"
 PASS, FAIL, NOT_IMPLEMENTED = "pass", "fail", "not_implemented"
 
 
@@ -44,6 +48,7 @@ class Entry:
     expected: dict[str, str] = field(default_factory=dict)  # stage -> verdict (default: pass)
     says: dict[str, str] = field(default_factory=dict)  # stage -> text its failures must name
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    noted: tuple[str, ...] = ()  # text that the notes of `llmspec check` must hold, one note each
 
     def verdict(self, stage: str) -> str:
         return self.expected.get(stage, PASS)
@@ -58,6 +63,8 @@ def md(text: str) -> Markdown:
 
 
 NO_EMBEDDINGS = {"embeddings": NOT_IMPLEMENTED}
+# the bonus notebooks define no chapter names (2.5 needs none: tiktoken's gpt2 is judged then)
+BONUS_ONLY = {**{s: NOT_IMPLEMENTED for s in STAGES if s != "bpe"}, BONUS: PASS}
 TOKENIZERS_ONLY_MISSING = {"tokenizer_v1": NOT_IMPLEMENTED, "tokenizer_v2": NOT_IMPLEMENTED}
 
 
@@ -320,6 +327,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("renamed_dataset_class", "the dataset class renamed GPTDataset (not a case difference)",
           chapter(ds="GPTDataset"), expected={"dataset": NOT_IMPLEMENTED, **NO_EMBEDDINGS},
           says={"dataset": "--impl-map GPTDatasetV1=GPTDataset"}),
+    # ch02/05_bpe-from-scratch: the bonus stage's contract is this notebook; its one difference from
+    # GPT-2 on the story passes with a note
+    Entry("bonus_bpe_notebook", "the book repository's BPE-from-scratch notebook: the book's folders searched "
+          "for the story and GPT-2's files, trained to 1000, GPT-2's files loaded", bonus.NOTEBOOK, fmt="ipynb",
+          expected=dict(BONUS_ONLY), noted=("gives ' ' | \"'s\" | 'ub' | 'ject' where GPT-2 gives \" '\" | 'subject'",)),
+    Entry("bonus_bpe_simple_notebook", "the book repository's simple BPE notebook: no GPT-2 loader, encode(text) "
+          "only, the story read from ../01_main-chapter-code/", bonus.SIMPLE_NOTEBOOK, fmt="ipynb",
+          expected=dict(BONUS_ONLY), noted=("load_vocab_and_merges_from_openai is not implemented",)),
 )
 
 

@@ -33,7 +33,7 @@ for _path in (HERE, HERE.parents[1]):  # siblings, and tests/warm_pool.py (tests
 import warm_pool  # noqa: E402
 
 from corpus_build import ensure_built  # noqa: E402
-from corpus_manifest import FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
+from corpus_manifest import BONUS, FAIL, NOT_IMPLEMENTED, PASS, STAGES, Entry, entries  # noqa: E402
 
 REPO = HERE.parents[2]
 JOBS = warm_pool.JOBS
@@ -52,6 +52,8 @@ class Result:
     messages: dict[str, list[str]] = field(default_factory=dict)
     output: str = ""
     flags: list[dict] = field(default_factory=list)  # attempts on private places (grading only)
+    bonus: str = "?"  # the bonus stage's verdict (`llmspec check` only)
+    notes: list[str] = field(default_factory=list)
 
     def code(self) -> str:
         return "".join(LETTER.get(self.stages.get(s, "?"), "?") for s in STAGES)
@@ -67,6 +69,8 @@ def from_check_report(report: dict | None, output: str) -> Result:
         return result
     for stage in STAGES:
         result.stages[stage] = report["stages"].get(stage, {}).get("status", "?")
+    result.bonus = report["stages"].get(BONUS, {}).get("status", "?")
+    result.notes = list(report.get("notes", []))
     for test in report.get("tests", []):
         if test.get("outcome") != "passed":
             result.messages.setdefault(test.get("stage", "?"), []).append(str(test.get("message") or ""))
@@ -168,6 +172,10 @@ def problems(entry: Entry, result: Result | None, mode: str) -> list[str]:
             out.append(f"{mode}: no {stage} failure names {text!r}")
     if result.flags:  # an honest learner's file is never taken for an attempt on the grader
         out.append(f"{mode}: flagged {result.flags}")
+    if mode != "grading" and BONUS in entry.expected:
+        if result.bonus != entry.expected[BONUS]:
+            out.append(f"{mode}: {BONUS} is {result.bonus}, expected {entry.expected[BONUS]}")
+        out += [f"{mode}: no note holds {text!r}" for text in entry.noted if not any(text in n for n in result.notes)]
     return out
 
 

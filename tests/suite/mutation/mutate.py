@@ -3,6 +3,12 @@ spec suite (``pytest spec_tests --impl <mutant> --stages <its stages>``).  A mut
 pass ("survives") is either a hole in the suite or equivalent to the reference; the equivalent ones
 are listed, each with a reason, in ``equivalent.txt`` beside this file.
 
+Operators: arithmetic, comparison and boolean operators swapped, constants moved by one or emptied,
+keyword arguments and statements dropped, conditions negated; and, for the bugs chapter 2 really
+has, one alternative or class item dropped from a regular expression (``operators.py``),
+``range()`` start/stop/step and slice bounds moved by one, two adjacent positional arguments
+swapped.  Every surviving mutant not on the equivalent list fails the run, in every file.
+
 Why hand-written (about 250 lines) instead of mutmut or cosmic-ray: the suite must judge each mutant
 *as a submission* (through ``--impl``, the trusted side keeping the unmutated reference for its
 expectations), which neither tool does without a custom runner anyway; a mutant must run only the
@@ -17,6 +23,7 @@ it) runs ``pytest.main`` once, ``-x -q -p no:cacheprovider``, derandomized, unde
 timeout.  Forking gives every mutant a pristine interpreter for ~0.1 s instead of ~2 s of imports.
 
     python tests/suite/mutation/mutate.py                      # every mutant, the table, exit 1 on a new survivor
+    python tests/suite/mutation/mutate.py --files bpe_scratch.py   # one reference file
     python tests/suite/mutation/mutate.py --files dataset.py --list
     python tests/suite/mutation/mutate.py --sample 12          # the deterministic CI sample
     python tests/suite/mutation/mutate.py --only 'dataset.py::create_dataloader_v1::*'
@@ -38,6 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import operators  # noqa: E402  (sibling module; tests/ is not a package)
+
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = ROOT / "reference"
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
@@ -54,7 +64,6 @@ RUNS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "bpe_scratch.py": (("print", PACKAGE, "bpe_scratch"),),
     "__init__.py": (("print", PACKAGE, "all"),),
 }
-CHAPTER_FILES = tuple(f for f in RUNS if f != "bpe_scratch.py")
 # Not mutated, by name: code that never runs when the suite judges a submission.  NEWER_LETTERS,
 # NEWER_NUMBERS, derive_ranges and _runs only regenerate the committed LETTER_RANGES/NUMBER_RANGES
 # tables (tests/unit/reference/test_bpe_scratch.py re-derives and compares them); 180 of their constants would
@@ -97,8 +106,13 @@ def _skipped(tree: ast.AST) -> set[int]:
     return out
 
 
-def _edits(node: ast.AST) -> Iterator[tuple[str, str]]:
-    """``(operator, detail)`` for every first-order change of this one node."""
+def _edits(node: ast.AST, regex: str | None = None) -> Iterator[tuple[str, str]]:
+    """``(operator, detail)`` for every first-order change of this one node (``regex``: the node is a
+    string used as a regular expression, :mod:`operators`)."""
+    if regex is not None:
+        for detail, _new in operators.variants(node, regex):
+            yield "regex", detail
+    yield from operators.call_edits(node)
     if isinstance(node, ast.BinOp) and type(node.op) in _SWAP_BIN:
         yield "binop", f"{type(node.op).__name__}->{_SWAP_BIN[type(node.op)].__name__}"
     elif isinstance(node, ast.AugAssign) and type(node.op) in _SWAP_BIN:
@@ -166,10 +180,11 @@ def mutants(file: str) -> list[Mutant]:
     seen: dict[str, int] = {}
     out = []
     skip = _skipped(tree) | _not_mutated(tree, NOT_MUTATED.get(file, frozenset()))
+    regexes = operators.regex_strings(tree)
     for node, path, scope in _walk(tree, (), "<module>", skip):
         if any(f == "decorator_list" for f, _ in path):
             continue
-        for op, detail in _edits(node):
+        for op, detail in _edits(node, regexes.get(id(node))):
             key = f"{file}::{scope}::{op}::{detail}"
             seen[key] = seen.get(key, 0) + 1
             out.append(Mutant(file, f"{key}#{seen[key]}", getattr(node, "lineno", 0), path + (("edit", None),),
@@ -210,6 +225,11 @@ def apply(m: Mutant) -> str:
         _replace(tree, m.path, ast.Pass())
     elif op == "if":
         node.test = ast.UnaryOp(op=ast.Not(), operand=node.test)
+    elif op == "regex":
+        kind = operators.regex_strings(tree)[id(node)]
+        _replace(tree, m.path, next(new for d, new in operators.variants(node, kind) if d == detail))
+    elif op in ("range", "swap", "slice"):
+        operators.apply_call_edit(node, op, detail)
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
@@ -335,8 +355,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--show", default=None, help="print the diff-able source of one mutant id")
     ap.add_argument("--json", default=None, help="write every verdict to this JSON file")
-    ap.add_argument("--strict", action="store_true",
-                    help="fail on any survivor not listed as equivalent, bpe_scratch.py's included (the CI sample)")
     args = ap.parse_args(argv)
     files = [f.strip() for f in args.files.split(",") if f.strip()]
     ms = [m for f in files for m in mutants(f)]
@@ -372,12 +390,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{k}/{len(ms)}] {mark:10} {secs:5.1f}s {m.id} (line {m.line}) {why}", flush=True)
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
-    return report(results, equivalent, files, args.strict)
+    return report(results, equivalent, files)
 
 
-def report(results: dict[str, dict], equivalent: dict[str, str], files: list[str], strict: bool = False) -> int:
-    """The table per file and the verdict: a survivor not on the equivalent list fails the chapter
-    files; bpe_scratch.py needs 98% of its non-equivalent mutants killed."""
+def report(results: dict[str, dict], equivalent: dict[str, str], files: list[str]) -> int:
+    """The table per file and the verdict: a survivor not on the equivalent list fails, in every
+    file (bpe_scratch.py's included: its regexes and training are held to the same bar)."""
     print(f"\n{'file':16} {'mutants':>7} {'killed':>7} {'timeout':>7} {'equiv.':>7} {'survived':>8} {'score':>7}")
     bad = False
     new_survivors = []
@@ -393,9 +411,7 @@ def report(results: dict[str, dict], equivalent: dict[str, str], files: list[str
         score = 100.0 * (killed + timeout) / scored if scored else 100.0
         print(f"{f:16} {len(rs):7} {killed:7} {timeout:7} {equiv:7} {len(surv):8} {score:6.1f}%")
         new_survivors += surv
-        if (f in CHAPTER_FILES or strict) and surv:
-            bad = True
-        if f == "bpe_scratch.py" and score < 98.0:
+        if surv:
             bad = True
     stale = [k for k, r in results.items() if r["equivalent"] and r["status"] != "survived"]
     errors = [k for k, r in results.items() if r["status"] == "error"]

@@ -131,58 +131,82 @@ def test_decode_replaces_invalid_bytes_like_tiktoken(ref, gpt2):
         ref.decode([50257])
 
 
-# --- training ---------------------------------------------------------------------------------------
-def test_tie_break_is_documented_rule():
-    """Wikipedia's "aaabdaaabac": aa (4) first; then (a,b) and (aa,a) both occur twice and the
-    smaller id pair (a=64, b=65) wins; then aa+ab."""
+# --- training: the bonus notebook's rules ------------------------------------------------------------
+def test_tie_break_is_the_notebooks():
+    """Wikipedia's "aaabdaaabac": aa (4) first; then (aa, a) and (a, b) both occur twice and (aa, a),
+    seen first in the text, wins (the notebook's max over a Counter), not the pair of smaller ids;
+    then aaa+b.  The special token comes right after the 257 base tokens, the merges after it."""
     tok = BPETokenizerSimple()
-    tok.train("aaabdaaabac", vocab_size=256 + 3 + 1)
-    assert list(tok.bpe_ranks) == [("a", "a"), ("a", "b"), ("aa", "ab")]
-    assert tok.encode("aaabdaaabac") == [258, 67, 258, 64, 66]
-    assert tok.special_tokens == {ENDOFTEXT: 259}
+    tok.train("aaabdaaabac", vocab_size=257 + 1 + 3)
+    assert list(tok.bpe_ranks) == [("a", "a"), ("aa", "a"), ("aaa", "b")]
+    assert tok.encode("aaabdaaabac") == [260, ord("d"), 260, ord("a"), ord("c")]
+    assert tok.special_tokens == {ENDOFTEXT: 257} and len(tok.vocab) == 261
 
 
 def test_training_is_reproducible_and_lossless():
+    """tests.py's numbers (1000 entries, 742 merges), two runs alike, and lossless for any text: the
+    reference stays byte-level where the notebook raises (characters outside its vocabulary)."""
     text = read_verdict()
     a, b = BPETokenizerSimple(), BPETokenizerSimple()
     a.train(text, vocab_size=1000, allowed_special={ENDOFTEXT})
     b.train(text, vocab_size=1000, allowed_special={ENDOFTEXT})
     assert len(a.vocab) == 1000
-    assert list(a.bpe_ranks) == list(b.bpe_ranks) and len(a.bpe_ranks) == 743
+    assert list(a.bpe_ranks) == list(b.bpe_ranks) and len(a.bpe_ranks) == len(a.bpe_merges) == 742
     ids = a.encode(text)
     assert ids == b.encode(text) and a.decode(ids) == text
     assert len(ids) < len(text.encode()) / 2
-    probe = f"naïve 😀 {ENDOFTEXT} unseen ✓"
+    probe = f"naïve 😀 {ENDOFTEXT} unseen ✓ Ġ\t"
     assert a.decode(a.encode(probe, allowed_special={ENDOFTEXT})) == probe
-    assert a.encode(ENDOFTEXT, allowed_special="all") == [999]
+    assert a.encode(ENDOFTEXT, allowed_special="all") == [257]
 
 
-def test_training_learns_gpt2_like_first_merges():
-    """On the story the first merges are the obvious English ones (" t", "he", ...): a smoke test
-    that pairs are counted inside pre-tokens, with GPT-2's "Ġ" for the space."""
+def test_training_learns_the_notebooks_merges_on_the_story():
+    """On the story the merges are the notebook's where its words and GPT-2's pre-tokens agree: the
+    first ones are the obvious English ones (" t", "he", ...), written with the notebook's "Ġ"."""
     tok = BPETokenizerSimple()
     tok.train(read_verdict(), vocab_size=262, allowed_special=None)
-    assert ("Ġ", "t") in list(tok.bpe_ranks)[:3]
+    assert list(tok.bpe_ranks)[:4] == [("Ġ", "t"), ("h", "e"), ("Ġ", "a"), ("i", "n")]
     assert all(" " not in a + b for a, b in tok.bpe_ranks)
 
 
+@pytest.mark.parametrize("vocab_size", [0, 100, 257, 258])
+def test_a_vocab_size_at_or_below_the_base_learns_nothing(vocab_size):
+    """As the notebook's ``range(len(vocab), vocab_size)``: no merge and no error; the vocabulary
+    keeps its 257 base tokens and the special token."""
+    tok = BPETokenizerSimple()
+    tok.train("aaaa", vocab_size=vocab_size)
+    assert tok.bpe_merges == {} and len(tok.vocab) == 258
+
+
 # --- the stage against the variants ------------------------------------------------------------------
-# variant -> the spec test that must fail for it (the others may fail too)
+# variant -> (the spec test that must fail for it, text its message must hold); the others may fail too
 BUGGY = {
-    "merge_by_frequency": "test_encode_matches_gpt2",
-    "no_byte_to_unicode": "test_encode_matches_gpt2",
-    "no_contractions": "test_encode_matches_gpt2",
-    "special_split": "test_endoftext_is_one_token",
-    "decode_drops_bytes": "test_decode_gpt2_ids",
-    "greedy_whitespace": "test_encode_matches_gpt2",
-    "no_m_contraction": "test_every_pretokenizer_alternative",
-    "no_whitespace_run": "test_every_pretokenizer_alternative",
-    "stale_pair_counts": "test_training_learns_the_exact_merges",
-    "vocab_one_too_many": "test_trained_vocab_has_exactly_vocab_size_entries",
-    "specials_not_registered": "test_training_registers_every_special_once",
-    "surrogate_raises": "test_lone_surrogates",
-    "decode_strict": "test_decode_every_byte_token_and_partial_utf8",
-    "last_merge_dropped": "test_highest_and_lowest_ranked_merges",
+    "merge_by_frequency": ("test_encode_matches_gpt2", "expected pieces"),
+    "no_byte_to_unicode": ("test_encode_matches_gpt2", "raised KeyError"),
+    "no_contractions": ("test_encode_matches_gpt2", "expected pieces"),
+    "special_split": ("test_endoftext_is_one_token", "expected pieces"),
+    "decode_drops_bytes": ("test_decode_gpt2_ids", "expected"),
+    "greedy_whitespace": ("test_encode_matches_gpt2", "expected pieces"),
+    "no_m_contraction": ("test_every_pretokenizer_alternative", "expected pieces"),
+    "no_whitespace_run": ("test_every_pretokenizer_alternative", "the bonus notebook's pieces"),
+    "stale_pair_counts": ("test_training_learns_the_exact_merges", "the bonus notebook learns"),
+    "vocab_one_too_many": ("test_tests_py_numbers", "expected exactly 1000"),
+    "specials_not_registered": ("test_training_registers_every_special_once", "expected once"),
+    "decode_strict": ("test_decode_every_byte_token_and_partial_utf8", "raised UnicodeDecodeError"),
+    "last_merge_dropped": ("test_highest_and_lowest_ranked_merges", "expected pieces"),
+    # the book repository's notebooks before three of its fixes: the message names the current behaviour
+    "notebook_spaces_after_word": ("test_encode_matches_gpt2", "bonus notebook (bpe-from-scratch.ipynb) gives the "
+                                                               "expected ids too"),
+    "notebook_pairs_across_words": ("test_training_learns_the_exact_merges", "counts them inside each word"),
+    "notebook_simple_empty_pairs": ("test_training_stops_when_no_pair_is_left", "stop when no pair is left"),
+}
+# variant -> a note the passing run must print (the book's own behaviour, accepted)
+PASSING = {
+    None: None,
+    "correct_independent": None,
+    "surrogate_raises": None,  # raising where the notebook raises is outside the contract
+    "notebook_style": "gives ' ' | \"'s\" | 'ub' | 'ject' where GPT-2 gives \" '\" | 'subject'",
+    "notebook_simple_style": "load_vocab_and_merges_from_openai is not implemented",
 }
 
 
@@ -207,21 +231,21 @@ def _outcomes(report: dict) -> dict[str, dict]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", [None, "correct_independent"])
+@pytest.mark.parametrize("target", sorted(PASSING, key=str))
 def test_stage_passes_correct_code(target, tmp_path):
-    code, _, out = run_stage(None if target is None else VARIANTS / f"{target}.py", tmp_path)
+    code, report, out = run_stage(None if target is None else VARIANTS / f"{target}.py", tmp_path)
     assert code == 0, out[-3000:]
+    if PASSING[target]:
+        assert any(PASSING[target] in note for note in report["notes"]), report["notes"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", sorted(BUGGY))
 def test_stage_catches_buggy_variant(variant, tmp_path):
-    code, report, out = run_stage(VARIANTS / f"{variant}.py", tmp_path, only=BUGGY[variant])
+    test, says = BUGGY[variant]
+    code, report, out = run_stage(VARIANTS / f"{variant}.py", tmp_path, only=test)
     assert code == 1, out[-3000:]
     failed = _outcomes(report)
-    assert BUGGY[variant] in failed, out[-3000:]
-    message = failed[BUGGY[variant]]["message"]
-    # readable: the input, and either both tokenizations as pieces, the texts, or the exception
-    assert "input" in message
-    assert ("expected pieces" in message and "actual pieces" in message) or "expected" in message \
-        or "raised" in message
+    assert test in failed, out[-3000:]
+    message = failed[test]["message"]  # names what was asked: the input, or the train() call
+    assert ("input" in message or "BPETokenizerSimple().train(" in message) and says in message, message

@@ -380,6 +380,25 @@ def test_bpe_scratch_state_after_training(tmp_path: Path) -> None:
     a.bpe_scratch_train(h, "ab ab ab cd cd", 261, ["<|endoftext|>"])
     state = a.bpe_scratch_state(h)
     assert state["vocab_len"] == 261 and state["specials"] == {"<|endoftext|>": 1}
-    assert [m[2] for m in state["merges"]] == [256, 257, 258, 259]
-    assert state["merges"][0] == [64, 65, 256]  # "a" "b": GPT-2's byte ids
+    assert [m[2] for m in state["merges"]] == [258, 259, 260]  # after 257 base tokens and the special
+    assert state["merges"][0] == [97, 98, 258]  # "a" "b": the bonus notebook's ids, chr(97), chr(98)
     a.close()
+
+
+def test_absent_parts_and_encode_without_allowed_special(tmp_path: Path) -> None:
+    """The simple bonus notebook's shape: describe() names the optional parts its class lacks, and
+    encode is called without ``allowed_special`` when none is asked for."""
+    extra = '''
+class BPETokenizerSimple:
+    def encode(self, text):
+        return [len(text)]
+    def decode(self, ids):
+        return ""
+    def train(self, text, vocab_size, allowed_special={"<|endoftext|>"}):
+        pass
+'''
+    a = adapter_for(tmp_path, extra)
+    assert a.describe()["absent"] == {"bpe_scratch": ["load_vocab_and_merges_from_openai", "encode(allowed_special)"]}
+    assert a.bpe_scratch_encode(a.bpe_scratch_new(None, None), "abc") == [3]
+    a.close()
+    assert InProcessAdapter.from_target("reference", scratch=tmp_path / "ref").describe()["absent"] == {}

@@ -282,20 +282,50 @@ def test_sibling_imported_lazily_at_call_time(tmp_path: Path) -> None:
 
 def test_the_books_text_is_where_the_source_reads_it(tmp_path: Path) -> None:
     """Learners run from a folder that keeps the story in ``data/``: the scratch directory holds it
-    there too, for a path literal and for joined literals; URLs and ``..`` paths create nothing."""
+    there too, for a path literal and for joined literals; a URL creates nothing; a ``..`` path (the
+    book repository's layout seen from a bonus folder) runs the code one folder deeper, named as
+    the target's own, so the copy is still inside the scratch directory."""
     src = tmp_path / "ch02.py"
     src.write_text(
         "import os\n"
         "with open('data/the-verdict.txt', encoding='utf-8') as f:\n    raw_text = f.read()\n"
         "with open(os.path.join('texts', 'the-verdict.txt'), encoding='utf-8') as f:\n    again = f.read()\n"
         "url = 'https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt'\n"
-        "elsewhere = '../up/the-verdict.txt'\n")
+        "with open('../up/the-verdict.txt', encoding='utf-8') as f:\n    elsewhere = f.read()\n")
     loaded = load(resolve(str(src)))
     try:
-        assert loaded.namespace["raw_text"] == loaded.namespace["again"]
+        assert loaded.namespace["raw_text"] == loaded.namespace["again"] == loaded.namespace["elsewhere"]
         assert loaded.namespace["raw_text"].startswith("I HAD always thought Jack Gisburn")
-        made = sorted(p.relative_to(loaded.scratch).as_posix() for p in loaded.scratch.rglob("the-verdict.txt"))
-        assert made == ["data/the-verdict.txt", "texts/the-verdict.txt", "the-verdict.txt"]
+        assert loaded.root is not None and loaded.scratch == loaded.root / tmp_path.name
+        made = sorted(p.relative_to(loaded.root).as_posix() for p in loaded.root.rglob("the-verdict.txt"))
+        assert made == [f"{tmp_path.name}/{p}" for p in ("data/the-verdict.txt", "texts/the-verdict.txt",
+                                                          "the-verdict.txt")] + ["the-verdict.txt", "up/the-verdict.txt"]
+    finally:
+        loaded.close()
+    assert not loaded.root.exists()
+
+
+def test_the_bonus_notebooks_find_the_books_files_as_in_the_book_repository(tmp_path: Path) -> None:
+    """The bonus notebooks search ``../01_main-chapter-code/`` and
+    ``../02_bonus_bytepair-encoder/gpt2_model/`` for the book's text and GPT-2's files; the folders
+    named alone (not the same names inside a URL split over literals) hold the verified copies."""
+    src = tmp_path / "bpe.py"
+    src.write_text(
+        "import os\n"
+        "url = ('https://raw.githubusercontent.com/rasbt/'\n"
+        "       'LLMs-from-scratch/main/ch02/01_main-chapter-code/'\n"
+        "       'the-verdict.txt')\n"
+        "dirs = ['ch02/01_main-chapter-code/', '../01_main-chapter-code/', '.']\n"
+        "models = ['../02_bonus_bytepair-encoder/gpt2_model/']\n"
+        "found = sorted(os.path.join(d, n) for d in dirs + models for n in ('the-verdict.txt', 'encoder.json',\n"
+        "               'vocab.bpe') if os.path.exists(os.path.join(d, n)))\n")
+    loaded = load(resolve(str(src)))
+    try:
+        assert loaded.namespace["found"] == [
+            "../01_main-chapter-code/the-verdict.txt", "../02_bonus_bytepair-encoder/gpt2_model/encoder.json",
+            "../02_bonus_bytepair-encoder/gpt2_model/vocab.bpe", "./the-verdict.txt",
+            "ch02/01_main-chapter-code/the-verdict.txt"]
+        assert not (loaded.scratch / "LLMs-from-scratch").exists()
     finally:
         loaded.close()
 
