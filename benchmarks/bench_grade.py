@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 CORES = os.cpu_count() or 1
-VARIANTS = ROOT / "tests" / "variants"  # the corpus of correct and single-bug learner files
+VARIANTS = ROOT / "tests" / "suite" / "variants"  # the corpus of correct and single-bug learner files
 
 
 def class_files() -> list[Path]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "tests" / "variants" / "correct" / "notebook.ipynb"
+NOTEBOOK = ROOT / "tests" / "suite" / "variants" / "correct" / "notebook.ipynb"
 TORCH_IMPORT = [sys.executable, "-c", "import time; t, c = time.perf_counter(), time.process_time(); "
                 "import torch; print(time.perf_counter() - t, time.process_time() - c)"]
 

@@ -25,7 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-TARGET = ROOT / "tests" / "variants" / "correct" / "book_style.py"
+TARGET = ROOT / "tests" / "suite" / "variants" / "correct" / "book_style.py"
 VOCAB = {"a": 0, "b": 1, ",": 2, "<|unk|>": 3}
 
 

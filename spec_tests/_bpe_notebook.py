@@ -168,7 +168,7 @@ class NotebookGPT2:
     (no UTF-8 bytes), so ``'é'`` is the id of the byte 0xE9 and ``'日'`` raises ``ValueError``.
 
     Built on the trusted side from the reference's loader (the rank merging inside a word is
-    GPT-2's, which tests/test_bpe_scratch.py proves against tiktoken)."""
+    GPT-2's, which tests/unit/reference/test_bpe_scratch.py proves against tiktoken)."""
 
     def __init__(self, encoder_json: str, vocab_bpe: str) -> None:
         from reference.bpe_scratch import BPETokenizerSimple

@@ -9,7 +9,7 @@ vocabulary raises ``ValueError``); after training, encode merges any known pair 
 right, repeatedly; decode writes a leading "Ġ" as a space and ids 198 and 201 as line breaks.
 Training: base vocabulary chr(0)..chr(255), the text's other characters, "Ġ"; then the specials;
 the most frequent pair merges first, ties to the pair seen first.  The corpus builds its two bonus
-notebooks from this file and ``notebook_simple_style.py`` (tests/corpus/corpus_parts.py).
+notebooks from this file and ``notebook_simple_style.py`` (tests/suite/corpus/corpus_parts.py).
 """
 import json
 import re

@@ -1,5 +1,5 @@
 """Cells of the corpus's two bonus notebooks: ``ch02/05_bpe-from-scratch`` of the book repository, as
-learners type it (the tokenizer classes come from ``tests/bpe_variants/notebook_style.py`` and
+learners type it (the tokenizer classes come from ``tests/suite/bpe_variants/notebook_style.py`` and
 ``notebook_simple_style.py``, written in our words and proven there against the stage).
 
 What these entries stand for: a notebook run in the book repository's own folder, so it reads the
@@ -20,7 +20,7 @@ GPT2_URL = "https://openaipublic.blob.core.windows.net/gpt-2/models/124M/"
 
 
 def tokenizer_cell(variant: str) -> str:
-    """The code of ``tests/bpe_variants/<variant>.py`` without its module docstring: the class cell."""
+    """The code of ``tests/suite/bpe_variants/<variant>.py`` without its module docstring: the class cell."""
     source = (BPE_VARIANTS / f"{variant}.py").read_text(encoding="utf-8")
     first = ast.parse(source).body[1]  # the statement after the docstring
     return "\n".join(source.splitlines()[first.lineno - 1:])

@@ -29,7 +29,7 @@ import corpus_parts as p  # noqa: E402
 
 STAGES = ("tokenizer_v1", "tokenizer_v2", "bpe", "dataset", "dataloader", "embeddings")
 # The optional bonus stage: judged by `llmspec check` for an entry that expects a verdict on it (the
-# corpus's grading config, tests/corpus/grading.toml, grades the six chapter stages only).
+# corpus's grading config, tests/suite/corpus/grading.toml, grades the six chapter stages only).
 BONUS = "bpe_scratch"
 PASS, FAIL, NOT_IMPLEMENTED = "pass", "fail", "not_implemented"
 
