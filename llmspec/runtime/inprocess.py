@@ -29,8 +29,8 @@ from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
 from llmspec.i18n import _
 from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side
-from llmspec.runtime.normalise import (FakeTokenizer, state_value, to_impl_error, type_name, wire_error, wire_ids,
-                                        wire_pair, wire_parameter, wire_str, wire_tensor)
+from llmspec.runtime.normalise import (FakeTokenizer, absent_parts, state_value, to_impl_error, type_name,
+                                        wire_error, wire_ids, wire_pair, wire_parameter, wire_str, wire_tensor)
 from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES, stage_modes
 
@@ -70,28 +70,6 @@ def manual_seed(seed: int) -> None:
 
 def _tiktoken_like(obj: object) -> bool:
     return all(hasattr(obj, a) for a in ("encode", "decode", "n_vocab"))
-
-
-def absent_parts(cls: Any, parts: tuple[str, ...]) -> list[str]:
-    """The optional ``parts`` (``"method"`` or ``"method(param)"``, see
-    :attr:`llmspec.stages.Stage.parts`) that the class ``cls`` lacks; read from the class and its
-    signatures, nothing called.  A method taking ``**kwargs`` has every parameter."""
-    if cls is None:
-        return []
-    out = []
-    for part in parts:
-        method, _, param = part.rstrip(")").partition("(")
-        fn = inspect.getattr_static(cls, method, None)
-        if fn is None:
-            out.append(part)
-            continue
-        try:
-            params = inspect.signature(getattr(cls, method)).parameters.values()
-        except (TypeError, ValueError):  # no signature to read: assume the part is there
-            continue
-        if param and not any(p.name == param or p.kind is p.VAR_KEYWORD for p in params):
-            out.append(part)
-    return out
 
 
 class InProcessAdapter(Adapter):

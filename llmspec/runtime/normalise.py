@@ -165,3 +165,25 @@ def to_impl_error(exc: BaseException) -> ImplError:
     mro = [c.__name__ for c in type(exc).__mro__ if c is not object]
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return ImplError(type(exc).__name__, str(exc), mro, text)
+
+
+def absent_parts(cls: Any, parts: tuple[str, ...]) -> list[str]:
+    """The optional ``parts`` (``"method"`` or ``"method(param)"``, see
+    :attr:`llmspec.stages.Stage.parts`) that the class ``cls`` lacks; read from the class and its
+    signatures, nothing called.  A method taking ``**kwargs`` has every parameter."""
+    if cls is None:
+        return []
+    out = []
+    for part in parts:
+        method, _, param = part.rstrip(")").partition("(")
+        fn = inspect.getattr_static(cls, method, None)
+        if fn is None:
+            out.append(part)
+            continue
+        try:
+            params = inspect.signature(getattr(cls, method)).parameters.values()
+        except (TypeError, ValueError):  # no signature to read: assume the part is there
+            continue
+        if param and not any(p.name == param or p.kind is p.VAR_KEYWORD for p in params):
+            out.append(part)
+    return out
