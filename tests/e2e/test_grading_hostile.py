@@ -19,6 +19,7 @@ import pytest
 from prerequisites import missing as prerequisite_missing
 
 from hostile_corpus import hostile_files, submission_text
+from paths import ROOT
 
 CONFIG = """
 [assignment]
