@@ -49,7 +49,7 @@ def add_parser(sub, name: str, help_text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from llmspec.errors import DataError, HarnessError
+    from llmspec.errors import HarnessError
     from llmspec.grading import atomic, output, shard
     from llmspec.grading.config import load_config
     from llmspec.grading.runner import Runner

@@ -31,7 +31,6 @@ import struct
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any
 
 # What a worker inherits of the grader's environment: locale and language (messages), where the
 # book's data is, and the Python path that finds llmspec.  Nothing else (no tokens, no secrets).
