@@ -101,7 +101,7 @@ def _pin_data_dir() -> None:
 
     Called before ``HOME`` moves to the scratch dir (after which the user cache would be looked for
     there), so the data directory is also the one kept reachable under a private ``/tmp``: the
-    book's files are served from it to downloads at import (:mod:`llmspec.sandbox.bookdownloads`)."""
+    book's files are served from it to downloads at import (:mod:`llmspec.sandbox.netblock`)."""
     from llmspec import data
 
     if os.environ.get(data.DATA_ENV):

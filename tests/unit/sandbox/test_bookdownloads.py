@@ -18,7 +18,7 @@ import pytest
 from llmspec import data
 from llmspec.runtime import target as target_mod
 from llmspec.runtime.proxy import ProxyAdapter
-from llmspec.sandbox import bookdownloads, netblock
+from llmspec.sandbox import netblock
 
 VERDICT_URL = data.ORIGINS["the-verdict.txt"]
 BOOK_URLS = {
@@ -51,12 +51,12 @@ def sha(b: bytes) -> str:
 
 @pytest.mark.parametrize("url", sorted(BOOK_URLS))
 def test_book_urls_are_recognised(url: str) -> None:
-    assert bookdownloads.book_file_for(url) == BOOK_URLS[url]
+    assert netblock.book_file_for(url) == BOOK_URLS[url]
 
 
 @pytest.mark.parametrize("url", OTHER_URLS)
 def test_other_urls_are_not(url: str) -> None:
-    assert bookdownloads.book_file_for(url) is None
+    assert netblock.book_file_for(url) is None
 
 
 def test_urllib_answers_book_files_only_while_blocked(tmp_path: Path) -> None:
