@@ -1,36 +1,20 @@
-"""Process-isolation primitives of the worker (:mod:`llmspec.runtime.worker`): limits, privileges,
-namespaces and run directories.
+"""Process isolation of the worker (:mod:`llmspec.runtime.worker`): limits, privileges, namespaces
+and run directories.
 
-What is enforced, and by whom (the kernel's rules of :mod:`llmspec.sandbox.landlock` apply on top,
-for every user; :mod:`llmspec.sandbox.proctree` finds and kills what a run started):
-
-=============================  ===================================  =================================
-guarantee                      as root (CI container, Gradescope)   as a normal user
-=============================  ===================================  =================================
-memory cap                     ``RLIMIT_AS`` = baseline + N MB      same
-CPU seconds, open files,       ``RLIMIT_CPU/NOFILE/FSIZE/CORE``     same
-file size, no core dumps
-processes of the submission    ``RLIMIT_NPROC`` (uid ``nobody``)    not set (it would count all of
-                                                                    the user's processes)
-no writes outside scratch      runs as ``nobody``, private empty    Landlock
-                               ``/tmp``, ``/var/tmp``, ``/dev/shm``;
-                               Landlock
-no reads of the grader's       the grader's directories hidden in   Landlock's read rules
-files (grading only)           a mount namespace (:func:`_hide`);
-                               Landlock's read rules
-no network                     private network namespace (no        Landlock (TCP)
-                               interfaces at all); Landlock
-no regaining privileges        ``PR_SET_NO_NEW_PRIVS`` (setuid       same
-                               binaries do not elevate)
-=============================  ===================================  =================================
-
-Every function degrades to "not enforced" rather than failing when the kernel refuses (the
-worker reports which guarantees it got in its hello message).
+For every user: resource limits (``RLIMIT_AS`` = the virtual size after the heavy imports + N MB,
+CPU seconds, open files, file size, no core dumps), ``PR_SET_NO_NEW_PRIVS`` (setuid binaries do not
+elevate), and on top Landlock's rules (:mod:`llmspec.sandbox.landlock`).  As root also: the uid
+``nobody`` with ``RLIMIT_NPROC`` (for a normal user it would count all of the user's processes),
+private empty ``/tmp``, ``/var/tmp`` and ``/dev/shm``, the grader's directories hidden in a mount
+namespace (:func:`_hide`), and a network namespace without interfaces.  Every function degrades to
+"not enforced" rather than failing when the kernel refuses (the worker reports which guarantees it
+got in its hello message).
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import pwd
 import resource
@@ -38,9 +22,8 @@ import shutil
 import signal
 import stat
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -52,15 +35,13 @@ NOBODY = "nobody"
 # Directories any user may write to; a submission gets private empty ones (root only).
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
 
-_libc: Any = None
+MB = 1024 * 1024
 
 
+@functools.cache
 def libc() -> Any:
     """The C library (for prctl/unshare/mount, which :mod:`os` does not expose)."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    return _libc
+    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 
 def _prctl(option: int, arg: int) -> bool:
@@ -82,7 +63,7 @@ def vm_size_bytes(pid: int | str = "self") -> int:
 
 
 def _set(which: int, value: int) -> None:
-    soft, hard = resource.getrlimit(which)
+    _soft, hard = resource.getrlimit(which)
     value = value if hard == resource.RLIM_INFINITY else min(value, hard)
     resource.setrlimit(which, (value, value))
 
@@ -106,21 +87,17 @@ def apply_limits(
     _set(resource.RLIMIT_CORE, 0)
     if memory_mb is not None:
         baseline = vm_size_bytes()
-        _set(resource.RLIMIT_AS, baseline + memory_mb * 1024 * 1024)
-        applied.update(memory_mb=memory_mb, baseline_vm_mb=baseline // (1024 * 1024))
-    if cpu_seconds is not None:
-        _set(resource.RLIMIT_CPU, int(cpu_seconds))
-        applied["cpu_seconds"] = int(cpu_seconds)
-    if nofile is not None:
-        _set(resource.RLIMIT_NOFILE, nofile)
-        applied["nofile"] = nofile
-    if nproc is not None:
-        _set(resource.RLIMIT_NPROC, nproc)
-        applied["nproc"] = nproc
+        _set(resource.RLIMIT_AS, baseline + memory_mb * MB)
+        applied.update(memory_mb=memory_mb, baseline_vm_mb=baseline // MB)
     if file_mb is not None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        _set(resource.RLIMIT_FSIZE, file_mb * 1024 * 1024)
-        applied["file_mb"] = file_mb
+    for key, which, value, unit in (("cpu_seconds", resource.RLIMIT_CPU, cpu_seconds, 1),
+                                    ("nofile", resource.RLIMIT_NOFILE, nofile, 1),
+                                    ("nproc", resource.RLIMIT_NPROC, nproc, 1),
+                                    ("file_mb", resource.RLIMIT_FSIZE, file_mb, MB)):
+        if value is not None:
+            _set(which, int(value) * unit)
+            applied[key] = int(value)
     return applied
 
 
@@ -156,12 +133,9 @@ def world_readable(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-def drop_privileges(uid: int | None = None, gid: int | None = None, keep_read_all: bool = False) -> bool:
-    """Become ``nobody`` (when root) and forbid regaining privileges; True if the uid changed.
-
-    Call it after the scratch dir was handed over with :func:`chown_for` and after everything that
-    needs root (namespaces, reading root-only caches).  ``PR_SET_NO_NEW_PRIVS`` is set in every
-    case, so even a normal user's worker cannot gain privileges through a setuid binary.
+def drop_privileges(uid: int, gid: int, keep_read_all: bool = False) -> bool:
+    """Become ``uid``/``gid`` (``nobody``, when root) and forbid regaining privileges; True if the
+    uid changed.  Call it after everything that needs root (namespaces, reading root-only caches).
 
     ``keep_read_all`` keeps one capability, ``CAP_DAC_READ_SEARCH`` (read any file, write none),
     for installations where Python itself lives somewhere ``nobody`` cannot read (e.g. pyenv under
@@ -170,8 +144,6 @@ def drop_privileges(uid: int | None = None, gid: int | None = None, keep_read_al
     set_no_new_privs()
     if not is_root():
         return False
-    if uid is None or gid is None:
-        uid, gid = nobody_ids()
     if keep_read_all:
         _prctl(PR_SET_KEEPCAPS, 1)
     os.setgroups([])
@@ -207,11 +179,6 @@ def unshare_network() -> bool:
     return is_root() and libc().unshare(CLONE_NEWNET) == 0
 
 
-def _under_world_writable(path: str) -> bool:
-    """Strictly below /tmp, /var/tmp or /dev/shm (the directories a private mount hides)."""
-    return any(path.startswith(d + "/") for d in WORLD_WRITABLE)
-
-
 def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
     """``(mount point, source directory)`` pairs that keep every path of ``keep`` reachable under
     private ``/tmp``-like mounts.
@@ -230,7 +197,7 @@ def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
         if not os.path.isdir(real):
             spelled, real = os.path.dirname(spelled), os.path.dirname(real)
         for point in (spelled, real):
-            if _under_world_writable(point):
+            if any(point.startswith(d + "/") for d in WORLD_WRITABLE):  # hidden by a private mount
                 wanted.setdefault(point, real)
     out: list[tuple[str, str]] = []
     for point in sorted(wanted):
@@ -240,17 +207,14 @@ def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
 
 
 def private_world_writable(keep: list[Path] | list[str], hide: list[str] = (), own: list[str] = ()) -> bool:
-    """Give this process private, empty tmpfs mounts over ``/tmp``, ``/var/tmp``, ``/dev/shm``.
+    """Give this process private, empty tmpfs mounts over ``/tmp``, ``/var/tmp``, ``/dev/shm``, then
+    cover ``hide`` (see :func:`_hide`).
 
     Why: dropping to ``nobody`` protects root-owned directories, but world-writable ones stay
     writable; with private mounts a file the submission writes there vanishes with the worker.
-    Each path in ``keep`` (the run dir, the submission's directory, every ``sys.path`` entry and
-    ``sys.prefix``, the data ... which may live under ``/tmp``) is bind-mounted back at its own
-    path (see :func:`bind_points`) so it stays reachable: a venv under ``/tmp`` must still import
-    the modules it has not imported yet.  Each path in ``hide`` (the grader's own directories and
-    files, the class's reports and config) is then covered by an empty read-only mount, unless it
-    holds one of ``own`` (the submission's own copy).  Root only; False if the kernel refused
-    (nothing is half-done that matters: the mounts are private to us)."""
+    What of ``keep`` lies under them (a venv under ``/tmp`` must still import the modules it has
+    not imported yet) is bind-mounted back (:func:`bind_points`).  Root only; False if the kernel
+    refused (nothing is half-done that matters: the mounts are private to us)."""
     if not is_root():
         return False
     points = bind_points(keep)
@@ -300,32 +264,22 @@ def _hide(paths: list[str], own: list[str]) -> bool:
 
 
 # --- scratch directories --------------------------------------------------------------------------
-@dataclass
-class RunDir:
+class RunDir(NamedTuple):
     """``root`` (owned by the supervisor) holds ``scratch/`` (the worker's cwd, HOME and TMPDIR,
-    handed to ``nobody`` when root) and ``output.log`` (the worker's stdout/stderr, opened by the
-    supervisor so the worker only ever holds a write descriptor)."""
+    handed to ``nobody`` when root), ``output.log`` (the worker's stdout/stderr, opened by the
+    supervisor so the worker only ever holds a write descriptor) and tiktoken's cache."""
 
     root: Path
-
-    @property
-    def scratch(self) -> Path:
-        return self.root / "scratch"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "output.log"
-
-    @property
-    def tiktoken_cache(self) -> Path:
-        return self.root / "tiktoken"
+    scratch: Path
+    log: Path
+    tiktoken_cache: Path
 
 
 def make_run_dir(base: str | os.PathLike[str] | None = None, owner: tuple[int, int] | None = None) -> RunDir:
     """Create a fresh run dir; ``owner`` = (uid, gid) the scratch dir is handed to."""
     root = Path(tempfile.mkdtemp(prefix="llmspec-run-", dir=base))
     os.chmod(root, 0o711)  # the worker may traverse to scratch/, not list or write here
-    run = RunDir(root)
+    run = RunDir(root, root / "scratch", root / "output.log", root / "tiktoken")
     (run.scratch / "tmp").mkdir(parents=True)
     if owner is not None:
         chown_for(run.scratch, *owner)
