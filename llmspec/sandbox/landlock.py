@@ -1,25 +1,13 @@
 """Landlock: a kernel-enforced sandbox any user may apply to their own process (Linux >= 5.13).
 
-Why: without root there are no namespaces and no ``nobody`` to run as, and a Python-level network
-block (:mod:`llmspec.sandbox.netblock`) is a guard against accidents only: ``_socket``, ``ctypes``
-or a child interpreter go around it.  Landlock rules are checked by the kernel on every ``open``,
-``mkdir``, ``rename``, ``connect`` and ``bind`` of the restricted process and of every process it
-starts afterwards, and they can never be lifted.
-
-The worker applies :func:`restrict` after its set-up and before it loads the submission:
-
-* writes (create, write, truncate, remove, rename, make nodes or links) only beneath the scratch
-  directory, plus ``/dev/null``;
-* under the grading read rules (:mod:`llmspec.sandbox.readrules`) reads and execution only of the
-  Python installation, the system's libraries, the book's data, the run directory and the
-  submission's own copy; otherwise (a learner's own check) reads stay open;
-* no TCP ``connect`` or ``bind`` on any port (ABI >= 4);
-* no signals to, and no abstract Unix sockets of, processes outside the sandbox (ABI >= 6).
-
-Descriptors opened before (the worker's socket to the grader, its log) keep working.  The rights
-a kernel does not know are left out (best effort by ABI), so an older kernel still gets what it can
-enforce; :func:`abi_version` says which.  Syscalls through :mod:`ctypes` (no dependency): the
-numbers 444-446 are the same on every Linux architecture.
+Why: without root there are no namespaces and no ``nobody`` to run as, and the in-process network
+block (:mod:`llmspec.sandbox.netblock`) guards against accidents only.  Landlock rules are checked
+by the kernel on every ``open``, ``mkdir``, ``rename``, ``connect`` and ``bind`` of the restricted
+process and of every process it starts afterwards, and they can never be lifted.  The worker applies
+:func:`restrict` after its set-up and before it loads the submission; descriptors opened before (its
+socket to the grader, its log) keep working.  Rights a kernel does not know are left out (best effort
+by ABI), so an older kernel still gets what it can enforce.  Syscalls through :mod:`ctypes` (no
+dependency): the numbers 444-446 are the same on every Linux architecture.
 """
 from __future__ import annotations
 
@@ -33,7 +21,7 @@ from llmspec.sandbox.readrules import ReadRules
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
 CREATE_RULESET_VERSION = 1 << 0
-RULE_PATH_BENEATH, RULE_NET_PORT = 1, 2
+RULE_PATH_BENEATH = 1
 
 # include/uapi/linux/landlock.h: the filesystem rights, bit 0 upwards (REFER: ABI 2, TRUNCATE: ABI 3)
 (FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_MAKE_CHAR, FS_MAKE_DIR,
@@ -76,15 +64,6 @@ def abi_version() -> int:
     return max(0, version)
 
 
-def write_rights(abi: int) -> int:
-    rights = WRITE_RIGHTS_V1
-    if abi >= 2:
-        rights |= FS_REFER
-    if abi >= 3:
-        rights |= FS_TRUNCATE
-    return rights
-
-
 def _add_path_rule(ruleset: int, path: str, allowed: int) -> bool:
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -111,8 +90,8 @@ def restrict(writable: list[str], readable: ReadRules | None = None) -> dict[str
     abi = abi_version()
     if abi < 1:
         return {"abi": 0, "error": "this kernel offers no Landlock"}
-    rights = write_rights(abi)
-    handled = rights | (READ_RIGHTS if readable is not None else 0)
+    handled = WRITE_RIGHTS_V1 | (FS_REFER if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0)
+    handled |= READ_RIGHTS if readable is not None else 0
     attr = _RulesetAttr(handled, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
                         SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
     # the kernel checks the struct's size against what it knows: older ABIs get the shorter form
