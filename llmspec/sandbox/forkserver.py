@@ -1,28 +1,19 @@
 """A clean process to fork grading workers from: nothing of the grader is in a worker's memory.
 
-Why: forking a worker is cheap (torch is already imported), but a fork copies the whole memory of
-the process it is forked from.  Forked from a trusted grading child, a worker would hold the
-child's modules (``reference``, the golden fixtures, the spec suite: ``import reference`` would
-succeed without reading a file), its pytest session, the grading config and the grader's
-environment, all reachable from Python (``sys.modules``, ``gc.get_objects()``, ``os.environ``).
-No rule of the kernel can take back what is already in a process's memory.
-
-So the grader starts this server once per run, as a fresh interpreter (``python -m
-llmspec.sandbox.forkserver``) with a minimal environment (:func:`clean_environment`), and it
-imports only what every worker needs: torch, tiktoken, numpy where installed, and the worker's own
-runtime.  A trusted child asks it for a worker by sending, over one ``SOCK_SEQPACKET`` socket, its
-pid and three descriptors: the worker's end of the request socket, the worker's log, and a pipe
-for news.  The server forks a *shepherd* per worker, which forks the worker and then:
-
-* writes the worker's pid, then (when the worker is gone) its raw wait status, into the pipe, so
-  the trusted side learns how its worker died although the worker is not its child;
-* is a child subreaper, so what the submission starts and abandons comes back to it and dies with
-  the worker (:func:`llmspec.sandbox.proctree.kill_tree` given the shepherd as orphan parent);
-* kills everything when the trusted child that asked dies, so no worker outlives its grader.
+Why: a fork is cheap (torch is already imported) but copies the whole memory of its parent.  Forked
+from a trusted grading child, a worker would hold ``reference``, the golden fixtures, the pytest
+session, the grading config and the grader's environment, all reachable from Python
+(``sys.modules``, ``gc.get_objects()``, ``os.environ``), and no rule of the kernel takes back what
+is already in a process's memory.  So the grader starts this server once per run, as a fresh
+interpreter with :func:`clean_environment`, importing only what every worker needs.  A trusted child
+sends it, over one ``SOCK_SEQPACKET`` socket, its pid and three descriptors (the worker's socket, its
+log, a pipe for news); a *shepherd* forks the worker, writes its pid and later its raw wait status
+into the pipe (the worker is not the asker's child), adopts what the submission abandons (a child
+subreaper) and kills everything when the worker or the asker dies.
 """
 from __future__ import annotations
 
-import array
+import contextlib
 import json
 import os
 import select
@@ -34,17 +25,15 @@ from dataclasses import dataclass
 
 # What a worker inherits of the grader's environment: locale and language (messages), where the
 # book's data is, and the Python path that finds llmspec.  Nothing else (no tokens, no secrets).
-KEEP_ENV = ("PATH", "HOME", "XDG_CACHE_HOME", "TIKTOKEN_CACHE_DIR", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "LLMSPEC_DATA", "LLMSPEC_LANG",
-            "PYTHONPATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+KEEP_ENV = ("PATH", "HOME", "XDG_CACHE_HOME", "TIKTOKEN_CACHE_DIR", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE",
+            "LC_MESSAGES", "TZ", "LLMSPEC_DATA", "LLMSPEC_LANG", "PYTHONPATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _STATUS = struct.Struct("=i")
 _current: "ForkServer | None" = None
 
 
-def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment a worker starts from: :data:`KEEP_ENV` of ours, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
-    env.update(extra or {})
-    return env
+def clean_environment() -> dict[str, str]:
+    """The environment a worker starts from: :data:`KEEP_ENV` of ours."""
+    return {k: v for k, v in os.environ.items() if k in KEEP_ENV}
 
 
 def current() -> "ForkServer | None":
@@ -57,7 +46,6 @@ class ForkedWorker:
     """A worker forked by the server, as its trusted side sees it: pid and the news pipe."""
 
     pid: int
-    shepherd: int
     news_fd: int
 
     def wait(self, timeout: float) -> int | None:
@@ -69,17 +57,16 @@ class ForkedWorker:
         return _STATUS.unpack(data)[0] if len(data) == _STATUS.size else None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.close(self.news_fd)
-        except OSError:
-            pass
 
 
+@dataclass
 class ForkServer:
     """The trusted side's handle on the server process."""
 
-    def __init__(self, pid: int, control: socket.socket):
-        self.pid, self.control = pid, control
+    pid: int
+    control: socket.socket
 
     @classmethod
     def start(cls, project_root: str) -> "ForkServer":
@@ -121,8 +108,7 @@ class ForkServer:
         news_r, news_w = os.pipe()
         try:
             header = json.dumps({"requester": os.getpid()}).encode()
-            fds = array.array("i", [sock_fd, log_fd, news_w])
-            self.control.sendmsg([header], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+            socket.send_fds(self.control, [header], [sock_fd, log_fd, news_w])
         finally:
             os.close(news_w)
         ready, _w, _x = select.select([news_r], [], [], 30.0)
@@ -130,8 +116,8 @@ class ForkServer:
         if len(data) != 2 * _STATUS.size:
             os.close(news_r)
             raise OSError("the fork server did not start a worker")
-        shepherd, pid = struct.unpack("=ii", data)
-        return ForkedWorker(pid, shepherd, news_r)
+        _shepherd, pid = struct.unpack("=ii", data)
+        return ForkedWorker(pid, news_r)
 
     def close(self) -> None:
         global _current
@@ -152,21 +138,17 @@ def _preload() -> None:
     import torch
 
     torch.set_num_threads(1)
-    try:
+    with contextlib.suppress(ImportError):
         import numpy  # noqa: F401 - learners import it; torch uses it for .numpy()
-    except ImportError:
-        pass
     import tiktoken
     from torch.utils.data import DataLoader, TensorDataset
 
     from llmspec import data
     from llmspec.runtime import inprocess, worker  # noqa: F401 - the worker loop and its adapter
 
-    try:
+    with contextlib.suppress(Exception):  # a worker reports a missing encoding itself
         data.ensure_tiktoken_cache()
         tiktoken.get_encoding("gpt2")  # parsed once here: every worker finds it in tiktoken's registry
-    except Exception:  # noqa: BLE001 - a worker reports a missing encoding itself
-        pass
     torch.manual_seed(0)
     ids = torch.randint(0, 50257, (2, 4))
     layer, positions = torch.nn.Embedding(50257, 256), torch.nn.Embedding(4, 256)
@@ -204,10 +186,8 @@ def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:
     proctree.kill_tree(pid, orphan_parent=me)  # the worker (if the asker died) and what it left
     if status is None:
         status = proctree.reap(pid, timeout=5.0)
-    try:
+    with contextlib.suppress(OSError):
         os.write(news_w, _STATUS.pack(-1 if status is None else status))
-    except OSError:
-        pass
     os._exit(0)
 
 
@@ -220,25 +200,17 @@ def serve(control_fd: int) -> None:
     control.send(b"ready")
     while True:
         ready, _w, _x = select.select([control], [], [], 1.0)
-        while True:  # reap finished shepherds
-            try:
-                done, _status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if not done:
-                break
+        with contextlib.suppress(ChildProcessError):  # reap finished shepherds
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
         if not ready:
             continue
-        fds = array.array("i")
         try:
-            data, ancdata, _flags, _addr = control.recvmsg(4096, socket.CMSG_SPACE(3 * fds.itemsize))
+            data, fds, _flags, _addr = socket.recv_fds(control, 4096, 3)
         except OSError:
             return
         if not data:
             return  # the grader closed its end: the run is over
-        for level, kind, payload in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
         if len(fds) != 3:
             for fd in fds:
                 os.close(fd)
@@ -254,14 +226,6 @@ def serve(control_fd: int) -> None:
             os.close(fd)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        serve(int(args[0]))
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(int(sys.argv[1]))
