@@ -1,18 +1,12 @@
 """Attempts to reach what a submission may not see, named so that the instructor sees them.
 
 Why: the kernel already refuses these reads (:mod:`llmspec.sandbox.readrules`), so a submission
-that tries earns only what its own code earns.  But an instructor wants to know who tried, and a
+that tries earns only what its own code earns; but an instructor wants to know who tried, and a
 student should be told why an import failed rather than guess.  Two witnesses, neither of which
-decides access:
-
-* :func:`scan_sources`, on the trusted side: the submission's source read with :mod:`ast` (never
-  run) for imports of the grader's packages (the four-import file is caught here even if its code
-  later breaks the worker's own witness);
-* :class:`Watch`, in the worker: a :func:`sys.addaudithook` hook that sees every ``open``,
-  directory listing, glob and import the submission makes, and names the private place it was
-  after.  Audit hooks cannot be removed; the worker reports what the hook saw with its answers.
-
-A flag is ``{"kind": ..., "detail": ...}``; :func:`message` says it to the student.
+decides access: :func:`scan_sources` reads the source with :mod:`ast` on the trusted side (so the
+flag stands even if the code later breaks the worker's witness), and :class:`Watch` is an audit hook
+in the worker (it cannot be removed), reported with the worker's answers.  A flag is
+``{"kind": ..., "detail": ...}``; :func:`message` says it to the student.
 """
 from __future__ import annotations
 
@@ -25,16 +19,16 @@ from llmspec.i18n import _
 from llmspec.sandbox.readrules import GRADER_MODULES, ReadRules, classify
 
 Flag = dict[str, str]
-_PATH_EVENTS = {"open": 0, "os.listdir": 0, "os.scandir": 0, "glob.glob": 0, "glob.glob/2": 0, "os.chdir": 0,
-                "shutil.copyfile": 0, "shutil.copytree": 0, "os.walk": 0}
+_PATH_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob", "glob.glob/2", "os.chdir",
+                          "shutil.copyfile", "shutil.copytree", "os.walk"})
 
 
-def grader_module(name: str) -> str | None:
-    """The grader's package that module ``name`` belongs to (``reference.tokenizers`` -> ``reference``)."""
-    for grader in GRADER_MODULES:
-        if name == grader or name.startswith(grader + "."):
-            return grader
-    return None
+def grader_module(name: str, own_modules: set[str]) -> str | None:
+    """The grader's package that module ``name`` belongs to (``reference.tokenizers`` -> ``reference``),
+    unless the submission itself holds it (its own ``reference.py`` is its own)."""
+    if name.split(".")[0] in own_modules:
+        return None
+    return next((g for g in GRADER_MODULES if name == g or name.startswith(g + ".")), None)
 
 
 def message(flag: Flag) -> str:
@@ -79,8 +73,7 @@ def merge(*groups: Iterable[Flag]) -> list[Flag]:
 
 
 def scan_sources(texts: Iterable[str], own_modules: set[str] = frozenset()) -> list[Flag]:
-    """Imports of the grader's packages in source ``texts`` (read, never run), except of modules the
-    submission itself holds (its own ``reference.py`` is its own)."""
+    """Imports of the grader's packages in source ``texts`` (read, never run)."""
     flags: list[Flag] = []
     for text in texts:
         try:
@@ -97,10 +90,8 @@ def scan_sources(texts: Iterable[str], own_modules: set[str] = frozenset()) -> l
                   and isinstance(node.args[0].value, str)
                   and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")):
                 names = [node.args[0].value]
-            for name in names:
-                grader = grader_module(name)
-                if grader and name.split(".")[0] not in own_modules:
-                    flags = merge(flags, [{"kind": "imports", "detail": grader}])
+            graders = (grader_module(name, own_modules) for name in names)
+            flags = merge(flags, [{"kind": "imports", "detail": g} for g in graders if g])
     return flags
 
 
@@ -123,21 +114,18 @@ class Watch:
     def _hook(self, event: str, args: tuple[Any, ...]) -> None:
         try:
             if event == "import":
-                grader = grader_module(str(args[0]))
-                if grader and str(args[0]).split(".")[0] not in self.own_modules:
+                grader = grader_module(str(args[0]), self.own_modules)
+                if grader:
                     self._note("imports", grader)
             elif event in _PATH_EVENTS and args:
-                path = args[0]
-                if isinstance(path, int) or path is None:
-                    return
-                path = os.fsdecode(os.fspath(path))
-                kind = classify(os.path.abspath(path), self.rules, self.own)
+                path = os.path.abspath(os.fsdecode(os.fspath(args[0])))  # a descriptor or None: TypeError
+                kind = classify(path, self.rules, self.own)
                 if kind is not None:
-                    self._note(kind, os.path.abspath(path))
+                    self._note(kind, path)
         except Exception:  # noqa: BLE001 - a witness must never change what the submission's code does
             pass
 
     def take_new(self) -> list[Flag]:
         """The flags not yet reported."""
         new, self._sent = self.flags[self._sent:], len(self.flags)
-        return list(new)
+        return new
