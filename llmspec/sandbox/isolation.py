@@ -25,8 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
-PR_SET_PDEATHSIG = 1
-PR_SET_CHILD_SUBREAPER = 36
+from llmspec.sandbox.readrules import within
+
 PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -250,7 +250,7 @@ def _hide(paths: list[str], own: list[str]) -> bool:
     file by ``/dev/null``; a path holding something of ``own`` is left to the read rules."""
     c = libc()
     for path in paths:
-        if any(o == path or o.startswith(path.rstrip("/") + "/") for o in own) or os.path.islink(path):
+        if any(within(o, path) for o in own) or os.path.islink(path):
             continue
         if os.path.isdir(path):
             ok = c.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, b"size=4k,mode=0555")

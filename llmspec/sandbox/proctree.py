@@ -1,28 +1,28 @@
 """The processes of a run: adopt what a submission abandons, find everything it started, kill it
 all, reap it.
 
-Why a module of its own: a submission may fork, ``setsid()`` and double-fork to leave its process
-group and session; the supervisor is then a child *subreaper* (:func:`set_child_subreaper`) so such
-a daemon comes back to it, and :func:`kill_tree` finds the whole run from ``/proc`` (descendants,
-session, process group, adopted orphans), freezes it and kills it, so nothing forks faster than we
-kill.  Used by the proxy (a worker's tree), the grader (a trusted child's tree) and the fork server.
+Why: a submission may fork, ``setsid()`` and double-fork to leave its process group and session.
+The supervisor is therefore a child *subreaper*, so such a daemon comes back to it, and
+:func:`kill_tree` finds the whole run from ``/proc`` and freezes it before killing it, so nothing
+forks faster than we kill.  Used by the proxy, the grader and the fork server.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from llmspec.sandbox.isolation import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, _prctl
+from llmspec.sandbox.isolation import _prctl
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def set_child_subreaper() -> bool:
-    """Make this (supervising) process adopt orphaned descendants instead of init.
-
-    A submission that double-forks and calls ``setsid()`` leaves its process group and session;
-    without a subreaper the daemon is re-parented to init and can no longer be told apart from
-    any other process.  With this flag it becomes *our* child, and :func:`kill_tree` finds it."""
+    """Make this (supervising) process adopt orphaned descendants instead of init: a daemon that
+    left its session becomes *our* child, which :func:`kill_tree` finds."""
     return _prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
@@ -35,37 +35,29 @@ def die_with_parent(parent_pid: int) -> None:
 
 
 # --- finding and killing processes ---------------------------------------------------------------
-@dataclass(frozen=True)
-class ProcInfo:
+class ProcInfo(NamedTuple):
     pid: int
     ppid: int
     pgid: int
     sid: int
-    uid: int
 
 
 def _proc_info(pid: int) -> ProcInfo | None:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             raw = f.read()
-        uid = os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return None
     fields = raw[raw.rfind(b")") + 2 :].split()  # the command name may contain spaces and ')'
     if fields[0] in (b"Z", b"X"):  # zombie / dead: nothing runs any more
-        return ProcInfo(pid, int(fields[1]), -1, -1, uid)
-    return ProcInfo(pid, int(fields[1]), int(fields[2]), int(fields[3]), uid)
+        return ProcInfo(pid, int(fields[1]), -1, -1)
+    return ProcInfo(pid, int(fields[1]), int(fields[2]), int(fields[3]))
 
 
 def processes() -> list[ProcInfo]:
     """Every process visible in ``/proc`` (a snapshot)."""
-    out = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            info = _proc_info(int(name))
-            if info is not None:
-                out.append(info)
-    return out
+    infos = (_proc_info(int(name)) for name in os.listdir("/proc") if name.isdigit())
+    return [info for info in infos if info is not None]
 
 
 def _members(root: int, orphan_parent: int | None, exclude: set[int]) -> set[int]:
@@ -108,21 +100,18 @@ def kill_tree(root: int, orphan_parent: int | None = None, exclude: set[int] | f
         new = _members(root, orphan_parent, excl) - killed
         if not new:
             break
-        for pid in new:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except ProcessLookupError:
-                pass
+        _signal(new, signal.SIGSTOP)
         killed |= new
-    for pid in killed:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for pid in killed:
-        if pid != root:  # the caller reaps the worker itself to learn its exit status
-            reap(pid, timeout=1.0)
+    _signal(killed, signal.SIGKILL)
+    for pid in killed - {root}:  # the caller reaps the worker itself to learn its exit status
+        reap(pid, timeout=1.0)
     return killed
+
+
+def _signal(pids: set[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
 
 
 def reap(pid: int, timeout: float) -> int | None:
@@ -142,9 +131,4 @@ def reap(pid: int, timeout: float) -> int | None:
 
 def alive(pids: set[int]) -> set[int]:
     """Those of ``pids`` that still exist and are not zombies."""
-    out = set()
-    for pid in pids:
-        info = _proc_info(pid)
-        if info is not None and info.sid != -1:
-            out.add(pid)
-    return out
+    return {pid for pid in pids if (info := _proc_info(pid)) is not None and info.sid != -1}

@@ -1,17 +1,13 @@
 """What a grading worker may read, and what it is flagged for trying to read.
 
-Why an allow-list: a submission must see only itself.  The grader's own implementation
-(``reference``), its tests (``spec_tests``), the golden values (``llmspec._fixtures``), the other
-submissions, the reports already written and the grading config all live on the same machine as
-the worker, often under the same directories as the Python packages a submission may import.
-Listing what is *allowed* (the Python installation, the system's libraries, the book's data, the
-worker's run directory and the submission's own copy) keeps an editable checkout and a wheel
-install equally closed, whatever else the machine holds.
-
-The allowance is enforced by the kernel: Landlock's read rules (:func:`llmspec.sandbox.landlock.restrict`)
-for every worker, and as root also a mount namespace that hides the grader's directories
-(:func:`llmspec.sandbox.isolation.hide`).  :func:`classify` names what an attempt was after, so the
-worker can report it (:mod:`llmspec.sandbox.attempts`); it decides nothing about access.
+Why an allow-list: the grader's implementation (``reference``), its tests, the golden values, the
+other submissions, the reports and the grading config live on the same machine as the worker, often
+beside the packages a submission may import.  Listing what is *allowed* (the Python installation,
+the system's libraries, the book's data, the run directory and the submission's own copy) keeps an
+editable checkout and a wheel install equally closed, whatever else the machine holds.  The kernel
+enforces it (:func:`llmspec.sandbox.landlock.restrict`, and as root a mount namespace, see
+:func:`llmspec.sandbox.isolation.private_world_writable`); :func:`classify` only names what an
+attempt was after (:mod:`llmspec.sandbox.attempts`).
 """
 from __future__ import annotations
 
@@ -68,7 +64,8 @@ def grader_dirs() -> list[Path]:
     return sorted(set(found))
 
 
-def _within(path: str, root: str) -> bool:
+def within(path: str, root: str) -> bool:
+    """``path`` is ``root`` or lies beneath it."""
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
@@ -86,7 +83,7 @@ class ReadRules:
 def _expand(root: str, forbidden: list[str], files: list[str], listable: list[str]) -> None:
     """Allow ``root`` but nothing of ``forbidden`` beneath it: where a forbidden path lies inside,
     allow the entries of ``root`` one by one (recursing into the one that holds it)."""
-    inside = [f for f in forbidden if _within(f, root)]
+    inside = [f for f in forbidden if within(f, root)]
     if not inside:
         files.append(root)
         return
@@ -104,8 +101,7 @@ def _expand(root: str, forbidden: list[str], files: list[str], listable: list[st
 def python_roots() -> list[str]:
     """The Python installation this worker runs: prefixes, every import path, and llmspec itself."""
     roots = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable),
-             str(PROJECT_ROOT / "llmspec")]
-    roots += sys.path
+             str(PROJECT_ROOT / "llmspec"), *sys.path]
     return [r for r in roots if r and os.path.abspath(r) != "/"]
 
 
@@ -116,13 +112,9 @@ def for_worker(own: list[str], private: dict[str, list[str]] | None = None) -> R
     private["grader"] = [str(d) for d in grader_dirs()]
     forbidden = sorted({p for paths in private.values() for p in paths})
     rules = ReadRules(private=private)
-    seen: set[str] = set()
-    for raw in [*SYSTEM_DIRS, *python_roots(), *own]:
-        root = str(Path(raw).resolve()) if raw else ""
-        if not root or root in seen or not os.path.exists(root):
-            continue
-        seen.add(root)
-        _expand(root, forbidden, rules.files, rules.listable)
+    for root in dict.fromkeys(str(Path(raw).resolve()) for raw in [*SYSTEM_DIRS, *python_roots(), *own] if raw):
+        if os.path.exists(root):
+            _expand(root, forbidden, rules.files, rules.listable)
     # what the submission owns is readable even inside a private place (its own copy in the class)
     rules.files += [str(Path(o).resolve()) for o in own if os.path.exists(o)]
     rules.files = sorted(set(rules.files))
@@ -133,11 +125,11 @@ def classify(path: str, rules: ReadRules, own: list[str]) -> str | None:
     """Which private place ``path`` (absolute) belongs to: ``grader``, ``submissions``, ``reports``,
     ``config`` or ``processes``; None for anything else (a submission's own files, the
     environment, a path that simply does not exist)."""
-    if any(_within(path, o) for o in own):
+    if any(within(path, o) for o in own):
         return None
     if path.startswith("/proc/") and not path.startswith(BENIGN_PROC):
         return "processes"
     for kind in ("config", "reports", "submissions", "grader"):
-        if any(_within(path, p) for p in rules.private.get(kind, ())):
+        if any(within(path, p) for p in rules.private.get(kind, ())):
             return kind
     return None
