@@ -12,6 +12,7 @@ got in its hello message).
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -53,9 +54,9 @@ def is_root() -> bool:
 
 
 # --- limits -------------------------------------------------------------------------------------
-def vm_size_bytes(pid: int | str = "self") -> int:
-    """The process's virtual size (``VmSize``), what ``RLIMIT_AS`` is compared against."""
-    with open(f"/proc/{pid}/status") as f:
+def vm_size_bytes() -> int:
+    """This process's virtual size (``VmSize``), what ``RLIMIT_AS`` is compared against."""
+    with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmSize:"):
                 return int(line.split()[1]) * 1024
@@ -112,14 +113,6 @@ PR_SET_KEEPCAPS = 8
 _CAP_VERSION_3 = 0x20080522
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
 def world_readable(path: str | os.PathLike[str]) -> bool:
     """Whether a user with no special rights can reach ``path`` (every ancestor searchable by
     "other", the path itself readable by "other")."""
@@ -150,10 +143,10 @@ def drop_privileges(uid: int, gid: int, keep_read_all: bool = False) -> bool:
     os.setgid(gid)
     os.setuid(uid)
     if keep_read_all:
-        data = (_CapData * 2)()
-        data[0].effective = data[0].permitted = 1 << CAP_DAC_READ_SEARCH
+        header = (ctypes.c_uint32 * 2)(_CAP_VERSION_3, 0)  # version, pid (0: this process)
+        data = (ctypes.c_uint32 * 6)(1 << CAP_DAC_READ_SEARCH, 1 << CAP_DAC_READ_SEARCH)  # effective, permitted, ...
         # a container may not grant it (Docker's default set lacks it): go on without, as nobody
-        libc().capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), data)
+        libc().capset(header, data)
     try:  # must be impossible now
         os.setuid(0)
     except PermissionError:
@@ -164,14 +157,6 @@ def drop_privileges(uid: int, gid: int, keep_read_all: bool = False) -> bool:
 def set_no_new_privs() -> bool:
     """Forbid this process and its children to gain privileges (setuid binaries stop elevating)."""
     return _prctl(PR_SET_NO_NEW_PRIVS, 1)
-
-
-def chown_for(path: Path, uid: int, gid: int) -> None:
-    """Hand a directory tree (the scratch dir) to the unprivileged worker user."""
-    for root, dirs, files in os.walk(path):
-        os.chown(root, uid, gid, follow_symlinks=False)
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
 
 
 def unshare_network() -> bool:
@@ -219,9 +204,7 @@ def private_world_writable(keep: list[Path] | list[str], hide: list[str] = (), o
         return False
     points = bind_points(keep)
     c = libc()
-    if c.unshare(CLONE_NEWNS) != 0:
-        return False
-    if c.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+    if c.unshare(CLONE_NEWNS) != 0 or c.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return False
     fds: dict[str, int] = {}
     try:
@@ -281,17 +264,16 @@ def make_run_dir(base: str | os.PathLike[str] | None = None, owner: tuple[int, i
     os.chmod(root, 0o711)  # the worker may traverse to scratch/, not list or write here
     run = RunDir(root, root / "scratch", root / "output.log", root / "tiktoken")
     (run.scratch / "tmp").mkdir(parents=True)
-    if owner is not None:
-        chown_for(run.scratch, *owner)
+    if owner is not None:  # handed to the unprivileged worker user
+        for path in (run.scratch, run.scratch / "tmp"):
+            os.chown(path, *owner)
     return run
 
 
 def remove_run_dir(run: RunDir) -> None:
     """Delete a run dir.  ``shutil.rmtree`` never follows symlinks a submission planted."""
     for path, _dirs, _files in os.walk(run.root):  # a submission may have chmod-ed things to 000
-        try:
+        with contextlib.suppress(OSError):
             if not os.path.islink(path):
                 os.chmod(path, stat.S_IRWXU)
-        except OSError:
-            pass
     shutil.rmtree(run.root, ignore_errors=True)

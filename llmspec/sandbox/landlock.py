@@ -36,7 +36,6 @@ WRITE_RIGHTS_V1 = (FS_WRITE_FILE | FS_REMOVE_DIR | FS_REMOVE_FILE | FS_MAKE_CHAR
                    | FS_MAKE_REG | FS_MAKE_SOCK | FS_MAKE_FIFO | FS_MAKE_BLOCK | FS_MAKE_SYM)
 FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE  # what a rule on a file may grant
 READ_RIGHTS = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR  # handled only under the grading read rules
-WRITABLE_FILES = ("/dev/null",)
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -101,8 +100,7 @@ def restrict(writable: list[str], readable: ReadRules | None = None) -> dict[str
         return {"abi": abi, "error": f"landlock_create_ruleset failed: {os.strerror(ctypes.get_errno())}"}
     try:
         allowed = [p for p in writable if _add_path_rule(ruleset, p, handled)]
-        for f in WRITABLE_FILES:
-            _add_path_rule(ruleset, f, handled)
+        _add_path_rule(ruleset, "/dev/null", handled)
         if readable is not None:
             for p in readable.files:
                 _add_path_rule(ruleset, p, READ_RIGHTS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import email.message
+import functools
 import importlib.abc
 import importlib.machinery
 import io
@@ -51,7 +52,6 @@ CONTENT_TYPES = {
 }
 
 _depth = 0
-_installed = False
 
 
 def _describe(address: Any) -> str:
@@ -61,16 +61,12 @@ def _describe(address: Any) -> str:
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    if not _depth or not event.startswith("socket."):
+    if not _depth:
         return
     if event in _RESOLVE_EVENTS:
         target = _describe(args[0]) if args else "?"
-    elif event in _ADDRESS_EVENTS:
-        address = args[1] if len(args) > 1 else None
-        # AF_UNIX addresses are str/bytes paths (or None for sendmsg on a connected socket).
-        if not isinstance(address, tuple):
-            return
-        target = _describe(address)
+    elif event in _ADDRESS_EVENTS and len(args) > 1 and isinstance(args[1], tuple):
+        target = _describe(args[1])  # not AF_UNIX: its addresses are paths (or None for sendmsg)
     else:
         return
     raise NetworkBlocked(
@@ -79,12 +75,9 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     )
 
 
+@functools.cache
 def install() -> None:
     """Install the hook and the patches once per process (inert until :func:`blocked`)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
     sys.addaudithook(_hook)
     _patch_urllib()
     if "requests.adapters" in sys.modules:
