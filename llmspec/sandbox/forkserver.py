@@ -173,16 +173,13 @@ def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:
     os.close(sock_fd)
     os.close(log_fd)
     os.write(news_w, struct.pack("=ii", me, pid))
-    try:
-        asker = os.pidfd_open(requester)
-    except OSError:  # already gone
-        asker = None
     mine = os.pidfd_open(pid)
-    waiting = [mine] + ([asker] if asker is not None else [])
+    try:
+        waiting = [mine, os.pidfd_open(requester)]
+    except OSError:  # the asker is already gone
+        waiting = [mine]
     ready, _w, _x = select.select(waiting, [], [])
-    status = None
-    if mine in ready:
-        status = os.waitpid(pid, 0)[1]
+    status = os.waitpid(pid, 0)[1] if mine in ready else None
     proctree.kill_tree(pid, orphan_parent=me)  # the worker (if the asker died) and what it left
     if status is None:
         status = proctree.reap(pid, timeout=5.0)

@@ -33,9 +33,11 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_REC, MS_PRIVATE, MS_BIND, MS_NOSUID, MS_NODEV = 0x1, 0x4000, 1 << 18, 0x1000, 0x2, 0x4
 NOBODY = "nobody"
+CAP_DAC_READ_SEARCH = 2
+PR_SET_KEEPCAPS = 8
+_CAP_VERSION_3 = 0x20080522
 # Directories any user may write to; a submission gets private empty ones (root only).
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
-
 MB = 1024 * 1024
 
 
@@ -76,14 +78,13 @@ def apply_limits(
     nproc: int | None = None,
     file_mb: int | None = None,
 ) -> dict[str, Any]:
-    """Cap this process (call it in the worker, after the heavy imports, before submission code).
+    """Cap this process (in the worker, after the heavy imports, before submission code); returns
+    what was set, for the worker's hello message.
 
-    ``RLIMIT_AS`` bounds *virtual* size, and importing torch alone maps well over a gigabyte of
-    address space it never touches, so a fixed cap would either kill honest workers or be far too
-    loose.  The cap is therefore the virtual size measured right now (torch and tiktoken already
-    imported) plus ``memory_mb``: the submission gets ``memory_mb`` of *new* address space.
-    ``SIGXFSZ`` is ignored so a write past ``file_mb`` fails with ``EFBIG`` instead of killing
-    the worker.  Returns what was set (for the worker's hello message)."""
+    ``RLIMIT_AS`` bounds *virtual* size, and torch alone maps over a gigabyte it never touches, so
+    a fixed cap would kill honest workers or be far too loose: the submission gets ``memory_mb`` of
+    *new* address space beyond the size measured now.  ``SIGXFSZ`` is ignored so a write past
+    ``file_mb`` fails with ``EFBIG`` instead of killing the worker."""
     applied: dict[str, Any] = {}
     _set(resource.RLIMIT_CORE, 0)
     if memory_mb is not None:
@@ -106,11 +107,6 @@ def apply_limits(
 def nobody_ids() -> tuple[int, int]:
     pw = pwd.getpwnam(NOBODY)
     return pw.pw_uid, pw.pw_gid
-
-
-CAP_DAC_READ_SEARCH = 2
-PR_SET_KEEPCAPS = 8
-_CAP_VERSION_3 = 0x20080522
 
 
 def world_readable(path: str | os.PathLike[str]) -> bool:
