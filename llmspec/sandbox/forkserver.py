@@ -23,6 +23,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from llmspec.sandbox import proctree
+
 # What a worker inherits of the grader's environment: locale and language (messages), where the
 # book's data is, and the Python path that finds llmspec.  Nothing else (no tokens, no secrets).
 KEEP_ENV = ("PATH", "HOME", "XDG_CACHE_HOME", "TIKTOKEN_CACHE_DIR", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE",
@@ -112,20 +114,17 @@ class ForkServer:
         finally:
             os.close(news_w)
         ready, _w, _x = select.select([news_r], [], [], 30.0)
-        data = os.read(news_r, 2 * _STATUS.size) if ready else b""
-        if len(data) != 2 * _STATUS.size:
+        data = os.read(news_r, _STATUS.size) if ready else b""
+        if len(data) != _STATUS.size:
             os.close(news_r)
             raise OSError("the fork server did not start a worker")
-        _shepherd, pid = struct.unpack("=ii", data)
-        return ForkedWorker(pid, news_r)
+        return ForkedWorker(_STATUS.unpack(data)[0], news_r)
 
     def close(self) -> None:
         global _current
         if _current is self:
             _current = None
         self.control.close()
-        from llmspec.sandbox import proctree
-
         proctree.kill_tree(self.pid)
         proctree.reap(self.pid, timeout=2.0)
 
@@ -160,7 +159,6 @@ def _preload() -> None:
 def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:
     """Runs in a child of the server; forks the worker, reports on it, never returns."""
     from llmspec.runtime import worker
-    from llmspec.sandbox import proctree
 
     proctree.set_child_subreaper()
     me = os.getpid()
@@ -172,7 +170,7 @@ def _shepherd(requester: int, sock_fd: int, log_fd: int, news_w: int) -> None:
             os._exit(worker.WORKER_CRASH)
     os.close(sock_fd)
     os.close(log_fd)
-    os.write(news_w, struct.pack("=ii", me, pid))
+    os.write(news_w, _STATUS.pack(pid))
     mine = os.pidfd_open(pid)
     try:
         waiting = [mine, os.pidfd_open(requester)]

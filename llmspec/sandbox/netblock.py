@@ -1,18 +1,13 @@
 """Network access inside the target's process: fail fast, except downloads of the book's own files.
 
-Learner notebooks download at import: Listing 2.1's ``urllib.request.urlretrieve(url,
-"the-verdict.txt")`` (``requests.get`` in the book repository's notebook today), GPT-2's
-``encoder.json`` and ``vocab.bpe`` in the bonus notebooks.  Without network such a call can hang for
-minutes, so while :func:`blocked` is active every host-name lookup or internet-socket connect raises
-:class:`NetworkBlocked` (an :class:`OSError`, which download code already expects) at once, and a
-request for one of the book's files (:func:`book_file_for`) is answered from llmspec's verified copy.
-
-Mechanism: an audit hook on the ``socket.*`` events (hooks cannot be removed, so it is installed once
-and gated by a depth counter; Unix sockets stay allowed, DataLoader workers use them), and patches of
-``urllib.request.AbstractHTTPHandler.do_open`` and ``requests.adapters.HTTPAdapter.send`` (the latter
-when ``requests`` is first imported, so code that never imports it does not pay for it).  A guard
-against accidents, not a sandbox (``ctypes`` goes around it): the kernel's rules are
-:mod:`llmspec.sandbox.landlock`'s and :mod:`llmspec.sandbox.isolation`'s.
+Learner notebooks download at import (Listing 2.1's ``urlretrieve``, ``requests.get``, GPT-2's
+``encoder.json`` and ``vocab.bpe`` in the bonus notebooks); without network such a call can hang for
+minutes.  So while :func:`blocked` is active a host-name lookup or internet-socket connect raises
+:class:`NetworkBlocked` (an :class:`OSError`, which download code expects) at once, and a request for
+a book file (:func:`book_file_for`) is answered from llmspec's verified copy.  Mechanism: an audit
+hook on ``socket.*`` events (it cannot be removed: installed once, gated by a depth counter; Unix
+sockets stay allowed for DataLoader workers) and patches of ``urllib.request`` and, once imported,
+``requests``.  A guard against accidents, not a sandbox: that is the kernel's job (``landlock``).
 """
 from __future__ import annotations
 
@@ -188,7 +183,7 @@ def _patch_requests(adapters: ModuleType) -> None:
 
 
 class _PatchRequestsOnImport(importlib.abc.MetaPathFinder):
-    """Patches ``requests.adapters`` right after it is first imported (by anyone)."""
+    """Patches ``requests.adapters`` once it is first imported: code that never imports it pays nothing."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
         if fullname != "requests.adapters":

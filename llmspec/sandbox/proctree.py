@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Set as AbstractSet
 from typing import NamedTuple
 
 from llmspec.sandbox.isolation import _prctl
@@ -60,7 +61,7 @@ def processes() -> list[ProcInfo]:
     return [info for info in infos if info is not None]
 
 
-def _members(root: int, orphan_parent: int | None, exclude: set[int]) -> set[int]:
+def _members(root: int, orphan_parent: int | None, exclude: AbstractSet[int]) -> set[int]:
     """The processes that belong to the run rooted at ``root``: its descendants, its session and
     process group, and escaped orphans re-parented to ``orphan_parent`` (the subreaper)."""
     snapshot = processes()
@@ -87,7 +88,7 @@ def _members(root: int, orphan_parent: int | None, exclude: set[int]) -> set[int
     return found - exclude
 
 
-def kill_tree(root: int, orphan_parent: int | None = None, exclude: set[int] | frozenset[int] = frozenset()) -> set[int]:
+def kill_tree(root: int, orphan_parent: int | None = None, exclude: AbstractSet[int] = frozenset()) -> set[int]:
     """SIGKILL ``root`` and everything of its run (see :func:`_members`); return the pids killed.
 
     Processes are first frozen with SIGSTOP, rescanning until no new member appears, so nothing
@@ -95,9 +96,8 @@ def kill_tree(root: int, orphan_parent: int | None = None, exclude: set[int] | f
     ``orphan_parent`` should be ``os.getpid()`` when this process called
     :func:`set_child_subreaper`."""
     killed: set[int] = set()
-    excl = set(exclude)
     for _ in range(50):
-        new = _members(root, orphan_parent, excl) - killed
+        new = _members(root, orphan_parent, exclude) - killed
         if not new:
             break
         _signal(new, signal.SIGSTOP)
