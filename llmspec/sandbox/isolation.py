@@ -125,11 +125,8 @@ def world_readable(path: str | os.PathLike[str]) -> bool:
 def drop_privileges(uid: int, gid: int, keep_read_all: bool = False) -> bool:
     """Become ``uid``/``gid`` (``nobody``, when root) and forbid regaining privileges; True if the
     uid changed.  Call it after everything that needs root (namespaces, reading root-only caches).
-
-    ``keep_read_all`` keeps one capability, ``CAP_DAC_READ_SEARCH`` (read any file, write none),
-    for installations where Python itself lives somewhere ``nobody`` cannot read (e.g. pyenv under
-    ``/root``): without it the submission could not even ``import unicodedata``.  Writes are still
-    checked against ``nobody``'s rights, which is what keeps reports and the project safe."""
+    ``keep_read_all`` keeps ``CAP_DAC_READ_SEARCH`` (read any file, write none) where Python itself
+    lives out of ``nobody``'s reach (pyenv under ``/root``); writes are still ``nobody``'s."""
     set_no_new_privs()
     if not is_root():
         return False
@@ -162,13 +159,9 @@ def unshare_network() -> bool:
 
 def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
     """``(mount point, source directory)`` pairs that keep every path of ``keep`` reachable under
-    private ``/tmp``-like mounts.
-
-    A file (a zipped stdlib on ``sys.path``) keeps its directory.  A path is kept under its own
-    spelling *and* its resolved one, since a symlinked venv under ``/tmp`` is reached through both
-    (``sys.path`` and package ``__path__`` hold the spelling, ``os.path.realpath`` the other).  A
-    point inside another point is dropped: the outer bind already shows it.  Sorted, so parents
-    come first."""
+    private ``/tmp``-like mounts, parents first.  A file (a zipped stdlib) keeps its directory; a
+    path is kept under its own spelling *and* its resolved one, since a symlinked venv under ``/tmp``
+    is reached through both (``sys.path`` holds the one, ``os.path.realpath`` the other)."""
     wanted: dict[str, str] = {}
     for k in keep:
         spelled = os.path.abspath(k)
@@ -182,7 +175,7 @@ def bind_points(keep: list[Path] | list[str]) -> list[tuple[str, str]]:
                 wanted.setdefault(point, real)
     out: list[tuple[str, str]] = []
     for point in sorted(wanted):
-        if not any(point.startswith(outer + "/") for outer, _ in out):
+        if not any(point.startswith(outer + "/") for outer, _ in out):  # else the outer bind shows it
             out.append((point, wanted[point]))
     return out
 

@@ -89,12 +89,9 @@ def _members(root: int, orphan_parent: int | None, exclude: AbstractSet[int]) ->
 
 
 def kill_tree(root: int, orphan_parent: int | None = None, exclude: AbstractSet[int] = frozenset()) -> set[int]:
-    """SIGKILL ``root`` and everything of its run (see :func:`_members`); return the pids killed.
-
-    Processes are first frozen with SIGSTOP, rescanning until no new member appears, so nothing
-    can fork faster than we kill; then all get SIGKILL.  Zombies that are our children are reaped.
-    ``orphan_parent`` should be ``os.getpid()`` when this process called
-    :func:`set_child_subreaper`."""
+    """Freeze (SIGSTOP, rescanning until no new member appears), then SIGKILL ``root`` and everything
+    of its run (:func:`_members`); reap those that are our children but ``root``; return the pids
+    killed.  ``orphan_parent``: ``os.getpid()`` when this process called :func:`set_child_subreaper`."""
     killed: set[int] = set()
     for _ in range(50):
         new = _members(root, orphan_parent, exclude) - killed
