@@ -111,7 +111,6 @@ def test_proxy_answers_like_the_in_process_adapter_on_the_reference(proxies, sta
     with pytest.raises(ImplError) as exc:  # implementation errors cross as ImplError, is_a works
         proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "unknown words")
     assert exc.value.is_a("KeyError")
-    assert proxy.startups[0]["start"] == start
 
 
 def test_monkeypatching_at_import_changes_nothing_on_the_trusted_side(proxies, tmp_path: Path) -> None:
