@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import ctypes
-import errno
 import json
 import math
 import os
@@ -206,8 +205,6 @@ def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     try:
         text = bytes(data).decode("utf-8", "surrogatepass")
         obj = _DECODER.decode(text)
-    except WireError:
-        raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise WireError(f"malformed message: {str(exc)[:200]}") from None
     return from_jsonable(obj)
@@ -263,10 +260,8 @@ def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
             if deadline is None:
                 _wait(fd, select.POLLIN, None)
             continue
-        except OSError as exc:
-            if exc.errno in (errno.ECONNRESET, errno.EPIPE):
-                raise WireClosed("connection reset") from None
-            raise
+        except (ConnectionResetError, BrokenPipeError):
+            raise WireClosed("connection reset") from None
         if not chunk:
             raise WireClosed("connection closed by the other end")
         chunks.append(chunk)
