@@ -240,9 +240,8 @@ def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
     wire.send(fd, {"hello": info}, max_bytes=max_bytes)
     os._exit = _exit_recorder(fd)
     try:
-        adapter = adapter_class.from_target(config["target"], config.get("impl_map"),
-                                                  scratch=Path(config["scratch"]),
-                                                  strict_names=bool(config.get("strict_names")))
+        adapter = adapter_class.from_target(config["target"], config.get("impl_map"), scratch=Path(config["scratch"]),
+                                            strict_names=bool(config.get("strict_names")))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
@@ -297,9 +296,8 @@ def _child_main(fd: int, parent_pid: int) -> None:
     serve(fd, config, parent_pid)
 
 
-def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.runtime.worker FD PARENT_PID``
-    args = sys.argv[1:] if argv is None else argv
-    fd, parent = int(args[0]), int(args[1])
+def main() -> int:  # ``python -m llmspec.runtime.worker FD PARENT_PID``
+    fd, parent = int(sys.argv[1]), int(sys.argv[2])
     try:
         _child_main(fd, parent)
     except wire.WireClosed:
