@@ -14,14 +14,12 @@ from typing import Any, Callable
 from llmspec.errors import CallTimeout, HarnessError, ImplError, WorkerDied
 from llmspec.i18n import _
 
-# The book's name for what each operation runs (chapter 2's listings), for the fault's reason.
+# The book's name for what each operation runs (chapter 2's listings; ``*_many`` as its single call).
 BOOK_CALLS: dict[str, str] = {
     "describe": "loading the submission",
     "tokenizer_new": "SimpleTokenizer{v}(vocab)",
     "tokenizer_encode": "SimpleTokenizer{v}.encode(...)",
     "tokenizer_decode": "SimpleTokenizer{v}.decode(...)",
-    "tokenizer_encode_many": "SimpleTokenizer{v}.encode(...)",
-    "tokenizer_decode_many": "SimpleTokenizer{v}.decode(...)",
     "bpe_encode": "tokenizer.encode(...) (tiktoken, section 2.5)",
     "bpe_decode": "tokenizer.decode(...) (tiktoken, section 2.5)",
     "bpe_info": "tiktoken.get_encoding(\"gpt2\")",
@@ -49,7 +47,7 @@ class StageFault(HarnessError):
 def book_call(op: str, stage: str | None) -> str:
     """What ``op`` runs, in the book's names (the tokenizer's version from the stage)."""
     version = {"tokenizer_v1": "V1", "tokenizer_v2": "V2"}.get(stage or "", "V1/V2")
-    return BOOK_CALLS.get(op, f"{op}(...)").replace("{v}", version)
+    return BOOK_CALLS.get(op.removesuffix("_many"), f"{op}(...)").replace("{v}", version)
 
 
 def fault_reason(exc: HarnessError) -> str:

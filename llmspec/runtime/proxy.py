@@ -11,18 +11,20 @@ a fresh worker (earlier handles are gone); a target that cannot load stays a ``T
 """
 from __future__ import annotations
 
+import abc
 import atexit
+import inspect
 import json
 import os
 import time
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
 from llmspec.i18n import _
 from llmspec.runtime import process, wire
-from llmspec.runtime.messages import MessageAdapter
+from llmspec.runtime.adapter import OPS, Adapter
 from llmspec.runtime.faults import StageGuard
 from llmspec.sandbox import attempts, isolation, proctree, readrules
 
@@ -51,6 +53,40 @@ def _close_all() -> None:
 
 
 atexit.register(_close_all)
+
+
+class MessageAdapter(Adapter):
+    """Every operation of the Adapter, with the Adapter's own signature, as one message to
+    :meth:`_call`: its name and its arguments by keyword, which the worker passes to the in-process
+    adapter's method of that name."""
+
+    @abc.abstractmethod
+    def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
+        """Answer operation ``op`` called with ``kwargs``."""
+
+
+def _message(op: str) -> Callable[..., Any]:
+    """``Adapter.<op>`` as a message: every parameter by name, defaults filled in.  A call with every
+    argument by position (the common one) is zipped with the names; any other is bound by Python
+    itself (``Signature.bind``: the same defaults and ``TypeError`` as a written-out method)."""
+    signature = inspect.signature(getattr(Adapter, op))
+    names = tuple(signature.parameters)[1:]
+
+    def send(self: MessageAdapter, *args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != len(names):
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())[1:]
+        return self._call(op, dict(zip(names, args)))
+
+    send.__name__, send.__qualname__ = op, f"MessageAdapter.{op}"
+    send.__signature__ = signature  # type: ignore[attr-defined]
+    return send
+
+
+for _op in OPS:
+    setattr(MessageAdapter, _op, _message(_op))
+abc.update_abstractmethods(MessageAdapter)
 
 
 class ProxyAdapter(MessageAdapter):
