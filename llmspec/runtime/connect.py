@@ -1,8 +1,7 @@
 """Open the adapter for an implementation: in this process, or in a worker process.
 
-This is the only function the pytest plugin, ``llmspec check`` and the graders call to reach an
-implementation, so the choice "import the learner's code here" versus "talk to it over a pipe" is
-made in one place and the tests never know which one they got.
+The one place the plugin, ``llmspec check`` and the graders choose between "import the learner's
+code here" and "talk to it over a pipe"; the tests never know which one they got.
 """
 from __future__ import annotations
 
@@ -24,15 +23,12 @@ def open_adapter(
 ) -> Adapter:
     """Load ``target`` (``None`` = the reference implementation) and return its adapter.
 
-    ``isolate=True`` (grading, ``--isolate``) returns a :class:`~llmspec.runtime.proxy.ProxyAdapter`
-    whose worker is sandboxed: submission code runs in a separate process, under ``limits`` (time,
-    memory, ...), and only wire values come back.  ``worker=True`` (``llmspec check``'s default) runs
-    it in a worker forked from this process with the learner's own permissions: a hang, a crash or
-    ``os._exit`` in their code is reported, not suffered.  In process, ``limits`` are accepted and
-    ignored (there is nothing to enforce them with), so callers can pass the same options in every
-    mode.  ``strict_names`` refuses book names in another letter case and the book's earlier names
-    (accepted with a note by default).  Raises :class:`~llmspec.errors.TargetError` when the target
-    cannot be loaded.
+    ``isolate=True`` (grading, ``--isolate``): a :class:`~llmspec.runtime.proxy.ProxyAdapter` with a
+    sandboxed worker under ``limits``.  ``worker=True`` (``llmspec check``): a worker forked from this
+    process with the learner's own permissions, so a hang, a crash or ``os._exit`` is reported, not
+    suffered.  In process, ``limits`` are ignored (nothing could enforce them), so callers pass the
+    same options in every mode.  ``strict_names`` refuses book names in another letter case and the
+    book's earlier names.  Raises :class:`~llmspec.errors.TargetError` when the target cannot load.
     """
     target = target or DEFAULT_TARGET
     if isolate or worker:

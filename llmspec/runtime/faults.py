@@ -1,17 +1,11 @@
 """Stages graded independently: a fault inside one stage costs that stage only.
 
-:class:`StageGuard` is part of the isolated adapter (:class:`~llmspec.runtime.proxy.ProxyAdapter`)
-on the trusted side.  The plugin tells the adapter which stage the next test belongs to
-(``begin_stage``); each stage gets its own wall-clock budget for the time spent in submission code.
-When a call into the submission times out, kills the worker (``os._exit``, a crash) or exceeds the
-memory limit, the guard remembers the reason (a ``MemoryError`` raised under the worker's cap counts
-as a memory kill: the next call would only hog again), and every later call of that stage,
-Hypothesis' shrinking included, fails at once with "after <reason>: not run" instead of waiting out
-another call budget.  The next stage starts with a fresh budget and a fresh worker (the proxy
-restarts it on demand).
-
-Why here and not in the worker: the worker is where submission code runs; what it has cost and
-what may still run is decided by the trusted process.
+:class:`StageGuard` keeps, for the isolated adapter, which stage runs and its wall-clock budget.
+When a call into the submission times out, kills the worker or hits the memory cap (a
+``MemoryError`` under the cap counts: the next call would only hog again), every later call of that
+stage, Hypothesis' shrinking included, fails at once with "after <reason>: not run" instead of
+waiting out another budget; the next stage starts afresh.  This is decided here, on the trusted
+side, because the worker is where submission code runs.
 """
 from __future__ import annotations
 
@@ -20,14 +14,12 @@ from typing import Any, Callable
 from llmspec.errors import CallTimeout, HarnessError, ImplError, WorkerDied
 from llmspec.i18n import _
 
-# The book's name for what each operation runs (chapter 2's listings), for the fault's reason.
+# The book's name for what each operation runs (chapter 2's listings; ``*_many`` as its single call).
 BOOK_CALLS: dict[str, str] = {
     "describe": "loading the submission",
     "tokenizer_new": "SimpleTokenizer{v}(vocab)",
     "tokenizer_encode": "SimpleTokenizer{v}.encode(...)",
     "tokenizer_decode": "SimpleTokenizer{v}.decode(...)",
-    "tokenizer_encode_many": "SimpleTokenizer{v}.encode(...)",
-    "tokenizer_decode_many": "SimpleTokenizer{v}.decode(...)",
     "bpe_encode": "tokenizer.encode(...) (tiktoken, section 2.5)",
     "bpe_decode": "tokenizer.decode(...) (tiktoken, section 2.5)",
     "bpe_info": "tiktoken.get_encoding(\"gpt2\")",
@@ -55,17 +47,16 @@ class StageFault(HarnessError):
 def book_call(op: str, stage: str | None) -> str:
     """What ``op`` runs, in the book's names (the tokenizer's version from the stage)."""
     version = {"tokenizer_v1": "V1", "tokenizer_v2": "V2"}.get(stage or "", "V1/V2")
-    return BOOK_CALLS.get(op, f"{op}(...)").replace("{v}", version)
+    return BOOK_CALLS.get(op.removesuffix("_many"), f"{op}(...)").replace("{v}", version)
 
 
-def fault_reason(call: str, exc: HarnessError) -> str:
-    """"a timeout in GPTDatasetV1(...)", "a memory kill in ...", "a crash in ..." for ``exc``."""
+def fault_reason(exc: HarnessError) -> str:
+    """"a timeout in {call}", "a memory kill in {call}" or "a crash in {call}" for ``exc``."""
     if isinstance(exc, CallTimeout):
-        return _("a timeout in {call}").format(call=call)
-    text = str(exc)
-    if "memory" in text.lower():
-        return _("a memory kill in {call}").format(call=call)
-    return _("a crash in {call}").format(call=call)
+        return _("a timeout in {call}")
+    if "memory" in str(exc).lower():
+        return _("a memory kill in {call}")
+    return _("a crash in {call}")
 
 
 class StageGuard:
@@ -106,21 +97,18 @@ class StageGuard:
         try:
             result = send()
         except (CallTimeout, WorkerDied) as exc:
-            call = book_call(op, self.stage)
-            if self.stage is not None and self.fault is None:
-                self.fault = fault_reason(call, exc)
-                self.faults[self.stage] = self.fault
-            raise type(exc)(_("{call}: {why}").format(call=call, why=exc)) from None
+            self._stop(op, fault_reason(exc))
+            raise type(exc)(_("{call}: {why}").format(call=book_call(op, self.stage), why=exc)) from None
         except ImplError as exc:
-            self._memory_fault(op, exc)
+            if exc.is_a("MemoryError"):
+                self._stop(op, _("a memory kill in {call}"))
             raise
         error = result.get("error") if op.endswith("_many") and isinstance(result, dict) else None
-        if isinstance(error, dict) and isinstance(error.get("mro"), list):  # a batch that stopped there
-            self._memory_fault(op, ImplError("", "", [str(m) for m in error["mro"]]))
+        if isinstance(error, dict) and isinstance(error.get("mro"), list) and "MemoryError" in error["mro"]:
+            self._stop(op, _("a memory kill in {call}"))  # a batch that stopped at a MemoryError
         return result
 
-    def _memory_fault(self, op: str, exc: ImplError) -> None:
-        """A ``MemoryError`` under the worker's cap stops the stage: the next call would hog again."""
-        if exc.is_a("MemoryError") and self.stage is not None and self.fault is None:
-            self.fault = _("a memory kill in {call}").format(call=book_call(op, self.stage))
-            self.faults[self.stage] = self.fault
+    def _stop(self, op: str, reason: str) -> None:
+        """The first fault of a stage stops it: ``reason`` ("a timeout in {call}") names the call."""
+        if self.stage is not None and self.fault is None:
+            self.fault = self.faults[self.stage] = reason.format(call=book_call(op, self.stage))

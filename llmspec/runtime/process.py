@@ -1,11 +1,10 @@
 """One worker process, as the trusted side sees it: started, watched, asked where it is, stopped.
 
-:func:`start` forks or spawns a worker (:mod:`llmspec.runtime.worker`) connected by a socket, its
-output going to a log in its own run directory.  :class:`WorkerProcess` reads that log (the
-target's output only, never the worker's start-up), asks a worker that hangs for its stack
-(:meth:`WorkerProcess.stack_dump`) and kills its whole tree.  The rest of this module says in words
-why a worker stopped: where the submission's code was (:func:`where_stuck`), which call of it ended
-the process (:func:`ended`), or what its exit status means (:func:`describe_status`).
+:func:`start` forks or spawns a worker connected by a socket, its output going to a log in its own
+run directory; :class:`WorkerProcess` reads that log, asks a hung worker for its stack and kills its
+whole tree.  The rest says in words why a worker stopped: where the submission's code was
+(:func:`where_stuck`), which call of it ended the process (:func:`ended`), or what its exit status
+means (:func:`describe_status`).
 """
 from __future__ import annotations
 
@@ -35,19 +34,6 @@ class WorkerProcess:
         self.info: dict[str, Any] = {}
         self.status: int | None = None
         self.log_start = 0  # where the target's output begins (what came before is the worker's start-up)
-
-    def let_go(self) -> None:
-        """Close this process's descriptors of the worker; its process is waited for elsewhere (it
-        was reaped, or it belongs to the process this one was forked from)."""
-        if self.popen is not None:
-            self.popen.returncode = -1  # keep Popen.__del__ from waiting for it
-        if self.forked is not None:
-            self.forked.close()
-        for closer in (self.sock.close, lambda: os.close(self.log_fd)):
-            try:
-                closer()
-            except OSError:
-                pass
 
     def reap(self, timeout: float) -> int | None:
         """The worker's raw wait status once it is gone (None if still running after ``timeout``)."""
@@ -97,10 +83,18 @@ class WorkerProcess:
 
     def stop(self, orphan_parent: int | None, others: set[int], status: int | None = None) -> None:
         """Kill the worker and everything it started (not ``others``: other proxies' workers);
-        reap it, let go of its descriptors, remove its run dir."""
+        reap it, close our descriptors of it, remove its run dir."""
         proctree.kill_tree(self.pid, orphan_parent, others)
         self.status = self.reap(timeout=5.0) if status is None else status
-        self.let_go()
+        if self.popen is not None:
+            self.popen.returncode = -1  # reaped already: keep Popen.__del__ from waiting for it
+        if self.forked is not None:
+            self.forked.close()
+        for closer in (self.sock.close, lambda: os.close(self.log_fd)):
+            try:
+                closer()
+            except OSError:
+                pass
         isolation.remove_run_dir(self.run)
 
 
@@ -222,8 +216,6 @@ def check_exit(msg: Any) -> None:
 
 # One frame of a faulthandler dump: ``  File "/path/sub.py", line 3 in encode``.
 _FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in ')
-
-
 _OURS = (str(PROJECT_ROOT / "llmspec"), sys.prefix, sys.base_prefix, sys.exec_prefix, "<")
 
 

@@ -1,40 +1,30 @@
 """The out-of-process adapter: submission code runs in a worker, verdicts stay in the trusted process.
 
-:class:`ProxyAdapter` implements :class:`~llmspec.runtime.adapter.Adapter` by sending each call to a
-worker process (:mod:`llmspec.runtime.worker`) and decoding the answer with the strict
-:mod:`llmspec.runtime.wire` format (never pickle).  Releases need no round trip of their own: they
-travel with the next call.
-
-Start methods: ``start="spawn"`` runs ``python -m llmspec.runtime.worker`` (clean interpreter; pays
-the torch import each time) and ``start="fork"`` forks the current process (torch already imported:
-cheap).  A forked worker can *read* whatever the trusted process held in memory at fork time, so
-fork before loading anything secret (hidden expected values), as the grader's warm parent does.
-``sandbox=False`` (``llmspec check``'s default) runs the worker with the learner's own permissions:
-limits and containment, but no private mounts, no other user and no Landlock.
-
-Failures: a call over ``call_timeout`` kills the worker's whole tree and raises
-:class:`~llmspec.errors.CallTimeout` naming where the submission's code was (the worker's stack,
-dumped on request); a worker that dies raises :class:`~llmspec.errors.WorkerDied` with the exit
-code/signal, a memory-limit hint and its last output lines.  Either way the next call starts a fresh
-worker (objects created before are gone: their handles raise ``HarnessError``).  A target that
-cannot be loaded (syntax error, ``os._exit`` at import, a hang at import) raises
-:class:`~llmspec.errors.TargetError` from the constructor and from every call.  Each stage gets its
-own budget, and a fault costs only its stage (:mod:`llmspec.runtime.faults`).
+:class:`ProxyAdapter` sends each call to a worker (:mod:`llmspec.runtime.worker`) and decodes the
+answer with the strict :mod:`llmspec.runtime.wire` format: never pickle, which from a hostile
+submission is code.  ``start="fork"`` is cheap (torch already imported) but the worker can read what
+this process held at fork time, so fork before loading anything secret; ``start="spawn"`` runs a
+clean interpreter.  ``sandbox=False`` (``llmspec check``) keeps the limits and containment but not
+the learner-proofing: no private mounts, no other user, no Landlock.  A call that times out or a
+worker that dies is reported with where the code was and its last output, and the next call starts
+a fresh worker (earlier handles are gone); a target that cannot load stays a ``TargetError``.
 """
 from __future__ import annotations
 
+import abc
 import atexit
+import inspect
 import json
 import os
 import time
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from llmspec.errors import CallTimeout, HarnessError, ImplError, StageMissing, TargetError, WorkerDied
 from llmspec.i18n import _
 from llmspec.runtime import process, wire
-from llmspec.runtime.messages import MessageAdapter
+from llmspec.runtime.adapter import OPS, Adapter
 from llmspec.runtime.faults import StageGuard
 from llmspec.sandbox import attempts, isolation, proctree, readrules
 
@@ -65,14 +55,46 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
+class MessageAdapter(Adapter):
+    """Every operation of the Adapter, with the Adapter's own signature, as one message to
+    :meth:`_call`: its name and its arguments by keyword, which the worker passes to the in-process
+    adapter's method of that name."""
+
+    @abc.abstractmethod
+    def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
+        """Answer operation ``op`` called with ``kwargs``."""
+
+
+def _message(op: str) -> Callable[..., Any]:
+    """``Adapter.<op>`` as a message: every parameter by name, defaults filled in.  A call with every
+    argument by position (the common one) is zipped with the names; any other is bound by Python
+    itself (``Signature.bind``: the same defaults and ``TypeError`` as a written-out method)."""
+    signature = inspect.signature(getattr(Adapter, op))
+    names = tuple(signature.parameters)[1:]
+
+    def send(self: MessageAdapter, *args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != len(names):
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())[1:]
+        return self._call(op, dict(zip(names, args)))
+
+    send.__name__, send.__qualname__ = op, f"MessageAdapter.{op}"
+    send.__signature__ = signature  # type: ignore[attr-defined]
+    return send
+
+
+for _op in OPS:
+    setattr(MessageAdapter, _op, _message(_op))
+abc.update_abstractmethods(MessageAdapter)
+
+
 class ProxyAdapter(MessageAdapter):
     """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.
 
-    ``ProxyAdapter(target, impl_map, start="spawn"|"fork", sandbox=True, call_timeout=60,
-    load_timeout=120, submission_timeout=None, memory_mb=2048, cpu_seconds=None, ...)``; see the
-    module docstring.
-    ``stage_timeout`` (seconds, for every stage) and ``stage_timeouts`` (``{stage: seconds}``) give
-    each stage its own budget, and a fault costs only its stage (:mod:`llmspec.runtime.faults`)."""
+    ``limits`` are the keys of :data:`DEFAULT_LIMITS`.  ``stage_timeout`` (seconds, for every stage)
+    and ``stage_timeouts`` (``{stage: seconds}``) give each stage its own budget, and a fault costs
+    only its stage (:mod:`llmspec.runtime.faults`)."""
 
     def __init__(
         self,
@@ -111,9 +133,7 @@ class ProxyAdapter(MessageAdapter):
         self._used = 0.0  # wall-clock seconds spent in the worker (load + calls)
         self._closed = False
         self.last_death: str | None = None
-        self.startups: list[dict[str, Any]] = []  # timing of every worker start (benchmarks)
         self.guard = StageGuard(stage_timeouts, stage_timeout)
-        self._stuck = ""  # where the last call that timed out found the submission's code
         _LIVE.add(self)
         self._ensure_worker()
 
@@ -172,73 +192,63 @@ class ProxyAdapter(MessageAdapter):
             hello = self._expect(worker, deadline, "hello")
             start = hello.get("log_start")
             worker.info, worker.log_start = hello, start if type(start) is int else worker.log_size()
-            t_hello = time.monotonic()
-            loaded = self._expect(worker, deadline, "loaded")
-        except (wire.WireError, _Unexpected, process.Exited) as exc:
-            why, tail = self._fail(exc, "loading the target")
+            self._expect(worker, deadline, "loaded")
+        except (wire.WireError, process.Exited) as exc:
+            raise self._fail(exc, None) from None
+        finally:
             self._used += time.monotonic() - t0
-            raise TargetError(why + tail) from None
-        self._used += time.monotonic() - t0
-        self.startups.append(
-            {
-                "start": self.start,
-                "hello_seconds": round(t_hello - t0, 3),
-                "ready_seconds": round(time.monotonic() - t0, 3),
-                "load_seconds": loaded.get("seconds"),
-            }
-        )
         return worker
 
     def _expect(self, worker: process.WorkerProcess, deadline: float, key: str) -> dict[str, Any]:
         msg = self._take_flags(wire.recv(worker.fd, deadline, self.max_bytes))
         process.check_exit(msg)
         if isinstance(msg, dict) and "target_error" in msg:
-            raise _Unexpected(str(msg["target_error"]), target_error=True)
+            self._stop()
+            self._target_error = str(msg["target_error"])
+            raise TargetError(self._target_error)
         if not isinstance(msg, dict) or set(msg) != {key} or not isinstance(msg[key], dict):
-            raise _Unexpected(f"protocol violation: expected {key!r}, got {str(msg)[:200]}")
+            raise wire.WireError(f"protocol violation: expected {key!r}, got {str(msg)[:200]}")
         return msg[key]
 
-    def _fail(self, exc: Exception, during: str) -> tuple[str, str]:
-        """Stop the worker after ``exc``; return (one-line reason, its output tail or "").
-        A failure while loading becomes the target's permanent error."""
+    def _fail(self, exc: Exception, op: str | None, budget: float = 0.0) -> HarnessError:
+        """Stop the worker after ``exc`` in call ``op`` (None: while loading the target) and return
+        the error that says why, with the worker's last output; a failed load is the target's for good."""
         worker = self._worker
         assert worker is not None
-        if isinstance(exc, _Unexpected) and exc.target_error:
-            self._stop()
-            self._target_error = str(exc)
-            return self._target_error, ""
-        loading = during == "loading the target"
-        where = _("loading the target") if loading else during
-        self._stuck = ""
-        if isinstance(exc, wire.WireTimeout):  # where the code is, before anything of it is gone
+        during = op or _("loading the target")
+        timeout = isinstance(exc, wire.WireTimeout)
+        status, stuck = None, ""
+        if timeout:  # where the code is, before anything of it is gone
             end = worker.log_size()
-            self._stuck = process.where_stuck(worker.stack_dump(end), self.target)
+            stuck = process.where_stuck(worker.stack_dump(end), self.target)
             tail = worker.output_tail(end=end)
         else:
-            status = worker.reap(timeout=2.0) if isinstance(exc, (wire.WireClosed, process.Exited)) else None
+            if isinstance(exc, (wire.WireClosed, process.Exited)):
+                status = worker.reap(timeout=2.0)
             tail = worker.output_tail()  # after the reap: a dying worker's last words are written
         tail = "\n" + _("--- last output of the worker ---") + "\n" + tail if tail else ""
-        if isinstance(exc, wire.WireTimeout):
-            self._stop()
-            limit = self.limits["load_timeout"] if loading else self.limits["call_timeout"]
+        self._stop(status)
+        if timeout:
+            limit = self.limits["call_timeout" if op else "load_timeout"]
             why = _("{during} did not finish within {limit} s (or the submission's budget); the worker was killed").format(
-                during=where, limit=f"{limit:g}") + (self._stuck if loading else "")
+                during=during, limit=f"{limit:g}") + ("" if op else stuck)
         elif isinstance(exc, process.Exited):  # it said where it called os._exit, then left
-            self._stop(status)
             why = process.ended(exc.info, self.target)
-            why = why if loading else _("{why} during {during}").format(why=why, during=where)
+            why = _("{why} during {during}").format(why=why, during=during) if op else why
         elif isinstance(exc, wire.WireClosed):  # it closed the socket: dying or dead
-            self._stop(status)
             why = process.describe_status(worker.status, self.limits, we_killed=status is None)
-            why = _("{why} during {during}").format(why=why, during=where)
+            why = _("{why} during {during}").format(why=why, during=during)
         else:  # garbage on the wire: submission code broke (or forged) the worker's side
-            self._stop()
             why = _("the worker sent an invalid message during {during} ({error}); it was killed").format(
-                during=where, error=exc)
-        if loading:
-            self._target_error = why + tail
+                during=during, error=exc)
         self.last_death = why
-        return why, tail
+        if op is None:
+            self._target_error = why + tail
+            return TargetError(self._target_error)
+        if timeout:
+            return CallTimeout(_("{op} did not answer within {seconds} s; the worker was killed (it restarts on the "
+                                 "next call)").format(op=op, seconds=f"{budget:g}") + stuck + tail)
+        return WorkerDied(why + _("; the worker restarts on the next call") + tail)
 
     def _stop(self, status: int | None = None) -> None:
         """Kill the worker and everything it started; remove its run dir."""
@@ -276,12 +286,6 @@ class ProxyAdapter(MessageAdapter):
         left = float("inf") if total is None else total - self._used
         return min(float("inf") if per_call is None else per_call, left)
 
-    def start_budget(self, seconds: float | None) -> None:
-        """From now on, ``seconds`` of wall clock for everything this proxy runs (``None``: no cap).
-        The grader gives every stage its own budget, so a hang in one stage cannot spend another's."""
-        self.limits["submission_timeout"] = seconds
-        self._used = 0.0
-
     def _check_budget(self, what: str) -> None:
         if self._budget(None) <= 0:
             raise CallTimeout(_("{what}: the submission's wall-clock budget of {seconds} s is used up").format(
@@ -304,10 +308,13 @@ class ProxyAdapter(MessageAdapter):
 
     # --- stages (llmspec.runtime.faults) -----------------------------------------------------------
     def begin_stage(self, stage: str) -> None:
+        """A new stage gets its own wall-clock budget (none given: the proxy's own limits hold), so a
+        hang in one stage cannot spend another's."""
         if self.guard.begin_stage(stage):
             budget = self.guard.budget(stage)
-            if budget is not None:  # none given: the proxy's own limits hold
-                self.start_budget(budget)
+            if budget is not None:
+                self.limits["submission_timeout"] = budget
+                self._used = 0.0
 
     def not_run(self) -> str | None:
         return self.guard.not_run()
@@ -340,16 +347,10 @@ class ProxyAdapter(MessageAdapter):
             msg = self._take_flags(wire.recv(worker.fd, t0 + budget, self.max_bytes))
             process.check_exit(msg)
             if not isinstance(msg, dict) or msg.get("id") != request_id or len(msg) != 2:
-                raise _Unexpected(f"protocol violation: unexpected answer {str(msg)[:200]}")
-        except wire.WireTimeout:
+                raise wire.WireError(f"protocol violation: unexpected answer {str(msg)[:200]}")
+        except (wire.WireError, process.Exited) as exc:
             self._used += time.monotonic() - t0
-            _why, tail = self._fail(wire.WireTimeout(), op)
-            raise CallTimeout(_("{op} did not answer within {seconds} s; the worker was killed (it restarts on the "
-                                "next call)").format(op=op, seconds=f"{budget:g}") + self._stuck + tail) from None
-        except (wire.WireError, _Unexpected, process.Exited) as exc:
-            self._used += time.monotonic() - t0
-            why, tail = self._fail(exc, op)
-            raise WorkerDied(why + _("; the worker restarts on the next call") + tail) from None
+            raise self._fail(exc, op, budget) from None
         self._used += time.monotonic() - t0
         return self._result(op, msg)
 
@@ -366,9 +367,10 @@ class ProxyAdapter(MessageAdapter):
             return value
         if "error" in msg:
             try:
-                return _raise(ImplError.from_wire(msg["error"]))
+                error = ImplError.from_wire(msg["error"])
             except (KeyError, TypeError):
                 raise HarnessError(f"{op}: malformed error from the worker") from None
+            raise error
         if "stage_missing" in msg:
             sm = msg["stage_missing"]
             if isinstance(sm, dict) and isinstance(sm.get("stage"), str) and isinstance(sm.get("missing"), list):
@@ -378,15 +380,3 @@ class ProxyAdapter(MessageAdapter):
         if "harness_error" in msg:
             raise HarnessError(f"{op}: {msg['harness_error']}")
         raise HarnessError(f"{op}: malformed answer from the worker")
-
-
-def _raise(exc: BaseException) -> Any:
-    raise exc
-
-
-class _Unexpected(Exception):
-    def __init__(self, text: str, target_error: bool = False):
-        super().__init__(text)
-        self.target_error = target_error
-
-

@@ -1,24 +1,18 @@
 """The wire format between the trusted harness and a worker that runs submission code.
 
 Why a format of our own: the trusted side must never unpickle (or otherwise execute) anything a
-worker sends - a pickle from a hostile submission is code.  So a message is UTF-8 JSON for the
-structure, and a tensor travels as ``{"__tensor__": {"dtype": "int64", "shape": [2, 3], "data":
-<base64 of the raw little-endian bytes>}}``.  Decoding is strict: only wire values (``None``,
-``bool``, ``int``, ``float``, ``str``, lists, dicts with ``str`` keys, plain ``torch.Tensor``)
-come out, and anything unexpected (an unknown dtype, a shape that does not match the byte count,
-duplicate or non-string keys, extra keys next to ``__tensor__``, NaN/Infinity outside a tensor, a
-message over the size cap, nesting deeper than :data:`MAX_DEPTH`) raises :class:`WireError`.
-
-Framing: each message is an 8-byte big-endian length followed by that many bytes.  The reader checks
-the length against its cap *before* allocating, and every blocking read/write takes a deadline, so
-a worker that sends garbage, too much, or nothing at all cannot hang or exhaust the trusted side.
+worker sends - a pickle from a hostile submission is code.  So a message is UTF-8 JSON, a tensor
+``{"__tensor__": {"dtype": "int64", "shape": [2, 3], "data": <base64 of the raw bytes>}}``, and
+decoding is strict: only wire values come out, anything unexpected raises :class:`WireError`.
+Each frame is an 8-byte big-endian length, checked against a cap *before* allocating, then the
+message; every read/write on the trusted side has a deadline, so a worker that sends garbage, too
+much, or nothing at all cannot hang or exhaust it.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import ctypes
-import errno
 import json
 import math
 import os
@@ -41,19 +35,10 @@ TENSOR_KEY = "__tensor__"
 # The dtypes a tensor may have on the wire (name -> dtype).  Complex, quantized and sparse tensors
 # have no place in chapter 2 and are refused rather than guessed at.
 DTYPES: dict[str, torch.dtype] = {
-    "bool": torch.bool,
-    "uint8": torch.uint8,
-    "int8": torch.int8,
-    "int16": torch.int16,
-    "int32": torch.int32,
-    "int64": torch.int64,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "float32": torch.float32,
-    "float64": torch.float64,
+    name: getattr(torch, name)
+    for name in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64")
 }
 _DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
-_ITEMSIZES = {v: torch.empty(0, dtype=v).element_size() for v in DTYPES.values()}  # bytes per element
 
 if sys.byteorder != "little":  # pragma: no cover - every platform torch ships CPU wheels for
     raise ImportError("llmspec.runtime.wire assumes a little-endian host (raw tensor bytes are sent as-is)")
@@ -146,10 +131,9 @@ def _tensor_from_json(spec: Any) -> torch.Tensor:
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise WireError(f"tensor data is not valid base64: {exc}") from None
     numel = math.prod(shape)
-    itemsize = _ITEMSIZES[dtype]
-    if len(data) != numel * itemsize:
+    if len(data) != numel * dtype.itemsize:
         raise WireError(
-            f"tensor of shape {shape} and dtype {spec['dtype']} needs {numel * itemsize} bytes, got {len(data)}"
+            f"tensor of shape {shape} and dtype {spec['dtype']} needs {numel * dtype.itemsize} bytes, got {len(data)}"
         )
     if numel == 0:
         return torch.empty(shape, dtype=dtype)
@@ -221,44 +205,29 @@ def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     try:
         text = bytes(data).decode("utf-8", "surrogatepass")
         obj = _DECODER.decode(text)
-    except WireError:
-        raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise WireError(f"malformed message: {str(exc)[:200]}") from None
     return from_jsonable(obj)
 
 
 # --- framing over a file descriptor ------------------------------------------------------------
-def _remaining(deadline: float | None) -> float | None:
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise WireTimeout("deadline passed")
-    return left
-
-
 # One poll object per (descriptor, events), made on first use: a frame is read and written with
 # three waits, and making and registering a new object each time costs more than the poll itself.
 # A descriptor number closed and reused later is polled as the new file, which is what is asked.
 _POLLERS: dict[tuple[int, int], Any] = {}
 
 
-def poller(fd: int, events: int = select.POLLIN) -> Any:
-    """The poll object of ``fd`` for ``events``, made and registered once."""
-    found = _POLLERS.get((fd, events))
-    if found is None:
-        found = _POLLERS[fd, events] = select.poll()
-        found.register(fd, events)
-    return found
-
-
 def _wait(fd: int, events: int, deadline: float | None) -> None:
-    poller_ = poller(fd, events)
+    """Until ``fd`` is ready for ``events``; :class:`WireTimeout` once ``deadline`` has passed."""
+    poller = _POLLERS.get((fd, events))
+    if poller is None:
+        poller = _POLLERS[fd, events] = select.poll()
+        poller.register(fd, events)
     while True:
-        left = _remaining(deadline)
-        ready = poller_.poll(None if left is None else max(1, int(left * 1000)))
-        if ready:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise WireTimeout("deadline passed")
+        if poller.poll(None if left is None else max(1, int(left * 1000))):
             return
 
 
@@ -291,10 +260,8 @@ def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
             if deadline is None:
                 _wait(fd, select.POLLIN, None)
             continue
-        except OSError as exc:
-            if exc.errno in (errno.ECONNRESET, errno.EPIPE):
-                raise WireClosed("connection reset") from None
-            raise
+        except (ConnectionResetError, BrokenPipeError):
+            raise WireClosed("connection reset") from None
         if not chunk:
             raise WireClosed("connection closed by the other end")
         chunks.append(chunk)

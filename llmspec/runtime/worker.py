@@ -1,25 +1,11 @@
 """The worker: the process where submission code runs, answering a trusted proxy over a socket.
 
-Its loop (:func:`serve`) loads the target with ``InProcessAdapter.from_target`` and answers each
-request ``{"id", "op", "kwargs"}`` (plus ``"release"``: handles released since the previous call)
-with ``{"ok": value}``, ``{"error": ImplError wire}``, ``{"stage_missing": ...}``,
-``{"target_error": ...}`` or ``{"harness_error": ...}``, in the strict :mod:`llmspec.runtime.wire`
-format (never pickle).  Whatever a submission monkeypatches (``torch.equal``, ``builtins``, pytest,
-even this module) it patches here only; the process that holds the expected values
-(:mod:`llmspec.runtime.proxy`) never imports submission code.
-
-Set-up, in order (see :mod:`llmspec.sandbox.isolation` for what is enforced as root vs. a user):
-new session, every inherited descriptor closed except its socket, stdout/stderr to a log file in
-its run dir (capped: a submission printing megabytes or fake "42 passed" lines never reaches the
-grader's output), cwd/HOME/TMPDIR in a fresh scratch dir, torch imported with one thread, the GPT-2
-encoding pre-loaded from a private tiktoken cache, rlimits (memory = baseline + ``memory_mb``), and,
-when sandboxed (grading, ``--isolate``), a private network namespace and private ``/tmp`` (root),
-uid ``nobody`` (root) and Landlock; then the target is loaded.  ``SIGUSR1`` makes the worker write
-every thread's stack to its log (the proxy asks before it kills a worker that hangs), and an
-``os._exit`` of submission code first tells the proxy where it was called.
-
-Started as ``python -m llmspec.runtime.worker FD PARENT_PID`` (spawn) or forked from the trusted
-process (:func:`forked`).
+:func:`serve` loads the target with ``InProcessAdapter.from_target`` and answers each request
+``{"id", "op", "kwargs"}`` in the strict :mod:`llmspec.runtime.wire` format (never pickle): whatever
+a submission monkeypatches, it patches here only.  Before any submission code runs, :func:`_prepare`
+confines the process (see :mod:`llmspec.sandbox.isolation`): its output capped in a log, a fresh
+scratch dir, rlimits and, when sandboxed, a private network and ``/tmp``, uid ``nobody`` and Landlock.
+``SIGUSR1`` dumps every thread's stack to the log; an ``os._exit`` of submission code first says where.
 """
 from __future__ import annotations
 
@@ -28,7 +14,6 @@ import linecache
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -112,9 +97,9 @@ def _pin_data_dir() -> None:
         pass
 
 
-def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]:
-    """Everything between "process exists" and "submission code may run"; returns hello info."""
-    t0 = time.monotonic()
+def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, Any]]:
+    """Everything between "process exists" and "submission code may run"; returns the adapter's
+    class (imported before the sandbox closes) and the hello info."""
     limits = config["limits"]
     scratch = config["scratch"]
     cap = int(limits["output_kb"]) * 1024
@@ -155,7 +140,8 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
             tiktoken.get_encoding("gpt2")
         except Exception as exc:  # the bpe stage will report it; other stages still run
             info["tiktoken_error"] = str(exc)
-    from llmspec.runtime.inprocess import InProcessAdapter  # imported before the sandbox closes
+    from llmspec.runtime.inprocess import InProcessAdapter
+
     info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
     # what must stay reachable under a private /tmp: the run dir, the Python environment (every
     # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
@@ -202,8 +188,7 @@ def _prepare(fd: int, config: dict[str, Any], parent_pid: int) -> dict[str, Any]
         _WATCH[0].install()
     info["uid"] = os.getuid()
     proctree.die_with_parent(parent_pid)
-    info["setup_seconds"] = round(time.monotonic() - t0, 3)
-    return {"adapter": InProcessAdapter, "info": info}
+    return InProcessAdapter, info
 
 
 _WATCH: list[attempts.Watch] = []  # the worker's witness, once installed
@@ -250,22 +235,20 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
 def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
     """The worker loop: set up, load the target, answer requests until the socket closes."""
     max_bytes = int(config["limits"]["max_message_mb"]) * 1024 * 1024
-    prepared = _prepare(fd, config, parent_pid)
-    prepared["info"]["log_start"] = os.fstat(2).st_size  # what the target writes comes after this
-    wire.send(fd, {"hello": prepared["info"]}, max_bytes=max_bytes)
+    adapter_class, info = _prepare(config, parent_pid)
+    info["log_start"] = os.fstat(2).st_size  # what the target writes comes after this
+    wire.send(fd, {"hello": info}, max_bytes=max_bytes)
     os._exit = _exit_recorder(fd)
-    t0 = time.monotonic()
     try:
-        adapter = prepared["adapter"].from_target(config["target"], config.get("impl_map"),
-                                                  scratch=Path(config["scratch"]),
-                                                  strict_names=bool(config.get("strict_names")))
+        adapter = adapter_class.from_target(config["target"], config.get("impl_map"), scratch=Path(config["scratch"]),
+                                            strict_names=bool(config.get("strict_names")))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
         reason = str(exc) if isinstance(exc, TargetError) else f"{type(exc).__name__}: {exc}"
         wire.send(fd, _with_flags({"target_error": reason}), max_bytes=max_bytes)
         return
-    wire.send(fd, _with_flags({"loaded": {"seconds": round(time.monotonic() - t0, 3)}}), max_bytes=max_bytes)
+    wire.send(fd, _with_flags({"loaded": {}}), max_bytes=max_bytes)
     while True:
         try:
             request = wire.recv(fd, max_bytes=max_bytes)
@@ -313,9 +296,8 @@ def _child_main(fd: int, parent_pid: int) -> None:
     serve(fd, config, parent_pid)
 
 
-def main(argv: list[str] | None = None) -> int:  # ``python -m llmspec.runtime.worker FD PARENT_PID``
-    args = sys.argv[1:] if argv is None else argv
-    fd, parent = int(args[0]), int(args[1])
+def main() -> int:  # ``python -m llmspec.runtime.worker FD PARENT_PID``
+    fd, parent = int(sys.argv[1]), int(sys.argv[2])
     try:
         _child_main(fd, parent)
     except wire.WireClosed:
