@@ -1,19 +1,10 @@
 """Check from inside the notebook: ``%load_ext llmspec`` then ``%llmspec`` (or ``llmspec.check()``).
 
-The book is worked through in Jupyter, so the learner's definitions already live in a running
-kernel.  The check judges *that* namespace, as it is now, in this process: the same spec suite
-``llmspec check`` runs (same tests, same derandomized examples), through the in-process adapter, on
-a :func:`~llmspec.runtime.target.from_namespace` target.  No cell is re-executed; fix a cell, run it,
-check again, and the verdict is the new one.
-
-This is a learner's self-check, not grading: a grade is never decided in a process where submission
-code runs (``llmspec grade`` isolates every submission).  What the check may not do is disturb the
-learner's session, so :func:`_session_kept` puts back everything a run touches: the namespace (the
-target is a snapshot), the working directory, ``sys.path``, the RNG states of ``random``, torch and
-numpy, the environment, warning filters and the garbage collector's freeze (the plugin itself puts
-Hypothesis' settings back: :func:`llmspec.spec.profiles.configure`).
-The trusted side stays loaded between checks (pytest, Hypothesis, the suite's modules, tiktoken's
-GPT-2 table): that is what makes a warm check fast (``benchmarks/bench_kernel.py``).
+The learner's definitions already live in a running kernel, so the check judges *that* namespace, as it
+is now, in this process: the suite ``llmspec check`` runs, through the in-process adapter.  No cell is
+re-executed.  It is a self-check, not grading (a grade is never decided where submission code ran), and
+it must not disturb the session: :func:`_session_kept` puts back what a run touches.  The trusted side
+stays loaded between checks, which makes a warm check fast (``benchmarks/bench_kernel.py``).
 """
 from __future__ import annotations
 
@@ -77,13 +68,9 @@ def _caller_namespace() -> tuple[dict[str, Any], str]:
 
 
 def _ipython() -> Any:
-    if "IPython" not in sys.modules:
-        return None
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()
+    """The running IPython shell, if IPython is loaded at all (a check must not import it)."""
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    return get_ipython() if get_ipython is not None else None
 
 
 def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
@@ -110,7 +97,9 @@ def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
 
 @contextlib.contextmanager
 def _session_kept() -> Iterator[None]:
-    """Run the block, then restore what a suite run changes in the process (see the module doc).
+    """Run the block, then restore what a suite run changes in the process: the working directory,
+    ``sys.path``, the RNG states of random, torch and numpy, the environment, warning filters, the
+    garbage collector's freeze (the plugin puts Hypothesis back: :func:`llmspec.spec.profiles.configure`).
 
     Modules the learner had stay the very same objects; modules first imported by the check (the
     trusted side: pytest, Hypothesis, the suite) stay loaded, as a cache for the next check."""

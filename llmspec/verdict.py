@@ -19,21 +19,12 @@ from llmspec.stages import STAGES
 MAX_MESSAGE_LINES = 14  # of a first failure, in the text table (the HTML shows all, folded)
 
 
-def status_label(status: str) -> str:
-    """``pass`` / ``fail`` / ``not implemented`` / ``not selected`` in the learner's language."""
-    labels = {
-        "pass": _("pass"),
-        "fail": _("fail"),
-        "not_implemented": _("not implemented"),
-        "not_selected": _("not selected"),
-    }
-    return labels.get(status, status.replace("_", " "))
-
-
 def status_text(row: dict[str, Any]) -> str:
-    """A table row's status; ``... (judged from state)`` for a stage judged from the variables the
-    target's code left (the book's inline cells) instead of its class."""
-    text = status_label(row["status"])
+    """A table row's status in the learner's language; ``... (judged from state)`` for a stage judged
+    from the variables the target's code left (the book's inline cells) instead of its class."""
+    labels = {"pass": _("pass"), "fail": _("fail"), "not_implemented": _("not implemented"),
+              "not_selected": _("not selected")}
+    text = labels.get(row["status"], row["status"].replace("_", " "))
     if row.get("judged") == "state":
         text += " " + _("(judged from state)")
     return text
@@ -81,12 +72,14 @@ def pad(text: str, columns: int, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
-def table_header() -> str:
-    return f"{pad(_('stage'), 14)}{pad(_('passed/total'), 13, right=True)}  {_('status')}"
-
-
-def table_row(name: str, row: dict[str, Any]) -> str:
-    return f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}"
+def table_lines(table: dict[str, dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """The per-stage table (header, a row per selected stage, the stages the target lacks), each line
+    with the colour a terminal shows it in (``None``, ``"green"``, ``"red"``)."""
+    rows = [(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}",
+             "green" if row["status"] == "pass" else "red")
+            for name, row in table.items() if row["status"] != "not_selected"]
+    header = f"{pad(_('stage'), 14)}{pad(_('passed/total'), 13, right=True)}  {_('status')}"
+    return [(header, None), *rows, *((line, "red") for line in missing_lines(table))]
 
 
 @dataclass(frozen=True)
@@ -185,11 +178,7 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"  {report['edition_reason']}")
     for note in report.get("notes", []):
         lines.append("  " + _("note: {note}").format(note=note))
-    lines.append("  " + table_header())
-    for name, row in report["stages"].items():
-        if row["status"] != "not_selected":
-            lines.append("  " + table_row(name, row))
-    lines += ["  " + line for line in missing_lines(report["stages"])]
+    lines += ["  " + line for line, _colour in table_lines(report["stages"])]
     for name, row in report["stages"].items():
         if row["status"] != "fail":
             continue

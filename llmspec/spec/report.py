@@ -19,7 +19,7 @@ from llmspec.grading.atomic import write_text
 from llmspec.i18n import _
 from llmspec.spec.run import Run
 from llmspec.stages import STAGES
-from llmspec.verdict import annotate, missing_lines, table_header, table_row
+from llmspec.verdict import annotate, table_lines
 
 
 # --- results, summary table, JSON report ----------------------------------------------------------
@@ -207,13 +207,8 @@ def write_table(run: Run, tr: Any) -> None:
         tr.write_line(run.load_error, red=True)
     for note in run.description.get("notes", []):
         tr.write_line(_("note: {note}").format(note=note))
-    tr.write_line(table_header())
-    table = stage_table(run)
-    for name, row in table.items():
-        if row["status"] != "not_selected":
-            tr.write_line(table_row(name, row), green=row["status"] == "pass", red=row["status"] != "pass")
-    for line in missing_lines(table):
-        tr.write_line(line, red=True)
+    for line, colour in table_lines(stage_table(run)):
+        tr.write_line(line, **({colour: True} if colour else {}))
     for stage, reason in (run.faults or (run.adapter.faults if run.adapter is not None else {})).items():
         tr.write_line(_("{stage}: stopped after {reason}; its later tests did not run").format(
             stage=stage, reason=reason), red=True)
