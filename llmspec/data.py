@@ -84,11 +84,8 @@ def search_dirs() -> list[tuple[str, Path]]:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _hash_ok(path: Path, name: str) -> bool:

@@ -145,8 +145,11 @@ def _session_kept() -> Iterator[None]:
 # --- IPython: %load_ext llmspec, %llmspec ----------------------------------------------------------
 
 
-def _magic_parser() -> argparse.ArgumentParser:
+def magic(line: str) -> CheckResult | None:
+    """``%llmspec [STAGE ...] [--edition meap] [--lang zh] [--impl-map a=b]``; a usage error is
+    printed as one line (a notebook cell should not show a traceback for a typo)."""
     from llmspec.commands import add_language_option
+    from llmspec.runtime.names import parse_impl_map
 
     parser = argparse.ArgumentParser(prog="%llmspec", add_help=False)  # a usage error prints the usage only
     parser.add_argument("stages", nargs="*")
@@ -154,16 +157,8 @@ def _magic_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strict-names", action="store_true")
     add_language_option(parser)
     parser.add_argument("--impl-map", action="append", default=[])
-    return parser
-
-
-def magic(line: str) -> CheckResult | None:
-    """``%llmspec [STAGE ...] [--edition meap] [--lang zh] [--impl-map a=b]``; a usage error is
-    printed as one line (a notebook cell should not show a traceback for a typo)."""
-    from llmspec.runtime.names import parse_impl_map
-
     try:
-        args, unknown = _magic_parser().parse_known_args(shlex.split(line))
+        args, unknown = parser.parse_known_args(shlex.split(line))
         if unknown:
             raise ValueError(_("unknown option(s) {options}").format(options=" ".join(unknown)))
         return check(*args.stages, edition=args.edition, lang=args.lang, strict_names=args.strict_names,

@@ -88,11 +88,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     keep, drop = [], []
     for item in items:
         stage = stage_of(item)
-        if stage is not None and stage not in run.selected:
-            drop.append(item)
-            continue
-        if (stage is not None and STAGES[stage].state_names and not keep_both
-                and judged_from_state(item.nodeid) != (judged.get(stage) == "state")):
+        if stage is not None and (stage not in run.selected or (
+                STAGES[stage].state_names and not keep_both
+                and judged_from_state(item.nodeid) != (judged.get(stage) == "state"))):
             drop.append(item)
             continue
         needs = {m.args[0] for m in item.iter_markers("part")}

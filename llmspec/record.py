@@ -72,8 +72,8 @@ def _tokenizer(version: int) -> Callable[[Adapter, str], Iterator[dict[str, Any]
 
         vocab = build_vocab(verdict, edition="print", special_tokens=version == 2)
         h = impl.tokenizer_new(version, vocab)
-        texts = [PASSAGE, verdict[: verdict.index(" ", 300)]] + ([V2_TEXT, "Hello, unknownword."] if version == 2 else
-                                            ["Hello, do you like tea?"])
+        texts = [PASSAGE, verdict[: verdict.index(" ", 300)]]
+        texts += [V2_TEXT, "Hello, unknownword."] if version == 2 else ["Hello, do you like tea?"]
         for k, text in enumerate(texts):
             ids = _call(impl.tokenizer_encode, h, text)
             yield {"id": f"encode-{k}", "call": "encode", "input": {"text": text}, "output": ids}
@@ -242,10 +242,6 @@ def write(recording: dict[str, dict[str, Any]], out_dir: Path | str, target: str
     return paths
 
 
-def is_recording(path: str | Path) -> bool:
-    return (Path(path) / META).is_file()
-
-
 def read(path: str | Path) -> dict[str, dict[str, Any]]:
     """A recording written by :func:`write`; ``ValueError`` when it is not one."""
     d = Path(path)
@@ -259,9 +255,8 @@ def read(path: str | Path) -> dict[str, dict[str, Any]]:
 def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool = False,
               stages: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
     """``spec`` is a recording directory or a target (``reference``, file, package, module)."""
-    if is_recording(spec):
-        rec = read(spec)
-        return {s: v for s, v in rec.items() if stages is None or s in stages}
+    if (Path(spec) / META).is_file():
+        return {s: v for s, v in read(spec).items() if stages is None or s in stages}
     from llmspec.runtime.connect import open_adapter
 
     impl = open_adapter(None if spec == "reference" else spec, impl_map, isolate=isolate)

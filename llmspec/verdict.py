@@ -179,21 +179,19 @@ def render_text(report: dict[str, Any]) -> str:
     for note in report.get("notes", []):
         lines.append("  " + _("note: {note}").format(note=note))
     lines += ["  " + line for line, _colour in table_lines(report["stages"])]
-    for name, row in report["stages"].items():
-        if row["status"] != "fail":
+    stages = CheckResult(report).stages
+    for name, stage in stages.items():
+        if stage.status != "fail":
             continue
-        first = next((t for t in report["tests"] if t["stage"] == name and t["outcome"] == "failed"), None)
+        first = stage.first_failure
         if first:
             lines += ["", _("{stage}: first failure ({test})").format(stage=name, test=first["name"])]
             lines += ["  " + ln for ln in first["message"].splitlines()[:MAX_MESSAGE_LINES]]
-        hint = report.get("listing_hints", {}).get(name)
-        if hint:
+        if stage.listing_hint:
             from llmspec.hints.render import text
 
-            lines += ["  " + ln for ln in text(hint).splitlines()]
-    passed = [n for n, r in report["stages"].items() if r["status"] == "pass"]
-    lines += ["", _("{count} stage(s) pass: {stages}").format(count=len(passed), stages=", ".join(passed) or "-")]
-    return "\n".join(lines)
+            lines += ["  " + ln for ln in text(stage.listing_hint).splitlines()]
+    return "\n".join(lines + ["", _passed(stages)])
 
 
 _COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "not_implemented": "#9a6700"}
@@ -225,10 +223,13 @@ def render_html(report: dict[str, Any]) -> str:
                  f"<td>{_failure_cell(stage)}</td>"]
         out.append(f'<tr data-stage="{e(name)}" data-status="{e(stage.status)}">' + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
-    passed = [n for n, s in stages.items() if s.ok]
-    out.append("<p>" + e(_("{count} stage(s) pass: {stages}").format(
-        count=len(passed), stages=", ".join(passed) or "-")) + "</p></div>")
+    out.append(f"<p>{e(_passed(stages))}</p></div>")
     return "\n".join(out)
+
+
+def _passed(stages: dict[str, StageResult]) -> str:
+    passed = [name for name, stage in stages.items() if stage.ok]
+    return _("{count} stage(s) pass: {stages}").format(count=len(passed), stages=", ".join(passed) or "-")
 
 
 def _failure_cell(stage: StageResult) -> str:

@@ -25,10 +25,9 @@ from llmspec.verdict import annotate, table_lines
 # --- results, summary table, JSON report ----------------------------------------------------------
 def failure_message(report: pytest.TestReport) -> str:
     """Actionable text first: the failure's own message, then Hypothesis' minimal example."""
+    example = getattr(report, "llmspec_example", "")  # translated, fixtures hidden (Reporter)
     if getattr(report, "llmspec_message", None) is not None:  # set by Reporter.pytest_runtest_makereport
-        message = report.llmspec_message
-        example = getattr(report, "llmspec_example", "")
-        return (message + ("\n" + example if example else "")).strip()
+        return (report.llmspec_message + ("\n" + example if example else "")).strip()
     longrepr = report.longrepr
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None:
@@ -38,7 +37,6 @@ def failure_message(report: pytest.TestReport) -> str:
         message = str(longrepr[-1])
     else:
         message = str(longrepr or "")
-    example = getattr(report, "llmspec_example", "")  # translated, fixtures hidden (Reporter)
     text = getattr(report, "longreprtext", "") or ""
     if example:
         message += "\n" + example
@@ -152,16 +150,13 @@ def stage_table(run: Run) -> dict[str, dict[str, Any]]:
         tests = [r for r in run.results.values() if r["stage"] == name]
         passed = sum(r["outcome"] == "passed" for r in tests)
         missing = run.missing.get(name, [])
-        if name not in run.selected:
+        # not collected: deselected by -k / node ids, or an optional stage the target does not define
+        if name not in run.selected or (not missing and name not in collected):
             status = "not_selected"
         elif missing:
             status = "not_implemented"
-        elif name not in collected:  # deselected by -k / node ids, or an optional stage not defined
-            status = "not_selected"
-        elif tests and passed == len(tests):
-            status = "pass"
         else:
-            status = "fail"
+            status = "pass" if tests and passed == len(tests) else "fail"
         out[name] = {"status": status, "passed": passed, "total": len(tests), "missing": missing}
         hints = {n: h for n, h in run.description.get("hints", {}).items() if n in missing}
         if hints and status == "not_implemented":
