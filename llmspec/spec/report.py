@@ -31,8 +31,7 @@ def failure_message(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None:
-        message = crash.message
-        message = message[len("Failed: "):] if message.startswith("Failed: ") else message
+        message = crash.message.removeprefix("Failed: ")
     elif isinstance(longrepr, tuple):  # skip reports: (path, line, reason)
         message = str(longrepr[-1])
     else:

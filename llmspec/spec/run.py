@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from llmspec.editions import AUTO, EDITION_CHOICES, check_edition
+from llmspec.editions import AUTO, EDITION_CHOICES, check_edition, detect
+from llmspec.errors import DataError, HarnessError
 from llmspec.i18n import _
 from llmspec.runtime.names import parse_impl_map
 from llmspec.stages import STAGES, parse_stages
@@ -175,19 +176,13 @@ class Run:
             self.description = self.adapter.describe()
         else:
             self._open(s)
-        self.edition = s.edition
-        if s.edition == AUTO:
-            from llmspec.editions import detect
-
-            if self.adapter is None:
-                self.edition = "print"
-            else:
-                self.edition, self.edition_reason = detect(self.adapter, self.description)
+        self.edition = "print" if s.edition == AUTO else s.edition
+        if s.edition == AUTO and self.adapter is not None:
+            self.edition, self.edition_reason = detect(self.adapter, self.description)
 
     def _open(self, s: Settings) -> None:
         """Load the target (in process or in a worker); a failure becomes :attr:`load_error`."""
         from llmspec.runtime.connect import open_adapter
-        from llmspec.errors import DataError, HarnessError
 
         limits = dict(s.limits)
         budgets = {k.partition(".")[2]: float(limits.pop(k)) for k in list(limits) if k.startswith("stage_timeout.")}
@@ -205,7 +200,8 @@ class Run:
             # absolute path): say it once
             said = next((p for p in (name, os.path.abspath(name)) if text.startswith(p + ":")), None)
             self.load_error = (_("cannot load {target}{rest}").format(target=name, rest=text[len(said):])
-                               if said is not None else _("cannot load {target}: {error}").format(target=name, error=text))
+                               if said is not None
+                               else _("cannot load {target}: {error}").format(target=name, error=text))
 
     def close(self) -> None:
         if self.adapter is not None:
