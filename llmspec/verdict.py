@@ -139,8 +139,7 @@ class CheckResult:
         with switched(self.lang):
             return render_text(self.report)
 
-    def __repr__(self) -> str:  # the REPL and IPython's plain-text display show the table
-        return str(self)
+    __repr__ = __str__  # the REPL and IPython's plain-text display show the table
 
     def _repr_html_(self) -> str:
         with switched(self.lang):

@@ -66,9 +66,7 @@ class Reporter:
         in exception notes that this style drops; the learner needs the example right there."""
         outcome = yield
         report = outcome.get_result()
-        if item.nodeid not in self.run.item_stage:
-            return
-        if not report.failed or call.excinfo is None:
+        if item.nodeid not in self.run.item_stage or not report.failed or call.excinfo is None:
             return
         from llmspec.explain import hypothesis_example
 
