@@ -58,19 +58,14 @@ def check(*stages: str, edition: str = AUTO, impl_map: dict[str, str] | None = N
 def _caller_namespace() -> tuple[dict[str, Any], str]:
     """The IPython user namespace when running in a kernel, else the globals of the code that called
     :func:`check` (the first frame outside llmspec)."""
-    shell = _ipython()
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)  # a check never imports IPython
+    shell = get_ipython() if get_ipython is not None else None
     if shell is not None:
         return shell.user_ns, _("this kernel's live namespace")
     frame = sys._getframe(1)
     while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("llmspec"):
         frame = frame.f_back
     return frame.f_globals, frame.f_globals.get("__name__", "__main__")
-
-
-def _ipython() -> Any:
-    """The running IPython shell, if IPython is loaded at all (a check must not import it)."""
-    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
-    return get_ipython() if get_ipython is not None else None
 
 
 def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
@@ -93,8 +88,6 @@ def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
 
 
 # --- the learner's session is put back as it was -------------------------------------------------
-
-
 @contextlib.contextmanager
 def _session_kept() -> Iterator[None]:
     """Run the block, then restore what a suite run changes in the process: the working directory,
@@ -143,8 +136,6 @@ def _session_kept() -> Iterator[None]:
 
 
 # --- IPython: %load_ext llmspec, %llmspec ----------------------------------------------------------
-
-
 def magic(line: str) -> CheckResult | None:
     """``%llmspec [STAGE ...] [--edition meap] [--lang zh] [--impl-map a=b]``; a usage error is
     printed as one line (a notebook cell should not show a traceback for a typo)."""
