@@ -1,12 +1,10 @@
 """Where the book's data lives, and proof that it is the right data.
 
-Every stage of chapter 2 is judged against numbers the book prints from ``the-verdict.txt`` and the
-GPT-2 BPE files, so a wrong or truncated file would turn the whole suite into noise.  This module is
-the one place that finds those files (``$LLMSPEC_DATA``, then the user cache), checks their sha256,
-seeds tiktoken's offline cache from them (so ``tiktoken.get_encoding("gpt2")`` works without a
-network, also for unmodified learner code) and, only when asked, downloads them from their public
-origins.  Missing or corrupt data is always one :class:`~llmspec.errors.DataError` whose message says
-which file, where it looked and how to fix it.
+Every stage is judged against numbers the book prints from ``the-verdict.txt`` and the GPT-2 BPE files,
+so a wrong or truncated file would turn the suite into noise.  Here the files are found (``$LLMSPEC_DATA``,
+then the user cache), their sha256 checked, tiktoken's offline cache seeded from them (for unmodified
+learner code too) and, only when asked, downloaded.  Missing or corrupt data is always one
+:class:`~llmspec.errors.DataError` saying which file, where it looked and how to fix it.
 """
 from __future__ import annotations
 
@@ -39,6 +37,7 @@ ORIGINS: dict[str, str] = {
     "gpt2/vocab.bpe": "https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe",
 }
 TIKTOKEN_FILES: tuple[str, ...] = ("gpt2/encoder.json", "gpt2/vocab.bpe")
+
 
 def fix_hint() -> str:
     """How to fix missing or corrupt data, in the learner's language."""
@@ -85,11 +84,8 @@ def search_dirs() -> list[tuple[str, Path]]:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _hash_ok(path: Path, name: str) -> bool:
@@ -164,12 +160,12 @@ def ensure_tiktoken_cache() -> Path:
         cache = str(user_cache_root() / "tiktoken")
         os.environ["TIKTOKEN_CACHE_DIR"] = cache
     cache_dir = Path(cache)
-    for name, src in (("gpt2/encoder.json", files.encoder_json), ("gpt2/vocab.bpe", files.vocab_bpe)):
+    for name in TIKTOKEN_FILES:
         target = cache_dir / tiktoken_cache_name(ORIGINS[name])
         if target.is_file() and _hash_ok(target, name):
             continue
         try:
-            atomic.write_bytes(target, src.read_bytes())
+            atomic.write_bytes(target, files.path_of(name).read_bytes())
         except OSError as exc:
             raise DataError(_("cannot write tiktoken's cache {path}: {error}. fix: set TIKTOKEN_CACHE_DIR to a "
                               "writable directory").format(path=target, error=exc)) from exc

@@ -1,13 +1,10 @@
 """Which edition of the book a target follows: the print edition's regex splits ``:`` and ``;`` off
 words, the MEAP edition's (the transcript 002_7f7806e88e8c52a4.txt, section 2.2) keeps them attached.
 
-``--edition auto`` (the default of ``llmspec check``) asks the target's own ``SimpleTokenizerV1``
-(else ``SimpleTokenizerV2``) to encode one short probe text holding both characters, with a tiny
-vocabulary built here, on the trusted side, that holds the pieces of *both* splits, so neither
-edition's tokenizer can raise on it.  The ids it returns say which split it made.  A target without
-a tokenizer (the dataloader notebook typed alone) is judged by the other difference of the editions,
-Listing 2.5's ``tokenizer.encode(txt)`` call.  Only the adapter is used, so the probe runs the same
-in process and isolated.
+``--edition auto`` asks the target's ``SimpleTokenizerV1`` (else V2) to encode a probe text holding
+both, with a vocabulary (built on the trusted side) of the pieces of *both* splits, so neither edition's
+tokenizer can raise; the ids say which split it made.  A target without a tokenizer is judged by
+Listing 2.5's ``tokenizer.encode(txt)`` call instead.  Only the adapter is used (in process or isolated).
 """
 from __future__ import annotations
 
@@ -24,17 +21,12 @@ EDITION_CHOICES: tuple[str, ...] = (AUTO, *EDITIONS)
 PROBE = 'Hello, world: do you like "tea" (or coffee)? Yes; it\'s --good_!'
 
 
-
 def check_edition(edition: str) -> str:
     """``edition`` if it is one of :data:`EDITION_CHOICES`; else ValueError saying which are."""
     if edition not in EDITION_CHOICES:
         raise ValueError(_("edition must be one of {choices}, not {edition!r}").format(
             choices=", ".join(EDITION_CHOICES), edition=edition))
     return edition
-
-
-def _override() -> str:
-    return _("override with --edition print|meap")
 
 
 def probe_vocab(version: int) -> dict[str, int]:
@@ -54,7 +46,7 @@ def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
     as print."""
     edition, why = probe(adapter, description)
     return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
-        edition=edition or "print", why=why, override=_override())
+        edition=edition or "print", why=why, override=_("override with --edition print|meap"))
 
 
 def probe(adapter: Any, description: dict[str, Any]) -> tuple[str | None, str]:

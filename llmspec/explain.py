@@ -1,14 +1,11 @@
 """Failure messages that teach: where in the book, what was expected, what came back, where it differs.
 
-Every spec test reports through these helpers, so a learner always sees the same shape of message:
-
     dataset[3] input (2.6, Listing 2.5): first difference at position 2: expected 464, got 1464
       expected ids [40, 367, 464, ...]  -> 'I HAD the'
       actual ids   [40, 367, 1464, ...] -> 'I HAD always'
 
-The helpers raise ``pytest.fail(..., pytrace=False)``, so the message is the *first* thing in the
-failure output, not buried under a traceback of harness code.  Written once; every stage module (and
-the optional ``bpe_scratch`` stage) reuses them.
+Every spec test reports through these helpers; they raise ``pytest.fail(..., pytrace=False)``, so the
+message comes first, not under a traceback of harness code.
 """
 from __future__ import annotations
 
@@ -17,8 +14,10 @@ from typing import Any, Callable, NoReturn, Sequence
 
 import pytest
 
+from llmspec.documents import described
 from llmspec.i18n import _, translated
 from llmspec.stages import STAGES
+from llmspec.verdict import section_label
 
 MAX_SHOWN = 12  # ids shown either side of a difference
 MAX_TEXT = 160  # characters of decoded text / repr shown
@@ -27,10 +26,6 @@ MAX_TEXT = 160  # characters of decoded text / repr shown
 def book(stage: str, source: dict[str, Any] | None = None) -> str:
     """``"2.6, Listing 2.5"`` for a stage, plus the document a golden value comes from, named as a
     reader knows it (:mod:`llmspec.documents`)."""
-    from llmspec.verdict import section_label
-
-    from llmspec.documents import described
-
     section = STAGES[stage].section if stage in STAGES else stage
     where = section_label(section)
     if source:
@@ -57,12 +52,8 @@ def first_difference(expected: Sequence[Any], actual: Sequence[Any]) -> int | No
     prefix of the other), ``None`` when equal."""
     if expected == actual:  # the passing case, without a Python loop over thousands of ids
         return None
-    for i, (e, a) in enumerate(zip(expected, actual)):
-        if e != a:
-            return i
-    if len(expected) != len(actual):
-        return min(len(expected), len(actual))
-    return None
+    at = next((i for i, (e, a) in enumerate(zip(expected, actual)) if e != a), min(len(expected), len(actual)))
+    return None if at == len(expected) == len(actual) else at
 
 
 def _window(ids: Sequence[int], at: int) -> str:
@@ -257,42 +248,41 @@ def hypothesis_example(notes: Sequence[str] | None, hide: set[str] | frozenset[s
     Hypothesis attaches the example as an exception note listing *every* argument, fixtures included
     (the whole of the-verdict.txt, the adapter object...).  ``hide`` names those fixtures; their lines
     (and continuation lines) go, and any other line is cut to ``width`` characters."""
+    def cut(text: str) -> str:
+        return text if len(text) <= width else text[: width - 5] + " ..."
+
     out: list[str] = []
     for note in notes or ():
         if note.startswith("Draw "):  # st.data() draws: "Draw 1 (words): [...]"
-            out.append(note if len(note) <= width else note[: width - 5] + " ...")
+            out.append(cut(note))
             continue
         if not note.startswith("Falsifying"):
             continue
         skip_indent: int | None = None
         for line in note.splitlines():
             indent = len(line) - len(line.lstrip())
-            if skip_indent is not None:
-                if indent > skip_indent or line.strip() in (")", "),", "],", "},", "]", "}") and indent > skip_indent:
-                    continue
-                skip_indent = None
+            if skip_indent is not None and indent > skip_indent:  # a hidden fixture's continuation
+                continue
+            skip_indent = None
             name = line.strip().split("=", 1)[0]
             if "=" in line and name.isidentifier() and name in hide and indent > 0:
                 skip_indent = indent
                 continue
-            out.append(line if len(line) <= width else line[: width - 5] + " ...")
+            out.append(cut(line))
     return _translate_example_heads("\n".join(out))
 
 
 def _translate_example_heads(text: str) -> str:
     """Hypothesis' English heads of an example in the learner's language (the example itself is
     Python and stays as it is)."""
-    heads = {"Falsifying explicit example:": _("Falsifying explicit example:"),
-             "Falsifying example:": _("Falsifying example:")}
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        for head, local in heads.items():
-            if line.startswith(head):
-                lines[i] = local + line[len(head):]
-                break
+        match = re.match(r"Falsifying (explicit )?example:|Draw (\d+)( \(.*?\))?:", line)
+        if match is None:
+            continue
+        if match.group(2):
+            head = _("Draw {number}{label}:").format(number=match.group(2), label=match.group(3) or "")
         else:
-            match = re.match(r"Draw (\d+)( \(.*?\))?:", line)
-            if match:
-                lines[i] = _("Draw {number}{label}:").format(number=match.group(1), label=match.group(2) or "") \
-                    + line[match.end():]
+            head = _("Falsifying explicit example:") if match.group(1) else _("Falsifying example:")
+        lines[i] = head + line[match.end():]
     return "\n".join(lines)

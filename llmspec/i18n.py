@@ -1,29 +1,16 @@
-"""Learner-facing text in the learner's language, through the standard ``gettext`` machinery.
+"""Learner-facing text in the learner's language (en, zh, ko), from gettext ``.po`` catalogs.
 
-Every message a learner reads is written in English as a ``str.format`` template wrapped in
-:func:`_`, e.g. ``_("{what} returned {actual}").format(what=..., actual=...)``: the template is the
-catalog's msgid, so a translation can reorder the placeholders but never drop or add one (a project
-test checks every catalog).  Catalogs live in ``llmspec/locale/<lang>/LC_MESSAGES/llmspec.po``.
-
-Only the ``.po`` sources are kept and shipped.  Python's :class:`gettext.GNUTranslations` reads the
-compiled ``.mo`` format, so the first message in a language compiles its catalog in memory
-(:func:`compile_po`, a few milliseconds): nothing generated is committed, nothing is written next to
-the installed package (which may be read-only), and a stale ``.mo`` can never shadow an edited
-``.po``.  ``python -m llmspec.i18n DIR`` writes the ``.mo`` files for tools that want them on disk.
-
-The language is chosen by :func:`set_language` (``--lang``), else ``LLMSPEC_LANG``, else the
-locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, as gettext reads them); English is the
-fallback and the source text.
+Every message is an English ``str.format`` template wrapped in :func:`_`, e.g.
+``_("{what} returned {actual}").format(...)``: the template is the catalog's msgid, so a translation may
+reorder placeholders but never drop or add one (a project test checks every catalog).  Only the ``.po``
+sources (``llmspec/locale/<lang>/LC_MESSAGES/llmspec.po``) are kept: they are read directly, so nothing
+generated is committed or written next to the installed package, and no stale ``.mo`` can shadow them.
 """
 from __future__ import annotations
 
 import ast
 import contextlib
-import gettext
-import io
 import os
-import struct
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,9 +19,9 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES: tuple[str, ...] = ("en", "zh", "ko")
 _LOCALE_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
-_current: gettext.NullTranslations | None = None  # None: not chosen yet (first _() decides)
+_current: dict[str, str] | None = None  # the catalog in force; None: not chosen yet (first _() decides)
 _language = "en"
-_catalogs: dict[str, gettext.NullTranslations] = {}
+_catalogs: dict[str, dict[str, str]] = {}
 
 
 def set_language(lang: str | None = None) -> str:
@@ -87,15 +74,11 @@ def normalise(lang: str) -> str:
     return code if code in LANGUAGES else "en"
 
 
-def translations(lang: str) -> gettext.NullTranslations:
-    """The catalog of ``lang`` as a :class:`gettext.GNUTranslations` (cached; English and a missing
-    catalog are the identity)."""
+def translations(lang: str) -> dict[str, str]:
+    """The catalog of ``lang``, ``{msgid: msgstr}`` (cached; English and a missing catalog are empty)."""
     if lang not in _catalogs:
         po = catalog_path(lang)
-        if lang == "en" or not po.is_file():
-            _catalogs[lang] = gettext.NullTranslations()
-        else:
-            _catalogs[lang] = gettext.GNUTranslations(io.BytesIO(compile_po(read_po(po))))
+        _catalogs[lang] = read_po(po) if lang != "en" and po.is_file() else {}
     return _catalogs[lang]
 
 
@@ -103,22 +86,20 @@ def catalog_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def _(message: str) -> str:
-    """The translation of ``message`` in the current language (the message itself when none)."""
-    return translated(message)
-
-
 def translated(text: str) -> str:
-    """:func:`_` for a text that comes from data, not from a ``_("...")`` literal: the sections of
-    the seed documents that golden values cite (``fixtures/*.json``), which the catalogs hold too
-    (``scripts/i18n_catalog.py`` reads them from the fixtures)."""
+    """The translation of ``text`` in the current language (the text itself when none).  Called as
+    :func:`_` on ``_("...")`` literals (the msgids ``scripts/i18n_catalog.py`` collects), and by this
+    name on texts from data: the seed documents' sections that golden values cite, the stage titles."""
     if _current is None:
         set_language()
     assert _current is not None
-    return _current.gettext(text)
+    return _current.get(text, text)
 
 
-# --- the .po reader and .mo writer ----------------------------------------------------------------
+_ = translated
+
+
+# --- the .po reader --------------------------------------------------------------------------------
 
 
 def read_po(path: Path) -> dict[str, str]:
@@ -175,45 +156,3 @@ def _po_string(text: str, path: Path, number: int) -> str:
     if not (len(text) >= 2 and text[0] == text[-1] == '"'):
         raise ValueError(f"{path}:{number}: expected a quoted string, got {text[:40]!r}")
     return ast.literal_eval(text)  # C-style escapes (\n \t \" \\) are Python's too
-
-
-def compile_po(entries: dict[str, str]) -> bytes:
-    """The GNU ``.mo`` bytes of ``{msgid: msgstr}`` (little-endian, no hash table), the format
-    :class:`gettext.GNUTranslations` reads; a UTF-8 header is added when the catalog has none."""
-    entries = dict(entries)
-    entries.setdefault("", "Content-Type: text/plain; charset=UTF-8\n")
-    keys = sorted(entries)
-    ids = [k.encode("utf-8") for k in keys]
-    strs = [entries[k].encode("utf-8") for k in keys]
-    n = len(keys)
-    header = 7 * 4
-    ids_table, strs_table = header, header + n * 8
-    data_start = strs_table + n * 8
-    offsets: list[int] = []
-    blob = b""
-    for chunk in ids + strs:
-        offsets += [len(chunk), data_start + len(blob)]
-        blob += chunk + b"\0"
-    out = struct.pack("<7I", 0x950412DE, 0, n, ids_table, strs_table, 0, data_start)
-    out += struct.pack(f"<{4 * n}I", *offsets)
-    return out + blob
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m llmspec.i18n OUTDIR``: write ``OUTDIR/<lang>/LC_MESSAGES/llmspec.mo``."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m llmspec.i18n OUTDIR", file=sys.stderr)
-        return 2
-    for lang in LANGUAGES:
-        po = catalog_path(lang)
-        if po.is_file():
-            out = Path(args[0]) / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(compile_po(read_po(po)))
-            print(out)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

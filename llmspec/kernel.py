@@ -1,19 +1,10 @@
 """Check from inside the notebook: ``%load_ext llmspec`` then ``%llmspec`` (or ``llmspec.check()``).
 
-The book is worked through in Jupyter, so the learner's definitions already live in a running
-kernel.  The check judges *that* namespace, as it is now, in this process: the same spec suite
-``llmspec check`` runs (same tests, same derandomized examples), through the in-process adapter, on
-a :func:`~llmspec.runtime.target.from_namespace` target.  No cell is re-executed; fix a cell, run it,
-check again, and the verdict is the new one.
-
-This is a learner's self-check, not grading: a grade is never decided in a process where submission
-code runs (``llmspec grade`` isolates every submission).  What the check may not do is disturb the
-learner's session, so :func:`_session_kept` puts back everything a run touches: the namespace (the
-target is a snapshot), the working directory, ``sys.path``, the RNG states of ``random``, torch and
-numpy, the environment, warning filters and the garbage collector's freeze (the plugin itself puts
-Hypothesis' settings back: :func:`llmspec.spec.profiles.configure`).
-The trusted side stays loaded between checks (pytest, Hypothesis, the suite's modules, tiktoken's
-GPT-2 table): that is what makes a warm check fast (``benchmarks/bench_kernel.py``).
+The learner's definitions already live in a running kernel, so the check judges *that* namespace, as it
+is now, in this process: the suite ``llmspec check`` runs, through the in-process adapter.  No cell is
+re-executed.  It is a self-check, not grading (a grade is never decided where submission code ran), and
+it must not disturb the session: :func:`_session_kept` puts back what a run touches.  The trusted side
+stays loaded between checks, which makes a warm check fast (``benchmarks/bench_kernel.py``).
 """
 from __future__ import annotations
 
@@ -67,23 +58,14 @@ def check(*stages: str, edition: str = AUTO, impl_map: dict[str, str] | None = N
 def _caller_namespace() -> tuple[dict[str, Any], str]:
     """The IPython user namespace when running in a kernel, else the globals of the code that called
     :func:`check` (the first frame outside llmspec)."""
-    shell = _ipython()
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)  # a check never imports IPython
+    shell = get_ipython() if get_ipython is not None else None
     if shell is not None:
         return shell.user_ns, _("this kernel's live namespace")
     frame = sys._getframe(1)
     while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("llmspec"):
         frame = frame.f_back
     return frame.f_globals, frame.f_globals.get("__name__", "__main__")
-
-
-def _ipython() -> Any:
-    if "IPython" not in sys.modules:
-        return None
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()
 
 
 def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
@@ -106,11 +88,11 @@ def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
 
 
 # --- the learner's session is put back as it was -------------------------------------------------
-
-
 @contextlib.contextmanager
 def _session_kept() -> Iterator[None]:
-    """Run the block, then restore what a suite run changes in the process (see the module doc).
+    """Run the block, then restore what a suite run changes in the process: the working directory,
+    ``sys.path``, the RNG states of random, torch and numpy, the environment, warning filters, the
+    garbage collector's freeze (the plugin puts Hypothesis back: :func:`llmspec.spec.profiles.configure`).
 
     Modules the learner had stay the very same objects; modules first imported by the check (the
     trusted side: pytest, Hypothesis, the suite) stay loaded, as a cache for the next check."""
@@ -154,10 +136,11 @@ def _session_kept() -> Iterator[None]:
 
 
 # --- IPython: %load_ext llmspec, %llmspec ----------------------------------------------------------
-
-
-def _magic_parser() -> argparse.ArgumentParser:
+def magic(line: str) -> CheckResult | None:
+    """``%llmspec [STAGE ...] [--edition meap] [--lang zh] [--impl-map a=b]``; a usage error is
+    printed as one line (a notebook cell should not show a traceback for a typo)."""
     from llmspec.commands import add_language_option
+    from llmspec.runtime.names import parse_impl_map
 
     parser = argparse.ArgumentParser(prog="%llmspec", add_help=False)  # a usage error prints the usage only
     parser.add_argument("stages", nargs="*")
@@ -165,16 +148,8 @@ def _magic_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strict-names", action="store_true")
     add_language_option(parser)
     parser.add_argument("--impl-map", action="append", default=[])
-    return parser
-
-
-def magic(line: str) -> CheckResult | None:
-    """``%llmspec [STAGE ...] [--edition meap] [--lang zh] [--impl-map a=b]``; a usage error is
-    printed as one line (a notebook cell should not show a traceback for a typo)."""
-    from llmspec.runtime.names import parse_impl_map
-
     try:
-        args, unknown = _magic_parser().parse_known_args(shlex.split(line))
+        args, unknown = parser.parse_known_args(shlex.split(line))
         if unknown:
             raise ValueError(_("unknown option(s) {options}").format(options=" ".join(unknown)))
         return check(*args.stages, edition=args.edition, lang=args.lang, strict_names=args.strict_names,

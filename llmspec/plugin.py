@@ -4,28 +4,28 @@ Registered through the ``pytest11`` entry point ``llmspec``, so it is loaded in 
 environment where llmspec is installed.  It therefore stays inert unless the spec suite is collected:
 options and markers are registered (harmless), but the Hypothesis profile, the adapter, the stage
 selection, the per-stage table and the JSON report only happen once ``spec_tests/conftest.py`` calls
-:func:`activate` and items carrying a stage marker exist.  Its parts live in :mod:`llmspec.spec`:
-the settings, the Hypothesis profiles, the run state and the report.
+:func:`activate` and items carrying a stage marker exist.  Its parts live in :mod:`llmspec.spec`.
 """
 from __future__ import annotations
 
 import functools
+import gc
 from typing import Any
 
 import pytest
 
 from llmspec.editions import AUTO
 from llmspec.i18n import _
-from llmspec.spec import profiles, settings
+from llmspec.spec import profiles
 from llmspec.spec.report import Reporter
-from llmspec.spec.run import RUN_KEY, Run, get_run
+from llmspec.spec.run import RUN_KEY, Run, add_options, get_run, resolve_settings
 from llmspec.stages import CORE_STAGES, STAGES, judged_from_state
 from llmspec.verdict import not_implemented
 
 
 # --- hooks: options, markers, profiles (always; harmless) -----------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
-    settings.add_options(parser)
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +41,7 @@ def activate(config: pytest.Config) -> None:
     (Hypothesis configured by :func:`llmspec.spec.profiles.configure`, undone at the end)."""
     if RUN_KEY in config.stash:
         return
-    chosen = settings.resolve_settings(config)
+    chosen = resolve_settings(config)
     preset = next((p for p in config.pluginmanager.get_plugins() if getattr(p, "llmspec_preset", False)),
                   None)
     if preset is not None:  # llmspec.suite.Preset: a live namespace the caller already opened
@@ -49,15 +49,6 @@ def activate(config: pytest.Config) -> None:
     run = Run(chosen, undo_profiles=profiles.configure(config))
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(Reporter(run), "llmspec-reporter")
-
-
-def _freeze_heap() -> None:
-    """Move everything imported so far (torch, tiktoken, hypothesis, the target) to the permanent
-    generation: every later garbage collection, pytest's and Hypothesis' explicit ones included,
-    then scans only what the tests create.  The frozen objects live for the whole run anyway."""
-    import gc
-
-    gc.freeze()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -97,11 +88,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     keep, drop = [], []
     for item in items:
         stage = stage_of(item)
-        if stage is not None and stage not in run.selected:
-            drop.append(item)
-            continue
-        if (stage is not None and STAGES[stage].state_names and not keep_both
-                and judged_from_state(item.nodeid) != (judged.get(stage) == "state")):
+        if stage is not None and (stage not in run.selected or (
+                STAGES[stage].state_names and not keep_both
+                and judged_from_state(item.nodeid) != (judged.get(stage) == "state"))):
             drop.append(item)
             continue
         needs = {m.args[0] for m in item.iter_markers("part")}
@@ -119,7 +108,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-    _freeze_heap()
+    # What is loaded now (torch, tiktoken, hypothesis, the target) lives for the whole run: in the permanent
+    # generation, later collections (pytest's and Hypothesis' explicit ones) scan only what the tests create.
+    gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)

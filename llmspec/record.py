@@ -1,16 +1,11 @@
 """Record what an implementation *does* on the suite's fixed inputs, and compare two recordings.
 
-Why: a maintainer of a port or a course package wants to know "did anything change since the last
-release?" without writing expectations by hand.  :func:`record` asks an implementation (through the
-same :class:`~llmspec.runtime.adapter.Adapter` the spec tests use, so in-process and isolated modes behave
-alike) for its outputs on fixed inputs - ids for fixed texts, dataset windows, loader batches with
-and without a seeded shuffle, embedding outputs under fixed seeds, BPE-from-scratch ids - and keeps
-them as readable JSON, one file per stage.  :func:`diff` compares two such recordings stage by stage
-and names the first differing input, with ids also shown as text.  The reference's recording is the
-project's regression fixture (``fixtures/record/``).
-
-Exceptions are outputs too (``{"error": "KeyError"}``): a tokenizer that stops raising for an
-unknown word has changed.
+A maintainer of a port or course package asks "did anything change since the last release?" without
+writing expectations by hand.  :func:`record` asks the implementation through the spec tests'
+:class:`~llmspec.runtime.adapter.Adapter` (in-process and isolated alike) and keeps the outputs as
+readable JSON, one file per stage; :func:`diff` names the first differing input per stage.  Exceptions
+are outputs too (``{"error": "KeyError"}``).  The reference's recording is a regression fixture
+(``fixtures/record/``).
 """
 from __future__ import annotations
 
@@ -22,7 +17,7 @@ import torch
 
 from llmspec.runtime.adapter import Adapter
 from llmspec.errors import ImplError, StageMissing
-from llmspec.explain import gpt2_pieces
+from llmspec.explain import first_difference, gpt2_pieces
 from llmspec.stages import EMBEDDINGS_STATE, STAGES
 
 FORMAT = 1
@@ -77,8 +72,8 @@ def _tokenizer(version: int) -> Callable[[Adapter, str], Iterator[dict[str, Any]
 
         vocab = build_vocab(verdict, edition="print", special_tokens=version == 2)
         h = impl.tokenizer_new(version, vocab)
-        texts = [PASSAGE, verdict[: verdict.index(" ", 300)]] + ([V2_TEXT, "Hello, unknownword."] if version == 2 else
-                                            ["Hello, do you like tea?"])
+        texts = [PASSAGE, verdict[: verdict.index(" ", 300)]]
+        texts += [V2_TEXT, "Hello, unknownword."] if version == 2 else ["Hello, do you like tea?"]
         for k, text in enumerate(texts):
             ids = _call(impl.tokenizer_encode, h, text)
             yield {"id": f"encode-{k}", "call": "encode", "input": {"text": text}, "output": ids}
@@ -88,15 +83,21 @@ def _tokenizer(version: int) -> Callable[[Adapter, str], Iterator[dict[str, Any]
     return cases
 
 
-def _bpe(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
+def _gpt2_cases(encode: Callable[[str, list[str] | None], Any], decode: Callable[[list[int]], Any],
+                verdict: str) -> Iterator[dict[str, Any]]:
+    """Encode and decode :data:`BPE_TEXTS` and the story: the cases of both GPT-2 BPE stages."""
     for k, text in enumerate(BPE_TEXTS + [verdict]):
         allowed = [EOT] if EOT in text else None
-        ids = _call(impl.bpe_encode, text, allowed_special=allowed)
-        yield {"id": f"encode-{k}", "call": "encode", "input": {"text": _label(text, verdict), "allowed_special": allowed},
-               "output": ids, "decode": "gpt2"}
+        ids = _call(encode, text, allowed)
+        yield {"id": f"encode-{k}", "call": "encode",
+               "input": {"text": _label(text, verdict), "allowed_special": allowed}, "output": ids, "decode": "gpt2"}
         if isinstance(ids, list):
-            yield {"id": f"decode-{k}", "call": "decode", "input": {"ids": ids},
-                   "output": _call(impl.bpe_decode, ids)}
+            yield {"id": f"decode-{k}", "call": "decode", "input": {"ids": ids}, "output": _call(decode, ids)}
+
+
+def _bpe(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
+    yield from _gpt2_cases(lambda text, allowed: impl.bpe_encode(text, allowed_special=allowed), impl.bpe_decode,
+                           verdict)
 
 
 def _dataset(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
@@ -169,14 +170,8 @@ def _bpe_scratch(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
 
     files = locate()
     h = impl.bpe_scratch_new(str(files.encoder_json), str(files.vocab_bpe))
-    for k, text in enumerate(BPE_TEXTS + [verdict]):
-        allowed = [EOT] if EOT in text else None
-        ids = _call(impl.bpe_scratch_encode, h, text, allowed)
-        yield {"id": f"encode-{k}", "call": "encode", "input": {"text": _label(text, verdict), "allowed_special": allowed},
-               "output": ids, "decode": "gpt2"}
-        if isinstance(ids, list):
-            yield {"id": f"decode-{k}", "call": "decode", "input": {"ids": ids},
-                   "output": _call(impl.bpe_scratch_decode, h, ids)}
+    yield from _gpt2_cases(lambda text, allowed: impl.bpe_scratch_encode(h, text, allowed),
+                           lambda ids: impl.bpe_scratch_decode(h, ids), verdict)
     t = impl.bpe_scratch_new(None, None)
     trained = _call(impl.bpe_scratch_train, t, verdict, TRAIN_VOCAB, [EOT])
     probe = "Jack embraced beauty through art and life. <|endoftext|> naïve"
@@ -247,10 +242,6 @@ def write(recording: dict[str, dict[str, Any]], out_dir: Path | str, target: str
     return paths
 
 
-def is_recording(path: str | Path) -> bool:
-    return (Path(path) / META).is_file()
-
-
 def read(path: str | Path) -> dict[str, dict[str, Any]]:
     """A recording written by :func:`write`; ``ValueError`` when it is not one."""
     d = Path(path)
@@ -264,9 +255,8 @@ def read(path: str | Path) -> dict[str, dict[str, Any]]:
 def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool = False,
               stages: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
     """``spec`` is a recording directory or a target (``reference``, file, package, module)."""
-    if is_recording(spec):
-        rec = read(spec)
-        return {s: v for s, v in rec.items() if stages is None or s in stages}
+    if (Path(spec) / META).is_file():
+        return {s: v for s, v in read(spec).items() if stages is None or s in stages}
     from llmspec.runtime.connect import open_adapter
 
     impl = open_adapter(None if spec == "reference" else spec, impl_map, isolate=isolate)
@@ -279,10 +269,6 @@ def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool =
 # --- comparing ----------------------------------------------------------------------------------------
 def _is_ids(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in v)
-
-
-def _first_difference(a: list[Any], b: list[Any]) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -317,20 +303,19 @@ def diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]],
             same = False
             continue
         ca, cb = {c["id"]: c for c in sa["cases"]}, {c["id"]: c for c in sb["cases"]}
-        first = next((i for i in list(ca) + [k for k in cb if k not in ca]
-                      if ca.get(i, {}).get("output", ...) != cb.get(i, {}).get("output", ...)), None)
-        if first is None:
+        ids = list(ca) + [k for k in cb if k not in ca]
+        differ = [i for i in ids if ca.get(i, {}).get("output", ...) != cb.get(i, {}).get("output", ...)]
+        if not differ:
             lines.append(f"{stage}: no difference ({len(ca)} cases)")
             continue
         same = False
-        n = sum(1 for i in set(ca) | set(cb) if ca.get(i, {}).get("output", ...) != cb.get(i, {}).get("output", ...))
+        first = differ[0]
         case = ca.get(first) or cb[first]
-        lines.append(f"{stage}: {n} of {len(set(ca) | set(cb))} cases differ; first: {first} "
-                     f"({case.get('call', '')})")
+        lines.append(f"{stage}: {len(differ)} of {len(ids)} cases differ; first: {first} ({case.get('call', '')})")
         lines.append(f"  input   {_short(case.get('input'))}")
         oa, ob = (c.get("output") if c else "<not recorded>" for c in (ca.get(first), cb.get(first)))
         if _is_ids(oa) and _is_ids(ob) and case.get("decode") == "gpt2":
-            at = _first_difference(oa, ob)
+            at = first_difference(oa, ob) or 0
             lines.append(f"  first difference at id {at} (lengths {len(oa)} and {len(ob)})")
             for name, out in ((names[0], oa), (names[1], ob)):
                 lines.append(f"  {name:7} {out[max(0, at - 6):at + 6]}  = {gpt2_pieces(out, at)}")

@@ -19,21 +19,12 @@ from llmspec.stages import STAGES
 MAX_MESSAGE_LINES = 14  # of a first failure, in the text table (the HTML shows all, folded)
 
 
-def status_label(status: str) -> str:
-    """``pass`` / ``fail`` / ``not implemented`` / ``not selected`` in the learner's language."""
-    labels = {
-        "pass": _("pass"),
-        "fail": _("fail"),
-        "not_implemented": _("not implemented"),
-        "not_selected": _("not selected"),
-    }
-    return labels.get(status, status.replace("_", " "))
-
-
 def status_text(row: dict[str, Any]) -> str:
-    """A table row's status; ``... (judged from state)`` for a stage judged from the variables the
-    target's code left (the book's inline cells) instead of its class."""
-    text = status_label(row["status"])
+    """A table row's status in the learner's language; ``... (judged from state)`` for a stage judged
+    from the variables the target's code left (the book's inline cells) instead of its class."""
+    labels = {"pass": _("pass"), "fail": _("fail"), "not_implemented": _("not implemented"),
+              "not_selected": _("not selected")}
+    text = labels.get(row["status"], row["status"].replace("_", " "))
     if row.get("judged") == "state":
         text += " " + _("(judged from state)")
     return text
@@ -81,12 +72,14 @@ def pad(text: str, columns: int, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
-def table_header() -> str:
-    return f"{pad(_('stage'), 14)}{pad(_('passed/total'), 13, right=True)}  {_('status')}"
-
-
-def table_row(name: str, row: dict[str, Any]) -> str:
-    return f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}"
+def table_lines(table: dict[str, dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """The per-stage table (header, a row per selected stage, the stages the target lacks), each line
+    with the colour a terminal shows it in (``None``, ``"green"``, ``"red"``)."""
+    rows = [(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}",
+             "green" if row["status"] == "pass" else "red")
+            for name, row in table.items() if row["status"] != "not_selected"]
+    header = f"{pad(_('stage'), 14)}{pad(_('passed/total'), 13, right=True)}  {_('status')}"
+    return [(header, None), *rows, *((line, "red") for line in missing_lines(table))]
 
 
 @dataclass(frozen=True)
@@ -146,8 +139,7 @@ class CheckResult:
         with switched(self.lang):
             return render_text(self.report)
 
-    def __repr__(self) -> str:  # the REPL and IPython's plain-text display show the table
-        return str(self)
+    __repr__ = __str__  # the REPL and IPython's plain-text display show the table
 
     def _repr_html_(self) -> str:
         with switched(self.lang):
@@ -185,26 +177,20 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"  {report['edition_reason']}")
     for note in report.get("notes", []):
         lines.append("  " + _("note: {note}").format(note=note))
-    lines.append("  " + table_header())
-    for name, row in report["stages"].items():
-        if row["status"] != "not_selected":
-            lines.append("  " + table_row(name, row))
-    lines += ["  " + line for line in missing_lines(report["stages"])]
-    for name, row in report["stages"].items():
-        if row["status"] != "fail":
+    lines += ["  " + line for line, _colour in table_lines(report["stages"])]
+    stages = CheckResult(report).stages
+    for name, stage in stages.items():
+        if stage.status != "fail":
             continue
-        first = next((t for t in report["tests"] if t["stage"] == name and t["outcome"] == "failed"), None)
+        first = stage.first_failure
         if first:
             lines += ["", _("{stage}: first failure ({test})").format(stage=name, test=first["name"])]
             lines += ["  " + ln for ln in first["message"].splitlines()[:MAX_MESSAGE_LINES]]
-        hint = report.get("listing_hints", {}).get(name)
-        if hint:
+        if stage.listing_hint:
             from llmspec.hints.render import text
 
-            lines += ["  " + ln for ln in text(hint).splitlines()]
-    passed = [n for n, r in report["stages"].items() if r["status"] == "pass"]
-    lines += ["", _("{count} stage(s) pass: {stages}").format(count=len(passed), stages=", ".join(passed) or "-")]
-    return "\n".join(lines)
+            lines += ["  " + ln for ln in text(stage.listing_hint).splitlines()]
+    return "\n".join(lines + ["", _passed(stages)])
 
 
 _COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "not_implemented": "#9a6700"}
@@ -236,10 +222,13 @@ def render_html(report: dict[str, Any]) -> str:
                  f"<td>{_failure_cell(stage)}</td>"]
         out.append(f'<tr data-stage="{e(name)}" data-status="{e(stage.status)}">' + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
-    passed = [n for n, s in stages.items() if s.ok]
-    out.append("<p>" + e(_("{count} stage(s) pass: {stages}").format(
-        count=len(passed), stages=", ".join(passed) or "-")) + "</p></div>")
+    out.append(f"<p>{e(_passed(stages))}</p></div>")
     return "\n".join(out)
+
+
+def _passed(stages: dict[str, StageResult]) -> str:
+    passed = [name for name, stage in stages.items() if stage.ok]
+    return _("{count} stage(s) pass: {stages}").format(count=len(passed), stages=", ".join(passed) or "-")
 
 
 def _failure_cell(stage: StageResult) -> str:

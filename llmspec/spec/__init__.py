@@ -1,6 +1,3 @@
-"""The parts of the suite's pytest plugin (:mod:`llmspec.plugin` holds its hooks and fixtures).
-
-``settings`` resolves what a run judges and how (command line, environment, ``pyproject.toml``);
-``profiles`` configures Hypothesis; ``run`` opens the adapter of one session; ``report`` folds
-pytest's reports into one verdict per test and per stage, and writes the table and the JSON report.
-"""
+"""The parts of the suite's pytest plugin (:mod:`llmspec.plugin` holds its hooks and fixtures):
+``run`` (a session's settings and state), ``profiles`` (Hypothesis), ``report`` (the verdicts, the table,
+the JSON report)."""

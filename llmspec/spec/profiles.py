@@ -49,12 +49,9 @@ def load() -> None:
 
 def configure(config: pytest.Config) -> Callable[[], None]:
     """Configure Hypothesis for a run of the suite; returns what puts it back as it was (the
-    in-kernel check leaves the learner's session as it found it).
-
-    Loads the ``llmspec`` profile unless the user chose one with ``--hypothesis-profile``
-    (Hypothesis loads its own ``ci`` profile when ``CI`` is set; this overrides it on purpose: the
-    same examples for every student on every machine), keeps Hypothesis' files out of the working
-    directory and turns off the constants it would mine from local sources."""
+    in-kernel check leaves the learner's session as it found it).  The ``llmspec`` profile wins over
+    Hypothesis' own ``ci`` profile (the same examples for every student on every machine); only
+    ``--hypothesis-profile`` overrides it."""
     from hypothesis import settings
 
     register()
@@ -95,11 +92,9 @@ def local_constants_off() -> Callable[[], None]:
     """Keep Hypothesis from drawing constants it parsed out of local source files; returns what
     turns it back on.
 
-    Since 6.131.1 Hypothesis seeds some draws with constants from the source of every *local*
-    module, which in an in-process run (``llmspec check --in-process``) includes the submission
-    under test: two students would not see the same examples.  There is no public switch, so this
-    replaces the private function Hypothesis asks (``tests/unit/spec/test_profiles.py`` fails loudly when it
-    moves); a Hypothesis without the feature needs nothing."""
+    Hypothesis (6.131.1 on) seeds draws with constants from the source of every *local* module: in
+    process, that includes the submission, so two students would not see the same examples.  There is
+    no public switch, so this replaces the private function Hypothesis asks (see the module doc)."""
     try:
         from hypothesis.internal.conjecture import providers
     except ImportError:

@@ -19,26 +19,23 @@ from llmspec.grading.atomic import write_text
 from llmspec.i18n import _
 from llmspec.spec.run import Run
 from llmspec.stages import STAGES
-from llmspec.verdict import annotate, missing_lines, table_header, table_row
+from llmspec.verdict import annotate, table_lines
 
 
 # --- results, summary table, JSON report ----------------------------------------------------------
 def failure_message(report: pytest.TestReport) -> str:
     """Actionable text first: the failure's own message, then Hypothesis' minimal example."""
+    example = getattr(report, "llmspec_example", "")  # translated, fixtures hidden (Reporter)
     if getattr(report, "llmspec_message", None) is not None:  # set by Reporter.pytest_runtest_makereport
-        message = report.llmspec_message
-        example = getattr(report, "llmspec_example", "")
-        return (message + ("\n" + example if example else "")).strip()
+        return (report.llmspec_message + ("\n" + example if example else "")).strip()
     longrepr = report.longrepr
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None:
-        message = crash.message
-        message = message[len("Failed: "):] if message.startswith("Failed: ") else message
+        message = crash.message.removeprefix("Failed: ")
     elif isinstance(longrepr, tuple):  # skip reports: (path, line, reason)
         message = str(longrepr[-1])
     else:
         message = str(longrepr or "")
-    example = getattr(report, "llmspec_example", "")  # translated, fixtures hidden (Reporter)
     text = getattr(report, "longreprtext", "") or ""
     if example:
         message += "\n" + example
@@ -69,9 +66,7 @@ class Reporter:
         in exception notes that this style drops; the learner needs the example right there."""
         outcome = yield
         report = outcome.get_result()
-        if item.nodeid not in self.run.item_stage:
-            return
-        if not report.failed or call.excinfo is None:
+        if item.nodeid not in self.run.item_stage or not report.failed or call.excinfo is None:
             return
         from llmspec.explain import hypothesis_example
 
@@ -152,16 +147,13 @@ def stage_table(run: Run) -> dict[str, dict[str, Any]]:
         tests = [r for r in run.results.values() if r["stage"] == name]
         passed = sum(r["outcome"] == "passed" for r in tests)
         missing = run.missing.get(name, [])
-        if name not in run.selected:
+        # not collected: deselected by -k / node ids, or an optional stage the target does not define
+        if name not in run.selected or (not missing and name not in collected):
             status = "not_selected"
         elif missing:
             status = "not_implemented"
-        elif name not in collected:  # deselected by -k / node ids, or an optional stage not defined
-            status = "not_selected"
-        elif tests and passed == len(tests):
-            status = "pass"
         else:
-            status = "fail"
+            status = "pass" if tests and passed == len(tests) else "fail"
         out[name] = {"status": status, "passed": passed, "total": len(tests), "missing": missing}
         hints = {n: h for n, h in run.description.get("hints", {}).items() if n in missing}
         if hints and status == "not_implemented":
@@ -207,13 +199,8 @@ def write_table(run: Run, tr: Any) -> None:
         tr.write_line(run.load_error, red=True)
     for note in run.description.get("notes", []):
         tr.write_line(_("note: {note}").format(note=note))
-    tr.write_line(table_header())
-    table = stage_table(run)
-    for name, row in table.items():
-        if row["status"] != "not_selected":
-            tr.write_line(table_row(name, row), green=row["status"] == "pass", red=row["status"] != "pass")
-    for line in missing_lines(table):
-        tr.write_line(line, red=True)
+    for line, colour in table_lines(stage_table(run)):
+        tr.write_line(line, **({colour: True} if colour else {}))
     for stage, reason in (run.faults or (run.adapter.faults if run.adapter is not None else {})).items():
         tr.write_line(_("{stage}: stopped after {reason}; its later tests did not run").format(
             stage=stage, reason=reason), red=True)
