@@ -103,7 +103,7 @@ def stage_hint(stage: str, edition: str, units: list[Unit], names: dict[str, Any
     if namespace is not None and learner_name:
         outer = namespace.get(learner_name.split(".")[0])
         prefer = kernel_cell(outer) if outer is not None else None
-    compared = compare_stage(stage, edition, units, learner_name, state, prefer)
+    compared = compare_stage(listing, edition, units, learner_name, state, prefer)
     if compared is None:
         return None
     book_lines = listings.source(edition).splitlines()

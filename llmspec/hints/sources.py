@@ -159,8 +159,13 @@ def find(units: list[Unit], name: str, prefer: str | None = None) -> tuple[Unit,
     if found is None or not inner:
         return found
     unit, cls = found
-    member = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == inner), None)
-    return (unit, member) if member is not None else None
+    method = member(cls, inner)
+    return (unit, method) if method is not None else None
+
+
+def member(cls: ast.AST, name: str) -> ast.FunctionDef | None:
+    """The method ``name`` defined in the body of ``cls``."""
+    return next((n for n in getattr(cls, "body", []) if isinstance(n, ast.FunctionDef) and n.name == name), None)
 
 
 def resolve(units: list[Unit], contract: str, strict: bool = False) -> str | None:
