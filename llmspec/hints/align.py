@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from llmspec.hints.compare import Name, Node, Renaming, Scope, bound_names, canon, differ
 
@@ -52,30 +52,18 @@ class Difference:
     anchor: int = 0
 
 
-@dataclass
-class Outcome:
-    """The comparison of one stage's functions: how many listing statements were found equal, of
-    how many, and the hunks of differences."""
-
-    matched: int = 0
-    total: int = 0
-    hunks: list[list[Difference]] = field(default_factory=list)
-
-    def pointed(self) -> list[Difference] | None:
-        """The differences to show, or ``None`` when the code is not a version of the listing."""
-        found = [d for hunk in self.hunks for d in hunk]
-        if not found or self.total == 0 or self.matched < MIN_MATCHED * self.total:
-            return None
-        if len(self.hunks) > MAX_HUNKS or len(found) > MAX_DIFFERENCES:
-            return None
-        return found
+def pointed(matched: int, total: int, hunks: list[list[Difference]]) -> bool:
+    """Whether code with ``matched`` of the listing's ``total`` statements found equal, and these
+    ``hunks`` of differences, is a version of the listing to point at."""
+    found = sum(len(hunk) for hunk in hunks)
+    return 0 < found <= MAX_DIFFERENCES and len(hunks) <= MAX_HUNKS and matched >= MIN_MATCHED * total > 0
 
 
 def flatten(body: list[ast.stmt], scope: Scope, depth: int = 0) -> list[Stmt]:
     """The statements of ``body`` in order, compound statements as a header then their bodies."""
     out: list[Stmt] = []
     for i, stmt in enumerate(body):
-        if i == 0 and isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant) \
+        if i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
                 and isinstance(stmt.value.value, str):
             continue  # a docstring
         parts: list[ast.AST]

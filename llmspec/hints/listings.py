@@ -21,7 +21,6 @@ class Listing:
     compared) or function; ``label`` is the listing's name (``""``: the book's code of
     ``section``, which it gives inline, not as a numbered listing)."""
 
-    stage: str
     contract: str
     label: str
     section: str
@@ -29,11 +28,11 @@ class Listing:
 
 
 LISTINGS: dict[str, Listing] = {
-    "tokenizer_v1": Listing("tokenizer_v1", "SimpleTokenizerV1", "Listing 2.3", "2.3", ("__init__", "encode", "decode")),
-    "tokenizer_v2": Listing("tokenizer_v2", "SimpleTokenizerV2", "Listing 2.4", "2.4", ("__init__", "encode", "decode")),
-    "dataset": Listing("dataset", "GPTDatasetV1", "Listing 2.5", "2.6", ("__init__", "__len__", "__getitem__")),
-    "dataloader": Listing("dataloader", "create_dataloader_v1", "Listing 2.6", "2.6"),
-    "embeddings": Listing("embeddings", "InputEmbeddings", "", "2.7-2.8", ("__init__", "forward")),
+    "tokenizer_v1": Listing("SimpleTokenizerV1", "Listing 2.3", "2.3", ("__init__", "encode", "decode")),
+    "tokenizer_v2": Listing("SimpleTokenizerV2", "Listing 2.4", "2.4", ("__init__", "encode", "decode")),
+    "dataset": Listing("GPTDatasetV1", "Listing 2.5", "2.6", ("__init__", "__len__", "__getitem__")),
+    "dataloader": Listing("create_dataloader_v1", "Listing 2.6", "2.6"),
+    "embeddings": Listing("InputEmbeddings", "", "2.7-2.8", ("__init__", "forward")),
 }
 # The variables of the book's inline 2.7-2.8 cells a learner's top-level code is compared by (the
 # embeddings stage judged from state), in the book's order; ``torch.manual_seed`` comes with them.

@@ -6,8 +6,8 @@ import ast
 from dataclasses import dataclass, field
 
 from llmspec.hints import listings
-from llmspec.hints.align import (Difference, FunctionPair, Outcome, Stmt, compare, difference, flatten, local_scope,
-                                 module_scope, statement, temporaries, variants)
+from llmspec.hints.align import (Difference, FunctionPair, Stmt, compare, difference, flatten, local_scope,
+                                 module_scope, pointed, statement, temporaries, variants)
 from llmspec.hints.compare import Node, Renaming, Scope, canon, differ, module_imports, parameters
 from llmspec.hints.sources import Definition, Unit, definitions, find, member
 
@@ -39,7 +39,7 @@ def compare_stage(listing: listings.Listing, edition: str, units: list[Unit], le
     defined = parameters([node for _unit, node in definitions(units).values()])
     book_defined = parameters(listings.module(edition).body)
     extra = {"device"} | ({"allowed_special", "num_workers"} if edition == "meap" else set())
-    names, outcome, done = Renaming(frozenset(extra)), Outcome(), Compared([])
+    names, done, total = Renaming(frozenset(extra)), Compared([]), 0
     pairs: list[tuple[FunctionPair, Unit, list[Difference]]] = []
     for method in listing.methods or (None,):
         m_unit, m_fn = (_method(units, unit, mine, method) or (unit, None)) if method else found
@@ -55,16 +55,16 @@ def compare_stage(listing: listings.Listing, edition: str, units: list[Unit], le
                                  optional=listings.OPTIONAL_PARAMETERS.get(listing.contract, ()))
         book_stmts = [_without(s, dropped) for s in flatten(b_fn.body, b_scope)]
         pair = _best_pair(label, m_fn, flatten(m_fn.body, m_scope), b_fn, book_stmts, names)
-        outcome.total += len(book_stmts)
+        total += len(book_stmts)
         pairs.append((pair, m_unit, sig))
         done.functions[label] = (m_unit, m_fn, b_fn)
     reads = listings.attributes_read(book) if isinstance(book, ast.ClassDef) else set()
+    hunks: list[list[Difference]] = []
     for pair, m_unit, sig in pairs:
-        hunks = ([sig] if sig else []) + pair.hunks(names, reads)
-        outcome.matched += pair.matched
-        outcome.hunks += hunks
-        done.differences += [(d, m_unit) for hunk in hunks for d in hunk]
-    return done if outcome.pointed() else None
+        explained = ([sig] if sig else []) + pair.hunks(names, reads)
+        hunks += explained
+        done.differences += [(d, m_unit) for hunk in explained for d in hunk]
+    return done if pointed(sum(pair.matched for pair, _u, _s in pairs), total, hunks) else None
 
 
 def _best_pair(label: str, m_fn: ast.FunctionDef, mine: list[Stmt], b_fn: ast.FunctionDef, book: list[Stmt],
@@ -206,8 +206,7 @@ def _compare_inline(edition: str, units: list[Unit]) -> Compared | None:
         else:
             done.differences.append((difference("", m, b, diff), unit))
         before = (unit, m.end)
-    outcome = Outcome(matched, total, [[d for d, _u in done.differences]] if done.differences else [])
-    return done if total >= 3 and outcome.pointed() else None
+    return done if total >= 3 and pointed(matched, total, [[d for d, _u in done.differences]]) else None
 
 
 def _inline_key(stmt: ast.stmt) -> str | None:
@@ -231,6 +230,6 @@ def _collect(unit: Unit, body: list[ast.stmt], out: dict[str, tuple[Unit, ast.st
                 out["seed"] = (unit, body[i - 1])
         if key and key != "seed":
             out[key] = (unit, stmt)
-        for block in ("body", "orelse", "finalbody"):
-            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in ("body", "orelse", "finalbody"):
                 _collect(unit, getattr(stmt, block, None) or [], out)
