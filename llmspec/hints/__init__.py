@@ -37,11 +37,9 @@ def report_hints(report: dict[str, Any], description: dict[str, Any], loaded: An
         return {}
     try:
         units, namespace = _units(loaded, report.get("target"))
-        names = dict(description.get("names") or {})
-        judged = dict(description.get("judged") or {})
-        return {stage: hint for stage in failing
-                for hint in [stage_hint(stage, report.get("edition") or "print", units, names,
-                                        judged.get(stage) == "state", namespace)] if hint}
+        state = {stage for stage, how in (description.get("judged") or {}).items() if how == "state"}
+        return _hints(failing, report.get("edition") or "print", units, dict(description.get("names") or {}),
+                      state, namespace)
     except Exception:  # noqa: BLE001 - a hint is a courtesy: never let it cost the verdict
         return {}
 
@@ -55,10 +53,15 @@ def target_hints(target: str, edition: str, stages: list[str], state: set[str],
         units = read_target(spec.kind, spec.location, Path(spec.location).name)
         names = {listings.LISTINGS[s].contract: resolve(units, listings.LISTINGS[s].contract, strict)
                  for s in stages if s in listings.LISTINGS}
-        return {stage: hint for stage in stages if stage in listings.LISTINGS
-                for hint in [stage_hint(stage, edition, units, names, stage in state)] if hint}
+        return _hints(stages, edition, units, names, state)
     except Exception:  # noqa: BLE001 - as above: feedback without a hint rather than no feedback
         return {}
+
+
+def _hints(stages: list[str], edition: str, units: list[Unit], names: dict[str, Any], state: set[str],
+           namespace: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    return {stage: hint for stage in stages if stage in listings.LISTINGS
+            for hint in [stage_hint(stage, edition, units, names, stage in state, namespace)] if hint}
 
 
 def _units(loaded: Any, target: str | None) -> tuple[list[Unit], dict[str, Any] | None]:
@@ -85,7 +88,7 @@ def _on_disk(target: str) -> Any:
 
 
 def stage_hint(stage: str, edition: str, units: list[Unit], names: dict[str, Any], state: bool,
-               namespace: dict[str, Any] | None = None) -> dict[str, Any] | None:
+               namespace: dict[str, Any] | None) -> dict[str, Any] | None:
     """The hint of one failing stage, or ``None``."""
     from llmspec.hints.stage import compare_stage
 
@@ -142,8 +145,8 @@ def _gap_end(unit: Unit, anchor: int) -> int:
     return min(after) - 1 if after else anchor
 
 
-def _first_line(node: Any) -> int:
-    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+def _first_line(fn: ast.FunctionDef) -> int:
+    return min([fn.lineno] + [d.lineno for d in fn.decorator_list])
 
 
 def statement_text(lines: list[str], first: int, last: int) -> str:

@@ -35,6 +35,10 @@ class Stmt:
     def key(self) -> str:
         return f"{self.depth}|{self.tree.key()}"
 
+    def absorbing(self, first: Stmt, tree: Node) -> Stmt:
+        """This statement with the earlier ``first`` written into it: ``tree``, both their lines."""
+        return Stmt(tree, self.depth, first.line, self.end, self.node, first.weight + self.weight)
+
 
 def statement(node: ast.stmt, scope: Scope, depth: int = 0) -> Stmt:
     return Stmt(canon(node, scope), depth, node.lineno, node.end_lineno or node.lineno, node)
@@ -189,9 +193,7 @@ def merge_returns(stmts: list[Stmt]) -> list[Stmt]:
         returned = stmt.tree.children[0] if stmt.tree.kind == "Return" and stmt.tree.children else None
         if prev is not None and returned is not None and returned.name and _assigned(prev) == returned.name \
                 and prev.depth == stmt.depth:
-            value = prev.tree.children[1]
-            out[-1] = Stmt(Node("Return", [value], prev.line, stmt.end), stmt.depth, prev.line, stmt.end,
-                           stmt.node, prev.weight + stmt.weight)
+            out[-1] = stmt.absorbing(prev, Node("Return", [prev.tree.children[1]], prev.line, stmt.end))
         else:
             out.append(stmt)
     return out
@@ -220,9 +222,7 @@ def inline(stmts: list[Stmt], temps: set[str]) -> list[Stmt]:
                 or user.depth != out[k].depth:
             k += 1
             continue
-        value, at = out[k].tree.children[1], out.index(user)
-        out[at] = Stmt(_substitute(user.tree, name, value), user.depth, out[k].line, user.end, user.node,
-                       user.weight + out[k].weight)
+        out[out.index(user)] = user.absorbing(out[k], _substitute(user.tree, name, out[k].tree.children[1]))
         del out[k]
     return out
 
@@ -292,8 +292,7 @@ class FunctionPair:
                 out.append(Difference(self.label, (mine[i].line, mine[i].end, mine[i].tree), None))
             else:
                 out.append(Difference(self.label, None, (book[j].line, book[j].end, book[j].tree), anchor=before))
-            if i is not None:
-                before = mine[i].end
+            before = mine[i].end if i is not None else before
         names.restore(saved)
         return out, matched
 

@@ -14,12 +14,12 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Iterator
 
-# Regex spellings that mean the same to the book's code: the decode pattern with and without ':;'
-# (CONTRACT.md: "decode may or may not remove the space before : and ;").
-_SAME_STRINGS = {r"""\s+([,.:;?!"()'])""": r"""\s+([,.?!"()'])"""}  # quotes unescaped (see canon)
+from llmspec.hints.sources import member
+
+# CONTRACT.md: "decode may or may not remove the space before : and ;" (quotes unescaped, see canon)
+_SAME_STRINGS = {r"""\s+([,.:;?!"()'])""": r"""\s+([,.?!"()'])"""}
 _DTYPE_DEFAULT = {"torch.long", "torch.int64"}  # torch.tensor of ints is int64 without saying so
-# Book calls whose arguments a learner may pass by position or by keyword (the parameters the
-# book's code passes, in order).
+# Book calls whose arguments may be passed by position or by keyword: the parameters, in order.
 _PARAMS = {
     "torch.utils.data.DataLoader": ("dataset", "batch_size", "shuffle"),
     "torch.nn.Embedding": ("num_embeddings", "embedding_dim"),
@@ -32,8 +32,7 @@ Name = tuple[str, str]  # a renamable name: ("local" | "attr" | "def", the name)
 @dataclass
 class Node:
     """A canonical node: ``kind`` says what it is (``Call``, ``Const:1``, ``Global:torch.arange``,
-    ``kw:shuffle``), ``name`` is set for a renamable name (``("local", "ids")``, ``("attr",
-    "input_ids")``), ``line``/``end`` are the source lines it came from."""
+    ``kw:shuffle``), ``name`` is set for a renamable name, ``line``/``end`` are its source lines."""
 
     kind: str
     children: list[Node] = field(default_factory=list)
@@ -68,9 +67,8 @@ def parameters(definitions: list[ast.AST]) -> dict[str, tuple[str, ...]]:
     """``{name: parameters}`` of top-level classes (their ``__init__``'s, after ``self``) and functions."""
     out: dict[str, tuple[str, ...]] = {}
     for node in definitions:
-        fn = node if isinstance(node, ast.FunctionDef) else next(
-            (n for n in getattr(node, "body", []) if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
         if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            fn = node if isinstance(node, ast.FunctionDef) else member(node, "__init__")
             args = [a.arg for a in (fn.args.posonlyargs + fn.args.args)] if fn else []
             out[node.name] = tuple(args[1:] if isinstance(node, ast.ClassDef) else args)
     return out
@@ -153,11 +151,9 @@ def canon(node: ast.AST, scope: Scope) -> Node:
     if isinstance(node, ast.comprehension):  # the target first: it binds what the element uses
         return make("for", [canon(node.target, scope), canon(node.iter, scope),
                             make("list", [canon(i, scope) for i in node.ifs])])
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-        return make(type(node).__name__, [*(canon(g, scope) for g in node.generators), canon(node.elt, scope)])
-    if isinstance(node, ast.DictComp):
-        return make("DictComp", [*(canon(g, scope) for g in node.generators), canon(node.key, scope),
-                                 canon(node.value, scope)])
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        elements = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        return make(type(node).__name__, [canon(n, scope) for n in [*node.generators, *elements]])
     if isinstance(node, ast.Subscript) and _is_negative_one(node.slice) and getattr(node.value, "attr", "") == "shape":
         return make("Subscript", [canon(node.value, scope), make("Const:1")])  # x.shape[-1] of [B, T]
     children: list[Node] = []
@@ -238,8 +234,7 @@ class Renaming:
         return saved
 
     def leave(self, saved: tuple) -> None:
-        """Out of a comprehension: the outer pairings come back; names paired inside stay paired,
-        except the comprehension's own variables."""
+        """Out of a comprehension: the outer pairings come back, and those made inside of other names."""
         outer, mine, book = saved
         fwd = dict(outer)
         for k, v in self.fwd.items():
@@ -266,15 +261,14 @@ def differ(mine: Node, book: Node, names: Renaming) -> tuple[Node, Node] | None:
     if len(mine.children) != len(book.children):
         return mine, book
     saved = names.enter(_targets(mine), _targets(book)) if mine.kind in _SCOPES else None
-    try:
-        for a, b in zip(mine.children, book.children):
-            found = differ(a, b, names)
-            if found:
-                return found
-    finally:
-        if saved is not None:
-            names.leave(saved)
-    return None
+    found = None
+    for a, b in zip(mine.children, book.children):
+        found = differ(a, b, names)
+        if found:
+            break
+    if saved is not None:
+        names.leave(saved)
+    return found
 
 
 def _targets(node: Node) -> set[Name]:
