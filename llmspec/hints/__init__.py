@@ -104,11 +104,11 @@ def stage_hint(stage: str, edition: str, units: list[Unit], names: dict[str, Any
     book_lines = listings.source(edition).splitlines()
     differences = []
     for d, unit in compared.differences:
-        mine_line, mine_end = (d.mine[0], d.mine[1]) if d.mine else (d.anchor, _gap_end(unit, d.anchor))
+        mine_line, mine_end = d.mine or (d.anchor, _gap_end(unit, d.anchor))
         differences.append({
             "function": d.function or None, **unit.where(mine_line), "end_line": mine_end,
-            "yours": statement_text(unit.lines, d.mine[0], d.mine[1]) if d.mine else None,
-            "listing": statement_text(book_lines, d.book[0], d.book[1]) if d.book else None,
+            "yours": statement_text(unit.lines, *d.mine) if d.mine else None,
+            "listing": statement_text(book_lines, *d.book) if d.book else None,
         })
     return {"stage": stage, "edition": edition, "listing": listing.label, "section": listing.section,
             "differences": differences, "beside": _beside(compared, book_lines)}

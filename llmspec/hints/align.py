@@ -46,13 +46,13 @@ def statement(node: ast.stmt, scope: Scope, depth: int = 0) -> Stmt:
 
 @dataclass
 class Difference:
-    """One place where the learner's code differs from the listing: ``mine``/``book`` are
-    ``(first line, last line, the node that differs)``, ``None`` on the side that has nothing there
-    (then ``anchor`` is the learner's line it would follow)."""
+    """One place where the learner's code differs from the listing: ``mine``/``book`` are its
+    ``(first line, last line)``, ``None`` on the side that has nothing there (then ``anchor`` is
+    the learner's line it would follow)."""
 
     function: str
-    mine: tuple[int, int, Node] | None
-    book: tuple[int, int, Node] | None
+    mine: tuple[int, int] | None
+    book: tuple[int, int] | None
     anchor: int = 0
 
 
@@ -289,9 +289,9 @@ class FunctionPair:
                 else:
                     out.append(difference(self.label, mine[i], book[j], found))
             elif i is not None:
-                out.append(Difference(self.label, (mine[i].line, mine[i].end, mine[i].tree), None))
+                out.append(Difference(self.label, (mine[i].line, mine[i].end), None))
             else:
-                out.append(Difference(self.label, None, (book[j].line, book[j].end, book[j].tree), anchor=before))
+                out.append(Difference(self.label, None, (book[j].line, book[j].end), anchor=before))
             before = mine[i].end if i is not None else before
         names.restore(saved)
         return out, matched
@@ -302,8 +302,8 @@ def difference(label: str, mine: Stmt, book: Stmt, found: tuple[Node, Node]) -> 
     (a node with no line of its own, an operator, stands for its whole statement)."""
     a, b = found
     whole = a.line == 0 or a is mine.tree
-    return Difference(label, (mine.line, mine.end, a) if whole else (a.line, a.end, a),
-                      (b.line or book.line, b.end or book.end, b))
+    return Difference(label, (mine.line, mine.end) if whole else (a.line, a.end),
+                      (b.line or book.line, b.end or book.end))
 
 
 def compare(mine: Stmt, book: Stmt, names: Renaming) -> tuple[Node, Node] | None:

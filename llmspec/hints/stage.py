@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from llmspec.hints import listings
 from llmspec.hints.align import (Difference, FunctionPair, Stmt, compare, difference, flatten, local_scope,
                                  module_scope, pointed, statement, temporaries, variants)
-from llmspec.hints.compare import Node, Renaming, Scope, canon, differ, module_imports, parameters
+from llmspec.hints.compare import Renaming, Scope, canon, differ, module_imports, parameters
 from llmspec.hints.sources import Definition, Unit, definitions, find, member
 
 REQUIRED_INLINE = ("token_embedding_layer", "pos_embedding_layer", "input_embeddings")  # CONTRACT.md
@@ -51,8 +51,7 @@ def compare_stage(listing: listings.Listing, edition: str, units: list[Unit], le
         m_scope = local_scope(m_fn, imports, defined)
         b_scope = local_scope(b_fn, book_imports, book_defined)
         sig, dropped = signature(label, m_fn, b_fn, names, method=method is not None,
-                                 by_keyword=listing.contract in listings.BY_KEYWORD,
-                                 optional=listings.OPTIONAL_PARAMETERS.get(listing.contract, ()))
+                                 by_keyword=listing.by_keyword, optional=listing.optional)
         book_stmts = [_without(s, dropped) for s in flatten(b_fn.body, b_scope)]
         pair = _best_pair(label, m_fn, flatten(m_fn.body, m_scope), b_fn, book_stmts, names)
         total += len(book_stmts)
@@ -136,9 +135,8 @@ def signature(label: str, mine: ast.FunctionDef, book: ast.FunctionDef, names: R
     out: list[Difference] = []
     dropped: set[str] = set()
 
-    def span(node: ast.AST) -> tuple[int, int, Node]:  # a parameter, or the ``def`` line itself
-        end = node.lineno if isinstance(node, ast.FunctionDef) else node.end_lineno or node.lineno
-        return node.lineno, end, Node("arg", line=node.lineno, end=end)
+    def span(node: ast.AST) -> tuple[int, int]:  # a parameter, or the ``def`` line itself
+        return node.lineno, node.lineno if isinstance(node, ast.FunctionDef) else node.end_lineno
 
     def differs(a: ast.AST, b: ast.AST) -> None:
         out.append(Difference(label, span(a), span(b)))
@@ -195,7 +193,7 @@ def _compare_inline(edition: str, units: list[Unit]) -> Compared | None:
                 before = (mine["embedding_layer"][0], mine["embedding_layer"][1].lineno - 1)
             if (key in REQUIRED_INLINE or unseeded) and before is not None:
                 total += 1
-                done.differences.append((Difference("", None, (b.line, b.end, b.tree), anchor=before[1]), before[0]))
+                done.differences.append((Difference("", None, (b.line, b.end), anchor=before[1]), before[0]))
             continue
         unit, node = found
         m = statement(node, mine_scope)
