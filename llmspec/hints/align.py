@@ -13,7 +13,7 @@ import ast
 import difflib
 from dataclasses import dataclass
 
-from llmspec.hints.compare import Name, Node, Renaming, Scope, bound_names, canon, differ
+from llmspec.hints.compare import Name, Node, Renaming, Scope, canon, differ
 
 MIN_MATCHED = 0.6  # of the listing's statements found equal, for the code to be a version of it
 MAX_HUNKS = 2
@@ -320,20 +320,3 @@ def compare(mine: Stmt, book: Stmt, names: Renaming) -> tuple[Node, Node] | None
             names.bind(a, b)
     return found
 
-
-def local_scope(fn: ast.AST, imports: dict[str, str], defined: dict[str, tuple[str, ...]]) -> Scope:
-    """The names of one function: its parameters and assignments are local, ``self`` is the first
-    parameter of a method, ``defined`` the module's own classes and functions."""
-    args = fn.args.args if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
-    selves = frozenset({args[0].arg}) if args and args[0].arg in ("self", "this", "cls") else frozenset()
-    local = bound_names(fn) - selves
-    return Scope(local, imports, selves or frozenset({"self"}), {k: v for k, v in defined.items() if k not in local})
-
-
-def module_scope(trees: list[ast.AST], imports: dict[str, str]) -> Scope:
-    """Top-level code (the book's inline cells): every name it binds or reads is the learner's to
-    choose, except imports and builtins."""
-    import builtins
-
-    names = {n.id for t in trees for n in ast.walk(t) if isinstance(n, ast.Name)}
-    return Scope(names - set(imports) - set(dir(builtins)), imports, frozenset())

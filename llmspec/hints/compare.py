@@ -74,17 +74,24 @@ def parameters(definitions: list[ast.AST]) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def bound_names(fn: ast.AST) -> set[str]:
-    """Every name a function binds."""
-    out: set[str] = set()
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            out.add(node.id)
-        elif isinstance(node, ast.arg):
-            out.add(node.arg)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            out.add(node.name)
-    return out
+def local_scope(fn: ast.FunctionDef, imports: dict[str, str], defined: dict[str, tuple[str, ...]]) -> Scope:
+    """The names of one function: every name it binds is local, ``self`` is the first parameter of
+    a method, ``defined`` the module's own classes and functions."""
+    args = fn.args.args
+    selves = frozenset({args[0].arg}) if args and args[0].arg in ("self", "this", "cls") else frozenset()
+    nodes = list(ast.walk(fn))
+    local = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    local |= {n.arg for n in nodes if isinstance(n, ast.arg)}
+    local |= {n.name for n in nodes if isinstance(n, ast.ExceptHandler) and n.name}
+    local -= selves
+    return Scope(local, imports, selves or frozenset({"self"}), {k: v for k, v in defined.items() if k not in local})
+
+
+def module_scope(trees: list[ast.AST], imports: dict[str, str]) -> Scope:
+    """Top-level code (the book's inline cells): every name it binds or reads is the learner's to
+    choose, except imports and builtins."""
+    names = {n.id for t in trees for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return Scope(names - set(imports) - _BUILTINS, imports, frozenset())
 
 
 def module_imports(trees: list[ast.AST]) -> dict[str, str]:

@@ -6,9 +6,9 @@ import ast
 from dataclasses import dataclass, field
 
 from llmspec.hints import listings
-from llmspec.hints.align import (Difference, FunctionPair, Stmt, compare, difference, flatten, local_scope,
-                                 module_scope, pointed, statement, temporaries, variants)
-from llmspec.hints.compare import Renaming, Scope, canon, differ, module_imports, parameters
+from llmspec.hints.align import (Difference, FunctionPair, Stmt, compare, difference, flatten, pointed, statement,
+                                 temporaries, variants)
+from llmspec.hints.compare import Renaming, Scope, canon, differ, local_scope, module_imports, module_scope, parameters
 from llmspec.hints.sources import Definition, Unit, definitions, find, member
 
 REQUIRED_INLINE = ("token_embedding_layer", "pos_embedding_layer", "input_embeddings")  # CONTRACT.md
