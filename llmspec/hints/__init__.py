@@ -70,11 +70,11 @@ def _units(loaded: Any, target: str | None) -> tuple[list[Unit], dict[str, Any] 
     if spec is not None and spec.kind in ("namespace", "module"):  # the files its objects come from
         objects = [o for o in (loaded.get(c) for c in loaded.names) if o is not None]
         return read_namespace(loaded.namespace, objects), loaded.namespace if spec.kind == "namespace" else None
-    if spec is None and target:
-        if not Path(target).exists():
+    if spec is None:
+        if not target or not Path(target).exists():
             return [], None  # a dotted module name: finding its file could import its parents
         spec = _on_disk(target)
-    return (read_target(spec.kind, spec.location, spec.display) if spec is not None else []), None
+    return read_target(spec.kind, spec.location, spec.display), None
 
 
 def _on_disk(target: str) -> Any:

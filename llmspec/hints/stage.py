@@ -130,43 +130,39 @@ def signature(label: str, mine: ast.FunctionDef, book: ast.FunctionDef, names: R
     default; a default, where both give one, must be the book's."""
     ours, theirs = _params(mine, method), _params(book, method)
     our_names = [a.arg for a, _d in ours]
-    their_names = [a.arg for a, _d in theirs]
-    by_name = by_keyword or set(their_names) <= set(our_names)
+    by_name = by_keyword or {a.arg for a, _d in theirs} <= set(our_names)
     out: list[Difference] = []
     dropped: set[str] = set()
-
-    def span(node: ast.AST) -> tuple[int, int]:  # a parameter, or the ``def`` line itself
-        return node.lineno, node.lineno if isinstance(node, ast.FunctionDef) else node.end_lineno
-
-    def differs(a: ast.AST, b: ast.AST) -> None:
-        out.append(Difference(label, span(a), span(b)))
-
     paired: list[tuple[int, int]] = []
+
+    def differs(a: ast.AST, b: ast.AST) -> None:  # each a parameter, or the ``def`` line itself
+        a_end, b_end = (n.lineno if isinstance(n, ast.FunctionDef) else n.end_lineno for n in (a, b))
+        out.append(Difference(label, (a.lineno, a_end), (b.lineno, b_end)))
+
     for j, (b_arg, _d) in enumerate(theirs):
         if by_name:
             i = our_names.index(b_arg.arg) if b_arg.arg in our_names else None
         else:
             i = j if j < len(ours) else None
-        if i is None:
-            if by_keyword and b_arg.arg in optional:
-                dropped.add(b_arg.arg)
-            else:
-                differs(mine, b_arg)
-            continue
-        paired.append((i, j))
-        names.bind(("local", ours[i][0].arg), ("local", b_arg.arg))
-    if not by_keyword and [i for i, _j in paired] != sorted(i for i, _j in paired):
-        i, j = next((i, j) for (i, j), k in zip(paired, sorted(i for i, _j in paired)) if i != k)
+        if i is not None:
+            paired.append((i, j))
+            names.bind(("local", ours[i][0].arg), ("local", b_arg.arg))
+        elif by_keyword and b_arg.arg in optional:
+            dropped.add(b_arg.arg)
+        else:
+            differs(mine, b_arg)
+    order = [i for i, _j in paired]
+    if not by_keyword and order != sorted(order):
+        i, j = next(p for p, k in zip(paired, sorted(order)) if p[0] != k)
         differs(ours[i][0], theirs[j][0])
-    taken = {i for i, _j in paired}
     for i, (arg, default) in enumerate(ours):
-        if i not in taken and default is None and not (by_keyword and arg.arg in optional):
+        if i not in order and default is None and not (by_keyword and arg.arg in optional):
             differs(arg, book)
     for i, j in paired:
         mine_default, book_default = ours[i][1], theirs[j][1]
-        if mine_default is not None and book_default is not None:
-            if differ(canon(mine_default, Scope()), canon(book_default, Scope()), names):
-                differs(mine_default, book_default)
+        if mine_default is not None and book_default is not None \
+                and differ(canon(mine_default, Scope()), canon(book_default, Scope()), names):
+            differs(mine_default, book_default)
     return out[:1], dropped
 
 
