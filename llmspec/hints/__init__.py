@@ -94,11 +94,8 @@ def stage_hint(stage: str, edition: str, units: list[Unit], names: dict[str, Any
 
     listing = listings.LISTINGS[stage]
     learner_name = names.get(listing.contract)
-    prefer = None
-    if namespace is not None and learner_name:
-        outer = namespace.get(learner_name.split(".")[0])
-        prefer = kernel_cell(outer) if outer is not None else None
-    compared = compare_stage(listing, edition, units, learner_name, state, prefer)
+    live = namespace.get(learner_name.split(".")[0]) if namespace is not None and learner_name else None
+    compared = compare_stage(listing, edition, units, learner_name, state, kernel_cell(live))
     if compared is None:
         return None
     book_lines = listings.source(edition).splitlines()
