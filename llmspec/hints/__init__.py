@@ -1,19 +1,9 @@
 """Point at the learner's line: their code beside the book's listing, the line that differs marked.
 
-A learner who fails a stage is told what came back; most chapter-2 code is the book's listing typed
-by hand, and most of its bugs are one changed line.  For each *failing* stage this package reads
-the learner's code with ``ast`` (never running it: the grader does this too), aligns the stage's
-functions with the book's listing of the learner's edition statement by statement, and reports the
-statements that differ with where they are (``my_ch02.py:19``, ``cell 14, line 3``, ``cell In[14],
-line 3`` in a kernel).  Names, formatting, comments, type hints, docstrings and CONTRACT.md's
-"left open" choices are not differences; code that is not a version of the listing gets no hint.
-
-* :mod:`.listings` - the book's listings (print; MEAP derived), per stage
-* :mod:`.sources`  - the learner's files, cells or kernel history, and their definitions
-* :mod:`.compare`  - statements as canonical trees, compared under a renaming
-* :mod:`.align`    - bodies aligned, hunks explained, "is this a version of the listing?"
-* :mod:`.stage`    - one stage's functions (or the inline 2.7-2.8 cells) compared
-* :mod:`.render`   - the hint as text (``llmspec check``, grading feedback) and HTML (``%llmspec``)
+Most chapter-2 code is the book's listing typed by hand, and most of its bugs are one changed line.
+For each *failing* stage the learner's code is read with ``ast`` (never run: the grader does this
+too), aligned with the listing of their edition (:mod:`.stage`, :mod:`.align`, :mod:`.compare`), and
+the statements that differ are reported where they are (``my_ch02.py:19``, ``cell In[14], line 3``).
 
 A hint is a plain dict (it travels in the ``--report`` JSON): ``stage``, ``edition``, ``listing``
 (``"Listing 2.5"``, or ``""`` for the book's inline 2.7-2.8 code), ``section``, ``differences``
@@ -40,22 +30,22 @@ def report_hints(report: dict[str, Any], description: dict[str, Any], loaded: An
 
     ``description`` is the adapter's (the learner's names for the book's, which stages are judged
     from state); ``loaded`` the in-process target (``None`` when isolated: then the target named in
-    the report is read from disk).  Nothing is read unless a stage failed."""
-    failing = [s for s, row in report.get("stages", {}).items() if row.get("status") == "fail" and s in listings.LISTINGS]
+    the report is read from disk)."""
+    failing = [s for s, row in report.get("stages", {}).items()
+               if row.get("status") == "fail" and s in listings.LISTINGS]
     if not failing:
         return {}
     try:
         units, namespace = _units(loaded, report.get("target"))
-        names = dict(description.get("names") or {})
-        judged = dict(description.get("judged") or {})
-        return {stage: hint for stage in failing
-                for hint in [stage_hint(stage, report.get("edition") or "print", units, names,
-                                        judged.get(stage) == "state", namespace)] if hint}
+        state = {stage for stage, how in (description.get("judged") or {}).items() if how == "state"}
+        return _hints(failing, report.get("edition") or "print", units, dict(description.get("names") or {}),
+                      state, namespace)
     except Exception:  # noqa: BLE001 - a hint is a courtesy: never let it cost the verdict
         return {}
 
 
-def target_hints(target: str, edition: str, stages: list[str], state: set[str], strict: bool) -> dict[str, dict[str, Any]]:
+def target_hints(target: str, edition: str, stages: list[str], state: set[str],
+                 strict: bool) -> dict[str, dict[str, Any]]:
     """``{stage: hint}`` for a submission the grader judged (read from disk, names found in the code
     as the loader finds them), for the ``stages`` that failed."""
     try:
@@ -63,10 +53,15 @@ def target_hints(target: str, edition: str, stages: list[str], state: set[str], 
         units = read_target(spec.kind, spec.location, Path(spec.location).name)
         names = {listings.LISTINGS[s].contract: resolve(units, listings.LISTINGS[s].contract, strict)
                  for s in stages if s in listings.LISTINGS}
-        return {stage: hint for stage in stages if stage in listings.LISTINGS
-                for hint in [stage_hint(stage, edition, units, names, stage in state)] if hint}
+        return _hints(stages, edition, units, names, state)
     except Exception:  # noqa: BLE001 - as above: feedback without a hint rather than no feedback
         return {}
+
+
+def _hints(stages: list[str], edition: str, units: list[Unit], names: dict[str, Any], state: set[str],
+           namespace: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    return {stage: hint for stage in stages if stage in listings.LISTINGS
+            for hint in [stage_hint(stage, edition, units, names, stage in state, namespace)] if hint}
 
 
 def _units(loaded: Any, target: str | None) -> tuple[list[Unit], dict[str, Any] | None]:
@@ -75,11 +70,11 @@ def _units(loaded: Any, target: str | None) -> tuple[list[Unit], dict[str, Any] 
     if spec is not None and spec.kind in ("namespace", "module"):  # the files its objects come from
         objects = [o for o in (loaded.get(c) for c in loaded.names) if o is not None]
         return read_namespace(loaded.namespace, objects), loaded.namespace if spec.kind == "namespace" else None
-    if spec is None and target:
-        if not Path(target).exists():
+    if spec is None:
+        if not target or not Path(target).exists():
             return [], None  # a dotted module name: finding its file could import its parents
         spec = _on_disk(target)
-    return (read_target(spec.kind, spec.location, spec.display) if spec is not None else []), None
+    return read_target(spec.kind, spec.location, spec.display), None
 
 
 def _on_disk(target: str) -> Any:
@@ -93,50 +88,43 @@ def _on_disk(target: str) -> Any:
 
 
 def stage_hint(stage: str, edition: str, units: list[Unit], names: dict[str, Any], state: bool,
-               namespace: dict[str, Any] | None = None) -> dict[str, Any] | None:
+               namespace: dict[str, Any] | None) -> dict[str, Any] | None:
     """The hint of one failing stage, or ``None``."""
     from llmspec.hints.stage import compare_stage
 
     listing = listings.LISTINGS[stage]
     learner_name = names.get(listing.contract)
-    prefer = None
-    if namespace is not None and learner_name:
-        outer = namespace.get(learner_name.split(".")[0])
-        prefer = kernel_cell(outer) if outer is not None else None
-    compared = compare_stage(stage, edition, units, learner_name, state, prefer)
+    live = namespace.get(learner_name.split(".")[0]) if namespace is not None and learner_name else None
+    compared = compare_stage(listing, edition, units, learner_name, state, kernel_cell(live))
     if compared is None:
         return None
     book_lines = listings.source(edition).splitlines()
     differences = []
     for d, unit in compared.differences:
-        mine_line, mine_end = (d.mine[0], d.mine[1]) if d.mine else (d.anchor, _gap_end(unit, d.anchor))
+        mine_line, mine_end = d.mine or (d.anchor, _gap_end(unit, d.anchor))
         differences.append({
             "function": d.function or None, **unit.where(mine_line), "end_line": mine_end,
-            "yours": statement_text(unit.lines, d.mine[0], d.mine[1]) if d.mine else None,
-            "listing": statement_text(book_lines, d.book[0], d.book[1]) if d.book else None,
-            "listing_line": d.book[0] if d.book else None,
+            "yours": statement_text(unit.lines, *d.mine) if d.mine else None,
+            "listing": statement_text(book_lines, *d.book) if d.book else None,
         })
-    beside = _beside(compared, differences, book_lines)
-    for d in differences:
-        del d["listing_line"]  # a line of book_listings.txt: meaningless to a learner
     return {"stage": stage, "edition": edition, "listing": listing.label, "section": listing.section,
-            "differences": differences, "beside": beside}
+            "differences": differences, "beside": _beside(compared, book_lines)}
 
 
-def _beside(compared: Any, differences: list[dict[str, Any]], book_lines: list[str]) -> list[dict[str, Any]]:
+def _beside(compared: Any, book_lines: list[str]) -> list[dict[str, Any]]:
     """Per function that differs: the learner's code and the listing's, with the lines to mark."""
     out = []
     for label, (unit, mine, book) in compared.functions.items():
-        here = [d for d in differences if d["function"] == label]
+        here = [d for d, _unit in compared.differences if d.function == label]
         if not here:
             continue
-        first, end = _first_line(mine), mine.end_lineno or mine.lineno
-        b_first, b_end = _first_line(book), book.end_lineno or book.lineno
+        first, b_first = _first_line(mine), _first_line(book)
         out.append({
             "function": label, **unit.where(first),
-            "yours": _dedent(unit.lines[first - 1:end]), "listing": _dedent(book_lines[b_first - 1:b_end]),
-            "marked": sorted({n for d in here if d["yours"] is not None for n in range(d["line"], d["end_line"] + 1)}),
-            "listing_marked": sorted({d["listing_line"] - b_first + 1 for d in here if d["listing_line"]}),
+            "yours": _dedent(unit.lines[first - 1:mine.end_lineno]),
+            "listing": _dedent(book_lines[b_first - 1:book.end_lineno]),
+            "marked": sorted({n for d in here if d.mine for n in range(d.mine[0], d.mine[1] + 1)}),
+            "listing_marked": sorted({d.book[0] - b_first + 1 for d in here if d.book}),
         })
     return out
 
@@ -154,8 +142,8 @@ def _gap_end(unit: Unit, anchor: int) -> int:
     return min(after) - 1 if after else anchor
 
 
-def _first_line(node: Any) -> int:
-    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+def _first_line(fn: ast.FunctionDef) -> int:
+    return min([fn.lineno] + [d.lineno for d in fn.decorator_list])
 
 
 def statement_text(lines: list[str], first: int, last: int) -> str:

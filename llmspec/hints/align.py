@@ -1,24 +1,19 @@
 """A learner's function aligned with the book listing's, statement by statement.
 
-The statements of both bodies (a compound statement's header, then its body one level deeper) are
-aligned on their shape with every renamable name blanked (``difflib``), then each aligned pair is
-compared as code (:mod:`llmspec.hints.compare`).  What is left over comes in *hunks*: statements of
-the learner's with no counterpart, of the book's with none, or pairs that differ.
-
-Some differences are no difference: an extra ``print``, ``assert`` or ``super().__init__()``, an
-attribute the learner sets and the book never uses (or the book sets and never reads), a
-``name = value`` returned on the next line where the other side returns ``value`` itself, and the
-parameters CONTRACT.md leaves open.  And code that is *not a version of the listing* (vectorised,
-lazy, another structure) gets no pointer at all: a stage is only pointed at when most of the
-listing's statements are found equal in the learner's code and what differs is a hunk or two.
+Both bodies, flattened (a compound statement's header, then its body one level deeper), are aligned
+on their shape with names blanked (``difflib``), then each aligned pair is compared as code; what is
+left comes in *hunks*.  Some differences are none (an extra ``print`` or ``assert``, an attribute
+only one side uses, ``x = value; return x``, a single-use temporary written inline).  Code that is
+not a version of the listing (vectorised, another structure) gets no pointer: most of the listing's
+statements must be found equal, and what differs be a hunk or two.
 """
 from __future__ import annotations
 
 import ast
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from llmspec.hints.compare import Node, Renaming, Scope, bound_names, canon, differ
+from llmspec.hints.compare import Name, Node, Renaming, Scope, canon, differ
 
 MIN_MATCHED = 0.6  # of the listing's statements found equal, for the code to be a version of it
 MAX_HUNKS = 2
@@ -40,43 +35,39 @@ class Stmt:
     def key(self) -> str:
         return f"{self.depth}|{self.tree.key()}"
 
+    def absorbing(self, first: Stmt, tree: Node) -> Stmt:
+        """This statement with the earlier ``first`` written into it: ``tree``, both their lines."""
+        return Stmt(tree, self.depth, first.line, self.end, self.node, first.weight + self.weight)
+
+
+def statement(node: ast.stmt, scope: Scope, depth: int = 0) -> Stmt:
+    return Stmt(canon(node, scope), depth, node.lineno, node.end_lineno or node.lineno, node)
+
 
 @dataclass
 class Difference:
-    """One place where the learner's code differs from the listing: ``mine``/``book`` are
-    ``(first line, last line, the node that differs)``, ``None`` on the side that has nothing there
-    (then ``anchor`` is the learner's line it would follow)."""
+    """One place where the learner's code differs from the listing: ``mine``/``book`` are its
+    ``(first line, last line)``, ``None`` on the side that has nothing there (then ``anchor`` is
+    the learner's line it would follow)."""
 
     function: str
-    mine: tuple[int, int, Node] | None
-    book: tuple[int, int, Node] | None
+    mine: tuple[int, int] | None
+    book: tuple[int, int] | None
     anchor: int = 0
 
 
-@dataclass
-class Outcome:
-    """The comparison of one stage's functions: how many listing statements were found equal, of
-    how many, and the hunks of differences."""
-
-    matched: int = 0
-    total: int = 0
-    hunks: list[list[Difference]] = field(default_factory=list)
-
-    def pointed(self) -> list[Difference] | None:
-        """The differences to show, or ``None`` when the code is not a version of the listing."""
-        found = [d for hunk in self.hunks for d in hunk]
-        if not found or self.total == 0 or self.matched < MIN_MATCHED * self.total:
-            return None
-        if len(self.hunks) > MAX_HUNKS or len(found) > MAX_DIFFERENCES:
-            return None
-        return found
+def pointed(matched: int, total: int, hunks: list[list[Difference]]) -> bool:
+    """Whether code with ``matched`` of the listing's ``total`` statements found equal, and these
+    ``hunks`` of differences, is a version of the listing to point at."""
+    found = sum(len(hunk) for hunk in hunks)
+    return 0 < found <= MAX_DIFFERENCES and len(hunks) <= MAX_HUNKS and matched >= MIN_MATCHED * total > 0
 
 
 def flatten(body: list[ast.stmt], scope: Scope, depth: int = 0) -> list[Stmt]:
     """The statements of ``body`` in order, compound statements as a header then their bodies."""
     out: list[Stmt] = []
     for i, stmt in enumerate(body):
-        if i == 0 and isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant) \
+        if i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
                 and isinstance(stmt.value.value, str):
             continue  # a docstring
         parts: list[ast.AST]
@@ -91,7 +82,7 @@ def flatten(body: list[ast.stmt], scope: Scope, depth: int = 0) -> list[Stmt]:
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             parts, blocks = [], []
         else:
-            out.append(Stmt(canon(stmt, scope), depth, stmt.lineno, stmt.end_lineno or stmt.lineno, stmt))
+            out.append(statement(stmt, scope, depth))
             continue
         header = Node(type(stmt).__name__ + getattr(stmt, "name", ""), [canon(p, scope) for p in parts],
                       stmt.lineno, max([stmt.lineno] + [getattr(p, "end_lineno", 0) or 0 for p in parts]))
@@ -104,7 +95,7 @@ def flatten(body: list[ast.stmt], scope: Scope, depth: int = 0) -> list[Stmt]:
     return out
 
 
-def _assigned(stmt: Stmt) -> tuple[str, str] | None:
+def _assigned(stmt: Stmt) -> Name | None:
     """The renamable name a plain ``name = value`` (or ``self.name = value``) statement sets."""
     tree = stmt.tree
     if tree.kind == "Assign" and len(tree.children) == 2 and len(tree.children[0].children) == 1:
@@ -137,8 +128,7 @@ def silent(stmt: Stmt, attrs_paired: set[str]) -> bool:
     if isinstance(node, ast.If) and stmt.tree.kind == "If" and not node.orelse:  # a guard
         return all(isinstance(s, (ast.Raise, ast.Assert, ast.Pass)) or
                    (isinstance(s, ast.Expr) and _silent_call(canon(s, Scope()))) for s in node.body)
-    name = _assigned(stmt)
-    return name is not None and name[0] == "attr" and name[1] not in attrs_paired
+    return _sets_attribute_outside(stmt, attrs_paired)
 
 
 def drop_silent(stmts: list[Stmt], attrs_paired: set[str]) -> list[Stmt]:
@@ -155,31 +145,28 @@ def drop_silent(stmts: list[Stmt], attrs_paired: set[str]) -> list[Stmt]:
     return out
 
 
-def book_aside(stmt: Stmt, book_reads: set[str]) -> bool:
-    """A listing statement that sets an attribute the listing never reads (MEAP's
-    ``self.tokenizer = tokenizer``): leaving it out is no difference."""
+def _sets_attribute_outside(stmt: Stmt, attrs: set[str]) -> bool:
+    """``self.name = value`` for a ``name`` not in ``attrs``: on the learner's side an attribute the
+    book has no counterpart of, on the book's one it never reads (MEAP's ``self.tokenizer``)."""
     name = _assigned(stmt)
-    return name is not None and name[0] == "attr" and name[1] not in book_reads
-
-
-def _similarity(a: Stmt, b: Stmt) -> float:
-    return difflib.SequenceMatcher(None, a.key().split("("), b.key().split("("), autojunk=False).ratio()
+    return name is not None and name[0] == "attr" and name[1] not in attrs
 
 
 def _pairs(mine: list[Stmt], book: list[Stmt]) -> list[tuple[int | None, int | None]]:
     """The hunk's statements paired in order where they look alike (a small dynamic program);
     ``(i, None)`` is an extra statement of the learner's, ``(None, j)`` one missing."""
     n, m = len(mine), len(book)
+    sim = [[difflib.SequenceMatcher(None, a.key().split("("), b.key().split("("), autojunk=False).ratio()
+            for b in book] for a in mine]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            sim = _similarity(mine[i], book[j])
-            best[i][j] = max(best[i + 1][j], best[i][j + 1], sim + best[i + 1][j + 1] if sim >= 0.5 else 0.0)
+            paired = sim[i][j] + best[i + 1][j + 1] if sim[i][j] >= 0.5 else 0.0
+            best[i][j] = max(best[i + 1][j], best[i][j + 1], paired)
     out: list[tuple[int | None, int | None]] = []
     i = j = 0
     while i < n or j < m:
-        if i < n and j < m and best[i][j] == _similarity(mine[i], book[j]) + best[i + 1][j + 1] \
-                and _similarity(mine[i], book[j]) >= 0.5:
+        if i < n and j < m and sim[i][j] >= 0.5 and best[i][j] == sim[i][j] + best[i + 1][j + 1]:
             out.append((i, j))
             i, j = i + 1, j + 1
         elif i < n and (j == m or best[i][j] == best[i + 1][j]):
@@ -191,6 +178,13 @@ def _pairs(mine: list[Stmt], book: list[Stmt]) -> list[tuple[int | None, int | N
     return out
 
 
+def variants(mine: list[Stmt], book: list[Stmt], temps: tuple[set[str], set[str]]) -> list[tuple[list[Stmt], ...]]:
+    """The two sides as written, with ``x = value; return x`` as ``return value``, and with every
+    single-use temporary (``temps``) written where it is read as well: the alignments to try."""
+    return [(mine, book), (merge_returns(mine), merge_returns(book)),
+            (merge_returns(inline(mine, temps[0])), merge_returns(inline(book, temps[1])))]
+
+
 def merge_returns(stmts: list[Stmt]) -> list[Stmt]:
     """``name = value`` followed by ``return name`` as one ``return value``."""
     out: list[Stmt] = []
@@ -199,9 +193,7 @@ def merge_returns(stmts: list[Stmt]) -> list[Stmt]:
         returned = stmt.tree.children[0] if stmt.tree.kind == "Return" and stmt.tree.children else None
         if prev is not None and returned is not None and returned.name and _assigned(prev) == returned.name \
                 and prev.depth == stmt.depth:
-            value = prev.tree.children[1]
-            out[-1] = Stmt(Node("Return", [value], prev.line, stmt.end), stmt.depth, prev.line, stmt.end,
-                           stmt.node, prev.weight + stmt.weight)
+            out[-1] = stmt.absorbing(prev, Node("Return", [prev.tree.children[1]], prev.line, stmt.end))
         else:
             out.append(stmt)
     return out
@@ -230,14 +222,12 @@ def inline(stmts: list[Stmt], temps: set[str]) -> list[Stmt]:
                 or user.depth != out[k].depth:
             k += 1
             continue
-        value, at = out[k].tree.children[1], out.index(user)
-        out[at] = Stmt(_substitute(user.tree, name, value), user.depth, out[k].line, user.end, user.node,
-                       user.weight + out[k].weight)
+        out[out.index(user)] = user.absorbing(out[k], _substitute(user.tree, name, out[k].tree.children[1]))
         del out[k]
     return out
 
 
-def _substitute(tree: Node, name: tuple[str, str], value: Node) -> Node:
+def _substitute(tree: Node, name: Name, value: Node) -> Node:
     if tree.name == name:
         return value
     return Node(tree.kind, [_substitute(c, name, value) for c in tree.children], tree.line, tree.end, tree.name)
@@ -249,8 +239,8 @@ class FunctionPair:
     of the stage is known (an attribute the learner only sets is silent unless paired)."""
 
     def __init__(self, label: str, start: int, mine: list[Stmt], book: list[Stmt], names: Renaming,
-                 temps: tuple[set[str], set[str]] = (set(), set())) -> None:
-        self.label, self.mine, self.book, self.temps = label, mine, book, temps
+                 temps: tuple[set[str], set[str]]) -> None:
+        self.label, self.temps = label, temps
         self.matched = 0
         # (learner statements, listing statements, the learner line before them, a known difference)
         self.pending: list[tuple[list[Stmt], list[Stmt], int, tuple[Node, Node] | None]] = []
@@ -270,19 +260,16 @@ class FunctionPair:
 
     def hunks(self, names: Renaming, book_reads: set[str]) -> list[list[Difference]]:
         attrs = {k: v for k, v in names.fwd.items() if k[0] == "attr"}
-        fwd = {**{k: v for k, v in self.locals[0].items() if k[0] != "attr"}, **attrs}
-        names.restore((fwd, {v: k for k, v in fwd.items()}))
+        names.restore({**{k: v for k, v in self.locals.items() if k[0] != "attr"}, **attrs})
         paired = {k[1] for k in attrs}
         out = []
         for mine, book, before, found in self.pending:
             if found is not None:
-                out.append([self._difference(mine[0], book[0], found)])
+                out.append([difference(self.label, mine[0], book[0], found)])
                 continue
             mine = drop_silent(mine, paired)
-            book = [s for s in book if not book_aside(s, book_reads)]
-            variants = ((mine, book), (merge_returns(mine), merge_returns(book)),
-                        (merge_returns(inline(mine, self.temps[0])), merge_returns(inline(book, self.temps[1]))))
-            tries = [self._explain(m, b, before, names) for m, b in variants]
+            book = [s for s in book if not _sets_attribute_outside(s, book_reads)]
+            tries = [self._explain(m, b, before, names) for m, b in variants(mine, book, self.temps)]
             hunk, matched = min(tries, key=lambda t: len(t[0]))
             self.matched += matched
             if hunk:
@@ -300,21 +287,23 @@ class FunctionPair:
                 if found is None:
                     matched += book[j].weight
                 else:
-                    out.append(self._difference(mine[i], book[j], found))
+                    out.append(difference(self.label, mine[i], book[j], found))
             elif i is not None:
-                out.append(Difference(self.label, (mine[i].line, mine[i].end, mine[i].tree), None))
+                out.append(Difference(self.label, (mine[i].line, mine[i].end), None))
             else:
-                out.append(Difference(self.label, None, (book[j].line, book[j].end, book[j].tree), anchor=before))
-            if i is not None:
-                before = mine[i].end
+                out.append(Difference(self.label, None, (book[j].line, book[j].end), anchor=before))
+            before = mine[i].end if i is not None else before
         names.restore(saved)
         return out, matched
 
-    def _difference(self, mine: Stmt, book: Stmt, found: tuple[Node, Node]) -> Difference:
-        a, b = found
-        whole = a.line == 0 or a is mine.tree
-        return Difference(self.label, (mine.line, mine.end, a) if whole else (a.line, a.end, a),
-                          (b.line or book.line, b.end or book.end, b))
+
+def difference(label: str, mine: Stmt, book: Stmt, found: tuple[Node, Node]) -> Difference:
+    """Where two compared statements differ: the nodes :func:`compare` found, on their own lines
+    (a node with no line of its own, an operator, stands for its whole statement)."""
+    a, b = found
+    whole = a.line == 0 or a is mine.tree
+    return Difference(label, (mine.line, mine.end) if whole else (a.line, a.end),
+                      (b.line or book.line, b.end or book.end))
 
 
 def compare(mine: Stmt, book: Stmt, names: Renaming) -> tuple[Node, Node] | None:
@@ -331,20 +320,3 @@ def compare(mine: Stmt, book: Stmt, names: Renaming) -> tuple[Node, Node] | None
             names.bind(a, b)
     return found
 
-
-def local_scope(fn: ast.AST, imports: dict[str, str], defined: dict[str, tuple[str, ...]]) -> Scope:
-    """The names of one function: its parameters and assignments are local, ``self`` is the first
-    parameter of a method, ``defined`` the module's own classes and functions."""
-    args = fn.args.args if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
-    selves = frozenset({args[0].arg}) if args and args[0].arg in ("self", "this", "cls") else frozenset()
-    local = bound_names([fn]) - selves
-    return Scope(local, imports, selves or frozenset({"self"}), {k: v for k, v in defined.items() if k not in local})
-
-
-def module_scope(trees: list[ast.AST], imports: dict[str, str]) -> Scope:
-    """Top-level code (the book's inline cells): every name it binds or reads is the learner's to
-    choose, except imports and builtins."""
-    import builtins
-
-    names = {n.id for t in trees for n in ast.walk(t) if isinstance(n, ast.Name)}
-    return Scope(names - set(imports) - set(dir(builtins)), imports, frozenset())

@@ -1,19 +1,11 @@
 """Two statements compared as code, not as text: the learner's and the book listing's.
 
-Why trees and a renaming: a learner types the book's code by hand and is free to call things
-their own way (``tokens`` for ``token_ids``, ``window`` for ``max_length``, ``self.inputs`` for
-``self.input_ids``), to format it, to comment it and to add type hints.  None of that is a
-difference.  What *is* one is a name used where the book uses another (``max_length`` as the
-step where the book has ``stride``): so local names and ``self`` attributes are matched as a
-one-to-one renaming, built up statement by statement, and a statement that breaks it differs.
-
-A statement becomes a :class:`Node` tree (:func:`canon`): annotations and ``ctx`` dropped,
-keyword arguments sorted, imported names spelled out (``nn.Embedding`` is ``torch.nn.Embedding``),
-and a few spellings the book's code does not care about made equal (``x.size(1)`` and
-``x.shape[1]``, ``torch.tensor(ids, dtype=torch.long)`` and ``torch.tensor(ids)``, ``\\'`` and
-``'`` in a regex, the decode regex with or without ``:;``, which CONTRACT.md leaves open).
-:func:`differ` walks two trees in step and returns the first pair of nodes that differ, so a
-difference is reported on the line where it is, not on the first line of a long statement.
+A learner who types the book's code may name, format, comment and annotate it their own way; none
+of that is a difference, but a name used where the book uses another (``max_length`` as the step
+where the book has ``stride``) is.  So a statement becomes a canonical tree (:func:`canon`: imports
+spelled out, a few spellings the book does not care about made equal), and local names and
+``self`` attributes are matched as a one-to-one renaming built up statement by statement.
+:func:`differ` returns the first pair of nodes that differ: the line where the difference is.
 """
 from __future__ import annotations
 
@@ -22,31 +14,31 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Iterator
 
-# Regex spellings that mean the same to the book's code: the decode pattern with and without ':;'
-# (CONTRACT.md: "decode may or may not remove the space before : and ;").
-_SAME_STRINGS = {r"""\s+([,.:;?!"()'])""": r"""\s+([,.?!"()'])"""}  # quotes unescaped (see canon)
+from llmspec.hints.sources import member
+
+# CONTRACT.md: "decode may or may not remove the space before : and ;" (quotes unescaped, see canon)
+_SAME_STRINGS = {r"""\s+([,.:;?!"()'])""": r"""\s+([,.?!"()'])"""}
 _DTYPE_DEFAULT = {"torch.long", "torch.int64"}  # torch.tensor of ints is int64 without saying so
-# Book calls whose arguments a learner may pass by position or by keyword (the parameters the
-# book's code passes, in order).
+# Book calls whose arguments may be passed by position or by keyword: the parameters, in order.
 _PARAMS = {
     "torch.utils.data.DataLoader": ("dataset", "batch_size", "shuffle"),
     "torch.nn.Embedding": ("num_embeddings", "embedding_dim"),
 }
 _SCOPES = {"ListComp", "SetComp", "DictComp", "GeneratorExp", "Lambda"}
 _BUILTINS = frozenset(dir(builtins))
+Name = tuple[str, str]  # a renamable name: ("local" | "attr" | "def", the name)
 
 
 @dataclass
 class Node:
     """A canonical node: ``kind`` says what it is (``Call``, ``Const:1``, ``Global:torch.arange``,
-    ``kw:shuffle``), ``name`` is set for a renamable name (``("local", "ids")``, ``("attr",
-    "input_ids")``), ``line``/``end`` are the source lines it came from."""
+    ``kw:shuffle``), ``name`` is set for a renamable name, ``line``/``end`` are its source lines."""
 
     kind: str
     children: list[Node] = field(default_factory=list)
     line: int = 0
     end: int = 0
-    name: tuple[str, str] | None = None
+    name: Name | None = None
 
     def key(self) -> str:
         """The node with every renamable name blanked: what statements are aligned by."""
@@ -61,11 +53,9 @@ class Node:
 
 @dataclass
 class Scope:
-    """What a name means inside one function: ``local`` names (parameters, assignments, loop and
-    comprehension variables) are renamable, and so are the names of the module's own classes and
-    functions (``defined``, with the parameters a call passes by position: ``GPTDataset`` may be the
-    learner's ``GPTDatasetV1``); ``imports`` spell module aliases out; ``selves`` are the names of the
-    instance (``self``)."""
+    """What a name means inside one function: ``local`` names and the module's own classes and
+    functions (``defined``, with their parameters: ``GPTDataset`` may be the learner's
+    ``GPTDatasetV1``) are renamable; ``imports`` spell aliases out; ``selves`` name the instance."""
 
     local: set[str] = field(default_factory=set)
     imports: dict[str, str] = field(default_factory=dict)
@@ -77,26 +67,31 @@ def parameters(definitions: list[ast.AST]) -> dict[str, tuple[str, ...]]:
     """``{name: parameters}`` of top-level classes (their ``__init__``'s, after ``self``) and functions."""
     out: dict[str, tuple[str, ...]] = {}
     for node in definitions:
-        fn = node if isinstance(node, ast.FunctionDef) else next(
-            (n for n in getattr(node, "body", []) if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
         if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            fn = node if isinstance(node, ast.FunctionDef) else member(node, "__init__")
             args = [a.arg for a in (fn.args.posonlyargs + fn.args.args)] if fn else []
             out[node.name] = tuple(args[1:] if isinstance(node, ast.ClassDef) else args)
     return out
 
 
-def bound_names(nodes: list[ast.AST]) -> set[str]:
-    """Every name a function body (or a block of top-level code) binds."""
-    out: set[str] = set()
-    for top in nodes:
-        for node in ast.walk(top):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                out.add(node.id)
-            elif isinstance(node, ast.arg):
-                out.add(node.arg)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                out.add(node.name)
-    return out
+def local_scope(fn: ast.FunctionDef, imports: dict[str, str], defined: dict[str, tuple[str, ...]]) -> Scope:
+    """The names of one function: every name it binds is local, ``self`` is the first parameter of
+    a method, ``defined`` the module's own classes and functions."""
+    args = fn.args.args
+    selves = frozenset({args[0].arg}) if args and args[0].arg in ("self", "this", "cls") else frozenset()
+    nodes = list(ast.walk(fn))
+    local = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    local |= {n.arg for n in nodes if isinstance(n, ast.arg)}
+    local |= {n.name for n in nodes if isinstance(n, ast.ExceptHandler) and n.name}
+    local -= selves
+    return Scope(local, imports, selves or frozenset({"self"}), {k: v for k, v in defined.items() if k not in local})
+
+
+def module_scope(trees: list[ast.AST], imports: dict[str, str]) -> Scope:
+    """Top-level code (the book's inline cells): every name it binds or reads is the learner's to
+    choose, except imports and builtins."""
+    names = {n.id for t in trees for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return Scope(names - set(imports) - _BUILTINS, imports, frozenset())
 
 
 def module_imports(trees: list[ast.AST]) -> dict[str, str]:
@@ -131,7 +126,7 @@ def canon(node: ast.AST, scope: Scope) -> Node:
     """The canonical tree of one statement (or expression) under ``scope``."""
     line, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0) or getattr(node, "lineno", 0)
 
-    def make(kind: str, children: list[Node] | None = None, name: tuple[str, str] | None = None) -> Node:
+    def make(kind: str, children: list[Node] | None = None, name: Name | None = None) -> Node:
         return Node(kind, children or [], line, end, name)
 
     if isinstance(node, ast.Name):
@@ -163,23 +158,20 @@ def canon(node: ast.AST, scope: Scope) -> Node:
     if isinstance(node, ast.comprehension):  # the target first: it binds what the element uses
         return make("for", [canon(node.target, scope), canon(node.iter, scope),
                             make("list", [canon(i, scope) for i in node.ifs])])
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-        return make(type(node).__name__, [*(canon(g, scope) for g in node.generators), canon(node.elt, scope)])
-    if isinstance(node, ast.DictComp):
-        return make("DictComp", [*(canon(g, scope) for g in node.generators), canon(node.key, scope),
-                                 canon(node.value, scope)])
-    if isinstance(node, ast.Subscript) and _is_negative_one(node.slice) and _is_shape(node.value):
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        elements = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        return make(type(node).__name__, [canon(n, scope) for n in [*node.generators, *elements]])
+    if isinstance(node, ast.Subscript) and _is_negative_one(node.slice) and getattr(node.value, "attr", "") == "shape":
         return make("Subscript", [canon(node.value, scope), make("Const:1")])  # x.shape[-1] of [B, T]
     children: list[Node] = []
     for name, value in ast.iter_fields(node):
-        if name in ("ctx", "type_comment", "annotation", "returns", "type_params", "decorator_list",
-                    "kind"):
+        if name in ("ctx", "type_comment", "annotation", "returns", "type_params", "decorator_list"):
             continue
         if isinstance(value, ast.AST):
             children.append(canon(value, scope))
         elif isinstance(value, list):
             children.append(make("list", [canon(v, scope) for v in value if isinstance(v, ast.AST)]))
-        elif value is not None and name not in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+        elif value is not None:
             children.append(make(f"{name}={value!r}"))
     return make(type(node).__name__, children)
 
@@ -187,10 +179,6 @@ def canon(node: ast.AST, scope: Scope) -> Node:
 def _is_negative_one(node: ast.AST) -> bool:
     return (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
             and isinstance(node.operand, ast.Constant) and node.operand.value == 1)
-
-
-def _is_shape(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "shape"
 
 
 def _call(node: ast.Call, scope: Scope, make) -> Node:
@@ -223,18 +211,15 @@ def _call(node: ast.Call, scope: Scope, make) -> Node:
 
 
 class Renaming:
-    """A one-to-one map between the learner's names and the listing's, per kind (``local`` names
-    of the function being compared, ``attr``ibutes of the instance, ``def``: the module's own
-    classes and functions); ``extra_keywords`` are keyword
-    arguments the learner may pass where the listing does not (``device=`` of a tensor, and under
-    the MEAP edition the print edition's ``allowed_special=`` and ``num_workers=``, which pass too)."""
+    """A one-to-one map ``fwd`` from the learner's names to the listing's (``bwd`` is its inverse),
+    per kind; ``extra_keywords`` are keyword arguments the learner may pass where the listing does
+    not (``device=``; under the MEAP edition also the print edition's ``allowed_special=``, ``num_workers=``)."""
 
     def __init__(self, extra_keywords: frozenset[str] = frozenset({"device"})) -> None:
-        self.fwd: dict[tuple[str, str], tuple[str, str]] = {}
-        self.bwd: dict[tuple[str, str], tuple[str, str]] = {}
+        self.restore({})
         self.extra_keywords = extra_keywords
 
-    def bind(self, mine: tuple[str, str], book: tuple[str, str]) -> bool:
+    def bind(self, mine: Name, book: Name) -> bool:
         """Pair two names; ``False`` when either is already paired with another."""
         if mine[0] != book[0]:
             return False
@@ -243,35 +228,30 @@ class Renaming:
         self.fwd[mine], self.bwd[book] = book, mine
         return True
 
-    def snapshot(self) -> tuple[dict, dict]:
-        return dict(self.fwd), dict(self.bwd)
+    def snapshot(self) -> dict[Name, Name]:
+        return dict(self.fwd)
 
-    def restore(self, saved: tuple[dict, dict]) -> None:
-        self.fwd, self.bwd = dict(saved[0]), dict(saved[1])
+    def restore(self, fwd: dict[Name, Name]) -> None:
+        self.fwd, self.bwd = dict(fwd), {v: k for k, v in fwd.items()}
 
-    def enter(self, mine: set[tuple[str, str]], book: set[tuple[str, str]]) -> tuple:
+    def enter(self, mine: set[Name], book: set[Name]) -> tuple:
         """Into a comprehension: its variables shadow any outer pairing of the same names."""
         saved = (self.snapshot(), mine, book)
-        for name in mine:
-            self.bwd.pop(self.fwd.pop(name, None), None)
-        for name in book:
-            self.fwd.pop(self.bwd.pop(name, None), None)
+        self.restore({k: v for k, v in self.fwd.items() if k not in mine and v not in book})
         return saved
 
     def leave(self, saved: tuple) -> None:
-        """Out of a comprehension: the outer pairings come back; names paired inside stay paired,
-        except the comprehension's own variables."""
-        (fwd, bwd), mine, book = saved
-        fwd, bwd = dict(fwd), dict(bwd)
+        """Out of a comprehension: the outer pairings come back, and those made inside of other names."""
+        outer, mine, book = saved
+        fwd = dict(outer)
         for k, v in self.fwd.items():
-            if k not in mine and v not in book and k not in fwd and v not in bwd:
-                fwd[k], bwd[v] = v, k
-        self.fwd, self.bwd = fwd, bwd
+            if k not in mine and v not in book and k not in fwd and v not in fwd.values():
+                fwd[k] = v
+        self.restore(fwd)
 
     def forget_locals(self) -> None:
         """A new function: its local names start unpaired (attributes stay paired)."""
-        self.restore(({k: v for k, v in self.fwd.items() if k[0] != "local"},
-                      {k: v for k, v in self.bwd.items() if k[0] != "local"}))
+        self.restore({k: v for k, v in self.fwd.items() if k[0] != "local"})
 
 
 def differ(mine: Node, book: Node, names: Renaming) -> tuple[Node, Node] | None:
@@ -288,18 +268,17 @@ def differ(mine: Node, book: Node, names: Renaming) -> tuple[Node, Node] | None:
     if len(mine.children) != len(book.children):
         return mine, book
     saved = names.enter(_targets(mine), _targets(book)) if mine.kind in _SCOPES else None
-    try:
-        for a, b in zip(mine.children, book.children):
-            found = differ(a, b, names)
-            if found:
-                return found
-    finally:
-        if saved is not None:
-            names.leave(saved)
-    return None
+    found = None
+    for a, b in zip(mine.children, book.children):
+        found = differ(a, b, names)
+        if found:
+            break
+    if saved is not None:
+        names.leave(saved)
+    return found
 
 
-def _targets(node: Node) -> set[tuple[str, str]]:
+def _targets(node: Node) -> set[Name]:
     """The names a comprehension's ``for`` clauses bind (its own, shadowing any outer ones)."""
     return {n.name for g in node.children if g.kind == "for" for n in g.children[0].walk() if n.name}
 

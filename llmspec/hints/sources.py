@@ -1,16 +1,15 @@
 """The learner's code as text and syntax trees, read and never run, with where each line is.
 
-A target is a file, a package or a directory of files, a notebook (its code cells, numbered as the
-loader numbers them in its notes: every cell counts, from 1), or a live namespace (a Jupyter
-kernel's: the cells are IPython's input history, labelled ``In[14]`` as IPython's own tracebacks
-say).  The trusted grader reads a submission here too: parsing is safe, nothing is executed.
+A target is a file, a package or directory of files, a notebook (cells numbered as the loader's
+notes number them), or a live namespace (a Jupyter kernel's cells are IPython's input history,
+``In[14]`` as IPython's tracebacks say).  The trusted grader reads submissions here: nothing runs.
 """
 from __future__ import annotations
 
 import ast
 import linecache
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +24,10 @@ class Unit:
     """One piece of the learner's code: a file (``file`` is its path as the learner knows it) or a
     notebook cell (``cell`` is ``"14"`` or ``"In[14]"``)."""
 
-    text: str
+    lines: list[str]
     tree: ast.Module
     file: str = ""
     cell: str = ""
-    lines: list[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.lines = self.text.splitlines()
-
-    def line(self, number: int) -> str:
-        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 
     def where(self, line: int) -> dict[str, Any]:
         """The report's location of ``line``: ``{"file", "cell", "line"}``."""
@@ -44,14 +36,14 @@ class Unit:
 
 def _parse(text: str, **where: str) -> Unit | None:
     try:
-        return Unit(text, ast.parse(text), **where)
+        return Unit(text.splitlines(), ast.parse(text), **where)
     except (SyntaxError, ValueError):  # a cell that does not parse did not run either
         return None
 
 
 def _cell_runs(source: str) -> bool:
     """The loader skips a cell with IPython syntax (``!pip``, ``%matplotlib``): so do we."""
-    return bool(source.strip()) and not any(ln.lstrip().startswith(("!", "%", "?")) for ln in source.splitlines())
+    return bool(source.strip()) and not any(line.lstrip().startswith(("!", "%", "?")) for line in source.splitlines())
 
 
 def read_target(kind: str, location: str, display: str) -> list[Unit]:
@@ -114,17 +106,12 @@ def kernel_cell(obj: Any) -> str | None:
     """``In[n]`` for an object a Jupyter cell defined (from IPython's map of cell file names to
     execution counts), ``None`` outside IPython."""
     filename = _filename(obj)
-    shell = _ipython()
-    number = getattr(getattr(shell, "compile", None), "_filename_map", {}).get(filename) if filename else None
-    return f"In[{number}]" if isinstance(number, int) else None
-
-
-def _ipython() -> Any:
-    if "IPython" not in sys.modules:
+    if filename is None or "IPython" not in sys.modules:  # not imported: no kernel to ask
         return None
     from IPython import get_ipython
 
-    return get_ipython()
+    number = getattr(getattr(get_ipython(), "compile", None), "_filename_map", {}).get(filename)
+    return f"In[{number}]" if isinstance(number, int) else None
 
 
 def _filename(obj: Any) -> str | None:
@@ -159,11 +146,16 @@ def find(units: list[Unit], name: str, prefer: str | None = None) -> tuple[Unit,
     if found is None or not inner:
         return found
     unit, cls = found
-    member = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == inner), None)
-    return (unit, member) if member is not None else None
+    method = member(cls, inner)
+    return (unit, method) if method is not None else None
 
 
-def resolve(units: list[Unit], contract: str, strict: bool = False) -> str | None:
+def member(cls: ast.AST, name: str) -> ast.FunctionDef | None:
+    """The method ``name`` defined in the body of ``cls``."""
+    return next((n for n in getattr(cls, "body", []) if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+def resolve(units: list[Unit], contract: str, strict: bool) -> str | None:
     """The learner's name for a book name, read from the code as the loader finds it in the
     namespace (:mod:`llmspec.runtime.names`): the exact name; unless ``strict``, the one name in
     another letter case or an earlier book name; else a class's static (or mis-indented) method."""
@@ -179,8 +171,7 @@ def resolve(units: list[Unit], contract: str, strict: bool = False) -> str | Non
     if contract[0].isupper():
         return None
     nested = [f"{name}.{contract}" for name, (_unit, node) in defined.items() if isinstance(node, ast.ClassDef)
-              for member in node.body if isinstance(member, ast.FunctionDef) and member.name == contract
-              and _not_a_method(member)]
+              for fn in node.body if isinstance(fn, ast.FunctionDef) and fn.name == contract and _not_a_method(fn)]
     return nested[0] if len(nested) == 1 else None
 
 

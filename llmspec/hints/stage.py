@@ -1,16 +1,15 @@
-"""One failing stage's code beside its listing: which of the learner's definitions, which of the
-book's, compared function by function (or, for the embeddings judged from state, the book's inline
-2.7-2.8 statements beside the learner's top-level ones)."""
+"""One failing stage's code beside its listing, compared function by function (or, for the
+embeddings judged from state, the book's inline 2.7-2.8 statements beside the learner's top-level ones)."""
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
 
 from llmspec.hints import listings
-from llmspec.hints.align import (Difference, FunctionPair, Outcome, Stmt, compare, flatten, inline, local_scope,
-                                 merge_returns, module_scope, temporaries)
-from llmspec.hints.compare import Node, Renaming, Scope, canon, differ, module_imports, parameters
-from llmspec.hints.sources import Definition, Unit, definitions, find
+from llmspec.hints.align import (Difference, FunctionPair, Stmt, compare, difference, flatten, pointed, statement,
+                                 temporaries, variants)
+from llmspec.hints.compare import Renaming, Scope, canon, differ, local_scope, module_imports, module_scope, parameters
+from llmspec.hints.sources import Definition, Unit, definitions, find, member
 
 REQUIRED_INLINE = ("token_embedding_layer", "pos_embedding_layer", "input_embeddings")  # CONTRACT.md
 
@@ -24,13 +23,10 @@ class Compared:
     functions: dict[str, tuple[Unit, Definition, Definition]] = field(default_factory=dict)
 
 
-def compare_stage(stage: str, edition: str, units: list[Unit], learner_name: str | None, state: bool = False,
-                  prefer: str | None = None) -> Compared | None:
-    """The differences of ``stage``'s code from the book's, or ``None`` when there is nothing to
+def compare_stage(listing: listings.Listing, edition: str, units: list[Unit], learner_name: str | None,
+                  state: bool, prefer: str | None) -> Compared | None:
+    """The differences of the stage's code from the book's, or ``None`` when there is nothing to
     point at (no such code, no difference, or code that is not a version of the listing)."""
-    listing = listings.LISTINGS.get(stage)
-    if listing is None or not units:
-        return None
     if state:
         return _compare_inline(edition, units)
     found = find(units, learner_name, prefer) if learner_name else None
@@ -43,60 +39,46 @@ def compare_stage(stage: str, edition: str, units: list[Unit], learner_name: str
     defined = parameters([node for _unit, node in definitions(units).values()])
     book_defined = parameters(listings.module(edition).body)
     extra = {"device"} | ({"allowed_special", "num_workers"} if edition == "meap" else set())
-    names, outcome, done = Renaming(frozenset(extra)), Outcome(), Compared([])
+    names, done, total = Renaming(frozenset(extra)), Compared([]), 0
     pairs: list[tuple[FunctionPair, Unit, list[Difference]]] = []
     for method in listing.methods or (None,):
-        if method is None:
-            m_unit, m_fn, b_fn = unit, mine, book
-            label = learner_name
-        else:
-            located = _method(units, unit, mine, method)
-            if located is None:
-                continue
-            m_unit, m_fn = located
-            b_fn = next(n for n in book.body if isinstance(n, ast.FunctionDef) and n.name == method)
-            label = f"{mine.name}.{method}"
+        m_unit, m_fn = (_method(units, unit, mine, method) or (unit, None)) if method else found
         if not isinstance(m_fn, ast.FunctionDef):
             continue
+        b_fn = member(book, method) if method else book
+        label = f"{mine.name}.{method}" if method else learner_name
         names.forget_locals()
         m_scope = local_scope(m_fn, imports, defined)
         b_scope = local_scope(b_fn, book_imports, book_defined)
         sig, dropped = signature(label, m_fn, b_fn, names, method=method is not None,
-                                 by_keyword=listing.contract in listings.BY_KEYWORD,
-                                 optional=listings.OPTIONAL_PARAMETERS.get(listing.contract, ()))
+                                 by_keyword=listing.by_keyword, optional=listing.optional)
         book_stmts = [_without(s, dropped) for s in flatten(b_fn.body, b_scope)]
         pair = _best_pair(label, m_fn, flatten(m_fn.body, m_scope), b_fn, book_stmts, names)
-        outcome.total += len(book_stmts)
+        total += len(book_stmts)
         pairs.append((pair, m_unit, sig))
         done.functions[label] = (m_unit, m_fn, b_fn)
     reads = listings.attributes_read(book) if isinstance(book, ast.ClassDef) else set()
+    hunks: list[list[Difference]] = []
     for pair, m_unit, sig in pairs:
-        hunks = ([sig] if sig else []) + pair.hunks(names, reads)
-        outcome.matched += pair.matched
-        outcome.hunks += hunks
-        done.differences += [(d, m_unit) for hunk in hunks for d in hunk]
-    return done if outcome.pointed() else None
+        explained = ([sig] if sig else []) + pair.hunks(names, reads)
+        hunks += explained
+        done.differences += [(d, m_unit) for hunk in explained for d in hunk]
+    return done if pointed(sum(pair.matched for pair, _u, _s in pairs), total, hunks) else None
 
 
 def _best_pair(label: str, m_fn: ast.FunctionDef, mine: list[Stmt], b_fn: ast.FunctionDef, book: list[Stmt],
                names: Renaming) -> FunctionPair:
-    """The function pair under the alignment that leaves the least unexplained: the statements as
-    written, then with ``x = value; return x`` as ``return value``, then with every single-use
-    temporary written where it is read (``seq_len = x.shape[1]`` into ``torch.arange(seq_len)``)."""
+    """The function pair under the alignment (of :func:`variants`) that leaves the least unexplained."""
     temps = (temporaries(m_fn), temporaries(b_fn))
-    variants = ((mine, book), (merge_returns(mine), merge_returns(book)),
-                (merge_returns(inline(mine, temps[0])), merge_returns(inline(book, temps[1]))))
-    best: tuple[tuple[int, int], FunctionPair, tuple[dict, dict]] | None = None
     saved = names.snapshot()
-    for m, b in variants:
+    tries = []
+    for m, b in variants(mine, book, temps):
         names.restore(saved)
         pair = FunctionPair(label, _header_end(m_fn), m, b, names, temps)
-        score = (len(pair.pending), -pair.matched)
-        if best is None or score < best[0]:
-            best = (score, pair, names.snapshot())
-    assert best is not None
-    names.restore(best[2])
-    return best[1]
+        tries.append((pair, names.snapshot()))
+    pair, fwd = min(tries, key=lambda t: (len(t[0].pending), -t[0].matched))
+    names.restore(fwd)
+    return pair
 
 
 def _method(units: list[Unit], unit: Unit, cls: Definition, name: str,
@@ -104,7 +86,7 @@ def _method(units: list[Unit], unit: Unit, cls: Definition, name: str,
     """``cls``'s method ``name``, or the one it inherits from a class of the learner's."""
     if not isinstance(cls, ast.ClassDef) or cls.name in seen:
         return None
-    own = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    own = member(cls, name)
     if own is not None:
         return unit, own
     defined = definitions(units)
@@ -148,44 +130,39 @@ def signature(label: str, mine: ast.FunctionDef, book: ast.FunctionDef, names: R
     default; a default, where both give one, must be the book's."""
     ours, theirs = _params(mine, method), _params(book, method)
     our_names = [a.arg for a, _d in ours]
-    their_names = [a.arg for a, _d in theirs]
-    by_name = by_keyword or set(their_names) <= set(our_names)
+    by_name = by_keyword or {a.arg for a, _d in theirs} <= set(our_names)
     out: list[Difference] = []
     dropped: set[str] = set()
-
-    def span(node: ast.AST) -> tuple[int, int, Node]:  # a parameter, or the ``def`` line itself
-        end = node.lineno if isinstance(node, ast.FunctionDef) else node.end_lineno or node.lineno
-        return node.lineno, end, Node("arg", line=node.lineno, end=end)
-
-    def differs(a: ast.AST, b: ast.AST) -> None:
-        out.append(Difference(label, span(a), span(b)))
-
     paired: list[tuple[int, int]] = []
+
+    def differs(a: ast.AST, b: ast.AST) -> None:  # each a parameter, or the ``def`` line itself
+        a_end, b_end = (n.lineno if isinstance(n, ast.FunctionDef) else n.end_lineno for n in (a, b))
+        out.append(Difference(label, (a.lineno, a_end), (b.lineno, b_end)))
+
     for j, (b_arg, _d) in enumerate(theirs):
         if by_name:
             i = our_names.index(b_arg.arg) if b_arg.arg in our_names else None
         else:
             i = j if j < len(ours) else None
-        if i is None:
-            if by_keyword and b_arg.arg in optional:
-                dropped.add(b_arg.arg)
-            else:
-                differs(mine, b_arg)
-            continue
-        paired.append((i, j))
-        names.bind(("local", ours[i][0].arg), ("local", b_arg.arg))
-    if not by_keyword and [i for i, _j in paired] != sorted(i for i, _j in paired):
-        i, j = next((i, j) for (i, j), k in zip(paired, sorted(i for i, _j in paired)) if i != k)
+        if i is not None:
+            paired.append((i, j))
+            names.bind(("local", ours[i][0].arg), ("local", b_arg.arg))
+        elif by_keyword and b_arg.arg in optional:
+            dropped.add(b_arg.arg)
+        else:
+            differs(mine, b_arg)
+    order = [i for i, _j in paired]
+    if not by_keyword and order != sorted(order):
+        i, j = next(p for p, k in zip(paired, sorted(order)) if p[0] != k)
         differs(ours[i][0], theirs[j][0])
-    taken = {i for i, _j in paired}
     for i, (arg, default) in enumerate(ours):
-        if i not in taken and default is None and not (by_keyword and arg.arg in optional):
+        if i not in order and default is None and not (by_keyword and arg.arg in optional):
             differs(arg, book)
     for i, j in paired:
         mine_default, book_default = ours[i][1], theirs[j][1]
-        if mine_default is not None and book_default is not None:
-            if differ(canon(mine_default, Scope()), canon(book_default, Scope()), names):
-                differs(mine_default, book_default)
+        if mine_default is not None and book_default is not None \
+                and differ(canon(mine_default, Scope()), canon(book_default, Scope()), names):
+            differs(mine_default, book_default)
     return out[:1], dropped
 
 
@@ -205,29 +182,25 @@ def _compare_inline(edition: str, units: list[Unit]) -> Compared | None:
     for stmt in book_stmts:
         key = _inline_key(stmt)
         found = mine.get(key) if key else None
-        b = Stmt(canon(stmt, book_scope), 0, stmt.lineno, stmt.end_lineno or stmt.lineno, stmt)
+        b = statement(stmt, book_scope)
         if found is None:
-            if key == "seed" and "embedding_layer" in mine:  # 2.7's layer, unseeded
-                seeded = mine["embedding_layer"]
-                before = (seeded[0], seeded[1].lineno - 1)
-            if (key in REQUIRED_INLINE or key == "seed" and "embedding_layer" in mine) and before is not None:
+            unseeded = key == "seed" and "embedding_layer" in mine  # 2.7's layer
+            if unseeded:
+                before = (mine["embedding_layer"][0], mine["embedding_layer"][1].lineno - 1)
+            if (key in REQUIRED_INLINE or unseeded) and before is not None:
                 total += 1
-                done.differences.append((Difference("", None, (b.line, b.end, b.tree), anchor=before[1]), before[0]))
+                done.differences.append((Difference("", None, (b.line, b.end), anchor=before[1]), before[0]))
             continue
         unit, node = found
-        m = Stmt(canon(node, mine_scope), 0, node.lineno, node.end_lineno or node.lineno, node)
+        m = statement(node, mine_scope)
         total += 1
         diff = compare(m, b, names)
         if diff is None:
             matched += 1
         else:
-            a, bb = diff
-            whole = a is m.tree
-            done.differences.append((Difference("", (m.line, m.end, a) if whole else (a.line, a.end, a),
-                                                (bb.line or b.line, bb.end or b.end, bb)), unit))
+            done.differences.append((difference("", m, b, diff), unit))
         before = (unit, m.end)
-    outcome = Outcome(matched, total, [[d for d, _u in done.differences]] if done.differences else [])
-    return done if total >= 3 and outcome.pointed() else None
+    return done if total >= 3 and pointed(matched, total, [[d for d, _u in done.differences]]) else None
 
 
 def _inline_key(stmt: ast.stmt) -> str | None:
@@ -251,6 +224,6 @@ def _collect(unit: Unit, body: list[ast.stmt], out: dict[str, tuple[Unit, ast.st
                 out["seed"] = (unit, body[i - 1])
         if key and key != "seed":
             out[key] = (unit, stmt)
-        for block in ("body", "orelse", "finalbody"):
-            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in ("body", "orelse", "finalbody"):
                 _collect(unit, getattr(stmt, block, None) or [], out)

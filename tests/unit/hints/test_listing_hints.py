@@ -219,6 +219,18 @@ def test_the_inline_cells_judged_from_state(tmp_path: Path, mistake: str) -> Non
                                                              frozenset({"embeddings"})) == {}
 
 
+def test_an_inline_operator_changed_is_named_on_its_line(tmp_path: Path) -> None:
+    """An operator has no line of its own in the tree: the hint names the statement that holds it."""
+    cells = [f"{name} = {value}" for name, value in (("vocab_size", 50257), ("output_dim", 256),
+                                                        ("context_length", 1024), ("max_length", 4))]
+    cells += ["inputs = torch.zeros(8, 4, dtype=torch.long)"] + [ast.unparse(s) for s in listings.inline("print")]
+    path = tmp_path / "cells.py"
+    path.write_text("import torch\n" + "\n".join(cells).replace("token_embeddings + pos", "token_embeddings - pos"))
+    hint = _hints(path, "print", ["embeddings"], frozenset({"embeddings"}))["embeddings"]
+    assert _lines(hint) == [("cells.py", len(cells) + 1, "input_embeddings = token_embeddings - pos_embeddings",
+                             "input_embeddings = token_embeddings + pos_embeddings")]
+
+
 # --- notebooks, the MEAP edition -------------------------------------------------------------------
 
 STRIDE = "for i in range(0, len(token_ids) - max_length, stride):"
