@@ -318,7 +318,8 @@ def test_a_correct_submission_shows_full_marks_in_every_format(tmp_path):
     """All tests passed under the default points with the suite's awkward test counts (7 and 37
     tests in a stage): results.json (top level, tests, stages), JUnit, the Classroom payload, the
     CSV and the HTML all say exactly 100/100."""
-    from llmspec.grading.audit import short_of_full_marks
+    from report_audit import short_of_full_marks
+
     from llmspec.grading.output import write_class, write_submission
 
     c = load_config()
