@@ -6,7 +6,7 @@ with the reason, never a dropped one; the maximum score is the same for the whol
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from llmspec.grading.config import GradingConfig
@@ -14,10 +14,6 @@ from llmspec.i18n import _
 from llmspec.sandbox import attempts
 from llmspec.stages import STAGES, judged_from_state
 from llmspec.verdict import stage_title
-
-def hidden_failed() -> str:
-    """All a student learns of a failed hidden test, in the class language."""
-    return _("hidden test failed")
 
 
 @dataclass
@@ -29,7 +25,6 @@ class Outcome:
     passed: bool
     message: str = ""
     duration: float = 0.0
-    error: bool = False  # it stopped before judging an answer (a set-up error), where the runner knows
 
 
 @dataclass
@@ -84,9 +79,6 @@ class Graded:
             s["score"], s["max_score"] = s["score"] / 100, s["max_score"] / 100
         return out
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def cents(points: float) -> int:
     """Points as a whole number of hundredths (every score we write has two decimals at most)."""
@@ -103,9 +95,7 @@ def split_cents(whole: int, weights: list[float]) -> list[int]:
     down to the cent, and the cents left over go to the largest remainders (ties: the earlier test),
     so the shares sum to exactly ``whole``; a zero weight gets zero."""
     weight_sum = sum(weights)
-    if not weights:
-        return []
-    if weight_sum <= 0:
+    if weight_sum <= 0:  # also: no weights
         return [0] * len(weights)
     exact = [whole * w / weight_sum for w in weights]
     floors = [int(x) for x in exact]
@@ -152,8 +142,8 @@ def one_reason(got: list[Outcome | None]) -> bool:
     That is how tests that cannot run fail, so they are errors (JUnit's ``<error>``, Classroom's
     "error"), not failures: before a test calls anything, the plugin fails every test of a target
     that did not load with its load error, and every test of a stage whose names are missing with
-    "not implemented".  A test that did not run at all, or one the runner reports as an error, is
-    an error too (:func:`score`); a wrong answer is a failure."""
+    "not implemented".  A test that did not run at all is an error too (:func:`score`); a wrong
+    answer is a failure."""
     return len(got) > 1 and all(o is not None and not o.passed for o in got) and len({o.message for o in got}) == 1
 
 
@@ -201,7 +191,7 @@ def score(
                 test_id=test_id, stage=stage, number=f"{s_index}.{t_index}",
                 score=share if ok else 0.0, max_score=share, passed=ok,
                 visibility=config.visibility(test_id, stage), message=message or "",
-                duration=round(o.duration, 4) if o else 0.0, error=not ok and (o is None or o.error or stopped),
+                duration=round(o.duration, 4) if o else 0.0, error=not ok and (o is None or stopped),
             ))
     return Graded(name, source, status, tests, round(execution_time, 3), reason, notes, list(flags or []))
 
@@ -230,7 +220,7 @@ def first_line(text: str) -> str:
 def student_message(t: GradedTest) -> str:
     """What a student may see for one test: hidden ones say only that they failed."""
     if not t.shown:
-        return hidden_failed() if not t.passed else ""
+        return _("hidden test failed") if not t.passed else ""
     return "" if t.passed else t.message
 
 
