@@ -200,8 +200,6 @@ def _judged_kind(ids: list[str], outcomes: dict[str, Outcome]) -> list[str]:
     """A stage the suite judges either through the book's class or from the state the target's
     code left (``test_state_*``) is scored over the tests of the kind that ran (the class tests
     when none ran), so both kinds share the stage's points the same way."""
-    if not any(judged_from_state(t) for t in ids):
-        return ids
     from_state = any(judged_from_state(t) for t in ids if t in outcomes)
     return [t for t in ids if judged_from_state(t) == from_state]
 
