@@ -60,24 +60,19 @@ class GradingConfig:
     strict_names: bool = False  # accept only the book's exact names (no letter-case variants)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def _ruled(self, test_id: str, key: str, default: Any) -> Any:
+        """The last matching rule that sets ``key`` wins (like a .gitignore), so specific rules go last."""
+        for rule in reversed(self.rules):
+            if getattr(rule, key) is not None and fnmatch.fnmatchcase(test_id, rule.match):
+                return getattr(rule, key)
+        return default
+
     def weight(self, test_id: str) -> float:
-        """The last matching rule wins (like a .gitignore), so specific rules go last."""
-        w = 1.0
-        for rule in self.rules:
-            if rule.weight is not None and fnmatch.fnmatchcase(test_id, rule.match):
-                w = rule.weight
-        return w
+        return self._ruled(test_id, "weight", 1.0)
 
     def visibility(self, test_id: str, stage: str) -> str:
-        vis = self.stage_visibility.get(stage, "visible")
-        for rule in self.rules:
-            if rule.visibility is not None and fnmatch.fnmatchcase(test_id, rule.match):
-                vis = rule.visibility
+        vis = self._ruled(test_id, "visibility", self.stage_visibility.get(stage, "visible"))
         return self.hidden_visibility if vis == "hidden" else vis
-
-    def stage_budget(self, stage: str) -> float:
-        """Wall-clock seconds the submission's code may run during ``stage`` (its own budget)."""
-        return self.stage_timeouts.get(stage, self.stage_timeout)
 
     @property
     def max_score(self) -> float:
