@@ -54,21 +54,19 @@ def exact_addends(cents_list: list[int]) -> list[float]:
     return out
 
 
+def _test(name: str, status: str, score: float, message: str, test_code: str, duration: float) -> dict:
+    """One test of a runner result (no file and line: the reporter would print " - line N")."""
+    return {"name": name, "status": status, "score": score, "message": message, "test_code": test_code,
+            "filename": "", "line_no": 0, "duration": duration}
+
+
 def _entry(t: GradedTest, score: float) -> dict:
     status = "pass" if t.passed else "error" if t.error else "fail"
     explanation = clean(student_message(t), EXPLANATION_CHARS)  # untrusted text, printed in the log
-    return {
-        "name": t.test_id,
-        "status": status,
-        "score": score,
-        # the reporter prints an error's message instead of its name: say which test it was
-        "message": f"{t.test_id}: {first_line(explanation)}" if status == "error" else explanation,
-        # and a failure's explanation only through test_code
-        "test_code": explanation if status == "fail" else "",
-        "filename": "",
-        "line_no": 0,
-        "duration": t.duration,
-    }
+    # the reporter prints an error's message instead of its name (say which test it was), and a
+    # failure's explanation only through test_code
+    message = f"{t.test_id}: {first_line(explanation)}" if status == "error" else explanation
+    return _test(t.test_id, status, score, message, explanation if status == "fail" else "", t.duration)
 
 
 def runner_results(g: Graded) -> dict[str, dict]:
@@ -85,8 +83,7 @@ def runner_results(g: Graded) -> dict[str, dict]:
     if g.flags:  # attempts on what a submission may not see: a runner of no points, one line each
         lines = attempts.lines(g.flags)
         out["attempts"] = {"version": 3, "status": "fail", "max_score": 0, "tests": [
-            {"name": "attempts", "status": "fail", "score": 0, "message": lines[0],
-             "test_code": clean("\n".join(lines), EXPLANATION_CHARS), "filename": "", "line_no": 0, "duration": 0}]}
+            _test("attempts", "fail", 0, lines[0], clean("\n".join(lines), EXPLANATION_CHARS), 0)]}
     return out
 
 
