@@ -25,6 +25,7 @@ class Outcome:
     passed: bool
     message: str = ""
     duration: float = 0.0
+    error: bool = False  # it stopped before judging an answer (a set-up error), where the runner knows
 
 
 @dataclass
@@ -142,8 +143,8 @@ def one_reason(got: list[Outcome | None]) -> bool:
     That is how tests that cannot run fail, so they are errors (JUnit's ``<error>``, Classroom's
     "error"), not failures: before a test calls anything, the plugin fails every test of a target
     that did not load with its load error, and every test of a stage whose names are missing with
-    "not implemented".  A test that did not run at all is an error too (:func:`score`); a wrong
-    answer is a failure."""
+    "not implemented".  A test that did not run at all, or one the runner reports as an error, is
+    an error too (:func:`score`); a wrong answer is a failure."""
     return len(got) > 1 and all(o is not None and not o.passed for o in got) and len({o.message for o in got}) == 1
 
 
@@ -191,7 +192,7 @@ def score(
                 test_id=test_id, stage=stage, number=f"{s_index}.{t_index}",
                 score=share if ok else 0.0, max_score=share, passed=ok,
                 visibility=config.visibility(test_id, stage), message=message or "",
-                duration=round(o.duration, 4) if o else 0.0, error=not ok and (o is None or stopped),
+                duration=round(o.duration, 4) if o else 0.0, error=not ok and (o is None or o.error or stopped),
             ))
     return Graded(name, source, status, tests, round(execution_time, 3), reason, notes, list(flags or []))
 
