@@ -113,10 +113,10 @@ def _collected(events: Path, log: Path) -> list[tuple[str, str]]:
 class Runner:
     """Runs trusted children with at most ``jobs`` at a time and a wall-clock budget each."""
 
-    def __init__(self, config: GradingConfig, jobs: int, work: Path | None = None) -> None:
+    def __init__(self, config: GradingConfig, jobs: int, work: Path) -> None:
         self.config = config
         self.jobs = max(1, jobs)
-        self.work = Path(work or tempfile.mkdtemp(prefix="llmspec-grade-"))
+        self.work = work
         self.work.mkdir(parents=True, exist_ok=True)
         os.chmod(self.work, 0o700)
         self.canonical: list[tuple[str, str]] = []
