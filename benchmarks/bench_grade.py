@@ -121,8 +121,8 @@ def timed_grade(cls: Path, out: Path, jobs: int | None) -> Timing:
 def faults_case(args: argparse.Namespace, work: Path) -> bool:
     sys.path.insert(0, str(ROOT / "tests"))
     from hostile_corpus import hostile_files, honest_stages, submission_text
+    from report_audit import short_of_full_marks
 
-    from llmspec.grading.audit import short_of_full_marks
     from llmspec.grading.config import load_config
 
     config = load_config()

@@ -16,13 +16,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from llmspec.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from llmspec.commands import add_language_option, add_target_options
 from llmspec.editions import AUTO, EDITION_CHOICES
 from llmspec.i18n import _, set_language
 from llmspec.stages import parse_stages
 from llmspec.verdict import CheckResult, render_text as render
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(subparsers: Any, name: str, help_text: str) -> None:
@@ -56,9 +55,9 @@ def pytest_args(args: argparse.Namespace, report: Path | None = None) -> list[st
         out += ["--impl-map", m]
     if args.isolate:
         out.append("--isolate")
-    elif not getattr(args, "in_process", False):
+    elif not args.in_process:
         out.append("--worker")
-    if getattr(args, "strict_names", False):
+    if args.strict_names:
         out.append("--strict-names")
     return out
 
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     code, report = run_suite(pytest_args(args, Path(args.report) if args.report else None))
     if report is None:
         print(_("llmspec check: the suite did not run (pytest exit code {code})").format(code=code))
-        return EXIT_USAGE if code == 4 else 4
+        return EXIT_USAGE if code == 4 else EXIT_INTERNAL
     print(render(report))
     if report.get("error"):
         return EXIT_USAGE

@@ -9,13 +9,12 @@ import argparse
 import sys
 
 from llmspec import data
+from llmspec.cli import EXIT_DATA, EXIT_OK
 from llmspec.errors import DataError
 from llmspec.i18n import _
 
-EXIT_OK, EXIT_DATA = 0, 3
 
-
-def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
     parser.add_argument(
         "action",
@@ -28,7 +27,6 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str
     )
     parser.add_argument("--dest", default=None, help="fetch: directory to download into (default: user cache)")
     parser.set_defaults(func=run)
-    return parser
 
 
 def _status() -> int:

@@ -13,13 +13,12 @@ from llmspec.stages import parse_stages
 from llmspec.runtime.names import parse_impl_map
 
 
-def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("a", help="recording directory or target (e.g. reference, fixtures/record)")
     parser.add_argument("b", help="recording directory or target")
     add_target_options(parser, stages_default="all recorded")
     parser.set_defaults(func=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

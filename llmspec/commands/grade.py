@@ -52,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from llmspec.errors import HarnessError
     from llmspec.grading import atomic, output, shard
     from llmspec.grading.config import load_config
+    from llmspec.grading.results import load_valid
     from llmspec.grading.runner import Runner
-    from llmspec.grading.warm import warm_suite, warm_up
+    from llmspec.grading.child import warm_suite, warm_up
     from llmspec.grading.submissions import discover
     from llmspec.i18n import set_language
     from llmspec.sandbox import readrules
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         results: dict[str, dict] = {}
         to_run, problems = [], []
         for s in subs:
-            prev = None if args.force else output.already_graded(out, s.name, config)
+            prev = None if args.force else load_valid(out / s.name / "results.json", config.fingerprint())
             if prev is not None:
                 results[s.name] = prev
             elif s.problem:

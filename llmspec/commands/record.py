@@ -11,14 +11,13 @@ from llmspec.stages import parse_stages
 from llmspec.runtime.names import parse_impl_map
 
 
-def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("--impl", default="reference",
                         help="target: .py file, package dir, dotted module or .ipynb (default: reference)")
     parser.add_argument("--out", required=True, help="directory to write <stage>.json and meta.json into")
     add_target_options(parser, stages_default="all")
     parser.set_defaults(func=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

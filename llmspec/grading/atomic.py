@@ -47,10 +47,7 @@ def replace_dir(staging: Path, final: Path) -> None:
         os.replace(final, old)
     os.replace(staging, final)
     if old is not None:
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink(missing_ok=True)
+        _remove(old)
 
 
 def staging_dir(parent: Path, name: str) -> Path:
@@ -65,7 +62,12 @@ def clean_stale(parent: Path) -> None:
         return
     for p in parent.iterdir():
         if p.name.startswith(".") and (".staging-" in p.name or ".old-" in p.name or p.name.endswith(".tmp")):
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
+            _remove(p)
+
+
+def _remove(p: Path) -> None:
+    """A directory with its tree, anything else (a link too, never followed) by itself."""
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)

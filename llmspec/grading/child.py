@@ -1,20 +1,25 @@
-"""The trusted child: one forked pytest process per submission, judging it through the suite's plugin.
+"""The trusted child: one forked pytest process per submission, and the warm parent it is forked from.
 
-It runs ``pytest.main([spec_tests, "--impl", SUB, "--isolate", ...])``: submission code runs only in
-the sandboxed worker that the plugin's proxy forks from it, so the process that decides the verdict
+The child runs ``pytest.main([spec_tests, "--impl", SUB, "--isolate", ...])``: submission code runs only
+in the sandboxed worker that the plugin's proxy forks from it, so the process that decides the verdict
 never imports it.  It streams one JSON line per event to a file in a private directory
-(:class:`Collector`), so a child killed for its time budget still leaves the tests it finished.
+(:class:`Collector`), so a child killed for its time budget still leaves the tests it finished.  The
+parent imports and warms everything once (:func:`warm_up`, :func:`warm_suite`) so each child starts warm.
 """
 from __future__ import annotations
 
+import gc
+import importlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from llmspec.grading.config import GradingConfig
+from llmspec.sandbox import proctree
 from llmspec.suite import spec_dir
 
 
@@ -24,11 +29,9 @@ def test_id(nodeid: str) -> str:
     return Path(path).name + sep + rest
 
 
-# --- the trusted child --------------------------------------------------------------------------
 class Collector:
-    """A pytest plugin object for the trusted child: one JSON line per event, flushed at once (a
-    child killed for its time budget still leaves the tests it finished).  Each finished test is
-    sent as the suite's own plugin judged it (its entry of the ``--llmspec-report`` tests, by
+    """The trusted child's pytest plugin: one JSON line per event, flushed at once.  Each finished
+    test is sent as the suite's own plugin judged it (its entry of the ``--llmspec-report`` tests, by
     :func:`llmspec.spec.report.fold`): the grader decides nothing about a test the plugin has not."""
 
     def __init__(self, events: Path) -> None:
@@ -118,8 +121,6 @@ def run_child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
-        import pytest
-
         collector = Collector(events)
         try:
             pytest.main(args, plugins=[collector])
@@ -128,3 +129,65 @@ def run_child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
             collector.emit(event="internal", message=f"{type(exc).__name__}: {exc}")
     finally:
         os._exit(code)
+
+
+def warm_up() -> None:
+    """Import everything a trusted child needs, once, before forking."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see named_plugins
+    import torch
+
+    torch.set_num_threads(1)
+    import hypothesis  # noqa: F401
+
+    from llmspec.data import ensure_tiktoken_cache
+
+    ensure_tiktoken_cache()
+    import tiktoken
+
+    tiktoken.get_encoding("gpt2")  # parsed once here; forked children and workers inherit it
+    # The suite's profile must be the default BEFORE its modules are imported here: a @settings(...)
+    # decorator inherits the default profile at import time (derandomize, no deadline), and the child
+    # reuses these module objects.  Without this, graded examples would be random: unfair.
+    from llmspec.spec import profiles
+
+    profiles.load()
+    for name in ("tiktoken", "llmspec.plugin", "llmspec.runtime.connect", "llmspec.runtime.proxy",
+                 "llmspec.runtime.faults", "llmspec.explain", "reference", "spec_tests.conftest",
+                 "spec_tests.strategies", *("spec_tests." + f.stem for f in sorted(spec_dir().glob("test_*.py")))):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the child reports real problems; this is only a cache
+            pass
+    proctree.set_child_subreaper()  # orphans of the children's workers come back to this process
+
+
+def warm_suite(config: GradingConfig) -> None:
+    """Run the suite once, in this process, on the trusted reference, then freeze the heap.
+
+    Why: a fresh process pays ~1 s of first-call costs (torch's first autograd backward ~0.25 s,
+    lazily built dispatch and regex tables, Hypothesis' strategy and engine caches, the explain
+    helpers).  Paid here once, every forked trusted child and every worker forked from it inherits
+    them warm.  Only the reference runs here (never submission code), and the examples a
+    submission is asked do not depend on this run: the suite is derandomized and keeps no database.
+    ``gc.freeze()`` afterwards moves the whole warm heap out of the collector's reach, so no child
+    walks (and thereby copies, page by page) the parent's objects in a garbage collection.
+    Best effort: a failure here only costs speed; the children report real problems."""
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        pytest.main(base_args(config) + ["-p", "no:faulthandler"])
+    except Exception:  # noqa: BLE001 - a cache, not a verdict
+        pass
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+    gc.collect()
+    gc.freeze()

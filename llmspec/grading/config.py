@@ -28,7 +28,6 @@ VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_p
 # this", autograder docs/specs.md), the results hold a zero-point summary test released when the
 # grades are published, which keeps the total hidden until then (llmspec.grading.results).
 HIDDEN_AS: tuple[str, ...] = ("after_due_date", "after_published", "hidden")
-DEFAULT_HIDDEN_AS = "after_due_date"
 
 
 @dataclass(frozen=True)
@@ -42,42 +41,39 @@ class TestRule:
 
 @dataclass(frozen=True)
 class GradingConfig:
+    """An assignment's rules; every value comes from the TOML laid over ``default_points.toml``."""
+
     name: str
     edition: str
     stages: tuple[str, ...]
     points: dict[str, float]
     stage_visibility: dict[str, str]
     rules: tuple[TestRule, ...]
-    hypothesis_seed: int | None = None
-    submission_timeout: float = 480.0
-    call_timeout: float = 10.0  # why 10: default_points.toml
-    stage_timeout: float = 60.0
-    stage_timeouts: dict[str, float] = field(default_factory=dict)
-    memory_mb: int = 2048
-    max_output_chars: int = 2000
-    hidden_visibility: str = DEFAULT_HIDDEN_AS
-    language: str | None = None  # the class language of the feedback (en, zh, ko); None: the grader's
-    strict_names: bool = False  # accept only the book's exact names (no letter-case variants)
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    hypothesis_seed: int | None
+    submission_timeout: float
+    call_timeout: float
+    stage_timeout: float
+    stage_timeouts: dict[str, float]  # a stage's own budget, else stage_timeout
+    memory_mb: int
+    max_output_chars: int
+    hidden_visibility: str
+    language: str | None  # the class language of the feedback (en, zh, ko); None: the grader's
+    strict_names: bool  # accept only the book's exact names (no letter-case variants)
+    raw: dict[str, Any] = field(compare=False, repr=False)
+
+    def _ruled(self, test_id: str, key: str, default: Any) -> Any:
+        """The last matching rule that sets ``key`` wins (like a .gitignore), so specific rules go last."""
+        for rule in reversed(self.rules):
+            if getattr(rule, key) is not None and fnmatch.fnmatchcase(test_id, rule.match):
+                return getattr(rule, key)
+        return default
 
     def weight(self, test_id: str) -> float:
-        """The last matching rule wins (like a .gitignore), so specific rules go last."""
-        w = 1.0
-        for rule in self.rules:
-            if rule.weight is not None and fnmatch.fnmatchcase(test_id, rule.match):
-                w = rule.weight
-        return w
+        return self._ruled(test_id, "weight", 1.0)
 
     def visibility(self, test_id: str, stage: str) -> str:
-        vis = self.stage_visibility.get(stage, "visible")
-        for rule in self.rules:
-            if rule.visibility is not None and fnmatch.fnmatchcase(test_id, rule.match):
-                vis = rule.visibility
+        vis = self._ruled(test_id, "visibility", self.stage_visibility.get(stage, "visible"))
         return self.hidden_visibility if vis == "hidden" else vis
-
-    def stage_budget(self, stage: str) -> float:
-        """Wall-clock seconds the submission's code may run during ``stage`` (its own budget)."""
-        return self.stage_timeouts.get(stage, self.stage_timeout)
 
     @property
     def max_score(self) -> float:

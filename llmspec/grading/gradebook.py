@@ -44,12 +44,8 @@ def row_for(data: dict, stages: list[str]) -> dict:
 
 
 def stages_of(results: list[dict]) -> list[str]:
-    stages: list[str] = []
-    for data in results:
-        for s in data["extra_data"]["llmspec"]["stages"]:
-            if s not in stages:
-                stages.append(s)
-    return stages
+    """Every stage of the class, in the order the results first name them."""
+    return list(dict.fromkeys(s for data in results for s in data["extra_data"]["llmspec"]["stages"]))
 
 
 def gradebook_csv(results: list[dict]) -> str:

@@ -31,10 +31,6 @@ def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | No
     return data
 
 
-def already_graded(out: Path, name: str, config: GradingConfig) -> dict | None:
-    return load_valid(out / name / "results.json", config.fingerprint())
-
-
 def write_class(out: Path, results: list[dict], title: str) -> None:
     atomic.write_text(out / "gradebook.csv", gradebook_csv(results))
     atomic.write_text(out / "report.html", report_html(results, title))

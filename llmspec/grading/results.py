@@ -1,18 +1,12 @@
 """Per-submission report files in the published formats, plus reading them back for resume/merge.
 
-* Gradescope ``results.json`` (gradescope/autograder_samples docs/specs.md): top-level ``score``,
-  ``execution_time`` (a number, seconds), ``output``, ``visibility``, ``stdout_visibility``,
-  ``extra_data``, ``tests[]`` with ``name``, ``number``, ``score``, ``max_score``, ``status``
-  (``passed|failed``), ``output`` (truncated), ``visibility``, ``tags``.  The spec has no top-level
-  ``max_score``; ours is in ``extra_data.llmspec`` with the stage totals.
-  While a test is concealed from the student (visibility other than ``visible``), the top-level
-  ``output``, which Gradescope always shows, carries neither the total nor the points of a stage
-  holding a concealed test; the whole summary goes into a zero-point test released with them
+* Gradescope ``results.json`` (gradescope/autograder_samples docs/specs.md).  The spec has no
+  top-level ``max_score``; ours is in ``extra_data.llmspec`` with the stage totals.  The top-level
+  ``output``, which Gradescope always shows, never tells what a concealed test earned
   (:func:`summary_test`).
-* GitHub Classroom runner results: :mod:`llmspec.grading.classroom`.
 * JUnit XML for CI dashboards (the instructor's view: hidden tests keep their details); a test that
   did not judge an answer (the submission could not load, the test did not run) is an ``<error>``,
-  a wrong answer a ``<failure>``.
+  a wrong answer a ``<failure>``.  GitHub Classroom's format: :mod:`llmspec.grading.classroom`.
 """
 from __future__ import annotations
 

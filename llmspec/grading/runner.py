@@ -1,9 +1,8 @@
 """Grade many submissions: one warm parent, one forked *trusted* pytest process per submission.
 
-Why this shape: the parent imports and warms everything once (:mod:`llmspec.grading.warm`), so a
-child forked from it starts at once; each child judges one submission through the suite's plugin
-(:mod:`llmspec.grading.child`), submission code running only in the sandboxed worker the child's
-proxy forks.  The parent enforces the per-submission wall clock, kills the child's whole tree, reaps
+Why this shape: the parent imports and warms everything once, so a child forked from it starts at
+once; each child judges one submission through the suite's plugin (:mod:`llmspec.grading.child`),
+submission code running only in the sandboxed worker the child's proxy forks.  The parent enforces the per-submission wall clock, kills the child's whole tree, reaps
 orphans (it is a child subreaper, so daemonised grandchildren come back to it) and writes every
 report itself, after the child is dead, from the tests the child reported as the plugin judged them.
 """
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-
+from llmspec.errors import HarnessError
 from llmspec.grading.child import pytest_args, run_child
 from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score, with_listing_hints
@@ -30,7 +29,6 @@ from llmspec.i18n import _
 from llmspec.sandbox import attempts, proctree
 
 
-# --- the parent ---------------------------------------------------------------------------------
 @dataclass
 class Job:
     sub: Submission
@@ -69,11 +67,19 @@ def log_tail(log: Path, lines: int = 3) -> str:
 
 
 def _kill_group(pid: int) -> None:
-    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+    for kill in (os.killpg, os.kill):
         try:
-            target()
+            kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def _reap(pid: int) -> None:
+    """Wait for ``pid`` only (never steal a running child's exit status); already reaped is fine."""
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def reap_orphans(keep: set[int]) -> None:
@@ -90,19 +96,27 @@ def reap_orphans(keep: set[int]) -> None:
         if proc.pgid not in (-1, group):  # -1: a zombie, already dead
             _kill_group(proc.pgid)
         _kill_group(proc.pid)
-        try:
-            os.waitpid(proc.pid, 0)  # only this pid: never steal a running child's exit status
-        except ChildProcessError:
-            pass
+        _reap(proc.pid)
+
+
+def _collected(events: Path, log: Path) -> list[tuple[str, str]]:
+    """The test list a collection child reported; a collection that failed stops the run."""
+    evs = read_events(events)
+    tests = [tuple(t) for e in evs if e["event"] == "collected" for t in e["tests"]]
+    errors = [e["message"] for e in evs if e["event"] in ("collect_error", "internal")]
+    if not tests or errors:
+        raise HarnessError("the spec suite could not be collected: "
+                           + (errors[0].strip().splitlines()[-1] if errors else log_tail(log)))
+    return tests
 
 
 class Runner:
     """Runs trusted children with at most ``jobs`` at a time and a wall-clock budget each."""
 
-    def __init__(self, config: GradingConfig, jobs: int, work: Path | None = None) -> None:
+    def __init__(self, config: GradingConfig, jobs: int, work: Path) -> None:
         self.config = config
         self.jobs = max(1, jobs)
-        self.work = Path(work or tempfile.mkdtemp(prefix="llmspec-grade-"))
+        self.work = work
         self.work.mkdir(parents=True, exist_ok=True)
         os.chmod(self.work, 0o700)
         self.canonical: list[tuple[str, str]] = []
@@ -135,36 +149,18 @@ class Runner:
                                                                             edition=edition)))
                             for edition in editions]
 
-    def finish_canonical(self) -> list[tuple[str, str]]:
+    def finish_canonical(self) -> None:
         collecting, self._collecting = self._collecting, []
         try:
             for edition, pid, events, log in collecting:
-                self.canonicals[edition] = self._collected(pid, events, log)
+                _reap(pid)
+                _kill_group(pid)
+                self.canonicals[edition] = _collected(events, log)
         finally:  # a failed collection leaves none of the others running
             for _edition, pid, _events, _log in collecting:
                 _kill_group(pid)
-                try:
-                    os.waitpid(pid, 0)
-                except ChildProcessError:
-                    pass  # reaped already
+                _reap(pid)
         self.canonical = self.canonicals[collecting[0][0]]
-        return self.canonical
-
-    def _collected(self, pid: int, events: Path, log: Path) -> list[tuple[str, str]]:
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
-        _kill_group(pid)
-        evs = read_events(events)
-        tests = [tuple(t) for e in evs if e["event"] == "collected" for t in e["tests"]]
-        errors = [e["message"] for e in evs if e["event"] in ("collect_error", "internal")]
-        if not tests or errors:
-            from llmspec.errors import HarnessError
-
-            raise HarnessError("the spec suite could not be collected: "
-                               + (errors[0].strip().splitlines()[-1] if errors else log_tail(log)))
-        return tests
 
     def problem(self, sub: Submission) -> Graded:
         return score(sub.name, sub.source, self.canonical, {}, self.config, missing_reason=sub.problem or "",

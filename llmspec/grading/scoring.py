@@ -6,7 +6,7 @@ with the reason, never a dropped one; the maximum score is the same for the whol
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from llmspec.grading.config import GradingConfig
@@ -14,10 +14,6 @@ from llmspec.i18n import _
 from llmspec.sandbox import attempts
 from llmspec.stages import STAGES, judged_from_state
 from llmspec.verdict import stage_title
-
-def hidden_failed() -> str:
-    """All a student learns of a failed hidden test, in the class language."""
-    return _("hidden test failed")
 
 
 @dataclass
@@ -84,9 +80,6 @@ class Graded:
             s["score"], s["max_score"] = s["score"] / 100, s["max_score"] / 100
         return out
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def cents(points: float) -> int:
     """Points as a whole number of hundredths (every score we write has two decimals at most)."""
@@ -103,9 +96,7 @@ def split_cents(whole: int, weights: list[float]) -> list[int]:
     down to the cent, and the cents left over go to the largest remainders (ties: the earlier test),
     so the shares sum to exactly ``whole``; a zero weight gets zero."""
     weight_sum = sum(weights)
-    if not weights:
-        return []
-    if weight_sum <= 0:
+    if weight_sum <= 0:  # also: no weights
         return [0] * len(weights)
     exact = [whole * w / weight_sum for w in weights]
     floors = [int(x) for x in exact]
@@ -210,8 +201,6 @@ def _judged_kind(ids: list[str], outcomes: dict[str, Outcome]) -> list[str]:
     """A stage the suite judges either through the book's class or from the state the target's
     code left (``test_state_*``) is scored over the tests of the kind that ran (the class tests
     when none ran), so both kinds share the stage's points the same way."""
-    if not any(judged_from_state(t) for t in ids):
-        return ids
     from_state = any(judged_from_state(t) for t in ids if t in outcomes)
     return [t for t in ids if judged_from_state(t) == from_state]
 
@@ -230,7 +219,7 @@ def first_line(text: str) -> str:
 def student_message(t: GradedTest) -> str:
     """What a student may see for one test: hidden ones say only that they failed."""
     if not t.shown:
-        return hidden_failed() if not t.passed else ""
+        return _("hidden test failed") if not t.passed else ""
     return "" if t.passed else t.message
 
 

@@ -32,9 +32,7 @@ def shard_of(name: str, n: int) -> int:
     return int.from_bytes(digest[:8], "big") % n + 1
 
 
-def select(items: Iterable[T], shard: tuple[int, int] | None, key=lambda x: x.name) -> list[T]:
-    items = sorted(items, key=key)
-    if shard is None:
-        return items
-    k, n = shard
-    return [it for it in items if shard_of(key(it), n) == k]
+def select(items: Iterable[T], shard: tuple[int, int] | None) -> list[T]:
+    """The items (submissions: anything with a ``name``) of ``shard``, sorted by name."""
+    items = sorted(items, key=lambda it: it.name)
+    return items if shard is None else [it for it in items if shard_of(it.name, shard[1]) == shard[0]]

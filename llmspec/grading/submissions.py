@@ -23,9 +23,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmspec.errors import TargetError
+from llmspec.i18n import _
+from llmspec.runtime.resolve import resolve, source_texts
 from llmspec.sandbox import attempts
 from llmspec.stages import CONTRACT_NAMES
-from llmspec.i18n import _
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 # Preferred entry-point names inside a multi-file submission, best first.
@@ -186,9 +188,6 @@ def _left_out_link(link: Path, root: Path, rel: str, sub: Submission) -> None:
 
 def _imports_of_grader(target: str) -> list[dict[str, str]]:
     """Imports of the grader's packages in the submission's copy, read and never run."""
-    from llmspec.errors import TargetError
-    from llmspec.runtime.resolve import resolve, source_texts
-
     try:
         spec = resolve(target)
     except TargetError:
@@ -247,9 +246,6 @@ def _entry_in_dir(d: Path) -> str:
 def _is_split_chapter(d: Path) -> bool:
     """A chapter kept as one file per listing (only ``.py`` files at the top): the target loader runs
     them all together, so grading must too, or a student is graded on one file of several."""
-    from llmspec.errors import TargetError
-    from llmspec.runtime.target import resolve
-
     try:
         return resolve(str(d)).kind == "directory"
     except TargetError:

@@ -15,7 +15,7 @@ writes (``classroom.env``):
 * main: the environment variable of runner ``r`` is ``${r.trim().toUpperCase()}_RESULTS``.
 
 The real reporter was run with node on a graded class (correct, buggy, broken submissions); what it
-printed matched :func:`llmspec.grading.classroom.notice` and :func:`runner_points` to the character.
+printed matched :func:`report_audit.notice` and :func:`report_audit.runner_points` to the character.
 """
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ import random
 from decimal import Decimal
 
 import pytest
+from report_audit import js_number, notice, read_env, runner_points, to_fixed2
 
-from llmspec.grading.classroom import (RUNNERS_VAR, classroom_env, env_name, exact_addends, js_number, notice,
-                                       read_env, runner_points, to_fixed2)
+from llmspec.grading.classroom import RUNNERS_VAR, classroom_env, env_name, exact_addends
 from llmspec.grading.config import load_config, parse_config
 from llmspec.grading.gradebook import gradebook_csv
 from llmspec.grading.results import gradescope

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from hostile_corpus import BOOK_STYLE, HOSTILE, honest_stages, submission_text
+from report_audit import short_of_full_marks
 
-from llmspec.grading.audit import short_of_full_marks
 from llmspec.grading.config import default_config_text, load_config
 
 FAULTS = {  # hostile file -> (faulted stage, words its first failing test must say)

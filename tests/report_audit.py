@@ -1,14 +1,17 @@
-"""Read one submission's score back from every report format we write.
+"""Read one submission's score back from every report format llmspec writes (tests and benchmarks).
 
 Why: a student's total is seen in several tools (Gradescope adds the tests' ``score`` values, GitHub
 Classroom's reporter adds its runners' test scores, CI dashboards read JUnit, instructors the CSV and
-the HTML page).  A
-correct submission must show full marks in every one of them, so the tests and the grading
-benchmark check the written files, not the in-memory numbers.  Values are added as decimals (the
-way a spreadsheet shows them), so 2.14 + 2.14 + ... is compared exactly.
+the HTML page).  A correct submission must show full marks in every one of them, so the tests and the
+grading benchmark check the written files, not the in-memory numbers.  Values are added as decimals
+(the way a spreadsheet shows them), so 2.14 + 2.14 + ... is compared exactly.
+
+The Classroom part computes what autograding-grading-reporter v1 (``dist/main.js``) prints, as it
+computes it: see :mod:`llmspec.grading.classroom` for the formulas.
 """
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -18,13 +21,48 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
-from llmspec.grading.classroom import js_number, notice, read_env, runner_points, to_fixed2
+from llmspec.grading.classroom import RUNNERS_VAR, env_name
+from llmspec.grading.scoring import half_up_cents
+
+
+def read_env(text: str) -> dict[str, dict]:
+    """The runner results of a ``classroom.env``, in the order the reporter reads them."""
+    values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    runners = [r for r in values.get(RUNNERS_VAR, "").split(",") if r]
+    return {r: json.loads(base64.b64decode(values[env_name(r)])) for r in runners}
+
+
+def notice(results: dict[str, dict]) -> tuple[float, float]:
+    """``(totalPoints, maxPoints)`` of the notice ``Points ${totalPoints}/${maxPoints}``."""
+    total = maximum = 0.0
+    for payload in results.values():
+        if not payload.get("max_score"):
+            continue
+        maximum += payload["max_score"]
+        for t in payload["tests"]:
+            total += t["score"]
+    return total, maximum
+
+
+def runner_points(payload: dict) -> float:
+    """A runner's points on its console line and in the table: passed / tests x max_score."""
+    passed = sum(t["status"] == "pass" for t in payload["tests"])
+    return passed / len(payload["tests"]) * (payload.get("max_score") or 0)
+
+
+def js_number(x: float) -> str:
+    """How JavaScript prints a double in a template string (shortest round trip; 100, not 100.0)."""
+    return str(int(x)) if x == int(x) and abs(x) < 1e21 else repr(x)
+
+
+def to_fixed2(x: float) -> str:
+    """JavaScript's ``x.toFixed(2)`` for x >= 0: the double's exact value rounded half up."""
+    c = half_up_cents(x)
+    return f"{c // 100}.{c % 100:02d}"
 
 
 def _dec(x: object) -> Decimal:
     return Decimal(str(x))
-
-
 def shown_scores(out: Path, name: str) -> dict[str, tuple[Decimal, Decimal]]:
     """``{where: (score, max_score)}`` for submission ``name`` in the report tree ``out``."""
     out = Path(out)
