@@ -109,3 +109,21 @@ def short_of_full_marks(out: Path, name: str, full: float) -> list[str]:
         if got != expected or of != expected:
             bad.append(f"{where}: {got}/{of}")
     return bad
+
+
+def student_view(results: dict, *, due_date_passed: bool = False, published: bool = False) -> dict:
+    """The fields of a Gradescope ``results.json`` a student sees, from Gradescope's autograder
+    specification ("Controlling Test Case Visibility"; tests/unit/grading/test_gradescope_view.py
+    says the rules)."""
+    released = {"visible": True, "after_due_date": due_date_passed or published, "after_published": published,
+                "hidden": False}
+    default = results.get("visibility", "visible")
+    tests = results.get("tests", [])
+    view = {"output": results.get("output", ""),
+            "tests": [t for t in tests if released[t.get("visibility", default)]]}
+    if results.get("stdout_visibility", "hidden") == "visible":
+        view["stdout"] = "(stdout)"
+    concealed = [t for t in tests if t.get("visibility", default) != "hidden" and not released[t.get("visibility", default)]]
+    if not concealed:
+        view["score"] = results["score"]
+    return view

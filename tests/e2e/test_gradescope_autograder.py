@@ -103,7 +103,7 @@ def test_run_autograder_writes_results_for_a_submission_that_exits_at_import(tmp
 def test_a_hidden_stage_stays_hidden_in_what_the_student_sees(tmp_path):
     """A buggy dataset stage marked hidden, strict form: read the autograder's results.json as
     Gradescope shows it to a student (tests/unit/grading/test_gradescope_view.py), before and after publication."""
-    from test_gradescope_view import student_view
+    from report_audit import student_view
 
     sys.path.insert(0, str(VARIANTS))
     try:

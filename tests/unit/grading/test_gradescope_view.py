@@ -23,24 +23,9 @@ import pytest
 from llmspec.grading.config import parse_config
 from llmspec.grading.results import gradescope, graded_tests
 from llmspec.grading.scoring import Outcome, fmt_points, score
+from report_audit import student_view
 
 COUNTS = {"tokenizer_v1": 15, "tokenizer_v2": 13, "bpe": 10, "dataset": 13, "dataloader": 11, "embeddings": 14}
-
-
-def student_view(results: dict, *, due_date_passed: bool = False, published: bool = False) -> dict:
-    """The fields of ``results`` a student sees (module docstring)."""
-    released = {"visible": True, "after_due_date": due_date_passed or published, "after_published": published,
-                "hidden": False}
-    default = results.get("visibility", "visible")
-    tests = results.get("tests", [])
-    view = {"output": results.get("output", ""),
-            "tests": [t for t in tests if released[t.get("visibility", default)]]}
-    if results.get("stdout_visibility", "hidden") == "visible":
-        view["stdout"] = "(stdout)"
-    concealed = [t for t in tests if t.get("visibility", default) != "hidden" and not released[t.get("visibility", default)]]
-    if not concealed:
-        view["score"] = results["score"]
-    return view
 
 
 def graded(hidden_as: str | None, hide: str = "test_dataset.py::*"):
