@@ -109,11 +109,12 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limi
     return _("did you mean {hints}? The book's is {book}").format(hints=" or ".join(hints), book=book)
 
 
-def local_state_hint(contract: str, state_names: tuple[str, ...], namespace: dict[str, Any]) -> str:
+def local_state_hint(contract: str, namespace: dict[str, Any]) -> str:
     """For a stage judged from state (the book's inline cells): when none of its variables is in the
     namespace but a function the target defines builds them as *local* variables (say the 2.7-2.8
     layers inside ``def embed(...)``), one line saying so; ``""`` otherwise.  Read from the
     functions' code objects (their local names), so nothing of the target is called."""
+    state_names = next((st.state_names for st in STAGES.values() if contract in st.names), ())
     if not state_names or any(n in namespace for n in state_names):
         return ""
     holders = []
@@ -163,17 +164,13 @@ def _book_arity(signature: str) -> int:
     return len([p for p in inside.split(",") if p.strip()]) if inside else 0
 
 
-def _parameters(obj: Any) -> list[inspect.Parameter] | None:
+def _arity(obj: Any) -> int | None:
+    """How many named parameters ``obj`` takes (``*args`` and ``**kwargs`` not counted)."""
     try:
-        params = list(inspect.signature(obj).parameters.values())
+        params = inspect.signature(obj).parameters.values()
     except (TypeError, ValueError):
         return None
-    return [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-
-
-def _arity(obj: Any) -> int | None:
-    params = _parameters(obj)
-    return None if params is None else len(params)
+    return len([p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)])
 
 
 def _signature(name: str, obj: Any) -> str:
@@ -239,28 +236,23 @@ def find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[st
     for contract in CONTRACT_NAMES:
         wanted = impl_map.get(contract, contract)
         found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
-        near = None if found or strict_names or contract in impl_map else near_name(contract, namespace)
-        nested = None if found or near or strict_names or contract in impl_map else \
-            static_method_name(contract, namespace)
-        if nested is not None:  # reached through its class: kept beside the namespace
-            lazy[nested[0]] = nested[1]
-            near = nested[0], nested[2]
-        if near is not None:
-            (wanted, note), found = near, True
-            notes.append(note)
+        if not (found or strict_names or contract in impl_map):
+            near = near_name(contract, namespace)
+            nested = None if near else static_method_name(contract, namespace)
+            if nested is not None:  # reached through its class: kept beside the namespace
+                lazy[nested[0]] = nested[1]
+                near = nested[0], nested[2]
+            if near is not None:
+                (wanted, note), found = near, True
+                notes.append(note)
         names[contract] = wanted if found else None
         if contract in impl_map and not found:
             notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
                 contract=contract, name=wanted, target=spec.display))
     taken = {n for n in names.values() if n is not None}
     hints = {c: h for c in CONTRACT_NAMES if names[c] is None
-             for h in [did_you_mean(c, namespace, taken) or _local_state_hint(c, namespace)] if h}
+             for h in [did_you_mean(c, namespace, taken) or local_state_hint(c, namespace)] if h}
     return names, hints
-
-
-def _local_state_hint(contract: str, namespace: dict[str, object]) -> str:
-    stage = next((st for st in STAGES.values() if contract in st.names), None)
-    return local_state_hint(contract, stage.state_names, namespace) if stage is not None else ""
 
 
 def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:
