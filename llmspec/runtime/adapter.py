@@ -58,9 +58,8 @@ class Adapter(abc.ABC):
 
     # --- 2.5: GPT-2 BPE (tiktoken) -------------------------------------------------------------
     @abc.abstractmethod
-    def bpe_encode(
-        self, text: str, allowed_special: SpecialSet = None, disallowed_special: SpecialSet = None
-    ) -> list[int]:
+    def bpe_encode(self, text: str, allowed_special: SpecialSet = None,
+                   disallowed_special: SpecialSet = None) -> list[int]:
         """``tokenizer.encode(text, ...)``; ``None`` means "do not pass that keyword"."""
 
     @abc.abstractmethod
@@ -72,9 +71,7 @@ class Adapter(abc.ABC):
 
     # --- 2.6: GPTDatasetV1 / create_dataloader_v1 ------------------------------------------------
     @abc.abstractmethod
-    def dataset_new(
-        self, txt: str, max_length: int, stride: int, tokenizer: DatasetTokenizer = "gpt2"
-    ) -> int:
+    def dataset_new(self, txt: str, max_length: int, stride: int, tokenizer: DatasetTokenizer = "gpt2") -> int:
         """``GPTDatasetV1(txt, tokenizer, max_length, stride)``; returns a handle.
 
         With ``{"fake_ids": ids}`` the dataset gets a fake tokenizer whose ``encode`` returns ``ids``
@@ -93,18 +90,9 @@ class Adapter(abc.ABC):
         "allowed_special": list | "all" | None}, ...]``."""
 
     @abc.abstractmethod
-    def dataloader_batches(
-        self,
-        txt: str,
-        batch_size: int,
-        max_length: int,
-        stride: int,
-        shuffle: bool,
-        drop_last: bool,
-        num_workers: int = 0,
-        seed: int | None = None,
-        max_batches: int | None = None,
-    ) -> dict[str, Any]:
+    def dataloader_batches(self, txt: str, batch_size: int, max_length: int, stride: int, shuffle: bool,
+                           drop_last: bool, num_workers: int = 0, seed: int | None = None,
+                           max_batches: int | None = None) -> dict[str, Any]:
         """Call ``create_dataloader_v1`` by keyword, then (after ``torch.manual_seed(seed)`` when
         ``seed`` is given) iterate it.  Returns ``{"type": qualified class name of the loader,
         "is_dataloader": bool, "len": len(loader) or None, "drop_last": the effective value,
@@ -123,9 +111,7 @@ class Adapter(abc.ABC):
 
     # --- 2.7 / 2.8: embeddings -------------------------------------------------------------------
     @abc.abstractmethod
-    def embeddings_new(
-        self, vocab_size: int, output_dim: int, context_length: int, seed: int | None = None
-    ) -> int:
+    def embeddings_new(self, vocab_size: int, output_dim: int, context_length: int, seed: int | None = None) -> int:
         """``InputEmbeddings(vocab_size, output_dim, context_length)`` created right after
         ``torch.manual_seed(seed)``; returns a handle."""
 
@@ -139,9 +125,8 @@ class Adapter(abc.ABC):
     def embeddings_forward(self, handle: int, ids: torch.Tensor) -> torch.Tensor: ...
 
     @abc.abstractmethod
-    def embeddings_backward(
-        self, handle: int, ids: torch.Tensor, grad_output: torch.Tensor
-    ) -> dict[str, torch.Tensor | None]:
+    def embeddings_backward(self, handle: int, ids: torch.Tensor,
+                            grad_output: torch.Tensor) -> dict[str, torch.Tensor | None]:
         """Zero grads, ``forward(ids).backward(grad_output)``; returns the two layers' weight grads
         as ``{"token_embedding_layer": g, "pos_embedding_layer": g}``."""
 
@@ -162,17 +147,14 @@ class Adapter(abc.ABC):
         vocab_bpe)`` when paths are given; returns a handle."""
 
     @abc.abstractmethod
-    def bpe_scratch_encode(
-        self, handle: int, text: str, allowed_special: SpecialSet = None
-    ) -> list[int]: ...
+    def bpe_scratch_encode(self, handle: int, text: str, allowed_special: SpecialSet = None) -> list[int]: ...
 
     @abc.abstractmethod
     def bpe_scratch_decode(self, handle: int, ids: list[int]) -> str: ...
 
     @abc.abstractmethod
-    def bpe_scratch_train(
-        self, handle: int, text: str, vocab_size: int, allowed_special: SpecialSet = None
-    ) -> None: ...
+    def bpe_scratch_train(self, handle: int, text: str, vocab_size: int,
+                          allowed_special: SpecialSet = None) -> None: ...
 
     @abc.abstractmethod
     def bpe_scratch_state(self, handle: int) -> dict[str, Any]:

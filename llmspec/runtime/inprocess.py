@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import inspect
 import itertools
 import operator
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.i18n import _
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
-from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side
+from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side, signature_of
 from llmspec.runtime.normalise import (FakeTokenizer, absent_parts, state_value, to_impl_error, type_name,
                                         wire_error, wire_ids, wire_pair, wire_parameter, wire_str, wire_tensor)
 from llmspec.stages import STAGES, stage_modes
@@ -169,8 +168,7 @@ class InProcessAdapter(Adapter):
 
     # --- 2.6 -------------------------------------------------------------------------------------
     @_op
-    def dataset_new(self, txt: str, max_length: int, stride: int,
-                    tokenizer: DatasetTokenizer = "gpt2") -> int:
+    def dataset_new(self, txt: str, max_length: int, stride: int, tokenizer: DatasetTokenizer = "gpt2") -> int:
         (cls,) = self._need("dataset")
         if tokenizer == "gpt2":  # never the target's own tokenizer: this stage judges windowing, not BPE
             tok: Any = data.gpt2_encoding()
@@ -256,16 +254,12 @@ class InProcessAdapter(Adapter):
     @_op
     def dataloader_signature(self) -> list[dict[str, Any]]:
         (create,) = self._need("dataloader")
-        try:
-            params = inspect.signature(create).parameters.values()
-        except (TypeError, ValueError):
-            return []
-        return [wire_parameter(p) for p in params]
+        sig = signature_of(create)
+        return [] if sig is None else [wire_parameter(p) for p in sig.parameters.values()]
 
     # --- 2.7 / 2.8 -------------------------------------------------------------------------------
     @_op
-    def embeddings_new(self, vocab_size: int, output_dim: int, context_length: int,
-                       seed: int | None = None) -> int:
+    def embeddings_new(self, vocab_size: int, output_dim: int, context_length: int, seed: int | None = None) -> int:
         (cls,) = self._need("embeddings")
         if seed is not None:
             manual_seed(seed)

@@ -82,7 +82,7 @@ def _nested_kind(attr: Any) -> str | None:
     return None
 
 
-def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limit: int = 2) -> str:
+def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str]) -> str:
     """One line naming the target's best candidates for a missing ``contract`` name (classes and
     functions the target itself defines, ranked by name similarity and signature), each with the
     ``--impl-map`` that accepts it; ``""`` when nothing is close."""
@@ -105,7 +105,7 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limi
     if not scored:
         return ""
     hints = [_("{signature} (accept it with --impl-map {contract}={name})").format(
-        signature=sig, contract=contract, name=name) for _score, name, sig in sorted(scored)[:limit]]
+        signature=sig, contract=contract, name=name) for _score, name, sig in sorted(scored)[:2]]
     return _("did you mean {hints}? The book's is {book}").format(hints=" or ".join(hints), book=book)
 
 
@@ -164,29 +164,33 @@ def _book_arity(signature: str) -> int:
     return len([p for p in inside.split(",") if p.strip()]) if inside else 0
 
 
-def _arity(obj: Any) -> int | None:
-    """How many named parameters ``obj`` takes (``*args`` and ``**kwargs`` not counted)."""
+def signature_of(obj: Any) -> inspect.Signature | None:
+    """``inspect.signature(obj)``, or ``None`` where it cannot be read (a builtin, a broken ``__signature__``)."""
     try:
-        params = inspect.signature(obj).parameters.values()
+        return inspect.signature(obj)
     except (TypeError, ValueError):
         return None
-    return len([p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)])
+
+
+def _arity(obj: Any) -> int | None:
+    """How many named parameters ``obj`` takes (``*args`` and ``**kwargs`` not counted)."""
+    sig = signature_of(obj)
+    return None if sig is None else len([p for p in sig.parameters.values()
+                                         if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)])
 
 
 def _signature(name: str, obj: Any) -> str:
-    try:
-        return f"{name}{inspect.signature(obj)}"
-    except (TypeError, ValueError):
-        return f"{name}(...)"
+    sig = signature_of(obj)
+    return f"{name}{'(...)' if sig is None else sig}"
 
 
 def accepts_keywords(fn: Callable[..., Any], *names: str) -> list[bool]:
     """For each of ``names``, whether ``fn`` takes that keyword (or ``**kwargs``); True when it cannot
     be told.  One signature read for them all."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
+    sig = signature_of(fn)
+    if sig is None:
         return [True] * len(names)
+    params = sig.parameters.values()
     anything = any(p.kind is p.VAR_KEYWORD for p in params)
     keywords = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
     return [anything or name in keywords for name in names]
