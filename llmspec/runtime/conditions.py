@@ -106,8 +106,6 @@ def running_in(scratch: Path | None) -> Iterator[None]:
 
 # How many of the newest ``sys.modules`` names mark where a call's imports begin (see _imported_since).
 _MARKS = 4
-
-
 Marks = tuple[int, tuple[str, ...]]
 
 

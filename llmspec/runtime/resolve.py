@@ -128,8 +128,7 @@ def read_code_cells(path: Path, display: str) -> list[tuple[int, str]]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TargetError(_("{target}: not a Jupyter notebook (invalid JSON: {error})").format(
             target=display, error=one_line(exc))) from None
-    if not isinstance(nb, dict):
-        raise TargetError(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=display))
+    nb = nb if isinstance(nb, dict) else {}
     cells = nb.get("cells")
     if cells is None and isinstance(nb.get("worksheets"), list):
         cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])]
