@@ -203,24 +203,19 @@ class InProcessAdapter(Adapter):
         # Older copies of the book (the MEAP notebook, the book repository's notebooks of late 2023) lack
         # shuffle, drop_last and/or num_workers: such a loader gets only the keywords it accepts and is
         # judged with DataLoader's defaults; asking it to shuffle is the one thing it cannot do.
-        kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride)
+        asked = {"shuffle": shuffle, "drop_last": drop_last, "num_workers": num_workers}
+        takes = dict(zip(asked, accepts_keywords(create, *asked)))
         name = self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1"
-        takes_shuffle, takes_drop_last, takes_workers = accepts_keywords(create, "shuffle", "drop_last", "num_workers")
-        if takes_shuffle:
-            kwargs["shuffle"] = shuffle
-        elif shuffle:
+        if shuffle and not takes["shuffle"]:
             raise wire_error(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
                               "shuffle=True on to the DataLoader); {signatures}").format(
                 name=name, signatures=side_by_side("create_dataloader_v1", name, create)))
-        if takes_drop_last:
-            kwargs["drop_last"] = drop_last
-        else:
-            drop_last = False
-        if takes_workers:
-            kwargs["num_workers"] = num_workers
-        elif num_workers:
+        if num_workers and not takes["num_workers"]:
             raise wire_error(_("create_dataloader_v1 has no num_workers parameter (asked for {count})").format(
                 count=num_workers))
+        kwargs = dict(batch_size=batch_size, max_length=max_length, stride=stride,
+                      **{key: value for key, value in asked.items() if takes[key]})
+        drop_last = drop_last and takes["drop_last"]
         if seed is not None:
             manual_seed(seed)
         loader = self._book_call("create_dataloader_v1", create, txt, **kwargs)
