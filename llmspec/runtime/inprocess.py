@@ -310,12 +310,8 @@ class InProcessAdapter(Adapter):
     @_op
     def state_read(self, names: list[str], rows: dict[str, list[int]] | None = None) -> dict[str, Any]:
         namespace = self.loaded.namespace
-        out: dict[str, Any] = {}
-        for name in names:
-            name = str(name)
-            if name in namespace:
-                out[name] = state_value(name, namespace[name], (rows or {}).get(name))
-        return out
+        return {name: state_value(name, namespace[name], (rows or {}).get(name))
+                for name in map(str, names) if name in namespace}
 
     # --- bonus: BPE from scratch -----------------------------------------------------------------
     @_op

@@ -70,12 +70,9 @@ class LoadedTarget:
 
 def load(spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path | None = None,
          strict_names: bool = False) -> LoadedTarget:
-    """Load ``spec`` and look up the contract names (after ``impl_map``) in its namespace.
-
-    ``scratch``: the working directory to use (the worker passes one it made private); by default a
-    fresh temporary directory that :meth:`LoadedTarget.close` removes.  Unless ``strict_names``, a
-    book name in another letter case (or an earlier name of the book's, see
-    :data:`~llmspec.stages.BOOK_ALIASES`) is accepted with a note."""
+    """Load ``spec`` and look up the contract names (after ``impl_map``; near names with a note unless
+    ``strict_names``) in its namespace.  ``scratch``: the working directory to use (the worker passes
+    one it made private); by default a fresh temporary one that :meth:`LoadedTarget.close` removes."""
     impl_map = check_impl_map(impl_map)
     root = make_scratch(scratch)
     workdir = place_book_files(spec, root)
@@ -98,12 +95,9 @@ def load(spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path
 
 def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[str, str] | None = None,
                    strict_names: bool = False) -> LoadedTarget:
-    """A target that *is* a live namespace (the definitions a Jupyter kernel holds now), judged in
-    place: nothing is executed, the names are looked up as :func:`load` looks them up.
-
-    ``namespace`` is copied (a shallow snapshot), so what the harness binds never reaches the
-    learner's namespace, and the objects are the learner's own.  Calls run in a fresh scratch
-    directory, removed by :meth:`LoadedTarget.close`."""
+    """A live namespace (the definitions a Jupyter kernel holds now) judged in place: nothing is
+    executed.  A shallow copy, so what the harness binds never reaches the learner's namespace; calls
+    run in a fresh scratch directory that :meth:`LoadedTarget.close` removes."""
     impl_map = check_impl_map(impl_map)
     spec = TargetSpec("namespace", os.getcwd(), display)
     snapshot = dict(namespace)
