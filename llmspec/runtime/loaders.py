@@ -39,7 +39,9 @@ def _load_path(spec: TargetSpec) -> Loaded:
     name = unique_name(path.name if is_package else path.stem)
     if not is_package and _uses_relative_imports(path):
         # ``from .dataset import GPTDatasetV1``: run as ``python -m pkg.file`` would, inside its package
-        name = _load_parent_package(spec, path) + "." + re.sub(r"\W", "_", path.stem)
+        parent = unique_name(path.parent.name)
+        _exec_file(spec, parent, path.parent / "__init__.py", package_dir=path.parent, import_from=path.parent.parent)
+        name = parent + "." + re.sub(r"\W", "_", path.stem)
     # a package's siblings live next to the package directory (absolute `import pkg.sub` works)
     module = _exec_file(spec, name, path / "__init__.py" if is_package else path,
                         package_dir=path if is_package else None, import_from=path.parent)
@@ -62,13 +64,6 @@ def _uses_relative_imports(path: Path) -> bool:
         return _RELATIVE_IMPORT.search(path.read_text(encoding="utf-8", errors="replace")) is not None
     except OSError:
         return False
-
-
-def _load_parent_package(spec: TargetSpec, path: Path) -> str:
-    """Import the package that holds ``path`` under a unique name; that name."""
-    name = unique_name(path.parent.name)
-    _exec_file(spec, name, path.parent / "__init__.py", package_dir=path.parent, import_from=path.parent.parent)
-    return name
 
 
 def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None = None,
