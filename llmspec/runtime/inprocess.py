@@ -283,11 +283,9 @@ class InProcessAdapter(Adapter):
                             grad_output: torch.Tensor) -> dict[str, torch.Tensor | None]:
         emb = self._handle(handle, "embeddings")
         layers = {a: getattr(emb, a, None) for a in ("token_embedding_layer", "pos_embedding_layer")}
-        if isinstance(emb, torch.nn.Module):
-            emb.zero_grad(set_to_none=True)
-        for layer in layers.values():
-            if isinstance(layer, torch.nn.Module):
-                layer.zero_grad(set_to_none=True)
+        for module in (emb, *layers.values()):
+            if isinstance(module, torch.nn.Module):
+                module.zero_grad(set_to_none=True)
         with torch.enable_grad():
             out = emb(ids.clone())
             if not isinstance(out, torch.Tensor):

@@ -160,8 +160,7 @@ def _is_code(obj: Any) -> bool:
 
 def _book_arity(signature: str) -> int:
     match = _PARAMS.search(signature)
-    inside = match.group(1).strip() if match else ""
-    return len([p for p in inside.split(",") if p.strip()]) if inside else 0
+    return len([p for p in match.group(1).split(",") if p.strip()]) if match else 0
 
 
 def signature_of(obj: Any) -> inspect.Signature | None:
