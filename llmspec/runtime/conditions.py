@@ -1,11 +1,6 @@
-"""The conditions implementation code runs under, at load time and in every call.
-
-Loading follows what learners' code expects from running the book top to bottom: the working
-directory holds ``the-verdict.txt`` (Listing 2.1 opens it by its bare name at import time, some
-learners from ``data/``), ``tiktoken.get_encoding("gpt2")`` works offline, the target's own
-directory is importable (sibling helper modules, dropped from ``sys.modules`` afterwards so two
-targets never see each other's), ``input()`` does not wait, and the network fails fast instead of
-hanging.
+"""The conditions implementation code runs under, at load time and in every call: what learners'
+code expects from running the book top to bottom (``the-verdict.txt`` where Listing 2.1 opens it,
+GPT-2's files offline, its sibling modules importable), and no waiting on ``input()`` or the network.
 """
 from __future__ import annotations
 
