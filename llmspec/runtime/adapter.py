@@ -1,21 +1,12 @@
 """The one narrow door between the spec tests and an implementation.
 
-Every call a spec test makes into an implementation goes through an :class:`Adapter`.  Arguments and
-results are *wire values* only (``None``, ``bool``, ``int``, ``float``, ``str``, lists, dicts with
-string keys, and plain ``torch.Tensor``), so the very same tests run against
-
-* :class:`InProcessAdapter` - the implementation is imported into the pytest process (fast, the
-  learner's own tracebacks), and
-* ``llmspec.runtime.proxy.ProxyAdapter`` - the implementation runs in a worker subprocess and answers over
-  a pipe; the pytest process (which holds the expected values) never imports submission code.
-
-Objects the implementation creates (tokenizers, datasets, embedding modules) stay on its side and are
-named by integer *handles*.  An exception raised by implementation code becomes
-:class:`~llmspec.errors.ImplError`; a stage whose names are missing raises
-:class:`~llmspec.errors.StageMissing`.
-
-Results are normalised on the implementation's side (ids to ``list[int]``, tensors detached and
-contiguous) and then checked again by the tests: the adapter never decides a verdict.
+Arguments and results are *wire values* only (``None``, ``bool``, ``int``, ``float``, ``str``, lists,
+dicts with string keys, plain ``torch.Tensor``), so the same tests run against
+:class:`~llmspec.runtime.inprocess.InProcessAdapter` (the implementation imported here) and
+:class:`~llmspec.runtime.proxy.ProxyAdapter` (it runs in a worker; this process never imports it).
+Objects the implementation creates stay on its side, named by integer *handles*.  Results are
+normalised on the implementation's side and checked again by the tests: the adapter never decides
+a verdict.
 """
 from __future__ import annotations
 
@@ -24,51 +15,23 @@ from typing import Any, Callable, Iterator, Literal, Union
 
 import torch
 
+from llmspec.errors import HarnessError, ImplError
+
 # A special-token set as the tests pass it: a list of strings, or tiktoken's "all".
 SpecialSet = Union[list[str], Literal["all"], None]
 # The tokenizer given to GPTDatasetV1: the real GPT-2 BPE, or a fake that returns these ids.
 DatasetTokenizer = Union[Literal["gpt2"], dict]  # {"fake_ids": [int, ...]}
 
-# Names of the operations below; the worker protocol forwards exactly these.
-OPS: tuple[str, ...] = (
-    "describe",
-    "tokenizer_new",
-    "tokenizer_encode",
-    "tokenizer_decode",
-    "tokenizer_encode_many",
-    "tokenizer_decode_many",
-    "bpe_encode",
-    "bpe_decode",
-    "bpe_info",
-    "dataset_new",
-    "dataset_len",
-    "dataset_items",
-    "dataset_tokenizer_calls",
-    "dataloader_batches",
-    "dataloader_signature",
-    "embeddings_new",
-    "embeddings_state",
-    "embeddings_forward",
-    "embeddings_backward",
-    "state_read",
-    "bpe_scratch_new",
-    "bpe_scratch_encode",
-    "bpe_scratch_decode",
-    "bpe_scratch_train",
-    "bpe_scratch_state",
-    "release",
-)
-
 
 class Adapter(abc.ABC):
-    """What a spec test may ask of an implementation.  See the module docstring."""
+    """What a spec test may ask of an implementation."""
 
     # --- discovery -------------------------------------------------------------------------------
     @abc.abstractmethod
     def describe(self) -> dict[str, Any]:
-        """``{"target": str, "kind": "file|package|module|notebook", "names": {contract: found name or
-        None}, "stages": {stage: [missing names]}, "notes": [str, ...]}`` (notes: e.g. skipped
-        notebook cells)."""
+        """``{"target": str, "kind": str, "names": {contract: found name or None}, "stages": {stage:
+        [missing names]}, "judged": {stage: "state"}, "absent": {stage: [optional parts missing]}, "hints":
+        {contract: did-you-mean line}, "notes": [str, ...]}`` (notes: e.g. skipped notebook cells)."""
 
     # --- 2.3 / 2.4: SimpleTokenizerV1 / SimpleTokenizerV2 ---------------------------------------
     @abc.abstractmethod
@@ -95,9 +58,8 @@ class Adapter(abc.ABC):
 
     # --- 2.5: GPT-2 BPE (tiktoken) -------------------------------------------------------------
     @abc.abstractmethod
-    def bpe_encode(
-        self, text: str, allowed_special: SpecialSet = None, disallowed_special: SpecialSet = None
-    ) -> list[int]:
+    def bpe_encode(self, text: str, allowed_special: SpecialSet = None,
+                   disallowed_special: SpecialSet = None) -> list[int]:
         """``tokenizer.encode(text, ...)``; ``None`` means "do not pass that keyword"."""
 
     @abc.abstractmethod
@@ -109,9 +71,7 @@ class Adapter(abc.ABC):
 
     # --- 2.6: GPTDatasetV1 / create_dataloader_v1 ------------------------------------------------
     @abc.abstractmethod
-    def dataset_new(
-        self, txt: str, max_length: int, stride: int, tokenizer: DatasetTokenizer = "gpt2"
-    ) -> int:
+    def dataset_new(self, txt: str, max_length: int, stride: int, tokenizer: DatasetTokenizer = "gpt2") -> int:
         """``GPTDatasetV1(txt, tokenizer, max_length, stride)``; returns a handle.
 
         With ``{"fake_ids": ids}`` the dataset gets a fake tokenizer whose ``encode`` returns ``ids``
@@ -130,18 +90,9 @@ class Adapter(abc.ABC):
         "allowed_special": list | "all" | None}, ...]``."""
 
     @abc.abstractmethod
-    def dataloader_batches(
-        self,
-        txt: str,
-        batch_size: int,
-        max_length: int,
-        stride: int,
-        shuffle: bool,
-        drop_last: bool,
-        num_workers: int = 0,
-        seed: int | None = None,
-        max_batches: int | None = None,
-    ) -> dict[str, Any]:
+    def dataloader_batches(self, txt: str, batch_size: int, max_length: int, stride: int, shuffle: bool,
+                           drop_last: bool, num_workers: int = 0, seed: int | None = None,
+                           max_batches: int | None = None) -> dict[str, Any]:
         """Call ``create_dataloader_v1`` by keyword, then (after ``torch.manual_seed(seed)`` when
         ``seed`` is given) iterate it.  Returns ``{"type": qualified class name of the loader,
         "is_dataloader": bool, "len": len(loader) or None, "drop_last": the effective value,
@@ -160,9 +111,7 @@ class Adapter(abc.ABC):
 
     # --- 2.7 / 2.8: embeddings -------------------------------------------------------------------
     @abc.abstractmethod
-    def embeddings_new(
-        self, vocab_size: int, output_dim: int, context_length: int, seed: int | None = None
-    ) -> int:
+    def embeddings_new(self, vocab_size: int, output_dim: int, context_length: int, seed: int | None = None) -> int:
         """``InputEmbeddings(vocab_size, output_dim, context_length)`` created right after
         ``torch.manual_seed(seed)``; returns a handle."""
 
@@ -176,9 +125,8 @@ class Adapter(abc.ABC):
     def embeddings_forward(self, handle: int, ids: torch.Tensor) -> torch.Tensor: ...
 
     @abc.abstractmethod
-    def embeddings_backward(
-        self, handle: int, ids: torch.Tensor, grad_output: torch.Tensor
-    ) -> dict[str, torch.Tensor | None]:
+    def embeddings_backward(self, handle: int, ids: torch.Tensor,
+                            grad_output: torch.Tensor) -> dict[str, torch.Tensor | None]:
         """Zero grads, ``forward(ids).backward(grad_output)``; returns the two layers' weight grads
         as ``{"token_embedding_layer": g, "pos_embedding_layer": g}``."""
 
@@ -199,23 +147,21 @@ class Adapter(abc.ABC):
         vocab_bpe)`` when paths are given; returns a handle."""
 
     @abc.abstractmethod
-    def bpe_scratch_encode(
-        self, handle: int, text: str, allowed_special: SpecialSet = None
-    ) -> list[int]: ...
+    def bpe_scratch_encode(self, handle: int, text: str, allowed_special: SpecialSet = None) -> list[int]: ...
 
     @abc.abstractmethod
     def bpe_scratch_decode(self, handle: int, ids: list[int]) -> str: ...
 
     @abc.abstractmethod
-    def bpe_scratch_train(
-        self, handle: int, text: str, vocab_size: int, allowed_special: SpecialSet = None
-    ) -> None: ...
+    def bpe_scratch_train(self, handle: int, text: str, vocab_size: int,
+                          allowed_special: SpecialSet = None) -> None: ...
 
     @abc.abstractmethod
     def bpe_scratch_state(self, handle: int) -> dict[str, Any]:
-        """What training left behind, as the bonus notebook names it: ``{"vocab_len": int | None, "merges": [[left id, right id, merged id], ...] in the order of
-        ``tok.bpe_merges`` (insertion = learned order) or None, "specials": {token: number of
-        ``tok.vocab`` values equal to it} for every ``<|...|>`` value}``."""
+        """What training left behind, as the bonus notebook names it: ``{"vocab_len": int | None,
+        "merges": [[left id, right id, merged id], ...] in the order of ``tok.bpe_merges`` (the learned
+        order) or None, "specials": {token: number of ``tok.vocab`` values equal to it} for every
+        ``<|...|>`` value}``."""
 
     # --- lifetime --------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -240,10 +186,13 @@ class Adapter(abc.ABC):
         return {}
 
 
+# The operations the worker protocol forwards: every public method above but the lifetime and stage hooks.
+OPS: tuple[str, ...] = tuple(name for name in vars(Adapter) if not name.startswith("_")
+                             and name not in ("close", "begin_stage", "not_run", "faults"))
+
+
 def run_each(call: Callable[[Any], Any], inputs: list[Any]) -> dict[str, Any]:
     """The loop behind the ``*_many`` operations (it runs where the implementation runs)."""
-    from llmspec.errors import ImplError
-
     values: list[Any] = []
     for item in inputs:
         try:
@@ -257,8 +206,6 @@ def each_result(batch: Any, n: int) -> Iterator[Any]:
     """The ``n`` results of a ``*_many`` call in input order; where that call stopped, its
     :class:`~llmspec.errors.ImplError` is raised, as the single call would have raised it there.
     An answer of another shape (a worker the submission broke) is a :class:`HarnessError`."""
-    from llmspec.errors import HarnessError, ImplError
-
     values = batch.get("values") if isinstance(batch, dict) else None
     error = batch.get("error") if isinstance(batch, dict) else None
     if not isinstance(values, list) or len(values) > n or (error is None and len(values) != n):

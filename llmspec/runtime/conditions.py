@@ -1,11 +1,6 @@
-"""The conditions implementation code runs under, at load time and in every call.
-
-Loading follows what learners' code expects from running the book top to bottom: the working
-directory holds ``the-verdict.txt`` (Listing 2.1 opens it by its bare name at import time, some
-learners from ``data/``), ``tiktoken.get_encoding("gpt2")`` works offline, the target's own
-directory is importable (sibling helper modules, dropped from ``sys.modules`` afterwards so two
-targets never see each other's), ``input()`` does not wait, and the network fails fast instead of
-hanging.
+"""The conditions implementation code runs under, at load time and in every call: what learners'
+code expects from running the book top to bottom (``the-verdict.txt`` where Listing 2.1 opens it,
+GPT-2's files offline, its sibling modules importable), and no waiting on ``input()`` or the network.
 """
 from __future__ import annotations
 
@@ -24,15 +19,11 @@ from pathlib import Path
 from llmspec.runtime.resolve import TargetSpec, source_texts
 from llmspec.sandbox import netblock
 
-# Where a learner keeps the book's text, relative to the directory they run from: a path literal
-# ("data/the-verdict.txt") or two literals joined (os.path.join("data", "the-verdict.txt"),
-# Path("data") / "the-verdict.txt").  Only plain relative directories; a URL or an absolute path never matches.
 # Where a learner's code reads the book's files, relative to the directory it runs from: a path literal
-# ("data/the-verdict.txt", "../01_main-chapter-code/the-verdict.txt") or two literals joined
-# (os.path.join("data", "the-verdict.txt"), Path("data") / "the-verdict.txt"), and a folder of the book
-# repository named alone, as the bonus notebooks search for their files ("../01_main-chapter-code/",
-# "../02_bonus_bytepair-encoder/gpt2_model/").  Only plain relative paths; a URL or an absolute path
-# never matches.
+# ("data/the-verdict.txt", "../01_main-chapter-code/the-verdict.txt"), two literals joined
+# (os.path.join("data", "the-verdict.txt"), Path("data") / "the-verdict.txt"), or a folder of the book
+# repository named alone, as the bonus notebooks search for their files ("../01_main-chapter-code/").
+# Only plain relative paths; a URL or an absolute path never matches.
 _BOOK_FILES = {"the-verdict.txt": "the-verdict.txt", "encoder.json": "gpt2/encoder.json",
                "vocab.bpe": "gpt2/vocab.bpe"}  # file name -> llmspec.data name
 _BOOK_FOLDERS = {"01_main-chapter-code": ("the-verdict.txt",), "gpt2_model": ("encoder.json", "vocab.bpe")}
@@ -43,16 +34,16 @@ _FOLDER_PATHS = re.compile(  # a whole argument or list item, not a piece of a U
     r"""["']((?:\.\./)*(?:[\w-][\w.-]*/)*(01_main-chapter-code|gpt2_model))/?["'](?=\s*[,)\]])""")
 
 
-def make_scratch(scratch: Path | None = None) -> Path:
+def make_scratch(scratch: Path | None = None, prefix: str = "llmspec-run-") -> Path:
     """A working directory (``scratch``, or a fresh temporary one) holding a copy of
     ``the-verdict.txt``; also seeds tiktoken's cache.
 
     A copy (not a link) so code that writes to or deletes the file cannot touch the shared data."""
     from llmspec import data
 
-    data.ensure_tiktoken_cache()
+    data.ensure_tiktoken_cache()  # first: when the data is missing, no directory is made
     if scratch is None:
-        scratch = Path(tempfile.mkdtemp(prefix="llmspec-run-"))
+        scratch = Path(tempfile.mkdtemp(prefix=prefix))
         atexit.register(shutil.rmtree, scratch, True)
     else:
         scratch = Path(scratch).resolve()
@@ -93,18 +84,14 @@ def place_book_files(spec: TargetSpec, scratch: Path) -> Path:
 def running_in(scratch: Path | None) -> Iterator[None]:
     """The conditions implementation code runs under: cwd = scratch, network blocked, empty stdin
     (``input()`` raises EOFError instead of waiting), a non-interactive matplotlib backend."""
-    old_cwd = os.getcwd()
     old_stdin = sys.stdin
     old_backend = os.environ.get("MPLBACKEND")
-    if scratch is not None:
-        os.chdir(scratch)
     sys.stdin = io.StringIO("")
     os.environ["MPLBACKEND"] = "Agg"
     try:
-        with netblock.blocked():
+        with contextlib.chdir(scratch or os.getcwd()), netblock.blocked():
             yield
     finally:
-        os.chdir(old_cwd)
         sys.stdin = old_stdin
         if old_backend is None:
             os.environ.pop("MPLBACKEND", None)
@@ -112,18 +99,8 @@ def running_in(scratch: Path | None) -> Iterator[None]:
             os.environ["MPLBACKEND"] = old_backend
 
 
-@contextlib.contextmanager
-def captured() -> Iterator[io.StringIO]:
-    """Capture what loading prints (notebooks print a lot); kept on the LoadedTarget, not shown."""
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-        yield buf
-
-
 # How many of the newest ``sys.modules`` names mark where a call's imports begin (see _imported_since).
 _MARKS = 4
-
-
 Marks = tuple[int, tuple[str, ...]]
 
 
@@ -152,9 +129,12 @@ def _imported_since(marks: Marks) -> list[str]:
 
 
 @contextlib.contextmanager
-def on_sys_path(directory: Path) -> Iterator[None]:
-    """Put ``directory`` first on ``sys.path``, then drop the modules imported from it (never
+def on_sys_path(directory: Path | None) -> Iterator[None]:
+    """Put ``directory`` (if any) first on ``sys.path``, then drop the modules imported from it (never
     llmspec's own) so another submission's ``helpers.py`` is not mistaken for this one's."""
+    if directory is None:
+        yield
+        return
     marks = _module_marks()
     sys.path.insert(0, str(directory))
     try:
@@ -162,14 +142,9 @@ def on_sys_path(directory: Path) -> Iterator[None]:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(str(directory))
-        _drop_modules_from(directory, _imported_since(marks))
-
-
-def _drop_modules_from(directory: Path, names: list[str]) -> None:
-    """Remove from ``sys.modules`` those of ``names`` whose file lies in ``directory`` (not llmspec's)."""
-    for name in names:
-        if name.startswith("llmspec") or name not in sys.modules:
-            continue
-        file = getattr(sys.modules[name], "__file__", None) or ""
-        if file and Path(file).resolve().is_relative_to(directory):
-            del sys.modules[name]
+        for name in _imported_since(marks):
+            if name.startswith("llmspec") or name not in sys.modules:
+                continue
+            file = getattr(sys.modules[name], "__file__", None) or ""
+            if file and Path(file).resolve().is_relative_to(directory):
+                del sys.modules[name]

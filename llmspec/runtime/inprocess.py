@@ -1,22 +1,16 @@
-"""The in-process :class:`~llmspec.runtime.adapter.Adapter`: the implementation is imported into this process.
+"""The in-process :class:`~llmspec.runtime.adapter.Adapter`: the one place that touches submission objects.
 
-It is the one place that touches submission objects.  Everything it returns is a *wire value*
-(see :mod:`llmspec.runtime.adapter`), normalised here, so the same tests run unchanged against the worker's
-proxy (the worker runs this very class on the far side of a pipe).  Every exception raised by
-implementation code becomes :class:`~llmspec.errors.ImplError` carrying only names and text.
-
-Calling conventions follow how learners actually write chapter 2:
-
-* ``create_dataloader_v1`` is called **by keyword**: learners often reorder or add parameters with
-  defaults, and a positional call would silently bind ``stride`` to ``max_length``.
-* ``GPTDatasetV1(txt, tokenizer, max_length, stride)`` is called **positionally**, exactly as
-  Listing 2.6 calls it: parameter *names* vary among learners (``text``, ``max_len``), the order the
-  book fixed does not.
+Everything it returns is a wire value (:mod:`llmspec.runtime.normalise`), so the same tests run against
+the worker's proxy (the worker runs this very class on the far side of a pipe); every exception raised
+by implementation code becomes :class:`~llmspec.errors.ImplError` carrying only names and text.
+``create_dataloader_v1`` is called by keyword (learners reorder and add parameters with defaults), and
+``GPTDatasetV1(txt, tokenizer, max_length, stride)`` positionally, as Listing 2.6 calls it (learners'
+parameter names vary, the book's order does not).
 """
 from __future__ import annotations
 
+import collections
 import functools
-import inspect
 import itertools
 import operator
 from collections.abc import Callable
@@ -25,15 +19,15 @@ from typing import Any, TypeVar
 
 import torch
 
+from llmspec import data
+from llmspec.errors import HarnessError, ImplError, StageMissing
+from llmspec.i18n import _
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
-from llmspec.i18n import _
-from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side
+from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side, signature_of
 from llmspec.runtime.normalise import (FakeTokenizer, absent_parts, state_value, to_impl_error, type_name,
                                         wire_error, wire_ids, wire_pair, wire_parameter, wire_str, wire_tensor)
-from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.stages import STAGES, stage_modes
-
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,21 +49,16 @@ def _op(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _special(value: SpecialSet) -> Any:
-    """Special-token sets as tiktoken takes them: lists become sets, "all" stays."""
-    return value if value is None or value == "all" else set(value)
+def _special_keywords(**sets: SpecialSet) -> dict[str, Any]:
+    """The special-token keywords asked for, as tiktoken takes them (lists become sets, "all" stays); one
+    not asked for is not passed at all (the simple bonus notebook's ``encode(text)`` has none)."""
+    return {key: value if value == "all" else set(value) for key, value in sets.items() if value is not None}
 
 
 def manual_seed(seed: int) -> None:
-    """What ``torch.manual_seed(seed)`` does to the CPU generator, which is all the book's seeded
-    cells use.  ``torch.manual_seed`` also defers a seeding call to every accelerator backend that
-    is not initialised yet, formatting a stack trace for each (about 3 ms per call here, a tenth of
-    a warm in-kernel check); nothing in chapter 2 runs on an accelerator."""
+    """What ``torch.manual_seed(seed)`` does to the CPU generator, all that chapter 2 uses, without
+    the seeding it defers to every accelerator backend (3 ms a call, a tenth of a warm in-kernel check)."""
     torch.default_generator.manual_seed(seed)
-
-
-def _tiktoken_like(obj: object) -> bool:
-    return all(hasattr(obj, a) for a in ("encode", "decode", "n_vocab"))
 
 
 class InProcessAdapter(Adapter):
@@ -79,15 +68,12 @@ class InProcessAdapter(Adapter):
         self.loaded = loaded
         self._handles: dict[int, tuple[str, Any]] = {}
         self._next = itertools.count(1)
-        self._gpt2: Any = None
 
     @classmethod
     def from_target(cls, target: str | None, impl_map: dict[str, str] | None = None,
                     scratch: Path | None = None, strict_names: bool = False) -> "InProcessAdapter":
-        """Resolve and load ``target`` (``None`` = the reference implementation); ``scratch`` is
-        the working directory to run it in (default: a temporary one, removed by :meth:`close`);
-        ``strict_names`` refuses near names (see :func:`llmspec.runtime.target.load`)."""
-        return cls(_target.open_target(target or "reference", impl_map, scratch, strict_names))
+        """Resolve and :func:`~llmspec.runtime.target.load` ``target`` (``None``: the reference)."""
+        return cls(_target.load(_target.resolve(target or "reference"), impl_map, scratch, strict_names))
 
     # --- helpers ---------------------------------------------------------------------------------
     def _need(self, stage: str) -> list[Any]:
@@ -114,14 +100,11 @@ class InProcessAdapter(Adapter):
         return entry[1]
 
     def _bpe(self) -> tuple[Any, str]:
+        """The target's own module-level ``tokenizer`` (2.5) when it is tiktoken-like, else GPT-2's."""
         own = self.loaded.get("tokenizer")
-        if own is not None and _tiktoken_like(own):
+        if own is not None and all(hasattr(own, a) for a in ("encode", "decode", "n_vocab")):
             return own, "target.tokenizer"
-        if self._gpt2 is None:
-            from llmspec import data
-
-            self._gpt2 = data.gpt2_encoding()
-        return self._gpt2, "tiktoken.get_encoding('gpt2')"
+        return data.gpt2_encoding(), "tiktoken.get_encoding('gpt2')"
 
     # --- discovery -------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
@@ -165,11 +148,7 @@ class InProcessAdapter(Adapter):
     def bpe_encode(self, text: str, allowed_special: SpecialSet = None,
                    disallowed_special: SpecialSet = None) -> list[int]:
         tok, _source = self._bpe()
-        kw = {}
-        if allowed_special is not None:
-            kw["allowed_special"] = _special(allowed_special)
-        if disallowed_special is not None:
-            kw["disallowed_special"] = _special(disallowed_special)
+        kw = _special_keywords(allowed_special=allowed_special, disallowed_special=disallowed_special)
         return wire_ids(tok.encode(text, **kw), "tokenizer.encode")
 
     @_op
@@ -189,11 +168,10 @@ class InProcessAdapter(Adapter):
 
     # --- 2.6 -------------------------------------------------------------------------------------
     @_op
-    def dataset_new(self, txt: str, max_length: int, stride: int,
-                    tokenizer: DatasetTokenizer = "gpt2") -> int:
+    def dataset_new(self, txt: str, max_length: int, stride: int, tokenizer: DatasetTokenizer = "gpt2") -> int:
         (cls,) = self._need("dataset")
-        if tokenizer == "gpt2":
-            tok: Any = self._bpe_plain()
+        if tokenizer == "gpt2":  # never the target's own tokenizer: this stage judges windowing, not BPE
+            tok: Any = data.gpt2_encoding()
             fake = None
         elif isinstance(tokenizer, dict) and "fake_ids" in tokenizer:
             tok = fake = FakeTokenizer([int(i) for i in tokenizer["fake_ids"]])
@@ -201,13 +179,6 @@ class InProcessAdapter(Adapter):
             raise HarnessError(f"dataset tokenizer must be 'gpt2' or {{'fake_ids': [...]}}, not {tokenizer!r}")
         dataset = self._book_call("GPTDatasetV1", cls, txt, tok, max_length, stride)  # positional, as Listing 2.6
         return self._new_handle("dataset", (dataset, fake))
-
-    def _bpe_plain(self) -> Any:
-        """The real GPT-2 encoding for a dataset (never the target's own ``tokenizer``: the dataset
-        stage judges windowing, and the bpe stage judges the target's tokenizer)."""
-        from llmspec import data
-
-        return data.gpt2_encoding()
 
     @_op
     def dataset_len(self, handle: int) -> int:
@@ -229,29 +200,22 @@ class InProcessAdapter(Adapter):
                            shuffle: bool, drop_last: bool, num_workers: int = 0,
                            seed: int | None = None, max_batches: int | None = None) -> dict[str, Any]:
         (create,) = self._need("dataloader")
-        # Older copies of the book (the MEAP notebook; the book repository's notebooks of late 2023,
-        # whose create_dataloader(txt, batch_size, max_length, stride) has none of the three) define
-        # the loader without shuffle, drop_last and/or num_workers: such a loader is judged as
-        # DataLoader's defaults (shuffle=False, drop_last=False, no workers), so only the keywords it
-        # accepts are passed; asking it to shuffle is the one thing it cannot do.
-        kwargs: dict[str, Any] = dict(batch_size=batch_size, max_length=max_length, stride=stride)
+        # Older copies of the book (the MEAP notebook, the book repository's notebooks of late 2023) lack
+        # shuffle, drop_last and/or num_workers: such a loader gets only the keywords it accepts and is
+        # judged with DataLoader's defaults; asking it to shuffle is the one thing it cannot do.
+        asked = {"shuffle": shuffle, "drop_last": drop_last, "num_workers": num_workers}
+        takes = dict(zip(asked, accepts_keywords(create, *asked)))
         name = self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1"
-        takes_shuffle, takes_drop_last, takes_workers = accepts_keywords(create, "shuffle", "drop_last", "num_workers")
-        if takes_shuffle:
-            kwargs["shuffle"] = shuffle
-        elif shuffle:
+        if shuffle and not takes["shuffle"]:
             raise wire_error(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
                               "shuffle=True on to the DataLoader); {signatures}").format(
                 name=name, signatures=side_by_side("create_dataloader_v1", name, create)))
-        if takes_drop_last:
-            kwargs["drop_last"] = drop_last
-        else:
-            drop_last = False
-        if takes_workers:
-            kwargs["num_workers"] = num_workers
-        elif num_workers:
+        if num_workers and not takes["num_workers"]:
             raise wire_error(_("create_dataloader_v1 has no num_workers parameter (asked for {count})").format(
                 count=num_workers))
+        kwargs = dict(batch_size=batch_size, max_length=max_length, stride=stride,
+                      **{key: value for key, value in asked.items() if takes[key]})
+        drop_last = drop_last and takes["drop_last"]
         if seed is not None:
             manual_seed(seed)
         loader = self._book_call("create_dataloader_v1", create, txt, **kwargs)
@@ -285,16 +249,12 @@ class InProcessAdapter(Adapter):
     @_op
     def dataloader_signature(self) -> list[dict[str, Any]]:
         (create,) = self._need("dataloader")
-        try:
-            params = inspect.signature(create).parameters.values()
-        except (TypeError, ValueError):
-            return []
-        return [wire_parameter(p) for p in params]
+        sig = signature_of(create)
+        return [] if sig is None else [wire_parameter(p) for p in sig.parameters.values()]
 
     # --- 2.7 / 2.8 -------------------------------------------------------------------------------
     @_op
-    def embeddings_new(self, vocab_size: int, output_dim: int, context_length: int,
-                       seed: int | None = None) -> int:
+    def embeddings_new(self, vocab_size: int, output_dim: int, context_length: int, seed: int | None = None) -> int:
         (cls,) = self._need("embeddings")
         if seed is not None:
             manual_seed(seed)
@@ -323,11 +283,9 @@ class InProcessAdapter(Adapter):
                             grad_output: torch.Tensor) -> dict[str, torch.Tensor | None]:
         emb = self._handle(handle, "embeddings")
         layers = {a: getattr(emb, a, None) for a in ("token_embedding_layer", "pos_embedding_layer")}
-        if isinstance(emb, torch.nn.Module):
-            emb.zero_grad(set_to_none=True)
-        for layer in layers.values():
-            if isinstance(layer, torch.nn.Module):
-                layer.zero_grad(set_to_none=True)
+        for module in (emb, *layers.values()):
+            if isinstance(module, torch.nn.Module):
+                module.zero_grad(set_to_none=True)
         with torch.enable_grad():
             out = emb(ids.clone())
             if not isinstance(out, torch.Tensor):
@@ -337,9 +295,8 @@ class InProcessAdapter(Adapter):
             if out.shape != grad_output.shape:  # what out.backward(grad_output) says, word for word
                 raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {grad_output.shape} and "
                                    f"output[0] has a shape of {out.shape}.")
-            # the same gradients, bit for bit, as out.backward(grad_output) (d(sum(out * g))/d out = g
-            # exactly), without the sympy import torch makes on its first backward with a gradient
-            # argument (0.35 s, a tenth of the suite)
+            # the same gradients, bit for bit, as out.backward(grad_output), without the sympy import
+            # torch makes on its first backward with a gradient argument (0.35 s, a tenth of the suite)
             (out * grad_output).sum().backward()
         grads: dict[str, torch.Tensor | None] = {}
         for attr, layer in layers.items():
@@ -351,12 +308,8 @@ class InProcessAdapter(Adapter):
     @_op
     def state_read(self, names: list[str], rows: dict[str, list[int]] | None = None) -> dict[str, Any]:
         namespace = self.loaded.namespace
-        out: dict[str, Any] = {}
-        for name in names:
-            name = str(name)
-            if name in namespace:
-                out[name] = state_value(name, namespace[name], (rows or {}).get(name))
-        return out
+        return {name: state_value(name, namespace[name], (rows or {}).get(name))
+                for name in map(str, names) if name in namespace}
 
     # --- bonus: BPE from scratch -----------------------------------------------------------------
     @_op
@@ -371,8 +324,7 @@ class InProcessAdapter(Adapter):
     @_op
     def bpe_scratch_encode(self, handle: int, text: str, allowed_special: SpecialSet = None) -> list[int]:
         tok = self._handle(handle, "bpe_scratch")
-        # only when asked: the simple bonus notebook's encode(text) has no allowed_special
-        kw = {} if allowed_special is None else {"allowed_special": _special(allowed_special)}
+        kw = _special_keywords(allowed_special=allowed_special)
         return wire_ids(tok.encode(text, **kw), "BPETokenizerSimple.encode")
 
     @_op
@@ -384,11 +336,7 @@ class InProcessAdapter(Adapter):
     def bpe_scratch_train(self, handle: int, text: str, vocab_size: int,
                           allowed_special: SpecialSet = None) -> None:
         tok = self._handle(handle, "bpe_scratch")
-        if allowed_special is None:
-            tok.train(text, vocab_size)
-        else:
-            tok.train(text, vocab_size, allowed_special=_special(allowed_special))
-        return None
+        tok.train(text, vocab_size, **_special_keywords(allowed_special=allowed_special))
 
     @_op
     def bpe_scratch_state(self, handle: int) -> dict[str, Any]:
@@ -398,14 +346,13 @@ class InProcessAdapter(Adapter):
         state: dict[str, Any] = {"vocab_len": None, "merges": None, "specials": {}}
         if isinstance(vocab, dict):
             state["vocab_len"] = len(vocab)
-            specials: dict[str, int] = {}
+            specials: collections.Counter[str] = collections.Counter()
             for value in vocab.values():
                 if isinstance(value, (bytes, bytearray)):  # a vocabulary of bytes, not of GPT-2's characters
                     value = bytes(value).decode("utf-8", "replace")
                 if isinstance(value, str) and value.startswith("<|") and value.endswith("|>"):
-                    text = str.__str__(value)
-                    specials[text] = specials.get(text, 0) + 1
-            state["specials"] = specials
+                    specials[str.__str__(value)] += 1
+            state["specials"] = dict(specials)
         if isinstance(merges, dict):
             state["merges"] = [[*wire_ids(list(pair), "BPETokenizerSimple.bpe_merges key"),
                                 *wire_ids([new], "BPETokenizerSimple.bpe_merges value")]

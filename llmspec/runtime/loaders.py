@@ -3,42 +3,45 @@ target's namespace and notes for the learner (a skipped cell, a name found in a 
 
 Files, packages and split chapters load under a unique module name, so two submissions loaded by
 one process never see each other's code; a file that imports its siblings relatively runs inside
-its package, as ``python -m pkg.file`` would.
+its package, as ``python -m pkg.file`` would.  A notebook's code cells run in order in one
+namespace, as "Run All" would: a cell that only IPython understands, or that raises, is skipped
+with a note and the later cells still run.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
 import inspect
 import re
 import sys
-import types
 import traceback
+import types
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from llmspec.errors import TargetError
 from llmspec.i18n import _
 from llmspec.runtime.conditions import on_sys_path
-from llmspec.runtime.notebook import load_notebook
-from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, one_line, unique_name
+from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, one_line, read_code_cells, unique_name
 from llmspec.stages import CONTRACT_NAMES, STAGES
 
 Loaded = tuple[dict[str, object], list[str]]  # the namespace, notes for the learner
 
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
+# A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help (?x).
+_MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
 
 
-def _load_path(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
-    if spec.kind == "directory":
-        return _load_directory(spec)
+def _load_path(spec: TargetSpec) -> Loaded:
+    """A ``.py`` file or a package directory."""
     path = Path(spec.location)
     is_package = spec.kind == "package"
     name = unique_name(path.name if is_package else path.stem)
     if not is_package and _uses_relative_imports(path):
         # ``from .dataset import GPTDatasetV1``: run as ``python -m pkg.file`` would, inside its package
-        name = _load_parent_package(spec, path) + "." + re.sub(r"\W", "_", path.stem)
+        parent = unique_name(path.parent.name)
+        _exec_file(spec, parent, path.parent / "__init__.py", package_dir=path.parent, import_from=path.parent.parent)
+        name = parent + "." + re.sub(r"\W", "_", path.stem)
     # a package's siblings live next to the package directory (absolute `import pkg.sub` works)
     module = _exec_file(spec, name, path / "__init__.py" if is_package else path,
                         package_dir=path if is_package else None, import_from=path.parent)
@@ -63,13 +66,6 @@ def _uses_relative_imports(path: Path) -> bool:
         return False
 
 
-def _load_parent_package(spec: TargetSpec, path: Path) -> str:
-    """Import the package that holds ``path`` under a unique name; that name."""
-    name = unique_name(path.parent.name)
-    _exec_file(spec, name, path.parent / "__init__.py", package_dir=path.parent, import_from=path.parent.parent)
-    return name
-
-
 def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None = None,
                import_from: Path | None = None) -> types.ModuleType:
     """Run ``file`` as module ``name`` (a package's ``__init__`` when ``package_dir``), with
@@ -80,7 +76,7 @@ def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None
         raise TargetError(_("{target}: cannot be imported").format(target=spec.display))
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
-    with on_sys_path(import_from) if import_from else contextlib.nullcontext():
+    with on_sys_path(import_from):
         try:
             module_spec.loader.exec_module(module)
         except KeyboardInterrupt:
@@ -91,11 +87,10 @@ def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None
     return module
 
 
-def _load_directory(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
+def _load_directory(spec: TargetSpec) -> Loaded:
     """A chapter split into files (``simple_tokenizer_v1.py``, ``gpt_dataset_v1.py``, ...), loaded
     as a package with no ``__init__.py``: each file runs as its own module, as ``python FILE`` from
-    that directory would (siblings import each other by bare name), and the namespace gathers what
-    they define."""
+    that directory would (siblings import each other by bare name)."""
     path = Path(spec.location)
     name = unique_name(path.name)
     package = types.ModuleType(name)
@@ -121,7 +116,8 @@ def _load_submodules(package: str, directory: Path) -> list[str]:
         try:
             _exec_file(TargetSpec("file", str(file), file.name), modname, file)
         except TargetError as error:
-            notes.append(_("{cell} skipped: {error}").format(cell=file.name, error=str(error).removeprefix(file.name + ": ")))
+            notes.append(_("{cell} skipped: {error}").format(
+                cell=file.name, error=str(error).removeprefix(file.name + ": ")))
     return notes
 
 
@@ -159,7 +155,8 @@ def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[s
     return notes
 
 
-def _load_module(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
+def _load_module(spec: TargetSpec) -> Loaded:
+    """An importable module or package, by its dotted name."""
     try:
         module = importlib.import_module(spec.location)
     except KeyboardInterrupt:
@@ -167,10 +164,7 @@ def _load_module(spec: TargetSpec) -> tuple[dict[str, object], list[str]]:
     except BaseException as exc:
         raise _load_error(spec, exc) from None
     namespace = vars(module)
-    notes: list[str] = []
-    if hasattr(module, "__path__"):
-        notes += _adopt_submodule_names(spec.location, namespace)
-    return namespace, notes
+    return namespace, (_adopt_submodule_names(spec.location, namespace) if hasattr(module, "__path__") else [])
 
 
 def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
@@ -185,10 +179,54 @@ def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
         target=spec.display, where=where, error=one_line(exc)))
 
 
+def _display(*objects: Any, **_kwargs: Any) -> None:
+    """IPython's ``display`` as plain print, so notebooks that show a DataFrame or tensor still run."""
+    for obj in objects:
+        print(repr(obj))
+
+
+def _load_notebook(spec: TargetSpec) -> Loaded:
+    """A Jupyter notebook's code cells, run in order in one module namespace."""
+    path = Path(spec.location)
+    cells = read_code_cells(path, spec.display)
+    name = unique_name(path.stem)
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    module.__dict__["display"] = _display
+    sys.modules[name] = module  # classes defined in cells get a real __module__ (pickling, dataclasses)
+    namespace = vars(module)
+    notes: list[str] = []
+    with on_sys_path(path.parent):
+        for number, source in cells:
+            if not source.strip():
+                continue
+            first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+            label = _("cell {number} ({first})").format(number=number, first=_short(first))
+            magic = next((ln.strip() for ln in source.splitlines() if _MAGIC_LINE.match(ln)), None)
+            if magic is not None:
+                notes.append(_("{cell} skipped: IPython shell/magic syntax `{line}`").format(
+                    cell=label, line=_short(magic)))
+                continue
+            try:
+                exec(compile(source, f"{path}#cell{number}", "exec"), namespace)
+            except KeyboardInterrupt:
+                raise
+            except SyntaxError as exc:
+                notes.append(_("{cell} skipped: SyntaxError: {error} (line {line} of the cell)").format(
+                    cell=label, error=exc.msg, line=exc.lineno))
+            except BaseException as exc:  # SystemExit from a cell is a failed cell, too
+                notes.append(_("{cell} skipped: {error}").format(cell=label, error=one_line(exc)))
+    return namespace, notes
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 LOADERS: dict[Kind, Callable[[TargetSpec], Loaded]] = {
     "file": _load_path,
     "package": _load_path,
     "directory": _load_directory,
     "module": _load_module,
-    "notebook": load_notebook,
+    "notebook": _load_notebook,
 }

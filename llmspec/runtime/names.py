@@ -82,7 +82,7 @@ def _nested_kind(attr: Any) -> str | None:
     return None
 
 
-def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limit: int = 2) -> str:
+def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str]) -> str:
     """One line naming the target's best candidates for a missing ``contract`` name (classes and
     functions the target itself defines, ranked by name similarity and signature), each with the
     ``--impl-map`` that accepts it; ``""`` when nothing is close."""
@@ -105,15 +105,16 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str], limi
     if not scored:
         return ""
     hints = [_("{signature} (accept it with --impl-map {contract}={name})").format(
-        signature=sig, contract=contract, name=name) for _score, name, sig in sorted(scored)[:limit]]
+        signature=sig, contract=contract, name=name) for _score, name, sig in sorted(scored)[:2]]
     return _("did you mean {hints}? The book's is {book}").format(hints=" or ".join(hints), book=book)
 
 
-def local_state_hint(contract: str, state_names: tuple[str, ...], namespace: dict[str, Any]) -> str:
+def local_state_hint(contract: str, namespace: dict[str, Any]) -> str:
     """For a stage judged from state (the book's inline cells): when none of its variables is in the
     namespace but a function the target defines builds them as *local* variables (say the 2.7-2.8
     layers inside ``def embed(...)``), one line saying so; ``""`` otherwise.  Read from the
     functions' code objects (their local names), so nothing of the target is called."""
+    state_names = next((st.state_names for st in STAGES.values() if contract in st.names), ())
     if not state_names or any(n in namespace for n in state_names):
         return ""
     holders = []
@@ -159,37 +160,36 @@ def _is_code(obj: Any) -> bool:
 
 def _book_arity(signature: str) -> int:
     match = _PARAMS.search(signature)
-    inside = match.group(1).strip() if match else ""
-    return len([p for p in inside.split(",") if p.strip()]) if inside else 0
+    return len([p for p in match.group(1).split(",") if p.strip()]) if match else 0
 
 
-def _parameters(obj: Any) -> list[inspect.Parameter] | None:
+def signature_of(obj: Any) -> inspect.Signature | None:
+    """``inspect.signature(obj)``, or ``None`` where it cannot be read (a builtin, a broken ``__signature__``)."""
     try:
-        params = list(inspect.signature(obj).parameters.values())
+        return inspect.signature(obj)
     except (TypeError, ValueError):
         return None
-    return [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 def _arity(obj: Any) -> int | None:
-    params = _parameters(obj)
-    return None if params is None else len(params)
+    """How many named parameters ``obj`` takes (``*args`` and ``**kwargs`` not counted)."""
+    sig = signature_of(obj)
+    return None if sig is None else len([p for p in sig.parameters.values()
+                                         if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)])
 
 
 def _signature(name: str, obj: Any) -> str:
-    try:
-        return f"{name}{inspect.signature(obj)}"
-    except (TypeError, ValueError):
-        return f"{name}(...)"
+    sig = signature_of(obj)
+    return f"{name}{'(...)' if sig is None else sig}"
 
 
 def accepts_keywords(fn: Callable[..., Any], *names: str) -> list[bool]:
     """For each of ``names``, whether ``fn`` takes that keyword (or ``**kwargs``); True when it cannot
     be told.  One signature read for them all."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
+    sig = signature_of(fn)
+    if sig is None:
         return [True] * len(names)
+    params = sig.parameters.values()
     anything = any(p.kind is p.VAR_KEYWORD for p in params)
     keywords = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
     return [anything or name in keywords for name in names]
@@ -239,28 +239,23 @@ def find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[st
     for contract in CONTRACT_NAMES:
         wanted = impl_map.get(contract, contract)
         found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
-        near = None if found or strict_names or contract in impl_map else near_name(contract, namespace)
-        nested = None if found or near or strict_names or contract in impl_map else \
-            static_method_name(contract, namespace)
-        if nested is not None:  # reached through its class: kept beside the namespace
-            lazy[nested[0]] = nested[1]
-            near = nested[0], nested[2]
-        if near is not None:
-            (wanted, note), found = near, True
-            notes.append(note)
+        if not (found or strict_names or contract in impl_map):
+            near = near_name(contract, namespace)
+            nested = None if near else static_method_name(contract, namespace)
+            if nested is not None:  # reached through its class: kept beside the namespace
+                lazy[nested[0]] = nested[1]
+                near = nested[0], nested[2]
+            if near is not None:
+                (wanted, note), found = near, True
+                notes.append(note)
         names[contract] = wanted if found else None
         if contract in impl_map and not found:
             notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
                 contract=contract, name=wanted, target=spec.display))
     taken = {n for n in names.values() if n is not None}
     hints = {c: h for c in CONTRACT_NAMES if names[c] is None
-             for h in [did_you_mean(c, namespace, taken) or _local_state_hint(c, namespace)] if h}
+             for h in [did_you_mean(c, namespace, taken) or local_state_hint(c, namespace)] if h}
     return names, hints
-
-
-def _local_state_hint(contract: str, namespace: dict[str, object]) -> str:
-    stage = next((st for st in STAGES.values() if contract in st.names), None)
-    return local_state_hint(contract, stage.state_names, namespace) if stage is not None else ""
 
 
 def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:

@@ -21,9 +21,10 @@ from llmspec.i18n import _
 from llmspec.runtime.wire import DTYPES
 
 _WIRE_DTYPES = frozenset(DTYPES.values())
-
-
 _ONLY_INT = frozenset({int})
+# Tensors (and layer weights) up to this many elements cross whole; bigger ones (the 50257 x 256
+# token layer) only by shape and the rows the trusted side asks for.
+STATE_MAX_ELEMENTS = 1 << 20
 
 
 def wire_error(message: str) -> ImplError:
@@ -72,15 +73,12 @@ def wire_tensor(value: object, what: str) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise wire_error(_("{what} returned {type}; expected a torch.Tensor").format(what=what, type=type_name(value)))
     with torch._C.DisableTorchFunctionSubclass():  # a subclass's hooks never run on our side
-        # the worker can only send what llmspec.runtime.wire encodes: refuse the rest here too, so both
-        # modes agree
+        # only what llmspec.runtime.wire can carry, so both modes agree
         if value.layout != torch.strided or value.dtype not in _WIRE_DTYPES:
             raise wire_error(_("{what} returned a {layout} {dtype} tensor; expected a dense tensor of one of "
                                 "{dtypes}").format(what=what, layout=value.layout, dtype=value.dtype,
                                                    dtypes=", ".join(DTYPES)))
-        t = value.detach().cpu().clone().contiguous()
-        t = t.as_subclass(torch.Tensor)
-    return t
+        return value.detach().cpu().clone().contiguous().as_subclass(torch.Tensor)
 
 
 def wire_pair(value: object, what: str) -> list[torch.Tensor]:
@@ -101,21 +99,11 @@ class FakeTokenizer:
 
     def encode(self, text: Any, allowed_special: Any = None, disallowed_special: Any = None,
                **kw: Any) -> list[int]:
-        if allowed_special is None or allowed_special == "all":
-            allowed = allowed_special
-        else:
-            allowed = sorted(str(s) for s in allowed_special)
-        self.calls.append({
-            "method": "encode",
-            "text": text if isinstance(text, str) else repr(text),
-            "allowed_special": allowed,
-        })
+        if allowed_special is not None and allowed_special != "all":
+            allowed_special = sorted(str(s) for s in allowed_special)
+        self.calls.append({"method": "encode", "text": text if isinstance(text, str) else repr(text),
+                           "allowed_special": allowed_special})
         return list(self._ids)
-
-
-# Tensors (and layer weights) up to this many elements cross whole; bigger ones (the 50257 x 256
-# token layer) only by shape and the rows the trusted side asks for.
-STATE_MAX_ELEMENTS = 1 << 20
 
 
 def state_value(name: str, value: Any, rows: list[int] | None) -> dict[str, Any]:

@@ -22,11 +22,8 @@ from llmspec.i18n import _
 # "namespace": a live dict of definitions (a Jupyter kernel's), judged where it is (llmspec.kernel)
 Kind = Literal["file", "package", "module", "notebook", "directory", "namespace"]
 
-
 # Files in a plain directory that are never the entry point.
 NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
-
-
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -51,12 +48,7 @@ def resolve(target: str) -> TargetSpec:
     text = str(target).strip()
     if not text:
         raise TargetError(_("empty target: pass a .py file, a package directory, a module name or a .ipynb"))
-    looks_like_path = (
-        text.endswith((".py", ".ipynb"))
-        or os.sep in text
-        or "/" in text
-        or text.startswith((".", "~"))
-    )
+    looks_like_path = text.endswith((".py", ".ipynb")) or os.sep in text or "/" in text or text.startswith((".", "~"))
     if not looks_like_path and _DOTTED.match(text):
         if _module_exists(text):
             return TargetSpec("module", text, text)
@@ -87,10 +79,8 @@ def _resolve_path(path: Path, display: str) -> TargetSpec:
         raise TargetError(_("{target}: not a .py file or .ipynb notebook").format(target=display))
     if (path / "__init__.py").is_file():
         return TargetSpec("package", str(path), display)
-    candidates = sorted(
-        p for p in path.iterdir()
-        if p.is_file() and p.suffix in (".py", ".ipynb") and not NOT_ENTRY.match(p.name)
-    )
+    candidates = sorted(p for p in path.iterdir()
+                        if p.is_file() and p.suffix in (".py", ".ipynb") and not NOT_ENTRY.match(p.name))
     if len(candidates) == 1:
         entry = candidates[0]
         kind: Kind = "file" if entry.suffix == ".py" else "notebook"
@@ -138,8 +128,7 @@ def read_code_cells(path: Path, display: str) -> list[tuple[int, str]]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TargetError(_("{target}: not a Jupyter notebook (invalid JSON: {error})").format(
             target=display, error=one_line(exc))) from None
-    if not isinstance(nb, dict):
-        raise TargetError(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=display))
+    nb = nb if isinstance(nb, dict) else {}
     cells = nb.get("cells")
     if cells is None and isinstance(nb.get("worksheets"), list):
         cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])]

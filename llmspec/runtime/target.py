@@ -1,7 +1,7 @@
 """The implementation under test, loaded: its namespace and where each of the book's names is in it.
 
-:func:`open_target` resolves a target (:mod:`llmspec.runtime.resolve`), loads it with the loader of
-its kind (:data:`llmspec.runtime.loaders.LOADERS`) under the conditions learners' code expects
+:func:`load` runs a resolved target (:mod:`llmspec.runtime.resolve`) with the loader of its kind
+(:mod:`llmspec.runtime.loaders`) under the conditions learners' code expects
 (:mod:`llmspec.runtime.conditions`), and looks up the contract's names (:mod:`llmspec.runtime.names`);
 :func:`from_namespace` judges a live namespace (a Jupyter kernel's) where it is.
 """
@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llmspec.runtime.conditions import captured, make_scratch, on_sys_path, place_book_files, running_in
+from llmspec.runtime.conditions import make_scratch, on_sys_path, place_book_files, running_in
 from llmspec.runtime.loaders import LOADERS
 from llmspec.runtime.names import check_impl_map, find_names
-from llmspec.runtime.resolve import TargetSpec, resolve
+from llmspec.runtime.resolve import TargetSpec, resolve  # noqa: F401 - resolve is imported from here too
 
-_OUTPUT_KEEP = 20_000  # characters of captured output kept for `llmspec check -v`
+_OUTPUT_KEEP = 20_000  # characters of captured output kept
 
 
 @dataclass
@@ -36,20 +36,15 @@ class LoadedTarget:
     scratch: Path | None = None  # working directory for loading and every call
     output: str = ""  # what loading printed (captured, truncated)
     lazy: dict[str, object] = field(default_factory=dict)  # names a module ``__getattr__`` supplied
-    owns_scratch: bool = True  # False when the caller (the worker) provided the directory
     hints: dict[str, str] = field(default_factory=dict)  # missing contract name -> "did you mean ..."
-    root: Path | None = None  # the directory made for the target, when ``scratch`` is a folder inside it
+    root: Path | None = None  # the directory made for the target (``scratch`` is in it); None: the caller's
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
         """Conditions for a call into the target: those of :func:`running_in`, plus the target's
         directory on ``sys.path`` (a function may import a sibling module lazily)."""
-        with running_in(self.scratch):
-            if self.home is None:
-                yield
-            else:
-                with on_sys_path(self.home):
-                    yield
+        with running_in(self.scratch), on_sys_path(self.home):
+            yield
 
     @functools.cached_property
     def home(self) -> Path | None:
@@ -67,66 +62,47 @@ class LoadedTarget:
         return self.namespace[name] if name in self.namespace else self.lazy.get(name)
 
     def close(self) -> None:
-        """Remove the scratch directory if we made it (loaded module objects stay alive while
-        referenced)."""
-        if self.scratch is not None and self.owns_scratch:
-            shutil.rmtree(self.root or self.scratch, ignore_errors=True)
+        """Remove the directory made for the target (loaded module objects stay alive while referenced)."""
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
         self.scratch = None
 
 
-def load(
-    spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path | None = None,
-    strict_names: bool = False,
-) -> LoadedTarget:
-    """Load ``spec`` and look up the contract names (after ``impl_map``) in its namespace.
-
-    ``scratch``: the working directory to use (the worker passes one it made private); by default a
-    fresh temporary directory that :meth:`LoadedTarget.close` removes.  Unless ``strict_names``, a
-    book name in another letter case (or an earlier name of the book's, see
-    :data:`~llmspec.stages.BOOK_ALIASES`) is accepted with a note."""
+def load(spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path | None = None,
+         strict_names: bool = False) -> LoadedTarget:
+    """Load ``spec`` and look up the contract names (after ``impl_map``; near names with a note unless
+    ``strict_names``) in its namespace.  ``scratch``: the working directory to use (the worker passes
+    one it made private); by default a fresh temporary one that :meth:`LoadedTarget.close` removes."""
     impl_map = check_impl_map(impl_map)
-    owns_scratch = scratch is None
     root = make_scratch(scratch)
-    scratch = place_book_files(spec, root)
+    workdir = place_book_files(spec, root)
     lazy: dict[str, object] = {}
+    out = io.StringIO()  # notebooks print a lot: kept here, not shown
     try:
-        with running_in(scratch), captured() as out:
+        with running_in(workdir), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             namespace, notes = LOADERS[spec.kind](spec)
             names, hints = find_names(spec, namespace, impl_map, notes, lazy, strict_names)
     except BaseException:
-        if owns_scratch:
+        if scratch is None:
             shutil.rmtree(root, ignore_errors=True)
         raise
     text = out.getvalue()
     if len(text) > _OUTPUT_KEEP:
         text = text[:_OUTPUT_KEEP] + f"\n... ({len(text) - _OUTPUT_KEEP} more characters)"
-    return LoadedTarget(spec, namespace, names, notes, scratch, text, lazy, owns_scratch, hints, root=root)
+    return LoadedTarget(spec, namespace, names, notes, workdir, text, lazy, hints,
+                        root=root if scratch is None else None)
 
 
 def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[str, str] | None = None,
                    strict_names: bool = False) -> LoadedTarget:
-    """A target that *is* a live namespace (the definitions a Jupyter kernel holds now), judged in
-    place: nothing is executed, the names are looked up as :func:`load` looks them up.
-
-    ``namespace`` is copied (a shallow snapshot), so what the harness binds never reaches the
-    learner's namespace, and the objects are the learner's own.  The working directory for calls is
-    a fresh scratch directory holding ``the-verdict.txt``, removed by :meth:`LoadedTarget.close`."""
+    """A live namespace (the definitions a Jupyter kernel holds now) judged in place: nothing is
+    executed.  A shallow copy, so what the harness binds never reaches the learner's namespace; calls
+    run in a fresh scratch directory that :meth:`LoadedTarget.close` removes."""
     impl_map = check_impl_map(impl_map)
     spec = TargetSpec("namespace", os.getcwd(), display)
     snapshot = dict(namespace)
     notes: list[str] = []
     lazy: dict[str, object] = {}
     names, hints = find_names(spec, snapshot, impl_map, notes, lazy, strict_names)
-    made = Path(tempfile.mkdtemp(prefix="llmspec-kernel-"))
-    try:
-        scratch = make_scratch(made)
-    except BaseException:  # the data missing or corrupt: nothing is left behind in /tmp
-        shutil.rmtree(made, ignore_errors=True)
-        raise
-    return LoadedTarget(spec, snapshot, names, notes, scratch, "", lazy, owns_scratch=True, hints=hints)
-
-
-def open_target(target: str, impl_map: dict[str, str] | None = None, scratch: Path | None = None,
-                strict_names: bool = False) -> LoadedTarget:
-    """:func:`resolve` ``target`` and :func:`load` it."""
-    return load(resolve(target), impl_map, scratch, strict_names)
+    scratch = make_scratch(prefix="llmspec-kernel-")
+    return LoadedTarget(spec, snapshot, names, notes, scratch, "", lazy, hints, root=scratch)
