@@ -15,10 +15,10 @@ TIKTOKEN_GOLDENS = "research/spec-suites.md P13 (tiktoken tests, book cell 74)"
 BONUS_TESTS = "rasbt/LLMs-from-scratch ch02/05_bpe-from-scratch/tests.py"
 
 
-def described(document: str) -> str:
-    """What ``document`` (a fixture's ``source.document``) is, in the learner's language; a document
-    this table does not know is named as it is."""
-    names = {
+def names() -> dict[str, str]:
+    """Each document a fixture cites (``source.document``) as a reader knows it, in the learner's
+    language (built on each call: the language may change)."""
+    return {
         "000_9953371f2b0fc0d0.txt": _('the embeddings guide ("3. Token Embeddings")'),
         "001_52be6651b96e3b18.txt": _('the blog post "Building LLM part 2"'),
         "002_7f7806e88e8c52a4.txt": _("printed in the book's chapter 2 (MEAP edition)"),
@@ -28,14 +28,15 @@ def described(document: str) -> str:
         TIKTOKEN_GOLDENS: _("tiktoken's own tests and the book repository's notebook"),
         BONUS_TESTS: _("the tests of the book repository's bonus BPE notebook"),
     }
-    return names.get(document, document)
 
 
-KNOWN = ("000_9953371f2b0fc0d0.txt", "001_52be6651b96e3b18.txt", "002_7f7806e88e8c52a4.txt",
-         "003_26158f6a5bd1e0ed.txt", "004_4163245e9f5aa4d5.txt", PRINT_EDITION, TIKTOKEN_GOLDENS, BONUS_TESTS)
+def described(document: str) -> str:
+    """What ``document`` is, in the learner's language; a document :func:`names` does not know is
+    named as it is."""
+    return names().get(document, document)
 
 
 def cited(message: str) -> list[str]:
     """The documents (as the fixtures name them) a failure message cites: the maintainer's view of
     the reader's names in it (the message must be in the language in force)."""
-    return [doc for doc in KNOWN if described(doc) in message]
+    return [doc for doc, name in names().items() if name in message]

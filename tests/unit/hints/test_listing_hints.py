@@ -388,7 +388,7 @@ def test_grading_feedback_shows_the_hint_for_a_visible_test_only() -> None:
 
 def test_a_golden_names_its_document_as_a_reader_knows_it() -> None:
     from llmspec import i18n
-    from llmspec.documents import KNOWN, cited, described
+    from llmspec.documents import cited, described, names
     from llmspec.explain import book
 
     i18n.set_language("en")
@@ -398,7 +398,7 @@ def test_a_golden_names_its_document_as_a_reader_knows_it() -> None:
     assert where == ("2.6, Listing 2.5; the book's Chinese translation, 2.8, create_dataloader(raw_text, "
                      "batch_size=8, max_length=4, stride=5)")
     assert cited(f"dataset[0] input ({where}): ...") == ["003_26158f6a5bd1e0ed.txt"]
-    for document in KNOWN:
+    for document in names():
         english = described(document)
         assert english != document and ".txt" not in english and cited(english) == [document]
         with i18n.switched("zh"):  # in the learner's language, and still traced back
