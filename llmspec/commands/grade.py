@@ -151,10 +151,9 @@ def _start_fork_server():
     every worker is a fresh interpreter (slower, as clean), never a fork of a process that holds
     the grader's answers."""
     from llmspec.sandbox import forkserver
-    from llmspec.runtime.worker import PROJECT_ROOT
 
     try:
-        return forkserver.ForkServer.start(str(PROJECT_ROOT))
+        return forkserver.ForkServer.start()
     except OSError as exc:
         print(f"llmspec grade: {exc}; workers start as fresh interpreters", file=sys.stderr)
         return None

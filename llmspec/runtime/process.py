@@ -112,13 +112,10 @@ def start(run: isolation.RunDir, how: str, clean_env: bool = False) -> WorkerPro
         child.close()
         return WorkerProcess(worker.pid, parent_sock, run, log_fd, None, worker)
     if how == "spawn":
-        env = forkserver.clean_environment() if clean_env else dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
-        env["MALLOC_ARENA_MAX"] = "2"  # glibc reserves 64 MB of address space per arena otherwise
         popen: Any = subprocess.Popen(
             [sys.executable, "-m", "llmspec.runtime.worker", str(child.fileno()), str(os.getpid())],
             pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
-            cwd=run.scratch, env=env, start_new_session=True)
+            cwd=run.scratch, env=forkserver.spawn_environment(clean_env), start_new_session=True)
         pid = popen.pid
     else:
         parent_pid = os.getpid()

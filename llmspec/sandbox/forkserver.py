@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 
 from llmspec.sandbox import proctree
+from llmspec.sandbox.readrules import PROJECT_ROOT
 
 # What a worker inherits of the grader's environment: locale and language (messages), where the
 # book's data is, and the Python path that finds llmspec.  Nothing else (no tokens, no secrets).
@@ -36,6 +37,16 @@ _current: "ForkServer | None" = None
 def clean_environment() -> dict[str, str]:
     """The environment a worker starts from: :data:`KEEP_ENV` of ours."""
     return {k: v for k, v in os.environ.items() if k in KEEP_ENV}
+
+
+def spawn_environment(clean: bool = True) -> dict[str, str]:
+    """The environment of a new worker interpreter: :func:`clean_environment` (all of ours unless
+    ``clean``), with llmspec importable from anywhere, and two malloc arenas (glibc reserves 64 MB
+    of address space per arena otherwise)."""
+    env = clean_environment() if clean else dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    env["MALLOC_ARENA_MAX"] = "2"
+    return env
 
 
 def current() -> "ForkServer | None":
@@ -71,17 +82,14 @@ class ForkServer:
     control: socket.socket
 
     @classmethod
-    def start(cls, project_root: str) -> "ForkServer":
-        """Start the server (in ``/``, with :func:`clean_environment`); :meth:`wait_ready` waits
+    def start(cls) -> "ForkServer":
+        """Start the server (in ``/``, with :func:`spawn_environment`); :meth:`wait_ready` waits
         until it has imported what workers need."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = clean_environment()
-        env["PYTHONPATH"] = os.pathsep.join([project_root] + [p for p in [env.get("PYTHONPATH")] if p])
-        env["MALLOC_ARENA_MAX"] = "2"  # glibc reserves 64 MB of address space per arena otherwise
         try:
             popen = subprocess.Popen([sys.executable, "-m", "llmspec.sandbox.forkserver", str(theirs.fileno())],
-                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, cwd="/", env=env,
-                                     start_new_session=True)
+                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, cwd="/",
+                                     env=spawn_environment(), start_new_session=True)
         finally:
             theirs.close()
         popen.returncode = 0  # reaped by close(), not by Popen.__del__
