@@ -143,12 +143,10 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
     from llmspec.runtime.inprocess import InProcessAdapter
 
     info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
-    # what must stay reachable under a private /tmp: the run dir, the Python environment (every
-    # import path and prefix: a venv under /tmp still has modules nobody imported yet), the
-    # llmspec/reference checkout itself (an editable install may live under /tmp, as in a CI clone),
-    # target and data
-    environment = [*sys.path, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    keep = [Path(config["run_root"]), PROJECT_ROOT, *(Path(p) for p in environment if p)]
+    # what must stay reachable under a private /tmp: the run dir, the Python environment (a venv
+    # under /tmp still has modules nobody imported yet), the llmspec/reference checkout itself (an
+    # editable install may live under /tmp, as in a CI clone), target and data
+    keep = [Path(config["run_root"]), PROJECT_ROOT, *map(Path, readrules.python_roots())]
     if os.environ.get("LLMSPEC_DATA") and os.path.exists(os.environ["LLMSPEC_DATA"]):
         # a symlink under /tmp would vanish with the private mount: use the resolved directory
         os.environ["LLMSPEC_DATA"] = str(Path(os.environ["LLMSPEC_DATA"]).resolve())
