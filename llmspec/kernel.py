@@ -55,11 +55,16 @@ def check(*stages: str, edition: str = AUTO, impl_map: dict[str, str] | None = N
     return CheckResult(report, lang=chosen)
 
 
+def ipython_shell() -> Any:
+    """The running IPython shell, or None; never imports IPython (a check outside Jupyter must not)."""
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    return get_ipython() if get_ipython is not None else None
+
+
 def _caller_namespace() -> tuple[dict[str, Any], str]:
     """The IPython user namespace when running in a kernel, else the globals of the code that called
     :func:`check` (the first frame outside llmspec)."""
-    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)  # a check never imports IPython
-    shell = get_ipython() if get_ipython is not None else None
+    shell = ipython_shell()
     if shell is not None:
         return shell.user_ns, _("this kernel's live namespace")
     frame = sys._getframe(1)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import linecache
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,12 +104,9 @@ def _shown(path: Path) -> str:
 def kernel_cell(obj: Any) -> str | None:
     """``In[n]`` for an object a Jupyter cell defined (from IPython's map of cell file names to
     execution counts), ``None`` outside IPython."""
-    filename = _filename(obj)
-    if filename is None or "IPython" not in sys.modules:  # not imported: no kernel to ask
-        return None
-    from IPython import get_ipython
+    from llmspec.kernel import ipython_shell
 
-    number = getattr(getattr(get_ipython(), "compile", None), "_filename_map", {}).get(filename)
+    number = getattr(getattr(ipython_shell(), "compile", None), "_filename_map", {}).get(_filename(obj))
     return f"In[{number}]" if isinstance(number, int) else None
 
 
