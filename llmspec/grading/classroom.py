@@ -17,7 +17,7 @@ import json
 import math
 
 from llmspec.grading.results import clean
-from llmspec.sandbox import attempts
+from llmspec.sandbox import readrules
 from llmspec.grading.scoring import Graded, GradedTest, cents, first_line, student_message
 
 RUNNERS_VAR = "LLMSPEC_RUNNERS"
@@ -81,7 +81,7 @@ def runner_results(g: Graded) -> dict[str, dict]:
                   else "pass")
         out[stage] = {"version": 3, "status": status, "max_score": totals["max_score"], "tests": tests}
     if g.flags:  # attempts on what a submission may not see: a runner of no points, one line each
-        lines = attempts.lines(g.flags)
+        lines = readrules.flag_lines(g.flags)
         out["attempts"] = {"version": 3, "status": "fail", "max_score": 0, "tests": [
             _test("attempts", "fail", 0, lines[0], clean("\n".join(lines), EXPLANATION_CHARS), 0)]}
     return out

@@ -70,7 +70,7 @@ def gradescope(g: Graded, config_fingerprint: str, max_chars: int = 2000, assign
                 "max_score": g.max_score,
                 "stages": g.stage_totals(),
             },
-            # attempts on what a submission may not see (llmspec.sandbox.attempts), for the instructor
+            # attempts on what a submission may not see (llmspec.sandbox.readrules), for the instructor
             "flags": g.flags,
         },
     }

@@ -26,7 +26,7 @@ from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score, with_listing_hints
 from llmspec.grading.submissions import Submission
 from llmspec.i18n import _
-from llmspec.sandbox import attempts, proctree
+from llmspec.sandbox import proctree, readrules
 
 
 @dataclass
@@ -247,7 +247,7 @@ class Runner:
         canonical = self.canonicals.get(collected.get("edition") or "", self.canonical)
         notes[:0] = [collected["edition_reason"]] if collected.get("edition_reason") else []
         notes += [_("note: {note}").format(note=n) for n in [*job.sub.notes, *(collected.get("notes") or [])]]
-        flags = attempts.merge(job.sub.flags, *(e["flags"] for e in events if e["event"] == "flags"))
+        flags = readrules.merge_flags(job.sub.flags, *(e["flags"] for e in events if e["event"] == "flags"))
         graded = score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
                        missing_reason=reason or _("this test did not run (see the collection errors)"),
                        status=st, reason=job.sub.shown(reason), execution_time=elapsed,

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from llmspec.grading.config import GradingConfig
 from llmspec.i18n import _
-from llmspec.sandbox import attempts
+from llmspec.sandbox import readrules
 from llmspec.stages import STAGES, judged_from_state
 from llmspec.verdict import stage_title
 
@@ -55,7 +55,7 @@ class Graded:
     execution_time: float
     reason: str = ""  # one line for problem/timeout/crashed
     notes: list[str] = field(default_factory=list)
-    # attempts on what a submission may not see (llmspec.sandbox.attempts): blocked by the kernel,
+    # attempts on what a submission may not see (llmspec.sandbox.readrules): blocked by the kernel,
     # shown to the student and in every class report
     flags: list[dict[str, str]] = field(default_factory=list)
 
@@ -259,7 +259,7 @@ def summary(g: Graded, student: bool = False) -> str:
     concealed = {t.stage for t in g.tests if not t.shown} if student else set()
     lines = [] if concealed else [_("Score: {score}/{max_score}").format(
         score=fmt_points(g.score), max_score=fmt_points(g.max_score))]
-    lines += attempts.lines(g.flags)
+    lines += readrules.flag_lines(g.flags)
     if g.status != "graded":
         lines.insert(0, g.reason)
     visible = [t for t in g.tests if t.shown]

@@ -26,7 +26,7 @@ from pathlib import Path
 from llmspec.errors import TargetError
 from llmspec.i18n import _
 from llmspec.runtime.resolve import resolve, source_texts
-from llmspec.sandbox import attempts
+from llmspec.sandbox import readrules
 from llmspec.stages import CONTRACT_NAMES
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
@@ -44,7 +44,7 @@ class Submission:
     target: str | None = None  # what the suite is pointed at
     problem: str | None = None  # one line: why it cannot be run (graded 0)
     notes: tuple[str, ...] = ()
-    flags: list[dict[str, str]] = field(default_factory=list)  # attempts on private places (attempts.py)
+    flags: list[dict[str, str]] = field(default_factory=list)  # attempts on private places (readrules.py)
     copied: tuple[str, str] | None = None  # (where the copy is, where the submission is): see shown()
 
     def shown(self, text: str) -> str:
@@ -79,7 +79,7 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
         sub = Submission(name=name, source=raw)
         try:
             sub.target = _resolve(p, work_dir / name, sub)
-            sub.flags = attempts.merge(sub.flags, _imports_of_grader(sub.target))
+            sub.flags = readrules.merge_flags(sub.flags, _imports_of_grader(sub.target))
         except _Problem as exc:
             sub.problem = str(exc)
         subs.append(sub)
@@ -183,7 +183,7 @@ def _left_out_link(link: Path, root: Path, rel: str, sub: Submission) -> None:
     classmates = os.path.dirname(os.path.abspath(root))  # the class directory the submission sits in
     if any(pointed == p or pointed.startswith(p + "/") for p in PRIVATE_PLACES) or (
             pointed.startswith(classmates + "/") and not pointed.startswith(os.path.abspath(root) + "/")):
-        sub.flags = attempts.merge(sub.flags, [{"kind": "links", "detail": f"{rel} -> {target}"}])
+        sub.flags = readrules.merge_flags(sub.flags, [{"kind": "links", "detail": f"{rel} -> {target}"}])
 
 
 def _imports_of_grader(target: str) -> list[dict[str, str]]:
@@ -194,7 +194,7 @@ def _imports_of_grader(target: str) -> list[dict[str, str]]:
         return []
     root = Path(target) if Path(target).is_dir() else Path(target).parent
     own = {e.name.partition(".")[0] for e in root.iterdir()} if root.is_dir() else set()
-    return attempts.scan_sources(source_texts(spec), own)
+    return readrules.scan_sources(source_texts(spec), own)
 
 
 def _unzip(p: Path, scratch: Path) -> Path:

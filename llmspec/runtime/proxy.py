@@ -26,7 +26,7 @@ from llmspec.i18n import _
 from llmspec.runtime import process, wire
 from llmspec.runtime.adapter import OPS, Adapter
 from llmspec.runtime.faults import StageGuard
-from llmspec.sandbox import attempts, isolation, proctree, readrules
+from llmspec.sandbox import isolation, proctree, readrules
 
 DEFAULT_LIMITS: dict[str, Any] = {
     "call_timeout": 60.0,  # wall-clock seconds per call
@@ -44,7 +44,7 @@ DEFAULT_LIMITS: dict[str, Any] = {
 
 _LIVE: "weakref.WeakSet[ProxyAdapter]" = weakref.WeakSet()
 # Every attempt on a private place reported by any worker of this process (one submission's grading).
-FLAGS_SEEN: list[attempts.Flag] = []
+FLAGS_SEEN: list[readrules.Flag] = []
 
 
 def _close_all() -> None:
@@ -120,7 +120,7 @@ class ProxyAdapter(MessageAdapter):
         self.sandbox = bool(sandbox)
         self.drop = self.isolate_fs_net = self.sandbox and isolation.is_root()  # nobody, private mounts
         self.strict_names = bool(strict_names)
-        self.flags: list[attempts.Flag] = []  # attempts on private places the worker reported
+        self.flags: list[readrules.Flag] = []  # attempts on private places the worker reported
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
         self.subreaper = proctree.set_child_subreaper()
         self._worker: process.WorkerProcess | None = None
@@ -166,11 +166,11 @@ class ProxyAdapter(MessageAdapter):
         return {"own": own, "private": private if isinstance(private, dict) else {}}
 
     def _take_flags(self, msg: Any) -> Any:
-        """Keep the attempts the worker reports with ``msg`` (see :mod:`llmspec.sandbox.attempts`)."""
+        """Keep the attempts the worker reports with ``msg`` (see :mod:`llmspec.sandbox.readrules`)."""
         if isinstance(msg, dict) and "flags" in msg:
             flags = msg.pop("flags")
-            self.flags = attempts.merge(self.flags, flags if isinstance(flags, list) else [])
-            FLAGS_SEEN[:] = attempts.merge(FLAGS_SEEN, self.flags)
+            self.flags = readrules.merge_flags(self.flags, flags if isinstance(flags, list) else [])
+            FLAGS_SEEN[:] = readrules.merge_flags(FLAGS_SEEN, self.flags)
         return msg
 
     def _ensure_worker(self) -> process.WorkerProcess:

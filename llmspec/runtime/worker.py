@@ -20,7 +20,7 @@ from typing import Any, Callable
 from llmspec.errors import HarnessError, ImplError, StageMissing, TargetError
 from llmspec.runtime import wire
 from llmspec.runtime.adapter import OPS
-from llmspec.sandbox import attempts, forkserver, isolation, landlock, proctree, readrules
+from llmspec.sandbox import forkserver, isolation, landlock, proctree, readrules
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 # The directory that holds the ``llmspec`` package (and, in a checkout, ``reference``): a spawned worker
@@ -182,18 +182,18 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
     info["landlock"] = landlock.restrict([scratch], rules) if config.get("sandbox", True) else unsandboxed
     if rules is not None:  # a witness of attempts on private places (the kernel has refused them)
         own_modules = {name.partition(".")[0] for d in confine["own"] if os.path.isdir(d) for name in os.listdir(d)}
-        _WATCH.append(attempts.Watch(rules, own, own_modules))
+        _WATCH.append(readrules.Watch(rules, own, own_modules))
         _WATCH[0].install()
     info["uid"] = os.getuid()
     proctree.die_with_parent(parent_pid)
     return InProcessAdapter, info
 
 
-_WATCH: list[attempts.Watch] = []  # the worker's witness, once installed
+_WATCH: list[readrules.Watch] = []  # the worker's witness, once installed
 
 
 def _with_flags(message: dict[str, Any]) -> dict[str, Any]:
-    """``message`` plus the attempts seen since the last one (see :mod:`llmspec.sandbox.attempts`)."""
+    """``message`` plus the attempts seen since the last one (see :mod:`llmspec.sandbox.readrules`)."""
     new = _WATCH[0].take_new() if _WATCH else []
     return {**message, "flags": new} if new else message
 
