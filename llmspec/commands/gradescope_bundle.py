@@ -1,9 +1,5 @@
-"""``llmspec gradescope-bundle --out autograder.zip``: write the zip Gradescope's autograder runs.
-
-It holds ``setup.sh`` (installs torch 2.13.0 CPU, then this project with tiktoken, pytest and Hypothesis,
-into a venv), ``run_autograder``
-(``llmspec grade /autograder/submission --gradescope-out /autograder/results/results.json``), the
-grading config and the book's data.  Exit codes: 0 written, 2 bad usage/config, 3 data missing.
+"""``llmspec gradescope-bundle --out autograder.zip``: write the zip Gradescope's autograder runs
+(what it holds: :mod:`llmspec.grading.bundle`).  Exit codes: 0 written, 2 bad usage/config, 3 data missing.
 """
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""Grade many submissions: one warm parent, one forked *trusted* pytest process per submission.
+"""Grade many submissions: one warm parent, one forked *trusted* pytest process per submission
+(:mod:`llmspec.grading.child` says why this shape).
 
-Why this shape: the parent imports and warms everything once, so a child forked from it starts at
-once; each child judges one submission through the suite's plugin (:mod:`llmspec.grading.child`),
-submission code running only in the sandboxed worker the child's proxy forks.  The parent enforces the per-submission wall clock, kills the child's whole tree, reaps
-orphans (it is a child subreaper, so daemonised grandchildren come back to it) and writes every
-report itself, after the child is dead, from the tests the child reported as the plugin judged them.
+The parent enforces the per-submission wall clock, kills the child's whole tree, reaps orphans (it is
+a child subreaper, so daemonised grandchildren come back to it) and writes every report itself, after
+the child is dead, from the tests the child reported as the plugin judged them.
 """
 from __future__ import annotations
 

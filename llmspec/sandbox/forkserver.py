@@ -5,7 +5,7 @@ from a trusted grading child, a worker would hold ``reference``, the golden fixt
 session, the grading config and the grader's environment, all reachable from Python
 (``sys.modules``, ``gc.get_objects()``, ``os.environ``), and no rule of the kernel takes back what
 is already in a process's memory.  So the grader starts this server once per run, as a fresh
-interpreter with :func:`clean_environment`, importing only what every worker needs.  A trusted child
+interpreter with :func:`spawn_environment`, importing only what every worker needs.  A trusted child
 sends it, over one ``SOCK_SEQPACKET`` socket, its pid and three descriptors (the worker's socket, its
 log, a pipe for news); a *shepherd* forks the worker, writes its pid and later its raw wait status
 into the pipe (the worker is not the asker's child), adopts what the submission abandons (a child
