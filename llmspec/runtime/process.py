@@ -19,8 +19,9 @@ import time
 from typing import Any
 
 from llmspec.i18n import _
-from llmspec.runtime.worker import PROJECT_ROOT, STACK_SIGNAL, WORKER_CRASH, forked
+from llmspec.runtime.worker import STACK_SIGNAL, WORKER_CRASH, forked
 from llmspec.sandbox import forkserver, isolation, proctree
+from llmspec.sandbox.readrules import PROJECT_ROOT
 
 
 class WorkerProcess:

@@ -23,9 +23,6 @@ from llmspec.runtime.adapter import OPS
 from llmspec.sandbox import forkserver, isolation, landlock, proctree, readrules
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
-# The directory that holds the ``llmspec`` package (and, in a checkout, ``reference``): a spawned worker
-# imports from it, and it must stay reachable under a private /tmp (a CI clone may live there).
-PROJECT_ROOT = readrules.PROJECT_ROOT
 STACK_SIGNAL = signal.SIGUSR1  # asks a worker for every thread's stack, written to its log
 _exit = os._exit  # the real one: the worker's own exits never pass through the recorder below
 
@@ -146,7 +143,7 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
     # what must stay reachable under a private /tmp: the run dir, the Python environment (a venv
     # under /tmp still has modules nobody imported yet), the llmspec/reference checkout itself (an
     # editable install may live under /tmp, as in a CI clone), target and data
-    keep = [Path(config["run_root"]), PROJECT_ROOT, *map(Path, readrules.python_roots())]
+    keep = [Path(config["run_root"]), readrules.PROJECT_ROOT, *map(Path, readrules.python_roots())]
     if os.environ.get("LLMSPEC_DATA") and os.path.exists(os.environ["LLMSPEC_DATA"]):
         # a symlink under /tmp would vanish with the private mount: use the resolved directory
         os.environ["LLMSPEC_DATA"] = str(Path(os.environ["LLMSPEC_DATA"]).resolve())

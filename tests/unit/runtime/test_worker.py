@@ -462,9 +462,10 @@ def test_the_project_root_holds_the_packages_a_spawned_worker_imports() -> None:
     """A spawned worker imports ``llmspec`` and ``reference`` from ``PROJECT_ROOT`` and keeps it
     reachable under its private /tmp (a CI clone may live there): it must be the checkout's root."""
     from llmspec.runtime import worker
+    from llmspec.sandbox.readrules import PROJECT_ROOT
 
-    assert (worker.PROJECT_ROOT / "llmspec" / "runtime" / "worker.py").samefile(worker.__file__)
-    assert (worker.PROJECT_ROOT / "reference" / "__init__.py").is_file()
+    assert (PROJECT_ROOT / "llmspec" / "runtime" / "worker.py").samefile(worker.__file__)
+    assert (PROJECT_ROOT / "reference" / "__init__.py").is_file()
 
 
 def test_a_release_needs_no_round_trip_and_reaches_the_worker_with_the_next_call(proxies, tmp_path: Path) -> None:
