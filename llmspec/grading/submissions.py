@@ -181,7 +181,7 @@ def _left_out_link(link: Path, root: Path, rel: str, sub: Submission) -> None:
     sub.notes += (_("{path}: a symbolic link, left out (links are not followed; only your own files are "
                     "graded)").format(path=rel),)
     classmates = os.path.dirname(os.path.abspath(root))  # the class directory the submission sits in
-    if any(pointed == p or pointed.startswith(p + "/") for p in PRIVATE_PLACES) or (
+    if any(readrules.within(pointed, p) for p in PRIVATE_PLACES) or (
             pointed.startswith(classmates + "/") and not pointed.startswith(os.path.abspath(root) + "/")):
         sub.flags = readrules.merge_flags(sub.flags, [{"kind": "links", "detail": f"{rel} -> {target}"}])
 

@@ -21,7 +21,7 @@ from typing import Any
 from llmspec.i18n import _
 from llmspec.runtime.worker import STACK_SIGNAL, WORKER_CRASH, forked
 from llmspec.sandbox import forkserver, isolation, proctree
-from llmspec.sandbox.readrules import PROJECT_ROOT
+from llmspec.sandbox.readrules import PROJECT_ROOT, within
 
 
 class WorkerProcess:
@@ -179,7 +179,7 @@ def _own_line(file: str, line: int, target: str) -> str:
     submission code may name any file in it: this trusted process must not read one for it."""
     own = os.path.realpath(target if os.path.isdir(target) else os.path.dirname(target))
     path = file.partition("#cell")[0]
-    if not os.path.realpath(path).startswith(own.rstrip("/") + "/"):
+    if not within(os.path.realpath(path), own):
         return ""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
