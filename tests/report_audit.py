@@ -63,6 +63,8 @@ def to_fixed2(x: float) -> str:
 
 def _dec(x: object) -> Decimal:
     return Decimal(str(x))
+
+
 def shown_scores(out: Path, name: str) -> dict[str, tuple[Decimal, Decimal]]:
     """``{where: (score, max_score)}`` for submission ``name`` in the report tree ``out``."""
     out = Path(out)

@@ -12,6 +12,7 @@ import functools
 import io
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,5 +105,12 @@ def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[st
     notes: list[str] = []
     lazy: dict[str, object] = {}
     names, hints = find_names(spec, snapshot, impl_map, notes, lazy, strict_names)
-    scratch = make_scratch(prefix="llmspec-kernel-")
+    # made here, not by make_scratch's own mkdtemp: that one is removed only at exit, and a kernel lives
+    # for many checks (close() removes this one after each)
+    scratch = Path(tempfile.mkdtemp(prefix="llmspec-kernel-"))
+    try:
+        make_scratch(scratch)
+    except BaseException:  # the data missing or corrupt: nothing is left behind in /tmp
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     return LoadedTarget(spec, snapshot, names, notes, scratch, "", lazy, hints, root=scratch)

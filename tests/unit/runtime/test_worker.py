@@ -111,6 +111,8 @@ def test_proxy_answers_like_the_in_process_adapter_on_the_reference(proxies, sta
     with pytest.raises(ImplError) as exc:  # implementation errors cross as ImplError, is_a works
         proxy.tokenizer_encode(proxy.tokenizer_new(1, VOCAB), "unknown words")
     assert exc.value.is_a("KeyError")
+    cmdline = Path(f"/proc/{proxy.worker_pid}/cmdline").read_bytes().split(b"\0")
+    assert (b"llmspec.runtime.worker" in cmdline) == (start == "spawn")  # the start method asked for
 
 
 def test_monkeypatching_at_import_changes_nothing_on_the_trusted_side(proxies, tmp_path: Path) -> None:
@@ -548,10 +550,20 @@ def test_every_operation_travels_as_one_message_with_the_adapters_parameter_name
 
     recorder = Recorder()
     for op in OPS:
+        assert inspect.signature(getattr(MessageAdapter, op)) == inspect.signature(getattr(Adapter, op)), op
         params = list(inspect.signature(getattr(Adapter, op)).parameters)[1:]
         args = [object() for _ in params]
         assert recorder.__getattribute__(op)(*args) == (op, dict(zip(params, args))), op
-    assert set(OPS) == {name for name in vars(MessageAdapter) if not name.startswith("_")}
+        assert recorder.__getattribute__(op)(**dict(zip(params, args))) == (op, dict(zip(params, args))), op
+    # defaults filled in as the Adapter declares them; a wrong call fails as a Python call would
+    assert recorder.bpe_encode("x") == ("bpe_encode", {"text": "x", "allowed_special": None,
+                                                       "disallowed_special": None})
+    assert recorder.dataset_new("t", 4, stride=2) == ("dataset_new", {"txt": "t", "max_length": 4, "stride": 2,
+                                                                      "tokenizer": "gpt2"})
+    with pytest.raises(TypeError):
+        recorder.tokenizer_new(1)
+    with pytest.raises(TypeError):
+        recorder.tokenizer_decode(1, [2], 3)
 
 
 def test_the_learners_own_worker_keeps_their_permissions(proxies, tmp_path: Path) -> None:
