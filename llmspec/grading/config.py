@@ -127,39 +127,35 @@ def with_defaults(data: dict[str, Any], bad) -> dict[str, Any]:
     defaults = tomllib.loads(default_config_text())
     merged: dict[str, Any] = {}
     for table in ("assignment", "limits"):
-        given = _table(data.get(table, {}), table, bad)
-        _known(given, table, table, bad)
+        given = _table(data.get(table, {}), table, bad, kind=table)
         merged[table] = {**defaults[table], **given}
     given_stages = _table(data.get("stages", {}), "stages", bad)
     merged["stages"] = {name: dict(table) for name, table in defaults["stages"].items()}
     for name, table in given_stages.items():
         if name not in STAGES:
             raise bad(f"unknown stage [stages.{name}]; stages are {', '.join(STAGES)}")
-        table = _table(table, f"stages.{name}", bad)
-        _known(table, "stages", f"stages.{name}", bad)
+        table = _table(table, f"stages.{name}", bad, kind="stages")
         merged["stages"][name] = {**merged["stages"].get(name, {}), **table}
     rules = data.get("tests", [])
     if not isinstance(rules, list):
         raise bad("tests must be written as [[tests]] entries")
     for i, rule in enumerate(rules):
-        _known(_table(rule, f"tests[{i}]", bad), "tests", f"tests[{i}]", bad)
+        _table(rule, f"tests[{i}]", bad, kind="tests")
     merged["tests"] = rules
     # optional stages (the bonus) are graded when the config gives them points
     merged["optional"] = [n for n in given_stages if STAGES[n].optional]
     return merged
 
 
-def _table(value: Any, where: str, bad) -> dict[str, Any]:
+def _table(value: Any, where: str, bad, kind: str | None = None) -> dict[str, Any]:
+    """``value`` when it is a table holding only the keys :data:`KEYS` gives ``kind`` (any, without)."""
     if not isinstance(value, dict):
         raise bad(f"{where} must be a table")
-    return value
-
-
-def _known(table: dict[str, Any], kind: str, where: str, bad) -> None:
-    for key in table:
+    for key in value if kind else ():
         if key not in KEYS[kind]:
             table_name = "a [[tests]] entry" if kind == "tests" else f"[{where}]"
             raise bad(f"unknown key {where}.{key}; {table_name} takes {', '.join(KEYS[kind])}")
+    return value
 
 
 def _number(value: Any, where: str, bad, *, minimum: float = 0.0, strict: bool = False) -> float:

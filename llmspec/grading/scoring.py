@@ -128,9 +128,8 @@ def half_up_cents(x: float) -> int:
 
 
 def stage_shares(points: float, weights: list[float], passed: list[bool]) -> list[float]:
-    """Each test's points in a stage: the cents the stage earned (:func:`earned_cents`) split over
-    its passed tests and the rest over the others, each by weight and largest remainder, so the
-    shares add up to exactly ``points`` and the passed tests' shares to exactly the stage's score."""
+    """Each test's points in a stage: the cents it earned (:func:`earned_cents`) split over its
+    passed tests, the rest over the others (:func:`split_cents`), so both sums are exact."""
     won = split_cents(earned_cents(points, weights, passed), [w for w, ok in zip(weights, passed) if ok])
     lost = split_cents(cents(points) - sum(won), [w for w, ok in zip(weights, passed) if not ok])
     won_it, lost_it = iter(won), iter(lost)
@@ -138,13 +137,10 @@ def stage_shares(points: float, weights: list[float], passed: list[bool]) -> lis
 
 
 def one_reason(got: list[Outcome | None]) -> bool:
-    """Whether these tests (two or more) all failed with one and the same message.
-
-    That is how tests that cannot run fail, so they are errors (JUnit's ``<error>``, Classroom's
-    "error"), not failures: before a test calls anything, the plugin fails every test of a target
-    that did not load with its load error, and every test of a stage whose names are missing with
-    "not implemented".  A test that did not run at all, or one the runner reports as an error, is
-    an error too (:func:`score`); a wrong answer is a failure."""
+    """Whether these tests (two or more) all failed with one and the same message: how the plugin
+    fails the tests of a target that did not load, or of a stage whose names are missing, before
+    they call anything.  Such tests are errors (JUnit's ``<error>``, Classroom's "error"), not
+    failures; a wrong answer is a failure."""
     return len(got) > 1 and all(o is not None and not o.passed for o in got) and len({o.message for o in got}) == 1
 
 
@@ -164,8 +160,7 @@ def score(
 ) -> Graded:
     """Score ``outcomes`` against ``canonical`` ``[(test_id, stage)]``; absent tests fail with
     ``missing_reason``.  A stage with no canonical test gets one placeholder test so its points stay
-    in the maximum.  A stage earns its points x the passed share of its tests' weight, to the cent
-    (:func:`earned_cents`); each test's share of it is :func:`stage_shares`."""
+    in the maximum; each test's points are its :func:`stage_shares`."""
     by_stage: dict[str, list[str]] = {s: [] for s in config.stages}
     for test_id, stage in canonical:
         if stage in by_stage:
@@ -260,19 +255,18 @@ def summary(g: Graded, student: bool = False) -> str:
     lines = [] if concealed else [_("Score: {score}/{max_score}").format(
         score=fmt_points(g.score), max_score=fmt_points(g.max_score))]
     lines += readrules.flag_lines(g.flags)
-    if g.status != "graded":
-        lines.insert(0, g.reason)
     visible = [t for t in g.tests if t.shown]
     hidden = [t for t in g.tests if not t.shown]
     failed_visible = [t for t in visible if not t.passed]
-    if not failed_visible and g.status == "graded":
-        if hidden:
-            lines.append(_("All visible tests passed ({count} hidden tests are graded too).").format(count=len(hidden)))
-        else:
-            lines.append(_("All tests passed."))
-    elif failed_visible and g.status == "graded":
+    if g.status != "graded":
+        lines.insert(0, g.reason)
+    elif failed_visible:
         lines.append(_("First failure ({stage}): {message}").format(
             stage=failed_visible[0].stage, message=first_line(failed_visible[0].message)))
+    elif hidden:
+        lines.append(_("All visible tests passed ({count} hidden tests are graded too).").format(count=len(hidden)))
+    else:
+        lines.append(_("All tests passed."))
     for stage, tot in g.stage_totals().items():
         if stage in concealed:
             continue

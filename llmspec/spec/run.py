@@ -80,13 +80,13 @@ def resolve_settings(config: pytest.Config) -> Settings:
     table, table_dir = _pyproject_table(config)
     opt = config.option
 
-    def pick(name: str, key: str | None = None) -> Any:
+    def pick(name: str) -> Any:
         value = getattr(opt, "llmspec_" + name, None)
         if value not in (None, [], False):
             return value
         if os.environ.get("LLMSPEC_" + name.upper()):
             return os.environ["LLMSPEC_" + name.upper()]
-        return table.get(key or name.replace("_", "-"), table.get(key or name))
+        return table.get(name.replace("_", "-"), table.get(name))
 
     target = pick("impl")
     if target and table_dir is not None and target == table.get("impl"):
