@@ -28,17 +28,13 @@ def book(stage: str, source: dict[str, Any] | None = None) -> str:
     reader knows it (:mod:`llmspec.documents`)."""
     section = STAGES[stage].section if stage in STAGES else stage
     where = section_label(section)
-    if source:
-        doc = source.get("document")
-        sec = source.get("section")
-        cited = translated(sec) if sec and sec != section else ""
-        if doc:  # the document as a reader knows it; its file name is in the report's "documents"
-            document = _("{document}, {section}").format(document=described(doc), section=cited) if cited \
-                else described(doc)
-            where = _("{where}; {document}").format(where=where, document=document)
-        elif cited:
-            where = f"{where}; {cited}"
-    return where
+    doc, sec = (source or {}).get("document"), (source or {}).get("section")
+    cited = translated(sec) if sec and sec != section else ""
+    if doc:  # the document as a reader knows it; its file name is in the report's "documents"
+        document = _("{document}, {section}").format(document=described(doc), section=cited) if cited \
+            else described(doc)
+        return _("{where}; {document}").format(where=where, document=document)
+    return f"{where}; {cited}" if cited else where
 
 
 def short(value: Any, limit: int = MAX_TEXT) -> str:

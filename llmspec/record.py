@@ -52,11 +52,6 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def _label(text: str, verdict: str) -> str:
-    """The story is named, not copied, in a recording (it is 20 KB and lives in the data dir)."""
-    return "<the-verdict.txt>" if text == verdict else text
-
-
 def _call(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
     """The implementation's answer as JSON, or ``{"error": type}`` when it raised."""
     try:
@@ -89,8 +84,9 @@ def _gpt2_cases(encode: Callable[[str, list[str] | None], Any], decode: Callable
     for k, text in enumerate(BPE_TEXTS + [verdict]):
         allowed = [EOT] if EOT in text else None
         ids = _call(encode, text, allowed)
+        label = "<the-verdict.txt>" if text == verdict else text  # named, not copied: it is 20 KB of the data dir
         yield {"id": f"encode-{k}", "call": "encode",
-               "input": {"text": _label(text, verdict), "allowed_special": allowed}, "output": ids, "decode": "gpt2"}
+               "input": {"text": label, "allowed_special": allowed}, "output": ids, "decode": "gpt2"}
         if isinstance(ids, list):
             yield {"id": f"decode-{k}", "call": "decode", "input": {"ids": ids}, "output": _call(decode, ids)}
 

@@ -202,9 +202,7 @@ def parse_config(data: dict[str, Any], where: str = "config") -> GradingConfig:
     for i, t in enumerate(merged["tests"]):
         if "match" not in t:
             raise bad(f"tests[{i}] needs a 'match' pattern")
-        w = t.get("weight")
-        if w is not None:
-            w = _number(w, f"tests[{i}].weight", bad)
+        w = None if t.get("weight") is None else _number(t["weight"], f"tests[{i}].weight", bad)
         vis = t.get("visibility")
         if vis is not None and vis not in VISIBILITIES:
             raise bad(f"tests[{i}].visibility must be one of {VISIBILITIES}")

@@ -51,18 +51,12 @@ def read_events(path: Path) -> list[dict]:
     return out
 
 
-def outcomes_from(events: list[dict]) -> dict[str, Outcome]:
-    """The tests the child finished, as the suite's plugin judged them."""
-    return {e["test"]: Outcome(e["test"], e["stage"], e["outcome"] == "passed", e["message"], float(e["duration"]))
-            for e in events if e["event"] == "test"}
-
-
-def log_tail(log: Path, lines: int = 3) -> str:
+def log_tail(log: Path) -> str:
     try:
         text = log.read_text("utf-8", errors="replace")[-4000:]
     except OSError:
         return ""
-    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-3:])
 
 
 def _kill_group(pid: int) -> None:
@@ -153,9 +147,8 @@ class Runner:
         try:
             for edition, pid, events, log in collecting:
                 _reap(pid)
-                _kill_group(pid)
                 self.canonicals[edition] = _collected(events, log)
-        finally:  # a failed collection leaves none of the others running
+        finally:  # what a collection left, and the others when one failed, stop here
             for _edition, pid, _events, _log in collecting:
                 _kill_group(pid)
                 _reap(pid)
@@ -222,9 +215,9 @@ class Runner:
     def finish(self, job: Job, status: int, timed_out: bool) -> Graded:
         elapsed = time.monotonic() - job.started
         events = read_events(job.events)
-        outcomes = outcomes_from(events)
-        for o in outcomes.values():
-            o.message = job.sub.shown(o.message)
+        # the tests the child finished, as the suite's plugin judged them
+        outcomes = {e["test"]: Outcome(e["test"], e["stage"], e["outcome"] == "passed", job.sub.shown(e["message"]),
+                                       float(e["duration"])) for e in events if e["event"] == "test"}
         finished = any(e["event"] == "finished" for e in events)
         internal = [e["message"] for e in events if e["event"] == "internal"]
         if timed_out:
