@@ -170,10 +170,7 @@ def tensor_message(what: str, expected: Any, actual: Any, *, stage: str, atol: f
     if tuple(actual.shape) != tuple(exp.shape):
         return _("{where}: shape {actual}, expected {expected}").format(
             where=where, actual=list(actual.shape), expected=list(exp.shape))
-    if atol is None:
-        diff = actual != exp.to(actual.dtype)
-    else:
-        diff = (actual.double() - exp.double()).abs() > atol
+    diff = actual != exp.to(actual.dtype) if atol is None else (actual.double() - exp.double()).abs() > atol
     if not bool(diff.any()):
         return None
     index = tuple(int(i) for i in diff.nonzero()[0].tolist())

@@ -72,12 +72,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     run.open()
     if run.load_error is None:
         run.missing = {k: list(v) for k, v in run.description.get("stages", {}).items() if v}
-    if run.settings.stages is not None:
-        run.selected = run.settings.stages
-    else:
-        extra = [n for n, s in STAGES.items() if s.optional and run.load_error is None
-                 and n in run.description.get("stages", {}) and n not in run.missing]
-        run.selected = CORE_STAGES + tuple(extra)
+    defined = tuple(n for n, s in STAGES.items() if s.optional and run.load_error is None
+                    and n in run.description.get("stages", {}) and n not in run.missing)
+    run.selected = CORE_STAGES + defined if run.settings.stages is None else run.settings.stages
     # A stage the target implements inline (no class) is judged from state: only its test_state_*
     # tests run, and only the class tests otherwise.  --collect-only keeps both (the grader's
     # canonical list holds every test; its scoring picks the kind that ran).

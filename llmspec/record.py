@@ -125,14 +125,12 @@ def _embeddings(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
     for vocab_size, dim, context, seed in EMBEDDINGS:
         h = impl.embeddings_new(vocab_size, dim, context, seed=seed)
         inp = {"vocab_size": vocab_size, "output_dim": dim, "context_length": context, "seed": seed}
+        batch = ids % vocab_size  # the book's ids as they are under GPT-2's vocabulary
         if vocab_size <= 64:  # small enough to keep the weights themselves
             state = _call(impl.embeddings_state, h)
             if isinstance(state, dict) and "error" not in state:
                 state = {k: state.get(k) for k in ("token_embedding_layer", "pos_embedding_layer")}
             yield {"id": f"weights-{vocab_size}x{dim}", "call": "state", "input": inp, "output": state}
-            batch = ids % vocab_size
-        else:
-            batch = ids
         yield {"id": f"forward-{vocab_size}x{dim}", "call": "forward", "input": {**inp, "ids": batch.tolist()},
                "output": _call(impl.embeddings_forward, h, batch)}
         impl.release(h)

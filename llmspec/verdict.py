@@ -175,8 +175,7 @@ def render_text(report: dict[str, Any]) -> str:
         target=report["target"], edition=report["edition"])]
     if report.get("edition_reason"):
         lines.append(f"  {report['edition_reason']}")
-    for note in report.get("notes", []):
-        lines.append("  " + _("note: {note}").format(note=note))
+    lines += ["  " + _("note: {note}").format(note=note) for note in report.get("notes", [])]
     lines += ["  " + line for line, _colour in table_lines(report["stages"])]
     stages = CheckResult(report).stages
     for name, stage in stages.items():
@@ -208,8 +207,7 @@ def render_html(report: dict[str, Any]) -> str:
         out.append(f'<p style="color:{_COLOURS["fail"]}">{e(report["error"])}</p>')
     if report.get("edition_reason"):
         out.append(f"<p><small>{e(report['edition_reason'])}</small></p>")
-    for note in report.get("notes", []):
-        out.append(f"<p><small>{e(_('note: {note}').format(note=note))}</small></p>")
+    out += [f"<p><small>{e(_('note: {note}').format(note=note))}</small></p>" for note in report.get("notes", [])]
     out.append('<table class="llmspec-stages">')
     out.append(f"<thead><tr><th>{e(_('stage'))}</th><th>{e(_('passed/total'))}</th>"
                f"<th>{e(_('status'))}</th><th>{e(_('first failure'))}</th></tr></thead><tbody>")
