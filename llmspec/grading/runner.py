@@ -232,9 +232,8 @@ class Runner:
                    else _("exit code {code}").format(code=os.waitstatus_to_exitcode(status)))
             reason = _("grading stopped: the test process ended unexpectedly ({how}): ").format(how=how) + (
                 internal[0] if internal else log_tail(job.log))
-        collect_errors = [e["message"] for e in events if e["event"] == "collect_error"]
-        notes = [_("collection error: {error}").format(error=m.strip().splitlines()[-1])
-                 for m in collect_errors if m.strip()]
+        notes = [_("collection error: {error}").format(error=e["message"].strip().splitlines()[-1])
+                 for e in events if e["event"] == "collect_error" and e["message"].strip()]
         collected = next((e for e in events if e["event"] == "collected"), {})
         canonical = self.canonicals.get(collected.get("edition") or "", self.canonical)
         notes[:0] = [collected["edition_reason"]] if collected.get("edition_reason") else []

@@ -161,11 +161,7 @@ def score(
     """Score ``outcomes`` against ``canonical`` ``[(test_id, stage)]``; absent tests fail with
     ``missing_reason``.  A stage with no canonical test gets one placeholder test so its points stay
     in the maximum; each test's points are its :func:`stage_shares`."""
-    by_stage: dict[str, list[str]] = {s: [] for s in config.stages}
-    for test_id, stage in canonical:
-        if stage in by_stage:
-            by_stage[stage].append(test_id)
-    by_stage = {stage: _judged_kind(ids, outcomes) for stage, ids in by_stage.items()}
+    by_stage = {s: _judged_kind([t for t, stage in canonical if stage == s], outcomes) for s in config.stages}
     # the target did not load: every test of every stage failed with that one reason
     not_loaded = one_reason([outcomes.get(t) for ids in by_stage.values() for t in ids])
     tests: list[GradedTest] = []

@@ -64,8 +64,7 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
     for raw in paths:
         p = Path(raw)
         if p.is_dir() and not single and not (p / "__init__.py").exists():
-            entries = sorted(e for e in p.iterdir() if not IGNORED.search(e.name))
-            found.extend((str(e), e) for e in entries)
+            found.extend((str(e), e) for e in sorted(p.iterdir()) if not IGNORED.search(e.name))
         else:
             found.append((raw, p))
     subs: list[Submission] = []

@@ -1,9 +1,6 @@
-"""What a run of the suite says: one verdict per test and per stage, the table and the JSON report.
-
-:func:`fold` is the one pass/fail rule, for ``llmspec check``, the in-kernel check and the grader
-alike; :class:`Reporter` (registered by the plugin for the spec suite only) applies it to pytest's
-reports and writes the per-stage table at the end of the terminal output and the
-``--llmspec-report`` JSON, the dict every caller reads (:func:`build_report`).
+"""What a run of the suite says: one verdict per test (:func:`fold`) and per stage, the table and
+the ``--llmspec-report`` JSON every caller reads (:func:`build_report`); :class:`Reporter` applies
+them to pytest's reports.
 """
 from __future__ import annotations
 
