@@ -104,8 +104,7 @@ def _assigned(stmt: Stmt) -> Name | None:
 
 
 def _silent_call(tree: Node) -> bool:
-    """A call made for its output or set-up only: ``print``, ``display``, ``torch.manual_seed``,
-    ``super().__init__()`` (and a bare string or constant as a statement)."""
+    """A call made for its output or set-up only (:data:`_SILENT_CALLS`, ``super().__init__()``), or a bare constant."""
     if tree.kind != "Expr" or not tree.children:
         return False
     call = tree.children[0]

@@ -268,11 +268,7 @@ def differ(mine: Node, book: Node, names: Renaming) -> tuple[Node, Node] | None:
     if len(mine.children) != len(book.children):
         return mine, book
     saved = names.enter(_targets(mine), _targets(book)) if mine.kind in _SCOPES else None
-    found = None
-    for a, b in zip(mine.children, book.children):
-        found = differ(a, b, names)
-        if found:
-            break
+    found = next(filter(None, (differ(a, b, names) for a, b in zip(mine.children, book.children))), None)
     if saved is not None:
         names.leave(saved)
     return found
@@ -288,14 +284,10 @@ def _keywords(mine: Node, book: Node, names: Renaming) -> tuple[Node, Node] | No
     theirs = {k.kind: k for k in book.children}
     ours = {k.kind: k for k in mine.children}
     for kind, node in ours.items():
-        if kind not in theirs:
-            if kind.removeprefix("kw:") in names.extra_keywords:
-                continue
+        if kind in theirs:
+            found = differ(node, theirs[kind], names)
+            if found:
+                return found
+        elif kind.removeprefix("kw:") not in names.extra_keywords:
             return node, book
-        found = differ(node, theirs[kind], names)
-        if found:
-            return found
-    for kind in theirs:
-        if kind not in ours:
-            return mine, book
-    return None
+    return (mine, book) if theirs.keys() - ours.keys() else None

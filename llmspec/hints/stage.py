@@ -74,10 +74,9 @@ def _best_pair(label: str, m_fn: ast.FunctionDef, mine: list[Stmt], b_fn: ast.Fu
     tries = []
     for m, b in variants(mine, book, temps):
         names.restore(saved)
-        pair = FunctionPair(label, _header_end(m_fn), m, b, names, temps)
-        tries.append((pair, names.snapshot()))
-    pair, fwd = min(tries, key=lambda t: (len(t[0].pending), -t[0].matched))
-    names.restore(fwd)
+        tries.append(FunctionPair(label, _header_end(m_fn), m, b, names, temps))
+    pair = min(tries, key=lambda t: (len(t.pending), -t.matched))
+    names.restore(pair.locals)  # the pairings it made
     return pair
 
 
@@ -108,10 +107,9 @@ def _header_end(fn: ast.FunctionDef) -> int:
 def _without(stmt: Stmt, dropped: set[str]) -> Stmt:
     """A listing statement without the keyword arguments of parameters the learner left out where
     CONTRACT.md allows it (``drop_last=drop_last`` when the loader has no ``drop_last``)."""
-    if dropped:
-        for node in stmt.tree.walk():
-            if node.kind == "keywords":
-                node.children = [k for k in node.children if k.kind.removeprefix("kw:") not in dropped]
+    for node in stmt.tree.walk():
+        if node.kind == "keywords":
+            node.children = [k for k in node.children if k.kind.removeprefix("kw:") not in dropped]
     return stmt
 
 

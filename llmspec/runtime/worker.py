@@ -180,7 +180,6 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
     if rules is not None:  # a witness of attempts on private places (the kernel has refused them)
         own_modules = {name.partition(".")[0] for d in confine["own"] if os.path.isdir(d) for name in os.listdir(d)}
         _WATCH.append(readrules.Watch(rules, own, own_modules))
-        _WATCH[0].install()
     info["uid"] = os.getuid()
     proctree.die_with_parent(parent_pid)
     return InProcessAdapter, info

@@ -1,15 +1,13 @@
 """A clean process to fork grading workers from: nothing of the grader is in a worker's memory.
 
-Why: a fork is cheap (torch is already imported) but copies the whole memory of its parent.  Forked
-from a trusted grading child, a worker would hold ``reference``, the golden fixtures, the pytest
-session, the grading config and the grader's environment, all reachable from Python
-(``sys.modules``, ``gc.get_objects()``, ``os.environ``), and no rule of the kernel takes back what
-is already in a process's memory.  So the grader starts this server once per run, as a fresh
-interpreter with :func:`spawn_environment`, importing only what every worker needs.  A trusted child
-sends it, over one ``SOCK_SEQPACKET`` socket, its pid and three descriptors (the worker's socket, its
-log, a pipe for news); a *shepherd* forks the worker, writes its pid and later its raw wait status
-into the pipe (the worker is not the asker's child), adopts what the submission abandons (a child
-subreaper) and kills everything when the worker or the asker dies.
+Why: a fork is cheap (torch is already imported) but copies its parent's memory, and a worker forked
+from a trusted grading child would hold ``reference``, the golden fixtures and the grading config,
+reachable from Python (``sys.modules``, ``gc.get_objects()``); no kernel rule takes that back.  So the
+grader starts this server once per run as a fresh interpreter importing only what workers need.  A
+trusted child sends it its pid and three descriptors (the worker's socket, its log, a pipe for news);
+a *shepherd* forks the worker, writes its pid and later its raw wait status into the pipe (the worker
+is not the asker's child), adopts what the submission abandons and kills everything when the worker
+or the asker dies.
 """
 from __future__ import annotations
 
@@ -121,12 +119,11 @@ class ForkServer:
             socket.send_fds(self.control, [header], [sock_fd, log_fd, news_w])
         finally:
             os.close(news_w)
-        ready, _w, _x = select.select([news_r], [], [], 30.0)
-        data = os.read(news_r, _STATUS.size) if ready else b""
-        if len(data) != _STATUS.size:
+        pid = ForkedWorker(0, news_r).wait(30.0)  # the first news is the worker's pid
+        if pid is None:
             os.close(news_r)
             raise OSError("the fork server did not start a worker")
-        return ForkedWorker(_STATUS.unpack(data)[0], news_r)
+        return ForkedWorker(pid, news_r)
 
     def close(self) -> None:
         global _current

@@ -1,14 +1,12 @@
 """Process isolation of the worker (:mod:`llmspec.runtime.worker`): limits, privileges, namespaces
 and run directories.
 
-For every user: resource limits (``RLIMIT_AS`` = the virtual size after the heavy imports + N MB,
-CPU seconds, open files, file size, no core dumps), ``PR_SET_NO_NEW_PRIVS`` (setuid binaries do not
-elevate), and on top Landlock's rules (:mod:`llmspec.sandbox.landlock`).  As root also: the uid
-``nobody`` with ``RLIMIT_NPROC`` (for a normal user it would count all of the user's processes),
-private empty ``/tmp``, ``/var/tmp`` and ``/dev/shm``, the grader's directories hidden in a mount
-namespace (:func:`_hide`), and a network namespace without interfaces.  Every function degrades to
-"not enforced" rather than failing when the kernel refuses (the worker reports which guarantees it
-got in its hello message).
+For every user: resource limits, ``PR_SET_NO_NEW_PRIVS`` (setuid binaries do not elevate) and, on
+top, Landlock's rules (:mod:`llmspec.sandbox.landlock`).  As root also: the uid ``nobody`` with
+``RLIMIT_NPROC`` (for a normal user it would count all of the user's processes), private empty
+world-writable directories, the grader's directories hidden, no network.  Every function
+degrades to "not enforced" rather than failing when the kernel refuses (the worker reports which
+guarantees it got in its hello message).
 """
 from __future__ import annotations
 
@@ -32,7 +30,6 @@ PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_REC, MS_PRIVATE, MS_BIND, MS_NOSUID, MS_NODEV = 0x1, 0x4000, 1 << 18, 0x1000, 0x2, 0x4
-NOBODY = "nobody"
 CAP_DAC_READ_SEARCH = 2
 PR_SET_KEEPCAPS = 8
 _CAP_VERSION_3 = 0x20080522
@@ -56,15 +53,6 @@ def is_root() -> bool:
 
 
 # --- limits -------------------------------------------------------------------------------------
-def vm_size_bytes() -> int:
-    """This process's virtual size (``VmSize``), what ``RLIMIT_AS`` is compared against."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0  # pragma: no cover
-
-
 def _set(which: int, value: int) -> None:
     _soft, hard = resource.getrlimit(which)
     value = value if hard == resource.RLIM_INFINITY else min(value, hard)
@@ -88,7 +76,7 @@ def apply_limits(
     applied: dict[str, Any] = {}
     _set(resource.RLIMIT_CORE, 0)
     if memory_mb is not None:
-        baseline = vm_size_bytes()
+        baseline = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()  # VmSize
         _set(resource.RLIMIT_AS, baseline + memory_mb * MB)
         applied.update(memory_mb=memory_mb, baseline_vm_mb=baseline // MB)
     if file_mb is not None:
@@ -105,7 +93,7 @@ def apply_limits(
 
 # --- privileges, namespaces -----------------------------------------------------------------------
 def nobody_ids() -> tuple[int, int]:
-    pw = pwd.getpwnam(NOBODY)
+    pw = pwd.getpwnam("nobody")
     return pw.pw_uid, pw.pw_gid
 
 

@@ -1,13 +1,10 @@
 """Network access inside the target's process: fail fast, except downloads of the book's own files.
 
-Learner notebooks download at import (Listing 2.1's ``urlretrieve``, ``requests.get``, GPT-2's
-``encoder.json`` and ``vocab.bpe`` in the bonus notebooks); without network such a call can hang for
-minutes.  So while :func:`blocked` is active a host-name lookup or internet-socket connect raises
-:class:`NetworkBlocked` (an :class:`OSError`, which download code expects) at once, and a request for
-a book file (:func:`book_file_for`) is answered from llmspec's verified copy.  Mechanism: an audit
-hook on ``socket.*`` events (it cannot be removed: installed once, gated by a depth counter; Unix
-sockets stay allowed for DataLoader workers) and patches of ``urllib.request`` and, once imported,
-``requests``.  A guard against accidents, not a sandbox: that is the kernel's job (``landlock``).
+Learner notebooks download at import (Listing 2.1's ``urlretrieve``, GPT-2's ``encoder.json`` and
+``vocab.bpe`` in the bonus notebooks); without network such a call can hang for minutes.  So while
+:func:`blocked` is active a host-name lookup or internet-socket connect raises :class:`NetworkBlocked`
+(an :class:`OSError`, which download code expects) at once, and a request for a book file is answered
+from llmspec's verified copy.  A guard against accidents, not a sandbox: that is the kernel's job.
 """
 from __future__ import annotations
 
@@ -61,7 +58,7 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event in _RESOLVE_EVENTS:
         target = _describe(args[0]) if args else "?"
     elif event in _ADDRESS_EVENTS and len(args) > 1 and isinstance(args[1], tuple):
-        target = _describe(args[1])  # not AF_UNIX: its addresses are paths (or None for sendmsg)
+        target = _describe(args[1])  # not AF_UNIX (DataLoader workers): its addresses are paths or None
     else:
         return
     raise NetworkBlocked(
@@ -72,7 +69,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
 
 @functools.cache
 def install() -> None:
-    """Install the hook and the patches once per process (inert until :func:`blocked`)."""
+    """Install the hook (it cannot be removed) and the patches once per process, inert until :func:`blocked`
+    raises the depth they are gated by."""
     sys.addaudithook(_hook)
     _patch_urllib()
     if "requests.adapters" in sys.modules:

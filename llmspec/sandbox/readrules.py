@@ -1,19 +1,14 @@
 """What a grading worker may read, and how its attempts on the rest are named.
 
-Why an allow-list: the grader's implementation (``reference``), its tests, the golden values, the
-other submissions, the reports and the grading config live on the same machine as the worker, often
-beside the packages a submission may import.  Listing what is *allowed* (the Python installation,
-the system's libraries, the book's data, the run directory and the submission's own copy) keeps an
-editable checkout and a wheel install equally closed, whatever else the machine holds.  The kernel
-enforces it (:func:`llmspec.sandbox.landlock.restrict`, and as root a mount namespace, see
-:func:`llmspec.sandbox.isolation.private_world_writable`).
+Why an allow-list: the grader's implementation, tests and golden values, the other submissions, the
+reports and the grading config share the machine with the worker, often beside the packages a
+submission may import.  Allowing only the Python installation, the system's libraries, the book's
+data, the run directory and the submission's own copy keeps an editable checkout and a wheel install
+equally closed.  The kernel enforces it (:mod:`llmspec.sandbox.landlock`, and as root a mount namespace).
 
-A submission that tries anyway earns only what its own code earns; but an instructor wants to know
-who tried, and a student should be told why an import failed.  Two witnesses, neither of which
-decides access: :func:`scan_sources` reads the source with :mod:`ast` on the trusted side (so the
-flag stands even if the code later breaks the worker's witness), and :class:`Watch` is an audit hook
-in the worker (it cannot be removed), reported with the worker's answers.  A flag is
-``{"kind": ..., "detail": ...}``; :func:`flag_message` says it to the student.
+An instructor still wants to know who tried, and a student why an import failed.  Two witnesses,
+neither of which decides access: :func:`scan_sources` reads the source on the trusted side (the flag
+stands even if the code breaks the worker's witness), and :class:`Watch`, an audit hook in the worker.
 """
 from __future__ import annotations
 
@@ -147,7 +142,7 @@ def classify(path: str, rules: ReadRules, own: list[str]) -> str | None:
 
 # --- attempts on private places ------------------------------------------------------------
 
-Flag = dict[str, str]
+Flag = dict[str, str]  # {"kind": ..., "detail": ...}, said to the student by flag_message
 _PATH_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob", "glob.glob/2", "os.chdir",
                           "shutil.copyfile", "shutil.copytree", "os.walk"})
 
@@ -228,11 +223,10 @@ class Watch:
     """The worker's witness: an audit hook naming attempts on private places (see :func:`classify`)."""
 
     def __init__(self, rules: ReadRules, own: list[str], own_modules: set[str]):
+        """Install the hook (for good: an audit hook cannot be removed)."""
         self.rules, self.own, self.own_modules = rules, own, own_modules
         self.flags: list[Flag] = []
         self._sent = 0
-
-    def install(self) -> None:
         sys.addaudithook(self._hook)
 
     def _note(self, kind: str, detail: str) -> None:
