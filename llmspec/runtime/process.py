@@ -8,6 +8,7 @@ means (:func:`describe_status`).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import re
@@ -91,11 +92,10 @@ class WorkerProcess:
             self.popen.returncode = -1  # reaped already: keep Popen.__del__ from waiting for it
         if self.forked is not None:
             self.forked.close()
-        for closer in (self.sock.close, lambda: os.close(self.log_fd)):
-            try:
-                closer()
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        with contextlib.suppress(OSError):
+            os.close(self.log_fd)
         isolation.remove_run_dir(self.run)
 
 
