@@ -105,7 +105,7 @@ class ProxyAdapter(Adapter):
         self.start = start
         self.limits = {**DEFAULT_LIMITS, **limits}
         self.sandbox = bool(sandbox)
-        self.drop = self.isolate_fs_net = self.sandbox and isolation.is_root()  # nobody, private mounts
+        self.drop = self.sandbox and isolation.is_root()  # as nobody, in a private network and /tmp
         self.strict_names = bool(strict_names)
         self.flags: list[readrules.Flag] = []  # attempts on private places the worker reported
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
@@ -134,7 +134,6 @@ class ProxyAdapter(Adapter):
             "run_root": str(run.root),
             "tiktoken_cache": str(run.tiktoken_cache),
             "drop": list(isolation.nobody_ids()) if self.drop else None,
-            "isolate_fs_net": self.isolate_fs_net,
             "sandbox": self.sandbox,
             "limits": self.limits,
             "read_rules": self._read_rules(),

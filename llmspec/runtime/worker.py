@@ -10,15 +10,20 @@ scratch dir, rlimits and, when sandboxed, a private network and ``/tmp``, uid ``
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import io
 import linecache
 import os
 import signal
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+import torch
+
+from llmspec import data
 from llmspec.errors import HarnessError, ImplError, StageMissing, TargetError
 from llmspec.runtime import wire
 from llmspec.runtime.adapter import OPS
@@ -72,8 +77,6 @@ def _pin_data_dir() -> None:
     Called before ``HOME`` moves to the scratch dir (after which the user cache would be looked for
     there), so the data directory is also the one kept reachable under a private ``/tmp``: the
     book's files are served from it to downloads at import (:mod:`llmspec.sandbox.netblock`)."""
-    from llmspec import data
-
     if os.environ.get(data.DATA_ENV):
         return
     with contextlib.suppress(Exception):  # missing data is reported by the stages that need it
@@ -97,24 +100,15 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
         os.environ.update(kept)
     os.environ.update(HOME=scratch, TMPDIR=os.path.join(scratch, "tmp"), OMP_NUM_THREADS="1")
     os.environ.pop("PYTHONSTARTUP", None)
-    import tempfile
-
     tempfile.tempdir = None  # re-read TMPDIR
-
-    import faulthandler
-
     faulthandler.enable(file=2)  # a segfault leaves a traceback in the log, not in the grader
     faulthandler.register(STACK_SIGNAL, file=2, all_threads=True)  # where a hang is, on request
-    import torch
-
     torch.set_num_threads(1)
     info: dict[str, Any] = {"pid": os.getpid()}
     if config.get("tiktoken_cache"):
         # tiktoken's usual cache lives in the supervisor's home, which nobody cannot read
         os.environ["TIKTOKEN_CACHE_DIR"] = config["tiktoken_cache"]
         try:
-            from llmspec import data
-
             cache = data.ensure_tiktoken_cache()
             for entry in [cache, *cache.iterdir()]:  # the cache writer makes 0600 files
                 os.chmod(entry, 0o755 if entry.is_dir() else 0o644)
@@ -125,7 +119,8 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
             info["tiktoken_error"] = str(exc)
     from llmspec.runtime.inprocess import InProcessAdapter
 
-    info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
+    drop = config["drop"]  # nobody's ids when the worker is isolated (root's grading run), else None
+    info["netns"] = bool(drop) and isolation.unshare_network()
     # what must stay reachable under a private /tmp: the run dir, the Python environment (a venv
     # under /tmp still has modules nobody imported yet), the llmspec/reference checkout itself (an
     # editable install may live under /tmp, as in a CI clone), target and data
@@ -144,8 +139,7 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
                if p and os.path.exists(p)]
         rules = readrules.for_worker(own, confine.get("private"))
     hidden = [p for paths in (rules.private.values() if rules else ()) for p in paths]
-    info["private_tmp"] = bool(config["isolate_fs_net"]) and isolation.private_world_writable(keep, hidden, own)
-    drop = config.get("drop")
+    info["private_tmp"] = bool(drop) and isolation.private_world_writable(keep, hidden, own)
     info["limits"] = isolation.apply_limits(
         memory_mb=limits["memory_mb"],
         cpu_seconds=limits["cpu_seconds"],
