@@ -93,10 +93,8 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str]) -> s
     want_arity = _book_arity(book)
     scored = []
     for name, obj in namespace.items():
-        if name.startswith("_") or name in taken or not _is_code(obj):
-            continue
-        if not defined_by_target(obj, namespace):
-            continue  # imported (torch's Dataset, tiktoken's functions): not the learner's
+        if name.startswith("_") or name in taken or not _is_code(obj) or not defined_by_target(obj, namespace):
+            continue  # not the learner's code (private, taken, or imported: torch's Dataset, tiktoken's functions)
         similarity = difflib.SequenceMatcher(None, contract.lower(), name.lower()).ratio()
         arity = _arity(obj)
         score = similarity + 0.25 * (inspect.isclass(obj) == want_class) + 0.25 * (arity == want_arity)

@@ -8,6 +8,7 @@ means (:func:`describe_status`).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import re
@@ -91,11 +92,10 @@ class WorkerProcess:
             self.popen.returncode = -1  # reaped already: keep Popen.__del__ from waiting for it
         if self.forked is not None:
             self.forked.close()
-        for closer in (self.sock.close, lambda: os.close(self.log_fd)):
-            try:
-                closer()
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        with contextlib.suppress(OSError):
+            os.close(self.log_fd)
         isolation.remove_run_dir(self.run)
 
 
@@ -162,17 +162,6 @@ def place(file: str, line: int, target: str) -> str:
     return _("{file}, line {line}").format(file=os.path.basename(path), line=line)
 
 
-def where_stuck(dump: str, target: str) -> str:
-    """"; your code was at line 3 (`while True: pass`)" from a stack dump, or "" when no frame of
-    it is the target's."""
-    frame = stuck_frame(dump)
-    if frame is None:
-        return ""
-    file, line = frame
-    text = _own_line(file, line, target)
-    return _("; your code was at {place}").format(place=place(file, line, target) + (f" (`{text}`)" if text else ""))
-
-
 def _own_line(file: str, line: int, target: str) -> str:
     """Line ``line`` of ``file`` when it is a regular file of the target's own (its folder, or the
     directory it is), read without following a link; else "".  The dump comes from the worker, so
@@ -217,16 +206,17 @@ _FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in ')
 _OURS = (str(PROJECT_ROOT / "llmspec"), sys.prefix, sys.base_prefix, sys.exec_prefix, "<")
 
 
-def stuck_frame(dump: str) -> tuple[str, int] | None:
-    """The innermost frame of the target's own code in a faulthandler dump, as ``(file, line)``:
-    of the thread that runs the worker's loop when there is one (a thread the submission started
-    may loop too, but the call that hangs is the loop's), not llmspec's, not the standard library's
-    or an installed package's."""
+def where_stuck(dump: str, target: str) -> str:
+    """"; your code was at line 3 (`while True: pass`)" from a faulthandler dump, or "" when no frame
+    of it is the target's own.  The innermost such frame of the thread that runs the worker's loop
+    when there is one (a thread the submission started may loop too, but the call that hangs is the
+    loop's); not llmspec's, the standard library's or an installed package's."""
     threads = re.split(r"^(?:Current thread|Thread) 0x[0-9a-f]+.*$", dump, flags=re.MULTILINE)
     serving = [t for t in threads if "llmspec/runtime/worker.py" in t]
-    for block in serving or threads:
-        for line in block.splitlines():
-            match = _FRAME.match(line)
-            if match and not match["file"].startswith(_OURS):
-                return match["file"], int(match["line"])
-    return None
+    frames = (match for block in serving or threads for match in map(_FRAME.match, block.splitlines()))
+    frame = next((m for m in frames if m and not m["file"].startswith(_OURS)), None)
+    if frame is None:
+        return ""
+    file, line = frame["file"], int(frame["line"])
+    text = _own_line(file, line, target)
+    return _("; your code was at {place}").format(place=place(file, line, target) + (f" (`{text}`)" if text else ""))

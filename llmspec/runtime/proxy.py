@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import atexit
+import contextlib
 import inspect
 import json
 import os
@@ -55,46 +56,32 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
-class MessageAdapter(Adapter):
-    """Every operation of the Adapter, with the Adapter's own signature, as one message to
-    :meth:`_call`: its name and its arguments by keyword, which the worker passes to the in-process
-    adapter's method of that name."""
-
-    @abc.abstractmethod
-    def _call(self, op: str, kwargs: dict[str, Any]) -> Any:
-        """Answer operation ``op`` called with ``kwargs``."""
-
-
 def _message(op: str) -> Callable[..., Any]:
-    """``Adapter.<op>`` as a message: every parameter by name, defaults filled in.  A call with every
-    argument by position (the common one) is zipped with the names; any other is bound by Python
-    itself (``Signature.bind``: the same defaults and ``TypeError`` as a written-out method)."""
+    """``Adapter.<op>`` as a message to :meth:`ProxyAdapter._call`: its name and every parameter by name,
+    defaults filled in, which the worker passes to the in-process adapter's method of that name.  A call
+    with every argument by position (the common one) is zipped with the names; any other is bound by
+    Python itself (``Signature.bind``: the same defaults and ``TypeError`` as a written-out method)."""
     signature = inspect.signature(getattr(Adapter, op))
     names = tuple(signature.parameters)[1:]
 
-    def send(self: MessageAdapter, *args: Any, **kwargs: Any) -> Any:
+    def send(self: ProxyAdapter, *args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != len(names):
             bound = signature.bind(self, *args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments.values())[1:]
         return self._call(op, dict(zip(names, args)))
 
-    send.__name__, send.__qualname__ = op, f"MessageAdapter.{op}"
+    send.__name__, send.__qualname__ = op, f"ProxyAdapter.{op}"
     send.__signature__ = signature  # type: ignore[attr-defined]
     return send
 
 
-for _op in OPS:
-    setattr(MessageAdapter, _op, _message(_op))
-abc.update_abstractmethods(MessageAdapter)
-
-
-class ProxyAdapter(MessageAdapter):
+class ProxyAdapter(Adapter):
     """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.
 
     ``limits`` are the keys of :data:`DEFAULT_LIMITS`.  ``stage_timeout`` (seconds, for every stage)
     and ``stage_timeouts`` (``{stage: seconds}``) give each stage its own budget, and a fault costs
-    only its stage (:mod:`llmspec.runtime.faults`)."""
+    only its stage (:mod:`llmspec.runtime.faults`).  Each operation reaches :meth:`_call` as a :func:`_message`."""
 
     def __init__(
         self,
@@ -118,7 +105,7 @@ class ProxyAdapter(MessageAdapter):
         self.start = start
         self.limits = {**DEFAULT_LIMITS, **limits}
         self.sandbox = bool(sandbox)
-        self.drop = self.isolate_fs_net = self.sandbox and isolation.is_root()  # nobody, private mounts
+        self.drop = self.sandbox and isolation.is_root()  # as nobody, in a private network and /tmp
         self.strict_names = bool(strict_names)
         self.flags: list[readrules.Flag] = []  # attempts on private places the worker reported
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
@@ -147,7 +134,6 @@ class ProxyAdapter(MessageAdapter):
             "run_root": str(run.root),
             "tiktoken_cache": str(run.tiktoken_cache),
             "drop": list(isolation.nobody_ids()) if self.drop else None,
-            "isolate_fs_net": self.isolate_fs_net,
             "sandbox": self.sandbox,
             "limits": self.limits,
             "read_rules": self._read_rules(),
@@ -267,10 +253,8 @@ class ProxyAdapter(MessageAdapter):
             _LIVE.discard(self)
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:
-            pass
 
     @property
     def worker_pid(self) -> int | None:
@@ -380,3 +364,8 @@ class ProxyAdapter(MessageAdapter):
         if "harness_error" in msg:
             raise HarnessError(f"{op}: {msg['harness_error']}")
         raise HarnessError(f"{op}: malformed answer from the worker")
+
+
+for _op in OPS:
+    setattr(ProxyAdapter, _op, _message(_op))
+abc.update_abstractmethods(ProxyAdapter)

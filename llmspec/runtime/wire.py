@@ -118,11 +118,7 @@ def _tensor_from_json(spec: Any) -> torch.Tensor:
     if dtype is None:
         raise WireError(f"tensor dtype {spec['dtype']!r} is not one of {', '.join(DTYPES)}")
     shape = spec["shape"]
-    if (
-        not isinstance(shape, list)
-        or len(shape) > MAX_DIMS
-        or not all(type(d) is int and d >= 0 for d in shape)
-    ):
+    if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(type(d) is int and d >= 0 for d in shape):
         raise WireError(f"tensor shape {shape!r} is not a list of at most {MAX_DIMS} sizes >= 0")
     if not isinstance(spec["data"], str):
         raise WireError("tensor data is not a base64 string")
@@ -132,9 +128,8 @@ def _tensor_from_json(spec: Any) -> torch.Tensor:
         raise WireError(f"tensor data is not valid base64: {exc}") from None
     numel = math.prod(shape)
     if len(data) != numel * dtype.itemsize:
-        raise WireError(
-            f"tensor of shape {shape} and dtype {spec['dtype']} needs {numel * dtype.itemsize} bytes, got {len(data)}"
-        )
+        raise WireError(f"tensor of shape {shape} and dtype {spec['dtype']} needs {numel * dtype.itemsize} bytes, "
+                        f"got {len(data)}")
     if numel == 0:
         return torch.empty(shape, dtype=dtype)
     t = torch.frombuffer(bytearray(data), dtype=dtype).reshape(shape)

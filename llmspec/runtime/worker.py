@@ -9,17 +9,25 @@ scratch dir, rlimits and, when sandboxed, a private network and ``/tmp``, uid ``
 """
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import io
 import linecache
 import os
 import signal
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+import torch
+
+from llmspec import data
 from llmspec.errors import HarnessError, ImplError, StageMissing, TargetError
 from llmspec.runtime import wire
 from llmspec.runtime.adapter import OPS
+from llmspec.runtime.normalise import to_impl_error
 from llmspec.sandbox import forkserver, isolation, landlock, proctree, readrules
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
@@ -48,10 +56,8 @@ class _CappedText(io.TextIOBase):
                 self._left = 0
         elif not self._noted:
             self._noted = True
-            try:
+            with contextlib.suppress(OSError):
                 os.write(self._fd, f"\n[llmspec: further {self._name} output dropped]\n".encode())
-            except OSError:
-                pass
         return len(s)
 
     def fileno(self) -> int:
@@ -65,33 +71,16 @@ class _CappedText(io.TextIOBase):
         pass
 
 
-def _close_inherited_fds(keep: set[int]) -> None:
-    try:
-        open_fds = [int(n) for n in os.listdir("/proc/self/fd")]
-    except OSError:  # pragma: no cover
-        open_fds = list(range(3, 1024))
-    for fd in open_fds:
-        if fd > 2 and fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
 def _pin_data_dir() -> None:
     """Point ``$LLMSPEC_DATA`` at the verified data wherever it was found (e.g. the user cache).
 
     Called before ``HOME`` moves to the scratch dir (after which the user cache would be looked for
     there), so the data directory is also the one kept reachable under a private ``/tmp``: the
     book's files are served from it to downloads at import (:mod:`llmspec.sandbox.netblock`)."""
-    from llmspec import data
-
     if os.environ.get(data.DATA_ENV):
         return
-    try:
+    with contextlib.suppress(Exception):  # missing data is reported by the stages that need it
         os.environ[data.DATA_ENV] = str(data.locate().verdict.parent)
-    except Exception:  # missing data is reported by the stages that need it
-        pass
 
 
 def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, Any]]:
@@ -104,31 +93,22 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
     sys.stderr = _CappedText(2, cap, "stderr")
     _pin_data_dir()
     os.chdir(scratch)
-    confine = config.get("read_rules") if config.get("sandbox", True) else None
+    confine = config["read_rules"]  # None unless sandboxed (ProxyAdapter._read_rules)
     if confine:  # the grader's environment (tokens, secrets) is not the submission's to read
         kept = forkserver.clean_environment()
         os.environ.clear()
         os.environ.update(kept)
     os.environ.update(HOME=scratch, TMPDIR=os.path.join(scratch, "tmp"), OMP_NUM_THREADS="1")
     os.environ.pop("PYTHONSTARTUP", None)
-    import tempfile
-
     tempfile.tempdir = None  # re-read TMPDIR
-
-    import faulthandler
-
     faulthandler.enable(file=2)  # a segfault leaves a traceback in the log, not in the grader
     faulthandler.register(STACK_SIGNAL, file=2, all_threads=True)  # where a hang is, on request
-    import torch
-
     torch.set_num_threads(1)
     info: dict[str, Any] = {"pid": os.getpid()}
     if config.get("tiktoken_cache"):
         # tiktoken's usual cache lives in the supervisor's home, which nobody cannot read
         os.environ["TIKTOKEN_CACHE_DIR"] = config["tiktoken_cache"]
         try:
-            from llmspec import data
-
             cache = data.ensure_tiktoken_cache()
             for entry in [cache, *cache.iterdir()]:  # the cache writer makes 0600 files
                 os.chmod(entry, 0o755 if entry.is_dir() else 0o644)
@@ -139,7 +119,8 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
             info["tiktoken_error"] = str(exc)
     from llmspec.runtime.inprocess import InProcessAdapter
 
-    info["netns"] = bool(config["isolate_fs_net"]) and isolation.unshare_network()
+    drop = config["drop"]  # nobody's ids when the worker is isolated (root's grading run), else None
+    info["netns"] = bool(drop) and isolation.unshare_network()
     # what must stay reachable under a private /tmp: the run dir, the Python environment (a venv
     # under /tmp still has modules nobody imported yet), the llmspec/reference checkout itself (an
     # editable install may live under /tmp, as in a CI clone), target and data
@@ -158,8 +139,7 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
                if p and os.path.exists(p)]
         rules = readrules.for_worker(own, confine.get("private"))
     hidden = [p for paths in (rules.private.values() if rules else ()) for p in paths]
-    info["private_tmp"] = bool(config["isolate_fs_net"]) and isolation.private_world_writable(keep, hidden, own)
-    drop = config.get("drop")
+    info["private_tmp"] = bool(drop) and isolation.private_world_writable(keep, hidden, own)
     info["limits"] = isolation.apply_limits(
         memory_mb=limits["memory_mb"],
         cpu_seconds=limits["cpu_seconds"],
@@ -176,7 +156,7 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
         isolation.set_no_new_privs()
     # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
     unsandboxed = {"abi": 0, "error": "not sandboxed (the learner's own check)"}
-    info["landlock"] = landlock.restrict([scratch], rules) if config.get("sandbox", True) else unsandboxed
+    info["landlock"] = landlock.restrict([scratch], rules) if config["sandbox"] else unsandboxed
     if rules is not None:  # a witness of attempts on private places (the kernel has refused them)
         own_modules = {name.partition(".")[0] for d in confine["own"] if os.path.isdir(d) for name in os.listdir(d)}
         _WATCH.append(readrules.Watch(rules, own, own_modules))
@@ -219,11 +199,8 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
         return {"harness_error": f"{type(exc).__name__}: {exc}"}
     except KeyboardInterrupt:
         raise
-    except BaseException as exc:  # the adapter normally wraps these; be safe
-        import traceback
-
-        err = ImplError(type(exc).__name__, str(exc), [c.__name__ for c in type(exc).__mro__], traceback.format_exc())
-        return {"error": _memory_hint(err, limits).to_wire()}
+    except BaseException as exc:  # what describe (not an operation under _op) lets through
+        return {"error": _memory_hint(to_impl_error(exc), limits).to_wire()}
 
 
 def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
@@ -313,19 +290,18 @@ def forked(fd: int, log_fd: int, parent_pid: int) -> None:
         os.dup2(null, 0)
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
-        _close_inherited_fds({fd})
+        for other in map(int, os.listdir("/proc/self/fd")):  # /proc: proctree needs it too
+            if other > 2 and other != fd:
+                with contextlib.suppress(OSError):  # the listing's own descriptor is closed already
+                    os.close(other)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _child_main(fd, parent_pid)
     except BaseException as exc:  # noqa: BLE001 - written to the log; the proxy reports the exit code
         code = WORKER_CRASH
-        try:
+        with contextlib.suppress(BaseException):
             os.write(2, f"\nllmspec worker crashed: {type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
-            import traceback
-
             os.write(2, traceback.format_exc().encode("utf-8", "replace"))
-        except BaseException:  # noqa: BLE001
-            pass
     finally:
         _exit(code)
 

@@ -538,21 +538,24 @@ def test_every_call_in_a_worker_starts_under_the_targets_conditions(proxies, tmp
 
 
 def test_every_operation_travels_as_one_message_with_the_adapters_parameter_names() -> None:
-    """The proxy's side of the protocol (``llmspec.runtime.proxy.MessageAdapter``): each operation of
+    """The proxy's side of the protocol (``llmspec.runtime.proxy._message``): each operation of
     the Adapter, and only those, as ``(op, kwargs)`` with exactly the Adapter's parameter names, so
     the worker can call the in-process adapter's method of that name with those keywords."""
     import inspect
 
     from llmspec.runtime.adapter import OPS, Adapter
-    from llmspec.runtime.proxy import MessageAdapter
+    from llmspec.runtime.proxy import ProxyAdapter
 
-    class Recorder(MessageAdapter):
+    class Recorder(ProxyAdapter):
+        def __init__(self):  # no worker: the messages are only recorded
+            self._closed = True
+
         def _call(self, op, kwargs):
             return op, kwargs
 
     recorder = Recorder()
     for op in OPS:
-        assert inspect.signature(getattr(MessageAdapter, op)) == inspect.signature(getattr(Adapter, op)), op
+        assert inspect.signature(getattr(ProxyAdapter, op)) == inspect.signature(getattr(Adapter, op)), op
         params = list(inspect.signature(getattr(Adapter, op)).parameters)[1:]
         args = [object() for _ in params]
         assert recorder.__getattribute__(op)(*args) == (op, dict(zip(params, args))), op
