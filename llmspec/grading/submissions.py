@@ -181,7 +181,7 @@ def _left_out_link(link: Path, root: Path, rel: str, sub: Submission) -> None:
                     "graded)").format(path=rel),)
     classmates = os.path.dirname(os.path.abspath(root))  # the class directory the submission sits in
     if any(readrules.within(pointed, p) for p in PRIVATE_PLACES) or (
-            pointed.startswith(classmates + "/") and not pointed.startswith(os.path.abspath(root) + "/")):
+            readrules.within(pointed, classmates) and not readrules.within(pointed, os.path.abspath(root))):
         sub.flags = readrules.merge_flags(sub.flags, [{"kind": "links", "detail": f"{rel} -> {target}"}])
 
 

@@ -1,0 +1,42 @@
+"""``llmspec.grading.submissions``: a submission's links are left out, and flagged when they point at
+a classmate's work or at the grading machine (never followed: the copy holds only its own files)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmspec.grading.submissions import discover
+
+
+def _links_flagged(tmp_path: Path, target_of: dict[str, Path | str]) -> tuple[set[str], list[str]]:
+    """A class of two directory submissions; ``alice`` holds a link per entry of ``target_of``.
+    Returns the link names flagged for alice, and her notes."""
+    cls = tmp_path / "class"
+    for who in ("alice", "bob"):
+        (cls / who).mkdir(parents=True)
+        (cls / who / "ch02.py").write_text("x = 1\n")
+    for name, target in target_of.items():
+        (cls / "alice" / name).symlink_to(target)
+    alice = next(s for s in discover([str(cls)], tmp_path / "work") if s.name == "alice")
+    assert alice.problem is None, alice.problem
+    assert not any((tmp_path / "work" / "alice" / "alice" / name).exists() for name in target_of)  # never copied
+    flagged = {f["detail"].partition(" -> ")[0] for f in alice.flags if f["kind"] == "links"}
+    return flagged, list(alice.notes)
+
+
+def test_links_to_classmates_and_the_machine_are_flagged(tmp_path: Path) -> None:
+    cls = tmp_path / "class"
+    flagged, notes = _links_flagged(tmp_path, {
+        "classmate.py": cls / "bob" / "ch02.py",
+        "whole_class": cls,  # the class directory itself holds every classmate's work
+        "environ.txt": "/proc/self/environ",
+    })
+    assert flagged == {"classmate.py", "whole_class", "environ.txt"}
+    assert len(notes) == 3 and all("links are not followed" in n for n in notes)
+
+
+def test_links_within_the_submission_are_left_out_unflagged(tmp_path: Path) -> None:
+    cls = tmp_path / "class"
+    flagged, notes = _links_flagged(tmp_path, {"again.py": cls / "alice" / "ch02.py", "itself": cls / "alice",
+                                               "relative.py": "ch02.py"})
+    assert flagged == set()
+    assert len(notes) == 3
