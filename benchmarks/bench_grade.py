@@ -94,6 +94,9 @@ def honest_case(args: argparse.Namespace, work: Path) -> bool:
     print(f"a class of one: {fixed.cpu:.1f} s CPU; each further submission adds {each:.2f} s CPU "
           f"((CPU of {args.n} - CPU of 1) / {args.n - 1}; mean over the runs; goal <= 1.0 s) = "
           f"{each / fixed.startup_cpu:.2f}x the start-up's {fixed.startup_cpu:.2f} s CPU in the same run")
+    floor = in_process_each(sorted(cls.iterdir()))
+    print(f"the same suite on the same files in one warm process, no worker and no sandbox: {floor:.2f} s CPU each "
+          f"(what the isolation adds: {each - floor:.2f} s)")
     kinds = {}
     for name, score in runs[0][1].items():
         kinds.setdefault(name.split("_", 1)[1], set()).add(score)
@@ -101,6 +104,39 @@ def honest_case(args: argparse.Namespace, work: Path) -> bool:
     same = all(r[1] == runs[0][1] for r in runs)
     print(f"identical scores across {len(runs)} run(s): {same}; cores: {os.cpu_count()}")
     return same
+
+
+def in_process_each(files: list[Path]) -> float:
+    """Mean CPU seconds of the grader's own pytest run of the suite on each file, in one warm process
+    and in process (no worker, no fork, no sandbox): the floor that the isolation is added to."""
+    proc = subprocess.run([sys.executable, __file__, "--floor", *map(str, files)], capture_output=True, text=True,
+                          env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
+    if proc.returncode != 0:
+        print(proc.stdout[-2000:], proc.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(1)
+    return float(proc.stdout.split()[-1])
+
+
+def floor_main(files: list[str]) -> None:
+    """``--floor FILE...``: the grader's pytest arguments without ``--isolate``, run on the reference
+    once (the warm-up a grader pays once), then on each file; prints the mean CPU of those runs."""
+    import io
+    from contextlib import redirect_stdout
+
+    import pytest
+
+    from llmspec.grading.child import base_args, warm_up
+    from llmspec.grading.config import load_config
+
+    warm_up()
+    args = base_args(load_config(None))
+    cpu = []
+    for target in [None, *files]:
+        start = time.process_time()
+        with redirect_stdout(io.StringIO()):
+            pytest.main(args + (["--impl", target] if target else []))
+        cpu.append(time.process_time() - start)
+    print(sum(cpu[1:]) / len(files))
 
 
 class Timing(NamedTuple):
@@ -230,4 +266,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--floor"]:
+        floor_main(sys.argv[2:])
+        sys.exit(0)
     sys.exit(main())
