@@ -1,8 +1,9 @@
 """GPT-2's pre-tokenizer: the regular expression that cuts text into the pieces BPE merges inside.
 
 Why a module of its own: a byte-level BPE never merges across these borders, so the pattern decides
-half of GPT-2's ids, and writing it for Python's ``re`` is a job apart from the tokenizer
-(:mod:`reference.bpe_scratch`, the BPE and its training, which only calls :func:`gpt2_pattern`).
+where every GPT-2 token may start and end, and writing it for Python's ``re`` is a job apart from
+the tokenizer (:mod:`reference.bpe_scratch`, the BPE and its training, which only calls
+:func:`gpt2_pattern`).
 
 tiktoken's ``r50k`` pattern keeps contractions (``'s``, ``'ll``...), a letter run or a number run
 with at most one space before it, punctuation runs, and whitespace that leaves its last space to
