@@ -66,14 +66,14 @@ def test_regular_expressions_and_call_sites_are_mutated() -> None:
     (the whitespace class spelled into GPT-2's pattern through an f-string field, the book's split
     pattern through a dict, a class attribute and a parameter), and loses one alternative or class
     item; ``range()``, slices and argument order get their variants too."""
-    ids = {m.id: m for f in ("bpe_scratch.py", "tokenizers.py", "dataset.py") for m in mutate.mutants(f)}
-    for expected in ("bpe_scratch.py::<module>::regex::drop class item \\t#1",
-                     "bpe_scratch.py::_pattern::regex::drop class item {N}#1",
-                     "bpe_scratch.py::_pattern::regex::drop alternative ll#1",
+    ids = {m.id: m for f in ("pretokenizer.py", "tokenizers.py", "dataset.py") for m in mutate.mutants(f)}
+    for expected in ("pretokenizer.py::<module>::regex::drop class item \\t#1",
+                     "pretokenizer.py::gpt2_pattern::regex::drop class item {N}#1",
+                     "pretokenizer.py::gpt2_pattern::regex::drop alternative ll#1",
                      "tokenizers.py::<module>::regex::drop alternative --#1",
                      "tokenizers.py::<module>::regex::drop class item :#1"):
         assert expected in ids, expected
-    source = mutate.apply(ids["bpe_scratch.py::_pattern::regex::drop class item {N}#1"])
+    source = mutate.apply(ids["pretokenizer.py::gpt2_pattern::regex::drop class item {N}#1"])
     assert "[^{S}{L}]++" in source and "[^{S}{L}{N}]" not in source
     ops = {m.op for m in ids.values()}
     assert {"regex", "range", "swap", "slice"} <= ops

@@ -17,7 +17,7 @@ _WS = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {chr(
 _CONTRACTIONS = ("ll", "ve", "re", "s", "d", "m", "t")
 # The one thing shared with the reference: data, not code (Unicode 15-16 letters/numbers that
 # tiktoken's regex engine knows and Python 3.11's unicodedata does not).
-from reference.bpe_scratch import NEWER_LETTERS, NEWER_NUMBERS  # noqa: E402
+from reference.pretokenizer import NEWER_LETTERS, NEWER_NUMBERS  # noqa: E402
 
 
 def _kind(ch: str) -> str:

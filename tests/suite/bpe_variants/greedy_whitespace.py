@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 
 from reference.bpe_scratch import BPETokenizerSimple as _Correct
-from reference.bpe_scratch import _pattern
+from reference.pretokenizer import gpt2_pattern
 
 
 class BPETokenizerSimple(_Correct):
     def _pretokenize(self, text: str) -> list[str]:
-        pat = _pattern().pattern
+        pat = gpt2_pattern().pattern
         head, sep, _tail = pat.partition("++\\Z|")
         ws = head[head.rindex("|") + 1 :]  # the whitespace class, e.g. "[\t...]"
         return re.compile(head[: head.rindex("|") + 1] + ws + "+").findall(text)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 from reference.bpe_scratch import BPETokenizerSimple as _Correct
-from reference.bpe_scratch import _pattern
+from reference.pretokenizer import gpt2_pattern
 
 _PREFIX = "'(?:[sdmt]|ll|ve|re)|"
 
 
 class BPETokenizerSimple(_Correct):
     def _pretokenize(self, text: str) -> list[str]:
-        full = _pattern().pattern
+        full = gpt2_pattern().pattern
         assert full.startswith(_PREFIX)
         return re.compile(full[len(_PREFIX) :]).findall(text)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from reference.bpe_scratch import BPETokenizerSimple as _Correct
-from reference.bpe_scratch import _pattern
+from reference.pretokenizer import gpt2_pattern
 
 
 class BPETokenizerSimple(_Correct):
     def _pretokenize(self, text: str) -> list[str]:
-        full = _pattern().pattern
+        full = gpt2_pattern().pattern
         assert full.startswith("'(?:[sdmt]|")
         return re.compile(full.replace("'(?:[sdmt]|", "'(?:[sdt]|", 1)).findall(text)
