@@ -42,7 +42,7 @@ TIKTOKEN_FILES: tuple[str, ...] = ("gpt2/encoder.json", "gpt2/vocab.bpe")
 def fix_hint() -> str:
     """How to fix missing or corrupt data, in the learner's language."""
     return _("fix: set {variable} to a directory holding the-verdict.txt and gpt2/encoder.json, gpt2/vocab.bpe "
-             "(e.g. ../shared/data), or run `llmspec data fetch` (needs internet)").format(variable=DATA_ENV)
+             "(e.g. ~/llm-data), or run `llmspec data fetch` (needs internet)").format(variable=DATA_ENV)
 
 
 @dataclass(frozen=True)

@@ -247,13 +247,16 @@ def read(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool = False,
-              stages: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
-    """``spec`` is a recording directory or a target (``reference``, file, package, module)."""
+              stages: tuple[str, ...] | None = None, in_process: bool = False) -> dict[str, dict[str, Any]]:
+    """``spec`` is a recording directory or a target (``reference``, file, package, module).  A target
+    runs in a worker process, as ``llmspec check`` runs it: code that hangs or ends the process at
+    import is a load error naming its line, never a silent exit (``in_process``: here, to debug)."""
     if (Path(spec) / META).is_file():
         return {s: v for s, v in read(spec).items() if stages is None or s in stages}
     from llmspec.runtime.connect import open_adapter
 
-    impl = open_adapter(None if spec == "reference" else spec, impl_map, isolate=isolate)
+    impl = open_adapter(None if spec == "reference" else spec, impl_map, isolate=isolate,
+                        worker=not isolate and not in_process)
     try:
         return record(impl, stages)
     finally:
@@ -271,8 +274,12 @@ def _short(value: Any, limit: int = 200) -> str:
 
 
 def diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]],
-         names: tuple[str, str] = ("A", "B")) -> tuple[bool, list[str]]:
-    """``(same, lines)``: per stage "no difference" or the first differing input with both outputs."""
+         names: tuple[str, str] = ("A", "B"), asked: tuple[str, ...] = ()) -> tuple[bool, list[str]]:
+    """``(same, lines)``: per stage "no difference" or the first differing input with both outputs.
+
+    An optional stage (the bonus BPE) that only one side implements is said, and counts as a
+    difference only when ``asked`` names it: a port of the chapter without the bonus is not a
+    regression of the reference, as ``llmspec check`` does not fail it either."""
     lines: list[str] = []
     same = True
     for stage in [s for s in STAGES if s in a or s in b]:
@@ -286,9 +293,11 @@ def diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]],
                 lines.append(f"{stage}: not implemented by either (no difference)")
             else:
                 who = names[0] if "missing" in sa else names[1]
+                counted = stage in asked or not STAGES[stage].optional
                 lines.append(f"{stage}: not implemented by {who} "
-                             f"(missing {', '.join(sa.get('missing') or sb.get('missing'))})")
-                same = False
+                             f"(missing {', '.join(sa.get('missing') or sb.get('missing'))})"
+                             + ("" if counted else "; an optional stage, not counted as a difference"))
+                same = same and not counted
             continue
         if sa.get("judged") != sb.get("judged"):  # the book's inline cells vs. an InputEmbeddings class
             how = {None: "by its class", "state": "from the variables the book's cells leave (2.7-2.8)"}

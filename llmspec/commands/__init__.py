@@ -10,7 +10,7 @@ def add_target_options(
     parser: argparse.ArgumentParser,
     stages_default: str = "the six chapter stages, plus bpe_scratch when the target defines it",
 ) -> None:
-    """``--impl-map``, ``--stages`` and ``--isolate``: how every command that runs an implementation
+    """``--impl-map``, ``--stages``, ``--isolate`` and ``--in-process``: how every command that runs an implementation
     names it, narrows it and isolates it (one definition, so the commands cannot drift apart)."""
     parser.add_argument("--impl-map", action="append", default=[], metavar="NAME=OTHER",
                         help="accept other names, e.g. create_dataloader_v1=make_loader (repeatable)")
@@ -19,6 +19,10 @@ def add_target_options(
     parser.add_argument("--isolate", action="store_true",
                         help="run the implementation in the graders' sandbox (a worker process without your "
                         "permissions)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the implementation in this process, for debugging with a debugger (breakpoint()); "
+                        "a hang, a crash or os._exit in it then stops the command itself (default: a worker "
+                        "process with your own permissions, which reports them)")
 
 
 def add_language_option(parser: argparse.ArgumentParser) -> None:

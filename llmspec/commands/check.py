@@ -35,9 +35,6 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--strict-names", action="store_true",
                    help="accept only the book's exact names (default: a name differing only in letter case, "
                    "or the book repository's earlier create_dataloader, is accepted with a note)")
-    p.add_argument("--in-process", action="store_true",
-                   help="run your code in this process, for debugging with a debugger (breakpoint()); a hang, "
-                   "a crash or os._exit in your code then stops the check itself")
     p.add_argument("--report", metavar="PATH", help="also keep the JSON report at PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
     add_language_option(p)

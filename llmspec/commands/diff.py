@@ -25,9 +25,9 @@ def run(args: argparse.Namespace) -> int:
     from llmspec.record import diff, load_side
 
     impl_map, stages = parse_impl_map(args.impl_map) or None, parse_stages(args.stages)
-    a = load_side(args.a, impl_map, args.isolate, stages)
-    b = load_side(args.b, impl_map, args.isolate, stages)
-    same, lines = diff(a, b, ("A", "B"))
+    a = load_side(args.a, impl_map, args.isolate, stages, args.in_process)
+    b = load_side(args.b, impl_map, args.isolate, stages, args.in_process)
+    same, lines = diff(a, b, ("A", "B"), asked=stages or ())
     print(f"A = {args.a}\nB = {args.b}")
     print("\n".join(lines))
     print("no difference" if same else "differences found")

@@ -23,7 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str
 def run(args: argparse.Namespace) -> int:
     from llmspec.record import load_side, write
 
-    rec = load_side(args.impl, parse_impl_map(args.impl_map) or None, args.isolate, parse_stages(args.stages))
+    rec = load_side(args.impl, parse_impl_map(args.impl_map) or None, args.isolate, parse_stages(args.stages),
+                    args.in_process)
     paths = write(rec, args.out, args.impl)
     for stage, data in rec.items():
         what = f"not implemented (missing {', '.join(data['missing'])})" if "missing" in data \

@@ -109,7 +109,10 @@ KEYS: dict[str, tuple[str, ...]] = {
 
 def load_config(path: str | Path | None = None) -> GradingConfig:
     """Load ``path`` (or the packaged defaults); a bad file raises ``ValueError`` with one clear line."""
-    text = default_config_text() if path is None else Path(path).read_text("utf-8")
+    try:
+        text = default_config_text() if path is None else Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"grading config {path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -5,7 +5,6 @@ code here" and "talk to it over a pipe"; the tests never know which one they got
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from llmspec.runtime.adapter import Adapter
@@ -36,8 +35,9 @@ def open_adapter(
         # (resolved here with the same rules the worker uses; a module name stays a module name)
         from llmspec.runtime.target import resolve
 
-        if resolve(target).kind != "module":
-            target = os.path.abspath(target)
+        spec = resolve(target)
+        if spec.kind != "module":
+            target = spec.location
         from llmspec.runtime.proxy import ProxyAdapter  # lazily: only these modes need the worker machinery
 
         if not isolate:

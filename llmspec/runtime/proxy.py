@@ -172,7 +172,8 @@ class ProxyAdapter(Adapter):
         run = isolation.make_run_dir(None, owner)
         worker = self._worker = process.start(run, self.start, clean_env=self.sandbox)
         self._generation += 1
-        deadline = t0 + self._budget(self.limits["load_timeout"])
+        budget = self._budget(self.limits["load_timeout"])
+        deadline = t0 + budget
         try:
             wire.send(worker.fd, self._config(run), deadline)
             hello = self._expect(worker, deadline, "hello")
@@ -180,7 +181,7 @@ class ProxyAdapter(Adapter):
             worker.info, worker.log_start = hello, start if type(start) is int else worker.log_size()
             self._expect(worker, deadline, "loaded")
         except (wire.WireError, process.Exited) as exc:
-            raise self._fail(exc, None) from None
+            raise self._fail(exc, None, budget) from None
         finally:
             self._used += time.monotonic() - t0
         return worker
@@ -215,9 +216,8 @@ class ProxyAdapter(Adapter):
         tail = "\n" + _("--- last output of the worker ---") + "\n" + tail if tail else ""
         self._stop(status)
         if timeout:
-            limit = self.limits["call_timeout" if op else "load_timeout"]
-            why = _("{during} did not finish within {limit} s (or the submission's budget); the worker was killed").format(
-                during=during, limit=f"{limit:g}") + ("" if op else stuck)
+            why = _("{during} did not finish within {limit} s; the worker was killed").format(
+                during=during, limit=f"{round(budget, 1):g}") + ("" if op else stuck)
         elif isinstance(exc, process.Exited):  # it said where it called os._exit, then left
             why = process.ended(exc.info, self.target)
             why = _("{why} during {during}").format(why=why, during=during) if op else why

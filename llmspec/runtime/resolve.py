@@ -40,7 +40,8 @@ def resolve(target: str) -> TargetSpec:
     """Decide what kind of target ``target`` names.
 
     Paths win when the text looks like one (ends in ``.py``/``.ipynb`` or contains a separator);
-    a bare dotted name is a module when Python can import it, otherwise a path relative to the cwd.
+    a bare dotted name is a module when Python can import it, else that module's file in the cwd
+    (``my_ch02`` is ``./my_ch02.py``), otherwise a path relative to the cwd.
     A directory without ``__init__.py`` that holds one candidate entry point (a ``.py`` or ``.ipynb``
     file that is not a test, ``setup.py`` or ``conftest.py``) is that file; one that holds several
     ``.py`` files (and no notebook) is a chapter split into files, loaded together (``directory``).
@@ -52,6 +53,9 @@ def resolve(target: str) -> TargetSpec:
     if not looks_like_path and _DOTTED.match(text):
         if _module_exists(text):
             return TargetSpec("module", text, text)
+        in_cwd = Path(*text.split(".")).with_suffix(".py")  # `python -m` finds it there; the console script does not
+        if in_cwd.is_file():
+            return _resolve_path(in_cwd, text)
         if not Path(text).exists():
             raise TargetError(_("{target}: no such file, directory or importable module").format(target=text))
     return _resolve_path(Path(text).expanduser(), text)

@@ -86,6 +86,12 @@ def test_a_config_error_exits_2_with_one_line(tmp_path):
                            "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "stages.dataset.pionts" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "llmspec", "grade", str(tmp_path / "missing.py"),
+                           "--config", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr == f"llmspec: grading config {tmp_path / 'nope.toml'}: cannot be " \
+        "read (No such file or directory)\n"
+    assert not (tmp_path / "out").exists()
 
 
 def test_stage_points_split_by_weight_and_missing_tests_fail_with_reason():

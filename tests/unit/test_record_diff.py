@@ -12,7 +12,7 @@ from llmspec import cli
 from llmspec import record as rec
 from llmspec.runtime.connect import open_adapter
 
-from paths import BPE_VARIANTS, ROOT
+from paths import BOOK_STYLE, BPE_VARIANTS, ROOT
 FIXTURE = ROOT / "fixtures" / "record"
 VARIANTS = BPE_VARIANTS
 
@@ -90,6 +90,27 @@ def test_record_cli_writes_stage_files(tmp_path, capsys):
     # the variant only has the bonus stage, so against the reference every other stage differs
     assert cli.main(["diff", str(FIXTURE), str(out_dir)]) == 1
     assert "dataset: not implemented by B" in capsys.readouterr().out
+
+
+def test_a_chapter_port_without_the_bonus_is_no_difference(capsys):
+    """The book-style file has no BPETokenizerSimple: the optional stage is said, and counts only when
+    asked for (as ``llmspec check`` does not fail a chapter without the bonus either)."""
+    assert cli.main(["diff", "reference", str(BOOK_STYLE)]) == 0
+    out = capsys.readouterr().out
+    assert "bpe_scratch: not implemented by B" in out and "not counted" in out and out.endswith("no difference\n")
+    assert cli.main(["diff", "reference", str(BOOK_STYLE), "--stages", "dataset,bpe_scratch"]) == 1
+    assert "bpe_scratch: not implemented by B (missing BPETokenizerSimple)\n" in capsys.readouterr().out
+
+
+def test_code_that_ends_the_process_at_import_is_a_load_error(tmp_path, capsys):
+    """record and diff run a target in a worker, as check does: ``os._exit(0)`` at import is exit 2
+    naming the line, never a silent exit 0 (in process it would end llmspec itself)."""
+    ends = tmp_path / "ends.py"
+    ends.write_text("import os\nos._exit(0)\n" + BOOK_STYLE.read_text())
+    assert cli.main(["diff", "reference", str(ends), "--stages", "dataset"]) == 2
+    assert "os._exit(0)`, line 2" in capsys.readouterr().err
+    assert cli.main(["record", "--impl", str(ends), "--out", str(tmp_path / "rec"), "--stages", "dataset"]) == 2
+    assert "line 2" in capsys.readouterr().err and not (tmp_path / "rec").exists()
 
 
 def test_diff_bad_input_exits_2(tmp_path, capsys):

@@ -60,6 +60,21 @@ def test_resolve_kinds(tmp_path: Path) -> None:
     assert (spec.kind, spec.location) == ("module", "reference")
 
 
+def test_a_module_name_in_the_cwd_is_its_file(tmp_path: Path, monkeypatch) -> None:
+    """``llmspec check my_ch02`` from the folder holding my_ch02.py: the console script does not put
+    the cwd on ``sys.path`` as ``python -m`` does, so the name is looked for there as a file."""
+    (tmp_path / "my_ch02.py").write_text(V1)
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "ch02.py").write_text(V1)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    for name, file in (("my_ch02", tmp_path / "my_ch02.py"), ("lib.ch02", tmp_path / "lib" / "ch02.py")):
+        spec = resolve(name)
+        assert (spec.kind, spec.location) == ("file", str(file))
+    with pytest.raises(TargetError, match="no such file, directory or importable module"):
+        resolve("my_ch03")
+
+
 def test_directory_with_one_entry_point_uses_it(tmp_path: Path) -> None:
     (tmp_path / "ch02.py").write_text(V1)
     (tmp_path / "test_ch02.py").write_text("")
