@@ -25,7 +25,7 @@ from llmspec.verdict import CheckResult, render_text as render
 
 
 def add_parser(subparsers: Any, name: str, help_text: str) -> None:
-    p = subparsers.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0])
+    p = subparsers.add_parser(name, help=help_text, description=help_text)
     p.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
                    "(default: the reference implementation)")
     add_target_options(p)

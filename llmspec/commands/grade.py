@@ -1,9 +1,10 @@
 """``llmspec grade SUBMISSION... --out DIR``: grade a class in isolated workers.
 
 Exit codes: 0 every submission was graded (a low score is not an error: read the reports),
-2 bad usage or bad config (nothing graded), 3 the book's data is missing, 4 the suite itself could
-not run (an llmspec bug or a broken install).  A submission that is missing, has a syntax error,
-crashes, hangs or exhausts memory is *graded* (score 0 for what it could not earn), not an error.
+2 bad usage or bad config, or no submission at all (nothing graded), 3 the book's data is missing,
+4 the suite itself could not run (an llmspec bug or a broken install).  A submission that is
+missing from a class, has a syntax error, crashes, hangs or exhausts memory is *graded* (score 0 for
+what it could not earn), not an error; with --single (Classroom, Gradescope) a missing file is too.
 """
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from llmspec.commands import add_language_option
 EPILOG = """\
 reports: DIR/<submission>/results.json (Gradescope), junit.xml, classroom.env (GitHub Classroom:
 a runner result per stage, for $GITHUB_ENV), DIR/gradebook.csv, DIR/report.html.  Re-running resumes: submissions
-whose results exist (same config) are skipped unless --force.
+whose results exist (same config, same files) are skipped unless --force.
 exit codes: 0 all submissions graded, 2 bad usage/config, 3 book data missing, 4 internal error"""
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
-    p = sub.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0], epilog=EPILOG,
+    p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                    help=".py, .ipynb, .zip or directory; a directory holds one submission per entry")
@@ -74,10 +75,19 @@ def run(args: argparse.Namespace) -> int:
     if args.gradescope_out and len(args.submissions) != 1:
         print("llmspec grade: --gradescope-out takes exactly one submission", file=sys.stderr)
         return 2
+    if not single and not any(os.path.lexists(p) for p in args.submissions):  # a typo, not a class
+        print(f"llmspec grade: no such file or directory: {', '.join(args.submissions)}; nothing graded",
+              file=sys.stderr)
+        return 2
     work = Path(tempfile.mkdtemp(prefix="llmspec-grade-"))
     server = None
     try:
-        subs = shard.select(discover(args.submissions, work / "unpacked", single=single), shard_spec)
+        found = discover(args.submissions, work / "unpacked", single=single)
+        if not found:
+            print(f"llmspec grade: no submission in {', '.join(args.submissions)} (a class directory holds one "
+                  "submission per entry); nothing graded", file=sys.stderr)
+            return 2
+        subs = shard.select(found, shard_spec)
         out.mkdir(parents=True, exist_ok=True)
         atomic.clean_stale(out)
         # what no submission may read (kernel rules in every worker; see llmspec.sandbox.readrules)
@@ -98,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         results: dict[str, dict] = {}
         to_run, problems = [], []
         for s in subs:
-            prev = None if args.force else load_valid(out / s.name / "results.json", config.fingerprint())
+            prev = None if args.force else load_valid(out / s.name / "results.json", config.fingerprint(), s.digest)
             if prev is not None:
                 results[s.name] = prev
             elif s.problem:
@@ -115,8 +125,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"llmspec grade: {exc}", file=sys.stderr)
             return 4
         for s in problems:
-            results[s.name] = output.write_submission(out, runner.problem(s), config)
-        skipped = len(subs) - len(to_run)
+            results[s.name] = output.write_submission(out, runner.problem(s), config, digest=s.digest)
         if to_run:
             from llmspec.sandbox import isolation, landlock
 
@@ -125,8 +134,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"llmspec grade: {gap}", file=sys.stderr)
         progress = None if args.quiet else _progress(len(to_run), t0)
 
+        digests = {s.name: s.digest for s in to_run}
+
         def done(g, log):
-            results[g.name] = output.write_submission(out, g, config, log)
+            results[g.name] = output.write_submission(out, g, config, log, digests[g.name])
 
         runner.run(to_run, done, progress)
         if progress:
@@ -137,7 +148,9 @@ def run(args: argparse.Namespace) -> int:
             atomic.write_text(args.gradescope_out, json.dumps(ordered[0], indent=1) + "\n")
         wall = time.perf_counter() - t0
         mean = sum(r["score"] for r in ordered) / len(ordered) if ordered else 0.0
-        print(f"graded {len(to_run)} submission(s), {skipped} already graded or not runnable, in {wall:.1f} s; "
+        kept = len(subs) - len(to_run) - len(problems)
+        print(f"graded {len(to_run)} submission(s), {len(problems)} that could not run (0 points, with the reason), "
+              f"{kept} unchanged since the last run (kept; --force regrades), in {wall:.1f} s; "
               f"mean score {mean:.2f}/{config.max_score:g}; reports in {out}")
         return 0
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
-    p = sub.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0],
+    p = sub.add_parser(name, help=help_text, description=help_text,
                        epilog="exit codes: 0 written, 2 bad usage/config, 3 book data missing")
     p.add_argument("--out", default="autograder.zip", help="zip to write (default: autograder.zip)")
     p.add_argument("--config", default=None, help="grading TOML to ship (default: the packaged defaults)")

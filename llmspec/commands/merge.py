@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
-    p = sub.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0],
+    p = sub.add_parser(name, help=help_text, description=help_text,
                        epilog="exit codes: 0 merged, 2 bad usage (no results, conflicting shards)")
     p.add_argument("dirs", nargs="+", metavar="DIR", help="output directories of 'llmspec grade --shard'")
     p.add_argument("--out", required=True, help="directory for the merged gradebook and report")

@@ -19,8 +19,8 @@ from llmspec.grading.results import gradescope, junit_xml, load_valid
 from llmspec.grading.scoring import Graded
 
 
-def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | None = None) -> dict:
-    data = gradescope(g, config.fingerprint(), config.max_output_chars, config.name)
+def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | None = None, digest: str = "") -> dict:
+    data = gradescope(g, config.fingerprint(), config.max_output_chars, config.name, digest)
     stage = atomic.staging_dir(out, g.name)
     (stage / "junit.xml").write_text(junit_xml(g), encoding="utf-8")
     (stage / "classroom.env").write_text(classroom_env(g), encoding="utf-8")

@@ -31,7 +31,8 @@ def clean(text: str, limit: int) -> str:
     return text[: max(0, limit - len(marker))] + marker
 
 
-def gradescope(g: Graded, config_fingerprint: str, max_chars: int = 2000, assignment: str = "") -> dict:
+def gradescope(g: Graded, config_fingerprint: str, max_chars: int = 2000, assignment: str = "",
+               digest: str = "") -> dict:
     concealed = [t for t in g.tests if not t.shown]
     tests = [
         {
@@ -62,6 +63,7 @@ def gradescope(g: Graded, config_fingerprint: str, max_chars: int = 2000, assign
                 "version": __version__,
                 "complete": True,
                 "config": config_fingerprint,
+                "submission_sha256": digest,  # of the files graded: resume grades a changed one again
                 "assignment": assignment,
                 "submission": g.name,
                 "source": g.source,
@@ -125,8 +127,9 @@ def junit_xml(g: Graded, max_chars: int = 20000) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
-def load_valid(path: Path, fingerprint: str | None = None) -> dict | None:
-    """A complete ``results.json`` written by us (and, if given, under the same config), else None."""
+def load_valid(path: Path, fingerprint: str | None = None, digest: str | None = None) -> dict | None:
+    """A complete ``results.json`` written by us (and, if given, under the same config and of the
+    same files), else None."""
     try:
         data = json.loads(Path(path).read_text("utf-8"))
         meta = data["extra_data"]["llmspec"]
@@ -135,6 +138,7 @@ def load_valid(path: Path, fingerprint: str | None = None) -> dict | None:
             and isinstance(data.get("score"), (int, float))
             and isinstance(data.get("tests"), list)
             and (fingerprint is None or meta.get("config") == fingerprint)
+            and (digest is None or meta.get("submission_sha256") == digest)
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

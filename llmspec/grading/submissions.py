@@ -14,6 +14,7 @@ and the worker may read only that copy (:mod:`llmspec.sandbox.readrules`).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -46,6 +47,7 @@ class Submission:
     notes: tuple[str, ...] = ()
     flags: list[dict[str, str]] = field(default_factory=list)  # attempts on private places (readrules.py)
     copied: tuple[str, str] | None = None  # (where the copy is, where the submission is): see shown()
+    digest: str = ""  # of the files graded (see _digest): a changed submission is graded again on resume
 
     def shown(self, text: str) -> str:
         """``text`` with the copy's paths said as the submission's own (the copy lives in a
@@ -81,12 +83,23 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
             sub.flags = readrules.merge_flags(sub.flags, _imports_of_grader(sub.target))
         except _Problem as exc:
             sub.problem = str(exc)
+        sub.digest = _digest(work_dir / name, sub.problem)
         subs.append(sub)
     return sorted(subs, key=lambda s: s.name)
 
 
 class _Problem(Exception):
     pass
+
+
+def _digest(copy: Path, problem: str | None) -> str:
+    """SHA-256 of the copy that is graded (each file's relative path and bytes, in order), or of the
+    problem that kept it from being graded: the same digest means the same submission."""
+    h = hashlib.sha256((problem or "").encode())
+    for f in sorted(copy.rglob("*")) if copy.is_dir() else []:
+        if f.is_file() and not f.is_symlink():
+            h.update(b"\0" + f.relative_to(copy).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
 
 def _resolve(p: Path, scratch: Path, sub: Submission) -> str:

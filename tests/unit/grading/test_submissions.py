@@ -40,3 +40,20 @@ def test_links_within_the_submission_are_left_out_unflagged(tmp_path: Path) -> N
                                                "relative.py": "ch02.py"})
     assert flagged == set()
     assert len(notes) == 3
+
+
+def test_the_digest_is_of_the_files_graded(tmp_path: Path) -> None:
+    """Resume keeps a grade only for the same files: the digest changes with a file's bytes or name,
+    not with where the class lives or when it was copied."""
+    def digest(files: dict[str, str], where: str) -> str:
+        sub = tmp_path / where / "alice"
+        sub.mkdir(parents=True)
+        for name, text in files.items():
+            (sub / name).write_text(text)
+        return discover([str(sub)], tmp_path / where / "work", single=True)[0].digest
+
+    base = digest({"ch02.py": "x = 1\n"}, "a")
+    assert digest({"ch02.py": "x = 1\n"}, "b") == base
+    assert digest({"ch02.py": "x = 2\n"}, "c") != base
+    assert digest({"main.py": "x = 1\n"}, "d") != base
+    assert digest({"ch02.py": "x = 1\n", "helpers.py": ""}, "e") != base
