@@ -46,12 +46,13 @@ class Submission:
     problem: str | None = None  # one line: why it cannot be run (graded 0)
     notes: tuple[str, ...] = ()
     flags: list[dict[str, str]] = field(default_factory=list)  # attempts on private places (readrules.py)
-    copied: tuple[str, str] | None = None  # (where the copy is, where the submission is): see shown()
+    copied: tuple[str, str] | None = None  # (where the copy is, what it is said as): see shown()
     digest: str = ""  # of the files graded (see _digest): a changed submission is graded again on resume
 
     def shown(self, text: str) -> str:
-        """``text`` with the copy's paths said as the submission's own (the copy lives in a
-        temporary directory: its name would differ in every run, and means nothing to a student)."""
+        """``text`` with the copy's paths said as the submission's own, by the names the student gave
+        them (``ch02.py``, ``alice/helpers.py``): the copy lives in a temporary directory whose name would
+        differ in every run, and the grader's own folders mean nothing to a student."""
         return text.replace(*self.copied) if self.copied and text else text
 
 
@@ -126,7 +127,7 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     os.chmod(scratch.parent, 0o711)  # the worker (nobody, as root) may reach its own copy, list none
-    sub.copied = (str(scratch) + os.sep, str(p.resolve().parent) + os.sep)
+    sub.copied = (str(scratch) + os.sep, "")
     count, size = 0, 0
     pending = [(p, scratch / p.name)] if p.is_dir() else []
     if not pending:
