@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         set_language(None)
     parse_stages(args.stages)  # ValueError -> exit 2 (cli)
+    if not args.target:  # a green table for a forgotten file name must not read as the learner's
+        print(_("No file given: this checks llmspec's own reference implementation. To check yours: "
+                "llmspec check my_ch02.py"))
     if args.target and ("/" in args.target or args.target.endswith((".py", ".ipynb"))) \
             and not Path(args.target).exists():
         print(_("llmspec check: no such file or directory: {path}").format(path=args.target))

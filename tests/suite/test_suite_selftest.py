@@ -178,6 +178,8 @@ def test_check_exit_codes(runs):
     assert runs["missing_file"].rc == 2, runs["missing_file"].stdout
     assert runs["bad_stage"].rc == 2, runs["bad_stage"].stdout
     assert runs["no_data"].rc == 3, runs["no_data"].stdout
+    # no target: the reference is checked, and the learner is told so before anything else
+    assert runs["no_data"].stdout.startswith("No file given: this checks llmspec's own reference"), runs["no_data"].stdout
 
 
 def test_check_runs_the_learners_code_in_a_worker_and_in_process_alike(runs):
