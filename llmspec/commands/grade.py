@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"llmspec grade: no such file or directory: {', '.join(args.submissions)}; nothing graded",
               file=sys.stderr)
         return 2
-    work = Path(tempfile.mkdtemp(prefix="llmspec-grade-"))
+    work = Path(tempfile.mkdtemp(prefix="llmspec-grade-")).resolve()  # as the worker sees its paths (shown())
     server = None
     try:
         found = discover(args.submissions, work / "unpacked", single=single)

@@ -98,8 +98,11 @@ def _digest(copy: Path, problem: str | None) -> str:
     problem that kept it from being graded: the same digest means the same submission."""
     h = hashlib.sha256((problem or "").encode())
     for f in sorted(copy.rglob("*")) if copy.is_dir() else []:
-        if f.is_file() and not f.is_symlink():
-            h.update(b"\0" + f.relative_to(copy).as_posix().encode() + b"\0" + f.read_bytes())
+        if f.is_symlink() or not f.is_file():  # the copy holds none: never followed all the same
+            continue
+        name = f.relative_to(copy).as_posix().encode()
+        with open(f, "rb") as fh:
+            h.update(len(name).to_bytes(8, "big") + name + hashlib.file_digest(fh, "sha256").digest())
     return h.hexdigest()
 
 
@@ -111,6 +114,7 @@ def _resolve(p: Path, scratch: Path, sub: Submission) -> str:
     if p.is_dir():  # under its own name, inside a folder of its own (a package is imported from its parent)
         return _entry_in_dir(_copy_own(p, scratch, sub) / p.name)
     if p.suffix == ".zip":
+        sub.copied = (str(scratch) + os.sep, "")
         return _entry_in_dir(_unzip(p, scratch))
     if p.suffix in SOURCE_SUFFIXES:
         copy = _copy_own(p, scratch, sub) / p.name
@@ -131,6 +135,8 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
     count, size = 0, 0
     pending = [(p, scratch / p.name)] if p.is_dir() else []
     if not pending:
+        if p.stat().st_size > MAX_ZIP_BYTES:
+            raise _too_large(p)
         _copy_file(p, scratch / p.name)
     while pending:
         src, dst = pending.pop()
@@ -154,8 +160,7 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
             else:
                 count, size = count + 1, size + entry.stat(follow_symlinks=False).st_size
                 if count > MAX_ZIP_FILES or size > MAX_ZIP_BYTES:
-                    raise _Problem(_("{name}: submission too large (limit {mb} MB, {files} files)").format(
-                        name=p.name, mb=MAX_ZIP_BYTES // 2**20, files=MAX_ZIP_FILES))
+                    raise _too_large(p)
                 _copy_file(Path(entry.path), dst / entry.name)
     for root, dirs, files in os.walk(scratch):  # readable by the worker, writable by none
         for name in dirs:
@@ -164,6 +169,11 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
             os.chmod(os.path.join(root, name), 0o644)
     os.chmod(scratch, 0o755)
     return scratch
+
+
+def _too_large(p: Path) -> _Problem:
+    return _Problem(_("{name}: submission too large (limit {mb} MB, {files} files)").format(
+        name=p.name, mb=MAX_ZIP_BYTES // 2**20, files=MAX_ZIP_FILES))
 
 
 def _copy_file(src: Path, dst: Path) -> None:
@@ -194,8 +204,9 @@ def _left_out_link(link: Path, root: Path, rel: str, sub: Submission) -> None:
     sub.notes += (_("{path}: a symbolic link, left out (links are not followed; only your own files are "
                     "graded)").format(path=rel),)
     classmates = os.path.dirname(os.path.abspath(root))  # the class directory the submission sits in
-    if any(readrules.within(pointed, p) for p in PRIVATE_PLACES) or (
-            readrules.within(pointed, classmates) and not readrules.within(pointed, os.path.abspath(root))):
+    reaches_classmates = classmates != "/" and not readrules.within(pointed, os.path.abspath(root)) and (
+        readrules.within(pointed, classmates) or readrules.within(classmates, pointed))  # or a folder above it
+    if any(readrules.within(pointed, p) for p in PRIVATE_PLACES) or reaches_classmates:
         sub.flags = readrules.merge_flags(sub.flags, [{"kind": "links", "detail": f"{rel} -> {target}"}])
 
 

@@ -233,7 +233,7 @@ class ProxyAdapter(Adapter):
             return TargetError(self._target_error)
         if timeout:
             return CallTimeout(_("{op} did not answer within {seconds} s; the worker was killed (it restarts on the "
-                                 "next call)").format(op=op, seconds=f"{budget:g}") + stuck + tail)
+                                 "next call)").format(op=op, seconds=f"{round(budget, 1):g}") + stuck + tail)
         return WorkerDied(why + _("; the worker restarts on the next call") + tail)
 
     def _stop(self, status: int | None = None) -> None:

@@ -1,16 +1,19 @@
 """``llmspec grade`` run again on the same class: what it keeps, what it grades again, and what it
-refuses to start on.  Only submissions that cannot run are graded here, so no suite runs."""
+refuses to start on; and the names a student reads.  Only submissions that cannot load are graded
+here, so no test reaches submission code."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 
-def grade(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def grade(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "llmspec", "grade", *args, "--jobs", "1", "-q"],
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
+                          capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
 
 
 def reason(out: Path, name: str) -> str:
@@ -47,3 +50,22 @@ def test_nothing_to_grade_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:
     proc = grade(str(tmp_path / "ch02.ipynb"), "--single", "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "no such file" in reason(tmp_path / "out", "ch02")
+
+
+def test_students_read_their_own_file_names(tmp_path: Path) -> None:
+    """Feedback names a file as the student did, whether it came as a file or inside a zip, and even
+    when the grader's temporary folder is reached through a link (as macOS's is)."""
+    cls, real = tmp_path / "class", tmp_path / "real-tmp"
+    cls.mkdir()
+    real.mkdir()
+    (tmp_path / "tmp").symlink_to(real)
+    code = "raise RuntimeError('loaded from ' + __file__)\n"
+    (cls / "eve.py").write_text(code)
+    with zipfile.ZipFile(cls / "carol.zip", "w") as zf:
+        zf.writestr("ch02.py", code)
+    proc = grade(str(cls), "--out", str(tmp_path / "out"), cwd=tmp_path,
+                 env=dict(os.environ, TMPDIR=str(tmp_path / "tmp")))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for name, file in (("eve", "eve.py"), ("carol", "ch02.py")):
+        said = json.loads((tmp_path / "out" / name / "results.json").read_text())["output"]
+        assert f"loaded from {file}" in said and str(real) not in said and "llmspec-grade-" not in said, said

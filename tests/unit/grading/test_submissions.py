@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmspec.grading.submissions import discover
+from llmspec.grading.submissions import MAX_ZIP_BYTES, discover
 
 
 def _links_flagged(tmp_path: Path, target_of: dict[str, Path | str]) -> tuple[set[str], list[str]]:
@@ -32,6 +32,20 @@ def test_links_to_classmates_and_the_machine_are_flagged(tmp_path: Path) -> None
     })
     assert flagged == {"classmate.py", "whole_class", "environ.txt"}
     assert len(notes) == 3 and all("links are not followed" in n for n in notes)
+
+
+def test_a_link_to_a_folder_above_the_class_is_flagged(tmp_path: Path) -> None:
+    flagged, _notes = _links_flagged(tmp_path, {"everything": tmp_path, "root": "/"})
+    assert flagged == {"everything", "root"}
+
+
+def test_a_single_file_is_bounded_like_a_folder(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.py"
+    with open(huge, "wb") as f:
+        f.truncate(MAX_ZIP_BYTES + 1)  # sparse: no disk used
+    sub = discover([str(huge)], tmp_path / "work")[0]
+    assert sub.problem is not None and "submission too large" in sub.problem
+    assert not (tmp_path / "work" / "huge" / "huge.py").exists()
 
 
 def test_links_within_the_submission_are_left_out_unflagged(tmp_path: Path) -> None:
