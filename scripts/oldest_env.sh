@@ -5,7 +5,9 @@
 # Usage: scripts/oldest_env.sh [DIR]   (default: a temporary directory, removed afterwards)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv="${1:-$(mktemp -d)/oldest}"
+work=$(mktemp -d)
+if [ $# -ge 1 ]; then venv=$1; else venv="$work/oldest"; fi  # the default goes with the work directory
+trap 'rm -rf "$work"' EXIT
 pins=$(python3 scripts/oldest_versions.py)
 echo "oldest: $pins"
 python3 -m venv "$venv"
@@ -14,9 +16,8 @@ python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps .
 "$venv/bin/python" -m pip check
 py="$venv/bin/python"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+mkdir "$work/run"
+cd "$work/run"
 good=$OLDPWD/tests/suite/variants/correct/book_style.py
 "$py" -m llmspec check "$good" > check-good.txt || { cat check-good.txt; echo "oldest: a correct file did not pass"; exit 1; }
 python3 "$OLDPWD/tests/suite/variants/make_buggy.py" >/dev/null
