@@ -11,7 +11,6 @@ does so before the tests.  Outside CI the test is skipped when that environment 
 """
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -141,7 +140,8 @@ def test_an_unprivileged_grader_contains_every_escape(open_tmp):
     assert "sandbox:" not in proc.stderr
     assert results["escape_sandbox"]["score"] == 15  # its honest tokenizer, nothing more, nothing less
     assert listener.arrived == []
-    # glob, not rglob: other runs on the machine create and remove directories under /tmp meanwhile
-    escaped = [p for d in (out, home, marker, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
-               for p in glob.glob(f"{d}/**/llmspec-escaped-{tag}*", recursive=True)]
+    # os.walk: it follows no link (a test's link to "/" or to its own parent would send a search
+    # that follows them through the whole file system) and skips what other runs remove meanwhile
+    escaped = [os.path.join(top, name) for d in (out, home, marker, "/tmp", "/var/tmp", "/dev/shm")
+               for top, _dirs, files in os.walk(d) for name in files if name.startswith(f"llmspec-escaped-{tag}")]
     assert escaped == []
