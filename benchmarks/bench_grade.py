@@ -109,8 +109,7 @@ def honest_case(args: argparse.Namespace, work: Path) -> bool:
 def in_process_each(files: list[Path]) -> float:
     """Mean CPU seconds of the grader's own pytest run of the suite on each file, in one warm process
     and in process (no worker, no fork, no sandbox): the floor that the isolation is added to."""
-    proc = subprocess.run([sys.executable, __file__, "--floor", *map(str, files)], capture_output=True, text=True,
-                          env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
+    proc = subprocess.run([sys.executable, __file__, "--floor", *map(str, files)], capture_output=True, text=True)
     if proc.returncode != 0:
         print(proc.stdout[-2000:], proc.stderr[-3000:], file=sys.stderr)
         raise SystemExit(1)

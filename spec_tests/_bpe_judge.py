@@ -156,7 +156,7 @@ def where_texts_differ(expected: str, actual: str) -> tuple[int, str, str]:
     return at, cut(expected[lo:], 30), cut(actual[lo:], 30)
 
 
-def judge_encode(toks: Tokenizers, gpt2: Any, what: str, text: str, allowed: list[str] | None = None, *,
+def assert_encodes(toks: Tokenizers, gpt2: Any, what: str, text: str, allowed: list[str] | None = None, *,
                  expected: list[int] | None = None, source: dict[str, Any] | None = None,
                  given: str | None = None) -> None:
     """``encode(text)`` with GPT-2's files loaded: GPT-2's ids, or the notebook's (with a note)."""
@@ -194,7 +194,7 @@ def judge_encode(toks: Tokenizers, gpt2: Any, what: str, text: str, allowed: lis
     explain.fail("\n".join(lines))
 
 
-def judge_decode(toks: Tokenizers, what: str, ids: list[int], expected: str, given: Any = None) -> None:
+def assert_decodes(toks: Tokenizers, what: str, ids: list[int], expected: str, given: Any = None) -> None:
     """``decode(ids)`` with GPT-2's files loaded: GPT-2's text, or the notebook's (with a note)."""
     __tracebackhide__ = True
     got = toks.attempt(toks.impl.bpe_scratch_decode, toks.gpt2(), ids)
@@ -214,7 +214,7 @@ def judge_decode(toks: Tokenizers, what: str, ids: list[int], expected: str, giv
     explain.check_text(what, expected, got, stage=STAGE, given=given if given is not None else ids)
 
 
-def judge_round_trip(toks: Tokenizers, handle: int, text: str, what: str, given: str | None = None) -> None:
+def assert_round_trips(toks: Tokenizers, handle: int, text: str, what: str, given: str | None = None) -> None:
     """``decode(encode(text))`` after training on the-verdict.txt: the text back, or what one of the
     book's notebooks gives back (the simple notebook's only for a tokenizer of its shape)."""
     __tracebackhide__ = True

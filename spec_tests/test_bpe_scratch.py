@@ -24,7 +24,7 @@ from llmspec.i18n import _
 from spec_tests import _bpe_notebook as nb
 from spec_tests import strategies as S
 from spec_tests._bpe_judge import (ALLOWED, BONUS_TESTS, EOT, LOADER, STAGE, TRAIN_VOCAB, Tokenizers,
-                                   judge_decode, judge_encode, judge_round_trip, train_call)
+                                   assert_decodes, assert_encodes, assert_round_trips, train_call)
 
 pytestmark = pytest.mark.bpe_scratch
 GPT2 = pytest.mark.part(LOADER)  # needs GPT-2's files loaded
@@ -49,7 +49,7 @@ BONUS_CASES = [  # the book repository's tests.py (GPT-2 ids, confirmed by tikto
 @pytest.mark.parametrize("text,ids", BONUS_CASES, ids=[t for t, _ in BONUS_CASES])
 def test_bonus_golden(toks, gpt2, text, ids):
     """The bonus notebook's test strings give GPT-2's ids."""
-    judge_encode(toks, gpt2, "BPETokenizerSimple.encode", text, expected=ids, source=BONUS_TESTS)
+    assert_encodes(toks, gpt2, "BPETokenizerSimple.encode", text, expected=ids, source=BONUS_TESTS)
 
 
 @GPT2
@@ -58,7 +58,7 @@ def test_bonus_golden(toks, gpt2, text, ids):
 def test_book_golden(toks, gpt2, case):
     """Exercise 2.1's "Akwirw ier" and the book's sentence with ``<|endoftext|>`` (allowed)."""
     text = case["input"]["text"]
-    judge_encode(toks, gpt2, "BPETokenizerSimple.encode", text, [EOT] if EOT in text else None,
+    assert_encodes(toks, gpt2, "BPETokenizerSimple.encode", text, [EOT] if EOT in text else None,
                  expected=case["expected"]["ids"], source=case.get("source"))
 
 
@@ -66,7 +66,7 @@ def test_book_golden(toks, gpt2, case):
 def test_the_verdict(toks, gpt2, verdict_text):
     """The whole short story: tiktoken's 5145 ids (the notebook's 5149, which split ``a 'subject``
     differently, pass with a note)."""
-    judge_encode(toks, gpt2, "BPETokenizerSimple.encode(the-verdict.txt)", verdict_text,
+    assert_encodes(toks, gpt2, "BPETokenizerSimple.encode(the-verdict.txt)", verdict_text,
                  given=verdict_text[:60] + "...")
 
 
@@ -86,7 +86,7 @@ def test_encode_matches_gpt2(toks, gpt2, text, allow):
     """encode(text) == tiktoken gpt2's ids (or the notebook's), for arbitrary unicode, whitespace runs,
     digits, contractions, emoji and ``<|endoftext|>`` (passed with ``allowed_special``)."""
     allowed = [EOT] if allow or EOT in text else None
-    judge_encode(toks, gpt2, "BPETokenizerSimple.encode" + (f"(..., allowed_special={{{EOT!r}}})" if allowed else ""),
+    assert_encodes(toks, gpt2, "BPETokenizerSimple.encode" + (f"(..., allowed_special={{{EOT!r}}})" if allowed else ""),
                  text, allowed)
 
 
@@ -94,7 +94,7 @@ def test_encode_matches_gpt2(toks, gpt2, text, allow):
 @ALLOWS
 def test_endoftext_is_one_token(toks, gpt2):
     """With ``allowed_special={"<|endoftext|>"}`` the marker is id 50256, never its 7 pieces."""
-    judge_encode(toks, gpt2, f"BPETokenizerSimple.encode(..., allowed_special={{{EOT!r}}})", f"a{EOT}b {EOT}",
+    assert_encodes(toks, gpt2, f"BPETokenizerSimple.encode(..., allowed_special={{{EOT!r}}})", f"a{EOT}b {EOT}",
                  [EOT], expected=[64, 50256, 65, 220, 50256])
 
 
@@ -130,7 +130,7 @@ def test_every_pretokenizer_alternative(toks, gpt2, family):
     """Every alternative of GPT-2's split pattern (each contraction, each whitespace character, runs
     before text and at the end, digit and punctuation runs, letters and numbers outside ASCII)."""
     for text in PRETOKEN_CASES[family]:
-        judge_encode(toks, gpt2, f"BPETokenizerSimple.encode ({family})", text)
+        assert_encodes(toks, gpt2, f"BPETokenizerSimple.encode ({family})", text)
 
 
 @GPT2
@@ -139,7 +139,7 @@ def test_every_byte(toks, gpt2):
     byte-to-unicode table, control characters included)."""
     for cp in range(256):
         for text in (chr(cp), f"a{chr(cp)}b"):
-            judge_encode(toks, gpt2, "BPETokenizerSimple.encode", text)
+            assert_encodes(toks, gpt2, "BPETokenizerSimple.encode", text)
 
 
 @GPT2
@@ -148,7 +148,7 @@ def test_every_byte(toks, gpt2):
 def test_lone_surrogates(toks, gpt2, text):
     """A lone surrogate cannot be UTF-8 encoded: tiktoken encodes it as U+FFFD; raising passes too
     (the notebook raises: outside the contract); any other ids fail."""
-    judge_encode(toks, gpt2, _("BPETokenizerSimple.encode (lone surrogate)"), text, given=ascii(text))
+    assert_encodes(toks, gpt2, _("BPETokenizerSimple.encode (lone surrogate)"), text, given=ascii(text))
 
 
 def _merge_texts(gpt2, ranks: range) -> list[str]:
@@ -171,9 +171,9 @@ def test_highest_and_lowest_ranked_merges(toks, gpt2):
     n_merges = gpt2.n_vocab - 257
     tokens = _merge_texts(gpt2, range(100)) + _merge_texts(gpt2, range(n_merges - 300, n_merges))
     for text in tokens + [t + "zq" for t in tokens]:
-        judge_encode(toks, gpt2, "BPETokenizerSimple.encode (a token from vocab.bpe)", text)
+        assert_encodes(toks, gpt2, "BPETokenizerSimple.encode (a token from vocab.bpe)", text)
     top = list(range(gpt2.n_vocab - 301, gpt2.n_vocab - 1))
-    judge_decode(toks, _("BPETokenizerSimple.decode (the 300 highest ids)"), top, gpt2.decode(top))
+    assert_decodes(toks, _("BPETokenizerSimple.decode (the 300 highest ids)"), top, gpt2.decode(top))
 
 
 # --- with GPT-2's files: decoding ------------------------------------------------------------------
@@ -186,13 +186,13 @@ def test_decode_gpt2_ids(toks, text, gpt2):
     """decode(tiktoken's ids) == text: bytes are joined *before* UTF-8 decoding, so characters split
     across tokens (😀 = b'\\xf0\\x9f\\x98' + b'\\x80') come back whole."""
     ids = gpt2.encode(text)
-    judge_decode(toks, "BPETokenizerSimple.decode(gpt2 ids)", ids, text,
+    assert_decodes(toks, "BPETokenizerSimple.decode(gpt2 ids)", ids, text,
                  given=f"{text!r} -> ids {ids} = {explain.gpt2_pieces(ids)}")
 
 
 @GPT2
 def test_decode_endoftext(toks):
-    judge_decode(toks, "BPETokenizerSimple.decode([50256])", [50256], EOT)
+    assert_decodes(toks, "BPETokenizerSimple.decode([50256])", [50256], EOT)
 
 
 @GPT2
@@ -204,7 +204,7 @@ def test_decode_every_byte_token_and_partial_utf8(toks, gpt2):
         ids = gpt2.encode(text)
         cases += [ids[:k] for k in range(1, len(ids) + 1)] + [ids[k:] for k in range(1, len(ids))]
     for ids in cases:
-        judge_decode(toks, "BPETokenizerSimple.decode", ids, gpt2.decode(ids),
+        assert_decodes(toks, "BPETokenizerSimple.decode", ids, gpt2.decode(ids),
                      given=f"ids {ids} = {explain.gpt2_pieces(ids)}")
 
 
@@ -246,7 +246,7 @@ def test_training_compresses_and_stays_in_vocab(toks, verdict_text):
 
 
 def test_trained_round_trip_on_the_verdict(toks, verdict_text):
-    judge_round_trip(toks, toks.trained(), verdict_text, _("decode(encode(the-verdict.txt)) after training"),
+    assert_round_trips(toks, toks.trained(), verdict_text, _("decode(encode(the-verdict.txt)) after training"),
                      given=verdict_text[:60] + "...")
 
 
@@ -260,7 +260,7 @@ def test_trained_round_trip_any_text(toks, text):
     whitespace other than spaces and line breaks; the simple notebook also joins words with single
     spaces); raising passes where the notebook raises (a character outside its vocabulary).  Texts
     with "Ġ", the notebooks' mark for a space, are outside the contract."""
-    judge_round_trip(toks, toks.trained(), text, _("decode(encode(text)) after training on the-verdict.txt"))
+    assert_round_trips(toks, toks.trained(), text, _("decode(encode(text)) after training on the-verdict.txt"))
 
 
 @pytest.mark.parametrize("text,merges", [("", []), ("H", []), ("He", [("H", "e")])], ids=["empty", "H", "He"])

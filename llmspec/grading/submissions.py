@@ -46,14 +46,14 @@ class Submission:
     problem: str | None = None  # one line: why it cannot be run (graded 0)
     notes: tuple[str, ...] = ()
     flags: list[dict[str, str]] = field(default_factory=list)  # attempts on private places (readrules.py)
-    copied: tuple[str, str] | None = None  # (where the copy is, what it is said as): see shown()
+    copy_dir: str = ""  # where the graded copy lives, with a trailing separator: see shown()
     digest: str = ""  # of the files graded (see _digest): a changed submission is graded again on resume
 
     def shown(self, text: str) -> str:
         """``text`` with the copy's paths said as the submission's own, by the names the student gave
         them (``ch02.py``, ``alice/helpers.py``): the copy lives in a temporary directory whose name would
         differ in every run, and the grader's own folders mean nothing to a student."""
-        return text.replace(*self.copied) if self.copied and text else text
+        return text.replace(self.copy_dir, "") if self.copy_dir and text else text
 
 
 def safe_name(text: str) -> str:
@@ -111,10 +111,10 @@ def _resolve(p: Path, scratch: Path, sub: Submission) -> str:
         raise _Problem(_("{name}: a symbolic link; links are not followed, submit the file itself").format(name=p.name))
     if not p.exists():
         raise _Problem(_("{target}: no such file or directory").format(target=p))
+    sub.copy_dir = str(scratch) + os.sep  # a file, a folder or a zip: each is graded from a copy here
     if p.is_dir():  # under its own name, inside a folder of its own (a package is imported from its parent)
         return _entry_in_dir(_copy_own(p, scratch, sub) / p.name)
     if p.suffix == ".zip":
-        sub.copied = (str(scratch) + os.sep, "")
         return _entry_in_dir(_unzip(p, scratch))
     if p.suffix in SOURCE_SUFFIXES:
         copy = _copy_own(p, scratch, sub) / p.name
@@ -131,7 +131,6 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     os.chmod(scratch.parent, 0o711)  # the worker (nobody, as root) may reach its own copy, list none
-    sub.copied = (str(scratch) + os.sep, "")
     count, size = 0, 0
     pending = [(p, scratch / p.name)] if p.is_dir() else []
     if not pending:
