@@ -76,6 +76,12 @@ def _message(op: str) -> Callable[..., Any]:
     return send
 
 
+
+def shown_seconds(seconds: float) -> str:
+    """A time limit as a learner reads it: ``120``, ``2.5``; a remainder under a second keeps two
+    significant digits (``0.034``), so a budget all but used up is never shown as "0 s"."""
+    return f"{seconds:.2g}" if seconds < 1 else f"{round(seconds, 1):g}"
+
 class ProxyAdapter(Adapter):
     """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.
 
@@ -217,7 +223,7 @@ class ProxyAdapter(Adapter):
         self._stop(status)
         if timeout:
             why = _("{during} did not finish within {limit} s; the worker was killed").format(
-                during=during, limit=f"{round(budget, 1):g}") + ("" if op else stuck)
+                during=during, limit=shown_seconds(budget)) + ("" if op else stuck)
         elif isinstance(exc, process.Exited):  # it said where it called os._exit, then left
             why = process.ended(exc.info, self.target)
             why = _("{why} during {during}").format(why=why, during=during) if op else why
@@ -233,7 +239,7 @@ class ProxyAdapter(Adapter):
             return TargetError(self._target_error)
         if timeout:
             return CallTimeout(_("{op} did not answer within {seconds} s; the worker was killed (it restarts on the "
-                                 "next call)").format(op=op, seconds=f"{round(budget, 1):g}") + stuck + tail)
+                                 "next call)").format(op=op, seconds=shown_seconds(budget)) + stuck + tail)
         return WorkerDied(why + _("; the worker restarts on the next call") + tail)
 
     def _stop(self, status: int | None = None) -> None:

@@ -28,9 +28,10 @@ def register() -> None:
     # No "explain" phase: on a failure it imports libcst (a second or more, plus deprecation
     # warnings) to annotate which parts of the example mattered; the shrunk example says enough.
     phases = [p for p in Phase if p.name != "explain"]
-    # 20 examples per property: measured against the bug zoo (tests/suite/variants, tests/suite/bpe_variants),
-    # 20 kills every variant that 30 did, in the stage it names; boundaries are pinned with @example,
-    # so no kill depends on volume.  `--hypothesis-profile llmspec-deep` searches far deeper.
+    # 20 examples per property.  No kill of the bug zoo (tests/suite/variants, tests/suite/bpe_variants)
+    # depends on the count (the kill matrix is the same at 3, 5, 10 and 20): boundaries are pinned with
+    # @example, so the count buys search for bugs nobody has listed, and 10 would save only 7% of a
+    # graded submission (benchmarks/README.md).  `--hypothesis-profile llmspec-deep` searches far deeper.
     settings.register_profile(PROFILE, derandomize=True, deadline=None, max_examples=20,
                               database=None, print_blob=False, suppress_health_check=quiet,
                               phases=phases)

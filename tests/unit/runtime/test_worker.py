@@ -18,7 +18,7 @@ from prerequisites import missing as prerequisite_missing
 from llmspec.sandbox import proctree
 from llmspec.errors import CallTimeout, HarnessError, ImplError, TargetError, WorkerDied
 from llmspec.runtime.inprocess import InProcessAdapter
-from llmspec.runtime.proxy import ProxyAdapter
+from llmspec.runtime.proxy import ProxyAdapter, shown_seconds
 
 VOCAB = {"hello": 0, ",": 1, "world": 2, "!": 3}
 HEADER = "import os, sys, time, threading, builtins\nimport torch\n"
@@ -589,3 +589,9 @@ def test_the_learners_own_worker_keeps_their_permissions(proxies, tmp_path: Path
     assert outside.read_text() == "mine"
     info = proxy.worker_info
     assert not info["dropped"] and not info["private_tmp"] and not info["netns"] and "fs" not in info["landlock"]
+
+
+def test_time_limits_are_shown_as_a_learner_reads_them() -> None:
+    """A limit in whole or tenth seconds; a stage budget all but used up is never "within 0 s"."""
+    assert [shown_seconds(x) for x in (120, 60.0, 2.5, 1.04)] == ["120", "60", "2.5", "1"]
+    assert [shown_seconds(x) for x in (0.5, 0.034, 0.0004)] == ["0.5", "0.034", "0.0004"]
