@@ -76,11 +76,13 @@ def _message(op: str) -> Callable[..., Any]:
     return send
 
 
-
 def shown_seconds(seconds: float) -> str:
     """A time limit as a learner reads it: ``120``, ``2.5``; a remainder under a second keeps two
     significant digits (``0.034``), so a budget all but used up is never shown as "0 s"."""
-    return f"{seconds:.2g}" if seconds < 1 else f"{round(seconds, 1):g}"
+    if seconds >= 1:
+        return f"{round(seconds, 1):g}"
+    return f"{float(f'{seconds:.2g}'):f}".rstrip("0").rstrip(".")  # two digits, no exponent
+
 
 class ProxyAdapter(Adapter):
     """:class:`~llmspec.runtime.adapter.Adapter` whose implementation runs in an isolated worker process.

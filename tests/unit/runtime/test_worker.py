@@ -594,4 +594,5 @@ def test_the_learners_own_worker_keeps_their_permissions(proxies, tmp_path: Path
 def test_time_limits_are_shown_as_a_learner_reads_them() -> None:
     """A limit in whole or tenth seconds; a stage budget all but used up is never "within 0 s"."""
     assert [shown_seconds(x) for x in (120, 60.0, 2.5, 1.04)] == ["120", "60", "2.5", "1"]
-    assert [shown_seconds(x) for x in (0.5, 0.034, 0.0004)] == ["0.5", "0.034", "0.0004"]
+    small = (0.5, 0.034, 0.0004, 0.00001, 0.999)
+    assert [shown_seconds(x) for x in small] == ["0.5", "0.034", "0.0004", "0.00001", "1"]
