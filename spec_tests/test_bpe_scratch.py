@@ -80,6 +80,7 @@ def test_the_verdict(toks, gpt2, verdict_text):
 @example(text="\n", allow=False)  # newline is "Ċ" in GPT-2's byte alphabet,
 @example(text=" unaccountable", allow=False)  # rank order, not pair frequency, decides merges,
 @example(text="é日本語👍🏽", allow=False)  # multi-byte characters,
+@example(text="\x1c's", allow=False)  # punctuation before "'s" (U+001C is white space to Python's re only),
 @example(text="Hello <|endoftext|> world", allow=True)  # the special token.
 @S.scaled(1.0)
 def test_encode_matches_gpt2(toks, gpt2, text, allow):
