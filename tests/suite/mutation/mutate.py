@@ -285,6 +285,12 @@ def _run_child(workdir: Path, edition: str, impl: str, stages: str, log: Path) -
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     sys.path.insert(0, str(workdir))
+    # the harness's own scratch folders go under the run's folder: a mutant killed for its time
+    # cannot remove them, and the run's folder is removed at the end (the parent's cached choice of
+    # temporary folder is forgotten first: the child was forked from it)
+    scratch = workdir / "tmp"
+    scratch.mkdir(exist_ok=True)
+    os.environ["TMPDIR"], tempfile.tempdir = str(scratch), None
     os.chdir(ROOT)
     import pytest
 
