@@ -157,8 +157,8 @@ def where_texts_differ(expected: str, actual: str) -> tuple[int, str, str]:
 
 
 def assert_encodes(toks: Tokenizers, gpt2: Any, what: str, text: str, allowed: list[str] | None = None, *,
-                 expected: list[int] | None = None, source: dict[str, Any] | None = None,
-                 given: str | None = None) -> None:
+                   expected: list[int] | None = None, source: dict[str, Any] | None = None,
+                   given: str | None = None) -> None:
     """``encode(text)`` with GPT-2's files loaded: GPT-2's ids, or the notebook's (with a note)."""
     __tracebackhide__ = True
     want = gpt2.encode(text, allowed_special=set(allowed or ())) if expected is None else expected

@@ -59,7 +59,7 @@ def test_book_golden(toks, gpt2, case):
     """Exercise 2.1's "Akwirw ier" and the book's sentence with ``<|endoftext|>`` (allowed)."""
     text = case["input"]["text"]
     assert_encodes(toks, gpt2, "BPETokenizerSimple.encode", text, [EOT] if EOT in text else None,
-                 expected=case["expected"]["ids"], source=case.get("source"))
+                   expected=case["expected"]["ids"], source=case.get("source"))
 
 
 @GPT2
@@ -67,7 +67,7 @@ def test_the_verdict(toks, gpt2, verdict_text):
     """The whole short story: tiktoken's 5145 ids (the notebook's 5149, which split ``a 'subject``
     differently, pass with a note)."""
     assert_encodes(toks, gpt2, "BPETokenizerSimple.encode(the-verdict.txt)", verdict_text,
-                 given=verdict_text[:60] + "...")
+                   given=verdict_text[:60] + "...")
 
 
 # --- with GPT-2's files: any text ---------------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_encode_matches_gpt2(toks, gpt2, text, allow):
 def test_endoftext_is_one_token(toks, gpt2):
     """With ``allowed_special={"<|endoftext|>"}`` the marker is id 50256, never its 7 pieces."""
     assert_encodes(toks, gpt2, f"BPETokenizerSimple.encode(..., allowed_special={{{EOT!r}}})", f"a{EOT}b {EOT}",
-                 [EOT], expected=[64, 50256, 65, 220, 50256])
+                   [EOT], expected=[64, 50256, 65, 220, 50256])
 
 
 # r50k's pattern: 's|'t|'re|'ve|'m|'ll|'d, " ?\p{L}+", " ?\p{N}+", " ?[^\s\p{L}\p{N}]+", "\s+(?!\S)",
@@ -206,7 +206,7 @@ def test_decode_every_byte_token_and_partial_utf8(toks, gpt2):
         cases += [ids[:k] for k in range(1, len(ids) + 1)] + [ids[k:] for k in range(1, len(ids))]
     for ids in cases:
         assert_decodes(toks, "BPETokenizerSimple.decode", ids, gpt2.decode(ids),
-                     given=f"ids {ids} = {explain.gpt2_pieces(ids)}")
+                       given=f"ids {ids} = {explain.gpt2_pieces(ids)}")
 
 
 # --- training: the book repository's tests.py -----------------------------------------------------
@@ -248,7 +248,7 @@ def test_training_compresses_and_stays_in_vocab(toks, verdict_text):
 
 def test_trained_round_trip_on_the_verdict(toks, verdict_text):
     assert_round_trips(toks, toks.trained(), verdict_text, _("decode(encode(the-verdict.txt)) after training"),
-                     given=verdict_text[:60] + "...")
+                       given=verdict_text[:60] + "...")
 
 
 @given(text=S.bpe_mix().filter(lambda t: nb.MARK not in t))
