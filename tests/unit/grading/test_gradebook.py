@@ -1,0 +1,26 @@
+"""The gradebook's feedback column: the first failure, its stage named once."""
+from __future__ import annotations
+
+import pytest
+
+from llmspec.grading.gradebook import row_for
+
+
+def _results(output: str, reason: str = "") -> dict:
+    meta = {"submission": "alice", "status": "graded", "max_score": 100.0, "stages": {"bpe": {"score": 0.0}}}
+    if reason:
+        meta["reason"] = reason
+    return {"score": 0.0, "extra_data": {"llmspec": meta},
+            "tests": [{"name": "t", "status": "failed", "output": output, "tags": ["bpe"]}]}
+
+
+@pytest.mark.parametrize("output, feedback", [
+    ("bpe: not implemented (missing tiktoken)\n  tiktoken: ...", "bpe: not implemented (missing tiktoken)"),
+    ("encode('a') (2.5): expected [64], got [65]", "bpe: encode('a') (2.5): expected [64], got [65]"),
+])
+def test_the_first_failure_names_its_stage_once(output, feedback):
+    assert row_for(_results(output), ["bpe"])["feedback"] == feedback
+
+
+def test_a_reason_for_the_whole_submission_comes_first():
+    assert row_for(_results("bpe: x", reason="grading stopped"), ["bpe"])["feedback"] == "grading stopped"
