@@ -24,7 +24,7 @@ from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.i18n import _
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
-from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side, signature_of
+from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side, signature_of, uses_tiktoken
 from llmspec.runtime.normalise import (FakeTokenizer, absent_parts, state_value, to_impl_error, type_name,
                                         wire_error, wire_ids, wire_pair, wire_parameter, wire_str, wire_tensor)
 from llmspec.stages import STAGES, stage_modes
@@ -99,28 +99,36 @@ class InProcessAdapter(Adapter):
             raise HarnessError(f"handle {handle!r} is not a live {kind} handle")
         return entry[1]
 
-    def _bpe(self) -> tuple[Any, str]:
-        """The target's own module-level ``tokenizer`` (2.5) when it is tiktoken-like, else GPT-2's."""
+    def _own_bpe(self) -> Any:
+        """The target's own module-level ``tokenizer`` (2.5) when it is tiktoken-like, else ``None``."""
         own = self.loaded.get("tokenizer")
-        if own is not None and all(hasattr(own, a) for a in ("encode", "decode", "n_vocab")):
-            return own, "target.tokenizer"
-        return data.gpt2_encoding(), "tiktoken.get_encoding('gpt2')"
+        return own if own is not None and all(hasattr(own, a) for a in ("encode", "decode", "n_vocab")) else None
+
+    def _bpe(self) -> tuple[Any, str]:
+        """The tokenizer the bpe stage runs on: the target's own (:meth:`_own_bpe`), else GPT-2's."""
+        own = self._own_bpe()
+        return (own, "target.tokenizer") if own is not None else (data.gpt2_encoding(), "tiktoken.get_encoding('gpt2')")
 
     # --- discovery -------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         names = dict(self.loaded.names)
         state_names = {n for st in STAGES.values() for n in st.state_names}
         modes = stage_modes(names, {n for n in state_names if n in self.loaded.namespace})
+        stages = {s: [] if s in modes else [n for n in st.names if names.get(n) is None] for s, st in STAGES.items()}
+        hints = dict(self.loaded.hints)
+        if not uses_tiktoken(self.loaded.namespace) and self._own_bpe() is None:
+            stages["bpe"] = ["tiktoken"]
+            hints["tiktoken"] = _("2.5 encodes with GPT-2's BPE from tiktoken (tokenizer = "
+                                  "tiktoken.get_encoding(\"gpt2\")); nothing in your code uses tiktoken")
         return {
             "target": self.loaded.spec.display,
             "kind": self.loaded.spec.kind,
             "names": names,
-            "stages": {s: [] if s in modes else [n for n in st.names if names.get(n) is None]
-                       for s, st in STAGES.items()},
+            "stages": stages,
             "judged": modes,
             "absent": {s: absent for s, st in STAGES.items() if st.parts and st.names
                        for absent in [absent_parts(self.loaded.get(st.names[0]), st.parts)] if absent},
-            "hints": dict(self.loaded.hints),
+            "hints": hints,
             "notes": list(self.loaded.notes),
         }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,46 @@ def defined_by_target(obj: Any, namespace: dict[str, Any]) -> bool:
     own = namespace.get("__name__")
     module = getattr(obj, "__module__", None) or ""
     return not own or module == own or module.startswith(own + ".")
+
+
+def uses_tiktoken(namespace: dict[str, Any]) -> bool:
+    """Whether the target does 2.5 itself: it holds something of tiktoken's (the module under any
+    name, ``get_encoding``, an encoding) or code of its own that names ``tiktoken`` (an import inside
+    a function), also in the modules of its own package.  Why: the bpe stage runs on GPT-2's
+    encoding when the target names no ``tokenizer`` of its own, and code that never uses tiktoken
+    must not pass 2.5 on the checker's copy of it (an empty file would earn its points)."""
+    package = f"{namespace.get('__name__') or ''}."
+    modules = [m for m in namespace.values() if isinstance(m, types.ModuleType) and _home(m).startswith(package)]
+    values = [*namespace.values(), *(v for m in modules for v in vars(m).values())]
+    return any(_home(v).split(".")[0] == "tiktoken"
+               or (isinstance(v, (type, types.FunctionType)) and defined_by_target(v, namespace) and _names_tiktoken(v))
+               for v in values)
+
+
+def _home(value: Any) -> str:
+    """The module a value comes from: a module's own name, a class's or function's module, else its type's."""
+    if isinstance(value, types.ModuleType):
+        home = getattr(value, "__name__", "")
+    elif isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)):
+        home = getattr(value, "__module__", None) or ""
+    else:
+        home = type(value).__module__
+    return home if isinstance(home, str) else ""
+
+
+def _names_tiktoken(value: Any) -> bool:
+    """Whether a function, or a method of a class, names ``tiktoken`` in its code (nested code too)."""
+    if isinstance(value, type):
+        functions = [f.__func__ if isinstance(f, (staticmethod, classmethod)) else f for f in vars(value).values()]
+    else:
+        functions = [value]
+    codes = [f.__code__ for f in functions if isinstance(f, types.FunctionType)]
+    while codes:
+        code = codes.pop()
+        if "tiktoken" in code.co_names:
+            return True
+        codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return False
 
 
 def static_method_name(contract: str, namespace: dict[str, Any]) -> tuple[str, Any, str] | None:

@@ -34,6 +34,15 @@ BYTES_DEMO = fill("""
     print("Number of characters:", len(text), "- number of token IDs:", len(ids))
     """)
 
+# Both notebooks show what GPT-2's own tokenizer makes of the same text with tiktoken, early on
+TIKTOKEN_COMPARISON = fill("""
+    import tiktoken
+
+    gpt2_tokenizer = tiktoken.get_encoding("gpt2")
+    for token_id in gpt2_tokenizer.encode(text):
+        print(token_id, "->", gpt2_tokenizer.decode([token_id]))
+    """)
+
 # bpe-from-scratch.ipynb's way: look in the book repository's folders first, fetch into the first
 FETCH_HELPER = fill("""
     import os
@@ -115,6 +124,7 @@ EDGE_CASES = fill("""
     print("edge cases pass")
     """)
 
-NOTEBOOK = (BYTES_DEMO, tokenizer_cell("notebook_style"), FETCH_HELPER, TRAIN, TRAINED_DEMO, GPT2_DEMO)
-SIMPLE_NOTEBOOK = (BYTES_DEMO, tokenizer_cell("notebook_simple_style"), EDGE_CASES, READ_FROM_CHAPTER_FOLDER, TRAIN,
-                   TRAINED_DEMO)
+NOTEBOOK = (BYTES_DEMO, TIKTOKEN_COMPARISON, tokenizer_cell("notebook_style"), FETCH_HELPER, TRAIN, TRAINED_DEMO,
+            GPT2_DEMO)
+SIMPLE_NOTEBOOK = (BYTES_DEMO, TIKTOKEN_COMPARISON, tokenizer_cell("notebook_simple_style"), EDGE_CASES,
+                   READ_FROM_CHAPTER_FOLDER, TRAIN, TRAINED_DEMO)

@@ -63,7 +63,7 @@ def md(text: str) -> Markdown:
 
 
 NO_EMBEDDINGS = {"embeddings": NOT_IMPLEMENTED}
-# the bonus notebooks define no chapter names (2.5 needs none: tiktoken's gpt2 is judged then)
+# the bonus notebooks define no chapter names; 2.5 needs none: they use tiktoken (to compare), so its gpt2 is judged
 BONUS_ONLY = {**{s: NOT_IMPLEMENTED for s in STAGES if s != "bpe"}, BONUS: PASS}
 TOKENIZERS_ONLY_MISSING = {"tokenizer_v1": NOT_IMPLEMENTED, "tokenizer_v2": NOT_IMPLEMENTED}
 
@@ -324,6 +324,12 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("mixed_edition_tokenizers", "V1 with the MEAP regex, V2 with the print regex: auto takes V1's "
           "edition, V2 fails naming both", _mixed_edition_tokenizers(),
           expected={"tokenizer_v2": FAIL, **NO_EMBEDDINGS}, says={"tokenizer_v2": "different editions' regex"}),
+    Entry("tokenizers_so_far", "a notebook worked up to 2.4: the versions cell, the story, V1 and V2, no tiktoken "
+          "yet, so 2.5 is not done either", (md("# Chapter 2"), p.VERSIONS, p.download("requests_if_missing"),
+                                             p.READ_VERDICT, p.vocabulary(), p.tokenizer_v1(), p.tokenizer_v2(),
+                                             p.tokenizer_demo()), fmt="ipynb",
+          expected={s: NOT_IMPLEMENTED for s in ("bpe", "dataset", "dataloader", "embeddings")},
+          says={"bpe": "nothing in your code uses tiktoken"}),
     Entry("renamed_dataset_class", "the dataset class renamed GPTDataset (not a case difference)",
           chapter(ds="GPTDataset"), expected={"dataset": NOT_IMPLEMENTED, **NO_EMBEDDINGS},
           says={"dataset": "--impl-map GPTDatasetV1=GPTDataset"}),

@@ -89,7 +89,7 @@ CORRECT: tuple[tuple[str, str], ...] = (
 
 PARTIAL: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("no_embeddings.py", ("embeddings",), "everything up to 2.6, no InputEmbeddings"),
-    ("tokenizers_only.py", ("dataset", "dataloader", "embeddings"), "SimpleTokenizerV1/V2 only"),
+    ("tokenizers_only.py", ("bpe", "dataset", "dataloader", "embeddings"), "SimpleTokenizerV1/V2 only, no tiktoken"),
 )
 
 

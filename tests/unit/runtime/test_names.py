@@ -14,7 +14,7 @@ import pytest
 
 import book_targets as T  # noqa: E402
 from llmspec.runtime.inprocess import InProcessAdapter  # noqa: E402
-from llmspec.runtime.names import call_as_the_book, did_you_mean, near_name  # noqa: E402
+from llmspec.runtime.names import call_as_the_book, did_you_mean, near_name, uses_tiktoken  # noqa: E402
 
 CASE_TYPOS = (T.MEAP_FILE.replace("class SimpleTokenizerV2", "class SimpletokenizerV2")
               .replace("def create_dataloader_v1", "def create_dataloader_V1"))
@@ -93,6 +93,56 @@ def test_strict_names_refuses_near_names(tmp_path):
             adapter.close()
         assert desc["names"]["SimpleTokenizerV2"] == found
         assert bool(desc["hints"].get("SimpleTokenizerV2")) == strict
+
+
+# How learners' code reaches tiktoken (2.5), and code that never does (the bpe stage is then not done).
+USES_TIKTOKEN = {
+    "import tiktoken\n": True,
+    "import tiktoken as tt\n": True,
+    "from tiktoken import get_encoding\n": True,
+    "def make():\n    import tiktoken\n    return tiktoken.get_encoding('gpt2')\n": True,
+    "class Loader:\n    @staticmethod\n    def make():\n        from tiktoken import get_encoding\n"
+    "        return get_encoding('gpt2')\n": True,
+    "def outer():\n    def inner():\n        import tiktoken\n    return inner\n": True,
+    "x = 1\n": False,
+    "from importlib.metadata import version\nprint(version('tiktoken'))\n": False,  # the book's versions cell
+    "import re\nclass SimpleTokenizerV1:\n    def __init__(self, vocab):\n        self.vocab = vocab\n": False,
+}
+
+
+@pytest.mark.parametrize("source", USES_TIKTOKEN)
+def test_uses_tiktoken(source, tmp_path):
+    (tmp_path / "t.py").write_text(source)
+    adapter = InProcessAdapter.from_target(str(tmp_path / "t.py"))
+    try:
+        assert uses_tiktoken(adapter.loaded.namespace) is USES_TIKTOKEN[source]
+        desc = adapter.describe()
+    finally:
+        adapter.close()
+    assert desc["stages"]["bpe"] == ([] if USES_TIKTOKEN[source] else ["tiktoken"])
+    assert ("tiktoken" in desc["hints"]) is not USES_TIKTOKEN[source]
+
+
+def test_a_package_using_tiktoken_in_one_of_its_modules(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from .data import make\n")
+    (tmp_path / "pkg" / "data.py").write_text("import tiktoken\n\ndef make():\n    return 1\n")
+    adapter = InProcessAdapter.from_target(str(tmp_path / "pkg"))
+    try:
+        assert adapter.describe()["stages"]["bpe"] == []
+    finally:
+        adapter.close()
+
+
+def test_an_own_tiktoken_like_tokenizer_is_2_5_done(tmp_path):
+    (tmp_path / "t.py").write_text("class T:\n    n_vocab = 3\n    def encode(self, t, **k):\n        return [1]\n"
+                                   "    def decode(self, ids):\n        return 'x'\n\ntokenizer = T()\n")
+    adapter = InProcessAdapter.from_target(str(tmp_path / "t.py"))
+    try:
+        assert not uses_tiktoken(adapter.loaded.namespace)
+        assert adapter.describe()["stages"]["bpe"] == []
+    finally:
+        adapter.close()
 
 
 @pytest.fixture(scope="module")
