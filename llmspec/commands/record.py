@@ -1,4 +1,4 @@
-"""``llmspec record --impl X --out DIR``: write an implementation's observable outputs as JSON.
+"""``llmspec record [TARGET] --out DIR``: write an implementation's observable outputs as JSON.
 
 A maintainer records a release once and later runs ``llmspec diff DIR <new version>`` to see what
 changed; the project keeps the reference's own recording in ``fixtures/record/``."""
@@ -13,8 +13,9 @@ from llmspec.runtime.names import parse_impl_map
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("--impl", default="reference",
-                        help="target: .py file, package dir, dotted module or .ipynb (default: reference)")
+    parser.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
+                        "(default: the reference implementation)")
+    parser.add_argument("--impl", help="the same target, given as an option")
     parser.add_argument("--out", required=True, help="directory to write <stage>.json and meta.json into")
     add_target_options(parser, stages_default="all")
     parser.set_defaults(func=run)
@@ -23,6 +24,9 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str
 def run(args: argparse.Namespace) -> int:
     from llmspec.record import load_side, write
 
+    if args.target and args.impl and args.target != args.impl:
+        raise ValueError(f"two targets given: {args.target} and --impl {args.impl}; give one")
+    args.impl = args.target or args.impl or "reference"
     rec = load_side(args.impl, parse_impl_map(args.impl_map) or None, args.isolate, parse_stages(args.stages),
                     args.in_process)
     paths = write(rec, args.out, args.impl)
