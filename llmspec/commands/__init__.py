@@ -6,6 +6,12 @@ import argparse
 from llmspec.stages import STAGES
 
 
+def add_target_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional positional ``target`` of ``check`` and ``record`` (the reference when left out)."""
+    parser.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
+                        "(default: the reference implementation)")
+
+
 def add_target_options(
     parser: argparse.ArgumentParser,
     stages_default: str = "the six chapter stages, plus bpe_scratch when the target defines it",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspec.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
-from llmspec.commands import add_language_option, add_target_options
+from llmspec.commands import add_language_option, add_target_argument, add_target_options
 from llmspec.editions import AUTO, EDITION_CHOICES
 from llmspec.i18n import _, set_language
 from llmspec.stages import parse_stages
@@ -26,8 +26,7 @@ from llmspec.verdict import CheckResult, render_text as render
 
 def add_parser(subparsers: Any, name: str, help_text: str) -> None:
     p = subparsers.add_parser(name, help=help_text, description=help_text)
-    p.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
-                   "(default: the reference implementation)")
+    add_target_argument(p)
     add_target_options(p)
     p.add_argument("--edition", choices=EDITION_CHOICES, default=AUTO,
                    help="book edition (default: auto: probed from your SimpleTokenizerV1/V2, else from how your "

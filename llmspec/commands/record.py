@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import argparse
 
-from llmspec.commands import add_target_options
+from llmspec.commands import add_target_argument, add_target_options
 from llmspec.stages import parse_stages
 from llmspec.runtime.names import parse_impl_map
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("target", nargs="?", help=".py file, package dir, dotted module or .ipynb "
-                        "(default: the reference implementation)")
+    add_target_argument(parser)
     parser.add_argument("--impl", help="the same target, given as an option")
     parser.add_argument("--out", required=True, help="directory to write <stage>.json and meta.json into")
     add_target_options(parser, stages_default="all")
