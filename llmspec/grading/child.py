@@ -75,8 +75,12 @@ class Collector:
 
 def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
     """The suite with this assignment's edition (or ``edition``), stages and seed (no target: the
-    reference)."""
-    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=", *named_plugins(),
+    reference).  Under ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` (set by :func:`warm_up`) only the plugins
+    the suite needs are loaded: a plugin the grading machine happens to have (pytest-randomly
+    reorders tests and reseeds) must not change a grade, nor cost every submission its start-up."""
+    plugins = ["-p", "llmspec.plugin", "-p", "hypothesis.extra.pytestplugin"]
+    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
+            *(plugins if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") else []),
             "--edition", edition or config.edition, "--stages", ",".join(config.stages)]
     if config.hypothesis_seed is not None:
         args += ["--hypothesis-seed", str(config.hypothesis_seed)]
@@ -85,20 +89,9 @@ def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
     return args
 
 
-def named_plugins() -> list[str]:
-    """Under ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` (set by :func:`warm_up`) only the plugins the suite
-    needs are loaded, by module: a plugin the grading machine happens to have (pytest-randomly
-    reorders tests and reseeds) must not change a grade, nor cost every submission its start-up."""
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return ["-p", "llmspec.plugin", "-p", "hypothesis.extra.pytestplugin"]
-    return []  # installed plugins load themselves (these two among them)
-
-
-def pytest_args(target: str | None, config: GradingConfig, collect_only: bool = False,
-                edition: str | None = None) -> list[str]:
-    args = base_args(config, edition)
-    if collect_only:
-        return args + ["--collect-only"]
+def pytest_args(target: str, config: GradingConfig) -> list[str]:
+    """The suite on ``target``, each call into it in a sandboxed worker with the config's limits."""
+    args = base_args(config)
     from llmspec.sandbox import forkserver
 
     # a worker is forked only from the clean fork server, never from a process holding the answers
@@ -133,7 +126,7 @@ def run_child(args: list[str], events: Path, log: Path, scratch: Path) -> None:
 
 def warm_up() -> None:
     """Import everything a trusted child needs, once, before forking."""
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see named_plugins
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # see base_args
     import torch
 
     torch.set_num_threads(1)
@@ -164,13 +157,10 @@ def warm_up() -> None:
 def warm_suite(config: GradingConfig) -> None:
     """Run the suite once, in this process, on the trusted reference, then freeze the heap.
 
-    Why: a fresh process pays ~1 s of first-call costs (torch's first autograd backward ~0.25 s,
-    lazily built dispatch and regex tables, Hypothesis' strategy and engine caches, the explain
-    helpers).  Paid here once, every forked trusted child and every worker forked from it inherits
-    them warm.  Only the reference runs here (never submission code), and the examples a
-    submission is asked do not depend on this run: the suite is derandomized and keeps no database.
-    ``gc.freeze()`` afterwards moves the whole warm heap out of the collector's reach, so no child
-    walks (and thereby copies, page by page) the parent's objects in a garbage collection.
+    Why: a fresh process pays ~1 s of first-call costs (torch's first backward, lazily built tables,
+    Hypothesis' caches); paid here once, every forked child inherits them warm.  Only the reference
+    runs here, and the suite is derandomized with no database, so this run changes no example.
+    ``gc.freeze()`` keeps children's collections from walking (and copying) the parent's heap.
     Best effort: a failure here only costs speed; the children report real problems."""
     saved = [os.dup(1), os.dup(2)]
     null = os.open(os.devnull, os.O_WRONLY)

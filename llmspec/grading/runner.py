@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from llmspec.errors import HarnessError
-from llmspec.grading.child import pytest_args, run_child
+from llmspec.grading.child import base_args, pytest_args, run_child
 from llmspec.grading.config import GradingConfig
 from llmspec.grading.scoring import Graded, Outcome, score, with_listing_hints
 from llmspec.grading.submissions import Submission
@@ -138,8 +138,7 @@ class Runner:
         from llmspec.stages import EDITIONS
 
         editions = EDITIONS if self.config.edition == AUTO else (self.config.edition,)
-        self._collecting = [(edition, *self._fork("canonical", pytest_args(None, self.config, collect_only=True,
-                                                                            edition=edition)))
+        self._collecting = [(edition, *self._fork("canonical", base_args(self.config, edition) + ["--collect-only"]))
                             for edition in editions]
 
     def finish_canonical(self) -> None:
