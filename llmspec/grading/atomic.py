@@ -1,9 +1,7 @@
 """Atomic file and directory writes, so an interrupted grading run leaves no half-written report.
 
-A file is written to a temporary name in the same directory, flushed to disk and renamed over the
-target (``os.replace`` is atomic on POSIX).  A submission's report *directory* is assembled under a
-temporary name and renamed into place as a whole, which also discards anything a submission might
-have managed to put there.
+A file or a submission's report directory is written under a temporary name next to its target and
+renamed over it (``os.replace`` is atomic on POSIX).
 """
 from __future__ import annotations
 

@@ -1,11 +1,8 @@
 """The Gradescope autograder zip: ``setup.sh`` and ``run_autograder`` at the root of the archive
 (gradescope/autograder_samples docs/specs.md), plus the grading config, the llmspec source and the
-book's data so the run itself needs no network.
-
-Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once when it builds the
-image, copies ``run_autograder`` to ``/autograder/run_autograder`` and runs it per submission with
-the student's files in ``/autograder/submission``; the results must land in
-``/autograder/results/results.json``.
+book's data so the run itself needs no network.  Gradescope unpacks it into ``/autograder/source``
+and runs ``run_autograder`` per submission (files in ``/autograder/submission``, results to
+``/autograder/results/results.json``).
 """
 from __future__ import annotations
 
@@ -59,20 +56,14 @@ def check_requirement(package: str) -> str:
     return package
 
 
-def project_root() -> Path | None:
-    """The llmspec source tree this package runs from, if it is a checkout (editable install)."""
-    root = Path(__file__).resolve().parents[2]
-    return root if (root / "pyproject.toml").is_file() and (root / "spec_tests").is_dir() else None
-
-
 def build_bundle(config_text: str | None, data: dict[str, Path], package: str | None = None) -> bytes:
     """The zip's bytes.  ``package`` is a pip requirement for this project (a wheel's path or URL, or
     ``llmspec-ch02==VERSION`` once released); when None the source tree is bundled and installed from
     ``/autograder/source/llmspec-src``; ``data`` maps
     ``the-verdict.txt``, ``gpt2/encoder.json``, ``gpt2/vocab.bpe`` to their files."""
     buf = io.BytesIO()
-    root = project_root()
-    if package is None and root is None:
+    root = Path(__file__).resolve().parents[2]  # the source tree, if this runs from a checkout
+    if package is None and not ((root / "pyproject.toml").is_file() and (root / "spec_tests").is_dir()):
         raise ValueError("llmspec is not running from a source checkout: pass --package REQUIREMENT")
     install = shlex.quote(check_requirement(package)) if package else "/autograder/source/llmspec-src"
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -22,11 +22,8 @@ from llmspec.stages import CORE_STAGES, STAGES
 
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
 # What a test written as ``hidden`` becomes in Gradescope's results.json.  ``after_due_date`` (the
-# default) shows the tests, and Gradescope the student's total, after the due date: what an
-# instructor writing "hidden" almost always means.  ``hidden``: the tests are never shown; since
-# Gradescope would still show the total ("Test cases with visibility set to hidden don't affect
-# this", autograder docs/specs.md), the results hold a zero-point summary test released when the
-# grades are published, which keeps the total hidden until then (llmspec.grading.results).
+# default) shows the tests and the total after the due date: what an instructor writing "hidden"
+# almost always means.  How the total of ``hidden`` tests stays hidden: llmspec.grading.results.
 HIDDEN_AS: tuple[str, ...] = ("after_due_date", "after_published", "hidden")
 
 

@@ -1,9 +1,7 @@
 """Writing the report tree: ``DIR/<name>/{results.json,junit.xml,classroom.env}``,
-``DIR/gradebook.csv`` and ``DIR/report.html``.
-
-A submission's directory is assembled in a staging directory and renamed into place, with
-``results.json`` as the completeness marker that resume checks; the trusted parent writes it only
-after the submission's processes are dead, so nothing the submission wrote can survive in it.
+``DIR/gradebook.csv`` and ``DIR/report.html``.  ``results.json`` is the completeness marker resume
+checks; the trusted parent writes a directory only after the submission's processes are dead, so
+nothing the submission wrote can survive in it.
 """
 from __future__ import annotations
 

@@ -1,12 +1,9 @@
 """Per-submission report files in the published formats, plus reading them back for resume/merge.
 
-* Gradescope ``results.json`` (gradescope/autograder_samples docs/specs.md).  The spec has no
-  top-level ``max_score``; ours is in ``extra_data.llmspec`` with the stage totals.  The top-level
-  ``output``, which Gradescope always shows, never tells what a concealed test earned
-  (:func:`summary_test`).
+* Gradescope ``results.json`` (gradescope/autograder_samples docs/specs.md); our ``max_score`` and
+  stage totals are in ``extra_data.llmspec``, as the spec has no top-level ``max_score``.
 * JUnit XML for CI dashboards (the instructor's view: hidden tests keep their details); a test that
-  did not judge an answer (the submission could not load, the test did not run) is an ``<error>``,
-  a wrong answer a ``<failure>``.  GitHub Classroom's format: :mod:`llmspec.grading.classroom`.
+  did not judge an answer is an ``<error>``, a wrong answer a ``<failure>``.
 """
 from __future__ import annotations
 

@@ -1,16 +1,11 @@
 """Find the submissions to grade and the one target (file, notebook, package) inside each.
 
-Accepted: ``.py`` files, ``.ipynb`` notebooks, directories, ``.zip`` archives.  A directory given on
-the command line is a *class*: each entry in it is one submission (unless ``single=True``, as for
-Gradescope's ``/autograder/submission``, or the directory is itself a package).  Problems found here
-(missing path, syntax error, notebook that is not JSON, zip without Python) do not stop the grader:
-the submission carries a one-line ``problem`` and is graded 0 without running anything.
-Syntax is checked with :func:`compile`, which parses but never executes submission code.
-
-Every submission is graded from a copy of its own regular files (:func:`_copy_own`): a symbolic
-link, a device or a pipe is never followed nor read by this trusted process (a link to
-``/proc/self/environ`` would otherwise carry the grader's environment into the student's feedback),
-and the worker may read only that copy (:mod:`llmspec.sandbox.readrules`).
+A directory given on the command line is a *class*: each entry in it is one submission (unless
+``single=True``, as for Gradescope's ``/autograder/submission``, or it is itself a package).  A problem
+found here (missing path, syntax error, bad zip) does not stop the grader: the submission carries a
+one-line ``problem`` and is graded 0 without running anything (syntax is checked by :func:`compile`).
+Each is graded from a copy of its own regular files: a link is never followed by this trusted process
+(one to ``/proc/self/environ`` would carry the grader's environment into the feedback).
 """
 from __future__ import annotations
 
@@ -56,11 +51,6 @@ class Submission:
         return text.replace(self.copy_dir, "") if self.copy_dir and text else text
 
 
-def safe_name(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._@+-]+", "_", text).strip("._") or "submission"
-    return name[:100]
-
-
 def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Submission]:
     """Expand command-line paths into submissions with unique names, sorted by name."""
     found: list[tuple[str, Path]] = []
@@ -73,7 +63,8 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
     subs: list[Submission] = []
     used: set[str] = set()
     for raw, p in found:
-        base = safe_name(p.stem if p.suffix in (".py", ".ipynb", ".zip") else p.name)
+        stem = p.stem if p.suffix in (".py", ".ipynb", ".zip") else p.name
+        base = re.sub(r"[^A-Za-z0-9._@+-]+", "_", stem).strip("._")[:100] or "submission"  # file-system safe
         name, i = base, 2
         while name in used:
             name, i = f"{base}-{i}", i + 1
@@ -127,9 +118,7 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
     """Copy the submission's regular files (a file, or a directory's tree without the entries
     :data:`IGNORED` names) into ``scratch``, never following a link: each link is left out with
     one line of feedback, and flagged when it points outside the submission.  Bounded like a zip."""
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
+    _fresh(scratch)
     os.chmod(scratch.parent, 0o711)  # the worker (nobody, as root) may reach its own copy, list none
     count, size = 0, 0
     pending = [(p, scratch / p.name)] if p.is_dir() else []
@@ -144,7 +133,7 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
             with os.scandir(src) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            raise _Problem(_("{name}: cannot be read ({error})").format(name=src.name, error=exc.strerror)) from None
+            raise _unreadable(src, exc) from None
         for entry in entries:
             rel = (Path(entry.path).relative_to(p)).as_posix()
             if IGNORED.search(rel):
@@ -170,6 +159,16 @@ def _copy_own(p: Path, scratch: Path, sub: Submission) -> Path:
     return scratch
 
 
+def _fresh(scratch: Path) -> None:
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+
+
+def _unreadable(p: Path, exc: OSError) -> _Problem:
+    return _Problem(_("{name}: cannot be read ({error})").format(name=p.name, error=exc.strerror))
+
+
 def _too_large(p: Path) -> _Problem:
     return _Problem(_("{name}: submission too large (limit {mb} MB, {files} files)").format(
         name=p.name, mb=MAX_ZIP_BYTES // 2**20, files=MAX_ZIP_FILES))
@@ -182,7 +181,7 @@ def _copy_file(src: Path, dst: Path) -> None:
     try:
         fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
-        raise _Problem(_("{name}: cannot be read ({error})").format(name=src.name, error=exc.strerror)) from None
+        raise _unreadable(src, exc) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return
@@ -231,9 +230,7 @@ def _unzip(p: Path, scratch: Path) -> Path:
         if len(infos) > MAX_ZIP_FILES or sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
             raise _Problem(_("{name}: zip archive too large (limit {mb} MB, {files} files)").format(
                 name=p.name, mb=MAX_ZIP_BYTES // 2**20, files=MAX_ZIP_FILES))
-        if scratch.exists():
-            shutil.rmtree(scratch)
-        scratch.mkdir(parents=True)
+        _fresh(scratch)
         for info in infos:
             parts = Path(info.filename).parts
             if info.filename.startswith("/") or ".." in parts or (info.external_attr >> 16) & 0o170000 == 0o120000:
@@ -289,7 +286,7 @@ def _check_source(f: Path) -> None:
     try:
         data = f.read_bytes()
     except OSError as exc:
-        raise _Problem(_("{name}: cannot be read ({error})").format(name=f.name, error=exc.strerror)) from None
+        raise _unreadable(f, exc) from None
     if f.suffix == ".ipynb":
         try:
             nb = json.loads(data)
