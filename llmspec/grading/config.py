@@ -158,12 +158,11 @@ def _table(value: Any, where: str, bad, kind: str | None = None) -> dict[str, An
     return value
 
 
-def _number(value: Any, where: str, bad, *, minimum: float = 0.0, strict: bool = False) -> float:
-    """A number (not a bool) >= ``minimum`` (> with ``strict``)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
-        value > minimum if strict else value >= minimum)
+def _number(value: Any, where: str, bad, *, strict: bool = False) -> float:
+    """A number (not a bool) >= 0 (> 0 with ``strict``)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value > 0 if strict else value >= 0)
     if not ok:
-        raise bad(f"{where} must be a number {'>' if strict else '>='} {minimum:g}, not {value!r}")
+        raise bad(f"{where} must be a number {'>' if strict else '>='} 0, not {value!r}")
     return float(value)
 
 

@@ -31,7 +31,6 @@ from llmspec.sandbox import proctree, readrules
 @dataclass
 class Job:
     sub: Submission
-    pid: int
     started: float
     events: Path
     log: Path
@@ -167,7 +166,7 @@ class Runner:
                 while pending and len(running) < self.jobs:
                     sub = pending.popleft()
                     pid, events, log = self._fork(sub.name, pytest_args(sub.target, self.config))
-                    running[pid] = Job(sub, pid, time.monotonic(), events, log)
+                    running[pid] = Job(sub, time.monotonic(), events, log)
                 finished = False
                 for pid, job in list(running.items()):
                     timed_out = time.monotonic() - job.started > self.config.submission_timeout

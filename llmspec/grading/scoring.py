@@ -70,14 +70,11 @@ class Graded:
 
     def stage_totals(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
-        for t in self.tests:
-            s = out.setdefault(t.stage, {"score": 0, "max_score": 0, "passed": 0, "total": 0})
-            s["score"] += cents(t.score)
-            s["max_score"] += cents(t.max_score)
-            s["passed"] += int(t.passed)
-            s["total"] += 1
-        for s in out.values():
-            s["score"], s["max_score"] = s["score"] / 100, s["max_score"] / 100
+        for stage in dict.fromkeys(t.stage for t in self.tests):
+            tests = [t for t in self.tests if t.stage == stage]
+            out[stage] = {"score": add_points(t.score for t in tests),
+                          "max_score": add_points(t.max_score for t in tests),
+                          "passed": sum(t.passed for t in tests), "total": len(tests)}
         return out
 
 
