@@ -26,24 +26,20 @@ def row_for(data: dict, stages: list[str]) -> dict:
     if failed and not feedback:  # the stage named once: a stage that is not implemented says its name itself
         stage, line = failed[0]["tags"][0], first_line(failed[0]["output"])
         feedback = line if line.startswith(f"{stage}:") else f"{stage}: {line}"
-    row = {
+    return {
         "submission": meta["submission"],
         "source": meta.get("source", ""),
         "status": meta["status"],
         "score": data["score"],
         "max_score": max_score,
         "percent": round(100.0 * data["score"] / max_score, 2) if max_score else 0.0,
-    }
-    for s in stages:
-        row[s] = meta["stages"].get(s, {}).get("score", 0.0)
-    row.update({
+        **{s: meta["stages"].get(s, {}).get("score", 0.0) for s in stages},
         "tests_passed": len(tests) - len(failed),
         "tests_total": len(tests),
         "execution_time": data.get("execution_time", 0.0),
         "feedback": feedback[:300],
         "flags": " ".join(sorted({str(f.get("kind")) for f in data["extra_data"].get("flags") or []})),
-    })
-    return row
+    }
 
 
 def stages_of(results: list[dict]) -> list[str]:

@@ -75,7 +75,6 @@ def report_html(results: list[dict], title: str | None = None) -> str:
     stages = stages_of(results)
     rows = [row_for(d, stages) for d in results]
     percents = [r["percent"] for r in rows]
-    n = len(rows)
     # per-test pass rates, in the suite's order (number), with their stage
     tests: dict[str, dict] = {}
     for d in results:
@@ -96,7 +95,7 @@ def report_html(results: list[dict], title: str | None = None) -> str:
                   _("{test}: {passed}/{total} passed").format(test=name, passed=e["passed"], total=e["n"]))
                  for name, e in order]
     hardest = sorted(test_rows, key=lambda r: r[1])[:5]
-    kpis = [(_("submissions"), str(n)),
+    kpis = [(_("submissions"), str(len(rows))),
             (_("mean"), f"{statistics.mean(percents):.1f}%" if percents else "-"),
             (_("median"), f"{statistics.median(percents):.1f}%" if percents else "-"),
             (_("full marks"), str(sum(p >= 99.995 for p in percents))),

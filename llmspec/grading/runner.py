@@ -230,11 +230,11 @@ class Runner:
                    else _("exit code {code}").format(code=os.waitstatus_to_exitcode(status)))
             reason = _("grading stopped: the test process ended unexpectedly ({how}): ").format(how=how) + (
                 internal[0] if internal else log_tail(job.log))
-        notes = [_("collection error: {error}").format(error=e["message"].strip().splitlines()[-1])
-                 for e in events if e["event"] == "collect_error" and e["message"].strip()]
         collected = next((e for e in events if e["event"] == "collected"), {})
         canonical = self.canonicals.get(collected.get("edition") or "", self.canonical)
-        notes[:0] = [collected["edition_reason"]] if collected.get("edition_reason") else []
+        notes = [collected["edition_reason"]] if collected.get("edition_reason") else []
+        notes += [_("collection error: {error}").format(error=e["message"].strip().splitlines()[-1])
+                  for e in events if e["event"] == "collect_error" and e["message"].strip()]
         notes += [_("note: {note}").format(note=n) for n in [*job.sub.notes, *(collected.get("notes") or [])]]
         flags = readrules.merge_flags(job.sub.flags, *(e["flags"] for e in events if e["event"] == "flags"))
         graded = score(job.sub.name, job.sub.source, canonical, outcomes, self.config,
