@@ -3,8 +3,7 @@
 The child runs ``pytest.main([spec_tests, "--impl", SUB, "--isolate", ...])``: submission code runs only
 in the sandboxed worker that the plugin's proxy forks from it, so the process that decides the verdict
 never imports it.  It streams one JSON line per event to a file in a private directory
-(:class:`Collector`), so a child killed for its time budget still leaves the tests it finished.  The
-parent imports and warms everything once (:func:`warm_up`, :func:`warm_suite`) so each child starts warm.
+(:class:`Collector`), so a child killed for its time budget still leaves the tests it finished.
 """
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """The class report: one self-contained HTML file (inline CSS and SVG, no script, no external asset)
-that shows at a glance the score histogram, how much of each stage the class earned, and the pass
-rate of every test, so an instructor sees which concepts of chapter 2 the class misses.
-
-Built from the ``results.json`` files only (so ``llmspec merge`` can rebuild it), and every piece of
-text from a submission (names, messages) is HTML-escaped: it is untrusted.
+so an instructor sees at a glance which concepts of chapter 2 the class misses.  Built from the
+``results.json`` files only (so ``llmspec merge`` can rebuild it); every piece of text from a
+submission (names, messages) is HTML-escaped: it is untrusted.
 """
 from __future__ import annotations
 
@@ -75,17 +73,17 @@ def report_html(results: list[dict], title: str | None = None) -> str:
     stages = stages_of(results)
     rows = [row_for(d, stages) for d in results]
     percents = [r["percent"] for r in rows]
-    # per-test pass rates, in the suite's order (number), with their stage
+    # per-test pass rates, in the suite's order (number)
     tests: dict[str, dict] = {}
     for d in results:
         for t in graded_tests(d):
-            e = tests.setdefault(t["name"], {"stage": t["tags"][0], "number": t.get("number", ""), "passed": 0, "n": 0})
+            e = tests.setdefault(t["name"], {"number": t.get("number", ""), "passed": 0, "n": 0})
             e["passed"] += t["status"] == "passed"
             e["n"] += 1
     order = sorted(tests.items(), key=lambda kv: [int(x) if x.isdigit() else 0 for x in str(kv[1]["number"]).split(".")])
     stage_rows = []
     for s in stages:
-        got = add_points(d["extra_data"]["llmspec"]["stages"].get(s, {}).get("score", 0.0) for d in results)
+        got = add_points(r[s] for r in rows)
         mx = add_points(d["extra_data"]["llmspec"]["stages"].get(s, {}).get("max_score", 0.0) for d in results)
         label = f"{s} - {stage_title(s)}" if s in STAGES else s
         rate = got / mx if mx else 0.0
