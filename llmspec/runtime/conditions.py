@@ -34,7 +34,7 @@ _FOLDER_PATHS = re.compile(  # a whole argument or list item, not a piece of a U
     r"""["']((?:\.\./)*(?:[\w-][\w.-]*/)*(01_main-chapter-code|gpt2_model))/?["'](?=\s*[,)\]])""")
 
 
-def make_scratch(scratch: Path | None = None, prefix: str = "llmspec-run-") -> Path:
+def make_scratch(scratch: Path | None = None) -> Path:
     """A working directory (``scratch``, or a fresh temporary one) holding a copy of
     ``the-verdict.txt``; also seeds tiktoken's cache.
 
@@ -43,7 +43,7 @@ def make_scratch(scratch: Path | None = None, prefix: str = "llmspec-run-") -> P
 
     data.ensure_tiktoken_cache()  # first: when the data is missing, no directory is made
     if scratch is None:
-        scratch = Path(tempfile.mkdtemp(prefix=prefix))
+        scratch = Path(tempfile.mkdtemp(prefix="llmspec-run-"))
         atexit.register(shutil.rmtree, scratch, True)
     else:
         scratch = Path(scratch).resolve()

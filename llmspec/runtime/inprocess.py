@@ -143,13 +143,11 @@ class InProcessAdapter(Adapter):
 
     @_op
     def tokenizer_encode(self, handle: int, text: str) -> list[int]:
-        tok = self._handle(handle, "tokenizer")
-        return wire_ids(tok.encode(text), "encode")
+        return wire_ids(self._handle(handle, "tokenizer").encode(text), "encode")
 
     @_op
     def tokenizer_decode(self, handle: int, ids: list[int]) -> str:
-        tok = self._handle(handle, "tokenizer")
-        return wire_str(tok.decode(list(ids)), "decode")
+        return wire_str(self._handle(handle, "tokenizer").decode(list(ids)), "decode")
 
     # --- 2.5 -------------------------------------------------------------------------------------
     @_op
@@ -283,8 +281,7 @@ class InProcessAdapter(Adapter):
 
     @_op
     def embeddings_forward(self, handle: int, ids: torch.Tensor) -> torch.Tensor:
-        emb = self._handle(handle, "embeddings")
-        return wire_tensor(emb(ids.clone()), "InputEmbeddings.forward")
+        return wire_tensor(self._handle(handle, "embeddings")(ids.clone()), "InputEmbeddings.forward")
 
     @_op
     def embeddings_backward(self, handle: int, ids: torch.Tensor,
@@ -331,20 +328,18 @@ class InProcessAdapter(Adapter):
 
     @_op
     def bpe_scratch_encode(self, handle: int, text: str, allowed_special: SpecialSet = None) -> list[int]:
-        tok = self._handle(handle, "bpe_scratch")
         kw = _special_keywords(allowed_special=allowed_special)
-        return wire_ids(tok.encode(text, **kw), "BPETokenizerSimple.encode")
+        return wire_ids(self._handle(handle, "bpe_scratch").encode(text, **kw), "BPETokenizerSimple.encode")
 
     @_op
     def bpe_scratch_decode(self, handle: int, ids: list[int]) -> str:
-        tok = self._handle(handle, "bpe_scratch")
-        return wire_str(tok.decode(list(ids)), "BPETokenizerSimple.decode")
+        return wire_str(self._handle(handle, "bpe_scratch").decode(list(ids)), "BPETokenizerSimple.decode")
 
     @_op
     def bpe_scratch_train(self, handle: int, text: str, vocab_size: int,
                           allowed_special: SpecialSet = None) -> None:
-        tok = self._handle(handle, "bpe_scratch")
-        tok.train(text, vocab_size, **_special_keywords(allowed_special=allowed_special))
+        kw = _special_keywords(allowed_special=allowed_special)
+        self._handle(handle, "bpe_scratch").train(text, vocab_size, **kw)
 
     @_op
     def bpe_scratch_state(self, handle: int) -> dict[str, Any]:

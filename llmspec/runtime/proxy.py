@@ -115,7 +115,6 @@ class ProxyAdapter(Adapter):
         self.sandbox = bool(sandbox)
         self.drop = self.sandbox and isolation.is_root()  # as nobody, in a private network and /tmp
         self.strict_names = bool(strict_names)
-        self.flags: list[readrules.Flag] = []  # attempts on private places the worker reported
         self.max_bytes = int(self.limits["max_message_mb"]) * 1024 * 1024
         self.subreaper = proctree.set_child_subreaper()
         self._worker: process.WorkerProcess | None = None
@@ -163,8 +162,8 @@ class ProxyAdapter(Adapter):
         """Keep the attempts the worker reports with ``msg`` (see :mod:`llmspec.sandbox.readrules`)."""
         if isinstance(msg, dict) and "flags" in msg:
             flags = msg.pop("flags")
-            self.flags = readrules.merge_flags(self.flags, flags if isinstance(flags, list) else [])
-            FLAGS_SEEN[:] = readrules.merge_flags(FLAGS_SEEN, self.flags)
+            new = readrules.merge_flags(flags if isinstance(flags, list) else [])  # each once, in the flags' form
+            FLAGS_SEEN[:] = readrules.merge_flags(FLAGS_SEEN, new)
         return msg
 
     def _ensure_worker(self) -> process.WorkerProcess:

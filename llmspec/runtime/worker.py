@@ -203,8 +203,10 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
         return {"error": _memory_hint(to_impl_error(exc), limits).to_wire()}
 
 
-def serve(fd: int, config: dict[str, Any], parent_pid: int) -> None:
-    """The worker loop: set up, load the target, answer requests until the socket closes."""
+def serve(fd: int, parent_pid: int) -> None:
+    """The worker loop: read the config frame, set up, load the target, answer requests until the
+    socket closes (the entry point of a spawned or forked worker)."""
+    config = wire.recv(fd, max_bytes=64 * 1024 * 1024)
     max_bytes = int(config["limits"]["max_message_mb"]) * 1024 * 1024
     adapter_class, info = _prepare(config, parent_pid)
     info["log_start"] = os.fstat(2).st_size  # what the target writes comes after this
@@ -261,16 +263,10 @@ def _exit_recorder(fd: int) -> Callable[[int], None]:
     return exit_
 
 
-def _child_main(fd: int, parent_pid: int) -> None:
-    """Entry point of a worker process (spawned or forked): read the config frame, then serve."""
-    config = wire.recv(fd, max_bytes=64 * 1024 * 1024)
-    serve(fd, config, parent_pid)
-
-
 def main() -> int:  # ``python -m llmspec.runtime.worker FD PARENT_PID``
     fd, parent = int(sys.argv[1]), int(sys.argv[2])
     try:
-        _child_main(fd, parent)
+        serve(fd, parent)
     except wire.WireClosed:
         pass
     except BaseException as exc:
@@ -296,7 +292,7 @@ def forked(fd: int, log_fd: int, parent_pid: int) -> None:
                     os.close(other)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _child_main(fd, parent_pid)
+        serve(fd, parent_pid)
     except BaseException as exc:  # noqa: BLE001 - written to the log; the proxy reports the exit code
         code = WORKER_CRASH
         with contextlib.suppress(BaseException):
