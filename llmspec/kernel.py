@@ -35,14 +35,12 @@ _PYTEST_QUIET = ["-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:logging
 def check(*stages: str, edition: str = AUTO, impl_map: dict[str, str] | None = None,
           lang: str | None = None, namespace: dict[str, Any] | None = None,
           strict_names: bool = False) -> CheckResult:
-    """Judge the live namespace: ``check()`` (the default stages), ``check("dataset")``,
-    ``check("dataset", "embeddings")`` or ``check("dataset,embeddings")``.
+    """Judge the live namespace: ``check()`` (the default stages), ``check("dataset", "embeddings")``
+    or ``check("dataset,embeddings")``; ``ValueError`` for an unknown stage or edition.
 
-    ``namespace``: the definitions to judge; default the IPython kernel's user namespace, else the
-    caller's globals (a script's ``__main__``).  ``lang``: ``en``/``zh``/``ko`` for this check only.
-    ``edition``: ``auto`` (probed from the tokenizers, as ``llmspec check`` does), ``print``, ``meap``.
-    Returns a :class:`~llmspec.verdict.CheckResult` (per-stage results; HTML in Jupyter, the text
-    table elsewhere).  Raises ``ValueError`` for an unknown stage or edition."""
+    ``namespace``: default the IPython kernel's user namespace, else the caller's globals (a script's
+    ``__main__``).  ``lang``: ``en``/``zh``/``ko`` for this check only.  ``edition``: ``auto`` (probed,
+    as ``llmspec check`` does), ``print``, ``meap``.  Returns a :class:`~llmspec.verdict.CheckResult`."""
     selection = ",".join(s for part in stages for s in str(part).replace(" ", ",").split(",") if s)
     parse_stages(selection or None)  # ValueError names the valid stages
     check_edition(edition)
@@ -62,8 +60,7 @@ def ipython_shell() -> Any:
 
 
 def _caller_namespace() -> tuple[dict[str, Any], str]:
-    """The IPython user namespace when running in a kernel, else the globals of the code that called
-    :func:`check` (the first frame outside llmspec)."""
+    """The IPython user namespace, else the globals of the first caller frame outside llmspec."""
     shell = ipython_shell()
     if shell is not None:
         return shell.user_ns, _("this kernel's live namespace")
@@ -77,14 +74,14 @@ def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
          impl_map: dict[str, str] | None, strict_names: bool) -> dict[str, Any]:
     from llmspec.runtime.inprocess import InProcessAdapter
     from llmspec.runtime.target import from_namespace
-    from llmspec.suite import Preset, run_suite
+    from llmspec.suite import run_suite
 
     args = [*_PYTEST_QUIET, "--edition", edition] + (["--stages", selection] if selection else [])
     args += ["--strict-names"] if strict_names else []
     with _session_kept():
         adapter = InProcessAdapter(from_namespace(namespace, display, impl_map, strict_names))
         try:
-            code, report = run_suite(args, Preset(adapter, display))
+            code, report = run_suite(args, adapter, display)
         finally:
             adapter.close()
     if report is None:
@@ -95,12 +92,9 @@ def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
 # --- the learner's session is put back as it was -------------------------------------------------
 @contextlib.contextmanager
 def _session_kept() -> Iterator[None]:
-    """Run the block, then restore what a suite run changes in the process: the working directory,
-    ``sys.path``, the RNG states of random, torch and numpy, the environment, warning filters, the
-    garbage collector's freeze (the plugin puts Hypothesis back: :func:`llmspec.spec.profiles.configure`).
-
-    Modules the learner had stay the very same objects; modules first imported by the check (the
-    trusted side: pytest, Hypothesis, the suite) stay loaded, as a cache for the next check."""
+    """Run the block, then restore what a suite run changes in the process (the plugin puts
+    Hypothesis back).  Modules the learner had stay the very same objects; modules first imported by
+    the check (pytest, Hypothesis, the suite) stay loaded, as a cache for the next check."""
     import torch
 
     saved_modules = dict(sys.modules)
@@ -167,10 +161,8 @@ def magic(line: str) -> CheckResult | None:
 
 
 def load_ipython_extension(shell: Any) -> None:
-    """``%load_ext llmspec``: register the ``%llmspec`` line magic, and seed tiktoken's cache with the
-    verified local GPT-2 files (as ``llmspec check`` does before loading a notebook), so the book's
-    ``tiktoken.get_encoding("gpt2")`` cells run offline too.  Missing data is not an error here:
-    the first check reports it, with how to fix it."""
+    """``%load_ext llmspec``: register ``%llmspec`` and seed tiktoken's offline cache, so the book's
+    ``tiktoken.get_encoding("gpt2")`` cells run offline too (missing data: the first check says it)."""
     from llmspec.data import ensure_tiktoken_cache
 
     shell.register_magic_function(magic, magic_kind="line", magic_name="llmspec")

@@ -171,7 +171,7 @@ class Run:
         if self.adapter is not None or self.load_error is not None:
             return
         s = self.settings
-        if s.preset is not None:  # an adapter the caller opened (llmspec.suite.Preset)
+        if s.preset is not None:  # an adapter the caller opened (llmspec.suite.run_suite)
             self.adapter = s.preset
             self.description = self.adapter.describe()
         else:
@@ -206,7 +206,7 @@ class Run:
     def close(self) -> None:
         if self.adapter is not None:
             self.faults = dict(self.adapter.faults)  # for the summary, after the close
-            if self.adapter is not self.settings.preset:  # the caller's (llmspec.suite.Preset) stays open
+            if self.adapter is not self.settings.preset:  # the caller's (llmspec.suite.run_suite) stays open
                 self.adapter.close()
             self.adapter = None
 
