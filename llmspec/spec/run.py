@@ -1,10 +1,9 @@
 """One run of the suite: what it judges and how (:class:`Settings`), and its state (:class:`Run`).
 
-Each setting comes from (first wins) the command line, an environment variable (its name in capitals
-after ``LLMSPEC_``: ``LLMSPEC_STRICT_NAMES``), the ``[tool.llmspec]`` table of ``pyproject.toml`` in the
-rootdir (then the cwd), the default.  :class:`Run` opens the adapter once (in process, in a worker, or in
-the graders' sandbox: :func:`llmspec.runtime.connect.open_adapter`), asks the target what it defines,
-resolves ``--edition auto`` and collects what the report needs: the tests' results, the stages' faults.
+Each setting comes from (first wins) the command line, an environment variable (``LLMSPEC_`` and its
+name in capitals), the ``[tool.llmspec]`` table of ``pyproject.toml`` in the rootdir (then the cwd), the
+default.  :class:`Run` opens the adapter once, asks the target what it defines, resolves ``--edition
+auto`` and collects what the report needs.
 """
 from __future__ import annotations
 
