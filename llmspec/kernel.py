@@ -99,33 +99,29 @@ def _session_kept() -> Iterator[None]:
 
     saved_modules = dict(sys.modules)
     saved_path, saved_meta = list(sys.path), list(sys.meta_path)
-    saved_cwd = os.getcwd()
     saved_env = dict(os.environ)
     saved_streams = (sys.stdin, sys.stdout, sys.stderr)
-    saved_random = random.getstate()
-    saved_torch = (torch.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype())
-    numpy = sys.modules.get("numpy")
-    saved_numpy = numpy.random.get_state() if numpy is not None else None
     saved_warnings = (list(warnings.filters), warnings.showwarning)
     frozen = gc.get_freeze_count()
-    recursion = sys.getrecursionlimit()
+    # each value with what puts it back: recursion limit, RNG states, torch's modes, working directory
+    restore: list[tuple[Any, Any]] = [
+        (sys.setrecursionlimit, sys.getrecursionlimit()), (torch.set_rng_state, torch.get_rng_state()),
+        (torch.set_grad_enabled, torch.is_grad_enabled()), (torch.set_default_dtype, torch.get_default_dtype()),
+        (random.setstate, random.getstate()), (os.chdir, os.getcwd())]
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        restore.append((numpy.random.set_state, numpy.random.get_state()))
     try:
         yield
     finally:
         if not frozen:  # the plugin froze the heap for its own run (counting it again costs ~20 ms)
             gc.unfreeze()
-        sys.setrecursionlimit(recursion)
         warnings.filters[:], warnings.showwarning = saved_warnings
-        if numpy is not None:
-            numpy.random.set_state(saved_numpy)
-        torch.set_rng_state(saved_torch[0])
-        torch.set_grad_enabled(saved_torch[1])
-        torch.set_default_dtype(saved_torch[2])
-        random.setstate(saved_random)
         sys.stdin, sys.stdout, sys.stderr = saved_streams
         os.environ.clear()
         os.environ.update(saved_env)
-        os.chdir(saved_cwd)
+        for put_back, value in restore:
+            put_back(value)
         # llmspec's own import hooks stay, as its modules do (the book-download answers, installed once)
         ours = [f for f in sys.meta_path if f not in saved_meta and type(f).__module__.startswith("llmspec.")]
         sys.path[:], sys.meta_path[:] = saved_path, ours + saved_meta

@@ -66,18 +66,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     run = get_run(config)
     if run is None or not any(stage_of(i) for i in items):
         return
-    run.open()
-    if run.load_error is None:
-        run.missing = {k: list(v) for k, v in run.description.get("stages", {}).items() if v}
-    defined = tuple(n for n, s in STAGES.items() if s.optional and run.load_error is None
-                    and n in run.description.get("stages", {}) and n not in run.missing)
+    run.open()  # a target that cannot load has an empty description: no stage missing, none judged from state
+    run.missing = {k: list(v) for k, v in run.description.get("stages", {}).items() if v}
+    defined = tuple(n for n, s in STAGES.items()
+                    if s.optional and n in run.description.get("stages", {}) and n not in run.missing)
     run.selected = CORE_STAGES + defined if run.settings.stages is None else run.settings.stages
     # A stage the target implements inline (no class) is judged from state: only its test_state_*
     # tests run, and only the class tests otherwise.  --collect-only keeps both (the grader's
     # canonical list holds every test; its scoring picks the kind that ran).
-    judged = run.description.get("judged", {}) if run.load_error is None else {}
+    judged = run.description.get("judged", {})
     keep_both = config.option.collectonly
-    absent = {} if keep_both or run.load_error else run.description.get("absent", {})
+    absent = {} if keep_both else run.description.get("absent", {})
     unrun: dict[tuple[str, str], int] = {}  # (stage, absent part) -> its tests left out
     keep, drop = [], []
     for item in items:
