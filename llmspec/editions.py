@@ -39,26 +39,18 @@ def probe_vocab(version: int) -> dict[str, int]:
 
 
 def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
-    """``(edition, one line saying which, why and how to override)`` for ``--edition auto``; print
-    when neither edition is recognised."""
-    edition, why = probe(adapter, description)
-    return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
-        edition=edition or "print", why=why, override=_("override with --edition print|meap"))
-
-
-def probe(adapter: Any, description: dict[str, Any]) -> tuple[str | None, str]:
-    """``(the edition whose split the target's tokenizer (else dataset) makes, or None; why)``."""
+    """``(edition, one line saying which, why and how to override)`` for ``--edition auto``: the edition
+    whose split the target's tokenizer makes (V1 first), else its dataset's; print when neither tells."""
+    edition, why = None, _("no SimpleTokenizerV1 or SimpleTokenizerV2 to probe")
     versions = _versions(description)
-    if not versions:
-        if description.get("names", {}).get("GPTDatasetV1"):
-            return probe_dataset(adapter)
-        return None, _("no SimpleTokenizerV1 or SimpleTokenizerV2 to probe")
-    why = ""
-    for version in versions:  # V1 first; V2 when V1's split is like neither edition
+    if not versions and description.get("names", {}).get("GPTDatasetV1"):
+        edition, why = probe_dataset(adapter)
+    for version in versions:  # V2 when V1's split is like neither edition
         edition, why = probe_one(adapter, version)
         if edition is not None:
-            return edition, why
-    return None, why
+            break
+    return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
+        edition=edition or "print", why=why, override=_("override with --edition print|meap"))
 
 
 def probe_dataset(adapter: Any) -> tuple[str | None, str]:
