@@ -42,14 +42,8 @@ STAGES: dict[str, Stage] = {
         # The book builds 2.7-2.8 inline, with no class: token_embedding_layer, pos_embedding_layer.
         Stage("embeddings", "token + positional embeddings", "2.7-2.8", ("InputEmbeddings",),
               state_names=("token_embedding_layer", "pos_embedding_layer")),
-        Stage(
-            "bpe_scratch",
-            "byte-level BPE from scratch (bonus)",
-            "bonus: bpe-from-scratch",
-            ("BPETokenizerSimple",),
-            optional=True,
-            parts=("load_vocab_and_merges_from_openai", "encode(allowed_special)"),
-        ),
+        Stage("bpe_scratch", "byte-level BPE from scratch (bonus)", "bonus: bpe-from-scratch", ("BPETokenizerSimple",),
+              optional=True, parts=("load_vocab_and_merges_from_openai", "encode(allowed_special)")),
     )
 }
 
