@@ -1,10 +1,9 @@
 """Check from inside the notebook: ``%load_ext llmspec`` then ``%llmspec`` (or ``llmspec.check()``).
 
-The learner's definitions already live in a running kernel, so the check judges *that* namespace, as it
-is now, in this process: the suite ``llmspec check`` runs, through the in-process adapter.  No cell is
-re-executed.  It is a self-check, not grading (a grade is never decided where submission code ran), and
-it must not disturb the session: :func:`_session_kept` puts back what a run touches.  The trusted side
-stays loaded between checks, which makes a warm check fast (``benchmarks/bench_kernel.py``).
+The check judges the kernel's namespace as it is now, in this process, with the suite ``llmspec check``
+runs; no cell is re-executed.  It is a self-check, not grading (a grade is never decided where submission
+code ran), and it must not disturb the session (:func:`_session_kept`).  The trusted side stays loaded
+between checks, which makes a warm check fast (``benchmarks/bench_kernel.py``).
 """
 from __future__ import annotations
 
