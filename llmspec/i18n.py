@@ -128,11 +128,9 @@ def read_po(path: Path) -> dict[str, str]:
         keyword, _sep, rest = line.partition(" ")
         if keyword == "msgid":
             flush()
-            msgid = []
-            target = msgid
+            msgid = target = []
         elif keyword == "msgstr":
-            msgstr = []
-            target = msgstr
+            msgstr = target = []
         elif line.startswith('"'):
             rest = line
         else:
