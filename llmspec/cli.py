@@ -1,9 +1,6 @@
 """``llmspec``: the command line.  Each command lives in its own module under ``llmspec.commands``
-that defines ``add_parser(subparsers)`` (which sets ``func``) and is listed in ``COMMANDS``.
-
-Exit codes (documented in the README): 0 success / all selected stages pass, 1 some test failed,
-2 bad usage or bad input (missing path, unreadable file), 3 the book's data is missing or corrupt,
-4 internal error of llmspec itself.
+that defines ``add_parser(subparsers, name, help_text)`` (which sets ``func``) and is listed in
+``COMMANDS``.  The exit codes (``EXIT_*``, documented in the README) are the same for every command.
 """
 from __future__ import annotations
 

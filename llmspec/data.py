@@ -1,10 +1,9 @@
 """Where the book's data lives, and proof that it is the right data.
 
 Every stage is judged against numbers the book prints from ``the-verdict.txt`` and the GPT-2 BPE files,
-so a wrong or truncated file would turn the suite into noise.  Here the files are found (``$LLMSPEC_DATA``,
-then the user cache), their sha256 checked, tiktoken's offline cache seeded from them (for unmodified
-learner code too) and, only when asked, downloaded.  Missing or corrupt data is always one
-:class:`~llmspec.errors.DataError` saying which file, where it looked and how to fix it.
+so a wrong or truncated file would turn the suite into noise: the files are found (``$LLMSPEC_DATA``,
+then the user cache), their sha256 checked, tiktoken's offline cache seeded from them and, only when
+asked, downloaded.  Missing or corrupt data is one :class:`~llmspec.errors.DataError` saying how to fix it.
 """
 from __future__ import annotations
 
@@ -69,17 +68,13 @@ def user_cache_root() -> Path:
     return Path(base) / "llmspec"
 
 
-def user_data_dir() -> Path:
-    return user_cache_root() / "data"
-
-
 def search_dirs() -> list[tuple[str, Path]]:
     """The places :func:`locate` looks, in order, each with a label for messages."""
     dirs: list[tuple[str, Path]] = []
     env = os.environ.get(DATA_ENV)
     if env:
         dirs.append((f"${DATA_ENV}", Path(env).expanduser()))
-    dirs.append(("user cache", user_data_dir()))
+    dirs.append(("user cache", user_cache_root() / "data"))
     return dirs
 
 
@@ -99,10 +94,8 @@ def _hash_ok(path: Path, name: str) -> bool:
 
 
 def file_status(name: str) -> dict[str, Any]:
-    """Where ``name`` was found and whether its hash is right (used by ``llmspec data status``).
-
-    The first search directory that *has* the file wins; a corrupt file there is reported, not
-    silently skipped in favour of another copy, so the user learns their data is bad."""
+    """Where ``name`` was found and whether its hash is right.  The first directory that *has* the
+    file wins: a corrupt file there is reported, not skipped for another copy (the user must learn it)."""
     looked = []
     for label, d in search_dirs():
         p = d / name
@@ -150,10 +143,9 @@ def tiktoken_cache_name(url: str) -> str:
 def ensure_tiktoken_cache() -> Path:
     """Seed tiktoken's cache with the verified GPT-2 files; return the cache directory.
 
-    If ``TIKTOKEN_CACHE_DIR`` is unset (or empty, which would disable caching and force a
-    download) it is set to ``<user cache>/llmspec/tiktoken`` in this process's environment, so
-    child processes (a learner's code under the suite) inherit an offline-ready cache too.
-    Idempotent; safe when several processes do it at once (atomic replace of identical bytes)."""
+    An unset or empty ``TIKTOKEN_CACHE_DIR`` (empty would force a download) is set to the user cache's
+    in this process's environment, so child processes (a learner's code) inherit an offline cache.
+    Safe when several processes do it at once (atomic replace of identical bytes)."""
     files = locate()
     cache = os.environ.get("TIKTOKEN_CACHE_DIR")
     if not cache:
@@ -182,9 +174,9 @@ def gpt2_encoding() -> Any:
 
 
 def fetch(dest: Path | str | None = None, timeout: float = 60.0) -> DataFiles:
-    """Download any missing/corrupt file from its public origin into ``dest`` (default: the user
-    cache), verify its sha256 before an atomic rename, and return the verified paths there."""
-    dest_dir = Path(dest) if dest is not None else user_data_dir()
+    """Download any missing/corrupt file into ``dest`` (default: the user cache), its sha256 verified
+    before an atomic rename; return the verified paths there."""
+    dest_dir = Path(dest) if dest is not None else user_cache_root() / "data"
     for name, url in ORIGINS.items():
         target = dest_dir / name
         if target.is_file() and _hash_ok(target, name):

@@ -2,9 +2,8 @@
 words, the MEAP edition's (the transcript 002_7f7806e88e8c52a4.txt, section 2.2) keeps them attached.
 
 ``--edition auto`` asks the target's ``SimpleTokenizerV1`` (else V2) to encode a probe text holding
-both, with a vocabulary (built on the trusted side) of the pieces of *both* splits, so neither edition's
-tokenizer can raise; the ids say which split it made.  A target without a tokenizer is judged by
-Listing 2.5's ``tokenizer.encode(txt)`` call instead.  Only the adapter is used (in process or isolated).
+both, with a vocabulary of the pieces of *both* splits (neither edition's tokenizer can raise); the ids
+say which split it made.  A target without a tokenizer is judged by its Listing 2.5 instead.
 """
 from __future__ import annotations
 
@@ -40,36 +39,24 @@ def probe_vocab(version: int) -> dict[str, int]:
 
 
 def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
-    """``(edition, one line saying which, why and how to override)`` for ``--edition auto``.
-
-    A target whose tokenizer (else dataset) follows neither edition, or that has neither, is judged
-    as print."""
-    edition, why = probe(adapter, description)
+    """``(edition, one line saying which, why and how to override)`` for ``--edition auto``: the edition
+    whose split the target's tokenizer makes (V1 first), else its dataset's; print when neither tells."""
+    edition, why = None, _("no SimpleTokenizerV1 or SimpleTokenizerV2 to probe")
+    versions = _versions(description)
+    if not versions and description.get("names", {}).get("GPTDatasetV1"):
+        edition, why = probe_dataset(adapter)
+    for version in versions:  # V2 when V1's split is like neither edition
+        edition, why = probe_one(adapter, version)
+        if edition is not None:
+            break
     return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
         edition=edition or "print", why=why, override=_("override with --edition print|meap"))
 
 
-def probe(adapter: Any, description: dict[str, Any]) -> tuple[str | None, str]:
-    """``(the edition whose split the target's tokenizer makes, or None; why)``; a target without a
-    tokenizer is asked how its ``GPTDatasetV1`` calls ``tokenizer.encode`` instead."""
-    versions = _versions(description)
-    if not versions:
-        if description.get("names", {}).get("GPTDatasetV1"):
-            return probe_dataset(adapter)
-        return None, _("no SimpleTokenizerV1 or SimpleTokenizerV2 to probe")
-    why = ""
-    for version in versions:  # V1 first; V2 when V1's split is like neither edition
-        edition, why = probe_one(adapter, version)
-        if edition is not None:
-            return edition, why
-    return None, why
-
-
 def probe_dataset(adapter: Any) -> tuple[str | None, str]:
     """``(the edition whose Listing 2.5 the target's GPTDatasetV1 follows, or None; why)``: the print
-    edition's encodes the text with ``allowed_special={"<|endoftext|>"}``, the MEAP edition's
-    (002_7f7806e88e8c52a4.txt, section 2.6) with plain ``tokenizer.encode(txt)``.  Asked with a
-    recording tokenizer on a short text, as the dataset tests ask it."""
+    edition's passes ``allowed_special`` to ``tokenizer.encode``, the MEAP edition's
+    (002_7f7806e88e8c52a4.txt, section 2.6) does not.  Asked with a recording tokenizer."""
     try:
         handle = adapter.dataset_new("the text", 2, 1, {"fake_ids": list(range(10))})
         calls = adapter.dataset_tokenizer_calls(handle)
@@ -124,7 +111,6 @@ def mismatch_hint(adapter: Any, description: dict[str, Any], edition: str) -> st
     if not other:
         return ""
     version, found, why = other[0]
-    label = {"meap": "MEAP", "print": "print"}
     same = [v for v, (e, _why) in probed.items() if e == edition]
     if same:
         return _("the suite judges the {edition} edition, which your SimpleTokenizerV{same} follows, but {why}: "
@@ -133,4 +119,4 @@ def mismatch_hint(adapter: Any, description: dict[str, Any], edition: str) -> st
                      edition=edition, same=same[0], why=why)
     return _("the suite judges the {edition} edition, but {why}: if you followed the {label} edition, run "
              "with --edition {probed} (or --edition auto, the default of llmspec check)").format(
-                 edition=edition, why=why, label=label[found], probed=found)
+                 edition=edition, why=why, label="MEAP" if found == "meap" else found, probed=found)

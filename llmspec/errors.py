@@ -40,11 +40,8 @@ class CallTimeout(HarnessError):
 
 
 class ImplError(Exception):
-    """The implementation raised while answering a call.
-
-    ``exc_type`` is the exception's class name and ``mro`` the names of its classes, so tests can
-    ask ``err.is_a("KeyError")`` without holding the implementation's class objects.
-    """
+    """The implementation raised while answering a call: ``mro`` holds its classes' names, so tests
+    ask ``err.is_a("KeyError")`` without holding the implementation's class objects."""
 
     def __init__(self, exc_type: str, message: str, mro: list[str] | None = None, tb: str = ""):
         self.exc_type = exc_type

@@ -24,13 +24,12 @@ MAX_TEXT = 160  # characters of decoded text / repr shown
 
 
 def book(stage: str, source: dict[str, Any] | None = None) -> str:
-    """``"2.6, Listing 2.5"`` for a stage, plus the document a golden value comes from, named as a
-    reader knows it (:mod:`llmspec.documents`)."""
+    """``"2.6, Listing 2.5"`` for a stage, plus the document a golden value comes from."""
     section = STAGES[stage].section if stage in STAGES else stage
     where = section_label(section)
     doc, sec = (source or {}).get("document"), (source or {}).get("section")
     cited = translated(sec) if sec and sec != section else ""
-    if doc:  # the document as a reader knows it; its file name is in the report's "documents"
+    if doc:  # as a reader knows it; its file name is in the report's "documents"
         document = _("{document}, {section}").format(document=described(doc), section=cited) if cited \
             else described(doc)
         return _("{where}; {document}").format(where=where, document=document)
@@ -93,11 +92,9 @@ def ids_message(what: str, expected: Sequence[int], actual: Sequence[int], *, st
                 decode: Callable[[list[int]], str] | None = None,
                 source: dict[str, Any] | None = None, given: Any = None,
                 hint: str | Callable[[], str] = "") -> str | None:
-    """The message for two id lists that differ, or ``None`` when they are equal.
-
-    ``decode`` is a *trusted* decoder (vocabulary or tiktoken), so both lists are shown as text too:
-    the learner sees which word went wrong, not only which number.  ``hint`` (text, or a function
-    giving it) is a last line on what probably caused the difference."""
+    """The message for two id lists that differ, or ``None`` when they are equal.  ``decode`` is a
+    *trusted* decoder, so the learner sees which word went wrong, not only which number; ``hint``
+    (text, or a function giving it) says what probably caused the difference."""
     expected, actual = list(expected), list(actual)
     at = first_difference(expected, actual)
     if at is None:
@@ -152,10 +149,8 @@ def check_text(what: str, expected: str, actual: Any, *, stage: str,
 
 def tensor_message(what: str, expected: Any, actual: Any, *, stage: str, atol: float | None = None,
                    source: dict[str, Any] | None = None, dtype: Any = None) -> str | None:
-    """Shape, dtype, then the first differing row/column (``None`` when they match).
-
-    With ``atol`` floats are compared with that absolute tolerance (golden matrices are printed to 4
-    decimals in the book); without it the comparison is exact."""
+    """Shape, dtype, then the first differing row/column (``None`` when they match).  ``atol``: an
+    absolute tolerance (the book prints golden matrices to 4 decimals); without it, exact."""
     import torch
 
     where = f"{what} ({book(stage, source)})"
@@ -235,12 +230,9 @@ def fail(message: str) -> NoReturn:
 
 def hypothesis_example(notes: Sequence[str] | None, hide: set[str] | frozenset[str] = frozenset(),
                        width: int = 200) -> str:
-    """Hypothesis' "Falsifying example" (and "Draw n" notes of ``st.data()``), cut to what a learner
-    needs: the drawn arguments.
-
-    Hypothesis attaches the example as an exception note listing *every* argument, fixtures included
-    (the whole of the-verdict.txt, the adapter object...).  ``hide`` names those fixtures; their lines
-    (and continuation lines) go, and any other line is cut to ``width`` characters."""
+    """Hypothesis' "Falsifying example" (and "Draw n" notes of ``st.data()``), cut to the drawn
+    arguments: the note lists *every* argument, fixtures included (the whole of the-verdict.txt...).
+    The lines of the fixtures ``hide`` names go; any other line is cut to ``width`` characters."""
     def cut(text: str) -> str:
         return text if len(text) <= width else text[: width - 5] + " ..."
 
@@ -266,8 +258,7 @@ def hypothesis_example(notes: Sequence[str] | None, hide: set[str] | frozenset[s
 
 
 def _translate_example_heads(text: str) -> str:
-    """Hypothesis' English heads of an example in the learner's language (the example itself is
-    Python and stays as it is)."""
+    """Hypothesis' English heads of an example in the learner's language (the example is Python)."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
         match = re.match(r"Falsifying (explicit )?example:|Draw (\d+)( \(.*?\))?:", line)

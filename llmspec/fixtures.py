@@ -1,8 +1,7 @@
 """The golden values: ``fixtures/<name>.json``, each case citing the document it comes from.
 
-Fixtures are read from the repository's ``fixtures/`` directory when running from a checkout
-(so an edit shows up at once), else from the installed package ``llmspec._fixtures`` (pyproject
-maps it to ``fixtures/``), so an installed suite works from any directory."""
+Read from the checkout's ``fixtures/`` (an edit shows up at once), else from the installed package
+``llmspec._fixtures`` (pyproject maps it to ``fixtures/``)."""
 from __future__ import annotations
 
 import functools
@@ -32,9 +31,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 def cases(name: str, edition: str | None = None) -> list[dict[str, Any]]:
-    """Cases of ``name`` that apply to ``edition`` (edition-neutral cases always apply).
-
-    With ``edition=None`` only the edition-neutral cases are returned."""
+    """Cases of ``name`` that apply to ``edition`` (edition-neutral cases always apply)."""
     return [c for c in load(name)["cases"] if c.get("edition") in (None, edition)]
 
 

@@ -1,10 +1,8 @@
 """Learner-facing text in the learner's language (en, zh, ko), from gettext ``.po`` catalogs.
 
-Every message is an English ``str.format`` template wrapped in :func:`_`, e.g.
-``_("{what} returned {actual}").format(...)``: the template is the catalog's msgid, so a translation may
-reorder placeholders but never drop or add one (a project test checks every catalog).  Only the ``.po``
-sources (``llmspec/locale/<lang>/LC_MESSAGES/llmspec.po``) are kept: they are read directly, so nothing
-generated is committed or written next to the installed package, and no stale ``.mo`` can shadow them.
+Every message is an English ``str.format`` template wrapped in :func:`_`: the template is the catalog's
+msgid, so a translation may reorder placeholders but never drop or add one.  The ``.po`` sources are
+read directly: nothing generated is committed, and no stale ``.mo`` can shadow them.
 """
 from __future__ import annotations
 
@@ -87,9 +85,8 @@ def catalog_path(lang: str) -> Path:
 
 
 def translated(text: str) -> str:
-    """The translation of ``text`` in the current language (the text itself when none).  Called as
-    :func:`_` on ``_("...")`` literals (the msgids ``scripts/i18n_catalog.py`` collects), and by this
-    name on texts from data: the seed documents' sections that golden values cite, the stage titles."""
+    """The translation of ``text`` (the text itself when none).  Called as :func:`_` on literals (the
+    msgids ``scripts/i18n_catalog.py`` collects), and by this name on texts from data (stage titles)."""
     if _current is None:
         set_language()
     assert _current is not None
@@ -100,14 +97,9 @@ _ = translated
 
 
 # --- the .po reader --------------------------------------------------------------------------------
-
-
 def read_po(path: Path) -> dict[str, str]:
-    """``{msgid: msgstr}`` of a ``.po`` file (the header entry ``""`` included).
-
-    The subset gettext's ``msgfmt`` accepts that the catalogs use: ``#`` comments, ``msgctxt`` is
-    not used, ``msgid``/``msgstr`` with C-style escaped strings continued on following lines.
-    Untranslated (empty) and ``#, fuzzy`` entries are kept out, as ``msgfmt`` does."""
+    """``{msgid: msgstr}`` of a ``.po`` file (the header entry ``""`` included), for the subset the
+    catalogs use (no ``msgctxt``); untranslated and ``#, fuzzy`` entries are kept out, as ``msgfmt`` does."""
     entries: dict[str, str] = {}
     msgid: list[str] | None = None
     msgstr: list[str] | None = None
@@ -136,11 +128,9 @@ def read_po(path: Path) -> dict[str, str]:
         keyword, _sep, rest = line.partition(" ")
         if keyword == "msgid":
             flush()
-            msgid = []
-            target = msgid
+            msgid = target = []
         elif keyword == "msgstr":
-            msgstr = []
-            target = msgstr
+            msgstr = target = []
         elif line.startswith('"'):
             rest = line
         else:

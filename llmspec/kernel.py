@@ -1,10 +1,9 @@
 """Check from inside the notebook: ``%load_ext llmspec`` then ``%llmspec`` (or ``llmspec.check()``).
 
-The learner's definitions already live in a running kernel, so the check judges *that* namespace, as it
-is now, in this process: the suite ``llmspec check`` runs, through the in-process adapter.  No cell is
-re-executed.  It is a self-check, not grading (a grade is never decided where submission code ran), and
-it must not disturb the session: :func:`_session_kept` puts back what a run touches.  The trusted side
-stays loaded between checks, which makes a warm check fast (``benchmarks/bench_kernel.py``).
+The check judges the kernel's namespace as it is now, in this process, with the suite ``llmspec check``
+runs; no cell is re-executed.  It is a self-check, not grading (a grade is never decided where submission
+code ran), and it must not disturb the session (:func:`_session_kept`).  The trusted side stays loaded
+between checks, which makes a warm check fast (``benchmarks/bench_kernel.py``).
 """
 from __future__ import annotations
 
@@ -35,14 +34,12 @@ _PYTEST_QUIET = ["-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:logging
 def check(*stages: str, edition: str = AUTO, impl_map: dict[str, str] | None = None,
           lang: str | None = None, namespace: dict[str, Any] | None = None,
           strict_names: bool = False) -> CheckResult:
-    """Judge the live namespace: ``check()`` (the default stages), ``check("dataset")``,
-    ``check("dataset", "embeddings")`` or ``check("dataset,embeddings")``.
+    """Judge the live namespace: ``check()`` (the default stages), ``check("dataset", "embeddings")``
+    or ``check("dataset,embeddings")``; ``ValueError`` for an unknown stage or edition.
 
-    ``namespace``: the definitions to judge; default the IPython kernel's user namespace, else the
-    caller's globals (a script's ``__main__``).  ``lang``: ``en``/``zh``/``ko`` for this check only.
-    ``edition``: ``auto`` (probed from the tokenizers, as ``llmspec check`` does), ``print``, ``meap``.
-    Returns a :class:`~llmspec.verdict.CheckResult` (per-stage results; HTML in Jupyter, the text
-    table elsewhere).  Raises ``ValueError`` for an unknown stage or edition."""
+    ``namespace``: default the IPython kernel's user namespace, else the caller's globals (a script's
+    ``__main__``).  ``lang``: ``en``/``zh``/``ko`` for this check only.  ``edition``: ``auto`` (probed,
+    as ``llmspec check`` does), ``print``, ``meap``.  Returns a :class:`~llmspec.verdict.CheckResult`."""
     selection = ",".join(s for part in stages for s in str(part).replace(" ", ",").split(",") if s)
     parse_stages(selection or None)  # ValueError names the valid stages
     check_edition(edition)
@@ -62,8 +59,7 @@ def ipython_shell() -> Any:
 
 
 def _caller_namespace() -> tuple[dict[str, Any], str]:
-    """The IPython user namespace when running in a kernel, else the globals of the code that called
-    :func:`check` (the first frame outside llmspec)."""
+    """The IPython user namespace, else the globals of the first caller frame outside llmspec."""
     shell = ipython_shell()
     if shell is not None:
         return shell.user_ns, _("this kernel's live namespace")
@@ -77,14 +73,14 @@ def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
          impl_map: dict[str, str] | None, strict_names: bool) -> dict[str, Any]:
     from llmspec.runtime.inprocess import InProcessAdapter
     from llmspec.runtime.target import from_namespace
-    from llmspec.suite import Preset, run_suite
+    from llmspec.suite import run_suite
 
     args = [*_PYTEST_QUIET, "--edition", edition] + (["--stages", selection] if selection else [])
     args += ["--strict-names"] if strict_names else []
     with _session_kept():
         adapter = InProcessAdapter(from_namespace(namespace, display, impl_map, strict_names))
         try:
-            code, report = run_suite(args, Preset(adapter, display))
+            code, report = run_suite(args, adapter, display)
         finally:
             adapter.close()
     if report is None:
@@ -95,43 +91,36 @@ def _run(namespace: dict[str, Any], display: str, selection: str, edition: str,
 # --- the learner's session is put back as it was -------------------------------------------------
 @contextlib.contextmanager
 def _session_kept() -> Iterator[None]:
-    """Run the block, then restore what a suite run changes in the process: the working directory,
-    ``sys.path``, the RNG states of random, torch and numpy, the environment, warning filters, the
-    garbage collector's freeze (the plugin puts Hypothesis back: :func:`llmspec.spec.profiles.configure`).
-
-    Modules the learner had stay the very same objects; modules first imported by the check (the
-    trusted side: pytest, Hypothesis, the suite) stay loaded, as a cache for the next check."""
+    """Run the block, then restore what a suite run changes in the process (the plugin puts
+    Hypothesis back).  Modules the learner had stay the very same objects; modules first imported by
+    the check (pytest, Hypothesis, the suite) stay loaded, as a cache for the next check."""
     import torch
 
     saved_modules = dict(sys.modules)
     saved_path, saved_meta = list(sys.path), list(sys.meta_path)
-    saved_cwd = os.getcwd()
     saved_env = dict(os.environ)
     saved_streams = (sys.stdin, sys.stdout, sys.stderr)
-    saved_random = random.getstate()
-    saved_torch = (torch.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype())
-    numpy = sys.modules.get("numpy")
-    saved_numpy = numpy.random.get_state() if numpy is not None else None
     saved_warnings = (list(warnings.filters), warnings.showwarning)
     frozen = gc.get_freeze_count()
-    recursion = sys.getrecursionlimit()
+    # each value with what puts it back: recursion limit, RNG states, torch's modes, working directory
+    restore: list[tuple[Any, Any]] = [
+        (sys.setrecursionlimit, sys.getrecursionlimit()), (torch.set_rng_state, torch.get_rng_state()),
+        (torch.set_grad_enabled, torch.is_grad_enabled()), (torch.set_default_dtype, torch.get_default_dtype()),
+        (random.setstate, random.getstate()), (os.chdir, os.getcwd())]
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        restore.append((numpy.random.set_state, numpy.random.get_state()))
     try:
         yield
     finally:
         if not frozen:  # the plugin froze the heap for its own run (counting it again costs ~20 ms)
             gc.unfreeze()
-        sys.setrecursionlimit(recursion)
         warnings.filters[:], warnings.showwarning = saved_warnings
-        if numpy is not None:
-            numpy.random.set_state(saved_numpy)
-        torch.set_rng_state(saved_torch[0])
-        torch.set_grad_enabled(saved_torch[1])
-        torch.set_default_dtype(saved_torch[2])
-        random.setstate(saved_random)
         sys.stdin, sys.stdout, sys.stderr = saved_streams
         os.environ.clear()
         os.environ.update(saved_env)
-        os.chdir(saved_cwd)
+        for put_back, value in restore:
+            put_back(value)
         # llmspec's own import hooks stay, as its modules do (the book-download answers, installed once)
         ours = [f for f in sys.meta_path if f not in saved_meta and type(f).__module__.startswith("llmspec.")]
         sys.path[:], sys.meta_path[:] = saved_path, ours + saved_meta
@@ -167,10 +156,8 @@ def magic(line: str) -> CheckResult | None:
 
 
 def load_ipython_extension(shell: Any) -> None:
-    """``%load_ext llmspec``: register the ``%llmspec`` line magic, and seed tiktoken's cache with the
-    verified local GPT-2 files (as ``llmspec check`` does before loading a notebook), so the book's
-    ``tiktoken.get_encoding("gpt2")`` cells run offline too.  Missing data is not an error here:
-    the first check reports it, with how to fix it."""
+    """``%load_ext llmspec``: register ``%llmspec`` and seed tiktoken's offline cache, so the book's
+    ``tiktoken.get_encoding("gpt2")`` cells run offline too (missing data: the first check says it)."""
     from llmspec.data import ensure_tiktoken_cache
 
     shell.register_magic_function(magic, magic_kind="line", magic_name="llmspec")

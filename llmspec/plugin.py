@@ -1,10 +1,8 @@
 """The pytest plugin that turns ``spec_tests`` into a verdict per stage: its hooks and fixtures.
 
-Registered through the ``pytest11`` entry point ``llmspec``, so it is loaded in *every* pytest run of an
-environment where llmspec is installed.  It therefore stays inert unless the spec suite is collected:
-options and markers are registered (harmless), but the Hypothesis profile, the adapter, the stage
-selection, the per-stage table and the JSON report only happen once ``spec_tests/conftest.py`` calls
-:func:`activate` and items carrying a stage marker exist.  Its parts live in :mod:`llmspec.spec`.
+The ``pytest11`` entry point loads it in *every* pytest run where llmspec is installed, so it stays
+inert (options and markers only) until ``spec_tests/conftest.py`` calls :func:`activate` and items
+carrying a stage marker exist.  Its parts live in :mod:`llmspec.spec`.
 """
 from __future__ import annotations
 
@@ -37,14 +35,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def activate(config: pytest.Config) -> None:
-    """Called by ``spec_tests/conftest.py``: the spec suite is being collected, so take charge
-    (Hypothesis configured by :func:`llmspec.spec.profiles.configure`, undone at the end)."""
+    """Called by ``spec_tests/conftest.py``: the spec suite is being collected, so take charge."""
     if RUN_KEY in config.stash:
         return
     chosen = resolve_settings(config)
     preset = next((p for p in config.pluginmanager.get_plugins() if getattr(p, "llmspec_preset", False)),
                   None)
-    if preset is not None:  # llmspec.suite.Preset: a live namespace the caller already opened
+    if preset is not None:  # llmspec.suite: a live namespace the caller already opened
         chosen.target, chosen.preset = preset.display, preset.adapter
     run = Run(chosen, undo_profiles=profiles.configure(config))
     config.stash[RUN_KEY] = run
@@ -69,18 +66,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     run = get_run(config)
     if run is None or not any(stage_of(i) for i in items):
         return
-    run.open()
-    if run.load_error is None:
-        run.missing = {k: list(v) for k, v in run.description.get("stages", {}).items() if v}
-    defined = tuple(n for n, s in STAGES.items() if s.optional and run.load_error is None
-                    and n in run.description.get("stages", {}) and n not in run.missing)
+    run.open()  # a target that cannot load has an empty description: no stage missing, none judged from state
+    run.missing = {k: list(v) for k, v in run.description.get("stages", {}).items() if v}
+    defined = tuple(n for n, s in STAGES.items()
+                    if s.optional and n in run.description.get("stages", {}) and n not in run.missing)
     run.selected = CORE_STAGES + defined if run.settings.stages is None else run.settings.stages
     # A stage the target implements inline (no class) is judged from state: only its test_state_*
     # tests run, and only the class tests otherwise.  --collect-only keeps both (the grader's
     # canonical list holds every test; its scoring picks the kind that ran).
-    judged = run.description.get("judged", {}) if run.load_error is None else {}
+    judged = run.description.get("judged", {})
     keep_both = config.option.collectonly
-    absent = {} if keep_both or run.load_error else run.description.get("absent", {})
+    absent = {} if keep_both else run.description.get("absent", {})
     unrun: dict[tuple[str, str], int] = {}  # (stage, absent part) -> its tests left out
     keep, drop = [], []
     for item in items:
@@ -150,9 +146,8 @@ def llmspec_run(request: pytest.FixtureRequest) -> Run:
 @pytest.fixture(scope="session")
 def impl(llmspec_run: Run):
     """The :class:`llmspec.runtime.adapter.Adapter`: the only door into the implementation under test.
-
-    ``None`` when the target failed to load: :func:`pytest_pyfunc_call` then fails each test with the
-    load error before its body runs (a fixture error would show as a pytest "error", not a failure)."""
+    ``None`` when the target failed to load: :func:`pytest_pyfunc_call` then fails each test (a fixture
+    error would show as a pytest "error", not a failure)."""
     return llmspec_run.adapter
 
 
@@ -169,11 +164,9 @@ def verdict_text() -> str:
 
 
 class Vocabulary(dict):  # type: ignore[type-arg]
-    """A vocabulary fixture: a plain ``dict[str, int]`` that Hypothesis prints in one line.
-
-    Hypothesis pretty-prints every argument of every explicit ``@example``, fixtures included,
-    before it knows whether the example fails; a 1,130-word vocabulary took a sixth of a warm
-    in-kernel check.  Implementations never see this class (the adapter passes a plain copy)."""
+    """A ``dict[str, int]`` that Hypothesis prints in one line: it pretty-prints every argument of
+    every explicit ``@example`` before it knows whether it fails, and a 1,130-word vocabulary took a
+    sixth of a warm in-kernel check.  Implementations get a plain copy."""
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(f"<vocabulary of {len(self)} tokens>")
@@ -181,10 +174,8 @@ class Vocabulary(dict):  # type: ignore[type-arg]
 
 @functools.lru_cache(maxsize=32)
 def book_vocabulary(text: str, edition: str, special_tokens: bool) -> Vocabulary:
-    """Listing 2.3's vocabulary of ``text`` (``reference.tokenizers.build_vocab``), built once per
-    process: a grader asks the same few vocabularies of every submission, and its forked children
-    inherit them from the warm-up run.  Shared, so nobody may change it (the adapter hands
-    implementations a copy)."""
+    """Listing 2.3's vocabulary of ``text``, built once per process: a grader asks the same few of
+    every submission, and its forked children inherit them.  Shared: nobody may change it."""
     from reference.tokenizers import build_vocab
 
     return Vocabulary(build_vocab(text, edition=edition, special_tokens=special_tokens))

@@ -1,11 +1,9 @@
 """Record what an implementation *does* on the suite's fixed inputs, and compare two recordings.
 
-A maintainer of a port or course package asks "did anything change since the last release?" without
-writing expectations by hand.  :func:`record` asks the implementation through the spec tests'
-:class:`~llmspec.runtime.adapter.Adapter` (in-process and isolated alike) and keeps the outputs as
-readable JSON, one file per stage; :func:`diff` names the first differing input per stage.  Exceptions
-are outputs too (``{"error": "KeyError"}``).  The reference's recording is a regression fixture
-(``fixtures/record/``).
+A maintainer of a port asks "did anything change since the last release?" without writing
+expectations by hand.  :func:`record` asks through the spec tests' adapter and keeps the outputs as
+readable JSON, one file per stage (exceptions too: ``{"error": "KeyError"}``); :func:`diff` names the
+first differing input per stage.  The reference's recording is a regression fixture (``fixtures/record/``).
 """
 from __future__ import annotations
 
@@ -136,14 +134,12 @@ def _embeddings(impl: Adapter, verdict: str) -> Iterator[dict[str, Any]]:
         impl.release(h)
 
 
-# Judged from state (the book's inline 2.7-2.8 cells): the variables those cells leave, read, never called.
 STATE_KEEP = 64  # weights and tensors up to this many elements are kept whole; bigger ones by shape
 
 
 def _embeddings_state(impl: Adapter) -> Iterator[dict[str, Any]]:
-    """One case per book variable the target defines: its type and shape, whether a layer is
-    trainable, and the value itself when small (the seeded 6 x 3 ``embedding_layer`` of 2.7, the
-    scalars); the 50257 x 256 token layer is kept by shape, with its first row."""
+    """Judged from state (the book's inline 2.7-2.8 cells): one case per variable those cells leave,
+    read, never called; a value is kept whole when small (the seeded 6 x 3 ``embedding_layer``)."""
     state = _call(impl.state_read, list(EMBEDDINGS_STATE), {n: [0] for n in STAGES["embeddings"].state_names})
     if not isinstance(state, dict) or "error" in state:
         yield {"id": "state", "call": "state", "output": state}
@@ -188,8 +184,8 @@ assert set(RECORDERS) == set(STAGES), "every stage needs a recorder"
 
 # --- recording ----------------------------------------------------------------------------------------
 def record(impl: Adapter, stages: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
-    """``{stage: {"stage", "missing" | "cases"}}`` for ``stages`` (default: all).  A stage whose names
-    the implementation lacks is recorded as ``{"missing": [...]}``, not skipped silently."""
+    """``{stage: {"stage", "missing" | "cases"}}`` for ``stages`` (default: all); a stage the
+    implementation lacks is recorded as ``{"missing": [...]}``, not skipped silently."""
     from llmspec.data import read_verdict
 
     verdict = read_verdict()
@@ -248,9 +244,8 @@ def read(path: str | Path) -> dict[str, dict[str, Any]]:
 
 def load_side(spec: str, impl_map: dict[str, str] | None = None, isolate: bool = False,
               stages: tuple[str, ...] | None = None, in_process: bool = False) -> dict[str, dict[str, Any]]:
-    """``spec`` is a recording directory or a target (``reference``, file, package, module).  A target
-    runs in a worker process, as ``llmspec check`` runs it: code that hangs or ends the process at
-    import is a load error naming its line, never a silent exit (``in_process``: here, to debug)."""
+    """``spec`` is a recording directory or a target, run in a worker process as ``llmspec check``
+    runs it (code that hangs or exits at import is a load error naming its line, not a silent exit)."""
     if (Path(spec) / META).is_file():
         return {s: v for s, v in read(spec).items() if stages is None or s in stages}
     from llmspec.runtime.connect import open_adapter
@@ -276,10 +271,8 @@ def _short(value: Any, limit: int = 200) -> str:
 def diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]],
          names: tuple[str, str] = ("A", "B"), asked: tuple[str, ...] = ()) -> tuple[bool, list[str]]:
     """``(same, lines)``: per stage "no difference" or the first differing input with both outputs.
-
-    An optional stage (the bonus BPE) that only one side implements is said, and counts as a
-    difference only when ``asked`` names it: a port of the chapter without the bonus is not a
-    regression of the reference, as ``llmspec check`` does not fail it either."""
+    An optional stage that only one side implements counts as a difference only when ``asked`` names
+    it: a port without the bonus is not a regression, as ``llmspec check`` does not fail it either."""
     lines: list[str] = []
     same = True
     for stage in [s for s in STAGES if s in a or s in b]:

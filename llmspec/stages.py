@@ -15,19 +15,16 @@ class Stage:
     section: str  # where the book introduces it
     names: tuple[str, ...]  # contract names the implementation must define
     optional: bool = False  # runs only when selected, or when the target defines its names
-    # Variables the book's inline code leaves behind (no class): a target that defines none of
-    # ``names`` but one of these is judged from the state its code left (see ``STATE_TEST_PREFIX``).
+    # Variables the book's inline code leaves (no class): a target that defines none of ``names`` but
+    # one of these is judged from the state its code left (see ``STATE_TEST_PREFIX``).
     state_names: tuple[str, ...] = ()
-    # Optional parts of the stage's class that some of its tests need: a method (``"name"``) or a
-    # parameter of one (``"method(param)"``).  A class without one gets those tests reported once as
-    # not implemented (the book repository's simple bonus notebook has no GPT-2 loader) and the rest
-    # of the stage judged; the tests name theirs with ``@pytest.mark.part("...")``.
+    # Optional parts of the class that some tests need (``@pytest.mark.part("method(param)")``): a class
+    # without one gets those tests reported once as not run, and the rest of the stage judged.
     parts: tuple[str, ...] = ()
 
 
-# Every variable of the book's inline 2.7-2.8 cells that the embeddings stage reads when it is judged
-# from state (``inputs`` is the chapter's batch, ``inputs, targets = next(data_iter)``; the book
-# repository's dataloader notebook calls it ``x``): the spec tests and ``llmspec record`` read these.
+# The variables of the book's inline 2.7-2.8 cells that the embeddings stage reads when judged from
+# state (``inputs`` is the chapter's batch; the book repository's dataloader notebook calls it ``x``).
 EMBEDDINGS_STATE: tuple[str, ...] = (
     "embedding_layer", "token_embedding_layer", "pos_embedding_layer", "vocab_size", "output_dim",
     "context_length", "max_length", "inputs", "x", "token_embeddings", "pos_embeddings", "input_embeddings")
@@ -37,23 +34,16 @@ STAGES: dict[str, Stage] = {
     for s in (
         Stage("tokenizer_v1", "SimpleTokenizerV1", "2.3, Listing 2.3", ("SimpleTokenizerV1",)),
         Stage("tokenizer_v2", "SimpleTokenizerV2", "2.4, Listing 2.4", ("SimpleTokenizerV2",)),
-        # The book's BPE is tiktoken's "gpt2" encoding; the target's module-level ``tokenizer`` is used
-        # when it is tiktoken-like, otherwise ``tiktoken.get_encoding("gpt2")`` in the target's process,
-        # provided the target uses tiktoken at all (``names.uses_tiktoken``; else "missing tiktoken").
+        # tiktoken's "gpt2": the target's module-level ``tokenizer`` when tiktoken-like, else
+        # ``tiktoken.get_encoding("gpt2")`` in the target's process, if the target uses tiktoken at all.
         Stage("bpe", "GPT-2 byte pair encoding (tiktoken)", "2.5", ()),
         Stage("dataset", "GPTDatasetV1", "2.6, Listing 2.5", ("GPTDatasetV1",)),
         Stage("dataloader", "create_dataloader_v1", "2.6, Listing 2.6", ("create_dataloader_v1",)),
         # The book builds 2.7-2.8 inline, with no class: token_embedding_layer, pos_embedding_layer.
         Stage("embeddings", "token + positional embeddings", "2.7-2.8", ("InputEmbeddings",),
               state_names=("token_embedding_layer", "pos_embedding_layer")),
-        Stage(
-            "bpe_scratch",
-            "byte-level BPE from scratch (bonus)",
-            "bonus: bpe-from-scratch",
-            ("BPETokenizerSimple",),
-            optional=True,
-            parts=("load_vocab_and_merges_from_openai", "encode(allowed_special)"),
-        ),
+        Stage("bpe_scratch", "byte-level BPE from scratch (bonus)", "bonus: bpe-from-scratch", ("BPETokenizerSimple",),
+              optional=True, parts=("load_vocab_and_merges_from_openai", "encode(allowed_special)")),
     )
 }
 
@@ -67,9 +57,8 @@ CONTRACT_NAMES: tuple[str, ...] = tuple(
 ) + ("tokenizer",)
 
 
-# Tests named ``test_state_*`` judge a stage from the state the target's code left (its namespace);
-# the others judge it through the book's class.  A target is judged one way or the other per stage,
-# and grading splits the stage's points over the tests of that way only.
+# Tests named ``test_state_*`` judge a stage from the state the target's code left, the others through
+# the book's class; grading splits a stage's points over the tests of the way its target is judged.
 STATE_TEST_PREFIX = "test_state_"
 
 
@@ -91,8 +80,8 @@ def stage_modes(names: dict[str, object], namespace_has: "set[str] | frozenset[s
     return out
 
 
-# How the book (or, for InputEmbeddings, the contract) calls each name: what a learner's signature
-# is shown beside when a call does not fit, and what "did you mean" hints rank candidates by.
+# How the book (for InputEmbeddings, the contract) calls each name: shown beside a learner's signature
+# that does not fit, and what "did you mean" hints rank candidates by.
 BOOK_SIGNATURES: dict[str, str] = {
     "SimpleTokenizerV1": "SimpleTokenizerV1(vocab)",
     "SimpleTokenizerV2": "SimpleTokenizerV2(vocab)",

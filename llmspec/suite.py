@@ -2,9 +2,7 @@
 
 ``llmspec check`` and the in-kernel check (:mod:`llmspec.kernel`) both come through here, so a
 learner gets the same tests, the same examples and the same verdict either way.  The report is
-taken straight from the plugin's run state at the end of the session (:class:`_ReportCatcher`), not
-read back from a file; an adapter opened by the caller (a live kernel namespace) can be handed to
-the plugin instead of a target to load (:class:`Preset`).
+taken straight from the plugin's run state at the end of the session, not read back from a file.
 """
 from __future__ import annotations
 
@@ -23,21 +21,14 @@ def spec_dir() -> Path:
     return Path(list(spec_tests.__path__)[0]).resolve()
 
 
-class Preset:
-    """A pytest plugin object carrying an adapter the caller opened: the run judges it instead of
-    loading ``--impl`` (see :meth:`llmspec.spec.run.Run.open`).  The caller closes it."""
-
-    llmspec_preset = True  # how :func:`llmspec.plugin.activate` finds it among the plugins
+class _Caller:
+    """The caller's pytest plugin: it may hand the run an adapter it opened (a live kernel namespace,
+    judged instead of loading ``--impl``: :meth:`llmspec.spec.run.Run.open`; the caller closes it),
+    and it keeps the report the plugin builds at the session's end."""
 
     def __init__(self, adapter: Any, display: str) -> None:
-        self.adapter = adapter
-        self.display = display
-
-
-class _ReportCatcher:
-    """Keeps the JSON report of the run (the ``--llmspec-report`` dict the plugin builds at the end)."""
-
-    def __init__(self) -> None:
+        self.adapter, self.display = adapter, display
+        self.llmspec_preset = adapter is not None  # how :func:`llmspec.plugin.activate` finds a preset
         self.report: dict[str, Any] | None = None
 
     @pytest.hookimpl(wrapper=True)
@@ -49,10 +40,10 @@ class _ReportCatcher:
             self.report = run.report if run is not None else None
 
 
-def run_suite(args: list[str], preset: Preset | None = None) -> tuple[int, dict[str, Any] | None]:
-    """``pytest.main([spec_tests, *args])`` quietly; returns pytest's exit code and the report
-    (``None`` when the suite did not run: a usage error, nothing collected)."""
-    catcher = _ReportCatcher()
-    plugins: list[Any] = [catcher] + ([preset] if preset is not None else [])
-    code = pytest.main([str(spec_dir()), "-p", "no:cacheprovider", *args], plugins=plugins)
-    return int(code), catcher.report
+def run_suite(args: list[str], adapter: Any = None, display: str = "") -> tuple[int, dict[str, Any] | None]:
+    """``pytest.main([spec_tests, *args])`` quietly, judging ``adapter`` (named ``display``) when given;
+    returns pytest's exit code and the report (``None`` when the suite did not run: a usage error,
+    nothing collected)."""
+    caller = _Caller(adapter, display)
+    code = pytest.main([str(spec_dir()), "-p", "no:cacheprovider", *args], plugins=[caller])
+    return int(code), caller.report

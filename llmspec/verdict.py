@@ -1,9 +1,6 @@
 """The verdict of one check: per-stage results for scripts, a text table for terminals, an HTML
-table for Jupyter.
-
-Both renderings come from the same report dict the plugin builds (``--llmspec-report``'s format),
-so ``llmspec check`` in a terminal and ``%llmspec`` in a notebook say the same thing; every label
-goes through :func:`llmspec.i18n._`.
+table for Jupyter.  Both renderings come from the report dict the plugin builds (``--llmspec-report``'s
+format), so ``llmspec check`` in a terminal and ``%llmspec`` in a notebook say the same thing.
 """
 from __future__ import annotations
 
@@ -20,8 +17,8 @@ MAX_MESSAGE_LINES = 14  # of a first failure, in the text table (the HTML shows 
 
 
 def status_text(row: dict[str, Any]) -> str:
-    """A table row's status in the learner's language; ``... (judged from state)`` for a stage judged
-    from the variables the target's code left (the book's inline cells) instead of its class."""
+    """A table row's status in the learner's language (``... (judged from state)``: from the
+    variables the book's inline cells leave, not a class)."""
     labels = {"pass": _("pass"), "fail": _("fail"), "not_implemented": _("not implemented"),
               "not_selected": _("not selected")}
     text = labels.get(row["status"], row["status"].replace("_", " "))
@@ -31,9 +28,9 @@ def status_text(row: dict[str, Any]) -> str:
 
 
 def stage_title(stage: str) -> str:
-    """The stage's title (:data:`llmspec.stages.STAGES`) in the learner's language; titles that are
-    the book's names (``SimpleTokenizerV1``, ``GPTDatasetV1``) stay as they are."""
-    return translated(STAGES[stage].title) if stage in STAGES else stage  # the catalogs hold the titles
+    """The stage's title in the learner's language (the catalogs hold the titles; the book's class
+    names stay as they are)."""
+    return translated(STAGES[stage].title) if stage in STAGES else stage
 
 
 def section_label(section: str) -> str:
@@ -42,8 +39,7 @@ def section_label(section: str) -> str:
 
 
 def not_implemented(stage: str, missing: list[str], hints: dict[str, str]) -> str:
-    """``<stage>: not implemented (missing X)``, plus a "did you mean" line per missing name that
-    the target has a close candidate for."""
+    """``<stage>: not implemented (missing X)``, plus a "did you mean" line per name with a hint."""
     lines = [_("{stage}: not implemented (missing {names})").format(stage=stage, names=", ".join(missing))]
     lines += [f"  {name}: {hints[name]}" for name in missing if hints.get(name)]
     return "\n".join(lines)
@@ -66,15 +62,14 @@ def width(text: str) -> int:
 
 
 def pad(text: str, columns: int, right: bool = False) -> str:
-    """``text`` padded with spaces to ``columns`` terminal columns (``str.ljust`` counts characters,
-    so a Chinese or Korean header would push the table out of line)."""
+    """``text`` padded to ``columns`` terminal columns (``str.ljust`` counts characters: a Chinese or
+    Korean header would push the table out of line)."""
     fill = " " * max(0, columns - width(text))
     return fill + text if right else text + fill
 
 
 def table_lines(table: dict[str, dict[str, Any]]) -> list[tuple[str, str | None]]:
-    """The per-stage table (header, a row per selected stage, the stages the target lacks), each line
-    with the colour a terminal shows it in (``None``, ``"green"``, ``"red"``)."""
+    """The per-stage table, each line with its terminal colour (``None``, ``"green"``, ``"red"``)."""
     rows = [(f"{name:<14}{row['passed']:>6}/{row['total']:<6}  {status_text(row)}",
              "green" if row["status"] == "pass" else "red")
             for name, row in table.items() if row["status"] != "not_selected"]
@@ -85,9 +80,7 @@ def table_lines(table: dict[str, dict[str, Any]]) -> list[tuple[str, str | None]
 @dataclass(frozen=True)
 class StageResult:
     """One stage of a check: ``status`` is ``pass``, ``fail``, ``not_implemented`` or
-    ``not_selected``; ``failures`` are ``{"name", "message"}`` of its failed tests, in order;
-    ``listing_hint`` (a failing stage only, when there is one) points at the learner's line that differs
-    from the book's listing."""
+    ``not_selected``; ``failures`` are ``{"name", "message"}`` of its failed tests, in order."""
 
     name: str
     status: str
@@ -108,10 +101,8 @@ class StageResult:
 
 @dataclass
 class CheckResult:
-    """The verdict of one check, from the report dict of :func:`llmspec.suite.run_suite`.
-
-    ``result.stages["dataset"].passed``, ``result.ok`` (every selected stage passes), ``str(result)``
-    is the text table; Jupyter shows :meth:`_repr_html_`."""
+    """The verdict of one check: ``result.stages["dataset"].passed``, ``result.ok`` (every selected
+    stage passes); ``str(result)`` is the text table, Jupyter shows :meth:`_repr_html_`."""
 
     report: dict[str, Any]
     lang: str | None = None  # the language the check ran in: the renderings use it too
@@ -147,11 +138,10 @@ class CheckResult:
 
 
 def annotate(report: dict[str, Any], description: dict[str, Any], loaded: Any = None) -> dict[str, Any]:
-    """``report`` with what a learner's verdict adds to the tests' outcomes: for each failing stage,
-    the learner's code beside the book's listing (``listing_hints``, :mod:`llmspec.hints`: read with ast,
-    only when a stage failed); for each failed test, the documents its message cites, by the file
-    names of the fixtures (``documents``: for maintainers, the message names them as readers do).
-    ``description`` is the adapter's, ``loaded`` the in-process target (``None`` when isolated)."""
+    """``report`` plus, for each failing stage, the learner's code beside the book's listing
+    (``listing_hints``, :mod:`llmspec.hints`), and for each failed test the fixture files its message
+    cites (``documents``: for maintainers; the message names them as readers do).  ``loaded`` is the
+    in-process target (``None`` when isolated)."""
     failed = [t for t in report.get("tests", []) if t.get("outcome") == "failed"]
     if not failed:  # a passing check pays nothing here
         return report
@@ -167,8 +157,7 @@ def annotate(report: dict[str, Any], description: dict[str, Any], loaded: Any = 
 
 
 def render_text(report: dict[str, Any]) -> str:
-    """The table plus the first failure of each failing stage (what a learner should fix first); for a
-    target that cannot load, only its one-line reason."""
+    """The table plus the first failure of each failing stage (what a learner should fix first)."""
     if report.get("error"):  # nothing was judged: the reason alone, not a table of zeros
         return f"llmspec check: {report['error']}"
     lines = [_("llmspec check: {target} (edition {edition})").format(
@@ -196,8 +185,8 @@ _COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "not_implemented": "#9a6700"}
 
 
 def render_html(report: dict[str, Any]) -> str:
-    """A self-contained HTML table (no scripts, inline styles only: it must render in a notebook's
-    output cell, in JupyterLab, classic Notebook, VS Code and an exported HTML page alike)."""
+    """A self-contained HTML table (no scripts, inline styles only: it must render alike in JupyterLab,
+    classic Notebook, VS Code and an exported HTML page)."""
     e = html.escape
     head = _("llmspec check: {target} (edition {edition})").format(
         target=report["target"], edition=report["edition"])

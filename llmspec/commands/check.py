@@ -2,12 +2,10 @@
 
 Runs the very same spec suite (``pytest spec_tests``) quietly, then prints the per-stage table and,
 for each failing stage, its first failure explained.  The learner's code runs in a worker process
-with their own permissions, so a hang, a crash or ``os._exit`` in it is reported with the line it
-happened at instead of ending or stalling the check; ``--in-process`` runs it in this process, for
-debugging with a debugger (a ``breakpoint()`` in your code), and ``--isolate`` in the graders'
-sandbox.  Exit code 0 only when every selected stage passes; 1 when some test failed; 2 for bad
-input (missing path, a target that cannot load, unknown stage); 3 when the book's data is missing
-or corrupt.
+with their own permissions, so a hang, a crash or ``os._exit`` in it is reported with its line
+instead of ending or stalling the check.  Exit code 0 only when every selected stage passes; 1 when
+some test failed; 2 for bad input (missing path, a target that cannot load, unknown stage); 3 when
+the book's data is missing or corrupt.
 """
 from __future__ import annotations
 
@@ -43,19 +41,10 @@ def add_parser(subparsers: Any, name: str, help_text: str) -> None:
 def pytest_args(args: argparse.Namespace, report: Path | None = None) -> list[str]:
     out = ["--edition", args.edition] + (["--llmspec-report", str(report)] if report else [])
     out += [] if args.verbose else ["-p", "no:terminal"]
-    if args.target:
-        out += ["--impl", args.target]
-    if args.stages:
-        out += ["--stages", args.stages]
-    for m in args.impl_map:
-        out += ["--impl-map", m]
-    if args.isolate:
-        out.append("--isolate")
-    elif not args.in_process:
-        out.append("--worker")
-    if args.strict_names:
-        out.append("--strict-names")
-    return out
+    out += (["--impl", args.target] if args.target else []) + (["--stages", args.stages] if args.stages else [])
+    out += [arg for m in args.impl_map for arg in ("--impl-map", m)]
+    out += ["--isolate"] if args.isolate else [] if args.in_process else ["--worker"]
+    return out + (["--strict-names"] if args.strict_names else [])
 
 
 def run(args: argparse.Namespace) -> int:

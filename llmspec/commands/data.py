@@ -33,12 +33,11 @@ def _status() -> int:
     bad = False
     for name in data.EXPECTED:
         st = data.file_status(name)
+        bad = bad or not st["ok"]
         if st["path"] is None:
-            bad = True
             print(f"{name:20} " + _("MISSING  (looked in: {places})").format(places="; ".join(st["looked"])))
         else:
             verdict = _("ok") if st["ok"] else _("CORRUPT (sha256 mismatch)")
-            bad = bad or not st["ok"]
             print(f"{name:20} {verdict:8} {st['where']}: {st['path']}")
     if bad:
         print(data.fix_hint(), file=sys.stderr)

@@ -20,7 +20,7 @@ def add_parser(sub, name: str, help_text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from llmspec.data import locate
+    from llmspec.data import EXPECTED, locate
     from llmspec.errors import DataError
     from llmspec.grading import atomic
     from llmspec.grading.bundle import build_bundle
@@ -31,8 +31,7 @@ def run(args: argparse.Namespace) -> int:
         load_config(args.config)  # validate before shipping it
         text = Path(args.config).read_text("utf-8")
     files = locate()
-    data = {"the-verdict.txt": files.verdict, "gpt2/encoder.json": files.encoder_json,
-            "gpt2/vocab.bpe": files.vocab_bpe}
+    data = {name: files.path_of(name) for name in EXPECTED}
     try:
         blob = build_bundle(text, data, args.package)
     except FileNotFoundError as exc:

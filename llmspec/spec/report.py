@@ -1,7 +1,5 @@
-"""What a run of the suite says: one verdict per test (:func:`fold`) and per stage, the table and
-the ``--llmspec-report`` JSON every caller reads (:func:`build_report`); :class:`Reporter` applies
-them to pytest's reports.
-"""
+"""What a run of the suite says: one verdict per test (:func:`fold`) and per stage, the table and the
+``--llmspec-report`` JSON every caller reads (:func:`build_report`), applied by :class:`Reporter`."""
 from __future__ import annotations
 
 import json
@@ -57,10 +55,8 @@ class Reporter:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
-        """Put Hypothesis' minimal example (its drawn arguments only, no fixtures) under the failure.
-
-        ``pytest.fail(..., pytrace=False)`` shows the message alone, and Hypothesis keeps its example
-        in exception notes that this style drops; the learner needs the example right there."""
+        """Put Hypothesis' minimal example (drawn arguments only) under the failure: it lives in
+        exception notes, which ``pytest.fail(..., pytrace=False)`` drops."""
         outcome = yield
         report = outcome.get_result()
         if item.nodeid not in self.run.item_stage or not report.failed or call.excinfo is None:
@@ -88,8 +84,7 @@ class Reporter:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> Any:
-        """The verdict comes last, after pytest's "short test summary" (the outermost wrapper's code
-        after ``yield`` runs after every other summary), right above the "N failed" line."""
+        """The verdict comes last, after pytest's "short test summary", above the "N failed" line."""
         result = yield
         if self.run.item_stage and not terminalreporter.config.option.collectonly:
             write_table(self.run, terminalreporter)  # nothing ran under --collect-only: no "0/0 fail"
@@ -111,10 +106,9 @@ RUNNING = "running"  # a test whose call has not passed yet: counted as failed i
 
 
 def fold(entry: dict[str, Any], report: pytest.TestReport) -> None:
-    """The one pass/fail rule, for ``llmspec check``, the in-kernel check and the grader alike:
-    fold one phase's report (setup, call, teardown) into the test's ``entry``.  A test passes when
-    its call passed and no phase failed; the first failure's message is the one kept.  The suite
-    never skips: a skip (an assumption that always fails) counts as a failure."""
+    """The one pass/fail rule (check, in-kernel check, grader): fold one phase's report into the
+    test's ``entry``.  A test passes when its call passed and no phase failed; the first failure's
+    message is kept.  The suite never skips: a skip (an assumption that always fails) is a failure."""
     entry["duration"] = round(entry["duration"] + report.duration, 4)
     if entry["outcome"] == "failed":
         return
@@ -129,8 +123,7 @@ def fold(entry: dict[str, Any], report: pytest.TestReport) -> None:
 
 
 def finished(entry: dict[str, Any]) -> dict[str, Any]:
-    """A test's entry as the report gives it: one whose call never passed nor failed (the run
-    ended inside it) is a failure."""
+    """A test's entry as the report gives it: one the run ended inside is a failure."""
     if entry["outcome"] != RUNNING:
         return entry
     return {**entry, "outcome": "failed", "message": entry["message"] or _("this test did not finish")}

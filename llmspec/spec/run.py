@@ -1,10 +1,9 @@
 """One run of the suite: what it judges and how (:class:`Settings`), and its state (:class:`Run`).
 
-Each setting comes from (first wins) the command line, an environment variable (its name in capitals
-after ``LLMSPEC_``: ``LLMSPEC_STRICT_NAMES``), the ``[tool.llmspec]`` table of ``pyproject.toml`` in the
-rootdir (then the cwd), the default.  :class:`Run` opens the adapter once (in process, in a worker, or in
-the graders' sandbox: :func:`llmspec.runtime.connect.open_adapter`), asks the target what it defines,
-resolves ``--edition auto`` and collects what the report needs: the tests' results, the stages' faults.
+Each setting comes from (first wins) the command line, an environment variable (``LLMSPEC_`` and its
+name in capitals), the ``[tool.llmspec]`` table of ``pyproject.toml`` in the rootdir (then the cwd), the
+default.  :class:`Run` opens the adapter once, asks the target what it defines, resolves ``--edition
+auto`` and collects what the report needs.
 """
 from __future__ import annotations
 
@@ -171,7 +170,7 @@ class Run:
         if self.adapter is not None or self.load_error is not None:
             return
         s = self.settings
-        if s.preset is not None:  # an adapter the caller opened (llmspec.suite.Preset)
+        if s.preset is not None:  # an adapter the caller opened (llmspec.suite.run_suite)
             self.adapter = s.preset
             self.description = self.adapter.describe()
         else:
@@ -206,7 +205,7 @@ class Run:
     def close(self) -> None:
         if self.adapter is not None:
             self.faults = dict(self.adapter.faults)  # for the summary, after the close
-            if self.adapter is not self.settings.preset:  # the caller's (llmspec.suite.Preset) stays open
+            if self.adapter is not self.settings.preset:  # the caller's (llmspec.suite.run_suite) stays open
                 self.adapter.close()
             self.adapter = None
 
