@@ -35,7 +35,8 @@ STAGES: dict[str, Stage] = {
         Stage("tokenizer_v1", "SimpleTokenizerV1", "2.3, Listing 2.3", ("SimpleTokenizerV1",)),
         Stage("tokenizer_v2", "SimpleTokenizerV2", "2.4, Listing 2.4", ("SimpleTokenizerV2",)),
         # tiktoken's "gpt2": the target's module-level ``tokenizer`` when tiktoken-like, else
-        # ``tiktoken.get_encoding("gpt2")`` in the target's process, if the target uses tiktoken at all.
+        # ``tiktoken.get_encoding("gpt2")`` in the target's process, if the target uses tiktoken at all
+        # (``names.uses_tiktoken``, ``names.imports_tiktoken``; else "missing tiktoken").
         Stage("bpe", "GPT-2 byte pair encoding (tiktoken)", "2.5", ()),
         Stage("dataset", "GPTDatasetV1", "2.6, Listing 2.5", ("GPTDatasetV1",)),
         Stage("dataloader", "create_dataloader_v1", "2.6, Listing 2.6", ("create_dataloader_v1",)),

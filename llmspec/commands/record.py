@@ -23,8 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str
 def run(args: argparse.Namespace) -> int:
     from llmspec.record import load_side, write
 
-    if args.target and args.impl and args.target != args.impl:
-        raise ValueError(f"two targets given: {args.target} and --impl {args.impl}; give one")
+    if args.target and args.impl:
+        raise ValueError(f"the target given twice ({args.target} and --impl {args.impl}): give it once")
     args.impl = args.target or args.impl or "reference"
     rec = load_side(args.impl, parse_impl_map(args.impl_map) or None, args.isolate, parse_stages(args.stages),
                     args.in_process)

@@ -24,7 +24,8 @@ from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.i18n import _
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
-from llmspec.runtime.names import accepts_keywords, call_as_the_book, side_by_side, signature_of, uses_tiktoken
+from llmspec.runtime.names import (accepts_keywords, call_as_the_book, imports_tiktoken, side_by_side, signature_of,
+                                   uses_tiktoken)
 from llmspec.runtime.normalise import (FakeTokenizer, absent_parts, state_value, to_impl_error, type_name,
                                         wire_error, wire_ids, wire_pair, wire_parameter, wire_str, wire_tensor)
 from llmspec.stages import STAGES, stage_modes
@@ -116,7 +117,8 @@ class InProcessAdapter(Adapter):
         modes = stage_modes(names, {n for n in state_names if n in self.loaded.namespace})
         stages = {s: [] if s in modes else [n for n in st.names if names.get(n) is None] for s, st in STAGES.items()}
         hints = dict(self.loaded.hints)
-        if not uses_tiktoken(self.loaded.namespace) and self._own_bpe() is None:
+        if not (uses_tiktoken(self.loaded.namespace) or self._own_bpe() is not None
+                or imports_tiktoken(self.loaded.sources())):
             stages["bpe"] = ["tiktoken"]
             hints["tiktoken"] = _("2.5 encodes with GPT-2's BPE from tiktoken (tokenizer = "
                                   "tiktoken.get_encoding(\"gpt2\")); nothing in your code uses tiktoken")

@@ -48,12 +48,24 @@ def defined_by_target(obj: Any, namespace: dict[str, Any]) -> bool:
     return not own or module == own or module.startswith(own + ".")
 
 
+# ``import tiktoken``, ``import torch, tiktoken as tk``, ``from tiktoken import ...``, at any indentation
+_IMPORTS_TIKTOKEN = re.compile(r"^[ \t]*(?:from[ \t]+tiktoken\b|import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?"
+                               r"[ \t]*,[ \t]*)*tiktoken\b)", re.MULTILINE)
+
+
+def imports_tiktoken(sources: list[str]) -> bool:
+    """Whether any of these source texts imports tiktoken (in a function, under a main guard, in a
+    notebook cell that was skipped for its ``!pip install``: what the learner wrote, not what ran)."""
+    return any(_IMPORTS_TIKTOKEN.search(text) for text in sources)
+
+
 def uses_tiktoken(namespace: dict[str, Any]) -> bool:
-    """Whether the target does 2.5 itself: it holds something of tiktoken's (the module under any
-    name, ``get_encoding``, an encoding) or code of its own that names ``tiktoken`` (an import inside
-    a function), also in the modules of its own package.  Why: the bpe stage runs on GPT-2's
-    encoding when the target names no ``tokenizer`` of its own, and code that never uses tiktoken
-    must not pass 2.5 on the checker's copy of it (an empty file would earn its points)."""
+    """Whether the target's namespace shows it does 2.5 itself: it holds something of tiktoken's
+    (the module under any name, ``get_encoding``, an encoding) or code of its own that names
+    ``tiktoken`` (an import inside a function), also in the modules of its own package.  Why: the
+    bpe stage runs on GPT-2's encoding when the target names no ``tokenizer`` of its own, and code
+    that never uses tiktoken must not pass 2.5 on the checker's copy of it (an empty file would earn
+    its points).  The target's source is the other witness (:func:`imports_tiktoken`)."""
     package = f"{namespace.get('__name__') or ''}."
     modules = [m for m in namespace.values() if isinstance(m, types.ModuleType) and _home(m).startswith(package)]
     values = [*namespace.values(), *(v for m in modules for v in vars(m).values())]

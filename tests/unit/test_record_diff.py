@@ -94,14 +94,14 @@ def test_record_cli_writes_stage_files(tmp_path, capsys):
 
 def test_record_takes_its_target_as_check_does(tmp_path, capsys):
     """``llmspec record TARGET --out DIR`` (as ``llmspec check TARGET``) records what ``--impl TARGET`` does;
-    two different targets are refused with exit 2."""
+    a target given both ways is refused with exit 2."""
     target = str(VARIANTS / "correct_independent.py")
     assert cli.main(["record", target, "--out", str(tmp_path / "a"), "--stages", "bpe_scratch"]) == 0
     assert cli.main(["record", "--impl", target, "--out", str(tmp_path / "b"), "--stages", "bpe_scratch"]) == 0
     assert (tmp_path / "a" / "bpe_scratch.json").read_text() == (tmp_path / "b" / "bpe_scratch.json").read_text()
     capsys.readouterr()
     assert cli.main(["record", target, "--impl", "reference", "--out", str(tmp_path / "c")]) == 2
-    assert "two targets given" in capsys.readouterr().err and not (tmp_path / "c").exists()
+    assert "the target given twice" in capsys.readouterr().err and not (tmp_path / "c").exists()
 
 
 def test_a_chapter_port_without_the_bonus_is_no_difference(capsys):

@@ -134,6 +134,48 @@ def test_a_package_using_tiktoken_in_one_of_its_modules(tmp_path):
         adapter.close()
 
 
+def _bpe_missing(target: Path) -> list[str]:
+    adapter = InProcessAdapter.from_target(str(target))
+    try:
+        return adapter.describe()["stages"]["bpe"]
+    finally:
+        adapter.close()
+
+
+def test_tiktoken_in_the_source_counts_where_the_namespace_does_not_show_it(tmp_path):
+    """What the learner wrote, read from the source: an import under a main guard, in a sibling the
+    file imports (by name or relatively), in a split chapter's module, in a notebook cell skipped for
+    its ``!pip install``; a sibling the file does not import does not count."""
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "main.py").write_text("x = 1\nif __name__ == '__main__':\n    import tiktoken\n")
+    assert _bpe_missing(guard / "main.py") == []
+    siblings = tmp_path / "siblings"
+    siblings.mkdir()
+    (siblings / "helpers.py").write_text("import tiktoken\n\ndef create_dataloader_v1():\n"
+                                         "    return tiktoken.get_encoding('gpt2')\n")
+    (siblings / "main.py").write_text("from helpers import create_dataloader_v1\n")
+    (siblings / "unrelated.py").write_text("x = 1\n")
+    assert _bpe_missing(siblings / "main.py") == []
+    assert _bpe_missing(siblings / "unrelated.py") == ["tiktoken"]  # helpers.py beside it is not its code
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "data.py").write_text("import tiktoken\n")
+    (package / "main.py").write_text("from .data import tiktoken as _\n")
+    assert _bpe_missing(package / "main.py") == []
+    split = tmp_path / "split"
+    split.mkdir()
+    (split / "bpe_demo.py").write_text("import tiktoken\nenc = tiktoken.get_encoding('gpt2')\n")
+    (split / "tokenizers.py").write_text("class SimpleTokenizerV1:\n    def __init__(self, vocab):\n        pass\n")
+    assert _bpe_missing(split) == []
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}
+             for source in ("!pip install tiktoken\nimport tiktoken", "tokenizer = tiktoken.get_encoding('gpt2')")]
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "pip.ipynb").write_text(json.dumps(notebook))
+    assert _bpe_missing(tmp_path / "pip.ipynb") == []
+
+
 def test_an_own_tiktoken_like_tokenizer_is_2_5_done(tmp_path):
     (tmp_path / "t.py").write_text("class T:\n    n_vocab = 3\n    def encode(self, t, **k):\n        return [1]\n"
                                    "    def decode(self, ids):\n        return 'x'\n\ntokenizer = T()\n")
