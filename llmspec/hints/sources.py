@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmspec.runtime.resolve import MAGIC_LINE
 from llmspec.stages import BOOK_ALIASES
 
 MAX_BYTES = 2_000_000  # a file larger than this is not a chapter-2 solution typed by hand
@@ -42,7 +43,7 @@ def _parse(text: str, **where: str) -> Unit | None:
 
 def _cell_runs(source: str) -> bool:
     """The loader skips a cell with IPython syntax (``!pip``, ``%matplotlib``): so do we."""
-    return bool(source.strip()) and not any(line.lstrip().startswith(("!", "%", "?")) for line in source.splitlines())
+    return bool(source.strip()) and not any(MAGIC_LINE.match(line) for line in source.splitlines())
 
 
 def read_target(kind: str, location: str, display: str) -> list[Unit]:

@@ -22,14 +22,12 @@ from typing import Any, Callable
 from llmspec.errors import TargetError
 from llmspec.i18n import _
 from llmspec.runtime.conditions import on_sys_path
-from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, one_line, read_code_cells, unique_name
+from llmspec.runtime.resolve import MAGIC_LINE, NOT_ENTRY, Kind, TargetSpec, one_line, read_code_cells, unique_name
 from llmspec.stages import CONTRACT_NAMES, STAGES
 
 Loaded = tuple[dict[str, object], list[str]]  # the namespace, notes for the learner
 
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
-# A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help (?x).
-_MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
 
 
 def _load_path(spec: TargetSpec) -> Loaded:
@@ -202,7 +200,7 @@ def _load_notebook(spec: TargetSpec) -> Loaded:
                 continue
             first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
             label = _("cell {number} ({first})").format(number=number, first=_short(first))
-            magic = next((ln.strip() for ln in source.splitlines() if _MAGIC_LINE.match(ln)), None)
+            magic = next((ln.strip() for ln in source.splitlines() if MAGIC_LINE.match(ln)), None)
             if magic is not None:
                 notes.append(_("{cell} skipped: IPython shell/magic syntax `{line}`").format(
                     cell=label, line=_short(magic)))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from llmspec.errors import TargetError
-from llmspec.runtime.resolve import TargetSpec
+from llmspec.runtime.resolve import TargetSpec, imported_names
 from llmspec.i18n import _
 from llmspec.stages import BOOK_ALIASES, BOOK_SIGNATURES, CONTRACT_NAMES, STAGES
 
@@ -48,15 +48,10 @@ def defined_by_target(obj: Any, namespace: dict[str, Any]) -> bool:
     return not own or module == own or module.startswith(own + ".")
 
 
-# ``import tiktoken``, ``import torch, tiktoken as tk``, ``from tiktoken import ...``, at any indentation
-_IMPORTS_TIKTOKEN = re.compile(r"^[ \t]*(?:from[ \t]+tiktoken\b|import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?"
-                               r"[ \t]*,[ \t]*)*tiktoken\b)", re.MULTILINE)
-
-
 def imports_tiktoken(sources: list[str]) -> bool:
     """Whether any of these source texts imports tiktoken (in a function, under a main guard, in a
     notebook cell that was skipped for its ``!pip install``: what the learner wrote, not what ran)."""
-    return any(_IMPORTS_TIKTOKEN.search(text) for text in sources)
+    return any(name.partition(".")[0] == "tiktoken" for text in sources for name in imported_names(text))
 
 
 def uses_tiktoken(namespace: dict[str, Any]) -> bool:

@@ -6,6 +6,7 @@ a single line a learner can act on.
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import itertools
 import json
@@ -25,6 +26,8 @@ Kind = Literal["file", "package", "module", "notebook", "directory", "namespace"
 # Files in a plain directory that are never the entry point.
 NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+# A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help (?x).
+MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,31 @@ def source_texts(spec: TargetSpec, max_bytes: int = 2_000_000) -> list[str]:
         except (OSError, TargetError):
             continue
     return texts
+
+
+def imported_names(text: str) -> list[str]:
+    """What ``text`` imports, read with ``ast`` and never run, wherever the import stands (a function,
+    a main guard): ``import a.b`` gives ``a.b``; ``from a import b`` gives ``a`` and ``a.b``, a relative
+    one keeps its dots (``.data``, ``.data.f``); ``importlib.import_module("a")`` and
+    ``__import__("a")`` give ``a``.  IPython lines (``!pip install``) are read as blank, so the rest
+    of their cell counts; a text that still does not parse gives nothing."""
+    lines = ["" if MAGIC_LINE.match(line) else line for line in text.splitlines()]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            names += [base] + [f"{base}.{a.name}" if node.module else base + a.name for a in node.names]
+        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str)
+              and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")):
+            names.append(node.args[0].value)
+    return names
 
 
 def one_line(exc: BaseException) -> str:

@@ -11,7 +11,6 @@ import contextlib
 import functools
 import io
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,12 +20,10 @@ from pathlib import Path
 from llmspec.runtime.conditions import make_scratch, on_sys_path, place_book_files, running_in
 from llmspec.runtime.loaders import LOADERS
 from llmspec.runtime.names import check_impl_map, find_names
-from llmspec.runtime.resolve import TargetSpec, read_code_cells
+from llmspec.runtime.resolve import TargetSpec, imported_names, source_texts
 from llmspec.runtime.resolve import resolve  # noqa: F401 - imported from here too
 
 _OUTPUT_KEEP = 20_000  # characters of captured output kept
-# ``from helpers import x`` / ``from .data import y`` (group 1), ``import helpers, torch as t`` (group 2)
-_IMPORTED = re.compile(r"^[ \t]*(?:from[ \t]+\.*([\w.]+)[ \t]+import|import[ \t]+([\w., \t]+))", re.MULTILINE)
 
 
 @dataclass
@@ -60,34 +57,21 @@ class LoadedTarget:
         return location if self.spec.kind == "directory" else location.parent
 
     def sources(self, most: int = 200) -> list[str]:
-        """The text of the target's own code, read and never run: its file or its notebook's code
-        cells (skipped ones too), every ``.py`` file of its package or directory, and the modules of
-        its directory that these import by name (``from helpers import ...``, ``from .data import
-        ...``), at most ``most`` files.  ``[]`` for a live namespace."""
-        texts: list[str] = []
-        if self.spec.kind == "notebook":
-            texts = [source for _number, source in read_code_cells(Path(self.spec.location), self.spec.display)]
+        """The target's code as text, read and never run (:func:`~llmspec.runtime.resolve.source_texts`:
+        its file, its notebook's code cells, skipped ones too, its package's modules), and the modules
+        of its folder that these import by name (``from helpers import ...``, ``from .data import ...``),
+        at most ``most`` of them.  ``[]`` for a live namespace."""
+        texts = source_texts(self.spec)
         if self.home is None:
             return texts
-        home = self.home
-        todo = (sorted(home.rglob("*.py"))[:most] if self.spec.kind in ("package", "directory")
-                else [Path(self.spec.location)] if self.spec.kind == "file" else [])
-        seen = set(todo)
-
-        def imported_siblings(text: str) -> None:
-            for match in _IMPORTED.finditer(text):
-                for name in re.split(r"[\s,]+", match.group(1) or match.group(2)):
-                    path = home / f"{name.split('.')[0]}.py"
-                    if name and path not in seen and len(seen) < most and path.is_file():
-                        seen.add(path)
-                        todo.append(path)
-
-        for text in texts:
-            imported_siblings(text)
-        while todo:
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                texts.append(todo.pop(0).read_text(encoding="utf-8"))
-                imported_siblings(texts[-1])
+        seen = {Path(self.spec.location)}
+        for text in texts:  # grows while it is read: a sibling's own siblings count too
+            for name in imported_names(text):
+                path = self.home / f"{name.lstrip('.').partition('.')[0]}.py"
+                if path not in seen and len(seen) <= most and path.is_file():
+                    seen.add(path)
+                    with contextlib.suppress(OSError, UnicodeDecodeError):
+                        texts.append(path.read_text(encoding="utf-8"))
         return texts
 
     def get(self, contract: str) -> object | None:

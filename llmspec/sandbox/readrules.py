@@ -12,7 +12,6 @@ stands even if the code breaks the worker's witness), and :class:`Watch`, an aud
 """
 from __future__ import annotations
 
-import ast
 import importlib.util
 import os
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from llmspec.i18n import _
+from llmspec.runtime.resolve import imported_names
 
 # The system's own libraries, and of its configuration what a Python program reads (the dynamic
 # linker's cache, time zone, certificates, users and hosts by name); not /etc as a whole (shadow).
@@ -200,22 +200,8 @@ def scan_sources(texts: Iterable[str], own_modules: set[str] = frozenset()) -> l
     """Imports of the grader's packages in source ``texts`` (read, never run)."""
     flags: list[Flag] = []
     for text in texts:
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-                  and isinstance(node.args[0].value, str)
-                  and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")):
-                names = [node.args[0].value]
-            graders = (grader_module(name, own_modules) for name in names)
-            flags = merge_flags(flags, [{"kind": "imports", "detail": g} for g in graders if g])
+        graders = (grader_module(name, own_modules) for name in imported_names(text) if not name.startswith("."))
+        flags = merge_flags(flags, [{"kind": "imports", "detail": g} for g in graders if g])
     return flags
 
 

@@ -161,8 +161,9 @@ def test_tiktoken_in_the_source_counts_where_the_namespace_does_not_show_it(tmp_
     package = tmp_path / "package"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "data.py").write_text("import tiktoken\n")
-    (package / "main.py").write_text("from .data import tiktoken as _\n")
+    (package / "data.py").write_text("import tiktoken\n\ndef create_dataloader_v1():\n"
+                                     "    return tiktoken.get_encoding('gpt2')\n")
+    (package / "main.py").write_text("from .data import create_dataloader_v1\n")
     assert _bpe_missing(package / "main.py") == []
     split = tmp_path / "split"
     split.mkdir()

@@ -423,3 +423,27 @@ def test_the_modules_a_call_imported_are_found_from_the_newest_names(tmp_path: P
     finally:
         for name in names:
             sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize("text, names", [
+    ("import torch, tiktoken as tk\n", ["torch", "tiktoken"]),
+    ("from tiktoken import get_encoding\n", ["tiktoken", "tiktoken.get_encoding"]),
+    ("from .data import f\nfrom . import helpers\n", [".data", ".data.f", ".", ".helpers"]),
+    ("def make():\n    import tiktoken\n", ["tiktoken"]),
+    ("if __name__ == '__main__':\n    import importlib\n    importlib.import_module('tiktoken')\n",
+     ["importlib", "tiktoken"]),
+    ("!pip install tiktoken\n%matplotlib inline\nimport tiktoken\n", ["tiktoken"]),  # a notebook cell
+    ("print(version('tiktoken'))\n# import tiktoken\n", []),
+    ("import tiktoken\ndef (broken:\n", []),  # does not parse: nothing
+])
+def test_imported_names_are_read_from_the_source(text, names):
+    from llmspec.runtime.resolve import imported_names
+
+    assert imported_names(text) == names
+
+
+def test_the_graders_packages_imported_in_a_notebook_cell_with_shell_lines_are_flagged():
+    from llmspec.sandbox.readrules import scan_sources
+
+    flags = scan_sources(["!pip install torch\nimport reference.dataset\n", "from .reference import x\n"])
+    assert [f["kind"] for f in flags] == ["imports"] and "reference" in flags[0]["detail"]
