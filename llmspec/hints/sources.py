@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmspec.runtime.resolve import MAGIC_LINE
+from llmspec.runtime.resolve import cell_python, read_code_cells
 from llmspec.stages import BOOK_ALIASES
 
 MAX_BYTES = 2_000_000  # a file larger than this is not a chapter-2 solution typed by hand
@@ -41,22 +41,17 @@ def _parse(text: str, **where: str) -> Unit | None:
         return None
 
 
-def _cell_runs(source: str) -> bool:
-    """The loader skips a cell with IPython syntax (``!pip``, ``%matplotlib``): so do we."""
-    return bool(source.strip()) and not any(MAGIC_LINE.match(line) for line in source.splitlines())
-
-
 def read_target(kind: str, location: str, display: str) -> list[Unit]:
     """The units of a target on disk (``kind`` as :class:`llmspec.runtime.target.TargetSpec` says)."""
     path = Path(location)
     if kind == "notebook":
-        from llmspec.runtime.resolve import read_code_cells
-
         try:
             cells = read_code_cells(path, display)
         except Exception:  # noqa: BLE001 - an unreadable notebook gets no hint, its verdict says why
             return []
-        return [u for number, src in cells if _cell_runs(src) for u in [_parse(src, cell=str(number))] if u]
+        # the code the loader runs of each cell: IPython lines (``!pip``) left out, line numbers kept
+        codes = [(number, cell_python(src)[0]) for number, src in cells]
+        return [u for number, code in codes if code and code.strip() for u in [_parse(code, cell=str(number))] if u]
     if kind in ("package", "directory"):
         files = sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
         base = display.rstrip("/")

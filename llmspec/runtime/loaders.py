@@ -22,7 +22,7 @@ from typing import Any, Callable
 from llmspec.errors import TargetError
 from llmspec.i18n import _
 from llmspec.runtime.conditions import on_sys_path
-from llmspec.runtime.resolve import MAGIC_LINE, NOT_ENTRY, Kind, TargetSpec, one_line, read_code_cells, unique_name
+from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, cell_python, one_line, read_code_cells, unique_name
 from llmspec.stages import CONTRACT_NAMES, STAGES
 
 Loaded = tuple[dict[str, object], list[str]]  # the namespace, notes for the learner
@@ -200,13 +200,16 @@ def _load_notebook(spec: TargetSpec) -> Loaded:
                 continue
             first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
             label = _("cell {number} ({first})").format(number=number, first=_short(first))
-            magic = next((ln.strip() for ln in source.splitlines() if MAGIC_LINE.match(ln)), None)
-            if magic is not None:
+            code, magic = cell_python(source)
+            if code is None:
                 notes.append(_("{cell} skipped: IPython shell/magic syntax `{line}`").format(
-                    cell=label, line=_short(magic)))
+                    cell=label, line=_short(magic or "")))
                 continue
+            if magic is not None:
+                notes.append(_("{cell}: `{line}` not run (IPython shell/magic syntax); the rest of the cell "
+                               "runs").format(cell=label, line=_short(magic)))
             try:
-                exec(compile(source, f"{path}#cell{number}", "exec"), namespace)
+                exec(compile(code, f"{path}#cell{number}", "exec"), namespace)
             except KeyboardInterrupt:
                 raise
             except SyntaxError as exc:

@@ -27,7 +27,9 @@ Kind = Literal["file", "package", "module", "notebook", "directory", "namespace"
 NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 # A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help (?x).
-MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
+MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?)")
+# Cell magics whose body is Python that IPython runs (once, or timed): the body is the cell's code.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,10 @@ def imported_names(text: str) -> list[str]:
     """What ``text`` imports, read with ``ast`` and never run, wherever the import stands (a function,
     a main guard): ``import a.b`` gives ``a.b``; ``from a import b`` gives ``a`` and ``a.b``, a relative
     one keeps its dots (``.data``, ``.data.f``); ``importlib.import_module("a")`` and
-    ``__import__("a")`` give ``a``.  IPython lines (``!pip install``) are read as blank, so the rest
-    of their cell counts; a text that still does not parse gives nothing."""
-    lines = ["" if MAGIC_LINE.match(line) else line for line in text.splitlines()]
+    ``__import__("a")`` give ``a``.  IPython lines (``!pip install``) are read as ``pass``, so the rest
+    of their cell counts (:func:`cell_python`); a text that still does not parse gives nothing."""
     try:
-        tree = ast.parse("\n".join(lines))
+        tree = ast.parse(cell_python(text)[0] or "")
     except (SyntaxError, ValueError):
         return []
     names: list[str] = []
@@ -145,6 +146,30 @@ def imported_names(text: str) -> list[str]:
               and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")):
             names.append(node.args[0].value)
     return names
+
+
+def cell_python(source: str) -> tuple[str | None, str | None]:
+    """``(the Python a notebook cell runs, the first IPython line left out of it)``.
+
+    Why: learners write ``!pip install tiktoken`` in the same cell as the ``import tiktoken`` it is
+    for; leaving the whole cell out would make every later use of ``tiktoken`` a NameError and fail
+    correct code.  A line only IPython understands becomes ``pass`` at its own indent (line numbers
+    and blocks stay as written), and only when the cell does not parse as it is (a ``%`` line inside
+    a string stays text).  Nothing is installed or run in a shell.  The body of ``%%time`` or
+    ``%%capture`` is Python; a cell magic whose body is not (``%%bash``, ``%%writefile``) gives
+    ``(None, its first line)``: the cell does not run."""
+    magic = next((line.strip() for line in source.splitlines() if MAGIC_LINE.match(line)), None)
+    if magic is None:
+        return source, None
+    first = source.strip().split(None, 1)[0]
+    if first.startswith("%%") and first[2:] not in PYTHON_CELL_MAGICS:
+        return None, source.strip().splitlines()[0]
+    try:
+        ast.parse(source)
+        return source, None
+    except (SyntaxError, ValueError):
+        return "\n".join(MAGIC_LINE.sub(r"\1pass  # ", line, count=1) if MAGIC_LINE.match(line) else line
+                         for line in source.splitlines()), magic
 
 
 def one_line(exc: BaseException) -> str:

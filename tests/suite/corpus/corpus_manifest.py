@@ -86,6 +86,15 @@ BOOK_NOTEBOOK = (
     p.dataset(), p.loader(), p.loader_demo(), md("## 2.7 Token embeddings"), p.SEEDED_EMBEDDING,
     *p.inline_embeddings(),
 )
+
+
+def _pip_in_the_bpe_cell() -> tuple[str | Markdown, ...]:
+    """Only the pip line may be left out of its cell: else ``tiktoken`` is a NameError in 2.6's loader."""
+    bpe, loader = "!pip install tiktoken\n" + p.BPE, p.loader().replace("import tiktoken\n\n\n", "", 1)
+    assert loader != p.loader()
+    return tuple({p.BPE: bpe, p.loader(): loader}.get(c, c) if isinstance(c, str) else c for c in BOOK_NOTEBOOK)
+
+
 MEAP_CHAPTER = chapter(p.MEAP_REGEX, allowed_special=False, loader="create_dataloader", signature="early_shuffle")
 FIRST_CHAPTER = chapter(p.MEAP_REGEX, allowed_special=False, loader="create_dataloader", signature="early",
                         demo_extra="")
@@ -330,6 +339,9 @@ ENTRIES: tuple[Entry, ...] = (
                                              p.tokenizer_demo()), fmt="ipynb",
           expected={s: NOT_IMPLEMENTED for s in ("bpe", "dataset", "dataloader", "embeddings")},
           says={"bpe": "nothing in your code uses tiktoken"}),
+    Entry("pip_in_the_bpe_cell", "the book's notebook as typed on a hosted notebook: `!pip install tiktoken` "
+          "in the same cell as 2.5's `import tiktoken`, the only import of it (2.6's loader uses it)",
+          _pip_in_the_bpe_cell(), fmt="ipynb"),
     Entry("renamed_dataset_class", "the dataset class renamed GPTDataset (not a case difference)",
           chapter(ds="GPTDataset"), expected={"dataset": NOT_IMPLEMENTED, **NO_EMBEDDINGS},
           says={"dataset": "--impl-map GPTDatasetV1=GPTDataset"}),

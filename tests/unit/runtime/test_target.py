@@ -211,7 +211,7 @@ def test_impl_map_unknown_contract_name_lists_valid_ones(tmp_path: Path) -> None
 def test_notebook_skips_failing_magic_and_network_cells(tmp_path: Path) -> None:
     nb = write_notebook(tmp_path / "ch02.ipynb", [
         "!pip install tiktoken",
-        "%matplotlib inline\nimport torch",
+        "%matplotlib inline\nimport torch\nimport tiktoken\ntokenizer = tiktoken.get_encoding('gpt2')",
         "raw_text = open('the-verdict.txt', encoding='utf-8').read()\nprint(raw_text)",
         "import urllib.request\nurllib.request.urlretrieve('https://example.com/the-verdict.txt', 'v.txt')",
         "undefined_name + 1",
@@ -223,13 +223,15 @@ def test_notebook_skips_failing_magic_and_network_cells(tmp_path: Path) -> None:
     t = loaded(nb)
     assert time.monotonic() - start < 20  # the network cell failed at once instead of hanging
     notes = "\n".join(t.notes)
-    assert "cell 2 (!pip install tiktoken) skipped: IPython shell/magic" in notes
-    assert "cell 3 (%matplotlib inline) skipped" in notes
+    assert "cell 2 (!pip install tiktoken): `!pip install tiktoken` not run (IPython" in notes
+    assert "cell 3 (%matplotlib inline): `%matplotlib inline` not run" in notes
     assert "cell 5 (import urllib.request) skipped" in notes and "network access is blocked" in notes
     assert "cell 6 (undefined_name + 1) skipped: NameError" in notes
     assert "cell 8 (def broken(:) skipped: SyntaxError" in notes
     assert len(t.notes) == 5
-    assert "torch" not in t.namespace  # the magic cell was skipped as a whole
+    # the rest of the cell with the magic ran: the learner's imports and tokenizer are there
+    assert t.namespace["torch"].__name__ == "torch"
+    assert t.namespace["tokenizer"].encode("Hello, world") == [15496, 11, 995]
     assert t.names["SimpleTokenizerV1"] == "SimpleTokenizerV1"
     assert t.namespace["tok"].encode("a") == [0]
     assert "I HAD always thought" in t.output  # prints were captured, not shown
@@ -447,3 +449,36 @@ def test_the_graders_packages_imported_in_a_notebook_cell_with_shell_lines_are_f
 
     flags = scan_sources(["!pip install torch\nimport reference.dataset\n", "from .reference import x\n"])
     assert [f["kind"] for f in flags] == ["imports"] and "reference" in flags[0]["detail"]
+
+
+@pytest.mark.parametrize("cell, runs, left_out", [
+    ("x = 1", "x = 1", None),
+    ("!pip install tiktoken\nimport tiktoken", "pass  # pip install tiktoken\nimport tiktoken", "!pip install tiktoken"),
+    ("for f in files:\n    !wc -l {f}\nn = 2", "for f in files:\n    pass  # wc -l {f}\nn = 2", "!wc -l {f}"),
+    ("%%time\nids = encode(text)", "pass  # %time\nids = encode(text)", "%%time"),
+    ("%%capture out\n%pip install torch\nimport torch", "pass  # %capture out\npass  # pip install torch\nimport torch",
+     "%%capture out"),
+    ("%%bash\npip install tiktoken", None, "%%bash"),
+    ("%%writefile tok.py\nimport re", None, "%%writefile tok.py"),
+    ('doc = """\n% of the tokens\n"""', 'doc = """\n% of the tokens\n"""', None),  # parses: text stays
+])
+def test_cell_python_leaves_out_only_ipython_lines(cell: str, runs: str | None, left_out: str | None) -> None:
+    """A notebook cell's Python, as the loader runs it and the hints and import readers read it."""
+    from llmspec.runtime.resolve import cell_python, imported_names
+
+    assert cell_python(cell) == (runs, left_out)
+    if runs is not None and "import" in runs:
+        assert imported_names(cell) == [runs.rsplit("import ", 1)[1]]
+
+
+def test_notebook_cell_magic_with_shell_body_is_not_run(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "ch02.ipynb", [
+        "%%bash\necho hi > made_by_bash.txt", "%%time\nanswer = 6 * 7", "%%writefile tok.py\nx = 1"])
+    t = loaded(nb)
+    notes = "\n".join(t.notes)
+    assert "cell 2 (%%bash) skipped: IPython shell/magic syntax `%%bash`" in notes
+    assert "cell 4 (%%writefile tok.py) skipped" in notes
+    assert t.namespace["answer"] == 42 and "x" not in t.namespace
+    assert not any(tmp_path.rglob("made_by_bash.txt")) and not any(tmp_path.rglob("tok.py"))
+    t.close()
+
