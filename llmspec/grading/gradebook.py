@@ -8,7 +8,7 @@ import csv
 import io
 
 from llmspec.grading.results import graded_tests
-from llmspec.grading.scoring import first_line
+from llmspec.grading.scoring import failure_line
 
 
 def _cell(value: object) -> object:
@@ -23,9 +23,9 @@ def row_for(data: dict, stages: list[str]) -> dict:
     max_score = meta["max_score"]
     failed = [t for t in tests if t["status"] != "passed"]
     feedback = meta.get("reason") or ""
-    if failed and not feedback:  # the stage named once: a stage that is not implemented says its name itself
-        stage, line = failed[0]["tags"][0], first_line(failed[0]["output"])
-        feedback = line if line.startswith(f"{stage}:") else f"{stage}: {line}"
+    if failed and not feedback:
+        stage = failed[0]["tags"][0]
+        feedback = f"{stage}: {failure_line(stage, failed[0]['output'])}"
     return {
         "submission": meta["submission"],
         "source": meta.get("source", ""),

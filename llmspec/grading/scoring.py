@@ -204,6 +204,13 @@ def first_line(text: str) -> str:
     return ""
 
 
+def failure_line(stage: str, message: str) -> str:
+    """The first line of a failure, without its stage's name in front: a "not implemented" message
+    begins with it, and every report that quotes the line names the stage itself, once."""
+    line = first_line(message)
+    return line[len(stage) + 2:] if line.startswith(f"{stage}: ") else line
+
+
 def student_message(t: GradedTest) -> str:
     """What a student may see for one test: hidden ones say only that they failed."""
     if not t.shown:
@@ -255,7 +262,7 @@ def summary(g: Graded, student: bool = False) -> str:
         lines.insert(0, g.reason)
     elif failed_visible:
         lines.append(_("First failure ({stage}): {message}").format(
-            stage=failed_visible[0].stage, message=first_line(failed_visible[0].message)))
+            stage=failed_visible[0].stage, message=failure_line(failed_visible[0].stage, failed_visible[0].message)))
     elif hidden:
         lines.append(_("All visible tests passed ({count} hidden tests are graded too).").format(count=len(hidden)))
     else:
