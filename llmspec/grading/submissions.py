@@ -48,7 +48,10 @@ class Submission:
         """``text`` with the copy's paths said as the submission's own, by the names the student gave
         them (``ch02.py``, ``alice/helpers.py``): the copy lives in a temporary directory whose name would
         differ in every run, and the grader's own folders mean nothing to a student."""
-        return text.replace(self.copy_dir, "") if self.copy_dir and text else text
+        if not (self.copy_dir and text):
+            return text
+        root = self.copy_dir.rstrip(os.sep)  # the copy itself, named when all its files are judged together
+        return text.replace(self.copy_dir, "").replace(root, os.path.basename(root))
 
 
 def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Submission]:
@@ -72,6 +75,8 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
         sub = Submission(name=name, source=raw)
         try:
             sub.target = _resolve(p, work_dir / name, sub)
+            if single and p.is_dir() and not (p / "__init__.py").exists():
+                sub.copy_dir += p.name + os.sep  # the platform's folder (Gradescope's submission/), no name of theirs
             sub.flags = readrules.merge_flags(sub.flags, _imports_of_grader(sub.target))
         except _Problem as exc:
             sub.problem = str(exc)

@@ -71,3 +71,19 @@ def test_the_digest_is_of_the_files_graded(tmp_path: Path) -> None:
     assert digest({"ch02.py": "x = 2\n"}, "c") != base
     assert digest({"main.py": "x = 1\n"}, "d") != base
     assert digest({"ch02.py": "x = 1\n", "helpers.py": ""}, "e") != base
+
+
+def test_paths_are_said_as_the_student_named_them(tmp_path: Path) -> None:
+    """In a class, a folder's files by the folder's name; a single submission's folder is the
+    platform's (Gradescope's ``submission/``): its files by their own names."""
+    for who, files in (("alice", ("ch02.py",)), ("submission", ("ch02.py",)), ("split", ("v1.py", "v2.py"))):
+        for f in files:
+            (tmp_path / "class" / who).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "class" / who / f).write_text("x = 1\n")
+    in_class = {s.name: s for s in discover([str(tmp_path / "class")], tmp_path / "work")}
+    assert in_class["alice"].shown(f"{in_class['alice'].target}:3") == "alice/ch02.py:3"
+    single = discover([str(tmp_path / "class" / "submission")], tmp_path / "one", single=True)[0]
+    assert single.shown(f"cannot load {single.target}") == "cannot load ch02.py"
+    split = discover([str(tmp_path / "class" / "split")], tmp_path / "two", single=True)[0]
+    assert split.shown(f"cannot load {split.target}: {split.target}/v2.py:1") == "cannot load split: v2.py:1"
+
