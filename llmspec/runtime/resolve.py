@@ -30,6 +30,8 @@ _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?)")
 # Cell magics whose body is Python that IPython runs (once, or timed): the body is the cell's code.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
+# ``%time STATEMENT`` runs the statement in the notebook's namespace (``%timeit``'s assignments do not stay).
+_TIME_LINE = re.compile(r"^(\s*)%time\s+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,9 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
     for; leaving the whole cell out would make every later use of ``tiktoken`` a NameError and fail
     correct code.  A line only IPython understands becomes ``pass`` at its own indent (line numbers
     and blocks stay as written), and only when the cell does not parse as it is (a ``%`` line inside
-    a string stays text).  Nothing is installed or run in a shell.  The body of ``%%time`` or
-    ``%%capture`` is Python; a cell magic whose body is not (``%%bash``, ``%%writefile``) gives
-    ``(None, its first line)``: the cell does not run."""
+    a string stays text); ``%time x = f()`` becomes ``x = f()``.  Nothing is installed or run in a
+    shell.  The body of ``%%time`` or ``%%capture`` is Python; a cell magic whose body is not
+    (``%%bash``, ``%%writefile``) gives ``(None, its first line)``: the cell does not run."""
     magic = next((line.strip() for line in source.splitlines() if MAGIC_LINE.match(line)), None)
     if magic is None:
         return source, None
@@ -168,8 +170,10 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
         ast.parse(source)
         return source, None
     except (SyntaxError, ValueError):
+        lines = [_TIME_LINE.sub(r"\1", line, count=1) for line in source.splitlines()]
+        left_out = next((line.strip() for line in lines if MAGIC_LINE.match(line)), None)
         return "\n".join(MAGIC_LINE.sub(r"\1pass  # ", line, count=1) if MAGIC_LINE.match(line) else line
-                         for line in source.splitlines()), magic
+                         for line in lines), left_out
 
 
 def one_line(exc: BaseException) -> str:

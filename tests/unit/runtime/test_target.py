@@ -458,6 +458,9 @@ def test_the_graders_packages_imported_in_a_notebook_cell_with_shell_lines_are_f
     ("%%time\nids = encode(text)", "pass  # %time\nids = encode(text)", "%%time"),
     ("%%capture out\n%pip install torch\nimport torch", "pass  # %capture out\npass  # pip install torch\nimport torch",
      "%%capture out"),
+    ("%time ids = encode(text)\n%timeit encode(text)", "ids = encode(text)\npass  # timeit encode(text)",
+     "%timeit encode(text)"),
+    ("%time ids = encode(text)", "ids = encode(text)", None),
     ("%%bash\npip install tiktoken", None, "%%bash"),
     ("%%writefile tok.py\nimport re", None, "%%writefile tok.py"),
     ('doc = """\n% of the tokens\n"""', 'doc = """\n% of the tokens\n"""', None),  # parses: text stays
