@@ -6,6 +6,8 @@ with the reason, never a dropped one; the maximum score is the same for the whol
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -208,7 +210,8 @@ def failure_line(stage: str, message: str) -> str:
     """The first line of a failure, without its stage's name in front: a "not implemented" message
     begins with it, and every report that quotes the line names the stage itself, once."""
     line = first_line(message)
-    return line[len(stage) + 2:] if line.startswith(f"{stage}: ") else line
+    named = re.match(rf"{re.escape(stage)}\s*[:：]\s*", line)  # "bpe: ..."; in Chinese "bpe:..."
+    return line[named.end():] if named else line
 
 
 def student_message(t: GradedTest) -> str:

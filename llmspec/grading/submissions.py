@@ -21,7 +21,7 @@ from pathlib import Path
 
 from llmspec.errors import TargetError
 from llmspec.i18n import _
-from llmspec.runtime.resolve import resolve, source_texts
+from llmspec.runtime.resolve import one_line, resolve, source_texts
 from llmspec.sandbox import readrules
 from llmspec.stages import CONTRACT_NAMES
 
@@ -75,7 +75,7 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
         sub = Submission(name=name, source=raw)
         try:
             sub.target = _resolve(p, work_dir / name, sub)
-            if single and p.is_dir() and not (p / "__init__.py").exists():
+            if single and p.is_dir() and p.name and not (p / "__init__.py").exists():  # `.` is copied as itself
                 sub.copy_dir += p.name + os.sep  # the platform's folder (Gradescope's submission/), no name of theirs
             sub.flags = readrules.merge_flags(sub.flags, _imports_of_grader(sub.target))
         except _Problem as exc:
@@ -304,5 +304,5 @@ def _check_source(f: Path) -> None:
         compile(data, str(f), "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise _Problem(_("{name}:{line}: syntax error: {error}").format(name=f.name, line=exc.lineno, error=exc.msg)) from None
-    except ValueError as exc:  # null bytes
-        raise _Problem(_("{name}: cannot be compiled ({error})").format(name=f.name, error=exc)) from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, nesting no compiler holds
+        raise _Problem(_("{name}: cannot be compiled ({error})").format(name=f.name, error=one_line(exc))) from None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmspec.runtime.resolve import cell_python, read_code_cells
+from llmspec.runtime.resolve import UNPARSABLE, cell_python, read_code_cells
 from llmspec.stages import BOOK_ALIASES
 
 MAX_BYTES = 2_000_000  # a file larger than this is not a chapter-2 solution typed by hand
@@ -34,10 +34,12 @@ class Unit:
         return {"file": self.file or None, "cell": self.cell or None, "line": line}
 
 
-def _parse(text: str, **where: str) -> Unit | None:
+def _parse(text: str, written: str | None = None, **where: str) -> Unit | None:
+    """``text`` parsed, its lines quoted as ``written`` (a notebook cell as the learner wrote it,
+    where ``text`` is what ran of it: the same lines, IPython ones as ``pass``)."""
     try:
-        return Unit(text.splitlines(), ast.parse(text), **where)
-    except (SyntaxError, ValueError):  # a cell that does not parse did not run either
+        return Unit((text if written is None else written).splitlines(), ast.parse(text), **where)
+    except UNPARSABLE:  # a cell that does not parse did not run either
         return None
 
 
@@ -50,8 +52,9 @@ def read_target(kind: str, location: str, display: str) -> list[Unit]:
         except Exception:  # noqa: BLE001 - an unreadable notebook gets no hint, its verdict says why
             return []
         # the code the loader runs of each cell: IPython lines (``!pip``) left out, line numbers kept
-        codes = [(number, cell_python(src)[0]) for number, src in cells]
-        return [u for number, code in codes if code and code.strip() for u in [_parse(code, cell=str(number))] if u]
+        codes = [(number, src, cell_python(src)[0]) for number, src in cells]
+        return [u for number, src, code in codes if code and code.strip()
+                for u in [_parse(code, src, cell=str(number))] if u]
     if kind in ("package", "directory"):
         files = sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
         base = display.rstrip("/")

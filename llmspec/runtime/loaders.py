@@ -205,11 +205,11 @@ def _load_notebook(spec: TargetSpec) -> Loaded:
                 notes.append(_("{cell} skipped: IPython shell/magic syntax `{line}`").format(
                     cell=label, line=_short(magic or "")))
                 continue
-            if magic is not None:
-                notes.append(_("{cell}: `{line}` not run (IPython shell/magic syntax); the rest of the cell "
-                               "runs").format(cell=label, line=_short(magic)))
             try:
                 exec(compile(code, f"{path}#cell{number}", "exec"), namespace)
+                if magic is not None:  # said once the rest has run: a failing cell has its own note
+                    notes.append(_("{cell}: `{line}` not run (IPython shell/magic syntax); the rest of the cell "
+                                   "ran").format(cell=label, line=_short(magic)))
             except KeyboardInterrupt:
                 raise
             except SyntaxError as exc:

@@ -50,7 +50,7 @@ def defined_by_target(obj: Any, namespace: dict[str, Any]) -> bool:
 
 def imports_tiktoken(sources: list[str]) -> bool:
     """Whether any of these source texts imports tiktoken (in a function, under a main guard, in a
-    notebook cell that was skipped for its ``!pip install``: what the learner wrote, not what ran)."""
+    notebook cell whose IPython lines were left out: what the learner wrote, not what ran)."""
     return any(name.partition(".")[0] == "tiktoken" for text in sources for name in imported_names(text))
 
 

@@ -28,8 +28,11 @@ NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 # A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help (?x).
 MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?)")
-# Cell magics whose body is Python that IPython runs (once, or timed): the body is the cell's code.
-PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
+# Cell magics whose body is Python that IPython runs once in the notebook's namespace: the cell's code.
+PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
+# What ``ast.parse`` raises on text no parser can hold: a syntax error, a null byte, nesting too deep
+# (``x[0][0]...`` 100,000 times) or too large.  Submitted text is parsed by the trusted side too.
+UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 # ``%time STATEMENT`` runs the statement in the notebook's namespace (``%timeit``'s assignments do not stay).
 _TIME_LINE = re.compile(r"^(\s*)%time\s+(?=\S)")
 
@@ -134,7 +137,7 @@ def imported_names(text: str) -> list[str]:
     of their cell counts (:func:`cell_python`); a text that still does not parse gives nothing."""
     try:
         tree = ast.parse(cell_python(text)[0] or "")
-    except (SyntaxError, ValueError):
+    except UNPARSABLE:
         return []
     names: list[str] = []
     for node in ast.walk(tree):
@@ -156,24 +159,37 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
     Why: learners write ``!pip install tiktoken`` in the same cell as the ``import tiktoken`` it is
     for; leaving the whole cell out would make every later use of ``tiktoken`` a NameError and fail
     correct code.  A line only IPython understands becomes ``pass`` at its own indent (line numbers
-    and blocks stay as written), and only when the cell does not parse as it is (a ``%`` line inside
-    a string stays text); ``%time x = f()`` becomes ``x = f()``.  Nothing is installed or run in a
-    shell.  The body of ``%%time`` or ``%%capture`` is Python; a cell magic whose body is not
-    (``%%bash``, ``%%writefile``) gives ``(None, its first line)``: the cell does not run."""
-    magic = next((line.strip() for line in source.splitlines() if MAGIC_LINE.match(line)), None)
-    if magic is None:
+    and blocks stay as written), and only the line the parser stops at (a ``%`` line inside a string
+    or a bracket stays as written); ``%time x = f()`` becomes ``x = f()``.  Nothing is installed or
+    run in a shell.  The body of ``%%time`` or ``%%capture`` is Python; a cell magic whose body is
+    not (``%%bash``, ``%%writefile``, ``%%timeit``, whose names do not stay) gives ``(None, its
+    line)``: the cell does not run.  A cell that still does not parse is given back for the loader
+    to report its SyntaxError."""
+    lines = source.splitlines()
+    if not any(MAGIC_LINE.match(line) for line in lines):
         return source, None
-    first = source.strip().split(None, 1)[0]
-    if first.startswith("%%") and first[2:] not in PYTHON_CELL_MAGICS:
-        return None, source.strip().splitlines()[0]
-    try:
-        ast.parse(source)
-        return source, None
-    except (SyntaxError, ValueError):
-        lines = [_TIME_LINE.sub(r"\1", line, count=1) for line in source.splitlines()]
-        left_out = next((line.strip() for line in lines if MAGIC_LINE.match(line)), None)
-        return "\n".join(MAGIC_LINE.sub(r"\1pass  # ", line, count=1) if MAGIC_LINE.match(line) else line
-                         for line in lines), left_out
+    for line in (ln.strip() for ln in lines if ln.strip()):  # the cell magics it opens with
+        if not line.startswith("%%"):
+            break
+        if (line[2:].split() or [""])[0] not in PYTHON_CELL_MAGICS:
+            return None, line
+    left_out = None
+    for _attempt in range(min(len(lines), 100)):  # one line a pass, bounded: the grader parses it too
+        try:
+            ast.parse("\n".join(lines))
+            break
+        except SyntaxError as exc:
+            number = exc.lineno or 0
+            if not 0 < number <= len(lines) or not MAGIC_LINE.match(lines[number - 1]):
+                break
+            line = lines[number - 1]
+            lines[number - 1] = _TIME_LINE.sub(r"\1", line, count=1)
+            if lines[number - 1] == line:
+                lines[number - 1] = MAGIC_LINE.sub(r"\1pass  # ", line, count=1)
+                left_out = left_out or line.strip()
+        except UNPARSABLE:
+            break
+    return "\n".join(lines), left_out
 
 
 def one_line(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ def _results(output: str, reason: str = "") -> dict:
 @pytest.mark.parametrize("output, feedback", [
     ("bpe: not implemented (missing tiktoken)\n  tiktoken: ...", "bpe: not implemented (missing tiktoken)"),
     ("encode('a') (2.5): expected [64], got [65]", "bpe: encode('a') (2.5): expected [64], got [65]"),
+    ("bpe:未实现(缺少 tiktoken)", "bpe: 未实现(缺少 tiktoken)"),  # the Chinese message's colon has no space
 ])
 def test_the_first_failure_names_its_stage_once(output, feedback):
     assert row_for(_results(output), ["bpe"])["feedback"] == feedback
@@ -31,6 +32,7 @@ def test_a_reason_for_the_whole_submission_comes_first():
 @pytest.mark.parametrize("message, line", [
     ("bpe: not implemented (missing tiktoken)\n  tiktoken: ...", "First failure (bpe): not implemented (missing tiktoken)"),
     ("encode('a') (2.5): expected [64], got [65]", "First failure (bpe): encode('a') (2.5): expected [64], got [65]"),
+    ("bpe:未实现(缺少 tiktoken)", "First failure (bpe): 未实现(缺少 tiktoken)"),
     ("bpe_scratch: not implemented (missing BPETokenizerSimple)", "First failure (bpe): bpe_scratch: not implemented"
      " (missing BPETokenizerSimple)"),  # another stage's name is the message's own
 ])

@@ -87,3 +87,24 @@ def test_paths_are_said_as_the_student_named_them(tmp_path: Path) -> None:
     split = discover([str(tmp_path / "class" / "split")], tmp_path / "two", single=True)[0]
     assert split.shown(f"cannot load {split.target}: {split.target}/v2.py:1") == "cannot load split: v2.py:1"
 
+
+def test_single_dot_is_said_by_its_files_names(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "ch02.py").write_text("x = 1\n")
+    monkeypatch.chdir(tmp_path / "up")
+    sub = discover(["."], tmp_path / "work", single=True)[0]
+    assert sub.shown(f"cannot load {sub.target}") == "cannot load ch02.py"
+
+
+def test_a_file_nested_too_deep_to_compile_is_a_problem_of_its_own(tmp_path: Path) -> None:
+    """One submission the compiler cannot hold must not stop the class: it is graded 0 with a reason."""
+    cls = tmp_path / "class"
+    cls.mkdir()
+    (cls / "deep.py").write_text("y = x" + "[0]" * 100_000 + "\n")
+    (cls / "deep_cell.ipynb").write_text(
+        '{"cells": [{"cell_type": "code", "source": "!pip install x\\ny = x' + "[0]" * 100_000 + '"}]}')
+    (cls / "fine.py").write_text("x = 1\n")
+    subs = {s.name: s for s in discover([str(cls)], tmp_path / "work")}
+    assert subs["deep"].problem is not None and "deep.py: cannot be compiled (RecursionError" in subs["deep"].problem
+    assert subs["deep_cell"].problem is None and subs["fine"].problem is None
+

@@ -259,6 +259,22 @@ def test_a_notebook_hint_says_cell_and_line(tmp_path: Path) -> None:
     assert beside["marked"] == [14] and beside["listing"][beside["listing_marked"][0] - 1].strip() == STRIDE
 
 
+def test_a_cell_with_an_ipython_line_is_read_as_written(tmp_path: Path) -> None:
+    """The loader runs such a cell without its IPython line: its hint counts that line, and quotes
+    the learner's lines, never the ``pass`` that stood in for it."""
+    from llmspec.hints.sources import read_target
+
+    path = _notebook_with_one_change(tmp_path / "ch02.ipynb")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "class GPTDatasetV1" in "".join(c["source"]))
+    cell["source"] = "!pip install tiktoken\n" + "".join(cell["source"])
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    (difference,) = _hints(path, stages=["dataset"])["dataset"]["differences"]
+    assert (difference["cell"], difference["line"], difference["yours"]) == ("21", 15, STRIDE_FORGOTTEN)
+    (unit,) = [u for u in read_target("notebook", str(path), path.name) if u.cell == "21"]
+    assert unit.lines[0] == "!pip install tiktoken" and isinstance(unit.tree.body[0], ast.Pass)
+
+
 def test_a_package_hint_names_the_module_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A package (one module per section): the file inside it, as the learner finds it."""
     from corpus_build import contents

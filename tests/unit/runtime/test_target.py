@@ -462,6 +462,15 @@ def test_the_graders_packages_imported_in_a_notebook_cell_with_shell_lines_are_f
      "%timeit encode(text)"),
     ("%time ids = encode(text)", "ids = encode(text)", None),
     ("%%bash\npip install tiktoken", None, "%%bash"),
+    ("%%timeit\nids = encode(text)", None, "%%timeit"),  # IPython keeps none of its names: not run
+    ("%%capture\n%%writefile a.py\nimport os", None, "%%writefile a.py"),  # the file's text, not Python
+    ("%%\nx = 1", None, "%%"),
+    # only the line the parser stops at: a string's or a bracket's own `!`/`%` lines stay as written
+    ('!pip install tiktoken\ns = """tea?\n%d percent\n!important\n"""',
+     'pass  # pip install tiktoken\ns = """tea?\n%d percent\n!important\n"""', "!pip install tiktoken"),
+    ("%matplotlib inline\ntotal = (100\n         % 7)", "pass  # matplotlib inline\ntotal = (100\n         % 7)",
+     "%matplotlib inline"),
+    ("!echo hi\ndef f(:\n    pass", "pass  # echo hi\ndef f(:\n    pass", "!echo hi"),  # its SyntaxError: the loader's
     ("%%writefile tok.py\nimport re", None, "%%writefile tok.py"),
     ('doc = """\n% of the tokens\n"""', 'doc = """\n% of the tokens\n"""', None),  # parses: text stays
 ])
@@ -470,18 +479,32 @@ def test_cell_python_leaves_out_only_ipython_lines(cell: str, runs: str | None, 
     from llmspec.runtime.resolve import cell_python, imported_names
 
     assert cell_python(cell) == (runs, left_out)
-    if runs is not None and "import" in runs:
+    assert cell_python(cell.replace("\n", "\r\n")) == (runs, left_out)  # a notebook saved on Windows
+    if runs is not None and "\nimport " in runs:
         assert imported_names(cell) == [runs.rsplit("import ", 1)[1]]
 
 
 def test_notebook_cell_magic_with_shell_body_is_not_run(tmp_path: Path) -> None:
     nb = write_notebook(tmp_path / "ch02.ipynb", [
-        "%%bash\necho hi > made_by_bash.txt", "%%time\nanswer = 6 * 7", "%%writefile tok.py\nx = 1"])
+        "%%bash\necho hi > made_by_bash.txt", "%%time\nanswer = 6 * 7", "%%writefile tok.py\nx = 1",
+        "%%time\ndef broken(:\n    pass"])
     t = loaded(nb)
-    notes = "\n".join(t.notes)
-    assert "cell 2 (%%bash) skipped: IPython shell/magic syntax `%%bash`" in notes
-    assert "cell 4 (%%writefile tok.py) skipped" in notes
+    assert t.notes == [
+        "cell 2 (%%bash) skipped: IPython shell/magic syntax `%%bash`",
+        "cell 3 (%%time): `%%time` not run (IPython shell/magic syntax); the rest of the cell ran",
+        "cell 4 (%%writefile tok.py) skipped: IPython shell/magic syntax `%%writefile tok.py`",
+        "cell 5 (%%time) skipped: SyntaxError: invalid syntax (line 2 of the cell)",  # one note: the cell's error
+    ]
     assert t.namespace["answer"] == 42 and "x" not in t.namespace
-    assert not any(tmp_path.rglob("made_by_bash.txt")) and not any(tmp_path.rglob("tok.py"))
+    assert t.scratch is not None and not any(t.scratch.rglob("made_by_bash.txt"))
+    assert not any(t.scratch.rglob("tok.py"))
     t.close()
+
+
+def test_text_no_parser_holds_is_unparsable_not_a_crash() -> None:
+    """The grader reads submitted text too: nesting too deep for the parser is "does not parse"."""
+    from llmspec.runtime.resolve import cell_python, imported_names
+
+    deep = "!pip install x\ny = x" + "[0]" * 100_000
+    assert imported_names(deep) == [] and cell_python(deep)[1] == "!pip install x"
 
