@@ -21,7 +21,7 @@ from pathlib import Path
 
 from llmspec.errors import TargetError
 from llmspec.i18n import _
-from llmspec.runtime.resolve import one_line, resolve, source_texts
+from llmspec.runtime.resolve import MAX_SOURCE_BYTES, one_line, resolve, source_texts
 from llmspec.sandbox import readrules
 from llmspec.stages import CONTRACT_NAMES
 
@@ -295,10 +295,13 @@ def _check_source(f: Path) -> None:
     if f.suffix == ".ipynb":
         try:
             nb = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise _Problem(_("{name}: notebook is not valid JSON ({error})").format(name=f.name, error=exc)) from None
+        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, or nested too deep to read
+            raise _Problem(_("{name}: notebook is not valid JSON ({error})").format(
+                name=f.name, error=one_line(exc))) from None
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
             raise _Problem(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=f.name))
+        return
+    if len(data) > MAX_SOURCE_BYTES:  # not parsed here (the grader's memory): the worker loads it in its limits
         return
     try:
         compile(data, str(f), "exec", dont_inherit=True)

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmspec.runtime.resolve import UNPARSABLE, cell_python, read_code_cells
+from llmspec.runtime.resolve import MAX_SOURCE_BYTES, UNPARSABLE, cell_python, read_code_cells
 from llmspec.stages import BOOK_ALIASES
 
-MAX_BYTES = 2_000_000  # a file larger than this is not a chapter-2 solution typed by hand
 Definition = ast.ClassDef | ast.FunctionDef
 
 
@@ -52,6 +51,8 @@ def read_target(kind: str, location: str, display: str) -> list[Unit]:
         except Exception:  # noqa: BLE001 - an unreadable notebook gets no hint, its verdict says why
             return []
         # the code the loader runs of each cell: IPython lines (``!pip``) left out, line numbers kept
+        if sum(len(src) for _number, src in cells) > MAX_SOURCE_BYTES:
+            return []
         codes = [(number, src, cell_python(src)[0]) for number, src in cells]
         return [u for number, src, code in codes if code and code.strip()
                 for u in [_parse(code, src, cell=str(number))] if u]
@@ -66,7 +67,7 @@ def read_target(kind: str, location: str, display: str) -> list[Unit]:
     out = []
     for file, shown in named:
         try:
-            if file.stat().st_size > MAX_BYTES:
+            if file.stat().st_size > MAX_SOURCE_BYTES:
                 continue
             unit = _parse(file.read_text(encoding="utf-8", errors="replace"), file=shown)
         except OSError:

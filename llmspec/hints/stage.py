@@ -12,6 +12,9 @@ from llmspec.hints.compare import Renaming, Scope, canon, differ, local_scope, m
 from llmspec.hints.sources import Definition, Unit, definitions, find, member
 
 REQUIRED_INLINE = ("token_embedding_layer", "pos_embedding_layer", "input_embeddings")  # CONTRACT.md
+# A function this long is no version of a listing of a dozen statements, and aligning it costs the
+# square of its length where the grader decides every submission: no pointer for it.
+MOST_STATEMENTS = 300
 
 
 @dataclass
@@ -53,7 +56,10 @@ def compare_stage(listing: listings.Listing, edition: str, units: list[Unit], le
         sig, dropped = signature(label, m_fn, b_fn, names, method=method is not None,
                                  by_keyword=listing.by_keyword, optional=listing.optional)
         book_stmts = [_without(s, dropped) for s in flatten(b_fn.body, b_scope)]
-        pair = _best_pair(label, m_fn, flatten(m_fn.body, m_scope), b_fn, book_stmts, names)
+        mine_stmts = flatten(m_fn.body, m_scope)
+        if len(mine_stmts) > MOST_STATEMENTS:
+            return None
+        pair = _best_pair(label, m_fn, mine_stmts, b_fn, book_stmts, names)
         total += len(book_stmts)
         pairs.append((pair, m_unit, sig))
         done.functions[label] = (m_unit, m_fn, b_fn)

@@ -30,6 +30,9 @@ _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?)")
 # Cell magics whose body is Python that IPython runs once in the notebook's namespace: the cell's code.
 PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
+# The most source text the trusted side parses of one file (or one notebook's code cells): far more
+# than a chapter-2 solution typed by hand, and parsing costs some 300 times the text in memory.
+MAX_SOURCE_BYTES = 2_000_000
 # What ``ast.parse`` raises on text no parser can hold: a syntax error, a null byte, nesting too deep
 # (``x[0][0]...`` 100,000 times) or too large.  Submitted text is parsed by the trusted side too.
 UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -107,7 +110,7 @@ def _resolve_path(path: Path, display: str) -> TargetSpec:
         ".ipynb entry point (found {listed}); pass the file itself").format(target=display, listed=listed))
 
 
-def source_texts(spec: TargetSpec, max_bytes: int = 2_000_000) -> list[str]:
+def source_texts(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[str]:
     """The code of a target as text, read and never run: a file, a notebook's code cells, or the
     ``.py`` files of a package or split chapter (none for an importable module).  Files larger than
     ``max_bytes`` or unreadable are left out: the callers only look for hints in the text."""
@@ -202,7 +205,7 @@ def read_code_cells(path: Path, display: str) -> list[tuple[int, str]]:
     parsed as plain JSON (nbformat 4, and the ``worksheets`` layout of nbformat 3)."""
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, or nested deeper than a parser holds
         raise TargetError(_("{target}: not a Jupyter notebook (invalid JSON: {error})").format(
             target=display, error=one_line(exc))) from None
     nb = nb if isinstance(nb, dict) else {}

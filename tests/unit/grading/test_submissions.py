@@ -103,8 +103,32 @@ def test_a_file_nested_too_deep_to_compile_is_a_problem_of_its_own(tmp_path: Pat
     (cls / "deep.py").write_text("y = x" + "[0]" * 100_000 + "\n")
     (cls / "deep_cell.ipynb").write_text(
         '{"cells": [{"cell_type": "code", "source": "!pip install x\\ny = x' + "[0]" * 100_000 + '"}]}')
+    (cls / "deep_json.ipynb").write_text("[" * 100_000 + "]" * 100_000)
     (cls / "fine.py").write_text("x = 1\n")
     subs = {s.name: s for s in discover([str(cls)], tmp_path / "work")}
     assert subs["deep"].problem is not None and "deep.py: cannot be compiled (RecursionError" in subs["deep"].problem
+    assert "deep_json.ipynb: notebook is not valid JSON (RecursionError" in (subs["deep_json"].problem or "")
     assert subs["deep_cell"].problem is None and subs["fine"].problem is None
+
+
+def test_the_grader_parses_no_source_larger_than_a_solution(tmp_path: Path, monkeypatch) -> None:
+    """Parsing costs some 300 times the text in memory: a submission of 2 MB and more is left to the
+    worker, which loads it within its own limits; the grader neither compiles nor reads it for hints."""
+    from llmspec.grading import submissions
+    from llmspec.hints.sources import read_target
+    from llmspec.runtime.resolve import MAX_SOURCE_BYTES
+
+    big = tmp_path / "big.py"
+    big.write_text("x = [" + ", ".join("0" for _ in range(MAX_SOURCE_BYTES // 3 + 1)) + "]\n")
+    cells = [{"cell_type": "code", "source": "y = 1\n" * (MAX_SOURCE_BYTES // 12 + 1)} for _ in range(2)]
+    (tmp_path / "big.ipynb").write_text(__import__("json").dumps({"cells": cells}))
+
+    def no_compile(*_args, **_kwargs):
+        raise AssertionError("the grader compiled a submission over the limit")
+
+    monkeypatch.setattr(submissions, "compile", no_compile, raising=False)
+    sub = discover([str(big)], tmp_path / "work")[0]
+    assert sub.problem is None and sub.target is not None
+    assert read_target("file", str(big), "big.py") == []
+    assert read_target("notebook", str(tmp_path / "big.ipynb"), "big.ipynb") == []
 

@@ -275,6 +275,21 @@ def test_a_cell_with_an_ipython_line_is_read_as_written(tmp_path: Path) -> None:
     assert unit.lines[0] == "!pip install tiktoken" and isinstance(unit.tree.body[0], ast.Pass)
 
 
+@pytest.mark.parametrize("extra, pointed", [(0, True), (50, True), (400, False)])
+def test_a_function_far_longer_than_its_listing_gets_no_pointer(tmp_path: Path, extra: int, pointed: bool) -> None:
+    """Aligning costs the square of the length, in the process that grades the class: a method of
+    more than 300 statements is no version of a listing of a dozen, and is not aligned."""
+    from llmspec.hints.stage import MOST_STATEMENTS
+
+    source = (VARIANTS / "buggy" / "ds_int32_ids.py").read_text(encoding="utf-8")
+    header = source.index("\n", source.index("def __init__", source.index("class GPTDatasetV1"))) + 1
+    path = tmp_path / "ch02.py"
+    path.write_text(source[:header] + "".join(f"        self.seen_{n} = {n}\n" for n in range(extra))
+                    + source[header:], encoding="utf-8")
+    assert (extra > MOST_STATEMENTS) == (not pointed)
+    assert ("dataset" in _hints(path, stages=["dataset"])) == pointed
+
+
 def test_a_package_hint_names_the_module_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A package (one module per section): the file inside it, as the learner finds it."""
     from corpus_build import contents
