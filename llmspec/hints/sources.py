@@ -64,14 +64,16 @@ def read_target(kind: str, location: str, display: str) -> list[Unit]:
         named = [(path, display)]
     else:
         return []
-    out = []
+    out, budget = [], MAX_SOURCE_BYTES  # of the whole target's text, as the loader's reader of sources
     for file, shown in named:
         try:
-            if file.stat().st_size > MAX_SOURCE_BYTES:
+            if file.stat().st_size > budget:
                 continue
-            unit = _parse(file.read_text(encoding="utf-8", errors="replace"), file=shown)
+            text = file.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
+        budget -= len(text)
+        unit = _parse(text, file=shown)
         if unit:
             out.append(unit)
     return out

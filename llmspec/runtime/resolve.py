@@ -112,8 +112,9 @@ def _resolve_path(path: Path, display: str) -> TargetSpec:
 
 def source_texts(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[str]:
     """The code of a target as text, read and never run: a file, a notebook's code cells, or the
-    ``.py`` files of a package or split chapter (none for an importable module).  Files larger than
-    ``max_bytes`` or unreadable are left out: the callers only look for hints in the text."""
+    ``.py`` files of a package or split chapter (none for an importable module).  At most
+    ``max_bytes`` of text in all (a notebook's outputs do not count); a file that would pass it, or
+    that cannot be read, is left out: the callers only look for hints in the text."""
     if spec.kind in ("module", "namespace"):
         return []
     path = Path(spec.location)
@@ -121,14 +122,18 @@ def source_texts(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[st
     texts: list[str] = []
     for file in files:
         try:
-            if file.stat().st_size > max_bytes:
-                continue
             if spec.kind == "notebook":
-                texts.extend(source for _number, source in read_code_cells(file, spec.display))
+                found = [source for _number, source in read_code_cells(file, spec.display)]
+            elif file.stat().st_size <= max_bytes:
+                found = [file.read_text(encoding="utf-8", errors="replace")]
             else:
-                texts.append(file.read_text(encoding="utf-8", errors="replace"))
+                continue
         except (OSError, TargetError):
             continue
+        size = sum(len(text) for text in found)
+        if size <= max_bytes:
+            texts += found
+            max_bytes -= size
     return texts
 
 

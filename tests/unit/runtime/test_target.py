@@ -508,3 +508,21 @@ def test_text_no_parser_holds_is_unparsable_not_a_crash() -> None:
     deep = "!pip install x\ny = x" + "[0]" * 100_000
     assert imported_names(deep) == [] and cell_python(deep)[1] == "!pip install x"
 
+
+
+def test_the_source_read_for_hints_is_bounded_by_its_code(tmp_path: Path) -> None:
+    """What the trusted side parses of a target is at most MAX_SOURCE_BYTES of code in all: a split
+    chapter's third large file is left out; a notebook's outputs (a plot can be megabytes) do not count."""
+    from llmspec.runtime.resolve import MAX_SOURCE_BYTES, source_texts
+
+    chapter = tmp_path / "chapter"
+    chapter.mkdir()
+    for name in ("a.py", "b.py", "c.py"):
+        (chapter / name).write_text(f"# {name}\n" + "x = 1\n" * (MAX_SOURCE_BYTES // 15))
+    texts = source_texts(resolve(str(chapter)))
+    assert [t.splitlines()[0] for t in texts] == ["# a.py", "# b.py"]
+    nb = write_notebook(tmp_path / "plots.ipynb", ["import tiktoken"])
+    data = json.loads(nb.read_text())
+    data["cells"][-1]["outputs"] = [{"output_type": "display_data", "data": {"image/png": "A" * 3 * MAX_SOURCE_BYTES}}]
+    nb.write_text(json.dumps(data))
+    assert source_texts(resolve(str(nb))) == ["import tiktoken"]
