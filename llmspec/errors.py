@@ -58,4 +58,10 @@ class ImplError(Exception):
 
     @classmethod
     def from_wire(cls, d: dict) -> "ImplError":
-        return cls(str(d["exc_type"]), str(d["message"]), [str(m) for m in d["mro"]], str(d["tb"]))
+        """Cut to what a learner reads: a worker's 20 MB message would otherwise go into every report."""
+        return cls(str(d["exc_type"])[:200], _cut(str(d["message"])), [str(m)[:200] for m in d["mro"][:50]],
+                   _cut(str(d["tb"])))
+
+
+def _cut(text: str, limit: int = 20_000) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... [{len(text) - limit} more characters]"

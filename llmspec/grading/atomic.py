@@ -12,7 +12,8 @@ from pathlib import Path
 
 
 def write_text(path: str | Path, text: str) -> None:
-    write_bytes(path, text.encode("utf-8"))
+    """UTF-8; a file name that was not (``\udcff`` from a zip made on Windows) is written as ``\udcff``."""
+    write_bytes(path, text.encode("utf-8", "backslashreplace"))
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:

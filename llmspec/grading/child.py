@@ -60,8 +60,9 @@ class Collector:
         from llmspec.spec.report import finished
 
         entry = self.run.results.get(nodeid) if self.run is not None else None
-        if entry is not None:
-            self.emit(event="test", test=test_id(nodeid), **finished(entry))
+        if entry is not None:  # the message cut as the reports cut it: the grader reads every event
+            done = finished(entry)
+            self.emit(event="test", test=test_id(nodeid), **{**done, "message": str(done["message"])[:20_000]})
         from llmspec.runtime.proxy import FLAGS_SEEN
 
         if len(FLAGS_SEEN) > self.flags_sent:  # what the workers saw the submission attempt

@@ -6,6 +6,7 @@ nothing the submission wrote can survive in it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from llmspec.grading import atomic
@@ -20,10 +21,12 @@ from llmspec.grading.scoring import Graded
 def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | None = None, digest: str = "") -> dict:
     data = gradescope(g, config.fingerprint(), config.max_output_chars, config.name, digest)
     stage = atomic.staging_dir(out, g.name)
-    (stage / "junit.xml").write_text(junit_xml(g), encoding="utf-8")
-    (stage / "classroom.env").write_text(classroom_env(g), encoding="utf-8")
+    (stage / "junit.xml").write_text(junit_xml(g), encoding="utf-8", errors="backslashreplace")
+    (stage / "classroom.env").write_text(classroom_env(g), encoding="utf-8", errors="backslashreplace")
     if log is not None and log.is_file():
-        (stage / "pytest.log").write_bytes(log.read_bytes()[-200_000:])
+        with open(log, "rb") as fh:  # its tail only: a submission can make the log as large as the disk
+            fh.seek(max(0, fh.seek(0, os.SEEK_END) - 200_000))
+            (stage / "pytest.log").write_bytes(fh.read())
     (stage / "results.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     atomic.replace_dir(stage, out / g.name)
     return data

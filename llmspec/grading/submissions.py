@@ -64,7 +64,7 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
         else:
             found.append((raw, p))
     subs: list[Submission] = []
-    used: set[str] = set()
+    used: set[str] = {"gradebook.csv", "report.html"}  # the class's reports sit beside the submissions
     for raw, p in found:
         stem = p.stem if p.suffix in (".py", ".ipynb", ".zip") else p.name
         base = re.sub(r"[^A-Za-z0-9._@+-]+", "_", stem).strip("._")[:100] or "submission"  # file-system safe
@@ -80,7 +80,13 @@ def discover(paths: list[str], work_dir: Path, single: bool = False) -> list[Sub
             sub.flags = readrules.merge_flags(sub.flags, _imports_of_grader(sub.target))
         except _Problem as exc:
             sub.problem = str(exc)
-        sub.digest = _digest(work_dir / name, sub.problem)
+        except Exception as exc:  # noqa: BLE001 - whatever a submission holds is its problem, never the class's
+            sub.problem = _("{name}: cannot be read ({error})").format(name=p.name, error=one_line(exc))
+        try:
+            sub.digest = _digest(work_dir / name, sub.problem)
+        except Exception as exc:  # noqa: BLE001 - as above
+            sub.problem = _("{name}: cannot be read ({error})").format(name=p.name, error=one_line(exc))
+            sub.digest = _digest(Path(os.devnull), sub.problem)
         subs.append(sub)
     return sorted(subs, key=lambda s: s.name)
 
@@ -96,7 +102,7 @@ def _digest(copy: Path, problem: str | None) -> str:
     for f in sorted(copy.rglob("*")) if copy.is_dir() else []:
         if f.is_symlink() or not f.is_file():  # the copy holds none: never followed all the same
             continue
-        name = f.relative_to(copy).as_posix().encode()
+        name = os.fsencode(f.relative_to(copy).as_posix())  # a name need not be UTF-8 (a zip from Windows)
         with open(f, "rb") as fh:
             h.update(len(name).to_bytes(8, "big") + name + hashlib.file_digest(fh, "sha256").digest())
     return h.hexdigest()
@@ -226,6 +232,8 @@ def _imports_of_grader(target: str) -> list[dict[str, str]]:
 
 def _unzip(p: Path, scratch: Path) -> Path:
     """Extract safely: no absolute or ``..`` paths, no symlinks, bounded size and file count."""
+    if p.stat().st_size > MAX_ZIP_BYTES:  # before reading its directory: that costs memory too
+        raise _too_large(p)
     try:
         zf = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError) as exc:

@@ -12,9 +12,10 @@ from llmspec.hints.compare import Renaming, Scope, canon, differ, local_scope, m
 from llmspec.hints.sources import Definition, Unit, definitions, find, member
 
 REQUIRED_INLINE = ("token_embedding_layer", "pos_embedding_layer", "input_embeddings")  # CONTRACT.md
-# A function this long is no version of a listing of a dozen statements, and aligning it costs the
-# square of its length where the grader decides every submission: no pointer for it.
-MOST_STATEMENTS = 300
+# A function this long (or this large: one statement can hold a list of thousands) is no version of
+# a listing of a dozen statements, and aligning it costs the square of its size, in the process
+# that grades the whole class: no pointer for it.
+MOST_STATEMENTS, MOST_NODES = 300, 20_000
 
 
 @dataclass
@@ -57,7 +58,7 @@ def compare_stage(listing: listings.Listing, edition: str, units: list[Unit], le
                                  by_keyword=listing.by_keyword, optional=listing.optional)
         book_stmts = [_without(s, dropped) for s in flatten(b_fn.body, b_scope)]
         mine_stmts = flatten(m_fn.body, m_scope)
-        if len(mine_stmts) > MOST_STATEMENTS:
+        if len(mine_stmts) > MOST_STATEMENTS or sum(1 for _node in ast.walk(m_fn)) > MOST_NODES:
             return None
         pair = _best_pair(label, m_fn, mine_stmts, b_fn, book_stmts, names)
         total += len(book_stmts)

@@ -187,17 +187,26 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
             ast.parse("\n".join(lines))
             break
         except SyntaxError as exc:
+            if len(source) > 50_000:  # a parse a line would cost the square of a large cell: all at once
+                return "\n".join(_as_python(line) for line in lines), next(
+                    (line.strip() for line in lines if MAGIC_LINE.match(line) and not _TIME_LINE.match(line)), None)
             number = exc.lineno or 0
             if not 0 < number <= len(lines) or not MAGIC_LINE.match(lines[number - 1]):
                 break
             line = lines[number - 1]
-            lines[number - 1] = _TIME_LINE.sub(r"\1", line, count=1)
-            if lines[number - 1] == line:
-                lines[number - 1] = MAGIC_LINE.sub(r"\1pass  # ", line, count=1)
+            lines[number - 1] = _as_python(line)
+            if not _TIME_LINE.match(line):
                 left_out = left_out or line.strip()
         except UNPARSABLE:
             break
     return "\n".join(lines), left_out
+
+
+def _as_python(line: str) -> str:
+    """An IPython line as the Python it stands for: ``%time x`` is ``x``, anything else ``pass``."""
+    if _TIME_LINE.match(line):
+        return _TIME_LINE.sub(r"\1", line, count=1)
+    return MAGIC_LINE.sub(r"\1pass  # ", line, count=1) if MAGIC_LINE.match(line) else line
 
 
 def one_line(exc: BaseException) -> str:

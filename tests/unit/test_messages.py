@@ -79,3 +79,13 @@ def test_a_target_that_cannot_load_gets_one_line_and_exit_2(runs, name, reason):
     assert "passed/total" not in out
     # the target named once ("cannot load X: importing failed ..."), isolated too
     assert "importing failed" not in reason or lines[0].split(": importing failed")[0].count(": ") == 1, out
+
+
+def test_an_error_from_the_worker_is_cut_to_what_a_learner_reads() -> None:
+    """A worker's exception text goes into every report: 20 MB of it would fill the grader's disk."""
+    err = ImplError.from_wire({"exc_type": "ValueError", "message": "A" * 20_000_000, "mro": ["ValueError"],
+                               "tb": "B" * 30_000})
+    assert err.message == "A" * 20_000 + "... [19980000 more characters]"
+    assert err.tb.endswith("... [10000 more characters]") and err.is_a("ValueError")
+    short = ImplError("KeyError", "'up;'", ["KeyError", "LookupError"], "Traceback ...")
+    assert ImplError.from_wire(short.to_wire()).to_wire() == short.to_wire()  # a short one passes whole

@@ -2,6 +2,7 @@
 a classmate's work or at the grading machine (never followed: the copy holds only its own files)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from llmspec.grading.submissions import MAX_ZIP_BYTES, discover
@@ -131,4 +132,41 @@ def test_the_grader_parses_no_source_larger_than_a_solution(tmp_path: Path, monk
     assert sub.problem is None and sub.target is not None
     assert read_target("file", str(big), "big.py") == []
     assert read_target("notebook", str(tmp_path / "big.ipynb"), "big.ipynb") == []
+
+
+def test_no_submission_stops_the_class(tmp_path: Path) -> None:
+    """Whatever one submission holds (a zip that cannot be extracted, paths too deep to walk, names
+    that are not UTF-8, the name of a class report), it is graded 0 with its reason or graded as it
+    is; the others are graded."""
+    import zipfile
+
+    from llmspec.grading import atomic
+
+    cls = tmp_path / "class"
+    cls.mkdir()
+    (cls / "fine.py").write_text("x = 1\n")
+    with zipfile.ZipFile(cls / "locked.zip", "w") as z:
+        z.writestr("ch02.py", "x = 1\n")
+    data = bytearray((cls / "locked.zip").read_bytes())
+    for header, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # marked encrypted, as a password zip is
+        data[data.find(header) + flags] |= 1
+    (cls / "locked.zip").write_bytes(bytes(data))
+    with zipfile.ZipFile(cls / "deep.zip", "w") as z:
+        z.writestr("/".join(["d"] * 1400) + "/ch02.py", "x = 1\n")
+    (cls / "report.html.py").write_text("x = 1\n")
+    (cls / "gradebook.csv.py").write_text("x = 1\n")
+    os.mkdir(os.fsencode(cls / "bob"))
+    (cls / "bob" / "ch02.py").write_text("x = 1\n")
+    open(os.fsencode(cls / "bob") + b"/notes\xe9.txt", "wb").close()  # a name unzip made of a Windows name
+    open(os.fsencode(cls) + b"/eve\xff.py", "wb").write(b"x = 1\n")
+    (cls / "huge.zip").touch()
+    os.truncate(cls / "huge.zip", MAX_ZIP_BYTES + 1)  # sparse: no disk used
+    subs = {s.name: s for s in discover([str(cls)], tmp_path / "work")}
+    assert sorted(subs) == ["bob", "deep", "eve", "fine", "gradebook.csv-2", "huge", "locked", "report.html-2"]
+    assert "locked.zip: cannot be read (RuntimeError" in (subs["locked"].problem or "")
+    assert "deep.zip: cannot be read (RecursionError" in (subs["deep"].problem or "")
+    assert "huge.zip: submission too large" in (subs["huge"].problem or "")
+    assert all(subs[n].problem is None for n in ("bob", "eve", "fine", "gradebook.csv-2", "report.html-2"))
+    atomic.write_text(tmp_path / "gradebook.csv", f"eve,{subs['eve'].source}\n")  # the class report of that name
+    assert (tmp_path / "gradebook.csv").read_text(encoding="utf-8").endswith("eve\\udcff.py\n")
 

@@ -275,18 +275,17 @@ def test_a_cell_with_an_ipython_line_is_read_as_written(tmp_path: Path) -> None:
     assert unit.lines[0] == "!pip install tiktoken" and isinstance(unit.tree.body[0], ast.Pass)
 
 
-@pytest.mark.parametrize("extra, pointed", [(0, True), (50, True), (400, False)])
-def test_a_function_far_longer_than_its_listing_gets_no_pointer(tmp_path: Path, extra: int, pointed: bool) -> None:
-    """Aligning costs the square of the length, in the process that grades the class: a method of
-    more than 300 statements is no version of a listing of a dozen, and is not aligned."""
-    from llmspec.hints.stage import MOST_STATEMENTS
-
+@pytest.mark.parametrize("extra, pointed", [("", True), ("        self.seen_@ = @\n" * 50, True),
+                                            ("        self.seen_@ = @\n" * 400, False),
+                                            ("        self.seen = [" + "0, " * 20_000 + "]\n", False)])
+def test_a_function_far_longer_than_its_listing_gets_no_pointer(tmp_path: Path, extra: str, pointed: bool) -> None:
+    """Aligning costs the square of the size, in the process that grades the class: a method of
+    more than 300 statements or 20,000 nodes is no version of a listing of a dozen, and is not aligned."""
     source = (VARIANTS / "buggy" / "ds_int32_ids.py").read_text(encoding="utf-8")
     header = source.index("\n", source.index("def __init__", source.index("class GPTDatasetV1"))) + 1
+    numbered = "".join(line.replace("@", str(n)) + "\n" for n, line in enumerate(extra.splitlines()))
     path = tmp_path / "ch02.py"
-    path.write_text(source[:header] + "".join(f"        self.seen_{n} = {n}\n" for n in range(extra))
-                    + source[header:], encoding="utf-8")
-    assert (extra > MOST_STATEMENTS) == (not pointed)
+    path.write_text(source[:header] + numbered + source[header:], encoding="utf-8")
     assert ("dataset" in _hints(path, stages=["dataset"])) == pointed
 
 
