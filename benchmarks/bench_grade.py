@@ -255,12 +255,16 @@ def main() -> int:
     args = ap.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-grade-"))
     ok = True
-    if args.case in ("honest", "all"):
-        print("== honest class")
-        ok &= honest_case(args, work)
-    if args.case in ("faults", "all"):
-        print("== class with faults")
-        ok &= faults_case(args, work)
+    try:
+        if args.case in ("honest", "all"):
+            print("== honest class")
+            ok &= honest_case(args, work)
+        if args.case in ("faults", "all"):
+            print("== class with faults")
+            ok &= faults_case(args, work)
+    finally:
+        if not args.keep:  # the classes and their reports: tens of MB a run
+            shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 
 
