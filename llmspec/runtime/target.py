@@ -20,7 +20,7 @@ from pathlib import Path
 from llmspec.runtime.conditions import make_scratch, on_sys_path, place_book_files, running_in
 from llmspec.runtime.loaders import LOADERS
 from llmspec.runtime.names import check_impl_map, find_names
-from llmspec.runtime.resolve import TargetSpec, imported_names, source_texts
+from llmspec.runtime.resolve import MAX_SOURCE_BYTES, TargetSpec, imported_names, source_texts
 from llmspec.runtime.resolve import resolve  # noqa: F401 - imported from here too
 
 _OUTPUT_KEEP = 20_000  # characters of captured output kept
@@ -60,18 +60,21 @@ class LoadedTarget:
         """The target's code as text, read and never run (:func:`~llmspec.runtime.resolve.source_texts`:
         its file, its notebook's code cells, skipped ones too, its package's modules), and the modules
         of its folder that these import by name (``from helpers import ...``, ``from .data import ...``),
-        at most ``most`` of them.  ``[]`` for a live namespace."""
+        at most ``most`` of them and :data:`~llmspec.runtime.resolve.MAX_SOURCE_BYTES` of text in all,
+        as :func:`~llmspec.runtime.resolve.source_texts` bounds its own.  ``[]`` for a live namespace."""
         texts = source_texts(self.spec)
         if self.home is None:
             return texts
-        seen = {Path(self.spec.location)}
+        seen, budget = {Path(self.spec.location)}, MAX_SOURCE_BYTES - sum(len(t) for t in texts)
         for text in texts:  # grows while it is read: a sibling's own siblings count too
             for name in imported_names(text):
                 path = self.home / f"{name.lstrip('.').partition('.')[0]}.py"
                 if path not in seen and len(seen) <= most and path.is_file():
                     seen.add(path)
                     with contextlib.suppress(OSError, UnicodeDecodeError):
-                        texts.append(path.read_text(encoding="utf-8"))
+                        if path.stat().st_size <= budget:
+                            texts.append(path.read_text(encoding="utf-8"))
+                            budget -= len(texts[-1])
         return texts
 
     def get(self, contract: str) -> object | None:

@@ -535,3 +535,15 @@ def test_the_source_read_for_hints_is_bounded_by_its_code(tmp_path: Path) -> Non
     data["cells"][-1]["outputs"] = [{"output_type": "display_data", "data": {"image/png": "A" * 3 * MAX_SOURCE_BYTES}}]
     nb.write_text(json.dumps(data))
     assert source_texts(resolve(str(nb))) == ["import tiktoken"]
+
+
+def test_the_siblings_read_as_source_share_the_bound(tmp_path: Path) -> None:
+    """The siblings a file imports are read as text too, within the same MAX_SOURCE_BYTES in all."""
+    from llmspec.runtime.resolve import MAX_SOURCE_BYTES
+
+    (tmp_path / "small.py").write_text("import tiktoken\n")
+    (tmp_path / "huge.py").write_text("import tiktoken\n" + "x = 1\n" * (MAX_SOURCE_BYTES // 6))
+    (tmp_path / "ch02.py").write_text("import small\nimport huge\n")
+    t = loaded(tmp_path / "ch02.py")
+    assert t.sources() == ["import small\nimport huge\n", "import tiktoken\n"]
+    t.close()
