@@ -26,8 +26,9 @@ Kind = Literal["file", "package", "module", "notebook", "directory", "namespace"
 # Files in a plain directory that are never the entry point.
 NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-# A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help (?x).
-MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?)")
+# A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help
+# (?x, and the trailing x? or x?? that learners type to read a docstring: tokenizer.encode?).
+MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?|(?=[A-Za-z_][\w.]*\?\??\s*$))")
 # Cell magics whose body is Python that IPython runs once in the notebook's namespace: the cell's code.
 PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
 # The most source text the trusted side parses of one file (or one notebook's code cells): far more

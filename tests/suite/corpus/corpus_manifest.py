@@ -88,10 +88,11 @@ BOOK_NOTEBOOK = (
 )
 
 
-def _pip_in_the_bpe_cell() -> tuple[str | Markdown, ...]:
-    """Only the pip line may be left out of its cell: else ``tiktoken`` is a NameError in 2.6's loader."""
-    bpe, loader = "!pip install tiktoken\n" + p.BPE, p.loader().replace("import tiktoken\n\n\n", "", 1)
-    assert loader != p.loader()
+def _bpe_cell_as(bpe: str) -> tuple[str | Markdown, ...]:
+    """The book's notebook with 2.5's cell typed as ``bpe``, and 2.6's loader without its own ``import
+    tiktoken``: only an IPython line may be left out of that cell, else ``tiktoken`` is a NameError there."""
+    loader = p.loader().replace("import tiktoken\n\n\n", "", 1)
+    assert loader != p.loader() and p.BPE in bpe
     return tuple({p.BPE: bpe, p.loader(): loader}.get(c, c) if isinstance(c, str) else c for c in BOOK_NOTEBOOK)
 
 
@@ -341,7 +342,10 @@ ENTRIES: tuple[Entry, ...] = (
           says={"bpe": "nothing in your code uses tiktoken"}),
     Entry("pip_in_the_bpe_cell", "the book's notebook as typed on a hosted notebook: `!pip install tiktoken` "
           "in the same cell as 2.5's `import tiktoken`, the only import of it (2.6's loader uses it)",
-          _pip_in_the_bpe_cell(), fmt="ipynb"),
+          _bpe_cell_as("!pip install tiktoken\n" + p.BPE), fmt="ipynb"),
+    Entry("help_in_the_bpe_cell", "2.5's cell ending with IPython's help on what it made (`tokenizer.encode?`), "
+          "the only import of tiktoken as above", _bpe_cell_as(p.BPE.rstrip("\n") + "\ntokenizer.encode?\n"),
+          fmt="ipynb"),
     Entry("renamed_dataset_class", "the dataset class renamed GPTDataset (not a case difference)",
           chapter(ds="GPTDataset"), expected={"dataset": NOT_IMPLEMENTED, **NO_EMBEDDINGS},
           says={"dataset": "--impl-map GPTDatasetV1=GPTDataset"}),

@@ -473,6 +473,13 @@ def test_the_graders_packages_imported_in_a_notebook_cell_with_shell_lines_are_f
     ("!echo hi\ndef f(:\n    pass", "pass  # echo hi\ndef f(:\n    pass", "!echo hi"),  # its SyntaxError: the loader's
     ("%%writefile tok.py\nimport re", None, "%%writefile tok.py"),
     ('doc = """\n% of the tokens\n"""', 'doc = """\n% of the tokens\n"""', None),  # parses: text stays
+    # IPython's help, typed after the code it is about: the docstring is shown, nothing runs
+    ("tokenizer.encode?\nids = tokenizer.encode(text)", "pass  # tokenizer.encode?\nids = tokenizer.encode(text)",
+     "tokenizer.encode?"),
+    ("import tiktoken\ntiktoken.get_encoding??", "import tiktoken\npass  # tiktoken.get_encoding??",
+     "tiktoken.get_encoding??"),
+    ("?GPTDatasetV1\nimport torch", "pass  # GPTDatasetV1\nimport torch", "?GPTDatasetV1"),
+    ('q = """\nWhy?\n"""', 'q = """\nWhy?\n"""', None),  # a question in a string parses: it stays
 ])
 def test_cell_python_leaves_out_only_ipython_lines(cell: str, runs: str | None, left_out: str | None) -> None:
     """A notebook cell's Python, as the loader runs it and the hints and import readers read it."""
