@@ -10,7 +10,6 @@ Each is graded from a copy of its own regular files: a link is never followed by
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import stat
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from llmspec.errors import TargetError
 from llmspec.i18n import _
-from llmspec.runtime.resolve import MAX_SOURCE_BYTES, one_line, resolve, source_texts
+from llmspec.runtime.resolve import MAX_SOURCE_BYTES, one_line, read_code_cells, resolve, source_texts
 from llmspec.sandbox import readrules
 from llmspec.stages import CONTRACT_NAMES
 
@@ -296,19 +295,16 @@ def _contract_score(f: Path) -> tuple[int, int]:
 
 
 def _check_source(f: Path) -> None:
+    """A problem unless ``f`` is a notebook the loader reads, or a file that compiles."""
     try:
+        if f.suffix == ".ipynb":  # not UTF-8, not JSON, nested too deep to read, or no cells
+            read_code_cells(f, f.name)
+            return
         data = f.read_bytes()
     except OSError as exc:
         raise _unreadable(f, exc) from None
-    if f.suffix == ".ipynb":
-        try:
-            nb = json.loads(data)
-        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, or nested too deep to read
-            raise _Problem(_("{name}: notebook is not valid JSON ({error})").format(
-                name=f.name, error=one_line(exc))) from None
-        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-            raise _Problem(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=f.name))
-        return
+    except TargetError as exc:
+        raise _Problem(str(exc)) from None
     if len(data) > MAX_SOURCE_BYTES:  # not parsed here (the grader's memory): the worker loads it in its limits
         return
     try:

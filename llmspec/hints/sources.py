@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmspec.runtime.resolve import MAX_SOURCE_BYTES, UNPARSABLE, cell_python, read_code_cells
+from llmspec.runtime.resolve import UNPARSABLE, TargetSpec, cell_python, read_sources
 from llmspec.stages import BOOK_ALIASES
 
 Definition = ast.ClassDef | ast.FunctionDef
@@ -43,40 +43,19 @@ def _parse(text: str, written: str | None = None, **where: str) -> Unit | None:
 
 
 def read_target(kind: str, location: str, display: str) -> list[Unit]:
-    """The units of a target on disk (``kind`` as :class:`llmspec.runtime.target.TargetSpec` says)."""
-    path = Path(location)
-    if kind == "notebook":
-        try:
-            cells = read_code_cells(path, display)
-        except Exception:  # noqa: BLE001 - an unreadable notebook gets no hint, its verdict says why
-            return []
-        # the code the loader runs of each cell: IPython lines (``!pip``) left out, line numbers kept
-        if sum(len(src) for _number, src in cells) > MAX_SOURCE_BYTES:
-            return []
-        codes = [(number, src, cell_python(src)[0]) for number, src in cells]
-        return [u for number, src, code in codes if code and code.strip()
-                for u in [_parse(code, src, cell=str(number))] if u]
-    if kind in ("package", "directory"):
-        files = sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
-        base = display.rstrip("/")
-        named = [(f, f"{base}/{f.relative_to(path).as_posix()}") for f in files]
-    elif kind == "file":
-        named = [(path, display)]
-    else:
-        return []
-    out, budget = [], MAX_SOURCE_BYTES  # of the whole target's text, as the loader's reader of sources
-    for file, shown in named:
-        try:
-            if file.stat().st_size > budget:
-                continue
-            text = file.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        budget -= len(text)
-        unit = _parse(text, file=shown)
+    """The units of a target on disk (``kind`` as :class:`llmspec.runtime.resolve.TargetSpec` says),
+    read by :func:`~llmspec.runtime.resolve.read_sources`; a notebook cell as the loader runs it
+    (IPython lines as ``pass``, line numbers kept), its lines quoted as written."""
+    units = []
+    for where, text in read_sources(TargetSpec(kind, location, display)):  # type: ignore[arg-type]
+        if kind != "notebook":
+            unit = _parse(text, file=where)
+        else:  # a cell that does not run (``%%bash``) or holds nothing is no unit
+            code = cell_python(text)[0]
+            unit = _parse(code, text, cell=where) if code and code.strip() else None
         if unit:
-            out.append(unit)
-    return out
+            units.append(unit)
+    return units
 
 
 def read_namespace(namespace: dict[str, Any], objects: list[Any]) -> list[Unit]:

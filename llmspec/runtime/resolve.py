@@ -111,31 +111,45 @@ def _resolve_path(path: Path, display: str) -> TargetSpec:
         ".ipynb entry point (found {listed}); pass the file itself").format(target=display, listed=listed))
 
 
-def source_texts(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[str]:
-    """The code of a target as text, read and never run: a file, a notebook's code cells, or the
-    ``.py`` files of a package or split chapter (none for an importable module).  At most
-    ``max_bytes`` of text in all (a notebook's outputs do not count); a file that would pass it, or
-    that cannot be read, is left out: the callers only look for hints in the text."""
+def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tuple[str, str]]:
+    """``[(where, text), ...]``: the code of a target as the learner wrote it, read and never run.
+
+    ``where`` is a notebook code cell's number (counting all cells from 1, as the loader's notes do),
+    or a file as the learner knows it: ``display``, and ``display/sub/x.py`` for the ``.py`` files of
+    a package or split chapter (none for an importable module or a live namespace).  At most
+    ``max_bytes`` of text in all (a notebook's outputs do not count): parsing costs some 300 times the
+    text.  A file that would pass it, or that cannot be read, is left out: the callers look in it for
+    imports, flags and hints, and the verdict says what did not load."""
     if spec.kind in ("module", "namespace"):
         return []
     path = Path(spec.location)
-    files = sorted(path.glob("*.py")) if spec.kind in ("package", "directory") else [path]
-    texts: list[str] = []
-    for file in files:
+    if spec.kind == "notebook":
         try:
-            if spec.kind == "notebook":
-                found = [source for _number, source in read_code_cells(file, spec.display)]
-            elif file.stat().st_size <= max_bytes:
-                found = [file.read_text(encoding="utf-8", errors="replace")]
-            else:
-                continue
+            cells = read_code_cells(path, spec.display)
         except (OSError, TargetError):
+            return []
+        return [(str(n), src) for n, src in cells] if sum(len(src) for _n, src in cells) <= max_bytes else []
+    named = [(spec.display, path)]
+    if spec.kind in ("package", "directory"):
+        base = spec.display.rstrip("/")
+        named = [(f"{base}/{f.relative_to(path).as_posix()}", f) for f in sorted(path.rglob("*.py"))
+                 if "__pycache__" not in f.parts]
+    out = []
+    for shown, file in named:
+        try:
+            if file.stat().st_size > max_bytes:
+                continue
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
             continue
-        size = sum(len(text) for text in found)
-        if size <= max_bytes:
-            texts += found
-            max_bytes -= size
-    return texts
+        max_bytes -= len(text)
+        out.append((shown, text))
+    return out
+
+
+def source_texts(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[str]:
+    """The texts of :func:`read_sources`, without where each is."""
+    return [text for _where, text in read_sources(spec, max_bytes)]
 
 
 def imported_names(text: str) -> list[str]:

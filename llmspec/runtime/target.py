@@ -71,10 +71,9 @@ class LoadedTarget:
                 path = self.home / f"{name.lstrip('.').partition('.')[0]}.py"
                 if path not in seen and len(seen) <= most and path.is_file():
                     seen.add(path)
-                    with contextlib.suppress(OSError, UnicodeDecodeError):
-                        if path.stat().st_size <= budget:
-                            texts.append(path.read_text(encoding="utf-8"))
-                            budget -= len(texts[-1])
+                    found = source_texts(TargetSpec("file", str(path), path.name), budget)
+                    texts += found
+                    budget -= sum(len(t) for t in found)
         return texts
 
     def get(self, contract: str) -> object | None:

@@ -105,7 +105,7 @@ def test_crashes_hangs_and_memory_are_failed_tests_with_a_reason(graded_class):
 
 def test_bad_input_is_graded_zero_with_one_line(graded_class):
     r = graded_class["results"]
-    for name, words in (("syntax_error", "syntax error"), ("not_json", "not valid JSON"),
+    for name, words in (("syntax_error", "syntax error"), ("not_json", "invalid JSON"),
                         ("missing", "no such file")):
         meta = r[name]["extra_data"]["llmspec"]
         assert r[name]["score"] == 0 and meta["status"] == "problem" and words in meta["reason"]

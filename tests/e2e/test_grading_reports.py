@@ -260,7 +260,7 @@ def test_discovery_turns_bad_input_into_one_line_problems(tmp_path):
     subs = {s.name: s for s in discover([str(cls), str(tmp_path / "missing.py")], tmp_path / "work")}
     assert subs["good"].problem is None and subs["good"].target.endswith("good.py")
     assert "syntax error" in subs["syntax"].problem and ":1:" in subs["syntax"].problem
-    assert "not valid JSON" in subs["nb"].problem
+    assert "invalid JSON" in subs["nb"].problem
     assert "no Python file" in subs["nopy"].problem
     assert "unsafe path" in subs["evil"].problem and not (tmp_path / "work" / "escape.py").exists()
     assert subs["zipped"].target.endswith("ch02.py")

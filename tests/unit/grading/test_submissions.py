@@ -108,7 +108,7 @@ def test_a_file_nested_too_deep_to_compile_is_a_problem_of_its_own(tmp_path: Pat
     (cls / "fine.py").write_text("x = 1\n")
     subs = {s.name: s for s in discover([str(cls)], tmp_path / "work")}
     assert subs["deep"].problem is not None and "deep.py: cannot be compiled (RecursionError" in subs["deep"].problem
-    assert "deep_json.ipynb: notebook is not valid JSON (RecursionError" in (subs["deep_json"].problem or "")
+    assert "deep_json.ipynb: not a Jupyter notebook (invalid JSON: RecursionError" in (subs["deep_json"].problem or "")
     assert subs["deep_cell"].problem is None and subs["fine"].problem is None
 
 

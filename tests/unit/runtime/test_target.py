@@ -544,6 +544,36 @@ def test_the_source_read_for_hints_is_bounded_by_its_code(tmp_path: Path) -> Non
     assert source_texts(resolve(str(nb))) == ["import tiktoken"]
 
 
+def test_the_sources_say_where_each_text_is(tmp_path: Path) -> None:
+    """One reader of a target's code for the import checks, the flags and the hints: a package's files
+    below it too, as the learner knows them; a notebook's code cells by their number among all cells."""
+    from llmspec.runtime.resolve import TargetSpec, read_sources
+
+    pkg = tmp_path / "ch02"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "__pycache__").mkdir()
+    (pkg / "__init__.py").write_text("from .data.loader import x\n")
+    (pkg / "data" / "loader.py").write_text("x = 1\n")
+    (pkg / "__pycache__" / "stale.py").write_text("y = 2\n")
+    assert read_sources(TargetSpec("package", str(pkg), "ch02/")) == [("ch02/__init__.py", "from .data.loader import x\n"),
+                                               ("ch02/data/loader.py", "x = 1\n")]
+    nb = write_notebook(tmp_path / "ch02.ipynb", ["import tiktoken", "%%bash\nls"])
+    assert read_sources(resolve(str(nb))) == [("2", "import tiktoken"), ("3", "%%bash\nls")]
+    assert read_sources(resolve(str(write_notebook(tmp_path / "big.ipynb", ["x = 1"]))), max_bytes=4) == []
+
+
+def test_a_notebook_of_nbformat_3_is_read_by_the_loader_and_the_grader(tmp_path: Path) -> None:
+    """The ``worksheets`` layout of nbformat 3 (cells' code under ``input``): checked and graded alike."""
+    from llmspec.grading.submissions import discover
+
+    nb = tmp_path / "old.ipynb"
+    nb.write_text(json.dumps({"nbformat": 3, "worksheets": [{"cells": [
+        {"cell_type": "markdown", "source": "# 2.2"}, {"cell_type": "code", "input": ["answer = 6 *", " 7\n"]}]}]}))
+    assert loaded(nb).namespace["answer"] == 42
+    (sub,) = discover([str(nb)], tmp_path / "work")
+    assert sub.problem is None and sub.target is not None
+
+
 def test_the_siblings_read_as_source_share_the_bound(tmp_path: Path) -> None:
     """The siblings a file imports are read as text too, within the same MAX_SOURCE_BYTES in all."""
     from llmspec.runtime.resolve import MAX_SOURCE_BYTES
