@@ -27,8 +27,11 @@ Kind = Literal["file", "package", "module", "notebook", "directory", "namespace"
 NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 # A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help
-# (?x, and the trailing x? or x?? that learners type to read a docstring: tokenizer.encode?).
-MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?|(?=[A-Za-z_][\w.]*\?\??\s*$))")
+# (?x, and the trailing x? or x?? that learners type to read a docstring: tokenizer.encode?, 分词器.encode?,
+# and IPython's wildcard search tiktoken.*enc*?).
+MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?|(?=(?:[^\W\d]|\*)[\w.*]*\?\??\s*$))")
+# The IPython lines that open with their sign: a line of prose in a string may end with "?" too.
+_SIGN_LINE = re.compile(r"^\s*[!%?]")
 # Cell magics whose body is Python that IPython runs once in the notebook's namespace: the cell's code.
 PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
 # The most source text the trusted side parses of one file (or one notebook's code cells): far more
@@ -115,8 +118,8 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
     """``[(where, text), ...]``: the code of a target as the learner wrote it, read and never run.
 
     ``where`` is a notebook code cell's number (counting all cells from 1, as the loader's notes do),
-    or a file as the learner knows it: ``display``, and ``display/sub/x.py`` for the ``.py`` files of
-    a package or split chapter (none for an importable module or a live namespace).  At most
+    or a file as the learner knows it: ``display``, and ``display/sub/x.py`` for the files of a
+    package or split chapter (:func:`_code_files`; none for an importable module or a live namespace).  At most
     ``max_bytes`` of text in all (a notebook's outputs do not count): parsing costs some 300 times the
     text.  A file that would pass it, or that cannot be read, is left out: the callers look in it for
     imports, flags and hints, and the verdict says what did not load."""
@@ -132,8 +135,7 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
     named = [(spec.display, path)]
     if spec.kind in ("package", "directory"):
         base = spec.display.rstrip("/")
-        named = [(f"{base}/{f.relative_to(path).as_posix()}", f) for f in sorted(path.rglob("*.py"))
-                 if "__pycache__" not in f.parts]
+        named = [(f"{base}/{f.relative_to(path).as_posix()}", f) for f in _code_files(path, spec.kind == "package")]
     out = []
     for shown, file in named:
         try:
@@ -145,6 +147,18 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
         max_bytes -= len(text)
         out.append((shown, text))
     return out
+
+
+def _code_files(folder: Path, package: bool) -> list[Path]:
+    """The ``.py`` files of a folder that its loading may run, its own first: not tests, ``setup.py``
+    or hidden ones (:data:`NOT_ENTRY`), and of a package, its subpackages' (folders with an
+    ``__init__.py``, not hidden): never a ``.venv``, ``tests/`` or checkpoint folder beside the code.
+    Links are not followed."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if package and not d.startswith(".") and Path(root, d, "__init__.py").is_file())
+        found += [Path(root, f) for f in sorted(files) if f.endswith(".py") and not NOT_ENTRY.match(f)]
+    return found
 
 
 def source_texts(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[str]:
@@ -202,9 +216,10 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
             ast.parse("\n".join(lines))
             break
         except SyntaxError as exc:
-            if len(source) > 50_000:  # a parse a line would cost the square of a large cell: all at once
-                return "\n".join(_as_python(line) for line in lines), next(
-                    (line.strip() for line in lines if MAGIC_LINE.match(line) and not _TIME_LINE.match(line)), None)
+            if len(source) > 50_000:  # a parse a line would cost the square of a large cell: all at once,
+                signed = [_SIGN_LINE.match(line) is not None for line in lines]  # the lines that say so
+                return "\n".join(_as_python(ln) if sign else ln for ln, sign in zip(lines, signed)), next(
+                    (ln.strip() for ln, sign in zip(lines, signed) if sign and not _TIME_LINE.match(ln)), None)
             number = exc.lineno or 0
             if not 0 < number <= len(lines) or not MAGIC_LINE.match(lines[number - 1]):
                 break
@@ -240,7 +255,8 @@ def read_code_cells(path: Path, display: str) -> list[tuple[int, str]]:
     nb = nb if isinstance(nb, dict) else {}
     cells = nb.get("cells")
     if cells is None and isinstance(nb.get("worksheets"), list):
-        cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])]
+        cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) and isinstance(ws.get("cells"), list)
+                 for c in ws["cells"]]
     if not isinstance(cells, list):
         raise TargetError(_("{target}: not a Jupyter notebook (no 'cells' list)").format(target=display))
     out = []

@@ -319,6 +319,16 @@ ENTRIES: tuple[Entry, ...] = (
               "data.py": (p.dataset(), p.loader()),
               "embeddings.py": ("import torch", p.fill(p.INPUT_EMBEDDINGS_CLASS, comment="")),
           }),
+    Entry("split_chapter_beside_a_venv", "a chapter split into files (no __init__.py), the story read from "
+          "data/ at import, beside a tests/ folder that imports tiktoken and a .venv with megabytes of code: "
+          "only the files the loader runs count", (), fmt="package", files={
+              "tokenizers.py": (p.READ_VERDICT.replace('"the-verdict.txt"', '"data/the-verdict.txt"'),
+                                p.vocabulary(), p.tokenizer_v1(), p.tokenizer_v2()),
+              "sections.py": ('SECTIONS = ["2.2 Tokenizing text", "2.3 Converting tokens into token IDs"]',),
+              "tests/test_bpe.py": ("import tiktoken", "from tokenizers import SimpleTokenizerV2"),
+              ".venv/lib/python3.11/site-packages/vendored.py": ("x = 1\n" * 400_000,),
+          }, expected={s: NOT_IMPLEMENTED for s in ("bpe", "dataset", "dataloader", "embeddings")},
+          says={"bpe": "nothing in your code uses tiktoken"}),
     Entry("typed_subclass", "type hints, V2 as a subclass of V1, a tokeniser/max_len dataset, windows as views",
           (TYPED_SUBCLASS,), expected=dict(NO_EMBEDDINGS)),
     Entry("print_regex_meap_dataset", "print regex but Listing 2.5 from the MEAP (no allowed_special): "

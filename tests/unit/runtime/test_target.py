@@ -480,6 +480,8 @@ def test_the_graders_packages_imported_in_a_notebook_cell_with_shell_lines_are_f
      "tiktoken.get_encoding??"),
     ("?GPTDatasetV1\nimport torch", "pass  # GPTDatasetV1\nimport torch", "?GPTDatasetV1"),
     ('q = """\nWhy?\n"""', 'q = """\nWhy?\n"""', None),  # a question in a string parses: it stays
+    ("分词器 = 1\n分词器.encode?", "分词器 = 1\npass  # 分词器.encode?", "分词器.encode?"),  # any name Python takes
+    ("import tiktoken\ntiktoken.*enc*?", "import tiktoken\npass  # tiktoken.*enc*?", "tiktoken.*enc*?"),  # a search
 ])
 def test_cell_python_leaves_out_only_ipython_lines(cell: str, runs: str | None, left_out: str | None) -> None:
     """A notebook cell's Python, as the loader runs it and the hints and import readers read it."""
@@ -517,6 +519,18 @@ def test_a_large_cell_has_its_ipython_lines_left_out_at_once() -> None:
     assert left_out == "%magic0" and code is not None and code.count("pass  # magic") == 100
 
 
+def test_a_large_cell_keeps_its_strings_prose() -> None:
+    """Past 50,000 characters only the lines that open with ``!``, ``%`` or ``?`` are left out: a
+    question on a line of its own in a string is the story's text, not IPython's help."""
+    from llmspec.runtime.resolve import cell_python
+
+    cell = "!pip install tiktoken\nraw_text = '''\nWhy?\n'''\n" + "x = 1\n" * 10_000
+    code, left_out = cell_python(cell)
+    namespace: dict = {}
+    exec(code, namespace)
+    assert left_out == "!pip install tiktoken" and namespace["raw_text"] == "\nWhy?\n"
+
+
 def test_text_no_parser_holds_is_unparsable_not_a_crash() -> None:
     """The grader reads submitted text too: nesting too deep for the parser is "does not parse"."""
     from llmspec.runtime.resolve import cell_python, imported_names
@@ -545,18 +559,28 @@ def test_the_source_read_for_hints_is_bounded_by_its_code(tmp_path: Path) -> Non
 
 
 def test_the_sources_say_where_each_text_is(tmp_path: Path) -> None:
-    """One reader of a target's code for the import checks, the flags and the hints: a package's files
-    below it too, as the learner knows them; a notebook's code cells by their number among all cells."""
+    """One reader of a target's code for the import checks, the flags and the hints: the files its
+    loading may run, as the learner knows them (a package's subpackages too; never a test, a hidden
+    folder or a folder beside the code); a notebook's code cells by their number among all cells."""
     from llmspec.runtime.resolve import TargetSpec, read_sources
 
     pkg = tmp_path / "ch02"
-    (pkg / "data").mkdir(parents=True)
-    (pkg / "__pycache__").mkdir()
-    (pkg / "__init__.py").write_text("from .data.loader import x\n")
-    (pkg / "data" / "loader.py").write_text("x = 1\n")
-    (pkg / "__pycache__" / "stale.py").write_text("y = 2\n")
-    assert read_sources(TargetSpec("package", str(pkg), "ch02/")) == [("ch02/__init__.py", "from .data.loader import x\n"),
-                                               ("ch02/data/loader.py", "x = 1\n")]
+    for folder in ("data", "__pycache__", "tests", "notes", ".ipynb_checkpoints", ".venv/lib"):
+        (pkg / folder).mkdir(parents=True)
+    for name, text in (("__init__.py", "from .data.loader import x\n"), ("data/__init__.py", ""),
+                       ("data/loader.py", "x = 1\n"), ("__pycache__/stale.py", "y = 2\n"),
+                       ("tests/__init__.py", ""), ("tests/test_bpe.py", "import tiktoken\n"),
+                       ("notes/scratch.py", "import tiktoken\n"), (".ipynb_checkpoints/__init__.py", ""),
+                       (".ipynb_checkpoints/old-checkpoint.py", "import reference\n"), (".venv/lib/site.py", "z = 3\n"),
+                       ("setup.py", "import setuptools\n")):
+        (pkg / name).write_text(text)
+    assert read_sources(TargetSpec("package", str(pkg), "ch02/")) == [
+        ("ch02/__init__.py", "from .data.loader import x\n"), ("ch02/data/__init__.py", ""),
+        ("ch02/data/loader.py", "x = 1\n"), ("ch02/tests/__init__.py", "")]
+    (pkg / "__init__.py").unlink()  # a chapter split into files: only the files the loader runs
+    assert read_sources(TargetSpec("directory", str(pkg), "ch02")) == []
+    (pkg / "tok_v1.py").write_text("import re\n")
+    assert read_sources(TargetSpec("directory", str(pkg), "ch02")) == [("ch02/tok_v1.py", "import re\n")]
     nb = write_notebook(tmp_path / "ch02.ipynb", ["import tiktoken", "%%bash\nls"])
     assert read_sources(resolve(str(nb))) == [("2", "import tiktoken"), ("3", "%%bash\nls")]
     assert read_sources(resolve(str(write_notebook(tmp_path / "big.ipynb", ["x = 1"]))), max_bytes=4) == []
@@ -572,6 +596,8 @@ def test_a_notebook_of_nbformat_3_is_read_by_the_loader_and_the_grader(tmp_path:
     assert loaded(nb).namespace["answer"] == 42
     (sub,) = discover([str(nb)], tmp_path / "work")
     assert sub.problem is None and sub.target is not None
+    nb.write_text(json.dumps({"nbformat": 3, "worksheets": [{"cells": None}, 5]}))  # no cells: nothing runs
+    assert "answer" not in loaded(nb).namespace and discover([str(nb)], tmp_path / "work2")[0].problem is None
 
 
 def test_the_siblings_read_as_source_share_the_bound(tmp_path: Path) -> None:
