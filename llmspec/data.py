@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import threading
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +58,6 @@ class DataFiles:
 
 _FIELD = {"the-verdict.txt": "verdict", "gpt2/encoder.json": "encoder_json", "gpt2/vocab.bpe": "vocab_bpe"}
 _verified: dict[tuple[str, int, int], bool] = {}  # (path, size, mtime_ns) -> sha256 ok; once per process
-_lock = threading.Lock()
 
 
 def user_cache_root() -> Path:
@@ -87,10 +85,9 @@ def _hash_ok(path: Path, name: str) -> bool:
     """sha256 check memoised on (path, size, mtime) so a process hashes each file once."""
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    with _lock:
-        if key not in _verified:
-            _verified[key] = sha256_file(path) == EXPECTED[name]
-        return _verified[key]
+    if key not in _verified:
+        _verified[key] = sha256_file(path) == EXPECTED[name]
+    return _verified[key]
 
 
 def file_status(name: str) -> dict[str, Any]:

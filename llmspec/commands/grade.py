@@ -115,9 +115,7 @@ def run(args: argparse.Namespace) -> int:
                 problems.append(s)
             else:
                 to_run.append(s)
-        # For one submission the warm-up costs what it saves.  LLMSPEC_GRADE_NO_WARM=1 turns it off
-        # (a diagnostic: verdicts must be identical either way).
-        if len(to_run) > 1 and not os.environ.get("LLMSPEC_GRADE_NO_WARM"):
+        if len(to_run) > 1:  # for one submission the warm-up costs what it saves
             warm_suite(config)  # once, on the reference: first-call costs leave every child's bill
         try:
             runner.finish_canonical()

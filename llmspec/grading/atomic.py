@@ -54,8 +54,6 @@ def staging_dir(parent: Path, name: str) -> Path:
 
 def clean_stale(parent: Path) -> None:
     """Remove staging leftovers of an interrupted run (their names start with a dot)."""
-    if not parent.is_dir():
-        return
     for p in parent.iterdir():
         if p.name.startswith(".") and (".staging-" in p.name or ".old-" in p.name or p.name.endswith(".tmp")):
             _remove(p)

@@ -27,7 +27,6 @@ class Outcome:
     passed: bool
     message: str = ""
     duration: float = 0.0
-    error: bool = False  # it stopped before judging an answer (a set-up error), where the runner knows
 
 
 @dataclass
@@ -182,7 +181,7 @@ def score(
                 test_id=test_id, stage=stage, number=f"{s_index}.{t_index}",
                 score=share if ok else 0.0, max_score=share, passed=ok,
                 visibility=config.visibility(test_id, stage), message=message or "",
-                duration=round(o.duration, 4) if o else 0.0, error=not ok and (o is None or o.error or stopped),
+                duration=round(o.duration, 4) if o else 0.0, error=not ok and (o is None or stopped),
             ))
     return Graded(name, source, status, tests, round(execution_time, 3), reason, notes, list(flags or []))
 

@@ -23,8 +23,6 @@ from llmspec.runtime.names import check_impl_map, find_names
 from llmspec.runtime.resolve import MAX_SOURCE_BYTES, TargetSpec, imported_names, source_texts
 from llmspec.runtime.resolve import resolve  # noqa: F401 - imported from here too
 
-_OUTPUT_KEEP = 20_000  # characters of captured output kept
-
 
 @dataclass
 class LoadedTarget:
@@ -36,7 +34,6 @@ class LoadedTarget:
     names: dict[str, str | None]
     notes: list[str] = field(default_factory=list)
     scratch: Path | None = None  # working directory for loading and every call
-    output: str = ""  # what loading printed (captured, truncated)
     lazy: dict[str, object] = field(default_factory=dict)  # names a module ``__getattr__`` supplied
     hints: dict[str, str] = field(default_factory=dict)  # missing contract name -> "did you mean ..."
     root: Path | None = None  # the directory made for the target (``scratch`` is in it); None: the caller's
@@ -99,7 +96,7 @@ def load(spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path
     root = make_scratch(scratch)
     workdir = place_book_files(spec, root)
     lazy: dict[str, object] = {}
-    out = io.StringIO()  # notebooks print a lot: kept here, not shown
+    out = io.StringIO()  # notebooks print a lot: not shown (the learner sees the verdict)
     try:
         with running_in(workdir), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             namespace, notes = LOADERS[spec.kind](spec)
@@ -108,10 +105,7 @@ def load(spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path
         if scratch is None:
             shutil.rmtree(root, ignore_errors=True)
         raise
-    text = out.getvalue()
-    if len(text) > _OUTPUT_KEEP:
-        text = text[:_OUTPUT_KEEP] + f"\n... ({len(text) - _OUTPUT_KEEP} more characters)"
-    return LoadedTarget(spec, namespace, names, notes, workdir, text, lazy, hints,
+    return LoadedTarget(spec, namespace, names, notes, workdir, lazy, hints,
                         root=root if scratch is None else None)
 
 
@@ -134,4 +128,4 @@ def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[st
     except BaseException:  # the data missing or corrupt: nothing is left behind in /tmp
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return LoadedTarget(spec, snapshot, names, notes, scratch, "", lazy, hints, root=scratch)
+    return LoadedTarget(spec, snapshot, names, notes, scratch, lazy, hints, root=scratch)
