@@ -14,6 +14,12 @@ import pytest
 from llmspec.spec.run import get_run
 
 
+# No cache files in the learner's folder; and no assertion rewriting: the suite's checks carry their
+# own messages (no bare ``assert`` in spec_tests), and a process that imported llmspec before the run
+# (a kernel, the warm grader) would only get pytest's "cannot be rewritten" warnings in its log.
+QUIET_SUITE = ("-p", "no:cacheprovider", "--assert=plain")
+
+
 def spec_dir() -> Path:
     """The installed ``spec_tests`` package directory (the suite runs from wherever llmspec is)."""
     import spec_tests
@@ -45,5 +51,5 @@ def run_suite(args: list[str], adapter: Any = None, display: str = "") -> tuple[
     returns pytest's exit code and the report (``None`` when the suite did not run: a usage error,
     nothing collected)."""
     caller = _Caller(adapter, display)
-    code = pytest.main([str(spec_dir()), "-p", "no:cacheprovider", *args], plugins=[caller])
+    code = pytest.main([str(spec_dir()), *QUIET_SUITE, *args], plugins=[caller])
     return int(code), caller.report

@@ -19,7 +19,7 @@ import pytest
 
 from llmspec.grading.config import GradingConfig
 from llmspec.sandbox import proctree
-from llmspec.suite import spec_dir
+from llmspec.suite import QUIET_SUITE, spec_dir
 
 
 def test_id(nodeid: str) -> str:
@@ -79,7 +79,7 @@ def base_args(config: GradingConfig, edition: str | None = None) -> list[str]:
     the suite needs are loaded: a plugin the grading machine happens to have (pytest-randomly
     reorders tests and reseeds) must not change a grade, nor cost every submission its start-up."""
     plugins = ["-p", "llmspec.plugin", "-p", "hypothesis.extra.pytestplugin"]
-    args = [str(spec_dir()), "-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=",
+    args = [str(spec_dir()), "-q", "--no-header", *QUIET_SUITE, "-o", "addopts=",
             *(plugins if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") else []),
             "--edition", edition or config.edition, "--stages", ",".join(config.stages)]
     if config.hypothesis_seed is not None:
