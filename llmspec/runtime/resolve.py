@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 from llmspec.errors import TargetError
 from llmspec.i18n import _
@@ -119,10 +119,11 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
 
     ``where`` is a notebook code cell's number (counting all cells from 1, as the loader's notes do),
     or a file as the learner knows it: ``display``, and ``display/sub/x.py`` for the files of a
-    package or split chapter (:func:`_code_files`; none for an importable module or a live namespace).  At most
-    ``max_bytes`` of text in all (a notebook's outputs do not count): parsing costs some 300 times the
-    text.  A file that would pass it, or that cannot be read, is left out: the callers look in it for
-    imports, flags and hints, and the verdict says what did not load."""
+    package or split chapter (its own files the loader runs, and the subfolders they import; none for
+    an importable module or a live namespace).  At most ``max_bytes`` of text in all (a notebook's
+    outputs do not count): parsing costs some 300 times the text.  A file that would pass it, or
+    that cannot be read, is left out: the callers look in it for imports, flags and hints, and the
+    verdict says what did not load."""
     if spec.kind in ("module", "namespace"):
         return []
     path = Path(spec.location)
@@ -132,12 +133,12 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
         except (OSError, TargetError):
             return []
         return [(str(n), src) for n, src in cells] if sum(len(src) for _n, src in cells) <= max_bytes else []
-    named = [(spec.display, path)]
-    if spec.kind in ("package", "directory"):
-        base = spec.display.rstrip("/")
-        named = [(f"{base}/{f.relative_to(path).as_posix()}", f) for f in _code_files(path, spec.kind == "package")]
-    out = []
-    for shown, file in named:
+    folder = spec.kind in ("package", "directory")
+    base = spec.display.rstrip("/")
+    queue, entered, out = [(spec.display, path)], {path}, []
+    if folder:
+        queue = [(f"{base}/{f.name}", f) for f in _own_code(path)]
+    for shown, file in queue:  # grows while it is read: the subfolders its files import are read too
         try:
             if file.stat().st_size > max_bytes:
                 continue
@@ -146,19 +147,30 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
             continue
         max_bytes -= len(text)
         out.append((shown, text))
+        for sub in _imported_folders(path, text) if folder else ():
+            if sub not in entered:
+                entered.add(sub)
+                queue += [(f"{base}/{f.relative_to(path).as_posix()}", f) for f in _own_code(sub)]
     return out
 
 
-def _code_files(folder: Path, package: bool) -> list[Path]:
-    """The ``.py`` files of a folder that its loading may run, its own first: not tests, ``setup.py``
-    or hidden ones (:data:`NOT_ENTRY`), and of a package, its subpackages' (folders with an
-    ``__init__.py``, not hidden): never a ``.venv``, ``tests/`` or checkpoint folder beside the code.
-    Links are not followed."""
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if package and not d.startswith(".") and Path(root, d, "__init__.py").is_file())
-        found += [Path(root, f) for f in sorted(files) if f.endswith(".py") and not NOT_ENTRY.match(f)]
-    return found
+def _own_code(folder: Path) -> list[Path]:
+    """The ``.py`` files of a folder that loading it may run: not tests, ``setup.py`` or hidden ones."""
+    return [f for f in sorted(folder.glob("*.py")) if not NOT_ENTRY.match(f.name)]
+
+
+def _imported_folders(root: Path, text: str) -> Iterator[Path]:
+    """The subfolders of ``root`` that ``text`` imports, as Python finds them (``from .parts.data
+    import x``, ``import ch02.parts`` in the package ``ch02``, ``from lib.data import y`` in a split
+    chapter): a ``.venv``, a ``tests/`` or a checkpoint folder that no code imports is never read."""
+    for name in imported_names(text):
+        parts = name.lstrip(".").split(".")
+        sub = root
+        for part in parts[1:] if parts[0] == root.name else parts:
+            sub = sub / part
+            if not part or part.startswith(".") or not sub.is_dir():
+                break
+            yield sub
 
 
 def source_texts(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[str]:

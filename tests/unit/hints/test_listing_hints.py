@@ -289,18 +289,22 @@ def test_a_function_far_longer_than_its_listing_gets_no_pointer(tmp_path: Path, 
     assert ("dataset" in _hints(path, stages=["dataset"])) == pointed
 
 
-def test_a_package_hint_names_the_module_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A package (one module per section): the file inside it, as the learner finds it."""
+@pytest.mark.parametrize("data", ["data.py", "parts/data.py"])
+def test_a_package_hint_names_the_module_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: str) -> None:
+    """A package (one module per section): the file inside it, as the learner finds it, also in a
+    subfolder the package imports that has no ``__init__.py`` of its own."""
     from corpus_build import contents
     from corpus_manifest import entries
 
     for rel, text in contents(entries(["package_dir"])[0]).items():
+        rel = rel.replace("data.py", data)
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        text = text.replace("from .data import", "from ." + data.removesuffix(".py").replace("/", ".") + " import")
         (tmp_path / rel).write_text(text.replace("i + max_length + 1]", "i + max_length]"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # "package_dir" as typed: a directory here, not an import
     (difference,) = _hints(Path("package_dir"), "print", ["dataset"])["dataset"]["differences"]
-    text = (tmp_path / "package_dir" / "data.py").read_text(encoding="utf-8").splitlines()
-    assert difference["file"] == "package_dir/data.py" and text[difference["line"] - 1].strip() == difference["yours"]
+    text = (tmp_path / "package_dir" / data).read_text(encoding="utf-8").splitlines()
+    assert difference["file"] == f"package_dir/{data}" and text[difference["line"] - 1].strip() == difference["yours"]
 
 
 MEAP_TARGET_SHIFTED = T._edit(T.MEAP_FILE, ("target_chunk = token_ids[i + 1: i + max_length + 1]",

@@ -560,27 +560,30 @@ def test_the_source_read_for_hints_is_bounded_by_its_code(tmp_path: Path) -> Non
 
 def test_the_sources_say_where_each_text_is(tmp_path: Path) -> None:
     """One reader of a target's code for the import checks, the flags and the hints: the files its
-    loading may run, as the learner knows them (a package's subpackages too; never a test, a hidden
-    folder or a folder beside the code); a notebook's code cells by their number among all cells."""
+    loading may run, as the learner knows them (its own, then the subfolders they import, with an
+    ``__init__.py`` or not; never a test, a hidden folder or a folder no code imports); a notebook's
+    code cells by their number among all cells."""
     from llmspec.runtime.resolve import TargetSpec, read_sources
 
     pkg = tmp_path / "ch02"
-    for folder in ("data", "__pycache__", "tests", "notes", ".ipynb_checkpoints", ".venv/lib"):
+    for folder in ("data", "parts", "__pycache__", "tests", "notes", ".ipynb_checkpoints", ".venv/lib"):
         (pkg / folder).mkdir(parents=True)
-    for name, text in (("__init__.py", "from .data.loader import x\n"), ("data/__init__.py", ""),
-                       ("data/loader.py", "x = 1\n"), ("__pycache__/stale.py", "y = 2\n"),
-                       ("tests/__init__.py", ""), ("tests/test_bpe.py", "import tiktoken\n"),
-                       ("notes/scratch.py", "import tiktoken\n"), (".ipynb_checkpoints/__init__.py", ""),
-                       (".ipynb_checkpoints/old-checkpoint.py", "import reference\n"), (".venv/lib/site.py", "z = 3\n"),
-                       ("setup.py", "import setuptools\n")):
+    for name, text in (("__init__.py", "from .data.loader import x\nfrom ch02.parts import y\n"),
+                       ("data/__init__.py", ""), ("data/loader.py", "x = 1\n"), ("parts/y.py", "y = 2\n"),
+                       ("__pycache__/stale.py", "y = 2\n"), ("tests/__init__.py", ""),
+                       ("tests/helpers.py", "from spec_tests import strategies\n"),
+                       ("test_bpe.py", "import tiktoken\n"), ("notes/scratch.py", "import tiktoken\n"),
+                       (".ipynb_checkpoints/__init__.py", ""), (".ipynb_checkpoints/old-checkpoint.py", "import reference\n"),
+                       (".venv/lib/site.py", "z = 3\n"), ("setup.py", "import setuptools\n")):
         (pkg / name).write_text(text)
     assert read_sources(TargetSpec("package", str(pkg), "ch02/")) == [
-        ("ch02/__init__.py", "from .data.loader import x\n"), ("ch02/data/__init__.py", ""),
-        ("ch02/data/loader.py", "x = 1\n"), ("ch02/tests/__init__.py", "")]
+        ("ch02/__init__.py", "from .data.loader import x\nfrom ch02.parts import y\n"), ("ch02/data/__init__.py", ""),
+        ("ch02/data/loader.py", "x = 1\n"), ("ch02/parts/y.py", "y = 2\n")]
     (pkg / "__init__.py").unlink()  # a chapter split into files: only the files the loader runs
     assert read_sources(TargetSpec("directory", str(pkg), "ch02")) == []
-    (pkg / "tok_v1.py").write_text("import re\n")
-    assert read_sources(TargetSpec("directory", str(pkg), "ch02")) == [("ch02/tok_v1.py", "import re\n")]
+    (pkg / "tok_v1.py").write_text("from data.loader import x\n")
+    assert read_sources(TargetSpec("directory", str(pkg), "ch02")) == [
+        ("ch02/tok_v1.py", "from data.loader import x\n"), ("ch02/data/__init__.py", ""), ("ch02/data/loader.py", "x = 1\n")]
     nb = write_notebook(tmp_path / "ch02.ipynb", ["import tiktoken", "%%bash\nls"])
     assert read_sources(resolve(str(nb))) == [("2", "import tiktoken"), ("3", "%%bash\nls")]
     assert read_sources(resolve(str(write_notebook(tmp_path / "big.ipynb", ["x = 1"]))), max_bytes=4) == []
