@@ -26,12 +26,14 @@ Kind = Literal["file", "package", "module", "notebook", "directory", "namespace"
 # Files in a plain directory that are never the entry point.
 NOT_ENTRY = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|setup\.py|__main__\.py|\..*)$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-# A notebook line that only IPython understands: shell (!cmd), line/cell magics (%x, %%x), help
-# (?x, and the trailing x? or x?? that learners type to read a docstring: tokenizer.encode?, 分词器.encode?,
-# and IPython's wildcard search tiktoken.*enc*?).
-MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?|(?=(?:[^\W\d]|\*)[\w.*]*\?\??\s*$))")
-# The IPython lines that open with their sign: a line of prose in a string may end with "?" too.
-_SIGN_LINE = re.compile(r"^\s*[!%?]")
+# A notebook line that only IPython understands, opening with its sign: shell (!cmd), line/cell
+# magics (%x, %%x), help (?x).
+MAGIC_LINE = re.compile(r"^(\s*)(!|%|\?)")
+# IPython's help asked at a line's end, as learners type it to read a docstring: tokenizer.encode?,
+# 分词器.encode??, vocab[0]?, a search (tiktoken.*enc*?), even x = obj? (IPython shows the help and
+# runs none of that line).  Searched in a line's last 200 characters only: over a whole line, such a
+# search can cost the square of its length.
+_HELP_END = re.compile(r"(?:^|[^\w*\]])(?:[^\W\d]|\*)(?:[\w.*]|\[\d*\])*\?\??$")
 # Cell magics whose body is Python that IPython runs once in the notebook's namespace: the cell's code.
 PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
 # The most source text the trusted side parses of one file (or one notebook's code cells): far more
@@ -215,7 +217,7 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
     line)``: the cell does not run.  A cell that still does not parse is given back for the loader
     to report its SyntaxError."""
     lines = source.splitlines()
-    if not any(MAGIC_LINE.match(line) for line in lines):
+    if not any(map(_ipython_line, lines)):
         return source, None
     for line in (ln.strip() for ln in lines if ln.strip()):  # the cell magics it opens with
         if not line.startswith("%%"):
@@ -229,11 +231,11 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
             break
         except SyntaxError as exc:
             if len(source) > 50_000:  # a parse a line would cost the square of a large cell: all at once,
-                signed = [_SIGN_LINE.match(line) is not None for line in lines]  # the lines that say so
+                signed = [MAGIC_LINE.match(line) is not None for line in lines]  # a question in a string stays
                 return "\n".join(_as_python(ln) if sign else ln for ln, sign in zip(lines, signed)), next(
                     (ln.strip() for ln, sign in zip(lines, signed) if sign and not _TIME_LINE.match(ln)), None)
             number = exc.lineno or 0
-            if not 0 < number <= len(lines) or not MAGIC_LINE.match(lines[number - 1]):
+            if not 0 < number <= len(lines) or not _ipython_line(lines[number - 1]):
                 break
             line = lines[number - 1]
             lines[number - 1] = _as_python(line)
@@ -244,11 +246,20 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
     return "\n".join(lines), left_out
 
 
+def _ipython_line(line: str) -> bool:
+    """Whether ``line`` is one only IPython understands (:data:`MAGIC_LINE`, :data:`_HELP_END`)."""
+    tail = line.rstrip()[-200:]  # a "?" in a comment is no help (nor is the comment our "pass" makes)
+    return MAGIC_LINE.match(line) is not None or (
+        tail.endswith("?") and "#" not in line and _HELP_END.search(tail) is not None)
+
+
 def _as_python(line: str) -> str:
     """An IPython line as the Python it stands for: ``%time x`` is ``x``, anything else ``pass``."""
     if _TIME_LINE.match(line):
         return _TIME_LINE.sub(r"\1", line, count=1)
-    return MAGIC_LINE.sub(r"\1pass  # ", line, count=1) if MAGIC_LINE.match(line) else line
+    if MAGIC_LINE.match(line):
+        return MAGIC_LINE.sub(r"\1pass  # ", line, count=1)
+    return f"{line[:len(line) - len(line.lstrip())]}pass  # {line.strip()}" if _ipython_line(line) else line
 
 
 def one_line(exc: BaseException) -> str:

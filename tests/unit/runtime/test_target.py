@@ -482,6 +482,13 @@ def test_the_graders_packages_imported_in_a_notebook_cell_with_shell_lines_are_f
     ('q = """\nWhy?\n"""', 'q = """\nWhy?\n"""', None),  # a question in a string parses: it stays
     ("分词器 = 1\n分词器.encode?", "分词器 = 1\npass  # 分词器.encode?", "分词器.encode?"),  # any name Python takes
     ("import tiktoken\ntiktoken.*enc*?", "import tiktoken\npass  # tiktoken.*enc*?", "tiktoken.*enc*?"),  # a search
+    # as IPython 8 reads them: help on what ends the line, and none of that line runs
+    ("x = obj?\nn = 1", "pass  # x = obj?\nn = 1", "x = obj?"),
+    ("for t in ts:\n    ids = f(); tok.decode?\nn = 1", "for t in ts:\n    pass  # ids = f(); tok.decode?\nn = 1",
+     "ids = f(); tok.decode?"),
+    ("vocab[0]?\nn = 1", "pass  # vocab[0]?\nn = 1", "vocab[0]?"),
+    ("f(x).y?\nn = 1", "pass  # f(x).y?\nn = 1", "f(x).y?"),
+    ("a.b[0].c??\nn = 1", "pass  # a.b[0].c??\nn = 1", "a.b[0].c??"),
 ])
 def test_cell_python_leaves_out_only_ipython_lines(cell: str, runs: str | None, left_out: str | None) -> None:
     """A notebook cell's Python, as the loader runs it and the hints and import readers read it."""
@@ -491,6 +498,16 @@ def test_cell_python_leaves_out_only_ipython_lines(cell: str, runs: str | None, 
     assert cell_python(cell.replace("\n", "\r\n")) == (runs, left_out)  # a notebook saved on Windows
     if runs is not None and "\nimport " in runs:
         assert imported_names(cell) == [runs.rsplit("import ", 1)[1]]
+
+
+@pytest.mark.parametrize("cell", ["ids = encode(text)?\nn = 1", "vocab['the']?\nn = 1", "vocab[i]?\nn = 1",
+                                  "a = b ?\nn = 1", "tokenizer.encode?  # the docs\nn = 1", "x = 1.5?\nn = 1"])
+def test_what_ipython_does_not_read_as_help_stays_a_syntax_error(cell: str) -> None:
+    """As IPython 8 reads them: a call's result, a string index, a "?" after a space or before a
+    comment are no help; the cell stays as written and the loader reports its SyntaxError."""
+    from llmspec.runtime.resolve import cell_python
+
+    assert cell_python(cell) == (cell, None)
 
 
 def test_notebook_cell_magic_with_shell_body_is_not_run(tmp_path: Path) -> None:
