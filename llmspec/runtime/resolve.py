@@ -81,8 +81,12 @@ def resolve(target: str) -> TargetSpec:
 
 
 def _module_exists(name: str) -> bool:
+    """Whether ``name`` imports as a module.  A folder without ``__init__.py`` in the working
+    directory is not one: ``python -m llmspec`` puts that directory on ``sys.path``, which would make
+    ``ch02`` (a chapter split into files) an empty "namespace package" instead of the folder meant."""
     try:
-        return importlib.util.find_spec(name) is not None
+        spec = importlib.util.find_spec(name)
+        return spec is not None and not (spec.origin is None and Path(*name.split(".")).is_dir())
     except (ImportError, ValueError):
         return False
     except Exception as exc:  # a parent package that fails to import

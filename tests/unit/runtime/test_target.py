@@ -15,6 +15,7 @@ import pytest
 from llmspec.sandbox import netblock
 from llmspec.errors import TargetError
 from llmspec.stages import CONTRACT_NAMES
+from llmspec.runtime.resolve import TargetSpec
 from llmspec.runtime.target import LoadedTarget, load, resolve
 
 V1 = '''
@@ -97,6 +98,18 @@ def test_missing_target_is_one_line(target: str, tmp_path: Path, monkeypatch) ->
     with pytest.raises(TargetError) as info:
         resolve(target)
     assert target.rstrip("/") in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_folder_named_without_a_slash_is_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m llmspec check ch2`` puts the working directory on ``sys.path``, where a folder
+    without ``__init__.py`` imports as an empty namespace package: it is the learner's folder."""
+    chapter = tmp_path / "ch2"
+    chapter.mkdir()
+    (chapter / "bpe.py").write_text("import tiktoken\n")
+    (chapter / "other.py").write_text("x = 1\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend("")
+    assert resolve("ch2") == TargetSpec("directory", str(chapter.resolve()), "ch2")
 
 
 def test_unsupported_file_type(tmp_path: Path) -> None:
