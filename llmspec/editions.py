@@ -1,5 +1,7 @@
 """Which edition of the book a target follows: the print edition's regex splits ``:`` and ``;`` off
 words, the MEAP edition's (the transcript 002_7f7806e88e8c52a4.txt, section 2.2) keeps them attached.
+The print book's own Listing 2.3 is the exception: its regex lacks ``:;`` (its vocabulary and Listing
+2.4 have them), so a V1 that keeps them attached beside a V2 that splits them off is the print book.
 
 ``--edition auto`` asks the target's ``SimpleTokenizerV1`` (else V2) to encode a probe text holding
 both, with a vocabulary of the pieces of *both* splits (neither edition's tokenizer can raise); the ids
@@ -49,6 +51,9 @@ def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
         edition, why = probe_one(adapter, version)
         if edition is not None:
             break
+    if (edition, versions) == ("meap", [1, 2]) and probe_one(adapter, 2)[0] == "print":
+        edition, why = "print", _("SimpleTokenizerV1 keeps ':' and ';' on the word before them and "
+                                  "SimpleTokenizerV2 splits them off, as the print book's Listings 2.3 and 2.4 do")
     return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
         edition=edition or "print", why=why, override=_("override with --edition print|meap"))
 
@@ -107,7 +112,9 @@ def mismatch_hint(adapter: Any, description: dict[str, Any], edition: str) -> st
     """A line for failure messages when a tokenizer of the target follows the *other* edition than
     the one judged (``--edition print`` on MEAP code; a MEAP V1 beside a print V2): ``""`` otherwise."""
     probed = {v: probe_one(adapter, v) for v in _versions(description)}
-    other = [(v, e, why) for v, (e, why) in probed.items() if e is not None and e != edition]
+    # the print book's own Listing 2.3 splits as the MEAP does (its regex lacks ':' and ';')
+    other = [(v, e, why) for v, (e, why) in probed.items()
+             if e is not None and e != edition and (v, e, edition) != (1, "meap", "print")]
     if not other:
         return ""
     version, found, why = other[0]

@@ -107,7 +107,8 @@ def test_a_meap_file_is_detected_and_passes(runs, name):
 def test_forcing_print_on_a_meap_file_fails_and_says_why(runs):
     code, out, report = runs["forced_print"]
     assert code == 1 and report["edition"] == "print" and not report["edition_reason"]
-    assert report["stages"]["tokenizer_v1"]["status"] == "fail"
+    assert report["stages"]["tokenizer_v1"]["status"] == "pass"  # the print book's own Listing 2.3 splits so
+    assert report["stages"]["tokenizer_v2"]["status"] == "fail"
     assert report["stages"]["dataset"]["status"] == "fail"
 
 
@@ -148,19 +149,34 @@ def test_grading_auto_scores_each_submission_in_its_edition(tmp_path):
 
 
 # A learner's V1 typed from the MEAP edition, V2 from the print edition (one regex each).
-MIXED = T.BASE.replace("""r'([,.:;?_!"()\\']|--|\\s)'""", """r'([,.?_!"()\\']|--|\\s)'""", 1)
+PRINTED = T.BASE.replace("""r'([,.:;?_!"()\\']|--|\\s)'""", """r'([,.?_!"()\\']|--|\\s)'""", 1)  # V1 only
+MIXED = T.BASE[::-1].replace("""r'([,.:;?_!"()\\']|--|\\s)'"""[::-1], """r'([,.?_!"()\\']|--|\\s)'"""[::-1], 1)[::-1]
+
+
+def test_the_print_books_own_listings_are_the_print_edition(tmp_path: Path) -> None:
+    """The print book's Listing 2.3 splits without ':' and ';', its Listing 2.4 with them: print, no hint."""
+    (tmp_path / "printed.py").write_text(PRINTED)
+    adapter = InProcessAdapter.from_target(str(tmp_path / "printed.py"))
+    try:
+        description = adapter.describe()
+        edition, why = editions.detect(adapter, description)
+        assert edition == "print" and "as the print book's Listings 2.3 and 2.4 do" in why
+        assert editions.mismatch_hint(adapter, description, "print") == ""
+    finally:
+        adapter.close()
 
 
 def test_tokenizers_of_two_editions_are_named_in_the_hint(tmp_path: Path) -> None:
+    """V1 splitting ':' ';' off beside a V2 keeping them on: no edition's pair."""
     (tmp_path / "mixed.py").write_text(MIXED)
     adapter = InProcessAdapter.from_target(str(tmp_path / "mixed.py"))
     try:
         description = adapter.describe()
-        assert editions.detect(adapter, description)[0] == "meap"  # V1 decides
-        hint = editions.mismatch_hint(adapter, description, "meap")
-        assert "which your SimpleTokenizerV1 follows, but SimpleTokenizerV2 splits ':' and ';' off words" in hint
+        assert editions.detect(adapter, description)[0] == "print"  # V1 decides
+        hint = editions.mismatch_hint(adapter, description, "print")
+        assert "which your SimpleTokenizerV1 follows, but SimpleTokenizerV2 keeps ':' and ';' attached" in hint
         assert "different editions' regex" in hint and "--edition auto" not in hint
-        assert "which your SimpleTokenizerV2 follows, but SimpleTokenizerV1 keeps" in \
-            editions.mismatch_hint(adapter, description, "print")
+        assert "which your SimpleTokenizerV2 follows, but SimpleTokenizerV1 splits" in \
+            editions.mismatch_hint(adapter, description, "meap")
     finally:
         adapter.close()

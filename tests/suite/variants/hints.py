@@ -70,17 +70,21 @@ def edited_lines(bug: Bug) -> set[int]:
 def judged_edition(path: Path) -> str:
     """The edition ``--edition auto`` judges a file or notebook by (``llmspec.editions``, read from
     the code instead of asked): MEAP when SimpleTokenizerV1's regex (else V2's) keeps ':' and ';' on
-    the words; with no tokenizer, MEAP when GPTDatasetV1 calls plain ``tokenizer.encode(txt)``."""
+    the words, unless V2's splits them off (the print book's own pair); with no tokenizer, MEAP when
+    GPTDatasetV1 calls plain ``tokenizer.encode(txt)``."""
     from llmspec.hints.sources import definitions, read_target
 
     defined = definitions(read_target("notebook" if path.suffix == ".ipynb" else "file", str(path), path.name))
+    found = []
     for name in ("SimpleTokenizerV1", "SimpleTokenizerV2"):
         if name in defined:
             pattern = next((n.args[0].value for n in ast.walk(defined[name][1]) if isinstance(n, ast.Call)
                             and getattr(n.func, "attr", "") == "split" and n.args
                             and isinstance(n.args[0], ast.Constant)), None)
             if pattern is not None:
-                return "meap" if "Hello:" in re.split(pattern, MEAP_PROBE) else "print"
+                found.append("meap" if "Hello:" in re.split(pattern, MEAP_PROBE) else "print")
+    if found:  # V1's, except V1 MEAP-like beside a print V2: the print book's own Listings 2.3 and 2.4
+        return "print" if found == ["meap", "print"] else found[0]
     dataset = defined.get("GPTDatasetV1")
     encodes = [n for n in ast.walk(dataset[1]) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "encode"] \
         if dataset else []
