@@ -218,9 +218,15 @@ def cell_python(source: str) -> tuple[str | None, str | None]:
     or a bracket stays as written); ``%time x = f()`` becomes ``x = f()``.  Nothing is installed or
     run in a shell.  The body of ``%%time`` or ``%%capture`` is Python; a cell magic whose body is
     not (``%%bash``, ``%%writefile``, ``%%timeit``, whose names do not stay) gives ``(None, its
-    line)``: the cell does not run.  A cell that still does not parse is given back for the loader
-    to report its SyntaxError."""
+    line)``: the cell does not run.  A cell whose first line is indented loses that indentation, as
+    in IPython.  A cell that still does not parse is given back for the loader to report its
+    SyntaxError."""
     lines = source.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[:len(first) - len(first.lstrip())]
+    if indent:  # as IPython: the first line's indentation goes from every line that has it
+        lines = [line[len(indent):] if line.startswith(indent) else line for line in lines]
+        source = "\n".join(lines)
     if not any(map(_ipython_line, lines)):
         return source, None
     for line in (ln.strip() for ln in lines if ln.strip()):  # the cell magics it opens with

@@ -495,6 +495,9 @@ def test_the_graders_packages_imported_in_a_notebook_cell_with_shell_lines_are_f
     ('q = """\nWhy?\n"""', 'q = """\nWhy?\n"""', None),  # a question in a string parses: it stays
     ("分词器 = 1\n分词器.encode?", "分词器 = 1\npass  # 分词器.encode?", "分词器.encode?"),  # any name Python takes
     ("import tiktoken\ntiktoken.*enc*?", "import tiktoken\npass  # tiktoken.*enc*?", "tiktoken.*enc*?"),  # a search
+    # a cell pasted with its indentation runs in IPython, which takes the first line's off every line
+    ("  x = 1\n  if x:\n      y = 2", "x = 1\nif x:\n    y = 2", None),
+    ("\n\tx = 1\n\t!ls", "\nx = 1\npass  # ls", "!ls"),
     # as IPython 8 reads them: help on what ends the line, and none of that line runs
     ("x = obj?\nn = 1", "pass  # x = obj?\nn = 1", "x = obj?"),
     ("for t in ts:\n    ids = f(); tok.decode?\nn = 1", "for t in ts:\n    pass  # ids = f(); tok.decode?\nn = 1",
