@@ -174,7 +174,16 @@ def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
     own = [f for f in frames if "importlib" not in f.filename and "llmspec" not in Path(f.filename).parts]
     where = _(" at {file}:{line}").format(file=own[-1].filename, line=own[-1].lineno) if own else ""
     return TargetError(_("{target}: importing failed{where}: {error}").format(
-        target=spec.display, where=where, error=one_line(exc)))
+        target=spec.display, where=where, error=_failed(exc)))
+
+
+def _failed(exc: BaseException) -> str:
+    """The exception in one line; for a file the code did not find, where the code runs and why."""
+    if isinstance(exc, FileNotFoundError) and exc.filename and not Path(str(exc.filename)).is_absolute():
+        return one_line(exc) + _(" (your code runs in a scratch folder that holds only the book's the-verdict.txt, "
+                                 "also at each relative path your code reads it from; other files are not copied "
+                                 "there)")
+    return one_line(exc)
 
 
 def _display(*objects: Any, **_kwargs: Any) -> None:
@@ -216,7 +225,7 @@ def _load_notebook(spec: TargetSpec) -> Loaded:
                 notes.append(_("{cell} skipped: SyntaxError: {error} (line {line} of the cell)").format(
                     cell=label, error=exc.msg, line=exc.lineno))
             except BaseException as exc:  # SystemExit from a cell is a failed cell, too
-                notes.append(_("{cell} skipped: {error}").format(cell=label, error=one_line(exc)))
+                notes.append(_("{cell} skipped: {error}").format(cell=label, error=_failed(exc)))
     return namespace, notes
 
 

@@ -112,6 +112,18 @@ def test_a_folder_named_without_a_slash_is_the_folder(tmp_path: Path, monkeypatc
     assert resolve("ch2") == TargetSpec("directory", str(chapter.resolve()), "ch2")
 
 
+def test_a_file_of_its_own_not_found_says_where_the_code_runs(tmp_path: Path) -> None:
+    """Code runs in a scratch folder: a relative file of the learner's that is not there is named,
+    with where the code runs; the book's story is found at the path the code reads it from."""
+    (tmp_path / "ch02.py").write_text('NOTES = open("notes.txt").read()\n')
+    with pytest.raises(TargetError, match=r"No such file or directory: 'notes.txt' \(your code runs in a scratch "):
+        loaded(tmp_path / "ch02.py")
+    nb = write_notebook(tmp_path / "ch02.ipynb", ['story = open("data/the-verdict.txt").read()', 'open("notes.txt")'])
+    t = loaded(nb)
+    assert len(t.namespace["story"]) == 20479 and "scratch folder" in t.notes[0] and "cell 3" in t.notes[0]
+    t.close()
+
+
 def test_unsupported_file_type(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(TargetError, match="not a .py file or .ipynb"):
