@@ -47,15 +47,24 @@ def detect(adapter: Any, description: dict[str, Any]) -> tuple[str, str]:
     versions = _versions(description)
     if not versions and description.get("names", {}).get("GPTDatasetV1"):
         edition, why = probe_dataset(adapter)
-    for version in versions:  # V2 when V1's split is like neither edition
-        edition, why = probe_one(adapter, version)
-        if edition is not None:
-            break
-    if (edition, versions) == ("meap", [1, 2]) and probe_one(adapter, 2)[0] == "print":
+    told = [(v, *probe_one(adapter, v)) for v in versions]
+    told = [(v, e, w) for v, e, w in told if e is not None] or told[-1:]  # V2 when V1's split is like neither
+    if told:
+        _v, edition, why = told[0]
+    if edition is not None and not all(accepts(edition, v, e) for v, e, _w in told) \
+            and all(accepts("print", v, e) for v, e, _w in told):
         edition, why = "print", _("SimpleTokenizerV1 keeps ':' and ';' on the word before them and "
                                   "SimpleTokenizerV2 splits them off, as the print book's Listings 2.3 and 2.4 do")
     return edition or "print", _("edition {edition} (auto: {why}; {override})").format(
         edition=edition or "print", why=why, override=_("override with --edition print|meap"))
+
+
+def accepts(edition: str, version: int, split: str) -> bool:
+    """Whether a ``SimpleTokenizerV{version}`` that splits as ``split``'s regex follows ``edition``'s
+    listing.  The print book's Listing 2.3 splits as the MEAP's (its regex lacks ':' and ';', while its
+    vocabulary and Listing 2.4 split them off) and the book repository's V1 as 2.4: under print, V1
+    may do either."""
+    return split == edition or (edition, version) == ("print", 1)
 
 
 def probe_dataset(adapter: Any) -> tuple[str | None, str]:
@@ -112,9 +121,7 @@ def mismatch_hint(adapter: Any, description: dict[str, Any], edition: str) -> st
     """A line for failure messages when a tokenizer of the target follows the *other* edition than
     the one judged (``--edition print`` on MEAP code; a MEAP V1 beside a print V2): ``""`` otherwise."""
     probed = {v: probe_one(adapter, v) for v in _versions(description)}
-    # the print book's own Listing 2.3 splits as the MEAP does (its regex lacks ':' and ';')
-    other = [(v, e, why) for v, (e, why) in probed.items()
-             if e is not None and e != edition and (v, e, edition) != (1, "meap", "print")]
+    other = [(v, e, why) for v, (e, why) in probed.items() if e is not None and not accepts(edition, v, e)]
     if not other:
         return ""
     version, found, why = other[0]

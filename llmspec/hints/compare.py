@@ -122,6 +122,11 @@ def _dotted(node: ast.AST, scope: Scope) -> str | None:
     return dotted.replace("torch.utils.data.dataloader.", "torch.utils.data.")
 
 
+def unquoted(value: str) -> str:
+    """A string constant with its escaped quotes unescaped: ``r'(\\'|x)'`` and ``r"('|x)"`` are one regex."""
+    return value.replace("\\'", "'").replace('\\"', '"')
+
+
 def canon(node: ast.AST, scope: Scope) -> Node:
     """The canonical tree of one statement (or expression) under ``scope``."""
     line, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0) or getattr(node, "lineno", 0)
@@ -145,7 +150,7 @@ def canon(node: ast.AST, scope: Scope) -> Node:
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, str):
-            value = value.replace("\\'", "'").replace('\\"', '"')
+            value = unquoted(value)
             value = _SAME_STRINGS.get(value, value)
         return make(f"Const:{value!r}")
     if isinstance(node, ast.Call):

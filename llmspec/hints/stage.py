@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from llmspec.hints import listings
 from llmspec.hints.align import (Difference, FunctionPair, Stmt, compare, difference, flatten, pointed, statement,
                                  temporaries, variants)
-from llmspec.hints.compare import Renaming, Scope, canon, differ, local_scope, module_imports, module_scope, parameters
+from llmspec.hints.compare import (Renaming, Scope, canon, differ, local_scope, module_imports, module_scope,
+                                   parameters, unquoted)
 from llmspec.hints.sources import Definition, Unit, definitions, find, member
 
 REQUIRED_INLINE = ("token_embedding_layer", "pos_embedding_layer", "input_embeddings")  # CONTRACT.md
@@ -27,15 +28,15 @@ class Compared:
     functions: dict[str, tuple[Unit, Definition, Definition]] = field(default_factory=dict)
 
 
-# Listing 2.3's split as the print book has it, the MEAP's: without ':' and ';' (its vocabulary and
-# Listing 2.4 split them off; the book repository's V1 too).  Either is the book's V1.
-_PRINTED_V1_SPLIT = r"""([,.?_!"()']|--|\s)"""
-
-
 def _splits_as_printed(cls: ast.AST) -> bool:
-    """Whether the learner's V1 splits with the printed Listing 2.3's regex (quotes unescaped)."""
-    return any(isinstance(n, ast.Constant) and isinstance(n.value, str)
-               and n.value.replace("\\'", "'").replace('\\"', '"') == _PRINTED_V1_SPLIT for n in ast.walk(cls))
+    """Whether the learner's V1 splits with the print book's Listing 2.3 regex, which is the MEAP's:
+    without ':' and ';' (its vocabulary and Listing 2.4 split them off; the book repository's V1 too).
+    Either is the book's V1 (:func:`llmspec.editions.accepts`)."""
+    from reference.tokenizers import PATTERNS
+
+    printed = unquoted(PATTERNS["meap"])
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and unquoted(n.value) == printed
+               for n in ast.walk(cls))
 
 
 def compare_stage(listing: listings.Listing, edition: str, units: list[Unit], learner_name: str | None,

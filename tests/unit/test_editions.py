@@ -180,3 +180,11 @@ def test_tokenizers_of_two_editions_are_named_in_the_hint(tmp_path: Path) -> Non
             editions.mismatch_hint(adapter, description, "meap")
     finally:
         adapter.close()
+
+
+def test_which_split_each_editions_listing_accepts() -> None:
+    """Enumerated: each edition's listing splits as its own regex, except the print book's Listing
+    2.3, which splits as the MEAP's (the book repository's V1 as 2.4): either is print."""
+    table = {(e, v, s): editions.accepts(e, v, s) for e in ("print", "meap") for v in (1, 2) for s in ("print", "meap")}
+    assert [key for key, ok in table.items() if ok] == [
+        ("print", 1, "print"), ("print", 1, "meap"), ("print", 2, "print"), ("meap", 1, "meap"), ("meap", 2, "meap")]
