@@ -218,7 +218,7 @@ def _batch(state):
     return None, None
 
 
-def read_state(impl):
+def read_state(impl, describe):
     """The book's variables, plus the rows of each layer that the batch looks up: the token layer's
     rows for the batch's ids, the positional layer's rows 0..T-1 (T: the batch's width, else
     ``max_length``, else ``context_length``)."""
@@ -226,8 +226,10 @@ def read_state(impl):
     state = call(_("reading the variables your code left"), impl.state_read, list(EMBEDDINGS_STATE))
     for name in REQUIRED_STATE:
         layer = state.get(name)
+        hint = describe.get("hints", {}).get(name)  # a layer of the learner's own name (llmspec.runtime.names)
         explain.expect(layer is not None, _("{name} is not defined; judged from state, the stage needs "
-                                            "{setup}").format(name=name, setup=SETUP), stage=STAGE)
+                                            "{setup}").format(name=name, setup=SETUP) + (f"; {hint}" if hint else ""),
+                       stage=STAGE)
         explain.expect("shape" in layer and "trainable" in layer and len(layer["shape"]) == 2,
                        _("{name} is a {type}, not a layer with a 2-D .weight; {setup}").format(
                            name=name, type=layer.get("type"), setup=SETUP), stage=STAGE)
@@ -243,12 +245,12 @@ def read_state(impl):
     return state, name, ids, T
 
 
-def test_state_layers(impl):
+def test_state_layers(impl, describe):
     """2.8 from state: both layers are trainable ``nn.Embedding``-like layers shaped (vocab_size,
     output_dim) and (context_length, output_dim); a positional layer with at least T rows is right
     (the book's dataloader notebook uses context_length = 1024), one sized by the vocabulary, or the
     two layers swapped, is not."""
-    state, _name, _ids, T = read_state(impl)
+    state, _name, _ids, T = read_state(impl, describe)
     W, P = state["token_embedding_layer"], state["pos_embedding_layer"]
     vocab = _int(state, "vocab_size") or S.GPT2_VOCAB
     dim = _int(state, "output_dim") or W["shape"][1]
@@ -277,12 +279,12 @@ def test_state_layers(impl):
                                              "training could never change it").format(name=name), stage=STAGE)
 
 
-def test_state_seeded_embedding_layer(impl):
+def test_state_seeded_embedding_layer(impl, describe):
     """2.7 from state: ``embedding_layer`` (when defined) is the seed-123 ``torch.nn.Embedding(6, 3)``
     the book prints; the two layers of 2.8 must exist too."""
     from llmspec import fixtures
 
-    state, *_rest = read_state(impl)
+    state, *_rest = read_state(impl, describe)
     layer = state.get("embedding_layer")
     if layer is None:
         return  # 2.7's small example is optional; its layers were judged by read_state
@@ -308,12 +310,12 @@ def _tensor_var(state, name):
     return value["tensor"].double()
 
 
-def test_state_forward(impl):
+def test_state_forward(impl, describe):
     """2.8 from state: ``token_embeddings == token_embedding_layer(inputs)``, ``pos_embeddings ==
     pos_embedding_layer(torch.arange(T))`` and ``input_embeddings == token_embeddings +
     pos_embeddings`` of shape [B, T, output_dim] (the book's [8, 4, 256]); ``input_embeddings`` must
     exist (it is what 2.8 computes), the two parts are checked when defined."""
-    state, batch, ids, T = read_state(impl)
+    state, batch, ids, T = read_state(impl, describe)
     outputs = [n for n in ("token_embeddings", "pos_embeddings", "input_embeddings") if n in state]
     explain.expect("input_embeddings" in state, _("input_embeddings is not defined: 2.8 ends with "
                                                   "input_embeddings = token_embeddings + pos_embeddings "

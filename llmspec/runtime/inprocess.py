@@ -114,7 +114,7 @@ class InProcessAdapter(Adapter):
     def describe(self) -> dict[str, Any]:
         names = dict(self.loaded.names)
         state_names = {n for st in STAGES.values() for n in st.state_names}
-        modes = stage_modes(names, {n for n in state_names if n in self.loaded.namespace})
+        modes = stage_modes(names, {n for n in state_names if self.loaded.state_name(n)})
         stages = {s: [] if s in modes else [n for n in st.names if names.get(n) is None] for s, st in STAGES.items()}
         hints = dict(self.loaded.hints)
         if not (uses_tiktoken(self.loaded.namespace) or self._own_bpe() is not None
@@ -315,8 +315,8 @@ class InProcessAdapter(Adapter):
     @_op
     def state_read(self, names: list[str], rows: dict[str, list[int]] | None = None) -> dict[str, Any]:
         namespace = self.loaded.namespace
-        return {name: state_value(name, namespace[name], (rows or {}).get(name))
-                for name in map(str, names) if name in namespace}
+        return {name: state_value(name, namespace[own], (rows or {}).get(name))
+                for name in map(str, names) for own in [self.loaded.state_name(name)] if own}
 
     # --- bonus: BPE from scratch -----------------------------------------------------------------
     @_op

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+import sys
 import types
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from llmspec.errors import TargetError
 from llmspec.runtime.resolve import TargetSpec, imported_names
 from llmspec.i18n import _
-from llmspec.stages import BOOK_ALIASES, BOOK_SIGNATURES, CONTRACT_NAMES, STAGES
+from llmspec.stages import BOOK_ALIASES, BOOK_SIGNATURES, CONTRACT_NAMES, EMBEDDINGS_STATE, STAGES
 
 _PARAMS = re.compile(r"\((.*)\)")
 
@@ -263,12 +264,14 @@ def parse_impl_map(items: list[str] | str | dict | None) -> dict[str, str]:
 
 
 def check_impl_map(impl_map: dict[str, str] | None) -> dict[str, str]:
-    """Validate ``--impl-map`` (contract name -> the target's name); unknown names are an error."""
+    """Validate ``--impl-map`` (a contract name, or a variable of the book's inline 2.7-2.8 cells, ->
+    the target's name); unknown names are an error."""
     impl_map = dict(impl_map or {})
-    unknown = sorted(k for k in impl_map if k not in CONTRACT_NAMES)
+    unknown = sorted(k for k in impl_map if k not in CONTRACT_NAMES and k not in EMBEDDINGS_STATE)
     if unknown:
         raise TargetError(
-            f"--impl-map: unknown contract name(s) {', '.join(unknown)}; valid: {', '.join(CONTRACT_NAMES)}"
+            f"--impl-map: unknown contract name(s) {', '.join(unknown)}; valid: {', '.join(CONTRACT_NAMES)}, "
+            f"and the variables of the book's 2.7-2.8 cells: {', '.join(EMBEDDINGS_STATE)}"
         )
     bad = sorted(f"{k}={v}" for k, v in impl_map.items() if not _IDENT.match(str(v)))
     if bad:
@@ -298,10 +301,65 @@ def find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[st
         if contract in impl_map and not found:
             notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
                 contract=contract, name=wanted, target=spec.display))
+    alias = state_aliases(impl_map)
+    for book, own in alias.items():
+        if own not in namespace:
+            notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
+                contract=book, name=own, target=spec.display))
     taken = {n for n in names.values() if n is not None}
     hints = {c: h for c in CONTRACT_NAMES if names[c] is None
              for h in [did_you_mean(c, namespace, taken) or local_state_hint(c, namespace)] if h}
+    if names["InputEmbeddings"] is None:
+        hints.update(state_hints(namespace, alias, hints.get("InputEmbeddings")))
     return names, hints
+
+
+def state_aliases(impl_map: dict[str, str]) -> dict[str, str]:
+    """The ``--impl-map`` pairs that rename a variable of the book's inline 2.7-2.8 cells."""
+    return {k: v for k, v in impl_map.items() if k in EMBEDDINGS_STATE}
+
+
+_ROLE = {"token_embedding_layer": ("tok", "word"), "pos_embedding_layer": ("pos",)}
+
+
+def state_hints(namespace: dict[str, Any], alias: dict[str, str], class_hint: str | None) -> dict[str, str]:
+    """Did-you-mean lines for the layers of the book's 2.8 cells under names of the learner's own
+    (``positional_embedding_layer``, ``tok_emb``): top-level ``torch.nn.Embedding`` objects ranked by
+    name.  Keyed by the missing book variable when the stage is judged from state (one of its
+    variables is there), else by ``InputEmbeddings`` (the stage reads as not implemented), unless
+    ``class_hint`` already says something there."""
+    torch = sys.modules.get("torch")  # no Embedding can exist before torch is imported
+    required = STAGES["embeddings"].state_names
+    missing = [n for n in required if alias.get(n, n) not in namespace]
+    if torch is None or not missing:
+        return {}
+    layers = {name: obj for name, obj in namespace.items() if isinstance(obj, torch.nn.Embedding)
+              and not name.startswith("_") and name not in EMBEDDINGS_STATE and name not in alias.values()}
+    scored = []
+    for book in missing:
+        for name, layer in layers.items():
+            role = any(r in name.lower() for r in _ROLE[book])
+            other = any(r in name.lower() for other in required if other != book for r in _ROLE[other])
+            score = difflib.SequenceMatcher(None, book, name.lower()).ratio() + 0.5 * role - 0.5 * other
+            if role or score >= 0.75:
+                shape = (getattr(layer, "num_embeddings", "?"), getattr(layer, "embedding_dim", "?"))
+                scored.append((-score, book, name, shape))
+    picked: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for _score, book, name, shape in sorted(scored):
+        if book not in picked and name not in (n for n, _shape in picked.values()):
+            picked[book] = name, shape
+    if not picked:
+        return {}
+    found = [(book, *picked[book]) for book in required if book in picked]
+    if len(missing) < len(required):  # judged from state: each missing variable gets its line
+        return {book: _("did you mean {name}, a torch.nn.Embedding{shape}? (accept it with --impl-map "
+                        "{book}={name})").format(name=name, shape=shape, book=book) for book, name, shape in found}
+    if class_hint:
+        return {}
+    return {"InputEmbeddings": _("your code leaves {layers}: if these are the book's 2.8 layers under names of your "
+                                 "own, judge them with --impl-map {pairs}").format(
+        layers=", ".join(f"{name} = torch.nn.Embedding{shape}" for _book, name, shape in found),
+        pairs=",".join(f"{book}={name}" for book, name, _shape in found))}
 
 
 def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:

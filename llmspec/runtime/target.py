@@ -19,7 +19,7 @@ from pathlib import Path
 
 from llmspec.runtime.conditions import make_scratch, on_sys_path, place_book_files, running_in
 from llmspec.runtime.loaders import LOADERS
-from llmspec.runtime.names import check_impl_map, find_names
+from llmspec.runtime.names import check_impl_map, find_names, state_aliases
 from llmspec.runtime.resolve import MAX_SOURCE_BYTES, TargetSpec, imported_names, source_texts
 from llmspec.runtime.resolve import resolve  # noqa: F401 - imported from here too
 
@@ -37,6 +37,7 @@ class LoadedTarget:
     lazy: dict[str, object] = field(default_factory=dict)  # names a module ``__getattr__`` supplied
     hints: dict[str, str] = field(default_factory=dict)  # missing contract name -> "did you mean ..."
     root: Path | None = None  # the directory made for the target (``scratch`` is in it); None: the caller's
+    state_alias: dict[str, str] = field(default_factory=dict)  # a variable of the book's 2.7-2.8 -> the target's
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
@@ -80,6 +81,12 @@ class LoadedTarget:
             return None
         return self.namespace[name] if name in self.namespace else self.lazy.get(name)
 
+    def state_name(self, name: str) -> str | None:
+        """The target's name for a variable of the book's inline cells (renamed with ``--impl-map``),
+        ``None`` when its namespace has none."""
+        own = self.state_alias.get(name, name)
+        return own if own in self.namespace else None
+
     def close(self) -> None:
         """Remove the directory made for the target (loaded module objects stay alive while referenced)."""
         if self.root is not None:
@@ -106,7 +113,7 @@ def load(spec: TargetSpec, impl_map: dict[str, str] | None = None, scratch: Path
             shutil.rmtree(root, ignore_errors=True)
         raise
     return LoadedTarget(spec, namespace, names, notes, workdir, lazy, hints,
-                        root=root if scratch is None else None)
+                        root=root if scratch is None else None, state_alias=state_aliases(impl_map))
 
 
 def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[str, str] | None = None,
@@ -128,4 +135,5 @@ def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[st
     except BaseException:  # the data missing or corrupt: nothing is left behind in /tmp
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return LoadedTarget(spec, snapshot, names, notes, scratch, lazy, hints, root=scratch)
+    return LoadedTarget(spec, snapshot, names, notes, scratch, lazy, hints, root=scratch,
+                        state_alias=state_aliases(impl_map))

@@ -36,7 +36,39 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for mistake in NAMED:
         jobs[mistake] = [str(T.book_notebook(tmp / f"{mistake}.ipynb", mistake)), "--stages", "embeddings"]
     jobs["swapped_isolated"] = [str(tmp / "layers_swapped.ipynb"), "--isolate", "--stages", "embeddings"]
+    for name, renames in RENAMED.items():
+        cells = T._edit("\n#%%\n".join(T.BOOK_CELLS), *renames).split("\n#%%\n")
+        path = str(T.notebook(tmp / f"{name}.ipynb", [T.LOADER, *cells]))
+        jobs[name] = [path, "--stages", "embeddings"]
+        jobs[f"{name}_mapped_isolated"] = [path, "--stages", "embeddings", "--isolate", "--impl-map",
+                                           ",".join(f"{book}={own}" for book, own in renames)]
     return T.run_suites(jobs, tmp)
+
+
+# The 2.8 layers under names of the learner's own: one renamed (judged from state, that one missing),
+# both renamed (none of the book's variables: the stage reads as not implemented).
+RENAMED = {"pos_renamed": [("pos_embedding_layer", "positional_embedding_layer")],
+           "both_renamed": [("pos_embedding_layer", "pos_emb"), ("token_embedding_layer", "tok_emb")]}
+
+
+def test_a_layer_of_the_learners_own_name_gets_the_impl_map_that_accepts_it(runs):
+    code, out, report = runs["pos_renamed"]
+    assert code == 1 and _emb(runs["pos_renamed"])["judged"] == "state", out
+    first = next(t for t in report["tests"] if t["outcome"] == "failed")
+    assert ("pos_embedding_layer is not defined" in first["message"]
+            and "did you mean positional_embedding_layer, a torch.nn.Embedding(4, 256)? (accept it with "
+                "--impl-map pos_embedding_layer=positional_embedding_layer)" in first["message"]), first["message"]
+    code, out, report = runs["both_renamed"]
+    assert _emb(runs["both_renamed"])["status"] == "not_implemented", out
+    assert ("your code leaves tok_emb = torch.nn.Embedding(50257, 256), pos_emb = torch.nn.Embedding(4, 256)"
+            in out and "--impl-map token_embedding_layer=tok_emb,pos_embedding_layer=pos_emb" in out), out
+
+
+@pytest.mark.parametrize("name", sorted(RENAMED))
+def test_the_suggested_impl_map_judges_the_layers_from_state(runs, name):
+    """Through the worker (``--isolate``): the renaming is resolved on the implementation's side."""
+    row = _emb(runs[f"{name}_mapped_isolated"])
+    assert row["status"] == "pass" and row["judged"] == "state" and row["total"] == 3, runs[f"{name}_mapped_isolated"][1]
 
 
 def _emb(run):
