@@ -95,13 +95,22 @@ class Objects:
             self.encode_failed(version, err, text, what, given=given, source=source)
 
     def encode_failed(self, version: int, err: ImplError, text: str, what: str, *, given: Any = None,
-                      source: dict[str, Any] | None = None) -> NoReturn:
-        """Fail because ``encode(text)`` raised, naming the missing word and why for a ``KeyError``."""
+                      source: dict[str, Any] | None = None, vocab: dict[str, int] | None = None) -> NoReturn:
+        """Fail because ``encode(text)`` raised, naming the missing word and why for a ``KeyError``
+        (``vocab``: the one the tokenizer was given, default the-verdict's)."""
         __tracebackhide__ = True
         from spec_tests._expect import keyerror_word, why_not_in_vocabulary
 
         word = keyerror_word(err)
-        hint = why_not_in_vocabulary(word, self.edition, text) if word is not None else self.edition_hint()
+        vocab = self.vocabs[version] if vocab is None else vocab
+        if word is not None and word in vocab:  # a word of the vocabulary looked up elsewhere
+            hint = _("{word!r} is in the vocabulary (id {id}), yet encode raised KeyError for it: encode looks the "
+                     "words up in another dict than the vocabulary it was given (the book's str_to_int = vocab; "
+                     "int_to_str, its inverse, is decode's)").format(word=word, id=vocab[word])
+        elif word is not None:
+            hint = why_not_in_vocabulary(word, self.edition, text)
+        else:
+            hint = self.edition_hint()
         explain.impl_raised(what, err, stage=f"tokenizer_v{version}", given=given, source=source, hint=hint)
 
     def tokenizer(self, version: int, vocab: dict[str, int] | None = None) -> int:
@@ -138,7 +147,7 @@ class Objects:
                                _("{what} raised {error}, but the KeyError should name the unknown word "
                                  "{word!r}").format(what=what, error=err, word=exp["key"]), stage=stage, source=src)
                 return
-            self.encode_failed(version, err, inp["text"], what, given=inp["text"], source=src)
+            self.encode_failed(version, err, inp["text"], what, given=inp["text"], source=src, vocab=vocab)
         if exp.get("raises"):
             explain.fail(_("{what}({text}) returned {ids}; the book's tokenizer raises {error} for the unknown "
                            "word {word!r} ({where})").format(what=what, text=explain.short(inp["text"]),

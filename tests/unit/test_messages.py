@@ -38,13 +38,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (tmp / "print_ch02.py").write_text(T.BASE)
     (tmp / "broken.py").write_text("import torch\nraise RuntimeError('boom at import')\n")
     (tmp / "syntax.py").write_text("def f(:\n")
+    (tmp / "wrong_dict.py").write_text(T.BASE.replace("ids = [self.str_to_int[s] for s in preprocessed]",
+                                                      "ids = [self.int_to_str[s] for s in preprocessed]", 1))
     return T.run_suites({"meap_as_print": [str(tmp / "meap_ch02.py"), "--edition", "print", "--stages",
                                            "tokenizer_v1,tokenizer_v2,dataset"],
                          "print_as_meap": [str(tmp / "print_ch02.py"), "--edition", "meap", "--stages", "tokenizer_v1"],
                          "broken": [str(tmp / "broken.py")],
                          "broken_isolated": [str(tmp / "broken.py"), "--isolate"],
                          "broken_isolated_relative": ["broken.py", "--isolate"],
-                         "syntax": [str(tmp / "syntax.py")]}, tmp)
+                         "syntax": [str(tmp / "syntax.py")],
+                         "wrong_dict": [str(tmp / "wrong_dict.py"), "--stages", "tokenizer_v1"]}, tmp)
 
 
 def _first_failure(report, stage):
@@ -58,6 +61,15 @@ def test_the_whole_story_names_the_missing_word_and_the_edition(runs):
     assert "(the text has 'uch purely academic speculations; and having" in story["message"]
     code, out, report = runs["meap_as_print"]  # the print book's own Listing 2.3 splits as the MEAP's
     assert report["stages"]["tokenizer_v1"]["status"] == "pass"
+
+
+def test_a_word_of_the_vocabulary_looked_up_in_the_wrong_dict_is_not_blamed_on_the_split(runs):
+    """encode looking words up in int_to_str: the KeyError names a word the vocabulary has, so the
+    split is not what is wrong."""
+    code, out, report = runs["wrong_dict"]
+    first = _first_failure(report, "tokenizer_v1")
+    assert "is in the vocabulary (id " in first and "another dict than the vocabulary" in first, first
+    assert "splits the text differently" not in out
 
 
 def test_v2_and_dataset_failures_point_at_the_edition(runs):
