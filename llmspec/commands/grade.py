@@ -132,10 +132,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"llmspec grade: {gap}", file=sys.stderr)
         progress = None if args.quiet else _progress(len(to_run), t0)
 
-        digests = {s.name: s.digest for s in to_run}
+        by_name = {s.name: s for s in to_run}
 
         def done(g, log):
-            results[g.name] = output.write_submission(out, g, config, log, digests[g.name])
+            sub = by_name[g.name]
+            results[g.name] = output.write_submission(out, g, config, log, sub.digest, sub.shown)
 
         runner.run(to_run, done, progress)
         if progress:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from llmspec.grading import atomic
@@ -18,7 +19,10 @@ from llmspec.grading.results import gradescope, junit_xml, load_valid
 from llmspec.grading.scoring import Graded
 
 
-def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | None = None, digest: str = "") -> dict:
+def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | None = None, digest: str = "",
+                     shown: Callable[[str], str] = str) -> dict:
+    """``shown``: the log's paths of the grader's temporary copy said as the submission's own
+    (:meth:`~llmspec.grading.submissions.Submission.shown`); that copy is gone once the run ends."""
     data = gradescope(g, config.fingerprint(), config.max_output_chars, config.name, digest)
     stage = atomic.staging_dir(out, g.name)
     (stage / "junit.xml").write_text(junit_xml(g), encoding="utf-8", errors="backslashreplace")
@@ -26,7 +30,8 @@ def write_submission(out: Path, g: Graded, config: GradingConfig, log: Path | No
     if log is not None and log.is_file():
         with open(log, "rb") as fh:  # its tail only: a submission can make the log as large as the disk
             fh.seek(max(0, fh.seek(0, os.SEEK_END) - 200_000))
-            (stage / "pytest.log").write_bytes(fh.read())
+            text = fh.read().decode("utf-8", "surrogateescape")
+        (stage / "pytest.log").write_bytes(shown(text).encode("utf-8", "surrogateescape"))
     (stage / "results.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     atomic.replace_dir(stage, out / g.name)
     return data

@@ -127,7 +127,9 @@ def test_class_reports_exist_and_list_everyone(graded_class):
     assert len(rows) == 1 + len(graded_class["results"])
     html = (out / "report.html").read_text()
     assert 'id="histogram"' in html and "honest_good" in html
-    assert "warnings summary" not in (out / "honest_good" / "pytest.log").read_text()  # the instructor's log: no noise
+    log = (out / "honest_good" / "pytest.log").read_text()
+    assert "warnings summary" not in log  # the instructor's log: no noise
+    assert "target: honest_good.py" in log and "llmspec-grade-" not in log  # not the grader's temporary copy
 
 
 def test_resume_skips_graded_and_determinism(graded_class, tmp_path):
