@@ -127,10 +127,13 @@ def mismatch_hint(adapter: Any, description: dict[str, Any], edition: str) -> st
     version, found, why = other[0]
     same = [v for v, (e, _why) in probed.items() if e == edition]
     if same:
+        from reference.tokenizers import PATTERNS
+
         return _("the suite judges the {edition} edition, which your SimpleTokenizerV{same} follows, but {why}: "
-                 "your two tokenizers split by different editions' regex, while Listings 2.3 and 2.4 of one "
-                 "edition use the same one; use the {edition} edition's in both").format(
-                     edition=edition, same=same[0], why=why)
+                 "your two tokenizers split by different editions' regex; the {edition} edition's Listing "
+                 "{listing} splits with r'{pattern}'").format(
+                     edition=edition, same=same[0], why=why, listing="2.3" if version == 1 else "2.4",
+                     pattern=PATTERNS[edition])
     return _("the suite judges the {edition} edition, but {why}: if you followed the {label} edition, run "
              "with --edition {probed} (or --edition auto, the default of llmspec check)").format(
                  edition=edition, why=why, label="MEAP" if found == "meap" else found, probed=found)

@@ -176,6 +176,7 @@ def test_tokenizers_of_two_editions_are_named_in_the_hint(tmp_path: Path) -> Non
         hint = editions.mismatch_hint(adapter, description, "print")
         assert "which your SimpleTokenizerV1 follows, but SimpleTokenizerV2 keeps ':' and ';' attached" in hint
         assert "different editions' regex" in hint and "--edition auto" not in hint
+        assert "the print edition's Listing 2.4 splits with r'([,.:;?_!\"()\\']|--|\\s)'" in hint, hint
         assert "which your SimpleTokenizerV2 follows, but SimpleTokenizerV1 splits" in \
             editions.mismatch_hint(adapter, description, "meap")
     finally:
