@@ -24,8 +24,19 @@ pytestmark = pytest.mark.dataset
 STAGE = "dataset"
 
 
-def meap_listing() -> str:
-    """Why a MEAP-edition dataset fails P19 under the print edition, and what to do."""
+def meap_listing(impl, describe) -> str:
+    """Why a MEAP-edition dataset fails P19 under the print edition, and what to do: add
+    ``allowed_special`` when the target's tokenizers split as the print edition's (the MEAP edition
+    would fail them), else try ``--edition meap``."""
+    from llmspec.editions import probe_one
+
+    names = describe.get("names", {})
+    printed = [v for v in (2, 1) if names.get(f"SimpleTokenizerV{v}") and probe_one(impl, v)[0] == "print"]
+    if printed:
+        return _("your SimpleTokenizerV{version} splits as the print edition's, whose Listing 2.5 passes "
+                 "allowed_special={{'<|endoftext|>'}} to tokenizer.encode, as the book repository's chapter 2 "
+                 "notebook does; only the MEAP edition's calls plain tokenizer.encode(txt), and its tokenizers keep "
+                 "':' and ';' attached").format(version=printed[0])
     return _("the MEAP edition's Listing 2.5 calls plain tokenizer.encode(txt), without allowed_special "
              "(printed in the book's chapter 2 (MEAP edition), 2.6): if you followed it, run with --edition meap (--edition auto "
              "decides by your SimpleTokenizerV1/V2, and by your GPTDatasetV1 where there is none)")
@@ -185,7 +196,7 @@ def test_the_story_with_gpt2(impl, gpt2, verdict_text, max_length, stride):
                           stage=STAGE, decode=gpt2.decode)
 
 
-def test_endoftext_in_text_is_allowed(impl, edition):
+def test_endoftext_in_text_is_allowed(impl, edition, describe):
     """P19: the dataset encodes with ``allowed_special={"<|endoftext|>"}``: such text does not raise.
     The MEAP edition's Listing 2.5 calls plain ``tokenizer.encode(txt)``, so under ``--edition meap``
     tiktoken's ValueError for the marker is that listing's behaviour (any other error is not)."""
@@ -197,7 +208,7 @@ def test_endoftext_in_text_is_allowed(impl, edition):
         meap = n.is_a("ValueError") and S.EOT in n.message
         explain.impl_raised(_("GPTDatasetV1(text with <|endoftext|>, ...) (pass allowed_special="
                               "{{'<|endoftext|>'}} to tokenizer.encode)").format(), n, stage=STAGE, given=txt,
-                            hint=meap_listing() if meap else "")
+                            hint=meap_listing(impl, describe) if meap else "")
     try:
         x = [_ids(t) for pair in impl.dataset_items(handle, list(range(n))) for t in pair]
     except ImplError as err:
@@ -255,7 +266,7 @@ def test_windows_are_shifted_slices(impl, ids, params):
     check_windows(read_items(items), ids, max_length, stride)
 
 
-def test_tokenizer_called_once_with_endoftext_allowed(impl, edition):
+def test_tokenizer_called_once_with_endoftext_allowed(impl, edition, describe):
     """P19: the dataset tokenizes the whole text once, passing ``allowed_special`` with
     ``<|endoftext|>`` (as Listing 2.5 does; the MEAP edition's Listing 2.5 passes nothing, which
     passes under ``--edition meap``)."""
@@ -273,4 +284,4 @@ def test_tokenizer_called_once_with_endoftext_allowed(impl, edition):
     explain.expect(allowed == "all" or (isinstance(allowed, list) and S.EOT in allowed),
                    _("tokenizer.encode got allowed_special={allowed!r}; pass allowed_special="
                      "{{'<|endoftext|>'}} so text with the end-of-text marker does not raise").format(allowed=allowed)
-                   + (" (" + meap_listing() + ")" if allowed is None else ""), stage=STAGE)
+                   + (" (" + meap_listing(impl, describe) + ")" if allowed is None else ""), stage=STAGE)

@@ -38,6 +38,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (tmp / "print_ch02.py").write_text(T.BASE)
     (tmp / "broken.py").write_text("import torch\nraise RuntimeError('boom at import')\n")
     (tmp / "syntax.py").write_text("def f(:\n")
+    (tmp / "plain_encode.py").write_text(T.BASE.replace('tokenizer.encode(txt, allowed_special={"<|endoftext|>"})',
+                                                        "tokenizer.encode(txt)", 1))
     (tmp / "wrong_dict.py").write_text(T.BASE.replace("ids = [self.str_to_int[s] for s in preprocessed]",
                                                       "ids = [self.int_to_str[s] for s in preprocessed]", 1))
     return T.run_suites({"meap_as_print": [str(tmp / "meap_ch02.py"), "--edition", "print", "--stages",
@@ -47,6 +49,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
                          "broken_isolated": [str(tmp / "broken.py"), "--isolate"],
                          "broken_isolated_relative": ["broken.py", "--isolate"],
                          "syntax": [str(tmp / "syntax.py")],
+                         "plain_encode": [str(tmp / "plain_encode.py"), "--stages", "dataset"],
                          "wrong_dict": [str(tmp / "wrong_dict.py"), "--stages", "tokenizer_v1"]}, tmp)
 
 
@@ -61,6 +64,16 @@ def test_the_whole_story_names_the_missing_word_and_the_edition(runs):
     assert "(the text has 'uch purely academic speculations; and having" in story["message"]
     code, out, report = runs["meap_as_print"]  # the print book's own Listing 2.3 splits as the MEAP's
     assert report["stages"]["tokenizer_v1"]["status"] == "pass"
+
+
+def test_a_print_tokenizer_beside_a_plain_encode_is_told_to_pass_allowed_special(runs):
+    """Tokenizers that split as the print edition's, a dataset that calls plain tokenizer.encode(txt):
+    --edition meap would fail the tokenizers, so the message asks for allowed_special instead."""
+    code, out, report = runs["plain_encode"]
+    dataset = "\n".join(t["message"] for t in report["tests"] if t["stage"] == "dataset")
+    assert dataset.count("your SimpleTokenizerV2 splits as the print edition's, whose Listing 2.5 passes "
+                         "allowed_special={'<|endoftext|>'}") == 2, dataset
+    assert "--edition meap" not in dataset
 
 
 def test_a_word_of_the_vocabulary_looked_up_in_the_wrong_dict_is_not_blamed_on_the_split(runs):
