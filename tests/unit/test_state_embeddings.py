@@ -36,6 +36,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for mistake in NAMED:
         jobs[mistake] = [str(T.book_notebook(tmp / f"{mistake}.ipynb", mistake)), "--stages", "embeddings"]
     jobs["swapped_isolated"] = [str(tmp / "layers_swapped.ipynb"), "--isolate", "--stages", "embeddings"]
+    own = T._edit("\n#%%\n".join(T.BOOK_CELLS), ("vocab_size = 6\n", "vocab_size = 5\n")).split("\n#%%\n")
+    jobs["own_small_example"] = [str(T.notebook(tmp / "own.ipynb", [T.LOADER, *own])), "--stages", "embeddings"]
     for name, renames in RENAMED.items():
         cells = T._edit("\n#%%\n".join(T.BOOK_CELLS), *renames).split("\n#%%\n")
         path = str(T.notebook(tmp / f"{name}.ipynb", [T.LOADER, *cells]))
@@ -77,7 +79,7 @@ def _emb(run):
     return report["stages"]["embeddings"]
 
 
-@pytest.mark.parametrize("name", ["book", "book_isolated", "dataloader_notebook"])
+@pytest.mark.parametrize("name", ["book", "book_isolated", "dataloader_notebook", "own_small_example"])
 def test_the_books_inline_cells_pass_judged_from_state(runs, name):
     row = _emb(runs[name])
     assert row["status"] == "pass" and row["judged"] == "state", runs[name][1]
