@@ -22,11 +22,18 @@ from typing import Any, Callable
 from llmspec.errors import TargetError
 from llmspec.i18n import _
 from llmspec.runtime.conditions import on_sys_path
+from llmspec.runtime.normalise import to_impl_error
 from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, cell_python, one_line, read_code_cells, unique_name
+from llmspec.sandbox import denied
 from llmspec.stages import CONTRACT_NAMES, STAGES
 
 Loaded = tuple[dict[str, object], list[str]]  # the namespace, notes for the learner
 
+# How deep below a package a file defining a missing name is looked for (mypkg/tokenizers/simple.py is
+# one folder down), and how much is read on the way: a package is a learner's chapter, not a venv.
+SUBPACKAGE_DEPTH = 2
+MAX_FILES_READ = 200
+MAX_FILE_CHARS = 1_000_000
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
 
 
@@ -51,6 +58,8 @@ def _load_path(spec: TargetSpec) -> Loaded:
             # an empty __init__.py: the chapter lives in files nothing imported yet
             with on_sys_path(path.parent), on_sys_path(path):
                 notes += _load_submodules(name, path)
+        with on_sys_path(path.parent), on_sys_path(path):
+            notes += _load_defining(name, path, _unfound(name, namespace))
         notes += _adopt_submodule_names(name, namespace)
     return namespace, notes
 
@@ -119,6 +128,80 @@ def _load_submodules(package: str, directory: Path) -> list[str]:
     return notes
 
 
+def _unfound(package: str, namespace: dict[str, object]) -> list[str]:
+    """The contract names neither the package nor any submodule it imported holds."""
+    loaded = [vars(m) for n, m in list(sys.modules.items()) if n.startswith(package + ".")]
+    return [c for c in CONTRACT_NAMES if c not in namespace and not any(c in ns for ns in loaded)]
+
+
+def _load_defining(package: str, directory: Path, wanted: list[str]) -> list[str]:
+    """Import the files of the package that define a name of ``wanted`` (``class`` or ``def`` at
+    the top of the file, read without running), up to :data:`SUBPACKAGE_DEPTH` folders down.
+
+    Why: learners put ``SimpleTokenizerV1`` in ``tokenizers/simple.py`` and forget the import in an
+    ``__init__.py``; Python would never run that file, and the stage would say "not implemented" with
+    no pointer.  Only a file that defines a missing name runs (not every script of the package),
+    as its subpackage's submodule, so its relative imports work; one whose path is no module name
+    is named instead."""
+    notes: list[str] = []
+    tried: set[Path] = set()
+    for name, file in _defining_files(directory, wanted):
+        if file in tried:
+            continue
+        tried.add(file)
+        rel = file.relative_to(directory)
+        parts = [*rel.parent.parts] + ([] if file.name == "__init__.py" else [file.stem])
+        if not all(part.isidentifier() for part in parts):
+            notes.append(_("{name} is defined in {file}, which the package never imports").format(
+                name=name, file=rel.as_posix()))
+            continue
+        modname = ".".join([package, *parts])
+        if modname in sys.modules:
+            continue
+        try:
+            importlib.import_module(modname)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            sys.modules.pop(modname, None)
+            error = str(_load_error(TargetSpec("file", str(file), rel.as_posix()), exc))
+            notes.append(_("{cell} skipped: {error}").format(cell=rel.as_posix(),
+                                                            error=error.removeprefix(rel.as_posix() + ": ")))
+    return notes
+
+
+def _defining_files(directory: Path, wanted: list[str]) -> list[tuple[str, Path]]:
+    """``(name, file)``: for each name of ``wanted``, the first file (in sorted order, shallowest
+    first) that defines it; bounded in depth, files and bytes read (the trusted side may run this)."""
+    if not wanted:
+        return []
+    defines = re.compile(r"^(?:class|def)\s+(" + "|".join(map(re.escape, wanted)) + r")\b", re.MULTILINE)
+    found: dict[str, Path] = {}
+    level, read = [directory], 0
+    for _depth in range(SUBPACKAGE_DEPTH + 1):
+        below: list[Path] = []
+        for folder in level:
+            try:
+                entries = sorted(folder.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir() and not entry.is_symlink() and entry.name.isidentifier() \
+                        and not entry.name.startswith("_"):
+                    below.append(entry)
+                elif entry.suffix == ".py" and entry.is_file() and not NOT_ENTRY.match(entry.name) \
+                        and read < MAX_FILES_READ and (folder != directory or entry.name != "__init__.py"):
+                    read += 1
+                    try:
+                        text = entry.read_text(encoding="utf-8", errors="replace")[:MAX_FILE_CHARS]
+                    except OSError:
+                        continue
+                    for match in defines.finditer(text):
+                        found.setdefault(match.group(1), entry)
+        level = below
+    return sorted(found.items(), key=lambda nf: (len(nf[1].parts), nf[1], nf[0]))
+
+
 def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[str]:
     """A package that defines a contract name in a submodule it imported but did not re-export
     still counts: learners split chapters into files.  Say where each name came from.
@@ -178,12 +261,13 @@ def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
 
 
 def _failed(exc: BaseException) -> str:
-    """The exception in one line; for a file the code did not find, where the code runs and why."""
+    """The exception in one line; for a file the code did not find, where the code runs and why; for
+    one the sandbox refused, that it runs confined (:func:`llmspec.sandbox.denied.hint`)."""
     if isinstance(exc, FileNotFoundError) and exc.filename and not Path(str(exc.filename)).is_absolute():
         return one_line(exc) + _(" (your code runs in a scratch folder that holds only the book's the-verdict.txt, "
                                  "also at each relative path your code reads it from; other files are not copied "
                                  "there)")
-    return one_line(exc)
+    return one_line(exc) + (denied.hint(to_impl_error(exc)) if denied.is_confined() else "")
 
 
 def _display(*objects: Any, **_kwargs: Any) -> None:
@@ -217,8 +301,7 @@ def _load_notebook(spec: TargetSpec) -> Loaded:
             try:
                 exec(compile(code, f"{path}#cell{number}", "exec"), namespace)
                 if magic is not None:  # said once the rest has run: a failing cell has its own note
-                    notes.append(_("{cell}: `{line}` not run (IPython shell/magic syntax); the rest of the cell "
-                                   "ran").format(cell=label, line=_short(magic)))
+                    notes.append(_not_run(label, _left_out(source, code) or [magic]))
             except KeyboardInterrupt:
                 raise
             except SyntaxError as exc:
@@ -227,6 +310,26 @@ def _load_notebook(spec: TargetSpec) -> Loaded:
             except BaseException as exc:  # SystemExit from a cell is a failed cell, too
                 notes.append(_("{cell} skipped: {error}").format(cell=label, error=_failed(exc)))
     return namespace, notes
+
+
+def _left_out(source: str, code: str) -> list[str]:
+    """The lines of a cell that :func:`~llmspec.runtime.resolve.cell_python` left out: it keeps every
+    line in its place and writes one left out as ``pass  # the line`` (``%time x = f()`` runs as
+    ``x = f()``, so it is not among them)."""
+    return [line.strip() for line, python in zip(source.splitlines(), code.split("\n"))
+            if python.strip() != line.strip() and python.lstrip().startswith("pass  # ")]
+
+
+def _not_run(label: str, lines: list[str], named: int = 3) -> str:
+    """The note for a cell that ran without its IPython lines: every one named, up to ``named``."""
+    if len(lines) == 1:
+        return _("{cell}: `{line}` not run (IPython shell/magic syntax); the rest of the cell ran").format(
+            cell=label, line=_short(lines[0]))
+    shown = ", ".join(f"`{_short(line)}`" for line in lines[:named])
+    if len(lines) > named:
+        shown = _("{lines} and {count} more").format(lines=shown, count=len(lines) - named)
+    return _("{cell}: {count} lines not run (IPython shell/magic syntax): {lines}; the rest of the cell ran").format(
+        cell=label, count=len(lines), lines=shown)
 
 
 def _short(text: str, limit: int = 40) -> str:

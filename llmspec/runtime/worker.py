@@ -28,7 +28,7 @@ from llmspec.errors import HarnessError, ImplError, StageMissing, TargetError
 from llmspec.runtime import wire
 from llmspec.runtime.adapter import OPS
 from llmspec.runtime.normalise import to_impl_error
-from llmspec.sandbox import forkserver, isolation, landlock, proctree, readrules
+from llmspec.sandbox import denied, forkserver, isolation, landlock, proctree, readrules
 
 WORKER_CRASH = 70  # exit code of a worker whose own loop raised (EX_SOFTWARE)
 STACK_SIGNAL = signal.SIGUSR1  # asks a worker for every thread's stack, written to its log
@@ -155,8 +155,12 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
         info["dropped"] = False
         isolation.set_no_new_privs()
     # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
+    # and in the worker's own /dev/shm, where DataLoader worker processes share memory (see private_shm)
     unsandboxed = {"abi": 0, "error": "not sandboxed (the learner's own check)"}
-    info["landlock"] = landlock.restrict([scratch], rules) if config["sandbox"] else unsandboxed
+    shm = isolation.private_shm(info["private_tmp"])
+    info["landlock"] = landlock.restrict([scratch, *shm], rules) if config["sandbox"] else unsandboxed
+    if config["sandbox"]:
+        denied.confined(shared_memory=bool(shm))
     if rules is not None:  # a witness of attempts on private places (the kernel has refused them)
         own_modules = {name.partition(".")[0] for d in confine["own"] if os.path.isdir(d) for name in os.listdir(d)}
         _WATCH.append(readrules.Watch(rules, own, own_modules))
@@ -174,10 +178,13 @@ def _with_flags(message: dict[str, Any]) -> dict[str, Any]:
     return {**message, "flags": new} if new else message
 
 
-def _memory_hint(err: ImplError, limits: dict[str, Any]) -> ImplError:
+def _hinted(err: ImplError, limits: dict[str, Any]) -> ImplError:
+    """``err`` with what the worker's confinement had to do with it: the memory limit, or a refusal
+    (:func:`llmspec.sandbox.denied.hint`)."""
     text = f"{err.exc_type} {err.message}"
     if err.is_a("MemoryError") or "can't allocate memory" in text or "Cannot allocate memory" in text:
         err.message += f" (memory limit of {limits['memory_mb']} MB exceeded)"
+    err.message += denied.hint(err)
     return err
 
 
@@ -187,10 +194,10 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
     try:
         value = getattr(adapter, request["op"])(**request["kwargs"])
         if isinstance(value, dict) and isinstance(value.get("error"), dict):  # a *_many map stopped there
-            value["error"] = _memory_hint(ImplError.from_wire(value["error"]), limits).to_wire()
+            value["error"] = _hinted(ImplError.from_wire(value["error"]), limits).to_wire()
         return {"ok": value}
     except ImplError as exc:
-        return {"error": _memory_hint(exc, limits).to_wire()}
+        return {"error": _hinted(exc, limits).to_wire()}
     except StageMissing as exc:
         return {"stage_missing": {"stage": exc.stage, "missing": exc.missing}}
     except TargetError as exc:
@@ -200,7 +207,7 @@ def _answer(adapter: Any, request: Any, limits: dict[str, Any]) -> dict[str, Any
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # what describe (not an operation under _op) lets through
-        return {"error": _memory_hint(to_impl_error(exc), limits).to_wire()}
+        return {"error": _hinted(to_impl_error(exc), limits).to_wire()}
 
 
 def serve(fd: int, parent_pid: int) -> None:

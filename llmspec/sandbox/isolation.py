@@ -205,6 +205,20 @@ def private_world_writable(keep: list[Path] | list[str], hide: list[str] = (), o
     return _hide(hide, own)
 
 
+def private_shm(private_tmp: bool) -> list[str]:
+    """``["/dev/shm"]`` when it is this worker's own (``private_tmp``: :func:`private_world_writable`
+    mounted a private tmpfs there, not through a symlink), else ``[]``: where the submission may also write.
+
+    Why: a DataLoader with ``num_workers=2`` starts worker processes that share batches and locks
+    through ``/dev/shm`` (``multiprocessing``'s semaphores, torch's shared memory); refused, correct
+    code fails.  A private tmpfs of 64 MB, gone with the worker's mount namespace, holds nothing of
+    the grader's or another submission's, so writing there gains an attacker nothing the scratch
+    folder does not give.  Without root the system's ``/dev/shm`` is shared: it stays closed (the
+    learner is told why, :mod:`llmspec.sandbox.denied`)."""
+    shm = "/dev/shm"
+    return [shm] if private_tmp and shm in WORLD_WRITABLE and os.path.isdir(shm) and not os.path.islink(shm) else []
+
+
 def _hide(paths: list[str], own: list[str]) -> bool:
     """Cover each of ``paths`` in this mount namespace: a directory by an empty read-only tmpfs, a
     file by ``/dev/null``; a path holding something of ``own`` is left to the read rules."""

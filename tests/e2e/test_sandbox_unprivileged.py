@@ -145,3 +145,40 @@ def test_an_unprivileged_grader_contains_every_escape(open_tmp):
     escaped = [os.path.join(top, name) for d in (out, home, marker, "/tmp", "/var/tmp", "/dev/shm")
                for top, _dirs, files in os.walk(d) for name in files if name.startswith(f"llmspec-escaped-{tag}")]
     assert escaped == []
+
+
+LOADER_AT_IMPORT = """
+import torch
+from torch.utils.data import DataLoader
+
+loader = DataLoader(torch.arange(16), batch_size=4, num_workers=2)
+first = next(iter(loader))
+"""
+
+
+def test_a_dataloader_with_workers_is_told_what_the_unprivileged_sandbox_forbids(open_tmp):
+    """Without root the system's /dev/shm is shared, so it stays closed to the submission: a loader
+    with ``num_workers=2`` fails, and the learner reads why and what to change (not a bare
+    PermissionError)."""
+    python = user_python()
+    if landlock.abi_version() < 1:
+        prerequisite_missing("this kernel offers no Landlock: nothing confines an unprivileged worker")
+    uid, gid = isolation.nobody_ids()
+    root = open_tmp
+    project = copy_project(root / "project")
+    home, sub = root / "home", root / "sub"
+    for d in (home, sub):
+        d.mkdir()
+        os.chown(d, uid, gid)
+    (sub / "workers.py").write_text(LOADER_AT_IMPORT)
+    data = root / "data"
+    shutil.copytree(Path(os.environ.get("LLMSPEC_DATA", "/work/shared/data")).resolve(), data)
+    os.chmod(data, 0o755)
+    env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": str(project),
+           "LLMSPEC_DATA": str(data), "LANG": "C.UTF-8", "PYTEST_PLUGINS": "llmspec.plugin"}
+    proc = subprocess.run([str(python), "-m", "llmspec", "check", "--isolate", str(sub / "workers.py")],
+                          cwd=home, env=env, user=uid, group=gid, extra_groups=[], text=True,
+                          capture_output=True, timeout=300)
+    said = proc.stdout + proc.stderr
+    assert proc.returncode != 0, said
+    assert "PermissionError" in said and "runs confined here" in said and "num_workers=0" in said, said

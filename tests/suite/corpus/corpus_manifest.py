@@ -351,6 +351,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("print_book_as_printed", "the print book's Listings 2.3 and 2.4 as printed: V1's regex without ':' ';', "
           "V2's with them (the vocabulary of 2.3 splits them off): judged as print, both pass",
           _print_book_as_printed(), expected=dict(NO_EMBEDDINGS)),
+    Entry("loader_with_workers", "sections 2.2-2.6 with the loader's demo built with num_workers=2 (the book's "
+          "default is 0): its worker processes run in --isolate and grade too, all pass",
+          chapter(demo_extra=", shuffle=False, num_workers=2"), expected=dict(NO_EMBEDDINGS)),
     Entry("mixed_edition_tokenizers", "V1 splitting ':' ';' off, V2 keeping them on (no edition's pair): auto "
           "takes V1's edition, V2 fails naming both", _mixed_edition_tokenizers(),
           expected={"tokenizer_v2": FAIL, **NO_EMBEDDINGS}, says={"tokenizer_v2": "different editions' regex"}),

@@ -1,0 +1,89 @@
+"""The loaders' notes: every IPython line a cell left out is named, a class in a subpackage nothing
+imports is found, and a refused write says the code runs confined (only when it does)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_target import V1, loaded, write_notebook
+
+from llmspec.sandbox import denied
+
+
+def test_every_ipython_line_of_a_cell_is_named_up_to_three(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "ch02.ipynb", [
+        "!pip install tiktoken\nimport tiktoken\n%matplotlib inline\nenc = tiktoken.get_encoding('gpt2')",
+        "!pip install torch\n%load_ext autoreload\nenc.encode?\n%time n = len(enc.encode('Hello'))\n"
+        "!ls\nwords = n * 2\n%autoreload 2",
+        "!nvidia-smi\nready = True",
+    ])
+    t = loaded(nb)
+    assert t.notes == [
+        "cell 2 (!pip install tiktoken): 2 lines not run (IPython shell/magic syntax): `!pip install tiktoken`, "
+        "`%matplotlib inline`; the rest of the cell ran",
+        # %time's statement runs: it is not among the lines left out
+        "cell 3 (!pip install torch): 5 lines not run (IPython shell/magic syntax): `!pip install torch`, "
+        "`%load_ext autoreload`, `enc.encode?` and 2 more; the rest of the cell ran",
+        "cell 4 (!nvidia-smi): `!nvidia-smi` not run (IPython shell/magic syntax); the rest of the cell ran",
+    ]
+    assert t.namespace["words"] == 2 and t.namespace["ready"] is True
+    t.close()
+
+
+def package(tmp_path: Path, init: str = "") -> Path:
+    pkg = tmp_path / "mypkg"
+    (pkg / "tokenizers").mkdir(parents=True)
+    (pkg / "__init__.py").write_text(init)
+    (pkg / "dataset.py").write_text("class GPTDatasetV1:\n    pass\n")
+    (pkg / "tokenizers" / "__init__.py").write_text("")
+    (pkg / "tokenizers" / "simple.py").write_text("from ..dataset import GPTDatasetV1 as _D\n" + V1)
+    return pkg
+
+
+@pytest.mark.parametrize("init", ["", "from .dataset import GPTDatasetV1\n"])
+def test_a_class_in_a_subpackage_nothing_imports_is_found(tmp_path: Path, init: str) -> None:
+    pkg = package(tmp_path, init)
+    (pkg / "train.py").write_text("raise SystemExit('a script of the package: not run for a name it lacks')\n")
+    t = loaded(pkg)
+    assert t.names["SimpleTokenizerV1"] == "SimpleTokenizerV1"
+    assert t.namespace["SimpleTokenizerV1"]({"a": 0}).encode("a") == [0]
+    assert "SimpleTokenizerV1 found in submodule tokenizers.simple" in t.notes
+    t.close()
+
+
+def test_a_subpackage_whose_path_is_no_module_name_is_named(tmp_path: Path) -> None:
+    pkg = package(tmp_path)
+    (pkg / "tokenizers").rename(pkg / "my_tokenizers")
+    (pkg / "my_tokenizers" / "simple.py").rename(pkg / "my_tokenizers" / "simple-v1.py")
+    t = loaded(pkg)
+    assert t.names["SimpleTokenizerV1"] is None
+    assert "SimpleTokenizerV1 is defined in my_tokenizers/simple-v1.py, which the package never imports" in t.notes
+    t.close()
+
+
+def test_the_search_below_a_package_is_bounded_in_depth(tmp_path: Path) -> None:
+    pkg = package(tmp_path)
+    deep = pkg / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    (deep / "emb.py").write_text("class InputEmbeddings:\n    pass\n")
+    t = loaded(pkg)
+    assert t.names["InputEmbeddings"] is None and t.names["SimpleTokenizerV1"] == "SimpleTokenizerV1"
+    t.close()
+
+
+def writing_notebook(tmp_path: Path) -> Path:
+    (tmp_path / "nb").mkdir(exist_ok=True)
+    return write_notebook(tmp_path / "nb" / "ch02.ipynb", [
+        "raise PermissionError(13, 'Permission denied', '../data/tokens.txt')", "ready = True"])
+
+
+def test_a_refused_cell_says_the_code_runs_confined_only_when_it_does(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(denied, "_CONFINED", {})
+    t = loaded(writing_notebook(tmp_path))
+    assert t.notes[0].startswith("cell 2 (raise PermissionError(13, 'Permission...) skipped: PermissionError")
+    assert "confined" not in t.notes[0]  # plain `llmspec check`: a refusal of the learner's own system
+    t.close()
+    denied.confined(shared_memory=True)  # as the worker does under --isolate and grade
+    t = loaded(writing_notebook(tmp_path))
+    assert "it may write only in its scratch folder" in t.notes[0] and t.namespace["ready"] is True
+    t.close()
