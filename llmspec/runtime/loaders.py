@@ -24,6 +24,7 @@ from llmspec.i18n import _
 from llmspec.runtime.conditions import on_sys_path
 from llmspec.runtime.normalise import to_impl_error
 from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, cell_python, one_line, read_code_cells, unique_name
+from llmspec.runtime.statements import run_rest
 from llmspec.sandbox import denied
 from llmspec.stages import CONTRACT_NAMES, STAGES
 
@@ -48,10 +49,9 @@ def _load_path(spec: TargetSpec) -> Loaded:
         _exec_file(spec, parent, path.parent / "__init__.py", package_dir=path.parent, import_from=path.parent.parent)
         name = parent + "." + re.sub(r"\W", "_", path.stem)
     # a package's siblings live next to the package directory (absolute `import pkg.sub` works)
-    module = _exec_file(spec, name, path / "__init__.py" if is_package else path,
-                        package_dir=path if is_package else None, import_from=path.parent)
+    module, notes = _exec_file(spec, name, path / "__init__.py" if is_package else path,
+                               package_dir=path if is_package else None, import_from=path.parent)
     namespace = vars(module)
-    notes: list[str] = []
     if is_package:
         if not any(c in namespace for c in CONTRACT_NAMES) and not any(
                 n.startswith(name + ".") for n in sys.modules):
@@ -74,9 +74,11 @@ def _uses_relative_imports(path: Path) -> bool:
 
 
 def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None = None,
-               import_from: Path | None = None) -> types.ModuleType:
+               import_from: Path | None = None) -> tuple[types.ModuleType, list[str]]:
     """Run ``file`` as module ``name`` (a package's ``__init__`` when ``package_dir``), with
-    ``import_from`` first on ``sys.path``; a failure is :func:`_load_error`'s one line for ``spec``."""
+    ``import_from`` first on ``sys.path``; the module and notes for the learner.  A top-level statement
+    that raises is skipped and the rest runs (:mod:`llmspec.runtime.statements`) when the file then
+    defines something of the chapter; otherwise the failure is :func:`_load_error`'s one line for ``spec``."""
     module_spec = importlib.util.spec_from_file_location(
         name, file, submodule_search_locations=[str(package_dir)] if package_dir else None)
     if module_spec is None or module_spec.loader is None:
@@ -89,9 +91,18 @@ def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
-            sys.modules.pop(name, None)
-            raise _load_error(spec, exc) from None
-    return module
+            notes = None if isinstance(exc, SyntaxError) else run_rest(module, file, exc, _failed)
+            if notes is None or not _defines_the_chapter(vars(module)):
+                sys.modules.pop(name, None)
+                raise _load_error(spec, exc) from None
+            return module, notes
+    return module, []
+
+
+def _defines_the_chapter(namespace: dict[str, object]) -> bool:
+    """Whether a namespace holds a name the stages ask for (a class, a function, a variable of 2.8)."""
+    return any(n in namespace for n in CONTRACT_NAMES) or any(n in namespace for s in STAGES.values()
+                                                              for n in s.state_names)
 
 
 def _load_directory(spec: TargetSpec) -> Loaded:
@@ -121,7 +132,7 @@ def _load_submodules(package: str, directory: Path) -> list[str]:
         if modname in sys.modules:
             continue  # the package's __init__ imported it already
         try:
-            _exec_file(TargetSpec("file", str(file), file.name), modname, file)
+            notes += _exec_file(TargetSpec("file", str(file), file.name), modname, file)[1]
         except TargetError as error:
             notes.append(_("{cell} skipped: {error}").format(
                 cell=file.name, error=str(error).removeprefix(file.name + ": ")))

@@ -354,6 +354,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("loader_with_workers", "sections 2.2-2.6 with the loader's demo built with num_workers=2 (the book's "
           "default is 0): its worker processes run in --isolate and grade too, all pass",
           chapter(demo_extra=", shuffle=False, num_workers=2"), expected=dict(NO_EMBEDDINGS)),
+    Entry("book_typed_as_a_script", "the book's notebook typed into one .py file, 2.3's KeyError demonstration "
+          "too: Python stops there, llmspec skips that statement with a note and runs the rest", BOOK_NOTEBOOK,
+          noted=("the top-level statements that raised were skipped (line ",)),
     Entry("mixed_edition_tokenizers", "V1 splitting ':' ';' off, V2 keeping them on (no edition's pair): auto "
           "takes V1's edition, V2 fails naming both", _mixed_edition_tokenizers(),
           expected={"tokenizer_v2": FAIL, **NO_EMBEDDINGS}, says={"tokenizer_v2": "different editions' regex"}),
