@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from llmspec.errors import TargetError
 from llmspec.i18n import _
-from llmspec.runtime.conditions import on_sys_path
+from llmspec.runtime.conditions import OWN_FILE_BYTES, OWN_FILES, on_sys_path
 from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, cell_python, one_line, read_code_cells, unique_name
 from llmspec.stages import CONTRACT_NAMES, STAGES
 
@@ -180,9 +180,11 @@ def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
 def _failed(exc: BaseException) -> str:
     """The exception in one line; for a file the code did not find, where the code runs and why."""
     if isinstance(exc, FileNotFoundError) and exc.filename and not Path(str(exc.filename)).is_absolute():
-        return one_line(exc) + _(" (your code runs in a scratch folder that holds only the book's the-verdict.txt, "
-                                 "also at each relative path your code reads it from; other files are not copied "
-                                 "there)")
+        return one_line(exc) + _(" (your code runs in a scratch folder that holds the book's the-verdict.txt, also at "
+                                 "each relative path your code reads it from, and copies of the files in your code's "
+                                 "folder that it names by a relative path, at most {count} files of up to {mb} MB "
+                                 "each; other files are not copied there)").format(
+                                     count=OWN_FILES, mb=OWN_FILE_BYTES // 2**20)
     return one_line(exc)
 
 
