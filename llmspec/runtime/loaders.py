@@ -9,6 +9,7 @@ with a note and the later cells still run.
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import inspect
@@ -123,9 +124,11 @@ def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[s
     """A package that defines a contract name in a submodule it imported but did not re-export
     still counts: learners split chapters into files.  Say where each name came from.
 
-    The file that defines a name wins over one that imports it; the classes and functions the
-    submodules define are adopted too (a near name or a "did you mean" hint may be among them), and
-    so are the variables of the first file that builds 2.7-2.8 inline (judged from state)."""
+    The file that defines a name wins over one that imports it, and of several files defining it
+    (an old copy beside a new one) the one :func:`_choose` picks, said in a note; the classes and
+    functions the submodules define are adopted too, by the same rule (a near name or a "did you
+    mean" hint may be among them, and its ``--impl-map`` binds the one the note names), and so are
+    the variables of the first file that builds 2.7-2.8 inline (judged from state)."""
     notes = []
     prefix = package + "."
     submodules = sorted((n, vars(m)) for n, m in list(sys.modules.items()) if n.startswith(prefix))
@@ -134,16 +137,28 @@ def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[s
             continue
         found = [(n, ns) for n, ns in submodules if contract in ns]
         own = [(n, ns) for n, ns in found if getattr(ns[contract], "__module__", None) == n]
+        if len(own) > 1:
+            modname, note = _choose(contract, own, submodules)
+            namespace[contract] = dict(own)[modname][contract]
+            notes.append(note)
+            continue
         for modname, ns in (own or found)[:1]:
             namespace[contract] = ns[contract]
             notes.append(_("{contract} found in submodule {module}").format(contract=contract,
                                                                              module=modname[len(prefix):]))
+    defined: dict[str, list[tuple[str, dict[str, object]]]] = {}
     for modname, ns in submodules:
         for key, obj in ns.items():
             if (not key.startswith("_") and key not in namespace
                     and (inspect.isclass(obj) or inspect.isfunction(obj))
                     and getattr(obj, "__module__", None) == modname):
-                namespace[key] = obj
+                defined.setdefault(key, []).append((modname, ns))
+    for key, own in defined.items():
+        modname, note = _choose(key, own, submodules) if len(own) > 1 else (own[0][0], "")
+        namespace[key] = dict(own)[modname][key]
+        if note and (inspect.isclass(namespace[key]) or difflib.get_close_matches(
+                key.lower(), [c.lower() for c in CONTRACT_NAMES], cutoff=0.6)):  # not every file's main()
+            notes.append(note)
     state_names = {n for stage in STAGES.values() for n in stage.state_names}
     for modname, ns in submodules:
         if state_names & set(ns):
@@ -151,6 +166,45 @@ def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[s
                               and not isinstance(v, types.ModuleType)})
             break
     return notes
+
+
+Defining = list[tuple[str, dict[str, object]]]  # (submodule name, its namespace), each defining one name
+
+
+def _choose(name: str, own: Defining, submodules: Defining) -> tuple[str, str]:
+    """Which of several files defining ``name`` is judged, and the note saying so.  The rule, in
+    order, so the choice never depends on the order files are listed in: the one the folder's other
+    files import (what the learner's own code uses); else the one whose file is named for the
+    book's stage of ``name`` (``tokenizer_v1.py``, ``simple_tokenizer_v1.py`` for
+    SimpleTokenizerV1); else the first by file name, with how to choose another."""
+    stems = {modname: modname.rpartition(".")[2] for modname, _ns in own}
+    used = [m for m in stems if any(
+        other != m and name in ns and str(getattr(ns[name], "__module__", "")).rpartition(".")[2] == stems[m]
+        for other, ns in submodules)]
+    stage_words = {_plain(w) for st in STAGES.values() if name in st.names for w in (st.name, name)}
+    named = [m for m in stems if any(w in _plain(stems[m]) for w in stage_words)]
+    if len(used) == 1:
+        chosen, why = used[0], _("the one your other files import")
+    elif len(named) == 1:
+        chosen, why = named[0], _("its file is named for the stage")
+    else:
+        chosen = min(stems, key=lambda m: _file_of(m, own))
+        why = _("the first by file name; to judge another, import it in your other files, or rename the "
+                "{name} you do not want judged").format(name=name)
+    files = [_file_of(m, own) for m in sorted(stems, key=lambda m: _file_of(m, own))]
+    return chosen, _("{name}: defined in {files}; judged the one in {file} ({why})").format(
+        name=name, files=_("{some} and {last}").format(some=", ".join(files[:-1]), last=files[-1]),
+        file=_file_of(chosen, own), why=why)
+
+
+def _plain(word: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", word.lower())
+
+
+def _file_of(modname: str, own: Defining) -> str:
+    """The file a submodule was loaded from, by its name (``tokenizers.py``)."""
+    file = dict(own)[modname].get("__file__")
+    return Path(file).name if isinstance(file, str) else modname.rpartition(".")[2] + ".py"
 
 
 def _load_module(spec: TargetSpec) -> Loaded:
