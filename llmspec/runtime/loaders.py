@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import re
 import sys
 import traceback
@@ -21,20 +20,16 @@ from typing import Any, Callable
 
 from llmspec.errors import TargetError
 from llmspec.i18n import _
-from llmspec.runtime.conditions import on_sys_path
+from llmspec.runtime.conditions import OWN_FILE_BYTES, OWN_FILES, on_sys_path
 from llmspec.runtime.normalise import to_impl_error
 from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, cell_python, one_line, read_code_cells, unique_name
 from llmspec.runtime.statements import run_rest
+from llmspec.runtime.submodules import adopt_submodule_names, defining_files, unfound
 from llmspec.sandbox import denied
 from llmspec.stages import CONTRACT_NAMES, STAGES
 
 Loaded = tuple[dict[str, object], list[str]]  # the namespace, notes for the learner
 
-# How deep below a package a file defining a missing name is looked for (mypkg/tokenizers/simple.py is
-# one folder down), and how much is read on the way: a package is a learner's chapter, not a venv.
-SUBPACKAGE_DEPTH = 2
-MAX_FILES_READ = 200
-MAX_FILE_CHARS = 1_000_000
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
 
 
@@ -59,8 +54,8 @@ def _load_path(spec: TargetSpec) -> Loaded:
             with on_sys_path(path.parent), on_sys_path(path):
                 notes += _load_submodules(name, path)
         with on_sys_path(path.parent), on_sys_path(path):
-            notes += _load_defining(name, path, _unfound(name, namespace))
-        notes += _adopt_submodule_names(name, namespace)
+            notes += _load_defining(name, path, unfound(name, namespace))
+        notes += adopt_submodule_names(name, namespace)
     return namespace, notes
 
 
@@ -117,7 +112,7 @@ def _load_directory(spec: TargetSpec) -> Loaded:
     sys.modules[name] = package
     with on_sys_path(path):
         notes = _load_submodules(name, path)
-    notes += _adopt_submodule_names(name, vars(package))
+    notes += adopt_submodule_names(name, vars(package))
     return vars(package), notes
 
 
@@ -139,15 +134,9 @@ def _load_submodules(package: str, directory: Path) -> list[str]:
     return notes
 
 
-def _unfound(package: str, namespace: dict[str, object]) -> list[str]:
-    """The contract names neither the package nor any submodule it imported holds."""
-    loaded = [vars(m) for n, m in list(sys.modules.items()) if n.startswith(package + ".")]
-    return [c for c in CONTRACT_NAMES if c not in namespace and not any(c in ns for ns in loaded)]
-
-
 def _load_defining(package: str, directory: Path, wanted: list[str]) -> list[str]:
     """Import the files of the package that define a name of ``wanted`` (``class`` or ``def`` at
-    the top of the file, read without running), up to :data:`SUBPACKAGE_DEPTH` folders down.
+    the top of the file, read without running), up to :data:`~llmspec.runtime.submodules.SUBPACKAGE_DEPTH` folders down.
 
     Why: learners put ``SimpleTokenizerV1`` in ``tokenizers/simple.py`` and forget the import in an
     ``__init__.py``; Python would never run that file, and the stage would say "not implemented" with
@@ -156,7 +145,7 @@ def _load_defining(package: str, directory: Path, wanted: list[str]) -> list[str
     is named instead."""
     notes: list[str] = []
     tried: set[Path] = set()
-    for name, file in _defining_files(directory, wanted):
+    for name, file in defining_files(directory, wanted):
         if file in tried:
             continue
         tried.add(file)
@@ -181,72 +170,6 @@ def _load_defining(package: str, directory: Path, wanted: list[str]) -> list[str
     return notes
 
 
-def _defining_files(directory: Path, wanted: list[str]) -> list[tuple[str, Path]]:
-    """``(name, file)``: for each name of ``wanted``, the first file (in sorted order, shallowest
-    first) that defines it; bounded in depth, files and bytes read (the trusted side may run this)."""
-    if not wanted:
-        return []
-    defines = re.compile(r"^(?:class|def)\s+(" + "|".join(map(re.escape, wanted)) + r")\b", re.MULTILINE)
-    found: dict[str, Path] = {}
-    level, read = [directory], 0
-    for _depth in range(SUBPACKAGE_DEPTH + 1):
-        below: list[Path] = []
-        for folder in level:
-            try:
-                entries = sorted(folder.iterdir())
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.is_dir() and not entry.is_symlink() and entry.name.isidentifier() \
-                        and not entry.name.startswith("_"):
-                    below.append(entry)
-                elif entry.suffix == ".py" and entry.is_file() and not NOT_ENTRY.match(entry.name) \
-                        and read < MAX_FILES_READ and (folder != directory or entry.name != "__init__.py"):
-                    read += 1
-                    try:
-                        text = entry.read_text(encoding="utf-8", errors="replace")[:MAX_FILE_CHARS]
-                    except OSError:
-                        continue
-                    for match in defines.finditer(text):
-                        found.setdefault(match.group(1), entry)
-        level = below
-    return sorted(found.items(), key=lambda nf: (len(nf[1].parts), nf[1], nf[0]))
-
-
-def _adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[str]:
-    """A package that defines a contract name in a submodule it imported but did not re-export
-    still counts: learners split chapters into files.  Say where each name came from.
-
-    The file that defines a name wins over one that imports it; the classes and functions the
-    submodules define are adopted too (a near name or a "did you mean" hint may be among them), and
-    so are the variables of the first file that builds 2.7-2.8 inline (judged from state)."""
-    notes = []
-    prefix = package + "."
-    submodules = sorted((n, vars(m)) for n, m in list(sys.modules.items()) if n.startswith(prefix))
-    for contract in CONTRACT_NAMES:
-        if contract in namespace:
-            continue
-        found = [(n, ns) for n, ns in submodules if contract in ns]
-        own = [(n, ns) for n, ns in found if getattr(ns[contract], "__module__", None) == n]
-        for modname, ns in (own or found)[:1]:
-            namespace[contract] = ns[contract]
-            notes.append(_("{contract} found in submodule {module}").format(contract=contract,
-                                                                             module=modname[len(prefix):]))
-    for modname, ns in submodules:
-        for key, obj in ns.items():
-            if (not key.startswith("_") and key not in namespace
-                    and (inspect.isclass(obj) or inspect.isfunction(obj))
-                    and getattr(obj, "__module__", None) == modname):
-                namespace[key] = obj
-    state_names = {n for stage in STAGES.values() for n in stage.state_names}
-    for modname, ns in submodules:
-        if state_names & set(ns):
-            namespace.update({k: v for k, v in ns.items() if not k.startswith("_") and k not in namespace
-                              and not isinstance(v, types.ModuleType)})
-            break
-    return notes
-
-
 def _load_module(spec: TargetSpec) -> Loaded:
     """An importable module or package, by its dotted name."""
     try:
@@ -256,7 +179,7 @@ def _load_module(spec: TargetSpec) -> Loaded:
     except BaseException as exc:
         raise _load_error(spec, exc) from None
     namespace = vars(module)
-    return namespace, (_adopt_submodule_names(spec.location, namespace) if hasattr(module, "__path__") else [])
+    return namespace, (adopt_submodule_names(spec.location, namespace) if hasattr(module, "__path__") else [])
 
 
 def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
@@ -275,9 +198,15 @@ def _failed(exc: BaseException) -> str:
     """The exception in one line; for a file the code did not find, where the code runs and why; for
     one the sandbox refused, that it runs confined (:func:`llmspec.sandbox.denied.hint`)."""
     if isinstance(exc, FileNotFoundError) and exc.filename and not Path(str(exc.filename)).is_absolute():
-        return one_line(exc) + _(" (your code runs in a scratch folder that holds only the book's the-verdict.txt, "
-                                 "also at each relative path your code reads it from; other files are not copied "
-                                 "there)")
+        return one_line(exc) + _(" (your code runs in a scratch folder that holds the book's the-verdict.txt, also at "
+                                 "each relative path your code reads it from, and copies of the files in your code's "
+                                 "folder that it names by a relative path, at most {count} files of up to {mb} MB "
+                                 "each; other files are not copied there)").format(
+                                     count=OWN_FILES, mb=OWN_FILE_BYTES // 2**20)
+    if isinstance(exc, FileNotFoundError) and Path(str(exc.filename)).name == "the-verdict.txt":
+        return one_line(exc) + _(" (the scratch folder your code runs in holds the-verdict.txt: open it by a relative "
+                                 "path, as the book does (open(\"the-verdict.txt\")); an absolute path such as "
+                                 "Colab's /content/... exists only on the machine that ran it)")
     return one_line(exc) + (denied.hint(to_impl_error(exc)) if denied.is_confined() else "")
 
 

@@ -1,8 +1,9 @@
 """A submission sees only itself: graded as root and as ``nobody``, the submissions of
 ``tests/e2e/hostile/private/`` (imports of the grader's packages by name and by path, reads of their
 source, globs of the class and of the reports, a classmate's file copied at grading time, /proc,
-the grading config, links to the grader's secrets) earn exactly what their own code earns and
-carry their flag; an honest and a buggy file graded beside them keep their scores and carry none;
+the grading config, links to the grader's secrets, a classmate's file read by its bare name) earn
+exactly what their own code earns and carry their flag; a folder submission reads its own small file;
+an honest and a buggy file graded beside them keep their scores and carry none;
 no secret of the grader (its environment, a root-only file, the config) reaches any report.
 """
 from __future__ import annotations
@@ -68,6 +69,11 @@ def build_class(root: Path, owner: tuple[int, int] | None) -> dict[str, tuple[se
                          ("secret.txt", secret), ("config.toml", root / "c.toml"), ("classmate.py", cls / "honest_good.py")):
         (links / name).symlink_to(target)
     want["links"] = expected(PRIVATE / "links" / "ch02.py")
+    own = cls / "own_notes"  # a folder submission: its own notes.txt is copied where its code runs
+    own.mkdir()
+    (own / "ch02.py").write_text(submission_text(PRIVATE / "own_notes" / "ch02.py", root / "marker", **values))
+    shutil.copy(PRIVATE / "own_notes" / "notes.txt", own / "notes.txt")
+    want["own_notes"] = expected(PRIVATE / "own_notes" / "ch02.py")
     return want
 
 

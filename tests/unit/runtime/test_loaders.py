@@ -128,3 +128,14 @@ def test_later_failures_are_counted_and_a_file_of_nothing_still_cannot_load(tmp_
     (tmp_path / "syntax.py").write_text(V1 + "def f(:\n")
     with pytest.raises(TargetError, match="SyntaxError"):
         loaded(tmp_path / "syntax.py")
+
+
+def test_the_book_text_at_an_absolute_path_says_to_open_it_by_a_relative_one(tmp_path: Path) -> None:
+    """Colab's /content/the-verdict.txt: not on this machine, while the scratch folder has the text."""
+    nb = write_notebook(tmp_path / "colab.ipynb", ["raw_text = open('/content/the-verdict.txt').read()", "x = 1"])
+    t = loaded(nb)
+    try:
+        (note,) = t.notes
+        assert "FileNotFoundError" in note and "open it by a relative path" in note and "/content/" in note
+    finally:
+        t.close()

@@ -114,3 +114,80 @@ def test_grading_points_at_the_whole_split_chapter(tmp_path: Path) -> None:
     assert sorted(p.name for p in Path(alice.target).iterdir()) == sorted(
         p.name for p in (tmp_path / "class" / "alice").iterdir())
     assert bob.shown(bob.target) == "bob/solution.py"  # named entry wins
+
+
+_V1 = _part("class SimpleTokenizerV1", "class SimpleTokenizerV2")
+_OLD_V1 = _V1.replace("return ids", "return ids[::-1]")  # an old copy that encodes wrongly
+
+
+def _two_copies(directory: Path, name: str = "SimpleTokenizerV1", entry: str | None = None) -> Path:
+    """``tokenizer_v1.py`` (the old copy) and ``tokenizers.py`` (the new) both define ``name``; an
+    entry script, when given, imports it from ``entry``."""
+    directory.mkdir()
+    (directory / "tokenizer_v1.py").write_text(_HEAD + _OLD_V1.replace("SimpleTokenizerV1", name))
+    (directory / "tokenizers.py").write_text(_HEAD + _V1.replace("SimpleTokenizerV1", name))
+    if entry:
+        (directory / "main.py").write_text(f"from {entry} import {name}\n")
+    return directory
+
+
+def _judged(loaded, name: str) -> str:
+    return Path(sys.modules[loaded.namespace[name].__module__].__file__).name
+
+
+@pytest.mark.parametrize("entry, chosen, why", [
+    ("tokenizers", "tokenizers.py", "the one your other files import"),
+    ("tokenizer_v1", "tokenizer_v1.py", "the one your other files import"),
+    (None, "tokenizer_v1.py", "its file is named for the stage")])
+def test_of_two_files_defining_a_book_name_the_rule_chooses_and_the_note_says(
+        tmp_path: Path, entry: str | None, chosen: str, why: str) -> None:
+    """An old and a new copy of a listing in one folder: the one the folder's other files import is
+    judged, else the one whose file is named for the stage, and the note names both files."""
+    loaded = load(resolve(str(_two_copies(tmp_path / "ch2", entry=entry))))
+    try:
+        assert _judged(loaded, "SimpleTokenizerV1") == chosen
+        assert (f"SimpleTokenizerV1: defined in tokenizer_v1.py and tokenizers.py; judged the one in {chosen} "
+                f"({why})") in loaded.notes, loaded.notes
+    finally:
+        loaded.close()
+
+
+def test_a_near_name_in_two_files_is_bound_where_the_note_says(tmp_path: Path) -> None:
+    """Two files define the near name ``SimpleTokenizer``: the did-you-mean's ``--impl-map`` binds
+    the copy the note names, by the same rule (here: the one the entry imports, not the first by
+    file name), and with none imported the first by file name, with how to choose another."""
+    loaded = load(resolve(str(_two_copies(tmp_path / "ch2", "SimpleTokenizer", entry="tokenizers"))))
+    try:
+        assert "--impl-map SimpleTokenizerV1=SimpleTokenizer" in loaded.hints["SimpleTokenizerV1"]
+        assert "SimpleTokenizer: defined in tokenizer_v1.py and tokenizers.py; judged the one in tokenizers.py " \
+               "(the one your other files import)" in loaded.notes, loaded.notes
+    finally:
+        loaded.close()
+    loaded = load(resolve(str(tmp_path / "ch2")), {"SimpleTokenizerV1": "SimpleTokenizer"})
+    try:
+        assert _judged(loaded, "SimpleTokenizer") == "tokenizers.py"
+        tok = loaded.get("SimpleTokenizerV1")({"a": 0, "b": 1})
+        assert tok.encode("a b") == [0, 1]  # the new copy's encode
+    finally:
+        loaded.close()
+    (tmp_path / "ch2" / "main.py").unlink()
+    loaded = load(resolve(str(tmp_path / "ch2")))
+    try:
+        assert _judged(loaded, "SimpleTokenizer") == "tokenizer_v1.py"
+        assert any(n.startswith("SimpleTokenizer: defined in tokenizer_v1.py and tokenizers.py; judged the one in "
+                                "tokenizer_v1.py (the first by file name; to judge another, import it")
+                   for n in loaded.notes), loaded.notes
+    finally:
+        loaded.close()
+
+
+def test_the_file_named_for_the_stage_wins_over_the_first_by_name(tmp_path: Path) -> None:
+    (tmp_path / "ch2").mkdir()
+    (tmp_path / "ch2" / "attempt_old.py").write_text(_HEAD + _OLD_V1)
+    (tmp_path / "ch2" / "simple_tokenizer_v1.py").write_text(_HEAD + _V1)
+    loaded = load(resolve(str(tmp_path / "ch2")))
+    try:
+        assert _judged(loaded, "SimpleTokenizerV1") == "simple_tokenizer_v1.py", loaded.notes
+        assert loaded.get("SimpleTokenizerV1")({"a": 0, "b": 1}).encode("a b") == [0, 1]
+    finally:
+        loaded.close()

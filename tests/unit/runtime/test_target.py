@@ -124,6 +124,56 @@ def test_a_file_of_its_own_not_found_says_where_the_code_runs(tmp_path: Path) ->
     t.close()
 
 
+def test_the_learners_own_small_files_beside_the_code_are_copied(tmp_path: Path) -> None:
+    """A file of the learner's own that the code names by a relative path, in the code's folder, is
+    copied into the scratch folder at the same path (a bare name, a folder path, joined literals);
+    the book's text is never replaced by the learner's file of the same name."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    (tmp_path / "data" / "my_text.txt").write_text("my text\n")
+    (tmp_path / "the-verdict.txt").write_text("not the book's\n")
+    (tmp_path / "ch02.py").write_text(
+        "import os\nfrom pathlib import Path\n"
+        "NOTES = open('notes.txt').read()\n"
+        "MINE = open('data/my_text.txt').read()\n"
+        "AGAIN = (Path('data') / 'my_text.txt').read_text() + open(os.path.join('.', 'notes.txt')).read()\n"
+        "STORY = open('the-verdict.txt').read()\n")
+    t = loaded(tmp_path / "ch02.py")
+    try:
+        assert (t.namespace["NOTES"], t.namespace["MINE"]) == ("my notes\n", "my text\n")
+        assert t.namespace["AGAIN"] == "my text\nmy notes\n"
+        assert t.namespace["STORY"].startswith("I HAD always thought Jack Gisburn")
+    finally:
+        t.close()
+
+
+def test_only_small_regular_files_inside_the_codes_folder_are_copied(tmp_path: Path) -> None:
+    """Never a path that climbs out of the code's folder, never a link (of the file or of a folder on
+    the way), never a file larger than the bound, never more files than the bound."""
+    from llmspec.runtime.conditions import OWN_FILE_BYTES, OWN_FILES, place_own_files
+
+    home, outside, work = tmp_path / "home", tmp_path / "outside", tmp_path / "work"
+    for d in (home / "sub", outside, work):
+        d.mkdir(parents=True)
+    (outside / "secret.txt").write_text("secret")
+    (home / "ok.txt").write_text("ok")
+    (home / "sub" / "ok.txt").write_text("ok too")
+    (home / "big.txt").write_bytes(b"x" * (OWN_FILE_BYTES + 1))
+    (home / "link.txt").symlink_to(outside / "secret.txt")
+    (home / "linked").symlink_to(outside)
+    (home / "fifo").mkdir()
+    os.mkfifo(home / "fifo" / "pipe")
+    asked = ["ok.txt", "sub/ok.txt", "./sub/ok.txt", "../outside/secret.txt", "sub/../../outside/secret.txt",
+             "big.txt", "link.txt", "linked/secret.txt", "fifo/pipe", "missing.txt", str(outside / "secret.txt")]
+    assert place_own_files(home, work, asked) == ["ok.txt", "sub/ok.txt"]
+    assert sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()) == ["ok.txt", "sub/ok.txt"]
+    assert place_own_files(home, work, ["ok.txt"]) == []  # a file already there is never replaced
+    many = [f"f{i:02}.txt" for i in range(OWN_FILES + 5)]
+    for name in many:
+        (home / name).write_text(name)
+    assert place_own_files(home, tmp_path / "work2", many) == many[:OWN_FILES]
+
+
 def test_unsupported_file_type(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(TargetError, match="not a .py file or .ipynb"):
