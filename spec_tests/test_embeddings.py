@@ -227,8 +227,9 @@ def read_state(impl, describe):
     for name in REQUIRED_STATE:
         layer = state.get(name)
         hint = describe.get("hints", {}).get(name)  # a layer of the learner's own name (llmspec.runtime.names)
-        explain.expect(layer is not None, _("{name} is not defined; judged from state, the stage needs "
-                                            "{setup}").format(name=name, setup=SETUP) + (f"; {hint}" if hint else ""),
+        explain.expect(layer is not None, _("{name} is not defined (a cell that failed leaves it undefined); "
+                                            "judged from state, the stage needs {setup}").format(
+                                                name=name, setup=SETUP) + (f"; {hint}" if hint else ""),
                        stage=STAGE)
         explain.expect("shape" in layer and "trainable" in layer and len(layer["shape"]) == 2,
                        _("{name} is a {type}, not a layer with a 2-D .weight; {setup}").format(

@@ -24,8 +24,8 @@ from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.i18n import _
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
-from llmspec.runtime.names import (accepts_keywords, call_as_the_book, imports_tiktoken, side_by_side, signature_of,
-                                   uses_tiktoken)
+from llmspec.runtime.names import (accepts_keywords, call_as_the_book, imports_tiktoken, misspelt, side_by_side,
+                                   signature_of, uses_tiktoken)
 from llmspec.runtime.normalise import (FakeTokenizer, absent_parts, state_value, to_impl_error, type_name,
                                         wire_error, wire_ids, wire_pair, wire_parameter, wire_str, wire_tensor)
 from llmspec.stages import STAGES, stage_modes
@@ -214,6 +214,13 @@ class InProcessAdapter(Adapter):
         asked = {"shuffle": shuffle, "drop_last": drop_last, "num_workers": num_workers}
         takes = dict(zip(asked, accepts_keywords(create, *asked)))
         name = self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1"
+        for keyword in (k for k in asked if not takes[k]):
+            typo = misspelt(create, keyword)
+            if typo is not None:  # left out, its default would stand for what the test asked
+                raise wire_error(_("{name} has no {keyword} parameter but a {typo} parameter: a misspelling? "
+                                   "Listing 2.6 calls it {keyword}; {signatures}").format(
+                    name=name, keyword=keyword, typo=typo,
+                    signatures=side_by_side("create_dataloader_v1", name, create)))
         if shuffle and not takes["shuffle"]:
             raise wire_error(_("{name} has no shuffle parameter, so it cannot shuffle (Listing 2.6 passes "
                               "shuffle=True on to the DataLoader); {signatures}").format(

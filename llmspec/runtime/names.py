@@ -230,6 +230,15 @@ def _signature(name: str, obj: Any) -> str:
     return f"{name}{'(...)' if sig is None else sig}"
 
 
+def misspelt(fn: Callable[..., Any], name: str) -> str | None:
+    """The parameter of ``fn`` that looks like the book's keyword ``name`` misspelt (``suffle`` for
+    ``shuffle``), or ``None``: such a parameter never receives what the book's callers pass."""
+    sig = signature_of(fn)
+    params = [] if sig is None else [p for p in sig.parameters if p != name]
+    close = difflib.get_close_matches(name, params, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
 def accepts_keywords(fn: Callable[..., Any], *names: str) -> list[bool]:
     """For each of ``names``, whether ``fn`` takes that keyword (or ``**kwargs``); True when it cannot
     be told.  One signature read for them all."""

@@ -367,3 +367,25 @@ def test_the_impl_map_accepts_the_books_inline_variables():
     assert state_aliases(mapped) == {"pos_embedding_layer": "p"}
     with pytest.raises(TargetError, match="variables of the book's 2.7-2.8 cells: embedding_layer"):
         check_impl_map({"pos_layer": "p"})
+
+
+def test_a_misspelt_book_keyword_is_named_not_left_to_its_default(tmp_path):
+    """``suffle=True`` for ``shuffle``: left out, the loader would shuffle the batches the test asked
+    unshuffled, and the failure would read as wrong values."""
+    from llmspec.errors import ImplError
+    from llmspec.runtime.names import misspelt
+
+    def loader(txt, batch_size=4, suffle=True, drop_last=True, num_workers=0):
+        return txt
+
+    assert misspelt(loader, "shuffle") == "suffle" and misspelt(loader, "stride") is None
+    assert misspelt(lambda txt, batch_size: txt, "shuffle") is None  # the early loader: no such parameter
+    src = T.BASE.replace("stride=128, shuffle=True,", "stride=128, suffle=True,", 1).replace(
+        "shuffle=shuffle,", "shuffle=suffle,", 1)
+    (tmp_path / "suffle.py").write_text(src)
+    adapter = InProcessAdapter.from_target(str(tmp_path / "suffle.py"))
+    try:
+        with pytest.raises(ImplError, match="has no shuffle parameter but a suffle parameter: a misspelling"):
+            adapter.dataloader_batches("one two three four five six", 1, 2, 1, False, True)
+    finally:
+        adapter.close()
