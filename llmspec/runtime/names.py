@@ -131,6 +131,11 @@ def _nested_kind(attr: Any) -> str | None:
     return None
 
 
+# The methods a class standing for a book class must have to be suggested for it.
+_INTERFACE = {"SimpleTokenizerV1": ("encode", "decode"), "SimpleTokenizerV2": ("encode", "decode"),
+              "GPTDatasetV1": ("__len__", "__getitem__"), "BPETokenizerSimple": ("encode", "decode")}
+
+
 def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str]) -> str:
     """One line naming the target's best candidates for a missing ``contract`` name (classes and
     functions the target itself defines, ranked by name similarity and signature), each with the
@@ -144,6 +149,8 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str]) -> s
     for name, obj in namespace.items():
         if name.startswith("_") or name in taken or not _is_code(obj) or not defined_by_target(obj, namespace):
             continue  # not the learner's code (private, taken, or imported: torch's Dataset, tiktoken's functions)
+        if inspect.isclass(obj) and not all(hasattr(obj, m) for m in _INTERFACE.get(contract, ())):
+            continue  # a class without the book's methods is something else (a vocabulary builder)
         similarity = difflib.SequenceMatcher(None, contract.lower(), name.lower()).ratio()
         arity = _arity(obj)
         score = similarity + 0.25 * (inspect.isclass(obj) == want_class) + 0.25 * (arity == want_arity)

@@ -40,6 +40,17 @@ class Tok:
     def __init__(self, vocab):
         pass
 
+    def encode(self, text):
+        return []
+
+    def decode(self, ids):
+        return ""
+
+
+class VocabBuilder:  # one parameter, as the book's tokenizers, but no encode/decode: not a tokenizer
+    def __init__(self, words):
+        pass
+
 
 def test_a_case_variant_or_the_early_name_is_near():
     ns = {"SimpletokenizerV2": Tok, "create_dataloader": _fn}
@@ -63,6 +74,7 @@ def test_did_you_mean_ranks_by_name_and_signature():
     assert "SimpleTokenizerV1(vocab)" in hint
     assert "Path" not in did_you_mean("GPTDatasetV1", ns, taken=set())  # imported: not the learner's
     assert did_you_mean("SimpleTokenizerV1", ns, taken={"WordTokenizer"}) == ""  # already another stage's
+    assert did_you_mean("SimpleTokenizerV1", {"__name__": __name__, "SimpleVocabV1": VocabBuilder}, set()) == ""
 
 
 def test_an_unexpected_keyword_shows_both_signatures():
