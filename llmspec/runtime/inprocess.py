@@ -215,10 +215,10 @@ class InProcessAdapter(Adapter):
         takes = dict(zip(asked, accepts_keywords(create, *asked)))
         name = self.loaded.names.get("create_dataloader_v1") or "create_dataloader_v1"
         for keyword in (k for k in asked if not takes[k]):
-            typo = misspelt(create, keyword)
+            typo = misspelt(create, keyword, asked[keyword])
             if typo is not None:  # left out, its default would stand for what the test asked
-                raise wire_error(_("{name} has no {keyword} parameter but a {typo} parameter: a misspelling? "
-                                   "Listing 2.6 calls it {keyword}; {signatures}").format(
+                raise wire_error(_("{name} has no {keyword} parameter, and its parameter {typo} looks like it "
+                                   "misspelt: Listing 2.6 calls it {keyword}; {signatures}").format(
                     name=name, keyword=keyword, typo=typo,
                     signatures=side_by_side("create_dataloader_v1", name, create)))
         if shuffle and not takes["shuffle"]:

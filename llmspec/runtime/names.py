@@ -10,15 +10,14 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-import sys
 import types
 from collections.abc import Callable
 from typing import Any
 
 from llmspec.errors import TargetError
-from llmspec.runtime.resolve import TargetSpec, imported_names
+from llmspec.runtime.resolve import imported_names
 from llmspec.i18n import _
-from llmspec.stages import BOOK_ALIASES, BOOK_SIGNATURES, CONTRACT_NAMES, EMBEDDINGS_STATE, STAGES
+from llmspec.stages import BOOK_ALIASES, BOOK_SIGNATURES, CONTRACT_NAMES, EMBEDDINGS_STATE
 
 _PARAMS = re.compile(r"\((.*)\)")
 
@@ -131,7 +130,8 @@ def _nested_kind(attr: Any) -> str | None:
     return None
 
 
-# The methods a class standing for a book class must have to be suggested for it.
+# The methods of a book class: a class with none of them is not suggested for it (one still being
+# written, with ``encode`` and no ``decode`` yet, is).
 _INTERFACE = {"SimpleTokenizerV1": ("encode", "decode"), "SimpleTokenizerV2": ("encode", "decode"),
               "GPTDatasetV1": ("__len__", "__getitem__"), "BPETokenizerSimple": ("encode", "decode")}
 
@@ -149,8 +149,8 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str]) -> s
     for name, obj in namespace.items():
         if name.startswith("_") or name in taken or not _is_code(obj) or not defined_by_target(obj, namespace):
             continue  # not the learner's code (private, taken, or imported: torch's Dataset, tiktoken's functions)
-        if inspect.isclass(obj) and not all(hasattr(obj, m) for m in _INTERFACE.get(contract, ())):
-            continue  # a class without the book's methods is something else (a vocabulary builder)
+        if inspect.isclass(obj) and not any(hasattr(obj, m) for m in _INTERFACE.get(contract, ("__init__",))):
+            continue  # a class with none of the book's methods is something else (a vocabulary builder)
         similarity = difflib.SequenceMatcher(None, contract.lower(), name.lower()).ratio()
         arity = _arity(obj)
         score = similarity + 0.25 * (inspect.isclass(obj) == want_class) + 0.25 * (arity == want_arity)
@@ -161,28 +161,6 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str]) -> s
     hints = [_("{signature} (accept it with --impl-map {contract}={name})").format(
         signature=sig, contract=contract, name=name) for _score, name, sig in sorted(scored)[:2]]
     return _("did you mean {hints}? The book's is {book}").format(hints=" or ".join(hints), book=book)
-
-
-def local_state_hint(contract: str, namespace: dict[str, Any]) -> str:
-    """For a stage judged from state (the book's inline cells): when none of its variables is in the
-    namespace but a function the target defines builds them as *local* variables (say the 2.7-2.8
-    layers inside ``def embed(...)``), one line saying so; ``""`` otherwise.  Read from the
-    functions' code objects (their local names), so nothing of the target is called."""
-    state_names = next((st.state_names for st in STAGES.values() if contract in st.names), ())
-    if not state_names or any(n in namespace for n in state_names):
-        return ""
-    holders = []
-    for name, obj in sorted(namespace.items()):
-        if not defined_by_target(obj, namespace):
-            continue
-        fns = [(name, obj)] if inspect.isfunction(obj) else \
-            [(f"{name}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)] if inspect.isclass(obj) else []
-        holders += [n for n, fn in fns if set(state_names) <= set(fn.__code__.co_varnames)]
-    if not holders:
-        return ""
-    return _("{names} are local variables of {function}(), so the variables the book's cells leave are not there "
-             "to judge: assign them at the top level, as the book's cells do, or write the class {contract}").format(
-                 names=" and ".join(state_names), function=holders[0], contract=contract)
 
 
 def call_as_the_book(contract: str, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -237,13 +215,18 @@ def _signature(name: str, obj: Any) -> str:
     return f"{name}{'(...)' if sig is None else sig}"
 
 
-def misspelt(fn: Callable[..., Any], name: str) -> str | None:
+def misspelt(fn: Callable[..., Any], name: str, value: Any) -> str | None:
     """The parameter of ``fn`` that looks like the book's keyword ``name`` misspelt (``suffle`` for
-    ``shuffle``), or ``None``: such a parameter never receives what the book's callers pass."""
+    ``shuffle``) and whose default is not the ``value`` a caller asks by that keyword, or ``None``:
+    such a parameter never receives what the book's callers pass, and its default stands instead.
+    One whose default is that value (``n_workers=0`` for ``num_workers=0``) does what was asked."""
     sig = signature_of(fn)
-    params = [] if sig is None else [p for p in sig.parameters if p != name]
-    close = difflib.get_close_matches(name, params, n=1, cutoff=0.8)
-    return close[0] if close else None
+    params = {} if sig is None else {k: p for k, p in sig.parameters.items() if k != name}
+    close = difflib.get_close_matches(name, list(params), n=1, cutoff=0.8)
+    if not close:
+        return None
+    default = params[close[0]].default
+    return None if default is not inspect.Parameter.empty and default == value else close[0]
 
 
 def accepts_keywords(fn: Callable[..., Any], *names: str) -> list[bool]:
@@ -285,107 +268,10 @@ def check_impl_map(impl_map: dict[str, str] | None) -> dict[str, str]:
     impl_map = dict(impl_map or {})
     unknown = sorted(k for k in impl_map if k not in CONTRACT_NAMES and k not in EMBEDDINGS_STATE)
     if unknown:
-        raise TargetError(
-            f"--impl-map: unknown contract name(s) {', '.join(unknown)}; valid: {', '.join(CONTRACT_NAMES)}, "
-            f"and the variables of the book's 2.7-2.8 cells: {', '.join(EMBEDDINGS_STATE)}"
-        )
+        raise TargetError(_("--impl-map: unknown contract name(s) {unknown}; valid: {names}, and the variables of "
+                            "the book's 2.7-2.8 cells: {variables}").format(
+            unknown=", ".join(unknown), names=", ".join(CONTRACT_NAMES), variables=", ".join(EMBEDDINGS_STATE)))
     bad = sorted(f"{k}={v}" for k, v in impl_map.items() if not _IDENT.match(str(v)))
     if bad:
         raise TargetError(_("--impl-map: not a Python identifier: {names}").format(names=", ".join(bad)))
     return impl_map
-
-
-def find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[str, str],
-                notes: list[str], lazy: dict[str, object],
-                strict_names: bool) -> tuple[dict[str, str | None], dict[str, str]]:
-    """Each contract name (after ``impl_map``) -> the name found in ``namespace`` (or a near name,
-    with a note), or ``None``; and a did-you-mean hint for each name still missing."""
-    names: dict[str, str | None] = {}
-    for contract in CONTRACT_NAMES:
-        wanted = impl_map.get(contract, contract)
-        found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
-        if not (found or strict_names or contract in impl_map):
-            near = near_name(contract, namespace)
-            nested = None if near else static_method_name(contract, namespace)
-            if nested is not None:  # reached through its class: kept beside the namespace
-                lazy[nested[0]] = nested[1]
-                near = nested[0], nested[2]
-            if near is not None:
-                (wanted, note), found = near, True
-                notes.append(note)
-        names[contract] = wanted if found else None
-        if contract in impl_map and not found:
-            notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
-                contract=contract, name=wanted, target=spec.display))
-    alias = state_aliases(impl_map)
-    for book, own in alias.items():
-        if own not in namespace:
-            notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
-                contract=book, name=own, target=spec.display))
-    taken = {n for n in names.values() if n is not None}
-    hints = {c: h for c in CONTRACT_NAMES if names[c] is None
-             for h in [did_you_mean(c, namespace, taken) or local_state_hint(c, namespace)] if h}
-    if names["InputEmbeddings"] is None:
-        hints.update(state_hints(namespace, alias, hints.get("InputEmbeddings")))
-    return names, hints
-
-
-def state_aliases(impl_map: dict[str, str]) -> dict[str, str]:
-    """The ``--impl-map`` pairs that rename a variable of the book's inline 2.7-2.8 cells."""
-    return {k: v for k, v in impl_map.items() if k in EMBEDDINGS_STATE}
-
-
-_ROLE = {"token_embedding_layer": ("tok", "word"), "pos_embedding_layer": ("pos",)}
-
-
-def state_hints(namespace: dict[str, Any], alias: dict[str, str], class_hint: str | None) -> dict[str, str]:
-    """Did-you-mean lines for the layers of the book's 2.8 cells under names of the learner's own
-    (``positional_embedding_layer``, ``tok_emb``): top-level ``torch.nn.Embedding`` objects ranked by
-    name.  Keyed by the missing book variable when the stage is judged from state (one of its
-    variables is there), else by ``InputEmbeddings`` (the stage reads as not implemented), unless
-    ``class_hint`` already says something there."""
-    torch = sys.modules.get("torch")  # no Embedding can exist before torch is imported
-    required = STAGES["embeddings"].state_names
-    missing = [n for n in required if alias.get(n, n) not in namespace]
-    if torch is None or not missing:
-        return {}
-    layers = {name: obj for name, obj in namespace.items() if isinstance(obj, torch.nn.Embedding)
-              and not name.startswith("_") and name not in EMBEDDINGS_STATE and name not in alias.values()}
-    scored = []
-    for book in missing:
-        for name, layer in layers.items():
-            role = any(r in name.lower() for r in _ROLE[book])
-            other = any(r in name.lower() for other in required if other != book for r in _ROLE[other])
-            score = difflib.SequenceMatcher(None, book, name.lower()).ratio() + 0.5 * role - 0.5 * other
-            if role or score >= 0.75:
-                shape = (getattr(layer, "num_embeddings", "?"), getattr(layer, "embedding_dim", "?"))
-                scored.append((-score, book, name, shape))
-    picked: dict[str, tuple[str, tuple[int, ...]]] = {}
-    for _score, book, name, shape in sorted(scored):
-        if book not in picked and name not in (n for n, _shape in picked.values()):
-            picked[book] = name, shape
-    if not picked:
-        return {}
-    found = [(book, *picked[book]) for book in required if book in picked]
-    if len(missing) < len(required):  # judged from state: each missing variable gets its line
-        return {book: _("did you mean {name}, a torch.nn.Embedding{shape}? (accept it with --impl-map "
-                        "{book}={name})").format(name=name, shape=shape, book=book) for book, name, shape in found}
-    if class_hint:
-        return {}
-    return {"InputEmbeddings": _("your code leaves {layers}: if these are the book's 2.8 layers under names of your "
-                                 "own, judge them with --impl-map {pairs}").format(
-        layers=", ".join(f"{name} = torch.nn.Embedding{shape}" for _book, name, shape in found),
-        pairs=",".join(f"{book}={name}" for book, name, _shape in found))}
-
-
-def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:
-    """PEP 562: a module may supply names lazily (the reference creates ``tokenizer`` on first
-    access).  Ask its ``__getattr__``; a name it cannot supply is simply missing."""
-    hook = namespace.get("__getattr__")
-    if not callable(hook):
-        return False
-    try:
-        lazy[name] = hook(name)
-    except Exception:
-        return False
-    return True

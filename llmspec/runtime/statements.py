@@ -6,6 +6,7 @@ too: 2.3 shows ``SimpleTokenizerV1(vocab).encode("Hello, do you like tea?")`` fa
 load", though the learner implemented it.  A notebook with that cell only skips the cell; a file gets
 the same: the top-level statement that raised is reported with its line, and the statements after it
 run one by one in the module's namespace (each failing one is skipped).  Nothing before it runs twice.
+``sys.exit()`` is not a failure: the file ends there, as it does under Python.
 """
 from __future__ import annotations
 
@@ -30,9 +31,13 @@ def run_rest(module: types.ModuleType, file: Path, exc: BaseException,
     except (OSError, SyntaxError, ValueError):
         return None
     line = _top_level_line(exc, file)
-    at = next((i for i, stmt in enumerate(tree.body) if stmt.lineno <= (line or 0) <= (stmt.end_lineno or 0)), None)
+    at = next((i for i, stmt in enumerate(tree.body) if _first_line(stmt) <= (line or 0) <= (stmt.end_lineno or 0)),
+              None)
     if at is None:
         return None
+    if isinstance(exc, SystemExit):  # sys.exit() at the top: the learner means the rest not to run
+        return [_("{file}: line {line} ends the file ({error}); what follows it did not run").format(
+            file=file.name, line=tree.body[at].lineno, error=failed(exc))]
     flags = _future_flags(tree)
     errors = [(tree.body[at].lineno, failed(exc))]
     for stmt in tree.body[at + 1:]:
@@ -40,7 +45,9 @@ def run_rest(module: types.ModuleType, file: Path, exc: BaseException,
             exec(compile(ast.Module([stmt], []), str(file), "exec", flags=flags, dont_inherit=True), vars(module))
         except KeyboardInterrupt:
             raise
-        except BaseException as later:  # SystemExit too: a failed statement, as a failed notebook cell
+        except SystemExit:
+            break
+        except BaseException as later:
             errors.append((stmt.lineno, failed(later)))
     named = "; ".join(_("line {line}: {error}").format(line=n, error=e) for n, e in errors[:MAX_NAMED])
     if len(errors) > MAX_NAMED:
@@ -50,14 +57,20 @@ def run_rest(module: types.ModuleType, file: Path, exc: BaseException,
 
 
 def _top_level_line(exc: BaseException, file: Path) -> int | None:
-    """The line of ``file``'s module code that was running when ``exc`` was raised."""
-    tb, line = exc.__traceback__, None
+    """The line of ``file``'s module code that was running when ``exc`` was raised: the outermost
+    such frame (a file that imports itself runs its module code again, deeper)."""
+    tb = exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
         if code.co_name == "<module>" and Path(code.co_filename) == file:
-            line = tb.tb_lineno
+            return tb.tb_lineno
         tb = tb.tb_next
-    return line
+    return None
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    """Where a statement starts, its decorators included (a decorated ``def`` starts at ``def``)."""
+    return min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
 
 
 def _future_flags(tree: ast.Module) -> int:

@@ -7,6 +7,7 @@ files' text, and decides, by one rule said in a note, which definition stands fo
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import re
@@ -33,7 +34,8 @@ def unfound(package: str, namespace: dict[str, object]) -> list[str]:
 
 def defining_files(directory: Path, wanted: list[str]) -> list[tuple[str, Path]]:
     """``(name, file)``: for each name of ``wanted``, the first file (in sorted order, shallowest
-    first) that defines it; bounded in depth, files and bytes read (the trusted side may run this)."""
+    first) that defines it; bounded in depth, files and bytes read (it reads whatever the learner left
+    in the package)."""
     if not wanted:
         return []
     defines = re.compile(r"^(?:class|def)\s+(" + "|".join(map(re.escape, wanted)) + r")\b", re.MULTILINE)
@@ -78,17 +80,16 @@ def adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[st
     for contract in CONTRACT_NAMES:
         if contract in namespace:
             continue
-        found = [(n, ns) for n, ns in submodules if contract in ns]
+        found = [(n, ns) for n, ns in submodules if contract in ns and _fits(contract, ns[contract])]
         own = [(n, ns) for n, ns in found if getattr(ns[contract], "__module__", None) == n]
         if len(own) > 1:
-            modname, note = _choose(contract, own, submodules)
+            modname, note = _choose(contract, own, submodules, package)
             namespace[contract] = dict(own)[modname][contract]
             notes.append(note)
             continue
         for modname, ns in (own or found)[:1]:
             namespace[contract] = ns[contract]
-            notes.append(_("{contract} found in submodule {module}").format(contract=contract,
-                                                                             module=modname[len(prefix):]))
+            notes.append(_("{contract} found in {file}").format(contract=contract, file=_where(modname, ns, package)))
     defined: dict[str, list[tuple[str, dict[str, object]]]] = {}
     for modname, ns in submodules:
         for key, obj in ns.items():
@@ -97,7 +98,7 @@ def adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[st
                     and getattr(obj, "__module__", None) == modname):
                 defined.setdefault(key, []).append((modname, ns))
     for key, own in defined.items():
-        modname, note = _choose(key, own, submodules) if len(own) > 1 else (own[0][0], "")
+        modname, note = _choose(key, own, submodules, package) if len(own) > 1 else (own[0][0], "")
         namespace[key] = dict(own)[modname][key]
         if note and (inspect.isclass(namespace[key]) or difflib.get_close_matches(
                 key.lower(), [c.lower() for c in CONTRACT_NAMES], cutoff=0.6)):  # not every file's main()
@@ -114,7 +115,13 @@ def adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[st
 Defining = list[tuple[str, dict[str, object]]]  # (submodule name, its namespace), each defining one name
 
 
-def _choose(name: str, own: Defining, submodules: Defining) -> tuple[str, str]:
+def _fits(contract: str, value: object) -> bool:
+    """Whether a submodule's ``value`` can stand for ``contract``: the module-level ``tokenizer`` of
+    2.5 is tiktoken-like (a file's ``tokenizer = SimpleTokenizerV2(vocab)`` is another idea)."""
+    return contract != "tokenizer" or all(hasattr(value, a) for a in ("encode", "decode", "n_vocab"))
+
+
+def _choose(name: str, own: Defining, submodules: Defining, package: str) -> tuple[str, str]:
     """Which of several files defining ``name`` is judged, and the note saying so.  The rule, in
     order, so the choice never depends on the order files are listed in: the one the folder's other
     files import (what the learner's own code uses); else the one whose file is named for the
@@ -131,20 +138,24 @@ def _choose(name: str, own: Defining, submodules: Defining) -> tuple[str, str]:
     elif len(named) == 1:
         chosen, why = named[0], _("its file is named for the stage")
     else:
-        chosen = min(stems, key=lambda m: _file_of(m, own))
+        chosen = min(stems, key=lambda m: _where(m, dict(own)[m], package))
         why = _("the first by file name; to judge another, import it in your other files, or rename the "
                 "{name} you do not want judged").format(name=name)
-    files = [_file_of(m, own) for m in sorted(stems, key=lambda m: _file_of(m, own))]
+    files = [_where(m, dict(own)[m], package) for m in sorted(stems, key=lambda m: _where(m, dict(own)[m], package))]
     return chosen, _("{name}: defined in {files}; judged the one in {file} ({why})").format(
         name=name, files=_("{some} and {last}").format(some=", ".join(files[:-1]), last=files[-1]),
-        file=_file_of(chosen, own), why=why)
+        file=_where(chosen, dict(own)[chosen], package), why=why)
 
 
 def _plain(word: str) -> str:
     return re.sub(r"[^a-z0-9]", "", word.lower())
 
 
-def _file_of(modname: str, own: Defining) -> str:
-    """The file a submodule was loaded from, by its name (``tokenizers.py``)."""
-    file = dict(own)[modname].get("__file__")
-    return Path(file).name if isinstance(file, str) else modname.rpartition(".")[2] + ".py"
+def _where(modname: str, ns: dict[str, object], package: str) -> str:
+    """The file a submodule was loaded from, as the learner names it: relative to the package's
+    folder (``tokenizers/simple.py``, ``simple-tokenizer-v1.py``), not by its import name."""
+    file, roots = ns.get("__file__"), getattr(sys.modules.get(package), "__path__", None) or []
+    if isinstance(file, str) and roots:
+        with contextlib.suppress(ValueError):
+            return Path(file).relative_to(roots[0]).as_posix()
+    return modname[len(package) + 1:].replace(".", "/") + ".py"

@@ -17,11 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmspec.i18n import _
 from llmspec.runtime.conditions import make_scratch, on_sys_path, place_book_files, running_in
 from llmspec.runtime.loaders import LOADERS
-from llmspec.runtime.names import check_impl_map, find_names, state_aliases
+from llmspec.runtime.names import check_impl_map, did_you_mean, near_name, static_method_name
 from llmspec.runtime.resolve import MAX_SOURCE_BYTES, TargetSpec, imported_names, source_texts
 from llmspec.runtime.resolve import resolve  # noqa: F401 - imported from here too
+from llmspec.runtime.statenames import local_state_hint, state_aliases, state_hints
+from llmspec.stages import CONTRACT_NAMES
 
 
 @dataclass
@@ -137,3 +140,55 @@ def from_namespace(namespace: dict[str, object], display: str, impl_map: dict[st
         raise
     return LoadedTarget(spec, snapshot, names, notes, scratch, lazy, hints, root=scratch,
                         state_alias=state_aliases(impl_map))
+
+
+def find_names(spec: TargetSpec, namespace: dict[str, object], impl_map: dict[str, str],
+                notes: list[str], lazy: dict[str, object],
+                strict_names: bool) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each contract name (after ``impl_map``) -> the name found in ``namespace`` (or a near name,
+    with a note), or ``None``; and a did-you-mean hint for each name still missing."""
+    names: dict[str, str | None] = {}
+    for contract in CONTRACT_NAMES:
+        wanted = impl_map.get(contract, contract)
+        found = wanted in namespace or _module_getattr(namespace, wanted, lazy)
+        if not (found or strict_names or contract in impl_map):
+            near = near_name(contract, namespace)
+            nested = None if near else static_method_name(contract, namespace)
+            if nested is not None:  # reached through its class: kept beside the namespace
+                lazy[nested[0]] = nested[1]
+                near = nested[0], nested[2]
+            if near is not None:
+                (wanted, note), found = near, True
+                notes.append(note)
+        names[contract] = wanted if found else None
+        if contract in impl_map and not found:
+            notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
+                contract=contract, name=wanted, target=spec.display))
+    alias = state_aliases(impl_map)
+    for book, own in alias.items():
+        if own not in namespace:
+            notes.append(_("--impl-map {contract}={name}: {target} defines no '{name}'").format(
+                contract=book, name=own, target=spec.display))
+    taken = {n for n in names.values() if n is not None}
+    try:  # hints only: an object of the target that raises when looked at costs its hint, not the load
+        hints = {c: h for c in CONTRACT_NAMES if names[c] is None
+                 for h in [did_you_mean(c, namespace, taken) or local_state_hint(c, namespace)] if h}
+        if names["InputEmbeddings"] is None:
+            hints.update(state_hints(namespace, alias, hints.get("InputEmbeddings")))
+    except Exception:
+        hints = {}
+    return names, hints
+
+
+
+def _module_getattr(namespace: dict[str, object], name: str, lazy: dict[str, object]) -> bool:
+    """PEP 562: a module may supply names lazily (the reference creates ``tokenizer`` on first
+    access).  Ask its ``__getattr__``; a name it cannot supply is simply missing."""
+    hook = namespace.get("__getattr__")
+    if not callable(hook):
+        return False
+    try:
+        lazy[name] = hook(name)
+    except Exception:
+        return False
+    return True

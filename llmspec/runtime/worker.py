@@ -157,7 +157,7 @@ def _prepare(config: dict[str, Any], parent_pid: int) -> tuple[Any, dict[str, An
     # last, so it holds for the submission and every process it starts: writes only in scratch, no TCP
     # and in the worker's own /dev/shm, where DataLoader worker processes share memory (see private_shm)
     unsandboxed = {"abi": 0, "error": "not sandboxed (the learner's own check)"}
-    shm = isolation.private_shm(info["private_tmp"])
+    shm = isolation.private_shm(info["private_tmp"], keep)
     info["landlock"] = landlock.restrict([scratch, *shm], rules) if config["sandbox"] else unsandboxed
     if config["sandbox"]:
         denied.confined(shared_memory=bool(shm))

@@ -205,9 +205,11 @@ def private_world_writable(keep: list[Path] | list[str], hide: list[str] = (), o
     return _hide(hide, own)
 
 
-def private_shm(private_tmp: bool) -> list[str]:
+def private_shm(private_tmp: bool, keep: list[Path] | list[str] = ()) -> list[str]:
     """``["/dev/shm"]`` when it is this worker's own (``private_tmp``: :func:`private_world_writable`
-    mounted a private tmpfs there, not through a symlink), else ``[]``: where the submission may also write.
+    mounted a private tmpfs there, not through a symlink) and nothing of ``keep`` is bound back into it
+    (a run directory under ``/dev/shm`` stays out of the submission's reach), else ``[]``: where the
+    submission may also write.
 
     Why: a DataLoader with ``num_workers=2`` starts worker processes that share batches and locks
     through ``/dev/shm`` (``multiprocessing``'s semaphores, torch's shared memory); refused, correct
@@ -216,7 +218,9 @@ def private_shm(private_tmp: bool) -> list[str]:
     folder does not give.  Without root the system's ``/dev/shm`` is shared: it stays closed (the
     learner is told why, :mod:`llmspec.sandbox.denied`)."""
     shm = "/dev/shm"
-    return [shm] if private_tmp and shm in WORLD_WRITABLE and os.path.isdir(shm) and not os.path.islink(shm) else []
+    bound = any(point.startswith(shm + "/") for point, _source in bind_points(keep))
+    private = private_tmp and not bound and shm in WORLD_WRITABLE
+    return [shm] if private and os.path.isdir(shm) and not os.path.islink(shm) else []
 
 
 def _hide(paths: list[str], own: list[str]) -> bool:

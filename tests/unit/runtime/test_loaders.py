@@ -47,7 +47,7 @@ def test_a_class_in_a_subpackage_nothing_imports_is_found(tmp_path: Path, init: 
     t = loaded(pkg)
     assert t.names["SimpleTokenizerV1"] == "SimpleTokenizerV1"
     assert t.namespace["SimpleTokenizerV1"]({"a": 0}).encode("a") == [0]
-    assert "SimpleTokenizerV1 found in submodule tokenizers.simple" in t.notes
+    assert "SimpleTokenizerV1 found in tokenizers/simple.py" in t.notes
     t.close()
 
 
@@ -137,5 +137,33 @@ def test_the_book_text_at_an_absolute_path_says_to_open_it_by_a_relative_one(tmp
     try:
         (note,) = t.notes
         assert "FileNotFoundError" in note and "open it by a relative path" in note and "/content/" in note
+    finally:
+        t.close()
+
+
+def test_run_rest_takes_the_outermost_statement_decorators_and_stops_at_sys_exit(tmp_path: Path) -> None:
+    """A file that imports itself fails in the inner run too: the outer statement is the one skipped.
+    A failing decorator belongs to its def.  ``sys.exit()`` ends the file, as under Python."""
+    f = tmp_path / "selfish.py"
+    f.write_text("import selfish as again\n" + V1 + DEMO + "after = 1\n")
+    t = loaded(f)
+    try:
+        assert t.names["SimpleTokenizerV1"] and t.namespace["after"] == 1, t.notes
+    finally:
+        t.close()
+    f = tmp_path / "decorated.py"
+    f.write_text(V1 + "@undefined_decorator\ndef helper():\n    pass\n\nafter = 1\n")
+    t = loaded(f)
+    try:
+        assert t.namespace["after"] == 1 and "NameError" in t.notes[0], t.notes
+    finally:
+        t.close()
+    f = tmp_path / "quits.py"
+    f.write_text(V1 + "import sys\nsys.exit(0)\nnever = 1\n")
+    t = loaded(f)
+    try:
+        assert "never" not in t.namespace and t.names["SimpleTokenizerV1"]
+        assert t.notes == [f"quits.py: line {V1.count(chr(10)) + 2} ends the file (SystemExit: 0); what follows it did "
+                           "not run"], t.notes
     finally:
         t.close()

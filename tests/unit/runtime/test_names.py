@@ -75,6 +75,9 @@ def test_did_you_mean_ranks_by_name_and_signature():
     assert "Path" not in did_you_mean("GPTDatasetV1", ns, taken=set())  # imported: not the learner's
     assert did_you_mean("SimpleTokenizerV1", ns, taken={"WordTokenizer"}) == ""  # already another stage's
     assert did_you_mean("SimpleTokenizerV1", {"__name__": __name__, "SimpleVocabV1": VocabBuilder}, set()) == ""
+    half = type("SimpleTokeniserV1", (), {"__init__": Tok.__init__, "encode": Tok.encode, "__module__": __name__})
+    assert "SimpleTokeniserV1(vocab)" in did_you_mean("SimpleTokenizerV1", {"__name__": __name__,
+                                                                            "SimpleTokeniserV1": half}, set())
 
 
 def test_an_unexpected_keyword_shows_both_signatures():
@@ -355,7 +358,7 @@ def test_state_hints_name_the_learners_own_layers_and_skip_the_rest():
     layer under another name, or a layer nothing like either, is not suggested."""
     import torch
 
-    from llmspec.runtime.names import state_hints
+    from llmspec.runtime.statenames import state_hints
 
     E = torch.nn.Embedding
     one = state_hints({"token_embedding_layer": E(50, 8), "positional_embedding_layer": E(4, 8), "emb": E(6, 3)},
@@ -373,7 +376,8 @@ def test_state_hints_name_the_learners_own_layers_and_skip_the_rest():
 
 def test_the_impl_map_accepts_the_books_inline_variables():
     from llmspec.errors import TargetError
-    from llmspec.runtime.names import check_impl_map, state_aliases
+    from llmspec.runtime.names import check_impl_map
+    from llmspec.runtime.statenames import state_aliases
 
     mapped = check_impl_map({"pos_embedding_layer": "p", "SimpleTokenizerV1": "Tok"})
     assert state_aliases(mapped) == {"pos_embedding_layer": "p"}
@@ -390,14 +394,36 @@ def test_a_misspelt_book_keyword_is_named_not_left_to_its_default(tmp_path):
     def loader(txt, batch_size=4, suffle=True, drop_last=True, num_workers=0):
         return txt
 
-    assert misspelt(loader, "shuffle") == "suffle" and misspelt(loader, "stride") is None
-    assert misspelt(lambda txt, batch_size: txt, "shuffle") is None  # the early loader: no such parameter
+    assert misspelt(loader, "shuffle", False) == "suffle" and misspelt(loader, "stride", 1) is None
+    assert misspelt(lambda txt, batch_size: txt, "shuffle", False) is None  # the early loader: no such parameter
+
+    def own_name(txt, batch_size=4, n_workers=0):  # its default is what the tests ask: it does that
+        return txt
+
+    assert misspelt(own_name, "num_workers", 0) is None and misspelt(own_name, "num_workers", 2) == "n_workers"
     src = T.BASE.replace("stride=128, shuffle=True,", "stride=128, suffle=True,", 1).replace(
         "shuffle=shuffle,", "shuffle=suffle,", 1)
     (tmp_path / "suffle.py").write_text(src)
     adapter = InProcessAdapter.from_target(str(tmp_path / "suffle.py"))
     try:
-        with pytest.raises(ImplError, match="has no shuffle parameter but a suffle parameter: a misspelling"):
+        with pytest.raises(ImplError, match="has no shuffle parameter, and its parameter suffle looks like it misspelt"):
             adapter.dataloader_batches("one two three four five six", 1, 2, 1, False, True)
     finally:
         adapter.close()
+
+
+def test_an_object_that_raises_when_looked_at_costs_its_hint_not_the_load(tmp_path):
+    """Hints read the learner's objects (a layer's shape, a class's methods); one that raises there
+    is the learner's own business, and the load goes on without that hint."""
+    from llmspec.runtime.target import load
+    from llmspec.runtime.resolve import resolve
+
+    (tmp_path / "odd.py").write_text(
+        "import torch\nclass Odd(torch.nn.Embedding):\n    @property\n    def num_embeddings(self):\n"
+        "        raise RuntimeError('no')\n    @num_embeddings.setter\n    def num_embeddings(self, v):\n"
+        "        pass\n\ntoken_embedding_layer = torch.nn.Embedding(5, 2)\npos_layer = Odd(3, 2)\n")
+    t = load(resolve(str(tmp_path / "odd.py")))
+    try:
+        assert "token_embedding_layer" in t.namespace and "pos_embedding_layer" not in t.hints
+    finally:
+        t.close()

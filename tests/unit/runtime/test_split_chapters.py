@@ -80,7 +80,7 @@ def test_every_stage_the_files_implement_gets_its_verdict(runs, job: str) -> Non
     status = {s: v["status"] for s, v in report["stages"].items() if v["status"] != "not_selected"}
     assert status == {"tokenizer_v1": "pass", "tokenizer_v2": "not_implemented", "dataset": "pass",
                       "dataloader": "pass", "embeddings": "pass"}, out
-    assert "GPTDatasetV1 found in submodule gpt_dataset_v1" in out
+    assert "GPTDatasetV1 found in gpt_dataset_v1.py" in out
 
 
 def test_a_file_with_relative_imports_runs_inside_its_package(tmp_path: Path) -> None:
@@ -189,5 +189,20 @@ def test_the_file_named_for_the_stage_wins_over_the_first_by_name(tmp_path: Path
     try:
         assert _judged(loaded, "SimpleTokenizerV1") == "simple_tokenizer_v1.py", loaded.notes
         assert loaded.get("SimpleTokenizerV1")({"a": 0, "b": 1}).encode("a b") == [0, 1]
+    finally:
+        loaded.close()
+
+
+def test_the_module_level_tokenizer_is_taken_only_where_it_is_tiktoken_like(tmp_path: Path) -> None:
+    """2.5's ``tokenizer`` is GPT-2's encoding; another file's ``tokenizer = SimpleTokenizerV2(vocab)``
+    is not it, though its name is the same (and sorts first here)."""
+    folder = tmp_path / "ch02"
+    folder.mkdir()
+    (folder / "a_words.py").write_text("class Tok:\n    def encode(self, t):\n        return []\n\ntokenizer = Tok()\n")
+    (folder / "bpe.py").write_text("import tiktoken\ntokenizer = tiktoken.get_encoding('gpt2')\n")
+    loaded = load(resolve(str(folder)))
+    try:
+        assert loaded.get("tokenizer").n_vocab == 50257
+        assert "tokenizer found in bpe.py" in loaded.notes and not any("a_words" in n for n in loaded.notes)
     finally:
         loaded.close()

@@ -69,6 +69,12 @@ def test_only_a_private_dev_shm_is_opened_to_the_submission() -> None:
     assert isolation.private_shm(False) == []
     assert isolation.private_shm(True) == (["/dev/shm"] if os.path.isdir("/dev/shm")
                                            and not os.path.islink("/dev/shm") else [])
+    if os.path.isdir("/dev/shm") and not os.path.islink("/dev/shm"):  # something kept is bound back into it
+        os.makedirs(f"/dev/shm/llmspec-test-{os.getpid()}", exist_ok=True)
+        try:
+            assert isolation.private_shm(True, [f"/dev/shm/llmspec-test-{os.getpid()}"]) == []
+        finally:
+            os.rmdir(f"/dev/shm/llmspec-test-{os.getpid()}")
 
 
 def confinable() -> None:
