@@ -147,6 +147,10 @@ class Objects:
                                _("{what} raised {error}, but the KeyError should name the unknown word "
                                  "{word!r}").format(what=what, error=err, word=exp["key"]), stage=stage, source=src)
                 return
+            if exp.get("raises"):  # the right moment to raise, the wrong exception
+                explain.impl_raised(what, err, stage=stage, given=inp["text"], source=src, hint=_(
+                    "the book's tokenizer raises {error} here: {word!r} is not in the vocabulary, and the lookup "
+                    "str_to_int[s] raises {error} for it").format(error=exp["raises"], word=exp.get("key")))
             self.encode_failed(version, err, inp["text"], what, given=inp["text"], source=src, vocab=vocab)
         if exp.get("raises"):
             explain.fail(_("{what}({text}) returned {ids}; the book's tokenizer raises {error} for the unknown "

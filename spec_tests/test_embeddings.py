@@ -218,6 +218,12 @@ def _batch(state):
     return None, None
 
 
+def failed_cells(describe) -> str:
+    """Where the loader left notes (a cell or statement that failed, skipped), that a failure there
+    leaves a variable undefined; nothing when the code ran whole."""
+    return _(" (a cell that failed leaves it undefined: see the notes above)") if describe.get("notes") else ""
+
+
 def read_state(impl, describe):
     """The book's variables, plus the rows of each layer that the batch looks up: the token layer's
     rows for the batch's ids, the positional layer's rows 0..T-1 (T: the batch's width, else
@@ -227,9 +233,9 @@ def read_state(impl, describe):
     for name in REQUIRED_STATE:
         layer = state.get(name)
         hint = describe.get("hints", {}).get(name)  # a layer of the learner's own name (llmspec.runtime.names)
-        explain.expect(layer is not None, _("{name} is not defined (a cell that failed leaves it undefined); "
-                                            "judged from state, the stage needs {setup}").format(
-                                                name=name, setup=SETUP) + (f"; {hint}" if hint else ""),
+        explain.expect(layer is not None, _("{name} is not defined; judged from state, the stage needs "
+                                            "{setup}").format(name=name, setup=SETUP) + failed_cells(describe)
+                       + (f"; {hint}" if hint else ""),
                        stage=STAGE)
         explain.expect("shape" in layer and "trainable" in layer and len(layer["shape"]) == 2,
                        _("{name} is a {type}, not a layer with a 2-D .weight; {setup}").format(
@@ -323,8 +329,8 @@ def test_state_forward(impl, describe):
     state, batch, ids, T = read_state(impl, describe)
     outputs = [n for n in ("token_embeddings", "pos_embeddings", "input_embeddings") if n in state]
     explain.expect("input_embeddings" in state, _("input_embeddings is not defined: 2.8 ends with "
-                                                  "input_embeddings = token_embeddings + pos_embeddings "
-                                                  "(a cell that failed leaves it undefined)"), stage=STAGE)
+                                                  "input_embeddings = token_embeddings + pos_embeddings")
+                   + failed_cells(describe), stage=STAGE)
     explain.expect(ids is not None, _("no batch to judge {names} with: the book's batch is inputs "
                                       "(inputs, targets = next(data_iter)), a 2-D tensor of token ids").format(
                                           names=", ".join(outputs)), stage=STAGE)

@@ -149,9 +149,12 @@ def did_you_mean(contract: str, namespace: dict[str, Any], taken: set[str]) -> s
     for name, obj in namespace.items():
         if name.startswith("_") or name in taken or not _is_code(obj) or not defined_by_target(obj, namespace):
             continue  # not the learner's code (private, taken, or imported: torch's Dataset, tiktoken's functions)
-        if inspect.isclass(obj) and not any(hasattr(obj, m) for m in _INTERFACE.get(contract, ("__init__",))):
+        methods = [hasattr(obj, m) for m in _INTERFACE.get(contract, ())] if inspect.isclass(obj) else []
+        if methods and not any(methods):
             continue  # a class with none of the book's methods is something else (a vocabulary builder)
         similarity = difflib.SequenceMatcher(None, contract.lower(), name.lower()).ratio()
+        if similarity < 0.4 and not (methods and all(methods)):
+            continue  # a signature alone is no likeness (an attention class beside InputEmbeddings)
         arity = _arity(obj)
         score = similarity + 0.25 * (inspect.isclass(obj) == want_class) + 0.25 * (arity == want_arity)
         if score >= 0.75:

@@ -40,6 +40,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (tmp / "syntax.py").write_text("def f(:\n")
     (tmp / "plain_encode.py").write_text(T.BASE.replace('tokenizer.encode(txt, allowed_special={"<|endoftext|>"})',
                                                         "tokenizer.encode(txt)", 1))
+    (tmp / "value_error.py").write_text(T.BASE.replace(
+        "ids = [self.str_to_int[s] for s in preprocessed]",
+        "ids = [self.str_to_int[s] if s in self.str_to_int else self.unknown(s) for s in preprocessed]", 1).replace(
+        "    def decode(self, ids):", "    def unknown(self, s):\n        raise ValueError(f'unknown token {s!r}')\n\n"
+        "    def decode(self, ids):", 1))
     (tmp / "wrong_dict.py").write_text(T.BASE.replace("ids = [self.str_to_int[s] for s in preprocessed]",
                                                       "ids = [self.int_to_str[s] for s in preprocessed]", 1))
     return T.run_suites({"meap_as_print": [str(tmp / "meap_ch02.py"), "--edition", "print", "--stages",
@@ -49,6 +54,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
                          "broken_isolated": [str(tmp / "broken.py"), "--isolate"],
                          "broken_isolated_relative": ["broken.py", "--isolate"],
                          "syntax": [str(tmp / "syntax.py")],
+                         "value_error": [str(tmp / "value_error.py"), "--stages", "tokenizer_v1"],
                          "plain_encode": [str(tmp / "plain_encode.py"), "--stages", "dataset"],
                          "wrong_dict": [str(tmp / "wrong_dict.py"), "--stages", "tokenizer_v1"]}, tmp)
 
@@ -74,6 +80,13 @@ def test_a_print_tokenizer_beside_a_plain_encode_is_told_to_pass_allowed_special
     assert dataset.count("your SimpleTokenizerV2 splits as the print edition's, whose Listing 2.5 passes "
                          "allowed_special={'<|endoftext|>'}") == 2, dataset
     assert "--edition meap" not in dataset
+
+
+def test_another_exception_for_an_unknown_word_is_told_which_the_book_raises(runs):
+    code, out, report = runs["value_error"]
+    first = _first_failure(report, "tokenizer_v1")
+    assert "raised ValueError: unknown token 'Hello'" in first, first
+    assert "the book's tokenizer raises KeyError here: 'Hello' is not in the vocabulary" in first, first
 
 
 def test_a_word_of_the_vocabulary_looked_up_in_the_wrong_dict_is_not_blamed_on_the_split(runs):

@@ -75,6 +75,11 @@ def test_did_you_mean_ranks_by_name_and_signature():
     assert "Path" not in did_you_mean("GPTDatasetV1", ns, taken=set())  # imported: not the learner's
     assert did_you_mean("SimpleTokenizerV1", ns, taken={"WordTokenizer"}) == ""  # already another stage's
     assert did_you_mean("SimpleTokenizerV1", {"__name__": __name__, "SimpleVocabV1": VocabBuilder}, set()) == ""
+    class SelfAttention:  # InputEmbeddings' three parameters, nothing of its name
+        def __init__(self, d_in, d_out, qkv_bias=False):
+            pass
+
+    assert did_you_mean("InputEmbeddings", {"__name__": __name__, "SelfAttention": SelfAttention}, set()) == ""
     half = type("SimpleTokeniserV1", (), {"__init__": Tok.__init__, "encode": Tok.encode, "__module__": __name__})
     assert "SimpleTokeniserV1(vocab)" in did_you_mean("SimpleTokenizerV1", {"__name__": __name__,
                                                                             "SimpleTokeniserV1": half}, set())
