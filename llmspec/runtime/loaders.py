@@ -103,7 +103,8 @@ def _defines_the_chapter(namespace: dict[str, object]) -> bool:
 def _load_directory(spec: TargetSpec) -> Loaded:
     """A chapter split into files (``simple_tokenizer_v1.py``, ``gpt_dataset_v1.py``, ...), loaded
     as a package with no ``__init__.py``: each file runs as its own module, as ``python FILE`` from
-    that directory would (siblings import each other by bare name)."""
+    that directory would (siblings import each other by bare name), and each notebook as one more
+    (a notebook per section, as learners keep them), its cells in order."""
     path = Path(spec.location)
     name = unique_name(path.name)
     package = types.ModuleType(name)
@@ -112,6 +113,16 @@ def _load_directory(spec: TargetSpec) -> Loaded:
     sys.modules[name] = package
     with on_sys_path(path):
         notes = _load_submodules(name, path)
+        for notebook in sorted(path.glob("*.ipynb")):  # one notebook per section, or a scratch one beside
+            if NOT_ENTRY.match(notebook.name):
+                continue
+            modname = name + "." + re.sub(r"\W", "_", notebook.stem)
+            modname += "_ipynb" if modname in sys.modules else ""  # ch02.py and ch02.ipynb side by side
+            try:
+                notes += _run_notebook(notebook, read_code_cells(notebook, notebook.name), modname,
+                                       f"{notebook.name} ")[1]
+            except TargetError as error:  # not a notebook after all (invalid JSON): its note
+                notes.append(_("{cell} skipped: {error}").format(cell=notebook.name, error=error))
     notes += adopt_submodule_names(name, vars(package))
     return vars(package), notes
 
@@ -219,8 +230,12 @@ def _display(*objects: Any, **_kwargs: Any) -> None:
 def _load_notebook(spec: TargetSpec) -> Loaded:
     """A Jupyter notebook's code cells, run in order in one module namespace."""
     path = Path(spec.location)
-    cells = read_code_cells(path, spec.display)
-    name = unique_name(path.stem)
+    return _run_notebook(path, read_code_cells(path, spec.display), unique_name(path.stem))
+
+
+def _run_notebook(path: Path, cells: list[tuple[int, str]], name: str, where: str = "") -> Loaded:
+    """Run ``cells`` in order as module ``name``; ``where`` opens each note (a notebook of a folder
+    names its file: ``ch02_3.ipynb cell 4 (...)``)."""
     module = types.ModuleType(name)
     module.__file__ = str(path)
     module.__dict__["display"] = _display
@@ -232,7 +247,7 @@ def _load_notebook(spec: TargetSpec) -> Loaded:
             if not source.strip():
                 continue
             first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
-            label = _("cell {number} ({first})").format(number=number, first=_short(first))
+            label = where + _("cell {number} ({first})").format(number=number, first=_short(first))
             code, magic = cell_python(source)
             if code is None:
                 notes.append(_("{cell} skipped: IPython shell/magic syntax `{line}`").format(

@@ -7,6 +7,7 @@ a single line a learner can act on.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.util
 import itertools
 import json
@@ -63,7 +64,7 @@ def resolve(target: str) -> TargetSpec:
     (``my_ch02`` is ``./my_ch02.py``), otherwise a path relative to the cwd.
     A directory without ``__init__.py`` that holds one candidate entry point (a ``.py`` or ``.ipynb``
     file that is not a test, ``setup.py`` or ``conftest.py``) is that file; one that holds several
-    ``.py`` files (and no notebook) is a chapter split into files, loaded together (``directory``).
+    (``.py`` files, notebooks, or both) is a chapter split into files, loaded together (``directory``).
     """
     text = str(target).strip()
     if not text:
@@ -112,12 +113,10 @@ def _resolve_path(path: Path, display: str) -> TargetSpec:
         entry = candidates[0]
         kind: Kind = "file" if entry.suffix == ".py" else "notebook"
         return TargetSpec(kind, str(entry), f"{display.rstrip('/')}/{entry.name}")
-    if candidates and all(p.suffix == ".py" for p in candidates):
+    if candidates:
         return TargetSpec("directory", str(path), display)
-    listed = ", ".join(p.name for p in candidates) or "none"
-    raise TargetError(_(
-        "{target}: a directory without __init__.py must hold .py files only, or exactly one .py or "
-        ".ipynb entry point (found {listed}); pass the file itself").format(target=display, listed=listed))
+    raise TargetError(_("{target}: a directory without __init__.py that holds no .py file or .ipynb notebook; "
+                        "pass the file itself").format(target=display))
 
 
 def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tuple[str, str]]:
@@ -144,6 +143,14 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
     queue, entered, out = [(spec.display, path)], {path}, []
     if folder:
         queue = [(f"{base}/{f.name}", f) for f in _own_code(path)]
+    if spec.kind == "directory":  # its notebooks run too: their code cells, each where the learner sees it
+        for notebook in (f for f in sorted(path.glob("*.ipynb")) if not NOT_ENTRY.match(f.name)):
+            with contextlib.suppress(OSError, TargetError):
+                cells = read_code_cells(notebook, notebook.name)
+                text = sum(len(src) for _n, src in cells)
+                if text <= max_bytes:
+                    max_bytes -= text
+                    out += [(f"{base}/{notebook.name} cell {n}", src) for n, src in cells]
     for shown, file in queue:  # grows while it is read: the subfolders its files import are read too
         try:
             if file.stat().st_size > max_bytes:

@@ -85,7 +85,7 @@ def adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[st
         if len(own) > 1:
             modname, note = _choose(contract, own, submodules, package)
             namespace[contract] = dict(own)[modname][contract]
-            notes.append(note)
+            notes += [note] if not _same_code([ns[contract] for _n, ns in own]) else []
             continue
         for modname, ns in (own or found)[:1]:
             namespace[contract] = ns[contract]
@@ -100,8 +100,10 @@ def adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[st
     for key, own in defined.items():
         modname, note = _choose(key, own, submodules, package) if len(own) > 1 else (own[0][0], "")
         namespace[key] = dict(own)[modname][key]
-        if note and (inspect.isclass(namespace[key]) or difflib.get_close_matches(
-                key.lower(), [c.lower() for c in CONTRACT_NAMES], cutoff=0.6)):  # not every file's main()
+        if note and not _same_code([ns[key] for _n, ns in own]) and (
+                inspect.isclass(namespace[key])
+                or difflib.get_close_matches(key.lower(), [c.lower() for c in CONTRACT_NAMES], cutoff=0.6)):
+            # not every file's main()
             notes.append(note)
     state_names = {n for stage in STAGES.values() for n in stage.state_names}
     for modname, ns in submodules:
@@ -113,6 +115,21 @@ def adopt_submodule_names(package: str, namespace: dict[str, object]) -> list[st
 
 
 Defining = list[tuple[str, dict[str, object]]]  # (submodule name, its namespace), each defining one name
+
+
+def _same_code(objects: list[object]) -> bool:
+    """Whether several definitions of one name are the same code (a section's notebook repeating the
+    earlier sections' cells, as learners keep them): then which one is judged makes no difference,
+    and no note is needed."""
+    def body(code: types.CodeType) -> tuple[object, ...]:  # nested code (a comprehension) by its body too
+        return code.co_code, tuple(body(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)
+
+    def code(obj: object) -> object:
+        functions = vars(obj).items() if inspect.isclass(obj) else [("", obj)]
+        return sorted((k, body(f.__code__)) for k, f in functions if inspect.isfunction(f))
+
+    first = code(objects[0])
+    return bool(first) and all(code(o) == first for o in objects[1:])
 
 
 def _fits(contract: str, value: object) -> bool:

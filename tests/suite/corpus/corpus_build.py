@@ -51,8 +51,9 @@ def as_notebook(cells: tuple[str | Markdown, ...]) -> str:
 
 def contents(entry: Entry) -> dict[str, str]:
     """Relative path -> text of every file the entry consists of."""
-    if entry.fmt == "package":
-        return {f"{entry.name}/{name}": as_script(tuple(cells)) for name, cells in entry.files.items()}
+    if entry.fmt == "package":  # a folder: its .py files as scripts, its notebooks as notebooks
+        return {f"{entry.name}/{name}": (as_notebook if name.endswith(".ipynb") else as_script)(tuple(cells))
+                for name, cells in entry.files.items()}
     render = as_notebook if entry.fmt == "ipynb" else as_script
     return {entry.filename: render(entry.cells)}
 

@@ -357,6 +357,17 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("book_typed_as_a_script", "the book's notebook typed into one .py file, 2.3's KeyError demonstration "
           "too: Python stops there, llmspec skips that statement with a note and runs the rest", BOOK_NOTEBOOK,
           noted=("the top-level statements that raised were skipped (line ",)),
+    Entry("notebook_per_section", "one notebook per section in a folder, each repeating the story and the classes of "
+          "the sections before it, a scratch notebook beside them: the folder is the chapter", (), fmt="package",
+          files={
+              "ch02_2-4_tokenizers.ipynb": (p.READ_VERDICT, p.vocabulary(), p.tokenizer_v1(), p.V1_KEYERROR_CELL,
+                                            p.tokenizer_v2(), p.tokenizer_demo()),
+              "ch02_5_bpe.ipynb": (p.BPE,),
+              "ch02_6_sampling.ipynb": (p.READ_VERDICT, p.dataset(), p.loader(), p.loader_demo()),
+              "ch02_7-8_embeddings.ipynb": (p.READ_VERDICT, p.dataset(), p.loader(), "import torch",
+                                            p.SEEDED_EMBEDDING, *p.inline_embeddings()),
+              "Untitled.ipynb": ("print('trying things')", "undefined_name"),
+          }),
     Entry("mixed_edition_tokenizers", "V1 splitting ':' ';' off, V2 keeping them on (no edition's pair): auto "
           "takes V1's edition, V2 fails naming both", _mixed_edition_tokenizers(),
           expected={"tokenizer_v2": FAIL, **NO_EMBEDDINGS}, says={"tokenizer_v2": "different editions' regex"}),

@@ -56,13 +56,36 @@ def test_a_plain_directory_of_py_files_is_one_chapter(tmp_path: Path) -> None:
         loaded.close()
 
 
-def test_a_directory_mixing_files_and_a_notebook_is_still_refused(tmp_path: Path) -> None:
+def test_a_directory_mixing_files_and_notebooks_is_one_chapter(tmp_path: Path) -> None:
+    """A scratch notebook beside the files, or one notebook per section: every file and notebook of
+    the folder runs, each notebook's cells in order, and the chapter's names are taken from all of
+    them; the same code repeated in each section's notebook needs no note."""
     from llmspec.errors import TargetError
 
-    split_chapter(tmp_path / "ch02")
-    T.notebook(tmp_path / "ch02" / "ch02.ipynb", ["x = 1"])
-    with pytest.raises(TargetError, match="pass the file itself"):
-        resolve(str(tmp_path / "ch02"))
+    folder = split_chapter(tmp_path / "ch02")
+    T.notebook(folder / "Untitled.ipynb", ["x = 1", "raise ValueError('scratch')"])
+    loaded = load(resolve(str(folder)))
+    try:
+        assert loaded.spec.kind == "directory" and loaded.names["GPTDatasetV1"], loaded.notes
+        assert "Untitled.ipynb cell 2 (raise ValueError('scratch')) skipped: ValueError: scratch" in loaded.notes
+    finally:
+        loaded.close()
+    sections = tmp_path / "sections"
+    sections.mkdir()
+    for n in (1, 2):  # each section's notebook repeats the tokenizer, as learners keep them
+        T.notebook(sections / f"ch02_{n}.ipynb", [V1_CELL, f"section = {n}"])
+    loaded = load(resolve(str(sections)))
+    try:
+        assert loaded.names["SimpleTokenizerV1"] and not any("defined in" in n for n in loaded.notes), loaded.notes
+    finally:
+        loaded.close()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TargetError, match="holds no .py file or .ipynb notebook; pass the file itself"):
+        resolve(str(tmp_path / "empty"))
+
+
+V1_CELL = ("class SimpleTokenizerV1:\n    def __init__(self, vocab):\n        self.str_to_int = vocab\n"
+           "    def encode(self, text):\n        return [self.str_to_int[s] for s in text.split()]\n")
 
 
 @pytest.fixture(scope="module")

@@ -85,11 +85,10 @@ def test_directory_with_one_entry_point_uses_it(tmp_path: Path) -> None:
     assert spec.display.endswith("/ch02.py")
 
 
-def test_directory_with_several_entry_points_is_an_error(tmp_path: Path) -> None:
+def test_directory_with_several_entry_points_is_a_chapter_split_into_them(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("")
     write_notebook(tmp_path / "b.ipynb", [])
-    with pytest.raises(TargetError, match=r"exactly one .*found a\.py, b\.ipynb"):
-        resolve(str(tmp_path))
+    assert resolve(str(tmp_path)).kind == "directory"  # loaded together: tests/unit/runtime/test_split_chapters.py
 
 
 @pytest.mark.parametrize("target", ["missing.py", "missing_dir/", "no_such_module_xyz", "x.ipynb"])
