@@ -11,7 +11,9 @@ import inspect
 import math
 import operator
 import reprlib
+import sysconfig
 import traceback
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -151,8 +153,27 @@ def wire_parameter(p: inspect.Parameter) -> dict[str, Any]:
 def to_impl_error(exc: BaseException) -> ImplError:
     """Names and text of an implementation's exception (never the object itself)."""
     mro = [c.__name__ for c in type(exc).__mro__ if c is not object]
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return ImplError(type(exc).__name__, str(exc), mro, text)
+    return ImplError(type(exc).__name__, str(exc), mro, learners_traceback(exc))
+
+
+# Where code that is not the learner's lives: Python's libraries (torch, tiktoken, re) and this harness.
+_NOT_THE_LEARNERS = tuple({*(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+                           str(Path(__file__).resolve().parents[1])})
+
+
+def learners_traceback(exc: BaseException) -> str:
+    """The traceback from the learner's first frame to their last one, then the exception: the
+    harness's frames that called in, and the library frames below the learner's last line (a
+    ``re`` error deep in its parser), are left out, so the few lines a failure shows hold the
+    learner's line.  All of it when no frame is the learner's."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [i for i, f in enumerate(frames) if not f.filename.startswith(_NOT_THE_LEARNERS)]
+    if not own:
+        return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    below = len(frames) - own[-1] - 1
+    return "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames[own[0]:own[-1] + 1]),
+                    _("  ... ({count} frames in Python's libraries)").format(count=below) + "\n" if below else "",
+                    *traceback.format_exception_only(type(exc), exc)])
 
 
 def absent_parts(cls: Any, parts: tuple[str, ...]) -> list[str]:
