@@ -407,16 +407,15 @@ class BPETokenizerSimple:
 def test_the_traceback_holds_the_learners_line_not_the_harness_or_the_library_depths(tmp_path: Path) -> None:
     """A bad regex in decode fails deep in ``re``'s parser; what a failure shows (its last lines)
     must still hold the learner's line, and none of the harness frames that called in."""
-    f = tmp_path / "bad_regex.py"
-    f.write_text("import re\nclass SimpleTokenizerV1:\n    def __init__(self, vocab):\n        self.v = vocab\n"
-                 "    def encode(self, text):\n        return []\n    def decode(self, ids):\n"
-                 "        return re.sub(r'\\s+([,.?!\"()\\])', r'\\1', ' '.join(map(str, ids)))\n")
-    a = InProcessAdapter.from_target(str(f))
+    bad = "\nclass SimpleTokenizerV1(SimpleTokenizerV1):\n    def decode(self, ids):\n" \
+          "        return re.sub(r'\\s+([,.?!\"()\\])', r'\\1', ' '.join(map(str, ids)))\n"
+    a = adapter_for(tmp_path, bad)
     try:
         with pytest.raises(ImplError) as info:
             a.tokenizer_decode(a.tokenizer_new(1, {"a": 0}), [0])
     finally:
         a.close()
+    line = (SUBMISSION + bad).splitlines().index(bad.splitlines()[-1].rstrip()) + 1
     last = info.value.tb.strip().splitlines()[-6:]
-    assert any(f"{f}\", line 8, in decode" in ln for ln in last), last
+    assert any(f"submission.py\", line {line}, in decode" in ln for ln in last), last
     assert "frames in Python's libraries" in info.value.tb and "llmspec" not in info.value.tb

@@ -141,29 +141,26 @@ def test_the_book_text_at_an_absolute_path_says_to_open_it_by_a_relative_one(tmp
         t.close()
 
 
-def test_run_rest_takes_the_outermost_statement_decorators_and_stops_at_sys_exit(tmp_path: Path) -> None:
-    """A file that imports itself fails in the inner run too: the outer statement is the one skipped.
-    A failing decorator belongs to its def.  ``sys.exit()`` ends the file, as under Python."""
-    f = tmp_path / "selfish.py"
-    f.write_text("import selfish as again\n" + V1 + DEMO + "after = 1\n")
-    t = loaded(f)
+_QUITS_LINE = V1.count("\n") + 2
+
+
+@pytest.mark.parametrize("name, text, holds", [
+    # a file that imports itself fails in the inner run too: the outer statement is the one skipped
+    ("selfish", "import selfish as again\n" + V1 + DEMO + "after = 1\n",
+     lambda t: t.names["SimpleTokenizerV1"] and t.namespace["after"] == 1),
+    # a failing decorator belongs to its def
+    ("decorated", V1 + "@undefined_decorator\ndef helper():\n    pass\n\nafter = 1\n",
+     lambda t: t.namespace["after"] == 1 and "NameError" in t.notes[0]),
+    # sys.exit() ends the file, as under Python
+    ("quits", V1 + "import sys\nsys.exit(0)\nnever = 1\n",
+     lambda t: "never" not in t.namespace and t.names["SimpleTokenizerV1"] and t.notes == [
+         f"quits.py: line {_QUITS_LINE} ends the file (SystemExit: 0); what follows it did not run"]),
+])
+def test_run_rest_takes_the_outermost_statement_decorators_and_stops_at_sys_exit(tmp_path: Path, name, text,
+                                                                                  holds) -> None:
+    (tmp_path / f"{name}.py").write_text(text)
+    t = loaded(tmp_path / f"{name}.py")
     try:
-        assert t.names["SimpleTokenizerV1"] and t.namespace["after"] == 1, t.notes
-    finally:
-        t.close()
-    f = tmp_path / "decorated.py"
-    f.write_text(V1 + "@undefined_decorator\ndef helper():\n    pass\n\nafter = 1\n")
-    t = loaded(f)
-    try:
-        assert t.namespace["after"] == 1 and "NameError" in t.notes[0], t.notes
-    finally:
-        t.close()
-    f = tmp_path / "quits.py"
-    f.write_text(V1 + "import sys\nsys.exit(0)\nnever = 1\n")
-    t = loaded(f)
-    try:
-        assert "never" not in t.namespace and t.names["SimpleTokenizerV1"]
-        assert t.notes == [f"quits.py: line {V1.count(chr(10)) + 2} ends the file (SystemExit: 0); what follows it did "
-                           "not run"], t.notes
+        assert holds(t), t.notes
     finally:
         t.close()
