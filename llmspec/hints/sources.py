@@ -48,11 +48,13 @@ def read_target(kind: str, location: str, display: str) -> list[Unit]:
     (IPython lines as ``pass``, line numbers kept), its lines quoted as written."""
     units = []
     for where, text in read_sources(TargetSpec(kind, location, display)):  # type: ignore[arg-type]
-        if kind != "notebook":
+        notebook, _sign, number = where.rpartition("#cell")  # a cell of a folder's notebook
+        if kind != "notebook" and not notebook:
             unit = _parse(text, file=where)
         else:  # a cell that does not run (``%%bash``) or holds nothing is no unit
             code = cell_python(text)[0]
-            unit = _parse(code, text, cell=where) if code and code.strip() else None
+            cell = f"{number} ({Path(notebook).name})" if notebook else where
+            unit = _parse(code, text, cell=cell) if code and code.strip() else None
         if unit:
             units.append(unit)
     return units

@@ -21,8 +21,9 @@ from typing import Any, Callable
 from llmspec.errors import TargetError
 from llmspec.i18n import _
 from llmspec.runtime.conditions import OWN_FILE_BYTES, OWN_FILES, on_sys_path
-from llmspec.runtime.normalise import to_impl_error
-from llmspec.runtime.resolve import NOT_ENTRY, Kind, TargetSpec, cell_python, one_line, read_code_cells, unique_name
+from llmspec.runtime.normalise import is_learners, to_impl_error
+from llmspec.runtime.resolve import (NOT_ENTRY, Kind, TargetSpec, cell_python, one_line, own_notebooks,
+                                     read_code_cells, unique_name)
 from llmspec.runtime.statements import run_rest
 from llmspec.runtime.submodules import adopt_submodule_names, defining_files, unfound
 from llmspec.sandbox import denied
@@ -113,15 +114,13 @@ def _load_directory(spec: TargetSpec) -> Loaded:
     sys.modules[name] = package
     with on_sys_path(path):
         notes = _load_submodules(name, path)
-        for notebook in sorted(path.glob("*.ipynb")):  # one notebook per section, or a scratch one beside
-            if NOT_ENTRY.match(notebook.name):
-                continue
+        for notebook in own_notebooks(path):  # one notebook per section, or a scratch one beside
             modname = name + "." + re.sub(r"\W", "_", notebook.stem)
             modname += "_ipynb" if modname in sys.modules else ""  # ch02.py and ch02.ipynb side by side
             try:
                 notes += _run_notebook(notebook, read_code_cells(notebook, notebook.name), modname,
                                        f"{notebook.name} ")[1]
-            except TargetError as error:  # not a notebook after all (invalid JSON): its note
+            except (TargetError, OSError) as error:  # not a notebook after all (invalid JSON, unreadable): its note
                 notes.append(_("{cell} skipped: {error}").format(cell=notebook.name, error=error))
     notes += adopt_submodule_names(name, vars(package))
     return vars(package), notes
@@ -199,7 +198,7 @@ def _load_error(spec: TargetSpec, exc: BaseException) -> TargetError:
         where = f"{exc.filename}:{exc.lineno}" if exc.filename else spec.display
         return TargetError(f"{where}: {type(exc).__name__}: {exc.msg}")
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if "importlib" not in f.filename and "llmspec" not in Path(f.filename).parts]
+    own = [f for f in frames if is_learners(f.filename)]
     where = _(" at {file}:{line}").format(file=own[-1].filename, line=own[-1].lineno) if own else ""
     return TargetError(_("{target}: importing failed{where}: {error}").format(
         target=spec.display, where=where, error=_failed(exc)))

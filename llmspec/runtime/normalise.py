@@ -10,7 +10,10 @@ from __future__ import annotations
 import inspect
 import math
 import operator
+import os
 import reprlib
+import site
+import sys
 import sysconfig
 import traceback
 from pathlib import Path
@@ -156,9 +159,18 @@ def to_impl_error(exc: BaseException) -> ImplError:
     return ImplError(type(exc).__name__, str(exc), mro, learners_traceback(exc))
 
 
-# Where code that is not the learner's lives: Python's libraries (torch, tiktoken, re) and this harness.
-_NOT_THE_LEARNERS = tuple({*(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")),
-                           str(Path(__file__).resolve().parents[1])})
+# Where code that is not the learner's lives: Python's libraries (torch, tiktoken, re; the user's and
+# the system's site-packages too) and this harness.
+_NOT_THE_LEARNERS = tuple({os.path.join(p, "") for p in (
+    *(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+    site.getusersitepackages(), *(p for p in sys.path if p.endswith(("site-packages", "dist-packages"))),
+    str(Path(__file__).resolve().parents[1]))})
+
+
+def is_learners(filename: str) -> bool:
+    """Whether a traceback frame's file is the learner's code (a file, a notebook cell), not Python's
+    libraries, this harness, or code Python makes itself (``<frozen importlib._bootstrap>``, ``<string>``)."""
+    return not filename.startswith(_NOT_THE_LEARNERS) and not (filename.startswith("<") and filename.endswith(">"))
 
 
 def learners_traceback(exc: BaseException) -> str:
@@ -167,12 +179,15 @@ def learners_traceback(exc: BaseException) -> str:
     ``re`` error deep in its parser), are left out, so the few lines a failure shows hold the
     learner's line.  All of it when no frame is the learner's."""
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [i for i, f in enumerate(frames) if not f.filename.startswith(_NOT_THE_LEARNERS)]
+    own = [i for i, f in enumerate(frames) if is_learners(f.filename)]
     if not own:
         return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     below = len(frames) - own[-1] - 1
+    context = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     return "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames[own[0]:own[-1] + 1]),
                     _("  ... ({count} frames in Python's libraries)").format(count=below) + "\n" if below else "",
+                    _("  (while handling {error})").format(error=f"{type(context).__name__}: {context}") + "\n"
+                    if context is not None else "",
                     *traceback.format_exception_only(type(exc), exc)])
 
 

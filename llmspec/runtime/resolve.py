@@ -40,6 +40,9 @@ PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
 # The most source text the trusted side parses of one file (or one notebook's code cells): far more
 # than a chapter-2 solution typed by hand, and parsing costs some 300 times the text in memory.
 MAX_SOURCE_BYTES = 2_000_000
+# The largest notebook read (its outputs count: a learner's printed tensors or plots), far above a
+# chapter-2 notebook with every output kept.
+MAX_NOTEBOOK_BYTES = 25 * 2**20
 # What ``ast.parse`` raises on text no parser can hold: a syntax error, a null byte, nesting too deep
 # (``x[0][0]...`` 100,000 times) or too large.  Submitted text is parsed by the trusted side too.
 UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -123,7 +126,7 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
     """``[(where, text), ...]``: the code of a target as the learner wrote it, read and never run.
 
     ``where`` is a notebook code cell's number (counting all cells from 1, as the loader's notes do),
-    or a file as the learner knows it: ``display``, and ``display/sub/x.py`` for the files of a
+    ``display/x.ipynb#cell3`` for a cell of a folder's notebook, or a file as the learner knows it: ``display``, and ``display/sub/x.py`` for the files of a
     package or split chapter (its own files the loader runs, and the subfolders they import; none for
     an importable module or a live namespace).  At most ``max_bytes`` of text in all (a notebook's
     outputs do not count): parsing costs some 300 times the text.  A file that would pass it, or
@@ -143,14 +146,6 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
     queue, entered, out = [(spec.display, path)], {path}, []
     if folder:
         queue = [(f"{base}/{f.name}", f) for f in _own_code(path)]
-    if spec.kind == "directory":  # its notebooks run too: their code cells, each where the learner sees it
-        for notebook in (f for f in sorted(path.glob("*.ipynb")) if not NOT_ENTRY.match(f.name)):
-            with contextlib.suppress(OSError, TargetError):
-                cells = read_code_cells(notebook, notebook.name)
-                text = sum(len(src) for _n, src in cells)
-                if text <= max_bytes:
-                    max_bytes -= text
-                    out += [(f"{base}/{notebook.name} cell {n}", src) for n, src in cells]
     for shown, file in queue:  # grows while it is read: the subfolders its files import are read too
         try:
             if file.stat().st_size > max_bytes:
@@ -164,12 +159,25 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
             if sub not in entered:
                 entered.add(sub)
                 queue += [(f"{base}/{f.relative_to(path).as_posix()}", f) for f in _own_code(sub)]
+    if spec.kind == "directory":  # its notebooks run too: their code cells, each where the learner sees it
+        for notebook in own_notebooks(path):
+            with contextlib.suppress(OSError, TargetError):
+                cells = read_code_cells(notebook, notebook.name)
+                size = sum(len(src) for _n, src in cells)
+                if size <= max_bytes:
+                    max_bytes -= size
+                    out += [(f"{base}/{notebook.name}#cell{n}", src) for n, src in cells]
     return out
 
 
 def _own_code(folder: Path) -> list[Path]:
     """The ``.py`` files of a folder that loading it may run: not tests, ``setup.py`` or hidden ones."""
     return [f for f in sorted(folder.glob("*.py")) if not NOT_ENTRY.match(f.name)]
+
+
+def own_notebooks(folder: Path) -> list[Path]:
+    """The notebooks of a folder that loading it runs (not hidden ones; checkpoints are in a subfolder)."""
+    return [f for f in sorted(folder.glob("*.ipynb")) if not NOT_ENTRY.match(f.name)]
 
 
 def _imported_folders(root: Path, text: str) -> Iterator[Path]:
@@ -286,8 +294,13 @@ def one_line(exc: BaseException) -> str:
 
 def read_code_cells(path: Path, display: str) -> list[tuple[int, str]]:
     """``[(cell number counting all cells from 1, source), ...]`` for the code cells of a notebook,
-    parsed as plain JSON (nbformat 4, and the ``worksheets`` layout of nbformat 3)."""
+    parsed as plain JSON (nbformat 4, and the ``worksheets`` layout of nbformat 3).  At most
+    :data:`MAX_NOTEBOOK_BYTES`: JSON parsing costs some 25 times the file in memory, and the grader
+    reads submitted notebooks too."""
     try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise TargetError(_("{target}: a notebook over {mb} MB; clear its outputs (Edit > Clear Outputs of All "
+                                "Cells) and save it").format(target=display, mb=MAX_NOTEBOOK_BYTES // 2**20))
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, or nested deeper than a parser holds
         raise TargetError(_("{target}: not a Jupyter notebook (invalid JSON: {error})").format(

@@ -120,16 +120,41 @@ Defining = list[tuple[str, dict[str, object]]]  # (submodule name, its namespace
 def _same_code(objects: list[object]) -> bool:
     """Whether several definitions of one name are the same code (a section's notebook repeating the
     earlier sections' cells, as learners keep them): then which one is judged makes no difference,
-    and no note is needed."""
-    def body(code: types.CodeType) -> tuple[object, ...]:  # nested code (a comprehension) by its body too
-        return code.co_code, tuple(body(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)
+    and no note is needed.  Compared by all that defines them (:func:`_fingerprint`): a copy that
+    differs in a name looked up, a default or a class attribute is another definition."""
+    first = _fingerprint(objects[0])
+    return all(_fingerprint(o) == first for o in objects[1:])
 
-    def code(obj: object) -> object:
-        functions = vars(obj).items() if inspect.isclass(obj) else [("", obj)]
-        return sorted((k, body(f.__code__)) for k, f in functions if inspect.isfunction(f))
 
-    first = code(objects[0])
-    return bool(first) and all(code(o) == first for o in objects[1:])
+def _fingerprint(obj: object, depth: int = 0) -> object:
+    """What defines a class or function, as plain values: the bytecode, names and constants of each
+    function (nested code too), its defaults and closure, its decorators' wrapped function; a class's
+    bases and every attribute.  Anything else by its ``repr``."""
+    if depth > 4:
+        return type(obj).__name__
+    if isinstance(obj, (staticmethod, classmethod)):
+        return type(obj).__name__, _fingerprint(obj.__func__, depth + 1)
+    if isinstance(obj, property):
+        return "property", *(_fingerprint(f, depth + 1) for f in (obj.fget, obj.fset, obj.fdel))
+    if inspect.isfunction(obj):
+        cells = []
+        for cell in obj.__closure__ or ():
+            try:
+                cells.append(_fingerprint(cell.cell_contents, depth + 1))
+            except ValueError:  # an empty cell
+                cells.append(None)
+        return ("function", _code(obj.__code__), repr(obj.__defaults__), repr(obj.__kwdefaults__), cells,
+                _fingerprint(getattr(obj, "__wrapped__", None), depth + 1))
+    if inspect.isclass(obj):
+        skip = {"__module__", "__dict__", "__weakref__", "__qualname__"}
+        return ("class", [b.__qualname__ for b in obj.__bases__],
+                sorted(((k, _fingerprint(v, depth + 1)) for k, v in vars(obj).items() if k not in skip), key=repr))
+    return repr(obj)
+
+
+def _code(code: types.CodeType) -> tuple[object, ...]:
+    return (code.co_code, code.co_names, code.co_varnames, code.co_freevars,
+            tuple(_code(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts))
 
 
 def _fits(contract: str, value: object) -> bool:
@@ -143,7 +168,8 @@ def _choose(name: str, own: Defining, submodules: Defining, package: str) -> tup
     order, so the choice never depends on the order files are listed in: the one the folder's other
     files import (what the learner's own code uses); else the one whose file is named for the
     book's stage of ``name`` (``tokenizer_v1.py``, ``simple_tokenizer_v1.py`` for
-    SimpleTokenizerV1); else the first by file name, with how to choose another."""
+    SimpleTokenizerV1); else the first by file name, ``.py`` files before notebooks, with how to
+    choose another."""
     stems = {modname: modname.rpartition(".")[2] for modname, _ns in own}
     used = [m for m in stems if any(
         other != m and name in ns and str(getattr(ns[name], "__module__", "")).rpartition(".")[2] == stems[m]
@@ -155,7 +181,9 @@ def _choose(name: str, own: Defining, submodules: Defining, package: str) -> tup
     elif len(named) == 1:
         chosen, why = named[0], _("its file is named for the stage")
     else:
-        chosen = min(stems, key=lambda m: _where(m, dict(own)[m], package))
+        # a .py file before a notebook (a scratch notebook beside the files never wins silently)
+        chosen = min(stems, key=lambda m: (_where(m, dict(own)[m], package).endswith(".ipynb"),
+                                           _where(m, dict(own)[m], package)))
         why = _("the first by file name; to judge another, import it in your other files, or rename the "
                 "{name} you do not want judged").format(name=name)
     files = [_where(m, dict(own)[m], package) for m in sorted(stems, key=lambda m: _where(m, dict(own)[m], package))]

@@ -419,3 +419,17 @@ def test_the_traceback_holds_the_learners_line_not_the_harness_or_the_library_de
     last = info.value.tb.strip().splitlines()[-6:]
     assert any(f"submission.py\", line {line}, in decode" in ln for ln in last), last
     assert "frames in Python's libraries" in info.value.tb and "llmspec" not in info.value.tb
+
+
+def test_a_chained_exception_says_what_it_was_raised_while_handling(tmp_path: Path) -> None:
+    chained = "\nclass SimpleTokenizerV1(SimpleTokenizerV1):\n    def encode(self, text):\n        try:\n" \
+              "            return [self.str_to_int[text]]\n        except KeyError as e:\n" \
+              "            raise ValueError('unknown word') from e\n"
+    a = adapter_for(tmp_path, chained)
+    try:
+        with pytest.raises(ImplError) as info:
+            a.tokenizer_encode(a.tokenizer_new(1, {"a": 0}), "Hello")
+    finally:
+        a.close()
+    assert info.value.tb.strip().splitlines()[-2:] == ["  (while handling KeyError: 'Hello')",
+                                                       "ValueError: unknown word"], info.value.tb

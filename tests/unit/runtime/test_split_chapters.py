@@ -229,3 +229,32 @@ def test_the_module_level_tokenizer_is_taken_only_where_it_is_tiktoken_like(tmp_
         assert "tokenizer found in bpe.py" in loaded.notes and not any("a_words" in n for n in loaded.notes)
     finally:
         loaded.close()
+
+
+def test_a_scratch_notebooks_broken_copy_is_not_judged_silently(tmp_path: Path) -> None:
+    """A copy of V1 that differs in one name looked up (``str_to_int`` for ``int_to_str``) is another
+    definition: a note says which is judged, and a .py file wins over a notebook on a tie."""
+    folder = tmp_path / "ch02"
+    folder.mkdir()
+    (folder / "tokenizers.py").write_text(V1_CELL + "    def decode(self, ids):\n        inv = self.int_to_str\n"
+                                          "        return ' '.join(inv[i] for i in ids)\n")
+    T.notebook(folder / "scratch.ipynb", [V1_CELL + "    def decode(self, ids):\n        inv = self.str_to_int\n"
+                                          "        return ' '.join(inv[i] for i in ids)\n"])
+    loaded = load(resolve(str(folder)))
+    try:
+        assert loaded.get("SimpleTokenizerV1").__module__.endswith(".tokenizers")
+        assert any(n.startswith("SimpleTokenizerV1: defined in scratch.ipynb and tokenizers.py; judged the one in "
+                                "tokenizers.py") for n in loaded.notes), loaded.notes
+    finally:
+        loaded.close()
+
+
+def test_the_hints_read_a_folder_notebooks_cells_as_cells(tmp_path: Path) -> None:
+    from llmspec.hints.sources import read_target
+
+    folder = tmp_path / "ch02"
+    folder.mkdir()
+    (folder / "a.py").write_text("x = 1\n")
+    T.notebook(folder / "n.ipynb", ["!pip install tiktoken\nimport tiktoken", V1_CELL])
+    units = read_target("directory", str(folder), "ch02")
+    assert [(u.file, u.cell) for u in units] == [("ch02/a.py", ""), ("", "1 (n.ipynb)"), ("", "2 (n.ipynb)")]

@@ -707,3 +707,12 @@ def test_the_siblings_read_as_source_share_the_bound(tmp_path: Path) -> None:
     t = loaded(tmp_path / "ch02.py")
     assert t.sources() == ["import small\nimport huge\n", "import tiktoken\n"]
     t.close()
+
+
+def test_a_notebook_too_large_to_parse_is_one_line(tmp_path: Path, monkeypatch) -> None:
+    from llmspec.runtime import resolve as resolve_module
+
+    nb = write_notebook(tmp_path / "big.ipynb", ["x = 1"])
+    monkeypatch.setattr(resolve_module, "MAX_NOTEBOOK_BYTES", nb.stat().st_size - 1)
+    with pytest.raises(TargetError, match="a notebook over 0 MB; clear its outputs"):
+        resolve_module.read_code_cells(nb, "big.ipynb")
