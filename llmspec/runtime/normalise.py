@@ -177,7 +177,8 @@ def learners_traceback(exc: BaseException) -> str:
     """The traceback from the learner's first frame to their last one, then the exception: the
     harness's frames that called in, and the library frames below the learner's last line (a
     ``re`` error deep in its parser), are left out, so the few lines a failure shows hold the
-    learner's line.  All of it when no frame is the learner's."""
+    learner's line; the library file that raised is named (where a DataLoader's worker processes
+    failed: :mod:`llmspec.sandbox.denied` reads it).  All of it when no frame is the learner's."""
     frames = traceback.extract_tb(exc.__traceback__)
     own = [i for i, f in enumerate(frames) if is_learners(f.filename)]
     if not own:
@@ -185,7 +186,8 @@ def learners_traceback(exc: BaseException) -> str:
     below = len(frames) - own[-1] - 1
     context = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     return "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames[own[0]:own[-1] + 1]),
-                    _("  ... ({count} frames in Python's libraries)").format(count=below) + "\n" if below else "",
+                    _("  ... ({count} frames in Python's libraries, the last in {file})").format(
+                        count=below, file="/".join(Path(frames[-1].filename).parts[-2:])) + "\n" if below else "",
                     _("  (while handling {error})").format(error=f"{type(context).__name__}: {context}") + "\n"
                     if context is not None else "",
                     *traceback.format_exception_only(type(exc), exc)])
