@@ -219,9 +219,9 @@ def _batch(state):
 
 
 def failed_cells(describe) -> str:
-    """Where the loader left notes (a cell or statement that failed, skipped), that a failure there
-    leaves a variable undefined; nothing when the code ran whole."""
-    return _(" (a cell that failed leaves it undefined: see the notes above)") if describe.get("notes") else ""
+    """Where some of the code did not run (a cell or statement that failed, skipped with a note),
+    that a failure there leaves a variable undefined; nothing when the code ran whole."""
+    return _(" (a cell that failed leaves it undefined: see the notes above)") if describe.get("skipped") else ""
 
 
 def read_state(impl, describe):

@@ -31,7 +31,8 @@ class Adapter(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """``{"target": str, "kind": str, "names": {contract: found name or None}, "stages": {stage:
         [missing names]}, "judged": {stage: "state"}, "absent": {stage: [optional parts missing]}, "hints":
-        {contract: did-you-mean line}, "notes": [str, ...]}`` (notes: e.g. skipped notebook cells)."""
+        {contract: did-you-mean line}, "notes": [str, ...], "skipped": int}`` (notes: e.g. skipped
+        notebook cells; skipped: how many of them say some of the code did not run)."""
 
     # --- 2.3 / 2.4: SimpleTokenizerV1 / SimpleTokenizerV2 ---------------------------------------
     @abc.abstractmethod

@@ -24,6 +24,7 @@ from llmspec.errors import HarnessError, ImplError, StageMissing
 from llmspec.i18n import _
 from llmspec.runtime import target as _target
 from llmspec.runtime.adapter import Adapter, DatasetTokenizer, SpecialSet
+from llmspec.runtime.loaders import Skipped
 from llmspec.runtime.names import (accepts_keywords, call_as_the_book, imports_tiktoken, misspelt, side_by_side,
                                    signature_of, uses_tiktoken)
 from llmspec.runtime.normalise import (FakeTokenizer, absent_parts, state_value, to_impl_error, type_name,
@@ -132,6 +133,7 @@ class InProcessAdapter(Adapter):
                        for absent in [absent_parts(self.loaded.get(st.names[0]), st.parts)] if absent},
             "hints": hints,
             "notes": list(self.loaded.notes),
+            "skipped": sum(isinstance(n, Skipped) for n in self.loaded.notes),
         }
 
     # --- 2.3 / 2.4 -------------------------------------------------------------------------------

@@ -31,6 +31,11 @@ from llmspec.stages import CONTRACT_NAMES, STAGES
 
 Loaded = tuple[dict[str, object], list[str]]  # the namespace, notes for the learner
 
+
+class Skipped(str):
+    """A note saying some of the learner's code did not run (a cell, a file, a statement that
+    raised): a variable it would have set is missing for that reason (``describe()["skipped"]``)."""
+
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
 
 
@@ -91,7 +96,7 @@ def _exec_file(spec: TargetSpec, name: str, file: Path, package_dir: Path | None
             if notes is None or not _defines_the_chapter(vars(module)):
                 sys.modules.pop(name, None)
                 raise _load_error(spec, exc) from None
-            return module, notes
+            return module, [Skipped(note) for note in notes]
     return module, []
 
 
@@ -121,7 +126,7 @@ def _load_directory(spec: TargetSpec) -> Loaded:
                 notes += _run_notebook(notebook, read_code_cells(notebook, notebook.name), modname,
                                        f"{notebook.name} ")[1]
             except (TargetError, OSError) as error:  # not a notebook after all (invalid JSON, unreadable): its note
-                notes.append(_("{cell} skipped: {error}").format(cell=notebook.name, error=error))
+                notes.append(Skipped(_("{cell} skipped: {error}").format(cell=notebook.name, error=error)))
     notes += adopt_submodule_names(name, vars(package))
     return vars(package), notes
 
@@ -139,8 +144,8 @@ def _load_submodules(package: str, directory: Path) -> list[str]:
         try:
             notes += _exec_file(TargetSpec("file", str(file), file.name), modname, file)[1]
         except TargetError as error:
-            notes.append(_("{cell} skipped: {error}").format(
-                cell=file.name, error=str(error).removeprefix(file.name + ": ")))
+            notes.append(Skipped(_("{cell} skipped: {error}").format(
+                cell=file.name, error=str(error).removeprefix(file.name + ": "))))
     return notes
 
 
@@ -175,8 +180,8 @@ def _load_defining(package: str, directory: Path, wanted: list[str]) -> list[str
         except BaseException as exc:
             sys.modules.pop(modname, None)
             error = str(_load_error(TargetSpec("file", str(file), rel.as_posix()), exc))
-            notes.append(_("{cell} skipped: {error}").format(cell=rel.as_posix(),
-                                                            error=error.removeprefix(rel.as_posix() + ": ")))
+            notes.append(Skipped(_("{cell} skipped: {error}").format(
+                cell=rel.as_posix(), error=error.removeprefix(rel.as_posix() + ": "))))
     return notes
 
 
@@ -259,10 +264,10 @@ def _run_notebook(path: Path, cells: list[tuple[int, str]], name: str, where: st
             except KeyboardInterrupt:
                 raise
             except SyntaxError as exc:
-                notes.append(_("{cell} skipped: SyntaxError: {error} (line {line} of the cell)").format(
-                    cell=label, error=exc.msg, line=exc.lineno))
+                notes.append(Skipped(_("{cell} skipped: SyntaxError: {error} (line {line} of the cell)").format(
+                    cell=label, error=exc.msg, line=exc.lineno)))
             except BaseException as exc:  # SystemExit from a cell is a failed cell, too
-                notes.append(_("{cell} skipped: {error}").format(cell=label, error=_failed(exc)))
+                notes.append(Skipped(_("{cell} skipped: {error}").format(cell=label, error=_failed(exc))))
     return namespace, notes
 
 

@@ -98,3 +98,18 @@ def test_the_book_text_at_an_absolute_path_says_to_open_it_by_a_relative_one(tmp
         assert "FileNotFoundError" in note and "open it by a relative path" in note and "/content/" in note
     finally:
         t.close()
+
+
+def test_notes_of_code_that_did_not_run_are_counted_apart(tmp_path: Path) -> None:
+    """``describe()["skipped"]`` counts the notes saying some code did not run (a failed cell), not
+    the others (a name found in a file, an IPython line left out), so a message can say a failed
+    cell is why a variable is missing only where one failed."""
+    from llmspec.runtime.inprocess import InProcessAdapter
+
+    nb = write_notebook(tmp_path / "ch02.ipynb", ["!pip install tiktoken\nx = 1", "raise ValueError('demo')", "y = 2"])
+    a = InProcessAdapter.from_target(str(nb))
+    try:
+        described = a.describe()
+    finally:
+        a.close()
+    assert len(described["notes"]) == 2 and described["skipped"] == 1, described["notes"]
