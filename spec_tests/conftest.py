@@ -85,14 +85,14 @@ class Objects:
         return self._edition_hint
 
     def encode(self, version: int, handle: int, text: str, what: str, *, given: Any = None,
-               source: dict[str, Any] | None = None) -> list[int]:
+               source: dict[str, Any] | None = None, vocab: dict[str, int] | None = None) -> list[int]:
         """``SimpleTokenizerV{version}.encode(text)``; a ``KeyError`` says which word is missing from the
         vocabulary and why (``'up;'``: the split keeps ``;`` attached, as the MEAP regex does)."""
         __tracebackhide__ = True
         try:
             return self.impl.tokenizer_encode(handle, text)
         except ImplError as err:
-            self.encode_failed(version, err, text, what, given=given, source=source)
+            self.encode_failed(version, err, text, what, given=given, source=source, vocab=vocab)
 
     def encode_failed(self, version: int, err: ImplError, text: str, what: str, *, given: Any = None,
                       source: dict[str, Any] | None = None, vocab: dict[str, int] | None = None) -> NoReturn:
@@ -208,6 +208,14 @@ class Objects:
 def objects(impl: Any, vocab: dict[str, int], vocab_v2: dict[str, int], edition: str,
             llmspec_run: Any) -> Objects:
     return Objects(impl, vocab, vocab_v2, edition, llmspec_run.description)
+
+
+@pytest.fixture(scope="session")
+def v1_words(vocab: dict[str, int], edition: str) -> list[str]:
+    """The words V1's generated texts are made of (:func:`spec_tests._domains.v1_words`), listed once."""
+    from spec_tests._domains import v1_words as words
+
+    return words(vocab, edition)
 
 
 @pytest.fixture(scope="session")

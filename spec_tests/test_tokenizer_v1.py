@@ -38,9 +38,9 @@ def test_encodes_the_whole_story(objects, verdict_text, split, vocab, vocab_deco
 
 @given(data=st.data())
 @S.scaled(1.0)
-def test_encode_is_the_book_split(objects, vocab, split, edition, vocab_decode, data):
+def test_encode_is_the_book_split(objects, vocab, v1_words, split, edition, vocab_decode, data):
     """P1: for text of vocabulary tokens, encode == [vocab[w] for w in split(text)]; ids in range."""
-    text = data.draw(S.vocab_text(D.v1_words(vocab, edition), edition), label="text")
+    text = data.draw(S.vocab_text(v1_words, edition), label="text")
     ids = objects.encode(1, objects.tokenizer(1), text, "SimpleTokenizerV1.encode", given=text)
     explain.check_ids("SimpleTokenizerV1.encode", [vocab[w] for w in split(text)], ids, stage=STAGE,
                       decode=vocab_decode, given=text, hint=objects.edition_hint)
@@ -48,10 +48,10 @@ def test_encode_is_the_book_split(objects, vocab, split, edition, vocab_decode, 
 
 @given(data=st.data())
 @S.scaled(1.0)
-def test_encode_decode_encode(objects, impl, vocab, edition, vocab_decode, data):
+def test_encode_decode_encode(objects, impl, vocab, v1_words, edition, vocab_decode, data):
     """The V1 round-trip property (P3/P4): encode(decode(encode(t))) == encode(t), and decode(encode(.)) is
     idempotent (decode is lossy, not wrong)."""
-    text = data.draw(S.vocab_text(D.v1_words(vocab, edition), edition), label="text")
+    text = data.draw(S.vocab_text(v1_words, edition), label="text")
     handle = objects.tokenizer(1)
     try:  # each step gets what the previous one returned
         ids = impl.tokenizer_encode(handle, text)
@@ -71,14 +71,14 @@ def test_encode_decode_encode(objects, impl, vocab, edition, vocab_decode, data)
 @given(data=st.data())
 @S.scaled(0.7)
 @example(data=None)  # the plain case: one unknown word between known ones
-def test_unknown_word_raises_keyerror(objects, impl, vocab, edition, data):
+def test_unknown_word_raises_keyerror(objects, impl, vocab, v1_words, edition, data):
     """P1: any word outside the vocabulary raises ``KeyError`` (V1 has no ``<|unk|>``)."""
     if data is None:
         text = "the Hello the"
     else:
-        before = data.draw(S.vocab_text(D.v1_words(vocab, edition), edition, max_pieces=4), label="before")
+        before = data.draw(S.vocab_text(v1_words, edition, max_pieces=4), label="before")
         word = data.draw(S.unknown_word(vocab), label="unknown word")
-        after = data.draw(S.vocab_text(D.v1_words(vocab, edition), edition, max_pieces=4), label="after")
+        after = data.draw(S.vocab_text(v1_words, edition, max_pieces=4), label="after")
         text = f"{before} {word} {after}"
     try:
         ids = impl.tokenizer_encode(objects.tokenizer(1), text)
@@ -105,7 +105,7 @@ def test_uses_the_given_vocabulary(objects, vocab, split):
     shuffled = {w: len(vocab) - 1 - i for w, i in vocab.items()}  # same words, reversed ids
     text = "I had always thought Jack Gisburn rather a cheap genius--though a good fellow enough."
     ids = objects.encode(1, objects.tokenizer(1, shuffled), text, _("SimpleTokenizerV1(vocab with other ids).encode"),
-                         given=text)
+                         given=text, vocab=shuffled)
     explain.check_ids(_("SimpleTokenizerV1(vocab with other ids).encode"), [shuffled[w] for w in split(text)],
                       ids, stage=STAGE, given=text)
 

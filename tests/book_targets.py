@@ -95,10 +95,14 @@ def notebook(path: Path, cells: list[str]) -> Path:
     return path
 
 
+def book_cells(*replacements: tuple[str, str]) -> list[str]:
+    """The book's 2.6-2.8 cells (Listings 2.5-2.6 first), each (old, new) replaced across them."""
+    return [LOADER, *_edit("\n#%%\n".join(BOOK_CELLS), *replacements).split("\n#%%\n")]
+
+
 def book_notebook(path: Path, mistake: str | None = None) -> Path:
     """The book's 2.6-2.8 cells, with the planted ``mistake`` (a key of :data:`MISTAKES`) if any."""
-    joined = _edit("\n#%%\n".join(BOOK_CELLS), *MISTAKES.get(mistake or "", []))
-    return notebook(path, [LOADER, *joined.split("\n#%%\n")])
+    return notebook(path, book_cells(*MISTAKES.get(mistake or "", [])))
 
 
 def run_suites(jobs: dict[str, list[str]], cwd: Path) -> dict[str, tuple[int, str, dict | None]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmspec.runtime.resolve import UNPARSABLE, TargetSpec, cell_python, read_sources
+from llmspec.runtime.resolve import CELL_MARK, UNPARSABLE, TargetSpec, cell_python, read_sources
 from llmspec.stages import BOOK_ALIASES
 
 Definition = ast.ClassDef | ast.FunctionDef
@@ -48,7 +48,7 @@ def read_target(kind: str, location: str, display: str) -> list[Unit]:
     (IPython lines as ``pass``, line numbers kept), its lines quoted as written."""
     units = []
     for where, text in read_sources(TargetSpec(kind, location, display)):  # type: ignore[arg-type]
-        notebook, _sign, number = where.rpartition("#cell")  # a cell of a folder's notebook
+        notebook, _sign, number = where.rpartition(CELL_MARK)  # a cell of a folder's notebook
         if kind != "notebook" and not notebook:
             unit = _parse(text, file=where)
         else:  # a cell that does not run (``%%bash``) or holds nothing is no unit

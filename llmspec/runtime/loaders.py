@@ -22,8 +22,8 @@ from llmspec.errors import TargetError
 from llmspec.i18n import _
 from llmspec.runtime.conditions import OWN_FILE_BYTES, OWN_FILES, on_sys_path
 from llmspec.runtime.normalise import is_learners, to_impl_error
-from llmspec.runtime.resolve import (NOT_ENTRY, Kind, TargetSpec, cell_python, one_line, own_notebooks,
-                                     read_code_cells, unique_name)
+from llmspec.runtime.resolve import (CELL_MARK, NOT_ENTRY, Kind, TargetSpec, cell_python, left_out, one_line,
+                                     own_notebooks, read_code_cells, unique_name)
 from llmspec.runtime.statements import run_rest
 from llmspec.runtime.submodules import adopt_submodule_names, defining_files, unfound
 from llmspec.sandbox import denied
@@ -35,6 +35,12 @@ Loaded = tuple[dict[str, object], list[str]]  # the namespace, notes for the lea
 class Skipped(str):
     """A note saying some of the learner's code did not run (a cell, a file, a statement that
     raised): a variable it would have set is missing for that reason (``describe()["skipped"]``)."""
+
+
+def _skipped(file: str, error: BaseException) -> Skipped:
+    """The note for a file of a folder that could not run: its name once, then why."""
+    return Skipped(_("{cell} skipped: {error}").format(cell=file, error=str(error).removeprefix(file + ": ")))
+
 
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
 
@@ -126,7 +132,7 @@ def _load_directory(spec: TargetSpec) -> Loaded:
                 notes += _run_notebook(notebook, read_code_cells(notebook, notebook.name), modname,
                                        f"{notebook.name} ")[1]
             except (TargetError, OSError) as error:  # not a notebook after all (invalid JSON, unreadable): its note
-                notes.append(Skipped(_("{cell} skipped: {error}").format(cell=notebook.name, error=error)))
+                notes.append(_skipped(notebook.name, error))
     notes += adopt_submodule_names(name, vars(package))
     return vars(package), notes
 
@@ -144,8 +150,7 @@ def _load_submodules(package: str, directory: Path) -> list[str]:
         try:
             notes += _exec_file(TargetSpec("file", str(file), file.name), modname, file)[1]
         except TargetError as error:
-            notes.append(Skipped(_("{cell} skipped: {error}").format(
-                cell=file.name, error=str(error).removeprefix(file.name + ": "))))
+            notes.append(_skipped(file.name, error))
     return notes
 
 
@@ -179,9 +184,7 @@ def _load_defining(package: str, directory: Path, wanted: list[str]) -> list[str
             raise
         except BaseException as exc:
             sys.modules.pop(modname, None)
-            error = str(_load_error(TargetSpec("file", str(file), rel.as_posix()), exc))
-            notes.append(Skipped(_("{cell} skipped: {error}").format(
-                cell=rel.as_posix(), error=error.removeprefix(rel.as_posix() + ": "))))
+            notes.append(_skipped(rel.as_posix(), _load_error(TargetSpec("file", str(file), rel.as_posix()), exc)))
     return notes
 
 
@@ -258,9 +261,9 @@ def _run_notebook(path: Path, cells: list[tuple[int, str]], name: str, where: st
                     cell=label, line=_short(magic or "")))
                 continue
             try:
-                exec(compile(code, f"{path}#cell{number}", "exec"), namespace)
+                exec(compile(code, f"{path}{CELL_MARK}{number}", "exec"), namespace)
                 if magic is not None:  # said once the rest has run: a failing cell has its own note
-                    notes.append(_not_run(label, _left_out(source, code) or [magic]))
+                    notes.append(_not_run(label, left_out(source, code) or [magic]))
             except KeyboardInterrupt:
                 raise
             except SyntaxError as exc:
@@ -269,14 +272,6 @@ def _run_notebook(path: Path, cells: list[tuple[int, str]], name: str, where: st
             except BaseException as exc:  # SystemExit from a cell is a failed cell, too
                 notes.append(Skipped(_("{cell} skipped: {error}").format(cell=label, error=_failed(exc))))
     return namespace, notes
-
-
-def _left_out(source: str, code: str) -> list[str]:
-    """The lines of a cell that :func:`~llmspec.runtime.resolve.cell_python` left out: it keeps every
-    line in its place and writes one left out as ``pass  # the line`` (``%time x = f()`` runs as
-    ``x = f()``, so it is not among them)."""
-    return [line.strip() for line, python in zip(source.splitlines(), code.split("\n"))
-            if python.strip() != line.strip() and python.lstrip().startswith("pass  # ")]
 
 
 def _not_run(label: str, lines: list[str], named: int = 3) -> str:

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from llmspec.i18n import _
+from llmspec.runtime.resolve import CELL_MARK
 from llmspec.runtime.worker import STACK_SIGNAL, WORKER_CRASH, forked
 from llmspec.sandbox import forkserver, isolation, proctree
 from llmspec.sandbox.readrules import PROJECT_ROOT, within
@@ -154,7 +155,7 @@ def describe_status(status: int | None, limits: dict[str, Any], we_killed: bool)
 
 def place(file: str, line: int, target: str) -> str:
     """``line 2`` in the target's own file, ``cell 3, line 2`` in a notebook, else the file's name."""
-    path, _sep, cell = file.partition("#cell")
+    path, _sep, cell = file.partition(CELL_MARK)
     if cell.isdigit():
         return _("cell {cell}, line {line}").format(cell=cell, line=line)
     if os.path.abspath(path) == os.path.abspath(target):
@@ -167,7 +168,7 @@ def _own_line(file: str, line: int, target: str) -> str:
     directory it is), read without following a link; else "".  The dump comes from the worker, so
     submission code may name any file in it: this trusted process must not read one for it."""
     own = os.path.realpath(target if os.path.isdir(target) else os.path.dirname(target))
-    path = file.partition("#cell")[0]
+    path = file.partition(CELL_MARK)[0]
     if not within(os.path.realpath(path), own):
         return ""
     try:

@@ -7,7 +7,6 @@ a single line a learner can act on.
 from __future__ import annotations
 
 import ast
-import contextlib
 import importlib.util
 import itertools
 import json
@@ -40,6 +39,9 @@ PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
 # The most source text the trusted side parses of one file (or one notebook's code cells): far more
 # than a chapter-2 solution typed by hand, and parsing costs some 300 times the text in memory.
 MAX_SOURCE_BYTES = 2_000_000
+# Between a notebook's path and a cell's number, where one cell is named: the file name the loader
+# compiles a cell under (``ch02.ipynb#cell14``), and a folder's notebook cell in read_sources.
+CELL_MARK = "#cell"
 # The largest notebook read (its outputs count: a learner's printed tensors or plots), far above a
 # chapter-2 notebook with every output kept.
 MAX_NOTEBOOK_BYTES = 25 * 2**20
@@ -126,9 +128,10 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
     """``[(where, text), ...]``: the code of a target as the learner wrote it, read and never run.
 
     ``where`` is a notebook code cell's number (counting all cells from 1, as the loader's notes do),
-    ``display/x.ipynb#cell3`` for a cell of a folder's notebook, or a file as the learner knows it: ``display``, and ``display/sub/x.py`` for the files of a
-    package or split chapter (its own files the loader runs, and the subfolders they import; none for
-    an importable module or a live namespace).  At most ``max_bytes`` of text in all (a notebook's
+    ``display/x.ipynb#cell3`` for a cell of a folder's notebook (:data:`CELL_MARK`), or a file as the
+    learner knows it: ``display``, and ``display/sub/x.py`` for the files of a package or split
+    chapter (its own files the loader runs, and the subfolders they import; none for an importable
+    module or a live namespace).  At most ``max_bytes`` of text in all (a notebook's
     outputs do not count): parsing costs some 300 times the text.  A file that would pass it, or
     that cannot be read, is left out: the callers look in it for imports, flags and hints, and the
     verdict says what did not load."""
@@ -136,11 +139,7 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
         return []
     path = Path(spec.location)
     if spec.kind == "notebook":
-        try:
-            cells = read_code_cells(path, spec.display)
-        except (OSError, TargetError):
-            return []
-        return [(str(n), src) for n, src in cells] if sum(len(src) for _n, src in cells) <= max_bytes else []
+        return [(str(n), src) for n, src in _code_cells(path, spec.display, max_bytes)]
     folder = spec.kind in ("package", "directory")
     base = spec.display.rstrip("/")
     queue, entered, out = [(spec.display, path)], {path}, []
@@ -161,13 +160,20 @@ def read_sources(spec: TargetSpec, max_bytes: int = MAX_SOURCE_BYTES) -> list[tu
                 queue += [(f"{base}/{f.relative_to(path).as_posix()}", f) for f in _own_code(sub)]
     if spec.kind == "directory":  # its notebooks run too: their code cells, each where the learner sees it
         for notebook in own_notebooks(path):
-            with contextlib.suppress(OSError, TargetError):
-                cells = read_code_cells(notebook, notebook.name)
-                size = sum(len(src) for _n, src in cells)
-                if size <= max_bytes:
-                    max_bytes -= size
-                    out += [(f"{base}/{notebook.name}#cell{n}", src) for n, src in cells]
+            cells = _code_cells(notebook, notebook.name, max_bytes)
+            max_bytes -= sum(len(src) for _n, src in cells)
+            out += [(f"{base}/{notebook.name}{CELL_MARK}{n}", src) for n, src in cells]
     return out
+
+
+def _code_cells(path: Path, display: str, max_bytes: int) -> list[tuple[int, str]]:
+    """A notebook's code cells (:func:`read_code_cells`), or none when it cannot be read or its code
+    is over ``max_bytes``."""
+    try:
+        cells = read_code_cells(path, display)
+    except (OSError, TargetError):
+        return []
+    return cells if sum(len(src) for _n, src in cells) <= max_bytes else []
 
 
 def _own_code(folder: Path) -> list[Path]:
@@ -278,13 +284,23 @@ def _ipython_line(line: str) -> bool:
         tail.endswith("?") and "#" not in line and _HELP_END.search(tail) is not None)
 
 
+_LEFT_OUT = "pass  # "  # how a line left out of a cell stands in its place
+
+
 def _as_python(line: str) -> str:
     """An IPython line as the Python it stands for: ``%time x`` is ``x``, anything else ``pass``."""
     if _TIME_LINE.match(line):
         return _TIME_LINE.sub(r"\1", line, count=1)
     if MAGIC_LINE.match(line):
-        return MAGIC_LINE.sub(r"\1pass  # ", line, count=1)
-    return f"{line[:len(line) - len(line.lstrip())]}pass  # {line.strip()}" if _ipython_line(line) else line
+        return MAGIC_LINE.sub(r"\1" + _LEFT_OUT, line, count=1)
+    return f"{line[:len(line) - len(line.lstrip())]}{_LEFT_OUT}{line.strip()}" if _ipython_line(line) else line
+
+
+def left_out(source: str, code: str) -> list[str]:
+    """The lines of a cell that :func:`cell_python` left out of ``code``, as written (``%time x = f()``
+    runs as ``x = f()``, so it is not among them)."""
+    return [line.strip() for line, python in zip(source.splitlines(), code.split("\n"))
+            if python.strip() != line.strip() and python.lstrip().startswith(_LEFT_OUT)]
 
 
 def one_line(exc: BaseException) -> str:

@@ -36,11 +36,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for mistake in NAMED:
         jobs[mistake] = [str(T.book_notebook(tmp / f"{mistake}.ipynb", mistake)), "--stages", "embeddings"]
     jobs["swapped_isolated"] = [str(tmp / "layers_swapped.ipynb"), "--isolate", "--stages", "embeddings"]
-    own = T._edit("\n#%%\n".join(T.BOOK_CELLS), ("vocab_size = 6\n", "vocab_size = 5\n")).split("\n#%%\n")
-    jobs["own_small_example"] = [str(T.notebook(tmp / "own.ipynb", [T.LOADER, *own])), "--stages", "embeddings"]
+    seeded = "manual_seed(123)\nembedding_layer = torch.nn.Embedding("
+    swapped = (seeded + "vocab_size, output_dim)", seeded + "output_dim, vocab_size)")
+    for name, edit in (("own_small_example", ("vocab_size = 6\n", "vocab_size = 5\n")),
+                       ("seeded_arguments_swapped", swapped)):
+        jobs[name] = [str(T.notebook(tmp / f"{name}.ipynb", T.book_cells(edit))), "--stages", "embeddings"]
     for name, renames in RENAMED.items():
-        cells = T._edit("\n#%%\n".join(T.BOOK_CELLS), *renames).split("\n#%%\n")
-        path = str(T.notebook(tmp / f"{name}.ipynb", [T.LOADER, *cells]))
+        path = str(T.notebook(tmp / f"{name}.ipynb", T.book_cells(*renames)))
         jobs[name] = [path, "--stages", "embeddings"]
         jobs[f"{name}_mapped_isolated"] = [path, "--stages", "embeddings", "--isolate", "--impl-map",
                                            ",".join(f"{book}={own}" for book, own in renames)]
@@ -70,7 +72,8 @@ def test_a_layer_of_the_learners_own_name_gets_the_impl_map_that_accepts_it(runs
 def test_the_suggested_impl_map_judges_the_layers_from_state(runs, name):
     """Through the worker (``--isolate``): the renaming is resolved on the implementation's side."""
     row = _emb(runs[f"{name}_mapped_isolated"])
-    assert row["status"] == "pass" and row["judged"] == "state" and row["total"] == 3, runs[f"{name}_mapped_isolated"][1]
+    assert row["status"] == "pass" and row["judged"] == "state" and row["total"] == 3, \
+        runs[f"{name}_mapped_isolated"][1]
 
 
 def _emb(run):
@@ -141,3 +144,12 @@ def test_grading_scores_the_kind_that_ran():
     ran = {ids[1]: Outcome(ids[1], "embeddings", True)}
     assert _judged_kind(ids, ran) == ids[1:]
     assert _judged_kind(ids[:1], {}) == ids[:1]
+
+
+def test_2_7s_layer_with_its_arguments_swapped_is_still_the_books_and_fails(runs):
+    """``Embedding(output_dim, vocab_size)``: 3x6 is the book's 6x3 example typed the wrong way round,
+    not an example of the learner's own, so the seed-123 golden judges it."""
+    code, out, report = runs["seeded_arguments_swapped"]
+    failed = [t for t in report["tests"] if t["outcome"] == "failed"]
+    assert [t["name"] for t in failed] == ["test_state_seeded_embedding_layer"], out
+    assert "embedding_layer.weight after torch.manual_seed(123)" in failed[0]["message"]
